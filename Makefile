@@ -1,0 +1,26 @@
+# The two set-up commands of the README. Both work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+.PHONY: install install-test demo test lint
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+# Install, then plan the bundled season on the embedded defaults (offline geography, SQLite).
+demo: install
+	$(BIN)/chunyun plan scenarios/cixi-2019 --out out/cixi-2019
+
+# Install with the test extras, then run the default test suite (slow solves excluded).
+test: install-test
+	$(BIN)/pytest -m "not slow" -n 2
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,0 +1,1 @@
+"""The chunyun service: FastAPI application, persistence and the `chunyun` command line."""

@@ -1,0 +1,1 @@
+"""Folium maps of plans. Functions return folium objects and never write files."""

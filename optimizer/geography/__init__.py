@@ -1,0 +1,1 @@
+"""Offline geography: county gazetteer, address resolution, road network, distance providers."""

@@ -1,0 +1,375 @@
+"""Domain value objects: scenarios (what is asked) and plans (what is decided).
+
+Everything here is a frozen dataclass. Variants are made with `dataclasses.replace`, never by
+mutation. Inside the solver, distances are integer metres and times integer seconds; where a float
+unit is used in a field name it says so (`distance_km`, `lon`/`lat` in WGS-84 degrees).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from optimizer.errors import InvalidInput
+
+Direction = Literal["home", "return"]
+StopKind = Literal["pickup", "dropoff", "rest"]
+
+
+def _from_mapping(cls: Any, values: Mapping[str, Any], table: str) -> Any:
+    """Build dataclass `cls` from a TOML table, refusing unknown keys by name."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InvalidInput(
+            f"[{table}] has unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}"
+        )
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Dispatcher policy and the legal rule values (DOMAIN.md), all with neutral defaults.
+
+    Durations are minutes, distances km, hours are clock hours (0-23) local time.
+    """
+
+    max_pickup_stops: int = 3
+    max_dropoff_stops: int = 3
+    # A passenger's time on board is at most direct_time * detour_ratio + detour_grace_minutes.
+    detour_ratio: float = 1.3
+    detour_grace_minutes: int = 60
+    earliest_departure_hour: int = 6
+    latest_departure_hour: int = 22
+    boarding_minutes: int = 20
+    alighting_minutes: int = 10
+    drop_radius_km: float = 0.0
+    hub_radius_km: float = 0.0
+    min_load: int = 0
+    # Rule values (道路旅客运输企业安全管理规范 art. 38 and related; see DOMAIN.md).
+    day_max_continuous_driving_minutes: int = 240
+    night_max_continuous_driving_minutes: int = 120
+    min_rest_minutes: int = 20
+    night_start_hour: int = 22
+    night_end_hour: int = 6
+    park_start_hour: int = 2
+    park_end_hour: int = 5
+    max_driving_per_driver_24h_minutes: int = 480
+    max_driving_per_driver_7d_minutes: int = 2640
+    two_driver_km: float = 400.0
+    max_speed_kmh: float = 100.0
+    night_speed_factor: float = 0.8
+    max_drivers: int = 3
+    max_trip_km: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_pickup_stops < 1 or self.max_dropoff_stops < 1:
+            raise InvalidInput("max_pickup_stops and max_dropoff_stops must be at least 1")
+        if self.detour_ratio < 1.0:
+            raise InvalidInput("detour_ratio must be at least 1.0")
+        if self.detour_grace_minutes < 0:
+            raise InvalidInput("detour_grace_minutes must not be negative")
+        for name in (
+            "earliest_departure_hour",
+            "latest_departure_hour",
+            "night_start_hour",
+            "night_end_hour",
+            "park_start_hour",
+            "park_end_hour",
+        ):
+            if not 0 <= getattr(self, name) <= 23:
+                raise InvalidInput(f"{name} must be a clock hour from 0 to 23")
+        if self.earliest_departure_hour > self.latest_departure_hour:
+            raise InvalidInput("earliest_departure_hour must not be after latest_departure_hour")
+        for name in ("boarding_minutes", "alighting_minutes", "min_load"):
+            if getattr(self, name) < 0:
+                raise InvalidInput(f"{name} must not be negative")
+        if self.drop_radius_km < 0 or self.hub_radius_km < 0:
+            raise InvalidInput("drop_radius_km and hub_radius_km must not be negative")
+        for name in (
+            "day_max_continuous_driving_minutes",
+            "night_max_continuous_driving_minutes",
+            "min_rest_minutes",
+            "max_driving_per_driver_24h_minutes",
+            "max_driving_per_driver_7d_minutes",
+        ):
+            if getattr(self, name) <= 0:
+                raise InvalidInput(f"{name} must be positive")
+        if not 0 < self.night_speed_factor <= 1:
+            raise InvalidInput("night_speed_factor must be in (0, 1]")
+        if self.max_speed_kmh <= 0 or self.two_driver_km <= 0:
+            raise InvalidInput("max_speed_kmh and two_driver_km must be positive")
+        if self.max_drivers < 1:
+            raise InvalidInput("max_drivers must be at least 1")
+        if self.max_trip_km is not None and self.max_trip_km <= 0:
+            raise InvalidInput("max_trip_km must be positive when set")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Policy:
+        """Policy from a `[policy]` TOML table; unknown keys are an error."""
+        policy: Policy = _from_mapping(cls, values, "policy")
+        return policy
+
+
+@dataclass(frozen=True)
+class SolverParams:
+    """How long and how the solver searches. `workers` is the number of processes."""
+
+    time_limit_s: float = 60.0
+    seed: int = 0
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if self.time_limit_s <= 0:
+            raise InvalidInput("time_limit_s must be positive")
+        if self.workers < 1:
+            raise InvalidInput("workers must be at least 1")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> SolverParams:
+        """Parameters from a `[solver]` TOML table; unknown keys are an error."""
+        params: SolverParams = _from_mapping(cls, values, "solver")
+        return params
+
+
+@dataclass(frozen=True)
+class Company:
+    """An employer and the gate where its workers board (WGS-84)."""
+
+    company_id: str
+    name: str
+    lon: float
+    lat: float
+    no_hub: bool = False
+    town: str = ""
+
+
+@dataclass(frozen=True)
+class Hub:
+    """A gathering point (town coach station, charter terminal) where workers may board."""
+
+    hub_id: str
+    name: str
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class Worker:
+    """One registered traveller. `home_adcode` is None when `home` did not resolve."""
+
+    worker_id: str
+    company_id: str
+    name: str
+    id_number: str
+    phone: str
+    home: str
+    earliest: dt.date
+    latest: dt.date
+    party: str = ""
+    seats: int = 1
+    home_adcode: str | None = None
+    # Set when `home` could not be resolved: why, and the candidate counties if ambiguous.
+    home_problem: str = ""
+    home_candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VehicleType:
+    """A coach type the operator offers: `count` coaches of `seats` seats."""
+
+    vehicle_type: str
+    seats: int
+    count: int
+    cost_per_km: float
+    fixed_cost: float
+    operator: str = ""
+    depot_lon: float | None = None
+    depot_lat: float | None = None
+    available_from: dt.date | None = None
+    available_to: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.seats < 1:
+            raise InvalidInput(f"vehicle type {self.vehicle_type!r}: seats must be at least 1")
+        if self.count < 0:
+            raise InvalidInput(f"vehicle type {self.vehicle_type!r}: count must not be negative")
+
+    def available_on(self, day: dt.date) -> bool:
+        """Whether coaches of this type may depart on `day`."""
+        if self.available_from is not None and day < self.available_from:
+            return False
+        return not (self.available_to is not None and day > self.available_to)
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """A bad input row that was left out of planning (the plan goes on for the others)."""
+
+    table: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything one planning run needs. Immutable: derive variants with `replace()`."""
+
+    name: str
+    direction: Direction
+    origin: str
+    festival_date: dt.date
+    first_departure: dt.date
+    last_departure: dt.date
+    companies: tuple[Company, ...] = ()
+    workers: tuple[Worker, ...] = ()
+    fleet: tuple[VehicleType, ...] = ()
+    hubs: tuple[Hub, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    solver: SolverParams = field(default_factory=SolverParams)
+    problems: tuple[InputProblem, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("home", "return"):
+            raise InvalidInput(f"direction must be 'home' or 'return', not {self.direction!r}")
+        if self.first_departure > self.last_departure:
+            raise InvalidInput("first_departure must not be after last_departure")
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with `changes` applied."""
+        return dataclasses.replace(self, **changes)
+
+
+class UnservedReason(StrEnum):
+    """Why a worker has no seat. The vocabulary is fixed and documented in docs/plan-format.md."""
+
+    INVALID_ROW = "invalid_row"  # the worker's row failed validation (see the plan's problems)
+    UNKNOWN_HOME = "unknown_home"  # home did not match any county
+    AMBIGUOUS_HOME = "ambiguous_home"  # home matched several counties; candidates given
+    UNKNOWN_COMPANY = "unknown_company"  # company_id not in companies.csv
+    PARTY_CONFLICT = "party_conflict"  # party members' windows, homes or gates do not agree
+    PARTY_TOO_LARGE = "party_too_large"  # party needs more seats than the largest coach
+    NO_DATE_IN_WINDOW = "no_date_in_window"  # window misses the season's departure dates
+    NO_COACH_IN_WINDOW = "no_coach_in_window"  # no coach type available on any date in the window
+    FLEET_EXHAUSTED = "fleet_exhausted"  # every coach on every date in the window is taken
+    BELOW_MIN_LOAD = "below_min_load"  # under min_load with no pooling partner within detour
+    TOO_FAR = "too_far"  # trip would exceed max_trip_km or no legal timetable exists
+    UNREACHABLE = "unreachable"  # no road connection to the home county
+
+
+@dataclass(frozen=True)
+class Unserved:
+    """A worker without a seat and exactly why."""
+
+    worker_id: str
+    reason: UnservedReason
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A stop of a trip. Rests (including the 02:00-05:00 park) are stops of kind "rest".
+
+    `km_from_previous` is the road km driven since the previous stop (0 for the first).
+    """
+
+    kind: StopKind
+    lon: float
+    lat: float
+    arrive: dt.datetime
+    depart: dt.datetime
+    km_from_previous: float = 0.0
+    company_id: str | None = None
+    hub_id: str | None = None
+    adcode: str | None = None
+    name: str = ""
+    board: tuple[str, ...] = ()
+    alight: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Passenger:
+    """A seated worker: first seat number, seats taken (a child's seat counts), and the indices
+    of the trip's stops where they board and alight."""
+
+    worker_id: str
+    company_id: str
+    seat: int
+    board_stop: int
+    alight_stop: int
+    seat_count: int = 1
+    party: str = ""
+
+
+@dataclass(frozen=True)
+class Trip:
+    """One coach journey on one departure date, with its legal timetable."""
+
+    trip_id: str
+    vehicle_type: str
+    seats: int
+    drivers: int
+    departure_date: dt.date
+    stops: tuple[Stop, ...]
+    passengers: tuple[Passenger, ...] = ()
+    distance_km: float = 0.0
+    driving_minutes: int = 0
+    cost: float = 0.0
+    locked: bool = False
+
+    @property
+    def departure(self) -> dt.datetime:
+        """When the coach leaves its first stop."""
+        return self.stops[0].depart
+
+    @property
+    def arrival(self) -> dt.datetime:
+        """When the coach reaches its last stop."""
+        return self.stops[-1].arrive
+
+    @property
+    def seats_used(self) -> int:
+        """Seats taken on board (a worker may take more than one, e.g. a child's seat)."""
+        return sum(p.seat_count for p in self.passengers)
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Headline figures of a plan; `lower_bound_*` are proven bounds, not estimates."""
+
+    workers: int
+    seated: int
+    unserved: int
+    trips: int
+    seats_offered: int
+    seat_utilization: float
+    coach_km: float
+    passenger_km: float
+    cost: float
+    lower_bound_trips: int
+    lower_bound_coach_km: float
+    solve_seconds: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The answer to a scenario: trips, the unserved with reasons, bad input rows, figures."""
+
+    scenario: str
+    direction: Direction
+    trips: tuple[Trip, ...]
+    unserved: tuple[Unserved, ...]
+    kpis: Kpis
+    problems: tuple[InputProblem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def replace(self, **changes: Any) -> Plan:
+        """A copy with `changes` applied."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,1 @@
+"""Bundled scenario folders and generators of realistic seasons."""
