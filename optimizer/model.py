@@ -65,6 +65,11 @@ class Policy:
     night_speed_factor: float = 0.8
     max_drivers: int = 3
     max_trip_km: float | None = None
+    # Between two trips of one coach (season duties): cleaning/inspection always, and a full crew
+    # rest after a trip with more than `crew_rest_after_driving_minutes` of driving.
+    turnaround_minutes: int = 60
+    crew_rest_minutes: int = 480
+    crew_rest_after_driving_minutes: int = 240
 
     def __post_init__(self) -> None:
         if self.max_pickup_stops < 1 or self.max_dropoff_stops < 1:
@@ -85,7 +90,14 @@ class Policy:
                 raise InvalidInput(f"{name} must be a clock hour from 0 to 23")
         if self.earliest_departure_hour > self.latest_departure_hour:
             raise InvalidInput("earliest_departure_hour must not be after latest_departure_hour")
-        for name in ("boarding_minutes", "alighting_minutes", "min_load"):
+        for name in (
+            "boarding_minutes",
+            "alighting_minutes",
+            "min_load",
+            "turnaround_minutes",
+            "crew_rest_minutes",
+            "crew_rest_after_driving_minutes",
+        ):
             if getattr(self, name) < 0:
                 raise InvalidInput(f"{name} must not be negative")
         if self.drop_radius_km < 0 or self.hub_radius_km < 0:
