@@ -227,6 +227,8 @@ class InputProblem:
     column: str
     value: str
     reason: str
+    # The worker the row belongs to, when known: the plan lists them unserved (invalid_row).
+    worker_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -371,6 +373,50 @@ class Kpis:
 
 
 @dataclass(frozen=True)
+class DutyLeg:
+    """One block of a coach's duty: a loaded trip, or an empty (deadhead) drive between trips."""
+
+    kind: Literal["trip", "deadhead"]
+    start: dt.datetime
+    end: dt.datetime
+    from_lon: float
+    from_lat: float
+    to_lon: float
+    to_lat: float
+    distance_km: float
+    trip_id: str = ""
+    drivers: int = 1
+
+
+@dataclass(frozen=True)
+class Duty:
+    """What one physical coach does over the season: its trips in order and the empty km between."""
+
+    coach_id: str
+    vehicle_type: str
+    operator: str
+    trip_ids: tuple[str, ...]
+    legs: tuple[DutyLeg, ...]
+    deadhead_km: float
+    loaded_km: float
+    days_busy: int
+
+
+@dataclass(frozen=True)
+class FleetKpis:
+    """Season figures of the coach duties."""
+
+    coaches_by_type: dict[str, int]
+    coaches: int
+    coach_days: int
+    deadhead_km: float
+    loaded_km: float
+    loaded_km_share: float
+    overlap_bound_by_type: dict[str, int]
+    shortages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Plan:
     """The answer to a scenario: trips, the unserved with reasons, bad input rows, figures."""
 
@@ -381,6 +427,8 @@ class Plan:
     kpis: Kpis
     problems: tuple[InputProblem, ...] = ()
     notes: tuple[str, ...] = ()
+    coaches: tuple[Duty, ...] = ()
+    fleet_kpis: FleetKpis | None = None
 
     def replace(self, **changes: Any) -> Plan:
         """A copy with `changes` applied."""
