@@ -1,0 +1,382 @@
+"""Coach duties: chain a season's trips into the work of physical coaches.
+
+A duty is the sequence of trips one coach drives, with the empty (deadhead) drives between them and
+from and back to its depot. Chaining is a minimum path cover of the "can follow" graph of trips,
+solved exactly as a min-cost flow per coach type: first the fewest coaches, then the fewest deadhead
+km. A link i -> j exists when the coach, after trip i, its crew's layover and a legal empty drive to
+the start of j, is there before j departs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from optimizer.geography.distance import DistanceProvider, Location
+from optimizer.model import Duty, DutyLeg, FleetKpis, Policy, Trip, VehicleType
+
+
+@dataclass(frozen=True)
+class EmptyDrive:
+    """A legal empty drive: when it leaves and arrives, its road km, driving and crew."""
+
+    depart: dt.datetime
+    arrive: dt.datetime
+    distance_km: float
+    driving_minutes: int
+    drivers: int
+
+
+EmptyDriveTimer = Callable[[Location, Location, dt.datetime], EmptyDrive]
+
+
+def _place_key(location: Location) -> tuple[object, ...]:
+    # Empty drives between places of one county time alike at county level; gates in the origin
+    # city share one key so a season needs few timetable computations.
+    return (
+        (location.adcode,) if location.adcode else (round(location.lon, 3), round(location.lat, 3))
+    )
+
+
+@dataclass
+class TimetableEmptyDriveTimer:
+    """Times empty drives with the legal timetable engine (rests, night rules, 02:00-05:00 park).
+
+    Road km come from `provider` once per pair of places. The timetable of an empty drive depends
+    only on its length, its day-speed time and the clock time it leaves, so timetables are cached by
+    those, rounded up (5 km, 10 min, `slot_minutes`): a rounded-up drive is never shorter than the
+    real one, so a link accepted here is legal.
+    """
+
+    provider: DistanceProvider
+    policy: Policy
+    slot_minutes: int = 30
+    _tables: dict[tuple[int, int, int], tuple[dt.timedelta, dt.timedelta, int, int]] = field(
+        default_factory=dict, repr=False
+    )
+    _road: dict[tuple[object, ...], tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    def prepare(self, locations: Iterable[Location]) -> None:
+        """Compute road km among all `locations` in one matrix call (much faster than by pair)."""
+        unique = {_place_key(p): p for p in locations}
+        places = list(unique.values())
+        if len(places) < 2:
+            return
+        matrix = self.provider.matrix(places)
+        keys = list(unique)
+        for i, a in enumerate(keys):
+            for j, b in enumerate(keys):
+                self._road[(a, b)] = (int(matrix.distance_m[i, j]), int(matrix.duration_s[i, j]))
+
+    def road(self, origin: Location, destination: Location) -> tuple[int, int]:
+        """Road metres and day-speed seconds between two places (cached per place pair)."""
+        key = (_place_key(origin), _place_key(destination))
+        if key not in self._road:
+            matrix = self.provider.matrix([origin, destination])
+            self._road[key] = (int(matrix.distance_m[0, 1]), int(matrix.duration_s[0, 1]))
+        return self._road[key]
+
+    def __call__(self, origin: Location, destination: Location, depart: dt.datetime) -> EmptyDrive:
+        metres, seconds = self.road(origin, destination)
+        if metres == 0:
+            return EmptyDrive(depart, depart, 0.0, 0, 1)
+        slot_s = self.slot_minutes * 60
+        day_start = depart.replace(hour=0, minute=0, second=0, microsecond=0)
+        since_midnight = int((depart - day_start).total_seconds())
+        slot = -(-since_midnight // slot_s)
+        key = (-(-metres // 5000), -(-seconds // 600), slot)
+        if key not in self._tables:
+            from optimizer.timetable import Leg, ServiceStop, build_timetable
+
+            leave = dt.datetime(2000, 1, 3) + dt.timedelta(seconds=slot * slot_s)
+            stops = [
+                ServiceStop(kind="pickup", lon=origin.lon, lat=origin.lat, dwell_s=0),
+                ServiceStop(kind="dropoff", lon=destination.lon, lat=destination.lat, dwell_s=0),
+            ]
+            leg = Leg(distance_m=key[0] * 5000, duration_s=key[1] * 600)
+            table = build_timetable(stops, [leg], leave, self.policy)
+            self._tables[key] = (
+                table.departure - leave,
+                table.arrival - leave,
+                table.driving_minutes,
+                table.drivers,
+            )
+        wait, span, driving, drivers = self._tables[key]
+        leave_at = day_start + dt.timedelta(seconds=slot * slot_s)
+        return EmptyDrive(
+            depart=leave_at + wait,
+            arrive=leave_at + span,
+            distance_km=metres / 1000,
+            driving_minutes=driving,
+            drivers=drivers,
+        )
+
+
+def _start(trip: Trip) -> Location:
+    first = trip.stops[0]
+    return Location(first.lon, first.lat, first.adcode)
+
+
+def _end(trip: Trip) -> Location:
+    last = trip.stops[-1]
+    return Location(last.lon, last.lat, last.adcode)
+
+
+def layover_minutes(driving_minutes: int, policy: Policy) -> int:
+    """Minutes a coach stands after a drive before it may move again (crew rest or turnaround)."""
+    if driving_minutes > policy.crew_rest_after_driving_minutes:
+        return max(policy.crew_rest_minutes, policy.turnaround_minutes)
+    return policy.turnaround_minutes
+
+
+def overlap_bound(trips: Iterable[Trip]) -> int:
+    """The largest number of trips whose time spans overlap: a lower bound on coaches."""
+    events: list[tuple[dt.datetime, int]] = []
+    for trip in trips:
+        events.append((trip.departure, 1))
+        events.append((trip.arrival, -1))
+    events.sort(key=lambda e: (e[0], e[1]))  # an arrival frees its coach before a departure
+    best = current = 0
+    for _, delta in events:
+        current += delta
+        best = max(best, current)
+    return best
+
+
+@dataclass(frozen=True)
+class DutyResult:
+    """Duties of a season and their figures; `shortages` says where the fleet is too small."""
+
+    duties: tuple[Duty, ...]
+    kpis: FleetKpis
+
+
+def build_duties(
+    trips: Sequence[Trip],
+    fleet: Sequence[VehicleType],
+    *,
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+) -> DutyResult:
+    """Chain `trips` into coach duties: fewest coaches per type, then fewest deadhead km.
+
+    Parameters:
+        trips: the season's trips (both waves may be mixed); each keeps its own vehicle type.
+        fleet: coach types with counts; a type's `depot_lon/lat` overrides `depot`.
+        depot: where coaches start and end their duties (default: the origin city).
+        timer: times a legal empty drive between two places from a departure time.
+        policy: turnaround and crew-rest minutes between drives.
+
+    The chaining per type is an exact minimum-cost path cover (min-cost flow), so the number of
+    coaches is the fewest possible under the link rule; `overlap_bound_by_type` is the trivial lower
+    bound for comparison. Fleet counts are not enforced here: a type needing more coaches than it
+    has is listed in `kpis.shortages` (the planner must move or refuse workers instead).
+    """
+    prepare = getattr(timer, "prepare", None)
+    if prepare is not None:
+        depots = [depot] + [
+            Location(v.depot_lon, v.depot_lat)
+            for v in fleet
+            if v.depot_lon is not None and v.depot_lat is not None
+        ]
+        prepare([*depots, *(_start(t) for t in trips), *(_end(t) for t in trips)])
+    by_type: dict[str, list[Trip]] = defaultdict(list)
+    for trip in trips:
+        by_type[trip.vehicle_type].append(trip)
+    types = {v.vehicle_type: v for v in fleet}
+
+    duties: list[Duty] = []
+    shortages: list[str] = []
+    bounds: dict[str, int] = {}
+    for vehicle_type in sorted(by_type):
+        group = sorted(by_type[vehicle_type], key=lambda t: (t.departure, t.trip_id))
+        spec = types.get(vehicle_type)
+        type_depot = depot
+        if spec is not None and spec.depot_lon is not None and spec.depot_lat is not None:
+            type_depot = Location(spec.depot_lon, spec.depot_lat)
+        chains = _chain(group, type_depot, timer, policy)
+        bounds[vehicle_type] = overlap_bound(group)
+        for number, chain in enumerate(chains, start=1):
+            duties.append(
+                _duty(
+                    f"{vehicle_type}-{number:03d}",
+                    vehicle_type,
+                    spec.operator if spec else "",
+                    chain,
+                    type_depot,
+                    timer,
+                    policy,
+                )
+            )
+        if spec is not None and len(chains) > spec.count:
+            shortages.append(
+                f"coach type {vehicle_type}: duties need {len(chains)} coaches, "
+                f"the fleet has {spec.count}"
+            )
+        if spec is None:
+            shortages.append(f"coach type {vehicle_type}: not in the fleet")
+
+    return DutyResult(tuple(duties), _kpis(duties, bounds, shortages))
+
+
+def _chain(
+    trips: list[Trip], depot: Location, timer: EmptyDriveTimer, policy: Policy
+) -> list[list[Trip]]:
+    """Minimum-cost path cover of the can-follow graph of `trips` (sorted by departure)."""
+    count = len(trips)
+    if count == 0:
+        return []
+    departures = [t.departure for t in trips]
+    out_km = [timer(depot, _start(t), t.departure).distance_km for t in trips]
+    back_km = [timer(_end(t), depot, t.arrival).distance_km for t in trips]
+
+    graph = nx.DiGraph()
+    graph.add_node("source", demand=-count)
+    graph.add_node("sink", demand=count)
+    graph.add_edge("source", "sink", capacity=count, weight=0)
+    # A link must save a coach before it saves km: its weight carries a bonus larger than any km.
+    link_bonus = 10_000_000
+    for i, before in enumerate(trips):
+        graph.add_edge("source", ("out", i), capacity=1, weight=0)
+        graph.add_edge(("in", i), "sink", capacity=1, weight=0)
+        ready = before.arrival + dt.timedelta(
+            minutes=layover_minutes(before.driving_minutes, policy)
+        )
+        end = _end(before)
+        for j in range(bisect.bisect_left(departures, ready), count):
+            after = trips[j]
+            if after is before:
+                continue
+            start = _start(after)
+            drive = timer(end, start, ready)
+            if drive.distance_km:
+                arrive = drive.arrive + dt.timedelta(
+                    minutes=layover_minutes(drive.driving_minutes, policy)
+                )
+                if arrive > after.departure:
+                    continue
+            km = drive.distance_km
+            saving = back_km[i] + out_km[j] - km
+            graph.add_edge(
+                ("out", i), ("in", j), capacity=1, weight=-link_bonus - round(saving * 10)
+            )
+    flow = nx.min_cost_flow(graph)
+    successor: dict[int, int] = {}
+    for i in range(count):
+        for node, value in flow[("out", i)].items():
+            if value > 0:
+                successor[i] = node[1]
+    has_predecessor = set(successor.values())
+    chains = []
+    for i in range(count):
+        if i in has_predecessor:
+            continue
+        chain = [trips[i]]
+        while i in successor:
+            i = successor[i]
+            chain.append(trips[i])
+        chains.append(chain)
+    chains.sort(key=lambda c: (c[0].departure, c[0].trip_id))
+    return chains
+
+
+def _duty(
+    coach_id: str,
+    vehicle_type: str,
+    operator: str,
+    chain: list[Trip],
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+) -> Duty:
+    legs: list[DutyLeg] = []
+
+    def empty(
+        origin: Location, destination: Location, depart: dt.datetime, arrive_by: dt.datetime | None
+    ) -> None:
+        drive = timer(origin, destination, depart)
+        if drive.distance_km == 0:
+            return
+        start, end = drive.depart, drive.arrive
+        if arrive_by is not None:
+            # Drive out as late as allowed so the coach is not away longer than needed.
+            shift = arrive_by - end
+            start, end = start + shift, end + shift
+        legs.append(
+            DutyLeg(
+                "deadhead",
+                start,
+                end,
+                origin.lon,
+                origin.lat,
+                destination.lon,
+                destination.lat,
+                drive.distance_km,
+                drivers=drive.drivers,
+            )
+        )
+
+    first = chain[0]
+    out = timer(depot, _start(first), first.departure)
+    lead = out.arrive - out.depart
+    empty(depot, _start(first), first.departure - lead, first.departure)
+    for index, trip in enumerate(chain):
+        start, end = _start(trip), _end(trip)
+        legs.append(
+            DutyLeg(
+                "trip",
+                trip.departure,
+                trip.arrival,
+                start.lon,
+                start.lat,
+                end.lon,
+                end.lat,
+                trip.distance_km,
+                trip_id=trip.trip_id,
+                drivers=trip.drivers,
+            )
+        )
+        ready = trip.arrival + dt.timedelta(minutes=layover_minutes(trip.driving_minutes, policy))
+        if index + 1 < len(chain):
+            empty(end, _start(chain[index + 1]), ready, None)
+        else:
+            empty(end, depot, ready, None)
+    deadhead = sum(leg.distance_km for leg in legs if leg.kind == "deadhead")
+    loaded = sum(leg.distance_km for leg in legs if leg.kind == "trip")
+    first_day = legs[0].start.date()
+    last_day = legs[-1].end.date()
+    return Duty(
+        coach_id=coach_id,
+        vehicle_type=vehicle_type,
+        operator=operator,
+        trip_ids=tuple(t.trip_id for t in chain),
+        legs=tuple(legs),
+        deadhead_km=round(deadhead, 1),
+        loaded_km=round(loaded, 1),
+        days_busy=(last_day - first_day).days + 1,
+    )
+
+
+def _kpis(duties: Sequence[Duty], bounds: dict[str, int], shortages: list[str]) -> FleetKpis:
+    by_type: dict[str, int] = defaultdict(int)
+    for duty in duties:
+        by_type[duty.vehicle_type] += 1
+    deadhead = sum(d.deadhead_km for d in duties)
+    loaded = sum(d.loaded_km for d in duties)
+    total = deadhead + loaded
+    return FleetKpis(
+        coaches_by_type=dict(sorted(by_type.items())),
+        coaches=len(duties),
+        coach_days=sum(d.days_busy for d in duties),
+        deadhead_km=round(deadhead, 1),
+        loaded_km=round(loaded, 1),
+        loaded_km_share=round(loaded / total, 4) if total else 0.0,
+        overlap_bound_by_type=dict(sorted(bounds.items())),
+        shortages=tuple(shortages),
+    )
