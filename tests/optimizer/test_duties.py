@@ -100,7 +100,7 @@ def test_overlapping_trips_need_their_own_coaches() -> None:
 
 
 def test_backhaul_links_an_outbound_trip_with_a_return_wave_trip() -> None:
-    """A coach that took workers to Weining brings others back from there: no empty drive between."""
+    """A coach that took workers to Weining brings others back: no empty drive between."""
     day = dt.datetime(2019, 1, 30, 8)
     home = make_trip("H1", CIXI, WEINING, day, 26)
     back = make_trip("R1", WEINING, CIXI, day + dt.timedelta(days=12), 26)
