@@ -1,0 +1,271 @@
+"""Demand as the planner sees it: parties as atomic units, boarding points, stop sites, dates.
+
+Workers are never solver nodes one by one: a party (or a lone worker) is a `Unit`, and units are
+aggregated into groups that share a boarding point, a stop county and a departure date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from optimizer.dates import Window, choose_dates, clip_window
+from optimizer.geography.distance import Location, great_circle_km
+from optimizer.model import Company, Hub, Scenario, Unserved, UnservedReason, Worker
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place where a coach stops: a company gate, a hub, or a county seat (WGS-84)."""
+
+    key: str
+    lon: float
+    lat: float
+    company_id: str | None = None
+    hub_id: str | None = None
+    adcode: str | None = None
+    name: str = ""
+
+    @property
+    def location(self) -> Location:
+        """The site as a distance-provider location."""
+        return Location(self.lon, self.lat, self.adcode)
+
+
+def gate_site(company: Company) -> Site:
+    """The boarding site at a company's gate."""
+    return Site(
+        f"company:{company.company_id}",
+        company.lon,
+        company.lat,
+        company_id=company.company_id,
+        name=company.name,
+    )
+
+
+def hub_site(hub: Hub) -> Site:
+    """The boarding site at a hub."""
+    return Site(f"hub:{hub.hub_id}", hub.lon, hub.lat, hub_id=hub.hub_id, name=hub.name)
+
+
+def county_site(adcode: str, seat: Location, name: str = "") -> Site:
+    """The stop at a county seat."""
+    return Site(f"county:{adcode}", seat.lon, seat.lat, adcode=adcode, name=name or adcode)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Workers who must ride together (a party, or one worker), placed as one.
+
+    `gate` is the company's gate site key; `home` the home county adcode; `window` the allowed
+    departure dates inside the season.
+    """
+
+    worker_ids: tuple[str, ...]
+    seats: int
+    company_id: str
+    gate: str
+    home: str
+    window: Window
+    party: str = ""
+
+
+def build_units(
+    scenario: Scenario,
+    workers: Sequence[Worker],
+    seats_known: Mapping[str, Location],
+    largest_coach: int,
+) -> tuple[list[Unit], list[Unserved]]:
+    """Group `workers` into atomic units, and say why the others cannot be planned.
+
+    `seats_known` holds the county seats the planner can reach; `largest_coach` is the seat count
+    of the largest coach type (a party larger than that cannot ride together).
+    """
+    companies = {c.company_id: c for c in scenario.companies}
+    unserved: list[Unserved] = []
+    singles: list[Worker] = []
+    parties: dict[str, list[Worker]] = defaultdict(list)
+    for worker in workers:
+        reason: UnservedReason | None = None
+        detail = ""
+        if worker.company_id not in companies:
+            reason, detail = UnservedReason.UNKNOWN_COMPANY, f"company {worker.company_id!r}"
+        elif worker.home_adcode is None:
+            if worker.home_candidates:
+                reason = UnservedReason.AMBIGUOUS_HOME
+                detail = f"{worker.home!r} could be {', '.join(worker.home_candidates)}"
+            else:
+                reason = UnservedReason.UNKNOWN_HOME
+                detail = f"{worker.home!r}: {worker.home_problem or 'matches no county'}"
+        elif worker.home_adcode not in seats_known:
+            reason, detail = UnservedReason.UNKNOWN_HOME, f"no county seat for {worker.home_adcode}"
+        elif (
+            clip_window(
+                (worker.earliest, worker.latest), scenario.first_departure, scenario.last_departure
+            )
+            is None
+        ):
+            reason = UnservedReason.NO_DATE_IN_WINDOW
+            detail = (
+                f"window {worker.earliest}..{worker.latest} misses the season "
+                f"{scenario.first_departure}..{scenario.last_departure}"
+            )
+        if reason is not None:
+            unserved.append(Unserved(worker.worker_id, reason, detail))
+        elif worker.party:
+            parties[worker.party].append(worker)
+        else:
+            singles.append(worker)
+
+    units: list[Unit] = []
+    for worker in singles:
+        window = clip_window(
+            (worker.earliest, worker.latest), scenario.first_departure, scenario.last_departure
+        )
+        assert window is not None and worker.home_adcode is not None
+        units.append(_unit([worker], window, ""))
+        if worker.seats > largest_coach:
+            units.pop()
+            unserved.append(
+                Unserved(
+                    worker.worker_id,
+                    UnservedReason.PARTY_TOO_LARGE,
+                    f"needs {worker.seats} seats, the largest coach has {largest_coach}",
+                )
+            )
+    for party, members in sorted(parties.items()):
+        start = max(m.earliest for m in members)
+        end = min(m.latest for m in members)
+        homes = {m.home_adcode for m in members}
+        gates = {m.company_id for m in members}
+        window = clip_window((start, end), scenario.first_departure, scenario.last_departure)
+        problem = ""
+        if len(homes) > 1:
+            problem = f"party {party!r} members go to different counties {sorted(homes)}"  # type: ignore[type-var]
+        elif len(gates) > 1:
+            problem = f"party {party!r} members board at different companies {sorted(gates)}"
+        elif window is None:
+            problem = f"party {party!r} members' windows share no date in the season"
+        if problem:
+            unserved.extend(
+                Unserved(m.worker_id, UnservedReason.PARTY_CONFLICT, problem) for m in members
+            )
+            continue
+        assert window is not None
+        seats = sum(m.seats for m in members)
+        if seats > largest_coach:
+            unserved.extend(
+                Unserved(
+                    m.worker_id,
+                    UnservedReason.PARTY_TOO_LARGE,
+                    f"party {party!r} needs {seats} seats, the largest coach has {largest_coach}",
+                )
+                for m in members
+            )
+            continue
+        units.append(_unit(members, window, party))
+    return units, unserved
+
+
+def _unit(members: Sequence[Worker], window: Window, party: str) -> Unit:
+    first = members[0]
+    assert first.home_adcode is not None
+    return Unit(
+        worker_ids=tuple(m.worker_id for m in members),
+        seats=sum(m.seats for m in members),
+        company_id=first.company_id,
+        gate=f"company:{first.company_id}",
+        home=first.home_adcode,
+        window=window,
+        party=party,
+    )
+
+
+def nearest_hubs(
+    companies: Iterable[Company], hubs: Sequence[Hub], radius_km: float
+) -> dict[str, str]:
+    """For each company that may board at a hub: the key of the nearest hub within `radius_km`."""
+    result: dict[str, str] = {}
+    if radius_km <= 0 or not hubs:
+        return result
+    for company in companies:
+        if company.no_hub:
+            continue
+        best = min(hubs, key=lambda h: great_circle_km(company.lon, company.lat, h.lon, h.lat))
+        if great_circle_km(company.lon, company.lat, best.lon, best.lat) <= radius_km:
+            result[company.company_id] = f"hub:{best.hub_id}"
+    return result
+
+
+def stop_counties(
+    seats_by_county: Mapping[str, int], seats: Mapping[str, Location], radius_km: float
+) -> dict[str, str]:
+    """The county whose seat each home county's workers alight at.
+
+    With `radius_km` 0 every county is its own stop. Otherwise the busiest counties become stops
+    first and a smaller county within `radius_km` (great-circle, seat to seat) of a stop joins
+    the nearest one, so its workers take the last miles by local bus, as real programmes do.
+    """
+    result: dict[str, str] = {}
+    if radius_km <= 0:
+        return {county: county for county in seats_by_county}
+    stops: list[str] = []
+    for county in sorted(seats_by_county, key=lambda c: (-seats_by_county[c], c)):
+        here = seats[county]
+        near = [(great_circle_km(here.lon, here.lat, seats[s].lon, seats[s].lat), s) for s in stops]
+        near = [pair for pair in near if pair[0] <= radius_km]
+        if near:
+            result[county] = min(near)[1]
+        else:
+            stops.append(county)
+            result[county] = county
+    return result
+
+
+def assign_dates(
+    units: Sequence[Unit], stop_of: Mapping[str, str], allowed: Iterable[dt.date]
+) -> dict[int, dt.date]:
+    """A departure date for each unit (by index), few per stop county.
+
+    Per stop county, the fewest dates hitting every window (interval stabbing), each placed on the
+    date most workers of the whole season can take, so that remainders of different counties meet
+    on the same day and pool. Units then take, among their county's dates, the most popular one.
+    `allowed` are the dates with a coach available; windows are cut to them.
+    """
+    allowed_set = set(allowed)
+    popularity: dict[dt.date, int] = defaultdict(int)
+    for unit in units:
+        for day in _window_days(unit.window, allowed_set):
+            popularity[day] += unit.seats
+    by_stop: dict[str, list[int]] = defaultdict(list)
+    for index, unit in enumerate(units):
+        by_stop[stop_of[unit.home]].append(index)
+    result: dict[int, dt.date] = {}
+    for indices in by_stop.values():
+        windows = [_tight_window(units[i].window, allowed_set) for i in indices]
+        usable = [(i, w) for i, w in zip(indices, windows, strict=True) if w is not None]
+        if not usable:
+            continue
+        dates = choose_dates([w for _, w in usable], preference=lambda d: popularity.get(d, 0))
+        for index, window in usable:
+            options = [d for d in dates if window[0] <= d <= window[1] and d in allowed_set]
+            if not options:  # the stab hit a date without coaches: take the window's best day
+                options = _window_days(window, allowed_set)
+            result[index] = max(options, key=lambda d: (popularity.get(d, 0), d))
+    return result
+
+
+def _window_days(window: Window, allowed: set[dt.date]) -> list[dt.date]:
+    start, end = window
+    return [
+        start + dt.timedelta(days=i)
+        for i in range((end - start).days + 1)
+        if start + dt.timedelta(days=i) in allowed
+    ]
+
+
+def _tight_window(window: Window, allowed: set[dt.date]) -> Window | None:
+    days = _window_days(window, allowed)
+    return (days[0], days[-1]) if days else None

@@ -1,0 +1,408 @@
+"""Row validation of the input tables, shared by the scenario reader and the API upload.
+
+Every function takes a pandas DataFrame read with all columns as strings and returns the domain
+objects for the good rows plus one `InputProblem` per bad cell: table, row (spreadsheet numbering:
+the header is row 1, the first data row is row 2), column, value and a reason in the user's terms.
+A bad row never stops the others from being read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, Protocol
+
+import pandas as pd
+
+from optimizer.identity import id_number_problem, normalize_phone, phone_problem
+from optimizer.model import Company, Hub, InputProblem, VehicleType, Worker
+
+FIRST_DATA_ROW = 2  # spreadsheet row of the first data row (the header is row 1)
+
+WORKER_COLUMNS = ("worker_id", "company_id", "name", "id_number", "phone", "home")
+WORKER_OPTIONAL = ("earliest", "latest", "party", "seats")
+COMPANY_COLUMNS = ("company_id", "name", "lon", "lat")
+FLEET_COLUMNS = ("vehicle_type", "seats", "count", "cost_per_km", "fixed_cost")
+HUB_COLUMNS = ("hub_id", "name", "lon", "lat")
+
+# Mainland China, generously: coordinates outside are almost always swapped or mistyped.
+LON_RANGE = (73.0, 136.0)
+LAT_RANGE = (3.0, 54.0)
+
+_TRUE = {"1", "true", "yes", "y", "t", "是", "x"}
+_FALSE = {"", "0", "false", "no", "n", "f", "否"}
+
+
+class Resolution(Protocol):
+    """What the address resolver answers for one `home` text (optimizer.geography.resolve)."""
+
+    @property
+    def adcode(self) -> str | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def candidates(self) -> Any: ...
+
+
+class _Rows:
+    """Collects problems of one table while its rows are converted."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.problems: list[InputProblem] = []
+
+    def add(self, row: int, column: str, value: object, reason: str, worker_id: str = "") -> None:
+        self.problems.append(
+            InputProblem(
+                table=self.table,
+                row=row,
+                column=column,
+                value="" if value is None else str(value),
+                reason=reason,
+                worker_id=worker_id,
+            )
+        )
+
+
+def _text(record: Mapping[str, Any], column: str) -> str:
+    value = record.get(column, "")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def missing_columns(df: pd.DataFrame, required: Iterable[str]) -> list[str]:
+    """Required columns absent from `df`, in the order given."""
+    present = {str(c).strip() for c in df.columns}
+    return [c for c in required if c not in present]
+
+
+def _records(df: pd.DataFrame) -> list[tuple[int, dict[str, Any]]]:
+    frame = df.rename(columns=lambda c: str(c).strip())
+    return [
+        (index + FIRST_DATA_ROW, record)
+        for index, record in enumerate(frame.to_dict(orient="records"))
+    ]
+
+
+def _header_problems(rows: _Rows, df: pd.DataFrame, required: Iterable[str]) -> bool:
+    missing = missing_columns(df, required)
+    for column in missing:
+        rows.add(1, column, "", f"required column {column!r} is missing from the header")
+    return bool(missing)
+
+
+def _float(rows: _Rows, row: int, record: Mapping[str, Any], column: str) -> float | None:
+    text = _text(record, column)
+    try:
+        value = float(text)
+    except ValueError:
+        rows.add(row, column, text, "must be a number" if text else "is required")
+        return None
+    if not math.isfinite(value):
+        rows.add(row, column, text, "must be a finite number")
+        return None
+    return value
+
+
+def _int(
+    rows: _Rows, row: int, record: Mapping[str, Any], column: str, minimum: int, worker_id: str = ""
+) -> int | None:
+    text = _text(record, column)
+    try:
+        value = float(text)
+    except ValueError:
+        rows.add(row, column, text, "must be a whole number" if text else "is required", worker_id)
+        return None
+    if not value.is_integer():
+        rows.add(row, column, text, "must be a whole number", worker_id)
+        return None
+    if value < minimum:
+        rows.add(row, column, text, f"must be at least {minimum}", worker_id)
+        return None
+    return int(value)
+
+
+def _coordinates(rows: _Rows, row: int, record: Mapping[str, Any]) -> tuple[float, float] | None:
+    lon = _float(rows, row, record, "lon")
+    lat = _float(rows, row, record, "lat")
+    if lon is None or lat is None:
+        return None
+    if not LON_RANGE[0] <= lon <= LON_RANGE[1]:
+        rows.add(row, "lon", lon, "longitude must lie in China (73 to 136 east); lon/lat swapped?")
+        return None
+    if not LAT_RANGE[0] <= lat <= LAT_RANGE[1]:
+        rows.add(row, "lat", lat, "latitude must lie in China (3 to 54 north); lon/lat swapped?")
+        return None
+    return lon, lat
+
+
+def parse_date(text: str) -> dt.date:
+    """A date written as YYYY-MM-DD (also YYYY/MM/DD or YYYYMMDD); ValueError otherwise."""
+    value = text.strip().replace("/", "-")
+    if len(value) == 8 and value.isdigit():
+        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    return dt.date.fromisoformat(value[:10]) if len(value) >= 10 else dt.date.fromisoformat(value)
+
+
+def _bool(rows: _Rows, row: int, record: Mapping[str, Any], column: str) -> bool:
+    text = _text(record, column).lower()
+    if text in _TRUE:
+        return True
+    if text not in _FALSE:
+        rows.add(row, column, text, "must be yes/no (1/0, true/false); read as no")
+    return False
+
+
+def _duplicates(rows: _Rows, seen: set[str], row: int, column: str, value: str) -> bool:
+    if value in seen:
+        rows.add(row, column, value, f"{column} {value!r} appears on an earlier row; row skipped")
+        return True
+    seen.add(value)
+    return False
+
+
+def parse_companies(df: pd.DataFrame) -> tuple[list[Company], list[InputProblem]]:
+    """Companies (gates where workers board) from `companies.csv` rows.
+
+    Columns: company_id, name, lon, lat (WGS-84 degrees); optional no_hub (yes/no: workers must
+    board at the gate even near a hub) and town.
+    """
+    rows = _Rows("companies")
+    if _header_problems(rows, df, COMPANY_COLUMNS):
+        return [], rows.problems
+    companies: list[Company] = []
+    seen: set[str] = set()
+    for row, record in _records(df):
+        company_id = _text(record, "company_id")
+        if not company_id:
+            rows.add(row, "company_id", "", "is required")
+            continue
+        if _duplicates(rows, seen, row, "company_id", company_id):
+            continue
+        point = _coordinates(rows, row, record)
+        if point is None:
+            continue
+        companies.append(
+            Company(
+                company_id=company_id,
+                name=_text(record, "name") or company_id,
+                lon=point[0],
+                lat=point[1],
+                no_hub=_bool(rows, row, record, "no_hub"),
+                town=_text(record, "town"),
+            )
+        )
+    return companies, rows.problems
+
+
+def parse_hubs(df: pd.DataFrame) -> tuple[list[Hub], list[InputProblem]]:
+    """Hubs (town coach stations, charter terminal) from `hubs.csv`: hub_id, name, lon, lat."""
+    rows = _Rows("hubs")
+    if _header_problems(rows, df, HUB_COLUMNS):
+        return [], rows.problems
+    hubs: list[Hub] = []
+    seen: set[str] = set()
+    for row, record in _records(df):
+        hub_id = _text(record, "hub_id")
+        if not hub_id:
+            rows.add(row, "hub_id", "", "is required")
+            continue
+        if _duplicates(rows, seen, row, "hub_id", hub_id):
+            continue
+        point = _coordinates(rows, row, record)
+        if point is None:
+            continue
+        hubs.append(Hub(hub_id, _text(record, "name") or hub_id, point[0], point[1]))
+    return hubs, rows.problems
+
+
+def parse_fleet(df: pd.DataFrame) -> tuple[list[VehicleType], list[InputProblem]]:
+    """Coach types from `fleet.csv`: vehicle_type, seats, count, cost_per_km (RMB), fixed_cost (RMB
+    per trip); optional operator, depot_lon, depot_lat, available_from, available_to (dates)."""
+    rows = _Rows("fleet")
+    if _header_problems(rows, df, FLEET_COLUMNS):
+        return [], rows.problems
+    fleet: list[VehicleType] = []
+    seen: set[str] = set()
+    for row, record in _records(df):
+        name = _text(record, "vehicle_type")
+        if not name:
+            rows.add(row, "vehicle_type", "", "is required")
+            continue
+        if _duplicates(rows, seen, row, "vehicle_type", name):
+            continue
+        before = len(rows.problems)
+        seats = _int(rows, row, record, "seats", 1)
+        count = _int(rows, row, record, "count", 0)
+        cost_per_km = _float(rows, row, record, "cost_per_km")
+        fixed_cost = _float(rows, row, record, "fixed_cost")
+        for column, value in (("cost_per_km", cost_per_km), ("fixed_cost", fixed_cost)):
+            if value is not None and value < 0:
+                rows.add(row, column, value, "must not be negative")
+        depot: list[float | None] = [None, None]
+        for index, column in enumerate(("depot_lon", "depot_lat")):
+            if _text(record, column):
+                depot[index] = _float(rows, row, record, column)
+        available: list[dt.date | None] = [None, None]
+        for index, column in enumerate(("available_from", "available_to")):
+            text = _text(record, column)
+            if text:
+                try:
+                    available[index] = parse_date(text)
+                except ValueError:
+                    rows.add(row, column, text, "must be a date written YYYY-MM-DD")
+        if len(rows.problems) > before:
+            continue
+        assert seats is not None and count is not None
+        assert cost_per_km is not None and fixed_cost is not None
+        fleet.append(
+            VehicleType(
+                vehicle_type=name,
+                seats=seats,
+                count=count,
+                cost_per_km=cost_per_km,
+                fixed_cost=fixed_cost,
+                operator=_text(record, "operator"),
+                depot_lon=depot[0],
+                depot_lat=depot[1],
+                available_from=available[0],
+                available_to=available[1],
+            )
+        )
+    return fleet, rows.problems
+
+
+def _candidate_codes(candidates: Any) -> tuple[str, ...]:
+    codes: list[str] = []
+    for candidate in candidates or ():
+        if isinstance(candidate, str):
+            codes.append(candidate)
+        elif isinstance(candidate, tuple | list) and candidate:
+            codes.append(str(candidate[0]))
+        elif getattr(candidate, "adcode", None):
+            codes.append(str(candidate.adcode))
+    return tuple(codes)
+
+
+def parse_workers(
+    df: pd.DataFrame,
+    *,
+    first_departure: dt.date,
+    last_departure: dt.date,
+    company_ids: Collection[str],
+    resolutions: Mapping[str, Resolution],
+) -> tuple[list[Worker], list[InputProblem]]:
+    """Workers from `workers.csv` rows, validated.
+
+    `resolutions` maps each distinct (stripped) `home` text to the resolver's answer. A row with a
+    bad ID number, phone, date or seat count is left out (a problem naming the worker, who the plan
+    lists unserved as `invalid_row`). Rows whose company or home is unknown or ambiguous are kept
+    with a problem too, so the plan can say exactly that (`unknown_company`, `unknown_home`,
+    `ambiguous_home`). Blank `earliest`/`latest` mean the season's first/last departure date.
+    """
+    rows = _Rows("workers")
+    if _header_problems(rows, df, WORKER_COLUMNS):
+        return [], rows.problems
+    workers: list[Worker] = []
+    seen: set[str] = set()
+    known_companies = set(company_ids)
+    for row, record in _records(df):
+        worker_id = _text(record, "worker_id")
+        if not worker_id:
+            rows.add(row, "worker_id", "", "is required; row skipped")
+            continue
+        if worker_id in seen:
+            rows.add(
+                row,
+                "worker_id",
+                worker_id,
+                f"worker_id {worker_id!r} appears on an earlier row; row skipped",
+            )
+            continue
+        seen.add(worker_id)
+        before = len(rows.problems)
+        name = _text(record, "name")
+        if not name:
+            rows.add(row, "name", "", "is required (real-name ticketing)", worker_id)
+        id_number = _text(record, "id_number").upper()
+        reason = id_number_problem(id_number)
+        if reason:
+            rows.add(row, "id_number", id_number, reason, worker_id)
+        phone = normalize_phone(_text(record, "phone"))
+        reason = phone_problem(phone)
+        if reason:
+            rows.add(row, "phone", _text(record, "phone"), reason, worker_id)
+        window: list[dt.date] = [first_departure, last_departure]
+        for index, column in enumerate(("earliest", "latest")):
+            text = _text(record, column)
+            if text:
+                try:
+                    window[index] = parse_date(text)
+                except ValueError:
+                    rows.add(row, column, text, "must be a date written YYYY-MM-DD", worker_id)
+        if window[0] > window[1]:
+            rows.add(
+                row,
+                "latest",
+                window[1].isoformat(),
+                f"latest is before earliest ({window[0].isoformat()})",
+                worker_id,
+            )
+        seats = 1
+        if _text(record, "seats"):
+            parsed = _int(rows, row, record, "seats", 1, worker_id)
+            seats = parsed if parsed is not None else 1
+        if len(rows.problems) > before:
+            continue
+        company_id = _text(record, "company_id")
+        if company_id not in known_companies:
+            rows.add(
+                row,
+                "company_id",
+                company_id,
+                "is not a company_id of companies.csv (or that company's row is invalid)",
+                worker_id,
+            )
+        home = _text(record, "home")
+        home_adcode: str | None = None
+        home_problem = ""
+        candidates: tuple[str, ...] = ()
+        resolution = resolutions.get(home)
+        if not home:
+            home_problem = "home is empty"
+        elif resolution is None:
+            home_problem = "home was not resolved"
+        elif resolution.adcode:
+            home_adcode = str(resolution.adcode)
+        else:
+            candidates = _candidate_codes(resolution.candidates)
+            home_problem = resolution.error or (
+                "matches several counties" if candidates else "matches no county"
+            )
+        if home_problem:
+            detail = home_problem
+            if candidates:
+                detail += f" (candidates: {', '.join(candidates)})"
+            rows.add(row, "home", home, detail, worker_id)
+        workers.append(
+            Worker(
+                worker_id=worker_id,
+                company_id=company_id,
+                name=name,
+                id_number=id_number,
+                phone=phone,
+                home=home,
+                earliest=window[0],
+                latest=window[1],
+                party=_text(record, "party"),
+                seats=seats,
+                home_adcode=home_adcode,
+                home_problem=home_problem,
+                home_candidates=candidates,
+            )
+        )
+    return workers, rows.problems

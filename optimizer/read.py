@@ -1,0 +1,165 @@
+"""Reading a scenario folder: scenario.toml, companies.csv, workers.csv, fleet.csv, hubs.csv.
+
+A folder that cannot be planned (no scenario.toml, a bad key, a missing table) raises
+`InvalidInput` with a message naming the file. Bad rows do not raise: they become
+`Scenario.problems` and the workers concerned are reported unserved, while planning goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.errors import InvalidInput
+from optimizer.intake import (
+    Resolution,
+    parse_companies,
+    parse_date,
+    parse_fleet,
+    parse_hubs,
+    parse_workers,
+)
+from optimizer.model import Policy, Scenario, SolverParams
+
+SCENARIO_FILE = "scenario.toml"
+REQUIRED_KEYS = (
+    "name",
+    "direction",
+    "origin",
+    "festival_date",
+    "first_departure",
+    "last_departure",
+)
+OPTIONAL_TABLES = ("policy", "solver")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV table with every column as text (no guessing of dtypes, blanks stay empty strings)."""
+    try:
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
+        )
+    except FileNotFoundError:
+        raise InvalidInput(
+            f"{path.name} is missing from the scenario folder {path.parent}"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"{path.name} is not a readable UTF-8 CSV table: {error}") from None
+
+
+def _toml_date(settings: Mapping[str, Any], key: str) -> dt.date:
+    value = settings[key]
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return parse_date(str(value))
+    except ValueError:
+        raise InvalidInput(
+            f"{SCENARIO_FILE}: {key} = {value!r} is not a date (YYYY-MM-DD)"
+        ) from None
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """The parsed scenario.toml, checked for the required keys."""
+    try:
+        with path.open("rb") as handle:
+            settings = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InvalidInput(
+            f"{SCENARIO_FILE} is missing from the scenario folder {path.parent}"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(f"{SCENARIO_FILE} is not valid TOML: {error}") from None
+    missing = [key for key in REQUIRED_KEYS if key not in settings]
+    if missing:
+        raise InvalidInput(f"{SCENARIO_FILE} lacks required key(s): {', '.join(missing)}")
+    known = set(REQUIRED_KEYS) | set(OPTIONAL_TABLES) | {"description"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise InvalidInput(
+            f"{SCENARIO_FILE} has unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    for table in OPTIONAL_TABLES:
+        if table in settings and not isinstance(settings[table], dict):
+            raise InvalidInput(f"{SCENARIO_FILE}: [{table}] must be a table")
+    return settings
+
+
+@dataclass(frozen=True)
+class _AdcodeOnly:
+    adcode: str | None
+    error: str | None
+    candidates: tuple[str, ...] = ()
+
+
+def resolve_homes(texts: Sequence[str]) -> dict[str, Resolution]:
+    """The resolver's answer for each distinct home text (free text or adcode)."""
+    distinct = sorted({text for text in texts if text})
+    try:
+        from optimizer.geography.resolve import resolve_many
+    except ImportError:  # TEMPORARY until the geography resolver lands: adcodes only
+        return {
+            t: _AdcodeOnly(t, None)
+            if t.isdigit() and len(t) == 6
+            else _AdcodeOnly(None, "matches no county")
+            for t in distinct
+        }
+    return dict(zip(distinct, resolve_many(distinct), strict=True))
+
+
+def read_scenario(folder: str | Path) -> Scenario:
+    """The scenario stored in `folder` (see docs/plan-format.md and the upload template).
+
+    Raises InvalidInput when the folder cannot be planned at all; bad rows go to
+    `Scenario.problems` instead.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise InvalidInput(f"scenario folder {root} does not exist")
+    settings = read_settings(root / SCENARIO_FILE)
+    try:
+        policy = Policy.from_mapping(settings.get("policy", {}))
+        solver = SolverParams.from_mapping(settings.get("solver", {}))
+    except TypeError as error:
+        raise InvalidInput(f"{SCENARIO_FILE}: {error}") from None
+    first = _toml_date(settings, "first_departure")
+    last = _toml_date(settings, "last_departure")
+
+    companies, problems = parse_companies(read_table(root / "companies.csv"))
+    fleet, fleet_problems = parse_fleet(read_table(root / "fleet.csv"))
+    hubs, hub_problems = [], []
+    if (root / "hubs.csv").exists():
+        hubs, hub_problems = parse_hubs(read_table(root / "hubs.csv"))
+    worker_table = read_table(root / "workers.csv")
+    homes = worker_table["home"].astype(str).str.strip().tolist() if "home" in worker_table else []
+    workers, worker_problems = parse_workers(
+        worker_table,
+        first_departure=first,
+        last_departure=last,
+        company_ids={c.company_id for c in companies},
+        resolutions=resolve_homes(homes),
+    )
+    return Scenario(
+        name=str(settings["name"]),
+        direction=settings["direction"],
+        origin=str(settings["origin"]),
+        festival_date=_toml_date(settings, "festival_date"),
+        first_departure=first,
+        last_departure=last,
+        companies=tuple(companies),
+        workers=tuple(workers),
+        fleet=tuple(fleet),
+        hubs=tuple(hubs),
+        policy=policy,
+        solver=solver,
+        problems=tuple(problems + fleet_problems + hub_problems + worker_problems),
+    )
