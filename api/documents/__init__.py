@@ -1,0 +1,44 @@
+"""Printable and exportable documents of a plan: manifests, trip sheets, worker notices.
+
+PDFs are A4 with an embedded CJK font (WenQuanYi Micro Hei, shipped in `fonts/`), so they print
+the same on any machine with no font installed.
+"""
+
+from api.documents.manifest import (
+    MANIFEST_COLUMNS,
+    manifest_rows,
+    read_manifest_csv,
+    read_manifest_xlsx,
+    write_manifest_csv,
+    write_manifest_pdf,
+    write_manifest_xlsx,
+)
+from api.documents.notices import (
+    NOTICE_COLUMNS,
+    notices_by_company,
+    worker_notices,
+    write_company_notices,
+    write_notices_csv,
+)
+from api.documents.render import RenderedFiles, render_plan
+from api.documents.trip_sheet import sign_fields, timetable_rows, write_trip_sheet_pdf
+
+__all__ = [
+    "MANIFEST_COLUMNS",
+    "NOTICE_COLUMNS",
+    "RenderedFiles",
+    "manifest_rows",
+    "notices_by_company",
+    "read_manifest_csv",
+    "read_manifest_xlsx",
+    "render_plan",
+    "sign_fields",
+    "timetable_rows",
+    "worker_notices",
+    "write_company_notices",
+    "write_manifest_csv",
+    "write_manifest_pdf",
+    "write_manifest_xlsx",
+    "write_notices_csv",
+    "write_trip_sheet_pdf",
+]

@@ -1,0 +1,93 @@
+"""Names behind the ids of a trip: workers, companies, hubs and counties of a scenario."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from maps.stops import kind_label, stop_name
+from optimizer.model import Company, Scenario, Stop, Trip, Worker
+
+
+@functools.cache
+def _county_name_lookup() -> Any:
+    try:
+        from optimizer.places import county_name
+    except ImportError:
+        return None
+    return county_name
+
+
+def county_name(adcode: str) -> str:
+    """The county's name from the shipped gazetteer, or the code when it is not known."""
+    lookup = _county_name_lookup()
+    if lookup is None:
+        return adcode
+    try:
+        name = lookup(adcode)
+    except (KeyError, LookupError, ValueError):
+        return adcode
+    return str(name) if name else adcode
+
+
+@dataclass(frozen=True)
+class Names:
+    """Look-ups from ids to the records of a scenario."""
+
+    workers: dict[str, Worker]
+    companies: dict[str, Company]
+    places: dict[str, str]
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Names:
+        """Index a scenario's workers, companies and hubs by id."""
+        places = {c.company_id: c.name for c in scenario.companies}
+        places.update({h.hub_id: h.name for h in scenario.hubs})
+        return cls(
+            workers={w.worker_id: w for w in scenario.workers},
+            companies={c.company_id: c for c in scenario.companies},
+            places=places,
+        )
+
+    def stop(self, stop: Stop) -> str:
+        """A stop's display name; a county stop without a name gets the county's name."""
+        if not stop.name and stop.adcode and not (stop.company_id or stop.hub_id):
+            return county_name(stop.adcode)
+        return stop_name(stop, self.places)
+
+    def company(self, company_id: str) -> str:
+        """An employer's name, or its id when the scenario does not list it."""
+        company = self.companies.get(company_id)
+        return company.name if company else company_id
+
+
+def seat_label(seat: int, seat_count: int) -> str:
+    """The seat number(s) a passenger takes: "12", or "12-13" with a child's seat."""
+    if seat <= 0:
+        return ""
+    return str(seat) if seat_count <= 1 else f"{seat}-{seat + seat_count - 1}"
+
+
+def route_summary(trip: Trip, names: Names) -> tuple[str, str, list[str]]:
+    """Origin, destination and the main intermediate stops (gates and drop-offs, no rests)."""
+    served = [names.stop(s) for s in trip.stops if s.kind != "rest"]
+    served = list(dict.fromkeys(served))
+    if not served:
+        return "", "", []
+    return served[0], served[-1], served[1:-1]
+
+
+def plate(trip: Trip) -> str:
+    """The coach's plate when one is assigned (a Trip may carry `plate`), else ""."""
+    return str(getattr(trip, "plate", "") or "")
+
+
+def driver_names(trip: Trip) -> list[str]:
+    """Driver names when assigned (a Trip may carry `driver_names`), else []."""
+    return [str(n) for n in getattr(trip, "driver_names", ()) or ()]
+
+
+def stop_kind(stop: Stop) -> str:
+    """The Chinese label of the stop's kind (the 02:00-05:00 park named as such)."""
+    return kind_label(stop)

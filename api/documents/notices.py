@@ -1,0 +1,191 @@
+"""Worker notices: one short Chinese SMS per worker, and per-employer lists.
+
+Every registered worker gets a message, seated or not: a late or missing cancellation notice was
+one of the failures seen in the field, so the unserved are told why and whom to call.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+from api.documents.context import Names, plate, seat_label
+from optimizer.identity import normalize_phone
+from optimizer.model import Plan, Scenario
+
+NOTICE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("worker_id", "登记编号"),
+    ("name", "姓名"),
+    ("phone", "手机号"),
+    ("company_id", "单位编号"),
+    ("company", "工作单位"),
+    ("status", "状态"),
+    ("trip_id", "车次"),
+    ("coach", "车辆"),
+    ("date", "发车日期"),
+    ("time", "发车时间"),
+    ("boarding_from", "上车时间"),
+    ("gate", "上车点"),
+    ("seat", "座位号"),
+    ("destination", "下车点"),
+    ("message", "短信内容"),
+)
+COMPANY_COLUMNS = (
+    "name", "phone", "status", "trip_id", "coach", "date", "time", "gate", "seat", "destination",
+)  # fmt: skip
+
+# Why a worker has no seat, in words a worker understands (UnservedReason values).
+REASON_TEXT = {
+    "invalid_row": "登记信息有误",
+    "unknown_home": "家乡地址无法识别",
+    "ambiguous_home": "家乡地址不明确",
+    "unknown_company": "单位信息有误",
+    "party_conflict": "同行人员信息不一致",
+    "party_too_large": "同行人数超过单车座位",
+    "no_date_in_window": "登记日期不在发车期内",
+    "no_coach_in_window": "登记日期内无可用车辆",
+    "fleet_exhausted": "登记日期内车辆已满",
+    "below_min_load": "同方向人数不足",
+    "too_far": "路途过远无法安排",
+    "unreachable": "目的地无法通行",
+}
+
+
+def _contact(contact_phone: str) -> str:
+    return f"咨询电话{contact_phone}" if contact_phone else "如有疑问请联系所在单位"
+
+
+def worker_notices(
+    plan: Plan,
+    scenario: Scenario,
+    *,
+    contact_phone: str = "",
+    signature: str = "春运包车",
+) -> list[dict[str, str]]:
+    """One row per worker with an SMS `message` and its parts (keys of `NOTICE_COLUMNS`).
+
+    Seated workers get date, departure time, when and where to board, coach (plate when
+    assigned, else trip id), seat and a contact phone; unserved workers get the reason.
+    `contact_phone` is the service line printed in every message (employer if empty).
+    """
+    names = Names.of(scenario)
+    trip_kind = "返乡包车" if plan.direction == "home" else "返岗包车"
+    rows: list[dict[str, str]] = []
+    seated: set[str] = set()
+    for trip in sorted(plan.trips, key=lambda t: (t.departure, t.trip_id)):
+        coach = plate(trip) or trip.trip_id
+        for passenger in sorted(trip.passengers, key=lambda p: (p.seat, p.worker_id)):
+            worker = names.workers.get(passenger.worker_id)
+            if worker is None:
+                continue
+            seated.add(worker.worker_id)
+            board = trip.stops[passenger.board_stop]
+            alight = trip.stops[passenger.alight_stop]
+            gate = names.stop(board)
+            destination = names.stop(alight)
+            seat = seat_label(passenger.seat, passenger.seat_count)
+            seat_text = f"座位{seat}号" if seat else "座位上车时安排"
+            message = (
+                f"【{signature}】{worker.name}您好，您的{trip_kind}："
+                f"{board.depart.month}月{board.depart.day}日{board.depart:%H:%M}发车，请于{board.arrive:%H:%M}前到{gate}上车，"
+                f"车次{coach}，{seat_text}，到{destination}下车。请携带身份证。"
+                f"{_contact(contact_phone)}"
+            )
+            rows.append(
+                {
+                    "worker_id": worker.worker_id,
+                    "name": worker.name,
+                    "phone": normalize_phone(worker.phone),
+                    "company_id": worker.company_id,
+                    "company": names.company(worker.company_id),
+                    "status": "已安排",
+                    "trip_id": trip.trip_id,
+                    "coach": coach,
+                    "date": f"{board.depart:%Y-%m-%d}",
+                    "time": f"{board.depart:%H:%M}",
+                    "boarding_from": f"{board.arrive:%H:%M}",
+                    "gate": gate,
+                    "seat": seat,
+                    "destination": destination,
+                    "message": message,
+                }
+            )
+    for unserved in plan.unserved:
+        worker = names.workers.get(unserved.worker_id)
+        if worker is None or worker.worker_id in seated:
+            continue
+        reason = REASON_TEXT.get(str(unserved.reason), "暂无合适车次")
+        company = names.company(worker.company_id)
+        message = (
+            f"【{signature}】{worker.name}您好，很抱歉，您登记的{trip_kind}暂未能安排座位"
+            f"（{reason}），请尽快联系{company}另行安排。{_contact(contact_phone)}"
+        )
+        rows.append(
+            {
+                "worker_id": worker.worker_id,
+                "name": worker.name,
+                "phone": normalize_phone(worker.phone),
+                "company_id": worker.company_id,
+                "company": company,
+                "status": "未安排",
+                "trip_id": "",
+                "coach": "",
+                "date": "",
+                "time": "",
+                "boarding_from": "",
+                "gate": "",
+                "seat": "",
+                "destination": "",
+                "message": message,
+            }
+        )
+    return rows
+
+
+def write_notices_csv(rows: list[dict[str, str]], path: str | Path) -> Path:
+    """Write notice rows as UTF-8 CSV (with BOM) for an SMS gateway: one message per line."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([label for _, label in NOTICE_COLUMNS])
+        for row in rows:
+            writer.writerow([row[key] for key, _ in NOTICE_COLUMNS])
+    return target
+
+
+def notices_by_company(rows: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
+    """Notice rows grouped by employer id, each list ordered by date, time and name."""
+    grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["company_id"]].append(row)
+    return {
+        company: sorted(
+            items, key=lambda r: (r["status"] != "已安排", r["date"], r["time"], r["name"])
+        )
+        for company, items in sorted(grouped.items())
+    }
+
+
+def write_company_notices(rows: list[dict[str, str]], folder: str | Path) -> list[Path]:
+    """Write one CSV per employer (`<company_id>.csv`) listing its workers' departures."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    labels = dict(NOTICE_COLUMNS)
+    written = []
+    for company, items in notices_by_company(rows).items():
+        path = target / f"{safe_name(company)}.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([labels[key] for key in COMPANY_COLUMNS])
+            for row in items:
+                writer.writerow([row[key] for key in COMPANY_COLUMNS])
+        written.append(path)
+    return written
+
+
+def safe_name(identifier: str) -> str:
+    """An id made safe as a file name (path separators and control characters replaced)."""
+    cleaned = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in identifier).strip()
+    return cleaned.lstrip(".") or "_"

@@ -1,0 +1,281 @@
+"""The season overview: every trip of a plan along the roads, by date and by home province."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import folium
+
+from maps.geography import (
+    RouteLines,
+    default_provider,
+    feature_adcode,
+    feature_name,
+    load_outlines,
+    province_of,
+)
+from maps.offline import HtmlPopup, Legend, Transform, new_map, simplify_line
+from maps.stops import is_gate, stop_name
+from optimizer.geography.distance import DistanceProvider
+from optimizer.model import Plan, Trip
+
+# Colour-blind-friendly qualitative palette (Tableau 10 + extras); cycled when there are more keys.
+PALETTE = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+    "#ff9da7", "#9c755f", "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e",
+)  # fmt: skip
+
+ColourBy = Literal["date", "corridor"]
+
+# ~1 km: the overview shows a whole country, finer vertices only weigh down the file.
+OVERVIEW_TOLERANCE_DEG = 0.01
+
+
+@dataclass
+class _County:
+    adcode: str
+    name: str
+    lon: float
+    lat: float
+    workers: int = 0
+    trips: set[str] = field(default_factory=set)
+
+
+def home_side_index(trip: Trip, index: int) -> bool:
+    """Whether stop `index` of the trip is at the workers' home end (not a gate or a rest)."""
+    stop = trip.stops[index]
+    return stop.kind != "rest" and not is_gate(stop)
+
+
+def corridor(trip: Trip) -> str:
+    """The province a trip serves: that of its home-side stops (the last one going home)."""
+    homes = [s for i, s in enumerate(trip.stops) if home_side_index(trip, i)]
+    return province_of(homes[-1].adcode if homes else None)
+
+
+def _counties(plan: Plan) -> dict[str, _County]:
+    """Home counties of the plan with the number of people (seats) travelling to or from each."""
+    counties: dict[str, _County] = {}
+    for trip in plan.trips:
+        for passenger in trip.passengers:
+            index = passenger.alight_stop if plan.direction == "home" else passenger.board_stop
+            if not 0 <= index < len(trip.stops):
+                continue
+            stop = trip.stops[index]
+            key = stop.adcode or f"{stop.lon:.3f},{stop.lat:.3f}"
+            county = counties.get(key)
+            if county is None:
+                county = counties[key] = _County(key, stop_name(stop), stop.lon, stop.lat)
+            county.workers += passenger.seat_count
+            county.trips.add(trip.trip_id)
+    return counties
+
+
+def _latlon(points: list[tuple[float, float]], transform: Transform) -> list[tuple[float, float]]:
+    out = []
+    for lon, lat in points:
+        x, y = transform(lon, lat)
+        out.append((round(y, 5), round(x, 5)))
+    return out
+
+
+def _transform_geojson(data: dict[str, Any], transform: Transform) -> dict[str, Any]:
+    """A copy of a GeoJSON FeatureCollection with every position transformed."""
+
+    def convert(coords: Any) -> Any:
+        if coords and isinstance(coords[0], (int, float)):
+            x, y = transform(float(coords[0]), float(coords[1]))
+            return [round(x, 5), round(y, 5)]
+        return [convert(c) for c in coords]
+
+    features = []
+    for feature in data.get("features", []):
+        geometry = feature.get("geometry") or {}
+        features.append(
+            {
+                **feature,
+                "geometry": {**geometry, "coordinates": convert(geometry.get("coordinates", []))},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def add_outline_base(
+    fmap: folium.Map, transform: Transform, *, level: str = "province", name: str = "省界"
+) -> bool:
+    """Add the shipped outlines as a light base layer; False when the geography has none."""
+    data = load_outlines(level)
+    if not data:
+        return False
+    folium.GeoJson(
+        _transform_geojson(data, transform),
+        name=name,
+        style_function=lambda _feature: {
+            "color": "#8a8a8a",
+            "weight": 1,
+            "fillColor": "#fbfbf8",
+            "fillOpacity": 1.0,
+        },
+        interactive=False,
+        control=True,
+        overlay=True,
+    ).add_to(fmap)
+    return True
+
+
+def _trip_popup(trip: Trip) -> str:
+    homes = [stop_name(s) for i, s in enumerate(trip.stops) if home_side_index(trip, i)]
+    return (
+        f"<b>车次 {html.escape(trip.trip_id)}</b><br>"
+        f"发车 {trip.departure:%Y-%m-%d %H:%M}，到达 {trip.arrival:%m-%d %H:%M}<br>"
+        f"座位 {trip.seats_used}/{trip.seats}（{html.escape(trip.vehicle_type)}）<br>"
+        f"{html.escape('、'.join(dict.fromkeys(homes)))}<br>"
+        f"{trip.distance_km:,.0f} km，驾驶员 {trip.drivers} 名"
+    )
+
+
+def overview_map(
+    plan: Plan,
+    *,
+    provider: DistanceProvider | None = None,
+    outlines: bool = True,
+    online_tiles: bool | str = False,
+    colour_by: ColourBy = "date",
+) -> folium.Map:
+    """The season on one map. Writes no file: call `.save(path)` or `.get_root().render()`.
+
+    Parameters: `plan` the plan to draw; `provider` gives road lines per leg (default: the
+    product's road graph, great-circle if it is not installed); `outlines` adds province and
+    destination-county outlines as an offline base layer; `online_tiles` False (offline), True or
+    "osm" (WGS-84), "amap" (GCJ-02, points shifted to match); `colour_by` "date" or "corridor"
+    (destination province). Layers: one per departure date (routes), one per province (home
+    counties as circles sized by people), gates; with a layer control and a legend.
+    """
+    routes = RouteLines(provider or default_provider())
+    fmap, transform = new_map(online_tiles)
+    if outlines:
+        add_outline_base(fmap, transform)
+
+    dates = sorted({t.departure_date for t in plan.trips})
+    corridors = sorted({corridor(t) for t in plan.trips})
+    keys: list[str] = [d.isoformat() for d in dates] if colour_by == "date" else corridors
+    colour = {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(keys)}
+
+    bounds: list[tuple[float, float]] = []
+
+    gates = folium.FeatureGroup(name="厂门 / 集合点", show=True)
+    seen_gates: set[tuple[float, float]] = set()
+    for trip in plan.trips:
+        for stop in trip.stops:
+            if is_gate(stop) and (stop.lon, stop.lat) not in seen_gates:
+                seen_gates.add((stop.lon, stop.lat))
+                (position,) = _latlon([(stop.lon, stop.lat)], transform)
+                bounds.append(position)
+                marker = folium.CircleMarker(
+                    location=position,
+                    radius=4,
+                    color="#222",
+                    weight=1,
+                    fill=True,
+                    fill_color="#222",
+                    fill_opacity=0.9,
+                    class_name="chunyun-gate",
+                )
+                marker.add_child(HtmlPopup(f"<b>上车点</b> {html.escape(stop_name(stop))}"))
+                marker.add_to(gates)
+
+    for day in dates:
+        trips = [t for t in plan.trips if t.departure_date == day]
+        seats = sum(t.seats_used for t in trips)
+        group = folium.FeatureGroup(name=f"{day:%m-%d} 发车：{len(trips)} 车次，{seats} 人")
+        for trip in trips:
+            key = day.isoformat() if colour_by == "date" else corridor(trip)
+            line = _latlon(simplify_line(routes.trip(trip), OVERVIEW_TOLERANCE_DEG), transform)
+            bounds.extend(line)
+            polyline = folium.PolyLine(
+                locations=line if len(line) > 1 else line * 2,
+                color=colour[key],
+                weight=3,
+                opacity=0.8,
+                class_name=f"chunyun-route chunyun-date-{day.isoformat()}",
+            )
+            polyline.add_child(folium.Tooltip(f"{trip.trip_id} {day:%m-%d}"))
+            polyline.add_child(HtmlPopup(_trip_popup(trip)))
+            polyline.add_to(group)
+        group.add_to(fmap)
+
+    counties = _counties(plan)
+    county_outlines: dict[str, dict[str, Any]] = {}
+    if outlines and counties:
+        data = load_outlines("county")
+        if data:
+            county_outlines = {
+                feature_adcode(f): f
+                for f in data.get("features", [])
+                if feature_adcode(f) in counties
+            }
+    by_province: dict[str, list[_County]] = defaultdict(list)
+    for county in counties.values():
+        by_province[province_of(county.adcode)].append(county)
+    for province in sorted(by_province, key=lambda p: -sum(c.workers for c in by_province[p])):
+        members = sorted(by_province[province], key=lambda c: -c.workers)
+        people = sum(c.workers for c in members)
+        group = folium.FeatureGroup(name=f"{province}：{len(members)} 县，{people} 人")
+        outlines_here = [county_outlines[c.adcode] for c in members if c.adcode in county_outlines]
+        if outlines_here:
+            folium.GeoJson(
+                _transform_geojson({"features": outlines_here}, transform),
+                style_function=lambda _feature: {
+                    "color": "#b5651d",
+                    "weight": 1,
+                    "fillColor": "#f6d7b0",
+                    "fillOpacity": 0.45,
+                },
+                interactive=False,
+                control=False,
+            ).add_to(group)
+        for county in members:
+            (position,) = _latlon([(county.lon, county.lat)], transform)
+            bounds.append(position)
+            outline = county_outlines.get(county.adcode)
+            name = (feature_name(outline) if outline else "") or county.name
+            circle = folium.CircleMarker(
+                location=position,
+                radius=4 + 1.5 * math.sqrt(county.workers),
+                color="#7f3b08",
+                weight=1,
+                fill=True,
+                fill_color=colour.get(province, "#e08214"),
+                fill_opacity=0.55,
+                class_name="chunyun-county",
+            )
+            circle.add_child(folium.Tooltip(f"{name} {county.workers} 人"))
+            circle.add_child(
+                HtmlPopup(
+                    f"<b>{html.escape(name)}</b>（{html.escape(county.adcode)}）<br>"
+                    f"{province}<br>{county.workers} 人，{len(county.trips)} 车次：<br>"
+                    f"{html.escape('、'.join(sorted(county.trips)))}"
+                )
+            )
+            circle.add_to(group)
+        group.add_to(fmap)
+
+    gates.add_to(fmap)
+    folium.LayerControl(collapsed=len(dates) + len(by_province) > 14).add_to(fmap)
+    title = "发车日期" if colour_by == "date" else "目的省份"
+    entries = [(colour[k], k[5:] if colour_by == "date" else k) for k in keys]
+    notes = [
+        f"{len(plan.trips)} 车次，{sum(t.seats_used for t in plan.trips)} 人",
+        "圆圈：返乡县，大小按人数",
+        "坐标 WGS-84" if transform(120.0, 30.0) == (120.0, 30.0) else "坐标 GCJ-02（配合高德底图）",
+    ]
+    fmap.add_child(Legend(title, entries, notes))
+    if bounds:
+        lats = [p[0] for p in bounds]
+        lons = [p[1] for p in bounds]
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
+    return fmap

@@ -1,0 +1,60 @@
+"""How stops are named and classed on maps and paper (shared by maps and documents)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from optimizer.model import Stop
+
+KIND_LABELS = {"pickup": "上车", "dropoff": "下车", "rest": "休息"}
+PARK_LABEL = "夜间停车 02:00-05:00"
+
+
+def is_night_park(stop: Stop, park_start_hour: int = 2, park_end_hour: int = 5) -> bool:
+    """Whether a rest stop is the coach's park over the 02:00-05:00 no-driving window.
+
+    A rest counts as the park when it overlaps that window on any night it spans by at least an
+    hour (a coach may pull in at 01:40 or leave at 05:10).
+    """
+    if stop.kind != "rest":
+        return False
+    day = stop.arrive.date() - dt.timedelta(days=1)
+    while day <= stop.depart.date():
+        window_start = dt.datetime.combine(day, dt.time(park_start_hour), stop.arrive.tzinfo)
+        window_end = dt.datetime.combine(day, dt.time(park_end_hour), stop.arrive.tzinfo)
+        overlap = min(stop.depart, window_end) - max(stop.arrive, window_start)
+        if overlap >= dt.timedelta(hours=1):
+            return True
+        day += dt.timedelta(days=1)
+    return False
+
+
+def kind_label(stop: Stop) -> str:
+    """The Chinese label of a stop's kind, the park named as such."""
+    if is_night_park(stop):
+        return PARK_LABEL
+    return KIND_LABELS.get(stop.kind, stop.kind)
+
+
+def stop_name(stop: Stop, names: dict[str, str] | None = None) -> str:
+    """A readable name for a stop: its own name, else the gate's company or hub, else the code.
+
+    `names` maps company_id / hub_id / adcode to display names when the caller knows them.
+    """
+    if stop.name:
+        return stop.name
+    names = names or {}
+    for key in (stop.company_id, stop.hub_id, stop.adcode):
+        if key and key in names:
+            return names[key]
+    for key in (stop.company_id, stop.hub_id, stop.adcode):
+        if key:
+            return key
+    if stop.kind == "rest":
+        return "服务区"
+    return f"{stop.lat:.4f}, {stop.lon:.4f}"
+
+
+def is_gate(stop: Stop) -> bool:
+    """Whether a stop is a factory gate or a gathering hub (not a home county)."""
+    return stop.company_id is not None or stop.hub_id is not None
