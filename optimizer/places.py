@@ -6,31 +6,20 @@ import functools
 from collections.abc import Iterable
 
 from optimizer.geography.distance import Location
+from optimizer.geography.gazetteer import load_gazetteer
 
 
 @functools.cache
 def _seat_table() -> dict[str, tuple[float, float, str]]:
-    try:
-        from optimizer.geography.gazetteer import load_gazetteer
-    except ImportError:  # TEMPORARY until the gazetteer lands: cpca's 2016 county seats
-        import csv
-        import importlib.resources
-
-        table: dict[str, tuple[float, float, str]] = {}
-        source = importlib.resources.files("cpca") / "resources" / "adcodes.csv"
-        with source.open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                code = row["adcode"][:6]
-                if row["adcode"].endswith("000000") and code not in table:
-                    table[code] = (float(row["longitude"]), float(row["latitude"]), row["name"])
-        return table
-    gazetteer = load_gazetteer()
-    counties = gazetteer.values() if hasattr(gazetteer, "values") else gazetteer
-    return {c.adcode: (float(c.lon), float(c.lat), str(c.name)) for c in counties}
+    return {
+        county.adcode: (float(county.lon), float(county.lat), county.name)
+        for county in load_gazetteer()
+        if county.lon is not None and county.lat is not None
+    }
 
 
 def county_seats(adcodes: Iterable[str]) -> dict[str, Location]:
-    """The seat of each known county among `adcodes` (unknown codes are left out)."""
+    """The seat of each county among `adcodes` that has coordinates (others are left out)."""
     table = _seat_table()
     return {
         code: Location(table[code][0], table[code][1], code)

@@ -1,0 +1,1015 @@
+"""The planner: from a scenario's registered workers to full, legal coach trips.
+
+Pipeline (each step keeps every worker either on a coach or in the unserved list with a reason):
+
+1. units: parties and lone workers, with their gate, home county and window (`groups.py`);
+2. stops: each home county's alighting stop (itself, or a busier county within drop_radius_km);
+3. dates: per stop county the fewest departure dates that hit every window, on popular days;
+4. direct coaches: full coaches from one gate, then from one boarding point (hub), then from up
+   to `max_pickup_stops` boarding points, each to one county;
+5. pooling: the remainders of each date, split by corridor (bearing from the origin) into small
+   pickup-and-delivery models solved with OR-Tools (`routing.py`), several counties per coach;
+6. trips: each coach's stops get a legal timetable (`timetable.py`) and assigned seats
+   (`seating.py`); coaches under min_load are cancelled, with that reason.
+
+Direction "return" mirrors the geometry: coaches collect in the home counties and deliver to the
+gates and hubs. Decomposed parts are plain picklable values solved by a top-level function, so
+they run in a process pool when `SolverParams.workers` > 1.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import datetime as dt
+import itertools
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.bounds import Bounds, SeatedDemand, lower_bounds
+from optimizer.geography.distance import DistanceProvider, GreatCircleProvider, great_circle_km
+from optimizer.groups import (
+    Site,
+    Unit,
+    assign_dates,
+    build_units,
+    county_site,
+    gate_site,
+    hub_site,
+    nearest_hubs,
+    stop_counties,
+)
+from optimizer.model import (
+    Kpis,
+    Passenger,
+    Plan,
+    Scenario,
+    Trip,
+    Unserved,
+    UnservedReason,
+    VehicleType,
+    Worker,
+)
+from optimizer.places import county_name, county_seats
+from optimizer.routing import (
+    PickupDeliveryProblem,
+    PickupDeliverySolution,
+    Request,
+    RoutingParams,
+    Vehicle,
+    solve_pickup_delivery,
+)
+from optimizer.seating import assign_seats
+from optimizer.timetable import Leg, ServiceStop, plan_timetable
+
+Progress = Callable[[float, str], None]
+
+# A coach sent straight from one county's own demand must be at least this full; emptier ones
+# are better pooled with other counties.
+DIRECT_FILL = 0.95
+# Largest pickup-and-delivery model (requests) solved at once.
+MAX_PART_REQUESTS = 120
+# Inside the routing model one coach costs this much more than any tariff difference, so the
+# solver first minimises coaches, then money.
+COACH_WEIGHT = 1_000_000
+DROP_PENALTY = 100 * COACH_WEIGHT
+# Share of the time limit given to OR-Tools (the rest builds timetables and seats).
+ROUTING_SHARE = 0.7
+
+
+@dataclass
+class Coach:
+    """A coach decided but not yet timed: one date, boarding sites and stop counties in order."""
+
+    day: dt.date
+    near: list[str]
+    far: list[str]
+    loads: list[tuple[Unit, str, str]]  # unit, its boarding site key, its stop site key
+    vehicle: VehicleType | None = None
+    # Stop site keys in driving order when the router chose it; else derived from near and far.
+    sequence: list[str] | None = None
+
+    def stops(self, home: bool) -> list[str]:
+        """Site keys in driving order."""
+        if self.sequence is not None:
+            return list(self.sequence)
+        return [*self.near, *self.far] if home else [*self.far, *self.near]
+
+    @property
+    def seats(self) -> int:
+        return sum(unit.seats for unit, _, _ in self.loads)
+
+
+@dataclass
+class _Fleet:
+    """Coaches left per departure date and type (fleet counts hold per date)."""
+
+    types: tuple[VehicleType, ...]
+    used: dict[tuple[dt.date, str], int] = field(default_factory=lambda: defaultdict(int))
+
+    def left(self, day: dt.date, vehicle: VehicleType) -> int:
+        if not vehicle.available_on(day):
+            return 0
+        return max(0, vehicle.count - self.used[(day, vehicle.vehicle_type)])
+
+    def largest(self, day: dt.date) -> int:
+        return max((v.seats for v in self.types if self.left(day, v) > 0), default=0)
+
+    def take(self, day: dt.date, seats: int, km: float) -> VehicleType | None:
+        """The cheapest type with at least `seats` seats still free on `day`, now taken."""
+        fitting = [v for v in self.types if v.seats >= seats and self.left(day, v) > 0]
+        if not fitting:
+            return None
+        best = min(fitting, key=lambda v: (v.fixed_cost + v.cost_per_km * km, v.seats))
+        self.used[(day, best.vehicle_type)] += 1
+        return best
+
+
+class _Geometry:
+    """Sites in play, their travel matrix, and the direction's orientation."""
+
+    def __init__(
+        self, sites: Mapping[str, Site], provider: DistanceProvider, origin: tuple[float, float]
+    ) -> None:
+        self.keys = sorted(sites)
+        self.sites = dict(sites)
+        self.index = {key: i for i, key in enumerate(self.keys)}
+        if self.keys:
+            matrix = provider.matrix([self.sites[k].location for k in self.keys])
+            self.distance_m: npt.NDArray[np.int64] = np.asarray(matrix.distance_m, dtype=np.int64)
+            self.duration_s: npt.NDArray[np.int64] = np.asarray(matrix.duration_s, dtype=np.int64)
+        else:
+            self.distance_m = np.zeros((0, 0), dtype=np.int64)
+            self.duration_s = np.zeros((0, 0), dtype=np.int64)
+        self.origin = origin
+
+    def km(self, a: str, b: str) -> float:
+        return float(self.distance_m[self.index[a], self.index[b]]) / 1000.0
+
+    def seconds(self, a: str, b: str) -> int:
+        return int(self.duration_s[self.index[a], self.index[b]])
+
+    def bearing(self, key: str) -> float:
+        """Compass bearing (degrees) of a site seen from the origin."""
+        site = self.sites[key]
+        lon0, lat0 = self.origin
+        phi1, phi2 = math.radians(lat0), math.radians(site.lat)
+        dlon = math.radians(site.lon - lon0)
+        y = math.sin(dlon) * math.cos(phi2)
+        x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlon)
+        return math.degrees(math.atan2(y, x)) % 360.0
+
+
+def _pack(units: Sequence[Unit], capacity: int) -> tuple[list[Unit], list[Unit]]:
+    """First-fit decreasing of atomic units into one coach: (on board, left over)."""
+    taken: list[Unit] = []
+    rest: list[Unit] = []
+    load = 0
+    for unit in sorted(units, key=lambda u: (-u.seats, u.worker_ids)):
+        if load + unit.seats <= capacity:
+            taken.append(unit)
+            load += unit.seats
+        else:
+            rest.append(unit)
+    return taken, rest
+
+
+class _Planner:
+    """One planning run. Not shared between runs; holds no global state."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        provider: DistanceProvider,
+        locked: Sequence[Trip],
+        progress: Progress | None,
+    ) -> None:
+        self.scenario = scenario
+        self.policy = scenario.policy
+        self.provider = provider
+        self.locked = tuple(locked)
+        self.progress = progress
+        self.started = time.monotonic()
+        self.home = scenario.direction == "home"
+        self.unserved: list[Unserved] = []
+        self.notes: list[str] = []
+        self.fleet = _Fleet(tuple(v for v in scenario.fleet if v.count > 0))
+        # On the gates' side the limit is on pickups going home and on drop-offs coming back.
+        self.near_limit = (
+            self.policy.max_pickup_stops if self.home else self.policy.max_dropoff_stops
+        )
+        self.far_limit = (
+            self.policy.max_dropoff_stops if self.home else self.policy.max_pickup_stops
+        )
+
+    def report(self, fraction: float, message: str) -> None:
+        if self.progress is not None:
+            self.progress(min(1.0, max(0.0, fraction)), message)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    # ----------------------------------------------------------------------------- demand
+    def prepare(self) -> list[Unit]:
+        scenario = self.scenario
+        known = {w.worker_id for w in scenario.workers}
+        invalid = sorted(
+            {
+                p.worker_id
+                for p in scenario.problems
+                if p.table == "workers" and p.worker_id and p.worker_id not in known
+            }
+        )
+        self.unserved.extend(
+            Unserved(worker_id, UnservedReason.INVALID_ROW, self._row_detail(worker_id))
+            for worker_id in invalid
+        )
+        on_locked = {p.worker_id for trip in self.locked for p in trip.passengers}
+        for trip in self.locked:
+            self.fleet.used[(trip.departure_date, trip.vehicle_type)] += 1
+        open_workers = [w for w in scenario.workers if w.worker_id not in on_locked]
+        homes = {w.home_adcode for w in open_workers if w.home_adcode}
+        origin_seat = county_seats([scenario.origin]).get(scenario.origin)
+        self.seats = county_seats(homes)
+        largest = max((v.seats for v in self.fleet.types), default=0)
+        units, unserved = build_units(scenario, open_workers, self.seats, max(largest, 1))
+        self.unserved.extend(unserved)
+        if origin_seat is None:
+            companies = scenario.companies
+            lon = sum(c.lon for c in companies) / len(companies) if companies else 121.27
+            lat = sum(c.lat for c in companies) / len(companies) if companies else 30.17
+            self.origin = (lon, lat)
+        else:
+            self.origin = (origin_seat.lon, origin_seat.lat)
+        if not self.fleet.types:
+            self._drop(units, UnservedReason.NO_COACH_IN_WINDOW, "the fleet has no coaches")
+            return []
+        return units
+
+    def _row_detail(self, worker_id: str) -> str:
+        rows = [
+            f"row {p.row} {p.column}: {p.reason}"
+            for p in self.scenario.problems
+            if p.worker_id == worker_id
+        ]
+        return "; ".join(rows)
+
+    def _drop(self, units: Iterable[Unit], reason: UnservedReason, detail: str) -> None:
+        for unit in units:
+            self.unserved.extend(Unserved(w, reason, detail) for w in unit.worker_ids)
+
+    def place(self, units: list[Unit]) -> list[tuple[Unit, dt.date]]:
+        """Boarding and stop sites, geometry, and each unit's departure date."""
+        scenario = self.scenario
+        companies = {c.company_id: c for c in scenario.companies}
+        self.hub_of = nearest_hubs(companies.values(), scenario.hubs, self.policy.hub_radius_km)
+        seats_by_county: dict[str, int] = defaultdict(int)
+        for unit in units:
+            seats_by_county[unit.home] += unit.seats
+        self.stop_of = stop_counties(seats_by_county, self.seats, self.policy.drop_radius_km)
+        sites: dict[str, Site] = {}
+        for unit in units:
+            sites[unit.gate] = gate_site(companies[unit.company_id])
+        hubs = {f"hub:{h.hub_id}": h for h in scenario.hubs}
+        for key in set(self.hub_of.values()):
+            sites[key] = hub_site(hubs[key])
+        for county in set(self.stop_of.values()) | set(self.stop_of):
+            sites[f"county:{county}"] = county_site(county, self.seats[county], county_name(county))
+        self.geo = _Geometry(sites, self.provider, self.origin)
+
+        # Dates with at least one coach; windows are cut to them.
+        season = [
+            scenario.first_departure + dt.timedelta(days=i)
+            for i in range((scenario.last_departure - scenario.first_departure).days + 1)
+        ]
+        allowed = [d for d in season if self.fleet.largest(d) > 0]
+        dates = assign_dates(units, self.stop_of, allowed)
+        placed: list[tuple[Unit, dt.date]] = []
+        no_coach: list[Unit] = []
+        too_far: list[Unit] = []
+        for index, unit in enumerate(units):
+            if index not in dates:
+                no_coach.append(unit)
+                continue
+            if self.policy.max_trip_km is not None:
+                far = f"county:{self.stop_of[unit.home]}"
+                if self._direct_km(unit.gate, far) > self.policy.max_trip_km:
+                    too_far.append(unit)
+                    continue
+            placed.append((unit, dates[index]))
+        self._drop(no_coach, UnservedReason.NO_COACH_IN_WINDOW, "no coach on any date in window")
+        self._drop(
+            too_far,
+            UnservedReason.TOO_FAR,
+            f"the direct trip exceeds max_trip_km = {self.policy.max_trip_km}",
+        )
+        return placed
+
+    def _direct_km(self, near: str, far: str) -> float:
+        return self.geo.km(near, far) if self.home else self.geo.km(far, near)
+
+    def _direct_s(self, near: str, far: str) -> int:
+        return self.geo.seconds(near, far) if self.home else self.geo.seconds(far, near)
+
+    def boarding(self, unit: Unit) -> str:
+        """Where the unit boards when pooled: its hub when near one, else its gate."""
+        return self.hub_of.get(unit.company_id, unit.gate)
+
+    # ----------------------------------------------------------------------------- direct
+    def direct(self, placed: Sequence[tuple[Unit, dt.date]]) -> tuple[list[Coach], list[Coach]]:
+        """Full coaches from one county's own demand; returns (coaches, remainders by stop).
+
+        Remainders come back as pseudo-coaches without a vehicle: one per (date, stop county),
+        their loads still to be pooled.
+        """
+        by_stop: dict[tuple[dt.date, str], list[Unit]] = defaultdict(list)
+        for unit, day in placed:
+            by_stop[(day, f"county:{self.stop_of[unit.home]}")].append(unit)
+        coaches: list[Coach] = []
+        remainders: list[Coach] = []
+        for (day, far), units in sorted(by_stop.items()):
+            left = self._fill_from_points(day, far, units, lambda u: u.gate, coaches)
+            left = self._fill_from_points(day, far, left, self.boarding, coaches)
+            left = self._fill_across_points(day, far, left, coaches)
+            if left:
+                remainders.append(Coach(day, [], [far], [(u, self.boarding(u), far) for u in left]))
+        return coaches, remainders
+
+    def _capacity(self, day: dt.date) -> int:
+        return self.fleet.largest(day)
+
+    def _accept(self, day: dt.date, near: list[str], far: str, units: list[Unit]) -> Coach | None:
+        """A coach for `units` if it is full enough and a fitting coach is left on `day`."""
+        seats = sum(u.seats for u in units)
+        capacity = self._capacity(day)
+        if capacity == 0:
+            return None
+        fitting = [
+            v.seats for v in self.fleet.types if v.seats >= seats and self.fleet.left(day, v)
+        ]
+        if not fitting or seats < DIRECT_FILL * min(fitting):
+            return None
+        km = self._direct_km(near[0], far)
+        vehicle = self.fleet.take(day, seats, km)
+        if vehicle is None:
+            return None
+        return Coach(day, list(near), [far], [], vehicle)
+
+    def _fill_from_points(
+        self,
+        day: dt.date,
+        far: str,
+        units: list[Unit],
+        point: Callable[[Unit], str],
+        coaches: list[Coach],
+    ) -> list[Unit]:
+        by_point: dict[str, list[Unit]] = defaultdict(list)
+        for unit in units:
+            by_point[point(unit)].append(unit)
+        left: list[Unit] = []
+        for key, group in sorted(by_point.items()):
+            rest = group
+            while True:
+                capacity = self._capacity(day)
+                if capacity == 0 or sum(u.seats for u in rest) < DIRECT_FILL * capacity:
+                    break
+                taken, remaining = _pack(rest, capacity)
+                coach = self._accept(day, [key], far, taken)
+                if coach is None:
+                    break
+                coach.loads = [(u, key, far) for u in taken]
+                coaches.append(coach)
+                rest = remaining
+            left.extend(rest)
+        return left
+
+    def _fill_across_points(
+        self, day: dt.date, far: str, units: list[Unit], coaches: list[Coach]
+    ) -> list[Unit]:
+        """Full coaches to one county from up to the stop limit of boarding points."""
+        by_point: dict[str, list[Unit]] = defaultdict(list)
+        for unit in units:
+            by_point[self.boarding(unit)].append(unit)
+        while by_point:
+            capacity = self._capacity(day)
+            total = sum(u.seats for group in by_point.values() for u in group)
+            if capacity == 0 or total < DIRECT_FILL * capacity or self.near_limit < 2:
+                break
+            sizes = {k: sum(u.seats for u in g) for k, g in by_point.items()}
+            first = max(sizes, key=lambda k: (sizes[k], k))
+            chosen = [first]
+            need = capacity - sizes[first]
+            while len(chosen) < self.near_limit and need > 0:
+                others = [k for k in sizes if k not in chosen]
+                if not others:
+                    break
+                enough = [k for k in others if sizes[k] >= need]
+                if enough:
+                    pick = min(enough, key=lambda k: (sizes[k], self._pair_km(first, k), k))
+                else:
+                    pick = max(others, key=lambda k: (sizes[k], -self._pair_km(first, k), k))
+                chosen.append(pick)
+                need -= sizes[pick]
+            pool = [(u, k) for k in chosen for u in by_point[k]]
+            taken, _ = _pack([u for u, _ in pool], capacity)
+            taken_ids = {u.worker_ids for u in taken}
+            near = [k for k in chosen if any(u.worker_ids in taken_ids for u in by_point[k])]
+            coach = self._accept(day, self._order_near(near, far), far, taken)
+            if coach is None:
+                break
+            coach.loads = [(u, k, far) for u, k in pool if u.worker_ids in taken_ids]
+            coaches.append(coach)
+            for key in near:
+                by_point[key] = [u for u in by_point[key] if u.worker_ids not in taken_ids]
+                if not by_point[key]:
+                    del by_point[key]
+        return [u for group in by_point.values() for u in group]
+
+    def _pair_km(self, a: str, b: str) -> float:
+        return self.geo.km(a, b)
+
+    def _order_near(self, near: Sequence[str], far: str) -> list[str]:
+        """Boarding sites in the order that drives least (going home: last one nearest the road
+        out; coming back: first one nearest the arriving road)."""
+        if len(near) <= 1:
+            return list(near)
+        best: tuple[float, list[str]] | None = None
+        for order in itertools.permutations(near):
+            path = [*order, far] if self.home else [far, *order]
+            km = sum(self.geo.km(a, b) for a, b in itertools.pairwise(path))
+            if best is None or km < best[0]:
+                best = (km, list(order))
+        assert best is not None
+        return best[1]
+
+    # ----------------------------------------------------------------------------- pooling
+    def pool(self, remainders: Sequence[Coach], time_budget_s: float) -> list[Coach]:
+        """Several counties per coach: the remainders of each date, routed by corridor."""
+        chunks_by_day: dict[dt.date, list[_Chunk]] = defaultdict(list)
+        for remainder in remainders:
+            capacity = max(self._capacity(remainder.day), 1)
+            by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+            for unit, near, far in remainder.loads:
+                by_pair[(near, far)].append(unit)
+            for (near, far), units in sorted(by_pair.items()):
+                rest = units
+                while rest:
+                    taken, rest = _pack(rest, capacity)
+                    chunks_by_day[remainder.day].append(_Chunk(near, far, tuple(taken)))
+        parts: list[_Part] = []
+        for day, chunks in sorted(chunks_by_day.items()):
+            for group in self._corridors(chunks):
+                parts.append(_Part(day, tuple(group)))
+        total = sum(len(p.chunks) for p in parts) or 1
+        jobs: list[tuple[PickupDeliveryProblem, RoutingParams]] = []
+        vehicles_of: list[list[VehicleType]] = []
+        for part in parts:
+            vehicles = self._vehicles_for(part)
+            vehicles_of.append(vehicles)
+            share = time_budget_s * len(part.chunks) / total * self.scenario.solver.workers
+            limit = max(0.5, min(share, time_budget_s))
+            jobs.append((self._problem(part, vehicles), RoutingParams(time_limit_s=limit)))
+        solutions = self._run(jobs)
+        coaches: list[Coach] = []
+        for part, vehicles, solution in zip(parts, vehicles_of, solutions, strict=True):
+            coaches.extend(self._coaches_from(part, vehicles, solution))
+        return coaches
+
+    def _corridors(self, chunks: Sequence[_Chunk]) -> list[list[_Chunk]]:
+        """Chunks of one date split into corridors (bearing sectors) of bounded size."""
+        if len(chunks) <= MAX_PART_REQUESTS:
+            return [list(chunks)]
+        ordered = sorted(chunks, key=lambda c: (self.geo.bearing(c.far), c.far, c.near))
+        bearings = [self.geo.bearing(c.far) for c in ordered]
+        # Start the circle at its widest gap so no corridor straddles it.
+        gaps = [
+            (bearings[(i + 1) % len(bearings)] - bearings[i]) % 360.0 for i in range(len(ordered))
+        ]
+        start = (max(range(len(gaps)), key=lambda i: gaps[i]) + 1) % len(ordered)
+        ordered = ordered[start:] + ordered[:start]
+        bearings = bearings[start:] + bearings[:start]
+        count = math.ceil(len(ordered) / MAX_PART_REQUESTS)
+        size = len(ordered) / count
+        cuts = [0]
+        for k in range(1, count):
+            ideal = round(k * size)
+            low, high = max(cuts[-1] + 1, ideal - int(size * 0.25)), min(len(ordered) - 1, ideal)
+            candidates = [
+                i for i in range(low, high + 1) if ordered[i].far != ordered[i - 1].far
+            ] or [ideal]
+            cut = max(
+                candidates, key=lambda i: ((bearings[i] - bearings[i - 1]) % 360.0, -abs(i - ideal))
+            )
+            cuts.append(cut)
+        cuts.append(len(ordered))
+        return [ordered[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+
+    def _vehicles_for(self, part: _Part) -> list[VehicleType]:
+        """Coaches offered to one part: enough for its seats twice over, within the fleet."""
+        seats = sum(c.seats for c in part.chunks)
+        offered: list[VehicleType] = []
+        for vehicle in sorted(self.fleet.types, key=lambda v: -v.seats):
+            need = min(len(part.chunks), 2 * math.ceil(seats / vehicle.seats) + 2)
+            offered.extend([vehicle] * min(self.fleet.left(part.day, vehicle), need))
+        return offered
+
+    def _problem(self, part: _Part, vehicles: Sequence[VehicleType]) -> PickupDeliveryProblem:
+        keys = sorted({c.near for c in part.chunks} | {c.far for c in part.chunks})
+        local = {key: i + 1 for i, key in enumerate(keys)}  # location 0: where coaches appear
+        index = [self.geo.index[k] for k in keys]
+        size = len(keys) + 1
+        distance = np.zeros((size, size), dtype=np.int64)
+        duration = np.zeros((size, size), dtype=np.int64)
+        distance[1:, 1:] = self.geo.distance_m[np.ix_(index, index)]
+        duration[1:, 1:] = self.geo.duration_s[np.ix_(index, index)]
+        board_s = self.policy.boarding_minutes * 60
+        alight_s = self.policy.alighting_minutes * 60
+        service = np.zeros(size, dtype=np.int64)
+        for key in keys:
+            near_side = key.startswith(("company:", "hub:"))
+            service[local[key]] = board_s if near_side == self.home else alight_s
+        requests = []
+        for chunk in part.chunks:
+            direct = self._direct_s(chunk.near, chunk.far)
+            ride = int(direct * self.policy.detour_ratio + self.policy.detour_grace_minutes * 60)
+            start, end = (chunk.near, chunk.far) if self.home else (chunk.far, chunk.near)
+            requests.append(
+                Request(local[start], local[end], chunk.seats, DROP_PENALTY, max_ride_s=ride)
+            )
+        fleet = tuple(
+            Vehicle(
+                capacity=v.seats,
+                fixed_cost=COACH_WEIGHT + round(v.fixed_cost),
+                cost_per_km=v.cost_per_km,
+                start=0,
+                end=None,
+            )
+            for v in vehicles
+        )
+        return PickupDeliveryProblem(
+            distance_m=distance,
+            duration_s=duration,
+            requests=tuple(requests),
+            vehicles=fleet,
+            service_s=service,
+            max_pickup_stops=self.policy.max_pickup_stops,
+            max_dropoff_stops=self.policy.max_dropoff_stops,
+        )
+
+    def _run(
+        self, jobs: Sequence[tuple[PickupDeliveryProblem, RoutingParams]]
+    ) -> list[PickupDeliverySolution]:
+        workers = self.scenario.solver.workers
+        results: list[PickupDeliverySolution] = []
+        if workers > 1 and len(jobs) > 1:
+            with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(solve_part, problem, params) for problem, params in jobs]
+                for done, future in enumerate(futures, start=1):
+                    results.append(future.result())
+                    self.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
+            return results
+        for done, (problem, params) in enumerate(jobs, start=1):
+            results.append(solve_part(problem, params))
+            self.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
+        return results
+
+    def _coaches_from(
+        self, part: _Part, vehicles: Sequence[VehicleType], solution: PickupDeliverySolution
+    ) -> list[Coach]:
+        coaches: list[Coach] = []
+        for route in solution.routes:
+            vehicle = vehicles[route.vehicle]
+            served = sorted(set(route.requests))
+            loads = [
+                (u, part.chunks[r].near, part.chunks[r].far)
+                for r in served
+                for u in part.chunks[r].units
+            ]
+            sequence: list[str] = []
+            keys = {}
+            for r in served:
+                chunk = part.chunks[r]
+                start, end = (chunk.near, chunk.far) if self.home else (chunk.far, chunk.near)
+                keys[r] = (start, end)
+            seen: dict[int, int] = defaultdict(int)
+            for r in route.requests:
+                key = keys[r][seen[r]]
+                seen[r] += 1
+                if not sequence or sequence[-1] != key:
+                    sequence.append(key)
+            near = [k for k in sequence if not k.startswith("county:")]
+            far = [k for k in sequence if k.startswith("county:")]
+            coach = Coach(part.day, _dedupe(near), _dedupe(far), loads, vehicle)
+            coach.sequence = _dedupe_consecutive(sequence)
+            self.fleet.used[(part.day, vehicle.vehicle_type)] += 1
+            coaches.append(coach)
+        dropped = [part.chunks[r] for r in solution.dropped]
+        coaches.extend(self._fallback(part.day, dropped))
+        return coaches
+
+    def _fallback(self, day: dt.date, chunks: Sequence[_Chunk]) -> list[Coach]:
+        """Coaches for chunks the router left out: one stop county each, always legal."""
+        coaches: list[Coach] = []
+        by_far: dict[str, list[_Chunk]] = defaultdict(list)
+        for chunk in chunks:
+            by_far[chunk.far].append(chunk)
+        for far, group in sorted(by_far.items()):
+            pending = sorted(group, key=lambda c: -c.seats)
+            while pending:
+                capacity = self._capacity(day)
+                if capacity == 0:
+                    units = [u for c in pending for u in c.units]
+                    self._drop(
+                        units,
+                        UnservedReason.FLEET_EXHAUSTED,
+                        f"every coach on {day.isoformat()} is taken",
+                    )
+                    break
+                chosen: list[_Chunk] = []
+                load = 0
+                for chunk in list(pending):
+                    near_count = len({c.near for c in chosen} | {chunk.near})
+                    if load + chunk.seats <= capacity and near_count <= self.near_limit:
+                        chosen.append(chunk)
+                        load += chunk.seats
+                        pending.remove(chunk)
+                near = self._order_near(_dedupe([c.near for c in chosen]), far)
+                vehicle = self.fleet.take(day, load, self._direct_km(near[0], far))
+                if vehicle is None:  # only smaller coaches left: give back the tail
+                    pending.extend(chosen[1:])
+                    chosen = chosen[:1]
+                    load = chosen[0].seats
+                    near = [chosen[0].near]
+                    vehicle = self.fleet.take(day, load, self._direct_km(near[0], far))
+                    if vehicle is None:
+                        self._drop(
+                            chosen[0].units,
+                            UnservedReason.FLEET_EXHAUSTED,
+                            f"no coach large enough left on {day.isoformat()}",
+                        )
+                        continue
+                loads = [(u, c.near, c.far) for c in chosen for u in c.units]
+                coaches.append(Coach(day, near, [far], loads, vehicle))
+        return coaches
+
+    # ----------------------------------------------------------------------------- trips
+    def ride_ok(self, sequence: Sequence[str], loads: Sequence[tuple[Unit, str, str]]) -> bool:
+        """Every passenger's ride (legs and dwell between their stops) within the detour limit."""
+        position = {key: i for i, key in enumerate(sequence)}
+        dwell = [self._dwell_s(key) for key in sequence]
+        legs = [self.geo.seconds(a, b) for a, b in itertools.pairwise(sequence)]
+        for _unit, near, far in loads:
+            start, end = (near, far) if self.home else (far, near)
+            a, b = position[start], position[end]
+            ride = sum(legs[a:b]) + sum(dwell[a + 1 : b])
+            direct = self.geo.seconds(start, end)
+            allowed = direct * self.policy.detour_ratio + self.policy.detour_grace_minutes * 60
+            if ride > allowed:
+                return False
+        return True
+
+    def _dwell_s(self, key: str) -> int:
+        near_side = not key.startswith("county:")
+        boarding = near_side == self.home
+        return (self.policy.boarding_minutes if boarding else self.policy.alighting_minutes) * 60
+
+    def build_trips(self, coaches: Sequence[Coach], workers: Mapping[str, Worker]) -> list[Trip]:
+        """Timetables and seats for every coach; coaches that cannot run are reported."""
+        taken_ids = {trip.trip_id for trip in self.locked}
+        counters: dict[dt.date, int] = defaultdict(int)
+        trips: list[Trip] = []
+        ordered = sorted(
+            coaches,
+            key=lambda c: (c.day, min(self.geo.bearing(k) for k in c.far), c.far, c.near),
+        )
+        for done, coach in enumerate(ordered, start=1):
+            if done % 25 == 0 or done == len(ordered):
+                self.report(0.7 + 0.28 * done / len(ordered), f"timetabled {done}/{len(ordered)}")
+            units = [u for u, _, _ in coach.loads]
+            if coach.seats < self.policy.min_load:
+                self._cancel(coach, units, workers)
+                continue
+            while True:
+                counters[coach.day] += 1
+                trip_id = f"{coach.day:%m%d}-{counters[coach.day]:03d}"
+                if trip_id not in taken_ids:
+                    break
+            taken_ids.add(trip_id)
+            trip = self._trip(coach, trip_id, workers)
+            if trip is None:
+                continue
+            trips.append(trip)
+        return trips
+
+    def _cancel(self, coach: Coach, units: Sequence[Unit], workers: Mapping[str, Worker]) -> None:
+        assert coach.vehicle is not None
+        self.fleet.used[(coach.day, coach.vehicle.vehicle_type)] -= 1
+        self._drop(
+            units,
+            UnservedReason.BELOW_MIN_LOAD,
+            f"{coach.seats} seats on {coach.day.isoformat()} to "
+            f"{', '.join(self.geo.sites[k].name for k in coach.far)}, under min_load "
+            f"{self.policy.min_load}, and no pooling partner within the detour limit",
+        )
+
+    def _trip(self, coach: Coach, trip_id: str, workers: Mapping[str, Worker]) -> Trip | None:
+        assert coach.vehicle is not None
+        sequence = coach.stops(self.home)
+        first_at: dict[str, int] = {}
+        for index, key in enumerate(sequence):
+            first_at.setdefault(key, index)
+        board: dict[int, list[str]] = defaultdict(list)
+        alight: dict[int, list[str]] = defaultdict(list)
+        for unit, near, far in coach.loads:
+            start, end = (near, far) if self.home else (far, near)
+            board[first_at[start]].extend(unit.worker_ids)
+            later = [i for i, k in enumerate(sequence) if k == end and i > first_at[start]]
+            alight[later[0]].extend(unit.worker_ids)
+        service = []
+        for index, key in enumerate(sequence):
+            site = self.geo.sites[key]
+            picking = bool(board[index])
+            service.append(
+                ServiceStop(
+                    kind="pickup" if picking else "dropoff",
+                    lon=site.lon,
+                    lat=site.lat,
+                    dwell_s=self._dwell_s(key),
+                    company_id=site.company_id,
+                    hub_id=site.hub_id,
+                    adcode=site.adcode,
+                    name=site.name,
+                    board=tuple(sorted(board[index])),
+                    alight=tuple(sorted(alight[index])),
+                )
+            )
+        legs = [
+            Leg(
+                int(self.geo.distance_m[self.geo.index[a], self.geo.index[b]]),
+                max(
+                    int(self.geo.duration_s[self.geo.index[a], self.geo.index[b]]),
+                    1
+                    if a != b and self.geo.distance_m[self.geo.index[a], self.geo.index[b]]
+                    else 0,
+                ),
+            )
+            for a, b in itertools.pairwise(sequence)
+        ]
+        table = plan_timetable(service, legs, coach.day, self.policy)
+        units = [u for u, _, _ in coach.loads]
+        vehicle = coach.vehicle
+        if not table.legal:
+            self.fleet.used[(coach.day, vehicle.vehicle_type)] -= 1
+            self._drop(units, UnservedReason.TOO_FAR, "; ".join(table.notes) or "no legal crew")
+            return None
+        if self.policy.max_trip_km is not None and table.distance_km > self.policy.max_trip_km:
+            self.fleet.used[(coach.day, vehicle.vehicle_type)] -= 1
+            self._drop(
+                units,
+                UnservedReason.TOO_FAR,
+                f"trip of {table.distance_km:.0f} km exceeds max_trip_km {self.policy.max_trip_km}",
+            )
+            return None
+        trip = Trip(
+            trip_id=trip_id,
+            vehicle_type=vehicle.vehicle_type,
+            seats=vehicle.seats,
+            drivers=table.drivers,
+            departure_date=coach.day,
+            stops=table.stops,
+            distance_km=table.distance_km,
+            driving_minutes=table.driving_minutes,
+            cost=round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2),
+        )
+        parties = {w: u.party for u in units for w in u.worker_ids if u.party}
+        return _seat(trip, parties, workers)
+
+    # ----------------------------------------------------------------------------- bounds
+    def bounds(self, trips: Sequence[Trip], workers: Mapping[str, Worker]) -> Bounds:
+        """Lower bounds over the workers the plan seats (see optimizer.bounds)."""
+        scenario = self.scenario
+        companies = {c.company_id: c for c in scenario.companies}
+        hubs = {f"hub:{h.hub_id}": h for h in scenario.hubs}
+        seated: dict[tuple[str, ...], list[Worker]] = defaultdict(list)
+        for trip in trips:
+            for passenger in trip.passengers:
+                worker = workers.get(passenger.worker_id)
+                if worker is None or worker.home_adcode is None:
+                    continue
+                key = (worker.party,) if worker.party else ("", worker.worker_id)
+                seated[key].append(worker)
+        homes = {w.home_adcode for group in seated.values() for w in group if w.home_adcode}
+        seats = county_seats(homes)
+        hub_radius = self.policy.hub_radius_km
+        radius = self.policy.drop_radius_km
+        demands: list[SeatedDemand] = []
+        provider_km: dict[tuple[str, str], float] = {}
+        geo = getattr(self, "geo", None)
+        for group in seated.values():
+            first = group[0]
+            company = companies.get(first.company_id)
+            if company is None or first.home_adcode not in seats:
+                continue
+            window = (max(w.earliest for w in group), min(w.latest for w in group))
+            if window[0] > window[1]:
+                continue
+            gate = f"company:{company.company_id}"
+            options = [gate]
+            hub = None
+            if hub_radius > 0 and not company.no_hub:
+                options += [
+                    key
+                    for key, h in hubs.items()
+                    if great_circle_km(company.lon, company.lat, h.lon, h.lat) <= hub_radius
+                ]
+                hub = len(options) > 1
+            seat = seats[first.home_adcode]
+            county = f"county:{first.home_adcode}"
+            best = math.inf
+            for option in options:
+                if radius > 0 or geo is None or option not in geo.index or county not in geo.index:
+                    point = company if option == gate else hubs[option]
+                    km = great_circle_km(point.lon, point.lat, seat.lon, seat.lat) - radius
+                else:
+                    cached = provider_km.get((option, county))
+                    km = cached if cached is not None else self._direct_km(option, county)
+                    provider_km[(option, county)] = km
+                best = min(best, km)
+            demands.append(
+                SeatedDemand(
+                    seats=sum(w.seats for w in group),
+                    county=first.home_adcode,
+                    window=window,
+                    boarding=None if hub else gate,
+                    direct_km=max(0.0, best),
+                )
+            )
+        largest = max((v.seats for v in scenario.fleet if v.count > 0), default=1)
+        return lower_bounds(
+            demands,
+            largest_coach=max(largest, 1),
+            county_stop_limit=self.far_limit,
+            boarding_stop_limit=self.near_limit,
+            county_stops_fixed=radius <= 0,
+        )
+
+
+def _dedupe(keys: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(keys))
+
+
+def _dedupe_consecutive(keys: Sequence[str]) -> list[str]:
+    return [k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k]
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Units sharing a boarding site and a stop county on one date, at most one coach full."""
+
+    near: str
+    far: str
+    units: tuple[Unit, ...]
+
+    @property
+    def seats(self) -> int:
+        return sum(u.seats for u in self.units)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One date's corridor: a small routing problem."""
+
+    day: dt.date
+    chunks: tuple[_Chunk, ...]
+
+
+def solve_part(problem: PickupDeliveryProblem, params: RoutingParams) -> PickupDeliverySolution:
+    """Solve one decomposed part (top-level so a process pool can run it)."""
+    return solve_pickup_delivery(problem, params)
+
+
+# --------------------------------------------------------------------------------- trips
+def _seat(trip: Trip, parties: Mapping[str, str], workers: Mapping[str, Worker]) -> Trip:
+    """The trip's passengers, from its stops' board and alight lists, with assigned seats."""
+    board = {w: i for i, stop in enumerate(trip.stops) for w in stop.board}
+    alight = {w: i for i, stop in enumerate(trip.stops) for w in stop.alight}
+    passengers = tuple(
+        Passenger(
+            worker_id=worker_id,
+            company_id=workers[worker_id].company_id,
+            seat=0,
+            board_stop=board[worker_id],
+            alight_stop=alight[worker_id],
+            seat_count=workers[worker_id].seats,
+            party=parties.get(worker_id, ""),
+        )
+        for worker_id in sorted(board, key=lambda w: (board[w], alight[w], w))
+    )
+    seat_counts = {p.worker_id: p.seat_count for p in passengers}
+    return assign_seats(dataclasses.replace(trip, passengers=passengers), parties, seat_counts)
+
+
+def default_distance_provider() -> DistanceProvider:
+    """The road graph when it is installed, else great-circle x detour factor."""
+    try:
+        from optimizer.geography.providers import default_provider
+    except ImportError:
+        return GreatCircleProvider()
+    provider: DistanceProvider = default_provider()
+    return provider
+
+
+def solve(
+    scenario: Scenario,
+    *,
+    distances: DistanceProvider | None = None,
+    locked: Sequence[Trip] = (),
+    progress: Progress | None = None,
+) -> Plan:
+    """Plan the scenario's coach trips: fewest coaches, then least cost, every trip legal.
+
+    Parameters
+    ----------
+    scenario
+        What is asked; `scenario.solver` bounds the time (seconds) and the process count.
+    distances
+        Road metres and driving seconds; default: the road graph (great-circle x 1.3 without it).
+    locked
+        Published trips, kept unchanged; only workers not on them are placed, and their coaches
+        count against the fleet of their date.
+    progress
+        Called with (fraction done 0..1, message) as the work advances.
+
+    Returns a Plan: every worker seated once or listed unserved with a reason. Infeasibility is
+    a result, never an exception; only invalid input raises.
+    """
+    planner = _Planner(scenario, distances or default_distance_provider(), locked, progress)
+    planner.report(0.0, "grouping workers")
+    units = planner.prepare()
+    planner.report(0.05, "travel matrix and departure dates")
+    placed = planner.place(units) if units else []
+    planner.report(0.2, "full coaches")
+    coaches, remainders = planner.direct(placed) if placed else ([], [])
+    left = scenario.solver.time_limit_s - planner.elapsed()
+    planner.report(0.3, "pooling remainders")
+    budget = max(0.5, left * ROUTING_SHARE) / max(1, scenario.solver.workers)
+    coaches.extend(planner.pool(remainders, budget) if remainders else [])
+    workers = {w.worker_id: w for w in scenario.workers}
+    trips = planner.build_trips(coaches, workers) if coaches else []
+    all_trips = tuple(sorted([*locked, *trips], key=lambda t: (t.departure_date, t.trip_id)))
+    unserved = tuple(sorted(planner.unserved, key=lambda u: u.worker_id))
+    bounds = planner.bounds(all_trips, workers)
+    kpis = _kpis(all_trips, unserved, bounds, planner.elapsed())
+    planner.report(1.0, "done")
+    notes = [
+        f"distances: {planner.provider.name}",
+        f"lower bound parts: seats {bounds.seat_bound}, county stops {bounds.county_stop_bound}, "
+        f"boarding stops {bounds.boarding_stop_bound}",
+        *planner.notes,
+    ]
+    return Plan(
+        scenario=scenario.name,
+        direction=scenario.direction,
+        trips=all_trips,
+        unserved=unserved,
+        kpis=kpis,
+        problems=scenario.problems,
+        notes=tuple(notes),
+    )
+
+
+def _passenger_km(trip: Trip) -> float:
+    km = [stop.km_from_previous for stop in trip.stops]
+    cumulative = list(itertools.accumulate(km))
+    return sum(
+        p.seat_count * (cumulative[p.alight_stop] - cumulative[p.board_stop])
+        for p in trip.passengers
+    )
+
+
+def _kpis(
+    trips: Sequence[Trip], unserved: Sequence[Unserved], bounds: Bounds, seconds: float
+) -> Kpis:
+    seated = sum(len(t.passengers) for t in trips)
+    offered = sum(t.seats for t in trips)
+    used = sum(t.seats_used for t in trips)
+    return Kpis(
+        workers=seated + len(unserved),
+        seated=seated,
+        unserved=len(unserved),
+        trips=len(trips),
+        seats_offered=offered,
+        seat_utilization=round(used / offered, 4) if offered else 0.0,
+        coach_km=round(sum(t.distance_km for t in trips), 1),
+        passenger_km=round(sum(_passenger_km(t) for t in trips), 1),
+        cost=round(sum(t.cost for t in trips), 2),
+        lower_bound_trips=bounds.trips,
+        lower_bound_coach_km=bounds.coach_km,
+        solve_seconds=round(seconds, 2),
+    )
