@@ -69,7 +69,9 @@ def shipped_county_seats() -> dict[str, tuple[float, float]]:
         return {}
     with COUNTIES_CSV.open(encoding="utf-8") as handle:
         return {
-            row["adcode"]: (float(row["lon"]), float(row["lat"])) for row in csv.DictReader(handle)
+            row["adcode"]: (float(row["lon"]), float(row["lat"]))
+            for row in csv.DictReader(handle)
+            if row["lon"] and row["lat"]
         }
 
 
@@ -611,8 +613,12 @@ def check_plan(
     """Every rule a plan must obey; [] when valid. Each message names the trip, stop or worker and
     the rule. With `provider`, also each passenger's detour; `county_seats` (adcode -> lon, lat,
     default: the shipped gazetteer) places home counties for `drop_radius_km`."""
-    seats = county_seats if county_seats is not None else shipped_county_seats()
-    return _PlanChecker(scenario, plan, provider, seats.get).run()
+
+    def county_seat(adcode: str) -> tuple[float, float] | None:
+        seats = county_seats if county_seats is not None else shipped_county_seats()
+        return seats.get(adcode)
+
+    return _PlanChecker(scenario, plan, provider, county_seat).run()
 
 
 def assert_valid_plan(
