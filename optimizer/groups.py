@@ -225,14 +225,21 @@ def stop_counties(
 
 
 def assign_dates(
-    units: Sequence[Unit], stop_of: Mapping[str, str], allowed: Iterable[dt.date]
+    units: Sequence[Unit],
+    stop_of: Mapping[str, str],
+    allowed: Iterable[dt.date],
+    *,
+    corridor_of: Mapping[str, str] | None = None,
 ) -> dict[int, dt.date]:
     """A departure date for each unit (by index), few per stop county.
 
-    Per stop county, the fewest dates hitting every window (interval stabbing), each placed on the
-    date most workers of the whole season can take, so that remainders of different counties meet
-    on the same day and pool. Units then take, among their county's dates, the most popular one.
-    `allowed` are the dates with a coach available; windows are cut to them.
+    Per stop county, the fewest dates hitting every window (interval stabbing). Among the equally
+    few choices, dates are placed first on the days of a minimum stabbing set of the county's
+    whole corridor (`corridor_of` maps stop county to a corridor key; None: each county alone),
+    then on the days most workers of the season can take, so that the remainders of different
+    counties meet on the same day and pool. Units then take, among their county's dates, the
+    corridor's days first, then the most popular one. `allowed` are the dates with a coach;
+    windows are cut to them.
     """
     allowed_set = set(allowed)
     popularity: dict[dt.date, int] = defaultdict(int)
@@ -242,19 +249,62 @@ def assign_dates(
     by_stop: dict[str, list[int]] = defaultdict(list)
     for index, unit in enumerate(units):
         by_stop[stop_of[unit.home]].append(index)
+    focus: dict[str, set[dt.date]] = {}
+    if corridor_of is not None:
+        by_corridor: dict[str, list[Window]] = defaultdict(list)
+        for stop, indices in by_stop.items():
+            for i in indices:
+                window = _tight_window(units[i].window, allowed_set)
+                if window is not None:
+                    by_corridor[corridor_of[stop]].append(window)
+        for corridor, windows in by_corridor.items():
+            focus[corridor] = set(choose_dates(windows, preference=lambda d: popularity.get(d, 0)))
     result: dict[int, dt.date] = {}
-    for indices in by_stop.values():
+    for stop, indices in by_stop.items():
+        days_focus = focus.get(corridor_of[stop], set()) if corridor_of is not None else set()
+
+        def preference(day: dt.date, days_focus: set[dt.date] = days_focus) -> float:
+            return (day in days_focus) * 1e12 + popularity.get(day, 0)
+
         windows = [_tight_window(units[i].window, allowed_set) for i in indices]
         usable = [(i, w) for i, w in zip(indices, windows, strict=True) if w is not None]
         if not usable:
             continue
-        dates = choose_dates([w for _, w in usable], preference=lambda d: popularity.get(d, 0))
+        dates = choose_dates([w for _, w in usable], preference=preference)
         for index, window in usable:
             options = [d for d in dates if window[0] <= d <= window[1] and d in allowed_set]
             if not options:  # the stab hit a date without coaches: take the window's best day
                 options = _window_days(window, allowed_set)
-            result[index] = max(options, key=lambda d: (popularity.get(d, 0), d))
+            result[index] = max(options, key=lambda d: (preference(d), d))
     return result
+
+
+def estimate_coaches(
+    units: Sequence[Unit],
+    dates: Mapping[int, dt.date],
+    stop_of: Mapping[str, str],
+    corridor_of: Mapping[str, str],
+    capacity: int,
+    stop_limit: int,
+) -> int:
+    """A quick estimate of the coaches a date assignment needs: full coaches per (date, county),
+    and per (date, corridor) the remainders packed by seats and by the stop limit."""
+    seats: dict[tuple[dt.date, str], int] = defaultdict(int)
+    for index, day in dates.items():
+        seats[(day, stop_of[units[index].home])] += units[index].seats
+    full = 0
+    remainder_seats: dict[tuple[dt.date, str], int] = defaultdict(int)
+    remainder_stops: dict[tuple[dt.date, str], int] = defaultdict(int)
+    for (day, stop), total in seats.items():
+        full += total // capacity
+        if total % capacity:
+            remainder_seats[(day, corridor_of[stop])] += total % capacity
+            remainder_stops[(day, corridor_of[stop])] += 1
+    pooled = sum(
+        max(-(-remainder_seats[key] // capacity), -(-remainder_stops[key] // stop_limit))
+        for key in remainder_seats
+    )
+    return full + pooled
 
 
 def _window_days(window: Window, allowed: set[dt.date]) -> list[dt.date]:

@@ -40,6 +40,7 @@ from optimizer.groups import (
     assign_dates,
     build_units,
     county_site,
+    estimate_coaches,
     gate_site,
     hub_site,
     nearest_hubs,
@@ -289,7 +290,7 @@ class _Planner:
             for i in range((scenario.last_departure - scenario.first_departure).days + 1)
         ]
         allowed = [d for d in season if self.fleet.largest(d) > 0]
-        dates = assign_dates(units, self.stop_of, allowed)
+        dates = self._choose_dates(units, allowed)
         placed: list[tuple[Unit, dt.date]] = []
         no_coach: list[Unit] = []
         too_far: list[Unit] = []
@@ -310,6 +311,30 @@ class _Planner:
             f"the direct trip exceeds max_trip_km = {self.policy.max_trip_km}",
         )
         return placed
+
+    def _choose_dates(
+        self, units: Sequence[Unit], allowed: Sequence[dt.date]
+    ) -> dict[int, dt.date]:
+        """Departure dates by the strategy that promises the fewest coaches: each county alone,
+        counties of a province together, or the whole season together."""
+        stops = set(self.stop_of.values())
+        strategies: dict[str, dict[str, str] | None] = {
+            "county": None,
+            "province": {s: s[:2] for s in stops},
+            "season": {s: "" for s in stops},
+        }
+        capacity = max((v.seats for v in self.fleet.types), default=1)
+        best: tuple[int, str, dict[int, dt.date]] | None = None
+        for name, corridor_of in strategies.items():
+            dates = assign_dates(units, self.stop_of, allowed, corridor_of=corridor_of)
+            estimate = estimate_coaches(
+                units, dates, self.stop_of, {s: s[:2] for s in stops}, capacity, self.far_limit
+            )
+            if best is None or estimate < best[0]:
+                best = (estimate, name, dates)
+        assert best is not None
+        self.notes.append(f"departure dates: {best[1]} strategy, about {best[0]} coaches")
+        return best[2]
 
     def _direct_km(self, near: str, far: str) -> float:
         return self.geo.km(near, far) if self.home else self.geo.km(far, near)
