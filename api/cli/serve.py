@@ -1,9 +1,141 @@
-"""`chunyun` commands of this group (being built)."""
+"""`chunyun serve` (the web service) and `chunyun users add` (accounts in the same database)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+users_app = typer.Typer(
+    help="Accounts of the service (dispatchers and employers).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add `serve` and the `users` group to the main app."""
+    app.command()(serve)
+    app.add_typer(users_app, name="users")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            help="start on a fresh demo database (demo.db in the data directory) holding a "
+            "bundled season, a dispatcher and a few employers, whose passwords are printed"
+        ),
+    ] = False,
+) -> None:
+    """Run the web service (OpenAPI at /docs). Database: DATABASE_URL, else the SQLite default."""
+    import uvicorn
+
+    from api.core.config import Settings, get_settings, user_data_dir
+    from api.core.db import describe, make_engine
+    from api.main import create_app
+
+    app = create_app()
+    settings = get_settings()
+    if demo:
+        demo_file = user_data_dir() / "demo.db"
+        for suffix in ("", "-wal", "-shm"):
+            demo_file.with_name(demo_file.name + suffix).unlink(missing_ok=True)
+        settings = Settings(DATABASE_URL=f"sqlite:///{demo_file}")  # type: ignore[call-arg]
+        _load_demo(settings.database_url)
+        demo_settings = settings
+        app.dependency_overrides[get_settings] = lambda: demo_settings
+    engine = make_engine(settings.database_url)
+    typer.echo(f"database: {describe(engine)}")
+    engine.dispose()
+    typer.echo(f"chunyun service at http://{host}:{port}/docs")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _load_demo(database_url: str) -> None:
+    from api.core.db import make_engine, make_session_factory, migrate
+    from api.demo import demo_scenario_dir, load_scenario
+    from optimizer.read import read_scenario
+
+    folder = demo_scenario_dir()
+    scenario = read_scenario(folder)
+    engine = make_engine(database_url)
+    migrate(engine)
+    with make_session_factory(engine).begin() as session:
+        accounts = load_scenario(session, scenario=scenario)
+    engine.dispose()
+    typer.echo(
+        f"demo season {scenario.name!r} from {folder.name}: {len(scenario.workers)} workers, "
+        f"{len(scenario.companies)} companies, {len(scenario.fleet)} coach types"
+    )
+    typer.echo("demo accounts (sign in at /docs -> Authorize):")
+    for account in accounts:
+        company = f" company {account.company_id}" if account.company_id else ""
+        typer.echo(
+            f"  {account.role:<10} {account.username:<24} password {account.password}{company}"
+        )
+
+
+@users_app.command("add")
+def add_user(
+    role: Annotated[str, typer.Option(help="dispatcher or employer")],
+    username: Annotated[str, typer.Option(help="sign-in name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="at least 8 characters"
+        ),
+    ],
+    company: Annotated[
+        str | None, typer.Option(help="company_id the employer belongs to (employers only)")
+    ] = None,
+) -> None:
+    """Create an account in the database `chunyun serve` uses (DATABASE_URL, else the default)."""
+    from pydantic import ValidationError
+
+    from api import crud, schemas
+    from api.core.config import get_settings
+    from api.core.db import describe, make_engine, make_session_factory, migrate
+    from optimizer.errors import ChunyunError
+
+    try:
+        user_in = schemas.UserCreate(
+            username=username,
+            password=password,
+            role=role,
+            company_id=company,  # type: ignore[arg-type]
+        )
+    except ValidationError as error:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise typer.BadParameter(reasons) from None
+    engine = make_engine(get_settings().database_url)
+    migrate(engine)
+    try:
+        with make_session_factory(engine).begin() as session:
+            user = crud.create_user(session, user_in=user_in)
+            made = f"{user.role} {user.username!r}" + (
+                f" of company {user.company_id}" if user.company_id else ""
+            )
+    except ChunyunError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"created {made} in {describe(engine)}")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List the accounts of the service's database."""
+    from api import crud
+    from api.core.config import get_settings
+    from api.core.db import make_engine, make_session_factory, migrate
+
+    engine = make_engine(get_settings().database_url)
+    migrate(engine)
+    with make_session_factory(engine)() as session:
+        for user in crud.list_users(session):
+            company = user.company_id or ""
+            state = "" if user.is_active else " (disabled)"
+            typer.echo(f"{user.id:>4}  {user.role:<10} {user.username:<24} {company}{state}")
+    engine.dispose()

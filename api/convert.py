@@ -1,0 +1,372 @@
+"""The one place where database rows and API schemas meet the optimizer's domain objects."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from api import models, schemas
+from optimizer import model as domain
+from optimizer.identity import mask_id_number, mask_phone
+
+# --- seasons ---------------------------------------------------------------------------------
+
+
+def check_season_tables(policy: Mapping[str, Any], solver: Mapping[str, Any]) -> None:
+    """Raise InvalidInput (naming the key) when a season's [policy] or [solver] table is bad."""
+    domain.Policy.from_mapping(policy)
+    domain.SolverParams.from_mapping(solver)
+
+
+def check_season_dates(season: schemas.SeasonCreate) -> None:
+    """Raise InvalidInput when the season's dates are not in order."""
+    domain.Scenario(
+        name=season.name,
+        direction=season.direction,
+        origin=season.origin,
+        festival_date=season.festival_date,
+        first_departure=season.first_departure,
+        last_departure=season.last_departure,
+    )
+
+
+def company_to_domain(row: models.Company) -> domain.Company:
+    return domain.Company(
+        company_id=row.company_id,
+        name=row.name,
+        lon=row.lon,
+        lat=row.lat,
+        no_hub=row.no_hub,
+        town=row.town,
+    )
+
+
+def vehicle_type_to_domain(row: models.VehicleType) -> domain.VehicleType:
+    return domain.VehicleType(
+        vehicle_type=row.vehicle_type,
+        seats=row.seats,
+        count=row.count,
+        cost_per_km=row.cost_per_km,
+        fixed_cost=row.fixed_cost,
+        operator=row.operator,
+        depot_lon=row.depot_lon,
+        depot_lat=row.depot_lat,
+        available_from=row.available_from,
+        available_to=row.available_to,
+    )
+
+
+def worker_to_domain(row: models.Worker) -> domain.Worker:
+    """The planner's view of a registration; its worker_id is the row key as text."""
+    return domain.Worker(
+        worker_id=str(row.id),
+        company_id=row.company_id,
+        name=row.name,
+        id_number=row.id_number,
+        phone=row.phone,
+        home=row.home,
+        earliest=row.earliest,
+        latest=row.latest,
+        party=row.party,
+        seats=row.seats,
+        home_adcode=row.home_adcode,
+    )
+
+
+def season_to_scenario(
+    season: models.Season,
+    *,
+    companies: Sequence[models.Company],
+    fleet: Sequence[models.VehicleType],
+    workers: Sequence[models.Worker],
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+) -> domain.Scenario:
+    """The scenario a planning job solves: the season's rows as they are now."""
+    solver = dict(season.solver)
+    if time_limit_s is not None:
+        solver["time_limit_s"] = time_limit_s
+    if seed is not None:
+        solver["seed"] = seed
+    return domain.Scenario(
+        name=season.name,
+        direction=season.direction,  # type: ignore[arg-type]
+        origin=season.origin,
+        festival_date=season.festival_date,
+        first_departure=season.first_departure,
+        last_departure=season.last_departure,
+        companies=tuple(company_to_domain(c) for c in companies),
+        workers=tuple(worker_to_domain(w) for w in workers),
+        fleet=tuple(vehicle_type_to_domain(v) for v in fleet),
+        policy=domain.Policy.from_mapping(season.policy),
+        solver=domain.SolverParams.from_mapping(solver),
+    )
+
+
+# --- plans: domain <-> stored JSON --------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def trip_to_data(trip: domain.Trip) -> dict[str, Any]:
+    """A trip as JSON-ready data (what the `trips.data` column holds)."""
+    data: dict[str, Any] = _jsonable(dataclasses.asdict(trip))
+    return data
+
+
+def trip_from_data(data: Mapping[str, Any]) -> domain.Trip:
+    """The domain trip stored by `trip_to_data`."""
+    stops = tuple(
+        domain.Stop(
+            **{
+                **stop,
+                "arrive": dt.datetime.fromisoformat(stop["arrive"]),
+                "depart": dt.datetime.fromisoformat(stop["depart"]),
+                "board": tuple(stop.get("board", ())),
+                "alight": tuple(stop.get("alight", ())),
+            }
+        )
+        for stop in data["stops"]
+    )
+    passengers = tuple(domain.Passenger(**p) for p in data.get("passengers", ()))
+    fields = {k: v for k, v in data.items() if k not in ("stops", "passengers", "departure_date")}
+    return domain.Trip(
+        **fields,
+        departure_date=dt.date.fromisoformat(data["departure_date"]),
+        stops=stops,
+        passengers=passengers,
+    )
+
+
+def kpis_to_data(plan: domain.Plan) -> dict[str, Any]:
+    """The plan's KPIs, with the coach-duty figures under "fleet" when the planner made duties."""
+    data: dict[str, Any] = _jsonable(dataclasses.asdict(plan.kpis))
+    if plan.fleet_kpis is not None:
+        data["fleet"] = _jsonable(dataclasses.asdict(plan.fleet_kpis))
+    return data
+
+
+def unserved_to_data(unserved: Iterable[domain.Unserved]) -> list[dict[str, Any]]:
+    return [{"worker": u.worker_id, "reason": str(u.reason), "detail": u.detail} for u in unserved]
+
+
+def problems_to_data(problems: Iterable[domain.InputProblem]) -> list[dict[str, Any]]:
+    return [
+        {
+            "table": p.table,
+            "row": p.row,
+            "column": p.column,
+            "value": p.value,
+            "reason": p.reason,
+            "worker": p.worker_id,
+        }
+        for p in problems
+    ]
+
+
+def plan_changes(
+    base: Sequence[domain.Trip], new: Sequence[domain.Trip], *, locked_ids: set[str]
+) -> dict[str, Any]:
+    """What a re-plan changed against the published plan it started from.
+
+    Lists trips kept (locked), dropped and added, and workers newly seated, moved to another
+    trip or no longer seated (worker keys as text).
+    """
+    base_seat = {p.worker_id: t.trip_id for t in base for p in t.passengers}
+    new_seat = {p.worker_id: t.trip_id for t in new for p in t.passengers}
+    base_ids = {t.trip_id for t in base}
+    new_ids = {t.trip_id for t in new}
+    return {
+        "locked_trips_kept": sorted(locked_ids & new_ids),
+        "trips_added": sorted(new_ids - base_ids),
+        "trips_dropped": sorted(base_ids - new_ids),
+        "workers_newly_seated": sorted(set(new_seat) - set(base_seat), key=_key_order),
+        "workers_moved": sorted(
+            (w for w in set(new_seat) & set(base_seat) if new_seat[w] != base_seat[w]),
+            key=_key_order,
+        ),
+        "workers_no_longer_seated": sorted(set(base_seat) - set(new_seat), key=_key_order),
+    }
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    return (int(key), key) if key.isdigit() else (1 << 62, key)
+
+
+def plan_public(row: models.Plan) -> schemas.PlanPublic:
+    return schemas.PlanPublic(
+        id=row.id,
+        season=row.season.name,
+        status=row.status,  # type: ignore[arg-type]
+        progress=row.progress,
+        message=row.message,
+        kpis=row.kpis,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        published_at=row.published_at,
+        base_plan_id=row.base_plan_id,
+        changes=row.changes,
+        unserved=list(row.unserved),
+        problems=list(row.problems),
+        notes=[str(n) for n in row.notes],
+    )
+
+
+# --- responses with personal data ----------------------------------------------------------------
+
+
+def worker_public(
+    row: models.Worker,
+    *,
+    season_name: str,
+    masked: bool,
+    assignment: schemas.AssignmentPublic | None = None,
+) -> schemas.WorkerPublic:
+    """A registration as shown to a caller; `masked` hides the ID number and phone."""
+    return schemas.WorkerPublic(
+        id=row.id,
+        season=season_name,
+        company_id=row.company_id,
+        worker_id=row.worker_code,
+        name=row.name,
+        id_number=mask_id_number(row.id_number) if masked else row.id_number,
+        phone=mask_phone(row.phone) if masked else row.phone,
+        masked=masked,
+        home=row.home,
+        home_adcode=row.home_adcode,
+        earliest=row.earliest,
+        latest=row.latest,
+        party=row.party,
+        seats=row.seats,
+        assignment=assignment,
+    )
+
+
+def trip_public(
+    trip: domain.Trip, *, locked: bool, company_id: str | None = None
+) -> schemas.TripPublic:
+    """A trip for the caller; with `company_id`, only that company's passengers are listed."""
+    passengers = [p for p in trip.passengers if company_id is None or p.company_id == company_id]
+    shown = {p.worker_id for p in passengers}
+    stops = [
+        schemas.StopPublic(
+            index=i,
+            kind=s.kind,
+            name=s.name
+            if _stop_shown(s, company_id)
+            else "其他单位上车点 (another company's gate)",
+            lon=s.lon,
+            lat=s.lat,
+            arrive=s.arrive,
+            depart=s.depart,
+            km_from_previous=s.km_from_previous,
+            company_id=s.company_id if company_id is None or s.company_id == company_id else None,
+            hub_id=s.hub_id,
+            adcode=s.adcode,
+            board=[w for w in s.board if w in shown],
+            alight=[w for w in s.alight if w in shown],
+            note=s.note,
+        )
+        for i, s in enumerate(trip.stops)
+    ]
+    return schemas.TripPublic(
+        trip_id=trip.trip_id,
+        vehicle_type=trip.vehicle_type,
+        seats=trip.seats,
+        drivers=trip.drivers,
+        departure_date=trip.departure_date,
+        departure=trip.departure,
+        arrival=trip.arrival,
+        distance_km=trip.distance_km,
+        driving_minutes=trip.driving_minutes,
+        seats_used=trip.seats_used,
+        locked=locked,
+        stops=stops,
+        passengers=[
+            schemas.PassengerPublic(
+                worker=p.worker_id,
+                company_id=p.company_id,
+                seat=p.seat,
+                seat_count=p.seat_count,
+                board_stop=p.board_stop,
+                alight_stop=p.alight_stop,
+                party=p.party,
+            )
+            for p in passengers
+        ],
+    )
+
+
+def _stop_shown(stop: domain.Stop, company_id: str | None) -> bool:
+    """Whether a caller limited to `company_id` may see this stop's name (not another's gate)."""
+    return company_id is None or stop.company_id is None or stop.company_id == company_id
+
+
+def _stop_label(stop: domain.Stop, companies: Mapping[str, str]) -> str:
+    if stop.name:
+        return stop.name
+    if stop.company_id:
+        return companies.get(stop.company_id, stop.company_id)
+    return stop.hub_id or stop.adcode or stop.kind
+
+
+def manifest_public(
+    trip: domain.Trip,
+    *,
+    plan_id: int,
+    workers: Mapping[str, models.Worker],
+    company_names: Mapping[str, str],
+    masked: bool,
+    company_id: str | None = None,
+) -> schemas.ManifestPublic:
+    """The passenger list of `trip` (rows by seat); with `company_id`, that company's rows only."""
+    rows = []
+    for p in sorted(trip.passengers, key=lambda p: p.seat):
+        if company_id is not None and p.company_id != company_id:
+            continue
+        worker = workers.get(p.worker_id)
+        board, alight = trip.stops[p.board_stop], trip.stops[p.alight_stop]
+        id_number = worker.id_number if worker else ""
+        phone = worker.phone if worker else ""
+        rows.append(
+            schemas.ManifestRow(
+                seat=p.seat,
+                seat_count=p.seat_count,
+                worker=p.worker_id,
+                worker_id=worker.worker_code if worker else "",
+                name=worker.name if worker else "(registration withdrawn)",
+                id_number=mask_id_number(id_number) if masked else id_number,
+                phone=mask_phone(phone) if masked and phone else phone,
+                company_id=p.company_id,
+                company=company_names.get(p.company_id, p.company_id),
+                trip_id=trip.trip_id,
+                departure_date=trip.departure_date,
+                departure_time=trip.departure.strftime("%H:%M"),
+                boarding=_stop_label(board, company_names),
+                boarding_time=board.depart.strftime("%Y-%m-%d %H:%M"),
+                alighting=_stop_label(alight, company_names),
+                alighting_adcode=alight.adcode or "",
+            )
+        )
+    return schemas.ManifestPublic(
+        plan_id=plan_id,
+        trip_id=trip.trip_id,
+        vehicle_type=trip.vehicle_type,
+        seats=trip.seats,
+        drivers=trip.drivers,
+        departure_date=trip.departure_date,
+        departure=trip.departure,
+        masked=masked,
+        rows=rows,
+    )

@@ -1,0 +1,615 @@
+"""Persistence: keyword-only functions that take the session. Routes never query directly.
+
+Functions flush but do not commit, so a route or job decides the transaction: a registration or
+a finished plan is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api import convert, models, schemas
+from api.core.security import hash_password, verify_password
+from api.errors import Conflict, Forbidden, NotFound
+from api.models import ACTIVE_JOB_STATUSES, utcnow
+from optimizer import model as domain
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def create_user(session: Session, *, user_in: schemas.UserCreate) -> models.User:
+    """A new account; employers must name their company."""
+    if user_in.role == "employer" and not user_in.company_id:
+        raise Forbidden("an employer account needs --company (the company_id it belongs to)")
+    if user_in.role == "dispatcher" and user_in.company_id:
+        raise Conflict("a dispatcher account belongs to no company; leave company_id out")
+    if get_user_by_username(session, username=user_in.username) is not None:
+        raise Conflict(f"user {user_in.username!r} already exists")
+    user = models.User(
+        username=user_in.username,
+        password_hash=hash_password(user_in.password),
+        role=user_in.role,
+        company_id=user_in.company_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, *, user_id: int) -> models.User | None:
+    return session.get(models.User, user_id)
+
+
+def get_user_by_username(session: Session, *, username: str) -> models.User | None:
+    return session.scalars(select(models.User).where(models.User.username == username)).first()
+
+
+def list_users(session: Session) -> Sequence[models.User]:
+    return session.scalars(select(models.User).order_by(models.User.id)).all()
+
+
+def authenticate(session: Session, *, username: str, password: str) -> models.User | None:
+    """The active user with these credentials, or None."""
+    user = get_user_by_username(session, username=username)
+    if user is None or not user.is_active or not verify_password(password, user.password_hash):
+        return None
+    return user
+
+
+# --- seasons ---------------------------------------------------------------------------------
+
+
+def create_season(session: Session, *, season_in: schemas.SeasonCreate) -> models.Season:
+    """A new open season; its dates and [policy]/[solver] tables are checked first."""
+    convert.check_season_dates(season_in)
+    convert.check_season_tables(season_in.policy, season_in.solver)
+    if get_season(session, name=season_in.name) is not None:
+        raise Conflict(f"season {season_in.name!r} already exists")
+    season = models.Season(**season_in.model_dump())
+    session.add(season)
+    session.flush()
+    return season
+
+
+def get_season(session: Session, *, name: str) -> models.Season | None:
+    return session.scalars(select(models.Season).where(models.Season.name == name)).first()
+
+
+def get_season_by_id(session: Session, *, season_id: int) -> models.Season:
+    season = session.get(models.Season, season_id)
+    if season is None:
+        raise NotFound(f"no season {season_id}")
+    return season
+
+
+def list_seasons(session: Session) -> Sequence[models.Season]:
+    return session.scalars(select(models.Season).order_by(models.Season.id)).all()
+
+
+def resolve_season(session: Session, *, name: str | None) -> models.Season:
+    """The season called `name`, or, without a name, the only open season."""
+    if name:
+        season = get_season(session, name=name)
+        if season is None:
+            raise NotFound(f"no season called {name!r}")
+        return season
+    open_seasons = session.scalars(
+        select(models.Season).where(models.Season.is_open.is_(True)).order_by(models.Season.id)
+    ).all()
+    if len(open_seasons) == 1:
+        return open_seasons[0]
+    if not open_seasons:
+        raise NotFound("no season is open; a dispatcher opens one with POST /api/seasons")
+    names = ", ".join(s.name for s in open_seasons)
+    raise Conflict(f"several seasons are open ({names}); name one with ?season=NAME")
+
+
+def update_season(
+    session: Session, *, season: models.Season, season_in: schemas.SeasonUpdate
+) -> models.Season:
+    policy = season.policy if season_in.policy is None else season_in.policy
+    solver = season.solver if season_in.solver is None else season_in.solver
+    convert.check_season_tables(policy, solver)
+    season.policy, season.solver = dict(policy), dict(solver)
+    if season_in.is_open is not None:
+        season.is_open = season_in.is_open
+    session.flush()
+    return season
+
+
+# --- companies and fleet ----------------------------------------------------------------------
+
+
+def upsert_companies(
+    session: Session, *, season: models.Season, companies_in: Iterable[schemas.CompanyCreate]
+) -> list[models.Company]:
+    """Create or update companies of `season`, keyed by company_id."""
+    result = []
+    for company_in in companies_in:
+        row = get_company(session, season=season, company_id=company_in.company_id)
+        if row is None:
+            row = models.Company(season_id=season.id, **company_in.model_dump())
+            session.add(row)
+        else:
+            for key, value in company_in.model_dump().items():
+                setattr(row, key, value)
+        result.append(row)
+    session.flush()
+    return result
+
+
+def get_company(
+    session: Session, *, season: models.Season, company_id: str
+) -> models.Company | None:
+    return session.scalars(
+        select(models.Company).where(
+            models.Company.season_id == season.id, models.Company.company_id == company_id
+        )
+    ).first()
+
+
+def list_companies(
+    session: Session, *, season: models.Season, company_id: str | None = None
+) -> Sequence[models.Company]:
+    query = select(models.Company).where(models.Company.season_id == season.id)
+    if company_id is not None:
+        query = query.where(models.Company.company_id == company_id)
+    return session.scalars(query.order_by(models.Company.company_id)).all()
+
+
+def delete_company(session: Session, *, season: models.Season, company_id: str) -> None:
+    """Remove a company that has no registered workers left."""
+    row = get_company(session, season=season, company_id=company_id)
+    if row is None:
+        raise NotFound(f"no company {company_id!r} in season {season.name!r}")
+    if count_workers(session, season=season, company_id=company_id):
+        raise Conflict(f"company {company_id!r} still has registered workers; remove them first")
+    session.delete(row)
+    session.flush()
+
+
+def upsert_vehicle_types(
+    session: Session, *, season: models.Season, fleet_in: Iterable[schemas.VehicleTypeCreate]
+) -> list[models.VehicleType]:
+    """Create or update coach types of `season`, keyed by vehicle_type."""
+    result = []
+    for vehicle_in in fleet_in:
+        domain.VehicleType(**vehicle_in.model_dump())  # raises InvalidInput on bad values
+        row = session.scalars(
+            select(models.VehicleType).where(
+                models.VehicleType.season_id == season.id,
+                models.VehicleType.vehicle_type == vehicle_in.vehicle_type,
+            )
+        ).first()
+        if row is None:
+            row = models.VehicleType(season_id=season.id, **vehicle_in.model_dump())
+            session.add(row)
+        else:
+            for key, value in vehicle_in.model_dump().items():
+                setattr(row, key, value)
+        result.append(row)
+    session.flush()
+    return result
+
+
+def list_vehicle_types(session: Session, *, season: models.Season) -> Sequence[models.VehicleType]:
+    return session.scalars(
+        select(models.VehicleType)
+        .where(models.VehicleType.season_id == season.id)
+        .order_by(models.VehicleType.vehicle_type)
+    ).all()
+
+
+def delete_vehicle_type(session: Session, *, season: models.Season, vehicle_type: str) -> None:
+    row = session.scalars(
+        select(models.VehicleType).where(
+            models.VehicleType.season_id == season.id,
+            models.VehicleType.vehicle_type == vehicle_type,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no coach type {vehicle_type!r} in season {season.name!r}")
+    session.delete(row)
+    session.flush()
+
+
+# --- workers -------------------------------------------------------------------------------------
+
+
+def count_workers(session: Session, *, season: models.Season, company_id: str | None = None) -> int:
+    query = select(func.count(models.Worker.id)).where(models.Worker.season_id == season.id)
+    if company_id is not None:
+        query = query.where(models.Worker.company_id == company_id)
+    return int(session.scalar(query) or 0)
+
+
+def list_workers(
+    session: Session, *, season: models.Season, company_id: str | None = None
+) -> Sequence[models.Worker]:
+    query = select(models.Worker).where(models.Worker.season_id == season.id)
+    if company_id is not None:
+        query = query.where(models.Worker.company_id == company_id)
+    return session.scalars(query.order_by(models.Worker.id)).all()
+
+
+def get_worker(session: Session, *, worker_id: int, company_id: str | None = None) -> models.Worker:
+    """The registration with key `worker_id`; with `company_id`, only if it is that company's."""
+    row = session.get(models.Worker, worker_id)
+    if row is None or (company_id is not None and row.company_id != company_id):
+        raise NotFound(f"no worker {worker_id}")
+    return row
+
+
+def workers_by_id_number(
+    session: Session, *, season: models.Season, id_numbers: Iterable[str]
+) -> dict[str, models.Worker]:
+    wanted = sorted(set(id_numbers))
+    found: dict[str, models.Worker] = {}
+    for start in range(0, len(wanted), 500):  # stay under bound-parameter limits
+        chunk = wanted[start : start + 500]
+        for row in session.scalars(
+            select(models.Worker).where(
+                models.Worker.season_id == season.id, models.Worker.id_number.in_(chunk)
+            )
+        ):
+            found[row.id_number] = row
+    return found
+
+
+def workers_by_key(session: Session, *, keys: Iterable[str]) -> dict[str, models.Worker]:
+    """Registrations by the planner's worker_id (the row key as text)."""
+    ids = sorted({int(k) for k in keys if k.isdigit()})
+    found: dict[str, models.Worker] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.scalars(
+            select(models.Worker).where(models.Worker.id.in_(ids[start : start + 500]))
+        ):
+            found[str(row.id)] = row
+    return found
+
+
+def upsert_workers(
+    session: Session, *, season: models.Season, workers: Sequence[domain.Worker]
+) -> tuple[list[models.Worker], int]:
+    """Save validated registrations; a known ID number in the season updates its row.
+
+    Returns the rows in input order and how many were created. `workers` carry the employer's
+    own reference in `worker_id`.
+    """
+    existing = workers_by_id_number(
+        session, season=season, id_numbers=(w.id_number for w in workers)
+    )
+    rows, created = [], 0
+    for worker in workers:
+        values = {
+            "company_id": worker.company_id,
+            "worker_code": worker.worker_id,
+            "name": worker.name,
+            "id_number": worker.id_number,
+            "phone": worker.phone,
+            "home": worker.home,
+            "home_adcode": worker.home_adcode,
+            "earliest": worker.earliest,
+            "latest": worker.latest,
+            "party": worker.party,
+            "seats": worker.seats,
+        }
+        row = existing.get(worker.id_number)
+        if row is None:
+            row = models.Worker(season_id=season.id, **values)
+            session.add(row)
+            existing[worker.id_number] = row
+            created += 1
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+        rows.append(row)
+    session.flush()
+    return rows, created
+
+
+def delete_worker(session: Session, *, worker: models.Worker) -> None:
+    session.delete(worker)
+    session.flush()
+
+
+# --- plans ---------------------------------------------------------------------------------------
+
+
+def create_plan(
+    session: Session,
+    *,
+    season: models.Season,
+    user: models.User,
+    time_limit_s: float,
+    seed: int,
+) -> models.Plan:
+    """A queued planning job for `season`; refuses while another job of the season is active."""
+    active = session.scalars(
+        select(models.Plan).where(
+            models.Plan.season_id == season.id, models.Plan.status.in_(ACTIVE_JOB_STATUSES)
+        )
+    ).first()
+    if active is not None:
+        raise Conflict(
+            f"plan {active.id} of season {season.name!r} is still {active.status}; "
+            "wait for it to finish"
+        )
+    base = latest_published_plan(session, season=season)
+    plan = models.Plan(
+        season_id=season.id,
+        status="queued",
+        time_limit_s=time_limit_s,
+        seed=seed,
+        base_plan_id=base.id if base else None,
+        created_by=user.id,
+    )
+    session.add(plan)
+    try:
+        # The partial unique index settles a race between two requests.
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        raise Conflict(f"another plan of season {season.name!r} is already running") from error
+    return plan
+
+
+def get_plan(session: Session, *, plan_id: int) -> models.Plan:
+    plan = session.get(models.Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"no plan {plan_id}")
+    return plan
+
+
+def list_plans(
+    session: Session, *, season: models.Season | None = None, published_only: bool = False
+) -> Sequence[models.Plan]:
+    query = select(models.Plan)
+    if season is not None:
+        query = query.where(models.Plan.season_id == season.id)
+    if published_only:
+        query = query.where(models.Plan.published_at.is_not(None))
+    return session.scalars(query.order_by(models.Plan.id)).all()
+
+
+def latest_published_plan(session: Session, *, season: models.Season) -> models.Plan | None:
+    return session.scalars(
+        select(models.Plan)
+        .where(models.Plan.season_id == season.id, models.Plan.published_at.is_not(None))
+        .order_by(models.Plan.published_at.desc(), models.Plan.id.desc())
+    ).first()
+
+
+def plan_trips(session: Session, *, plan_id: int) -> list[tuple[domain.Trip, bool]]:
+    """The trips of a plan as domain objects, each with whether it is locked."""
+    rows = session.scalars(
+        select(models.Trip).where(models.Trip.plan_id == plan_id).order_by(models.Trip.id)
+    ).all()
+    return [(convert.trip_from_data(r.data), r.locked) for r in rows]
+
+
+def get_plan_trip(session: Session, *, plan_id: int, trip_id: str) -> tuple[domain.Trip, bool]:
+    row = session.scalars(
+        select(models.Trip).where(models.Trip.plan_id == plan_id, models.Trip.trip_id == trip_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"plan {plan_id} has no trip {trip_id!r}")
+    return convert.trip_from_data(row.data), row.locked
+
+
+def trip_ids_of_company(session: Session, *, plan_id: int, company_id: str) -> set[str]:
+    return set(
+        session.scalars(
+            select(models.Assignment.trip_id).where(
+                models.Assignment.plan_id == plan_id, models.Assignment.company_id == company_id
+            )
+        )
+    )
+
+
+def assignments_of_workers(
+    session: Session, *, plan_id: int, worker_keys: Iterable[str]
+) -> dict[str, models.Assignment]:
+    keys = sorted(set(worker_keys))
+    found: dict[str, models.Assignment] = {}
+    for start in range(0, len(keys), 500):
+        for row in session.scalars(
+            select(models.Assignment).where(
+                models.Assignment.plan_id == plan_id,
+                models.Assignment.worker_key.in_(keys[start : start + 500]),
+            )
+        ):
+            found[row.worker_key] = row
+    return found
+
+
+def job_inputs(session: Session, *, plan: models.Plan) -> tuple[domain.Scenario, list[domain.Trip]]:
+    """What a planning job solves: the season now, and the locked trips it must keep."""
+    season = plan.season
+    scenario = convert.season_to_scenario(
+        season,
+        companies=list_companies(session, season=season),
+        fleet=list_vehicle_types(session, season=season),
+        workers=list_workers(session, season=season),
+        time_limit_s=plan.time_limit_s,
+        seed=plan.seed,
+    )
+    locked: list[domain.Trip] = []
+    if plan.base_plan_id is not None:
+        locked = [
+            trip for trip, is_locked in plan_trips(session, plan_id=plan.base_plan_id) if is_locked
+        ]
+    return scenario, locked
+
+
+def mark_running(session: Session, *, plan_id: int) -> bool:
+    """Move a queued job to running; False if it is no longer queued."""
+    result = session.execute(
+        update(models.Plan)
+        .where(models.Plan.id == plan_id, models.Plan.status == "queued")
+        .values(status="running", started_at=utcnow(), message="planning")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def set_progress(session: Session, *, plan_id: int, progress: float, message: str) -> None:
+    session.execute(
+        update(models.Plan)
+        .where(models.Plan.id == plan_id, models.Plan.status == "running")
+        .values(progress=max(0.0, min(1.0, progress)), message=message[:500])
+    )
+
+
+def finish_plan(
+    session: Session,
+    *,
+    plan_id: int,
+    result: domain.Plan,
+    locked_ids: set[str],
+    changes: dict[str, object] | None,
+) -> bool:
+    """Write a finished plan and mark the job succeeded, in the caller's one transaction.
+
+    Returns False (and writes nothing the caller should keep) when the job is no longer running,
+    e.g. it was declared failed by a restart while this thread was still solving.
+    """
+    claimed = session.execute(
+        update(models.Plan)
+        .where(models.Plan.id == plan_id, models.Plan.status == "running")
+        .values(
+            status="succeeded",
+            progress=1.0,
+            message="done",
+            finished_at=utcnow(),
+            kpis=convert.kpis_to_data(result),
+            unserved=convert.unserved_to_data(result.unserved),
+            problems=convert.problems_to_data(result.problems),
+            notes=list(result.notes),
+            changes=changes,
+        )
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return False
+    for trip in result.trips:
+        is_locked = trip.trip_id in locked_ids
+        session.add(
+            models.Trip(
+                plan_id=plan_id,
+                trip_id=trip.trip_id,
+                departure_date=trip.departure_date,
+                locked=is_locked,
+                data=convert.trip_to_data(trip),
+            )
+        )
+        for passenger in trip.passengers:
+            session.add(
+                models.Assignment(
+                    plan_id=plan_id,
+                    trip_id=trip.trip_id,
+                    worker_key=passenger.worker_id,
+                    company_id=passenger.company_id,
+                    seat=passenger.seat,
+                    seat_count=passenger.seat_count,
+                )
+            )
+    session.flush()
+    return True
+
+
+def fail_plan(session: Session, *, plan_id: int, message: str) -> None:
+    session.execute(
+        update(models.Plan)
+        .where(models.Plan.id == plan_id, models.Plan.status.in_(ACTIVE_JOB_STATUSES))
+        .values(status="failed", message=message[:2000], finished_at=utcnow())
+    )
+
+
+def fail_abandoned_jobs(session: Session) -> int:
+    """Mark every job left queued or running by a previous server process as failed."""
+    result = session.execute(
+        update(models.Plan)
+        .where(models.Plan.status.in_(ACTIVE_JOB_STATUSES))
+        .values(
+            status="failed",
+            finished_at=utcnow(),
+            message="the server stopped while this plan was being made; start the plan again",
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def publish_plan(session: Session, *, plan: models.Plan, user: models.User) -> models.Plan:
+    """Publish a finished plan: every trip becomes locked for later re-plans."""
+    if plan.status != "succeeded":
+        raise Conflict(f"plan {plan.id} is {plan.status}; only a finished plan can be published")
+    if plan.published_at is not None:
+        return plan
+    current = latest_published_plan(session, season=plan.season)
+    if current is not None and plan.base_plan_id != current.id:
+        raise Conflict(
+            f"plan {plan.id} was made before plan {current.id} was published and may move its "
+            "locked trips; start a new plan and publish that"
+        )
+    session.execute(update(models.Trip).where(models.Trip.plan_id == plan.id).values(locked=True))
+    plan.published_at = utcnow()
+    plan.published_by = user.id
+    session.flush()
+    return plan
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def record_unmasked_read(
+    session: Session,
+    *,
+    user: models.User,
+    action: str,
+    season_id: int | None,
+    worker_keys: Iterable[str],
+) -> None:
+    """Log that `user` saw the unmasked ID numbers and phones of these workers."""
+    keys = sorted(set(worker_keys), key=convert._key_order)
+    if not keys:
+        return
+    session.add(
+        models.AuditEntry(
+            user_id=user.id,
+            username=user.username,
+            action=action[:256],
+            season_id=season_id,
+            worker_keys=keys,
+            records=len(keys),
+        )
+    )
+    session.flush()
+
+
+def list_audit(
+    session: Session,
+    *,
+    username: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 500,
+) -> Sequence[models.AuditEntry]:
+    query = select(models.AuditEntry)
+    if username:
+        query = query.where(models.AuditEntry.username == username)
+    if since is not None:
+        query = query.where(models.AuditEntry.at >= since)
+    return session.scalars(query.order_by(models.AuditEntry.id.desc()).limit(limit)).all()
+
+
+def trip_departure_dates(session: Session, *, plan_id: int) -> dict[str, dt.date]:
+    """Each trip's departure date in a plan, by trip_id."""
+    rows = session.execute(
+        select(models.Trip.trip_id, models.Trip.departure_date).where(
+            models.Trip.plan_id == plan_id
+        )
+    )
+    return {trip_id: day for trip_id, day in rows}

@@ -1,0 +1,113 @@
+"""The demo season behind `chunyun serve --demo`: a bundled scenario plus a few accounts."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from api import crud, schemas
+from optimizer import model as domain
+
+# Bundled scenarios tried in order: the smallest that exists is planned in seconds.
+DEMO_SCENARIOS = ("tiny", "small")
+EMPLOYER_ACCOUNTS = 3
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    company_id: str | None
+
+
+def demo_scenario_dir() -> Path:
+    """The folder of the bundled demo scenario (scenarios/tiny, else scenarios/small)."""
+    root = Path(str(resources.files("scenarios")))
+    for name in DEMO_SCENARIOS:
+        if (root / name / "scenario.toml").is_file():
+            return root / name
+    raise FileNotFoundError(f"no bundled demo scenario ({', '.join(DEMO_SCENARIOS)}) in {root}")
+
+
+def load_scenario(
+    session: Session, *, scenario: domain.Scenario, employers: int = EMPLOYER_ACCOUNTS
+) -> list[DemoAccount]:
+    """Store `scenario` as an open season with a dispatcher and `employers` employer accounts.
+
+    Only the scenario's valid rows are stored (rows with problems are left out, as a
+    registration desk would refuse them). Returns the accounts with their fresh passwords.
+    """
+    season = crud.create_season(
+        session,
+        season_in=schemas.SeasonCreate(
+            name=scenario.name,
+            direction=scenario.direction,
+            origin=scenario.origin,
+            festival_date=scenario.festival_date,
+            first_departure=scenario.first_departure,
+            last_departure=scenario.last_departure,
+            policy={},
+            solver={"time_limit_s": min(scenario.solver.time_limit_s, 30.0)},
+        ),
+    )
+    crud.upsert_companies(
+        session,
+        season=season,
+        companies_in=[
+            schemas.CompanyCreate(
+                company_id=c.company_id,
+                name=c.name,
+                lon=c.lon,
+                lat=c.lat,
+                no_hub=c.no_hub,
+                town=c.town,
+            )
+            for c in scenario.companies
+        ],
+    )
+    crud.upsert_vehicle_types(
+        session,
+        season=season,
+        fleet_in=[
+            schemas.VehicleTypeCreate(
+                vehicle_type=v.vehicle_type,
+                seats=v.seats,
+                count=v.count,
+                cost_per_km=v.cost_per_km,
+                fixed_cost=v.fixed_cost,
+                operator=v.operator,
+                depot_lon=v.depot_lon,
+                depot_lat=v.depot_lat,
+                available_from=v.available_from,
+                available_to=v.available_to,
+            )
+            for v in scenario.fleet
+        ],
+    )
+    bad = {p.worker_id for p in scenario.problems if p.worker_id}
+    good = [w for w in scenario.workers if w.worker_id not in bad and w.home_adcode]
+    crud.upsert_workers(session, season=season, workers=good)
+    accounts = [DemoAccount("dispatcher", secrets.token_urlsafe(9), "dispatcher", None)]
+    busiest = sorted(
+        {w.company_id for w in good}, key=lambda c: -sum(w.company_id == c for w in good)
+    )
+    for company_id in busiest[:employers]:
+        accounts.append(
+            DemoAccount(f"employer-{company_id}", secrets.token_urlsafe(9), "employer", company_id)
+        )
+    for account in accounts:
+        crud.create_user(
+            session,
+            user_in=schemas.UserCreate(
+                username=account.username,
+                password=account.password,
+                role=account.role,  # type: ignore[arg-type]
+                company_id=account.company_id,
+            ),
+        )
+    return accounts

@@ -1,0 +1,68 @@
+"""The FastAPI application: `create_app()` builds it; the lifespan migrates the database and
+declares failed any planning job a previous process left running."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import crud
+from api.core.config import Settings, get_settings
+from api.core.db import describe, make_engine, make_session_factory, migrate
+from api.errors import install_error_handlers
+from api.jobs import JobRunner
+from api.routes import api_router
+
+log = logging.getLogger(__name__)
+
+
+def _settings_of(app: FastAPI) -> Settings:
+    # Tests override the get_settings dependency; the lifespan honours the same override.
+    provider = app.dependency_overrides.get(get_settings, get_settings)
+    settings: Settings = provider()
+    return settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = _settings_of(app)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    session_factory = make_session_factory(engine)
+    with session_factory.begin() as session:
+        abandoned = crud.fail_abandoned_jobs(session)
+    if abandoned:
+        log.warning("%d planning job(s) were cut off by a restart and marked failed", abandoned)
+    log.info("database: %s", describe(engine))
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+    app.state.job_runner = JobRunner(session_factory)
+    try:
+        yield
+    finally:
+        engine.dispose()
+
+
+def create_app() -> FastAPI:
+    """The chunyun service. Configuration comes from `get_settings()` (override it in tests)."""
+    app = FastAPI(
+        title="chunyun",
+        summary="Spring Festival charter coaches: registration, planning, publishing.",
+        description=(
+            "Employers register their workers; dispatchers plan legal, full coach trips and "
+            "publish manifests and maps. Sign in at POST /api/auth/token (OAuth2 password flow)."
+        ),
+        lifespan=lifespan,
+    )
+    app.include_router(api_router)
+    install_error_handlers(app)
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Whether the service is up (no sign-in needed)."""
+        return {"status": "ok"}
+
+    return app

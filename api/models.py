@@ -1,0 +1,214 @@
+"""Database tables (SQLAlchemy 2 typed ORM). Migrations in api/migrations mirror these classes.
+
+A worker's identity inside a season is the ID number (unique per season), so re-registering the
+same person updates the row. Inside the planner a worker is known by the text of the row's integer
+key (`str(Worker.id)`), which is what trips and manifests carry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ACTIVE_JOB_STATUSES = ("queued", "running")
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC, without tzinfo: SQLite keeps no zone, so every timestamp is naive UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # "dispatcher" or "employer"
+    company_id: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Season(Base):
+    __tablename__ = "seasons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16))
+    festival_date: Mapped[dt.date] = mapped_column(Date)
+    first_departure: Mapped[dt.date] = mapped_column(Date)
+    last_departure: Mapped[dt.date] = mapped_column(Date)
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    solver: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    __table_args__ = (UniqueConstraint("season_id", "company_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
+    company_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(256))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    no_hub: Mapped[bool] = mapped_column(Boolean, default=False)
+    town: Mapped[str] = mapped_column(String(128), default="")
+
+
+class VehicleType(Base):
+    __tablename__ = "vehicle_types"
+    __table_args__ = (UniqueConstraint("season_id", "vehicle_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
+    vehicle_type: Mapped[str] = mapped_column(String(64))
+    seats: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    cost_per_km: Mapped[float] = mapped_column(Float)
+    fixed_cost: Mapped[float] = mapped_column(Float)
+    operator: Mapped[str] = mapped_column(String(128), default="")
+    depot_lon: Mapped[float | None] = mapped_column(Float)
+    depot_lat: Mapped[float | None] = mapped_column(Float)
+    available_from: Mapped[dt.date | None] = mapped_column(Date)
+    available_to: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Worker(Base):
+    __tablename__ = "workers"
+    __table_args__ = (
+        UniqueConstraint("season_id", "id_number"),
+        ForeignKeyConstraint(
+            ["season_id", "company_id"], ["companies.season_id", "companies.company_id"]
+        ),
+        Index("ix_workers_season_company", "season_id", "company_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
+    company_id: Mapped[str] = mapped_column(String(64))
+    # The employer's own reference (工号); the service's key is `id`.
+    worker_code: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(128))
+    id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str] = mapped_column(String(20))
+    home: Mapped[str] = mapped_column(String(256))
+    home_adcode: Mapped[str | None] = mapped_column(String(6))
+    earliest: Mapped[dt.date] = mapped_column(Date)
+    latest: Mapped[dt.date] = mapped_column(Date)
+    party: Mapped[str] = mapped_column(String(64), default="")
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Plan(Base):
+    """A planning job and, once it succeeded, the plan it produced."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        # At most one queued-or-running job per season, enforced by the database itself.
+        Index(
+            "uq_plans_one_active_per_season",
+            "season_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    time_limit_s: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    # The published plan whose locked trips this job had to keep, if any.
+    base_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    kpis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    unserved: Mapped[list[Any]] = mapped_column(default=list)
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    notes: Mapped[list[Any]] = mapped_column(default=list)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    season: Mapped[Season] = relationship()
+
+
+class Trip(Base):
+    """One trip of a finished plan; `data` is the whole domain Trip (api/convert.py)."""
+
+    __tablename__ = "trips"
+    __table_args__ = (UniqueConstraint("plan_id", "trip_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    trip_id: Mapped[str] = mapped_column(String(64))
+    departure_date: Mapped[dt.date] = mapped_column(Date)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]] = mapped_column()
+
+
+class Assignment(Base):
+    """A seated worker of a finished plan: who sits where, for queries by worker or company."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "worker_key"),
+        Index("ix_assignments_plan_company", "plan_id", "company_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    trip_id: Mapped[str] = mapped_column(String(64))
+    # The planner's worker_id: str(workers.id). No foreign key: a manifest outlives a withdrawal.
+    worker_key: Mapped[str] = mapped_column(String(32))
+    company_id: Mapped[str] = mapped_column(String(64))
+    seat: Mapped[int] = mapped_column(Integer)
+    seat_count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AuditEntry(Base):
+    """An unmasked read of personal data: who, when, what (never the ID numbers themselves)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(256))
+    season_id: Mapped[int | None] = mapped_column(Integer)
+    worker_keys: Mapped[list[Any]] = mapped_column(default=list)
+    records: Mapped[int] = mapped_column(Integer, default=0)

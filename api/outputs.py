@@ -1,0 +1,121 @@
+"""Published outputs in other formats: one function per format, where the documents and maps
+packages plug in. JSON and CSV manifests are made here; XLSX and PDF come from `api.documents`
+and maps from `maps`, when those are installed (501 with a clear message otherwise)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from api import schemas
+from api.errors import NotAvailable
+from optimizer import model as domain
+
+MANIFEST_MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+# Chinese headers of the CSV manifest, in column order (旅客名单).
+MANIFEST_CSV_COLUMNS = (
+    ("seat", "座位号"),
+    ("seat_count", "占座数"),
+    ("name", "姓名"),
+    ("id_number", "身份证号"),
+    ("phone", "手机号"),
+    ("company", "单位"),
+    ("company_id", "单位编号"),
+    ("worker_id", "工号"),
+    ("trip_id", "车次"),
+    ("departure_date", "发车日期"),
+    ("departure_time", "发车时间"),
+    ("boarding", "上车地点"),
+    ("boarding_time", "上车时间"),
+    ("alighting", "下车地点"),
+    ("alighting_adcode", "下车区县代码"),
+)
+
+
+def manifest_csv(manifest: schemas.ManifestPublic) -> bytes:
+    """The passenger list as CSV with Chinese headers, UTF-8 with BOM so Excel opens it right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([header for _, header in MANIFEST_CSV_COLUMNS])
+    for row in manifest.rows:
+        values = row.model_dump()
+        writer.writerow([values[key] for key, _ in MANIFEST_CSV_COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _documents() -> Any:
+    try:
+        import api.documents as documents
+    except ImportError:
+        return None
+    return documents
+
+
+def manifest_xlsx(manifest: schemas.ManifestPublic, trip: domain.Trip) -> bytes:
+    """The passenger list as an Excel workbook (from api.documents)."""
+    writer = getattr(_documents(), "manifest_xlsx", None)
+    if writer is None:
+        raise NotAvailable("XLSX manifests are not available in this build; use .csv or .json")
+    return bytes(writer(trip, _rows_for_documents(manifest)))
+
+
+def manifest_pdf(manifest: schemas.ManifestPublic, trip: domain.Trip) -> bytes:
+    """The printable passenger list, A4 PDF (from api.documents)."""
+    writer = getattr(_documents(), "manifest_pdf", None)
+    if writer is None:
+        raise NotAvailable("PDF manifests are not available in this build; use .csv or .json")
+    return bytes(writer(trip, _rows_for_documents(manifest)))
+
+
+def _rows_for_documents(manifest: schemas.ManifestPublic) -> list[dict[str, Any]]:
+    return [row.model_dump(mode="json") for row in manifest.rows]
+
+
+def _maps() -> Any:
+    try:
+        import maps
+    except ImportError:
+        return None
+    return maps
+
+
+def overview_map_html(plan: domain.Plan) -> str:
+    """The season overview map of `plan` as a standalone HTML page (from maps)."""
+    draw = getattr(_maps(), "overview_map", None)
+    if draw is None:
+        raise NotAvailable("maps are not available in this build")
+    return str(draw(plan).get_root().render())
+
+
+def trip_map_html(trip: domain.Trip) -> str:
+    """The map of one trip as a standalone HTML page (from maps)."""
+    draw = getattr(_maps(), "trip_map", None)
+    if draw is None:
+        raise NotAvailable("maps are not available in this build")
+    return str(draw(trip).get_root().render())
+
+
+def plan_for_maps(
+    *, season: str, direction: str, trips: Sequence[domain.Trip], kpis: dict[str, Any] | None
+) -> domain.Plan:
+    """A domain Plan rebuilt from stored trips, enough for drawing."""
+    names = {f.name for f in dataclasses.fields(domain.Kpis)}
+    values = {k: v for k, v in (kpis or {}).items() if k in names}
+    if set(values) != names:
+        values = {name: 0 for name in names} | values
+    return domain.Plan(
+        scenario=season,
+        direction=direction,  # type: ignore[arg-type]
+        trips=tuple(trips),
+        unserved=(),
+        kpis=domain.Kpis(**values),
+    )

@@ -1,0 +1,244 @@
+"""Planning jobs, plans, publishing, and the published outputs (trips, manifests, maps).
+
+Employers see published plans only, and in them only the trips that carry their workers and
+only their own passengers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Response, status
+from fastapi.responses import HTMLResponse
+
+from api import convert, crud, models, outputs
+from api.deps import (
+    CurrentUser,
+    DispatcherUser,
+    JobRunnerDep,
+    MaskedQuery,
+    PlannerDep,
+    SeasonQuery,
+    SessionDep,
+    SettingsDep,
+    company_scope,
+    shows_unmasked,
+)
+from api.errors import NotFound
+from api.schemas import ManifestPublic, PlanCreate, PlanPublic, TripPublic
+from optimizer import model as domain
+
+router = APIRouter(prefix="/plans", tags=["plans"])
+
+ManifestFormat = Literal["json", "csv", "xlsx", "pdf"]
+
+
+def _visible_plan(session: SessionDep, *, plan_id: int, user: models.User) -> models.Plan:
+    """The plan, if the caller may see it: dispatchers any, employers published ones only."""
+    plan = crud.get_plan(session, plan_id=plan_id)
+    if user.role != "dispatcher" and plan.published_at is None:
+        raise NotFound(f"no plan {plan_id}")
+    return plan
+
+
+def _plan_public(session: SessionDep, *, plan: models.Plan, user: models.User) -> PlanPublic:
+    public = convert.plan_public(plan)
+    scope = company_scope(user)
+    if scope is None:
+        return public
+    own = {str(w.id) for w in crud.list_workers(session, season=plan.season, company_id=scope)}
+    changes = None
+    if public.changes is not None:
+        changes = {
+            key: [
+                v for v in values if key.startswith("trips") or key.startswith("locked") or v in own
+            ]
+            for key, values in public.changes.items()
+        }
+    return public.model_copy(
+        update={
+            "unserved": [u for u in public.unserved if u.get("worker") in own],
+            "problems": [],
+            "changes": changes,
+        }
+    )
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED)
+def start_plan(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: DispatcherUser,
+    runner: JobRunnerDep,
+    planner: PlannerDep,
+    plan_in: PlanCreate,
+) -> PlanPublic:
+    """Start planning the season in the background (dispatchers only); poll GET /plans/{id}.
+
+    Trips of the season's published plan are locked: the new plan keeps them unchanged and
+    places the others; its `changes` say what moved. One job per season at a time (409).
+    """
+    season = crud.resolve_season(session, name=plan_in.season)
+    time_limit_s = plan_in.time_limit_s or season.solver.get(
+        "time_limit_s", settings.plan_time_limit_s
+    )
+    plan = crud.create_plan(
+        session,
+        season=season,
+        user=user,
+        time_limit_s=float(time_limit_s),
+        seed=plan_in.seed if plan_in.seed is not None else int(season.solver.get("seed", 0)),
+    )
+    public = convert.plan_public(plan)
+    # The job's thread reads the plan row: it must be committed before the thread starts.
+    session.commit()
+    runner.submit(plan.id, planner=planner)
+    return public
+
+
+@router.get("")
+def list_plans(
+    session: SessionDep, user: CurrentUser, season: SeasonQuery = None
+) -> list[PlanPublic]:
+    """The season's plans (employers: published ones)."""
+    row = crud.resolve_season(session, name=season)
+    plans = crud.list_plans(session, season=row, published_only=user.role != "dispatcher")
+    return [_plan_public(session, plan=p, user=user) for p in plans]
+
+
+@router.get("/{plan_id}")
+def read_plan(session: SessionDep, user: CurrentUser, plan_id: int) -> PlanPublic:
+    """Status, progress and KPIs of a planning job; `changes` after a re-plan."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    return _plan_public(session, plan=plan, user=user)
+
+
+@router.post("/{plan_id}/publish")
+def publish_plan(session: SessionDep, user: DispatcherUser, plan_id: int) -> PlanPublic:
+    """Publish a finished plan (dispatchers only): its trips are locked from now on."""
+    plan = crud.publish_plan(session, plan=crud.get_plan(session, plan_id=plan_id), user=user)
+    return convert.plan_public(plan)
+
+
+def _trips_for(
+    session: SessionDep, *, plan: models.Plan, user: models.User
+) -> list[tuple[domain.Trip, bool]]:
+    trips = crud.plan_trips(session, plan_id=plan.id)
+    scope = company_scope(user)
+    if scope is None:
+        return trips
+    own = crud.trip_ids_of_company(session, plan_id=plan.id, company_id=scope)
+    return [(t, locked) for t, locked in trips if t.trip_id in own]
+
+
+def _trip_for(
+    session: SessionDep, *, plan: models.Plan, trip_id: str, user: models.User
+) -> tuple[domain.Trip, bool]:
+    trip, locked = crud.get_plan_trip(session, plan_id=plan.id, trip_id=trip_id)
+    scope = company_scope(user)
+    if scope is not None and not any(p.company_id == scope for p in trip.passengers):
+        raise NotFound(f"plan {plan.id} has no trip {trip_id!r}")
+    return trip, locked
+
+
+@router.get("/{plan_id}/trips")
+def list_trips(session: SessionDep, user: CurrentUser, plan_id: int) -> list[TripPublic]:
+    """The plan's trips with timetables; an employer gets the trips carrying its workers."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    scope = company_scope(user)
+    return [
+        convert.trip_public(t, locked=locked, company_id=scope)
+        for t, locked in _trips_for(session, plan=plan, user=user)
+    ]
+
+
+@router.get("/{plan_id}/trips/{trip_id}")
+def read_trip(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str) -> TripPublic:
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    trip, locked = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
+    return convert.trip_public(trip, locked=locked, company_id=company_scope(user))
+
+
+def _manifest(
+    session: SessionDep, *, plan: models.Plan, trip: domain.Trip, user: models.User, masked: bool
+) -> ManifestPublic:
+    scope = company_scope(user)
+    unmasked = shows_unmasked(user, masked)
+    keys = [p.worker_id for p in trip.passengers if scope is None or p.company_id == scope]
+    workers = crud.workers_by_key(session, keys=keys)
+    names = {c.company_id: c.name for c in crud.list_companies(session, season=plan.season)}
+    manifest = convert.manifest_public(
+        trip,
+        plan_id=plan.id,
+        workers=workers,
+        company_names=names,
+        masked=not unmasked,
+        company_id=scope,
+    )
+    if unmasked:
+        crud.record_unmasked_read(
+            session,
+            user=user,
+            action=f"manifest of plan {plan.id} trip {trip.trip_id}",
+            season_id=plan.season_id,
+            worker_keys=keys,
+        )
+    return manifest
+
+
+@router.get(
+    "/{plan_id}/trips/{trip_id}/manifest.{fmt}",
+    response_model=ManifestPublic,
+    responses={
+        200: {"content": {t: {} for t in outputs.MANIFEST_MEDIA_TYPES.values()}},
+        501: {"description": "this format's writer is not installed"},
+    },
+)
+def read_manifest(
+    session: SessionDep,
+    user: CurrentUser,
+    plan_id: int,
+    trip_id: str,
+    fmt: Annotated[ManifestFormat, Path(description="json, csv, xlsx or pdf")],
+    masked: MaskedQuery = False,
+) -> Response:
+    """The passenger list of a trip (旅客名单): seat, name, ID number, phone, company, boarding
+    and alighting stop. Employers get their own workers' rows, always masked."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
+    manifest = _manifest(session, plan=plan, trip=trip, user=user, masked=masked)
+    filename = f"{plan.season.name}-{plan.id}-{trip.trip_id}.{fmt}"
+    if fmt == "json":
+        return Response(manifest.model_dump_json(), media_type="application/json")
+    if fmt == "csv":
+        content = outputs.manifest_csv(manifest)
+    elif fmt == "xlsx":
+        content = outputs.manifest_xlsx(manifest, trip)
+    else:
+        content = outputs.manifest_pdf(manifest, trip)
+    return Response(
+        content,
+        media_type=outputs.MANIFEST_MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/{plan_id}/map.html", response_class=HTMLResponse)
+def overview_map(session: SessionDep, _user: DispatcherUser, plan_id: int) -> HTMLResponse:
+    """The season overview map of a plan (dispatchers only); works offline."""
+    plan = crud.get_plan(session, plan_id=plan_id)
+    if plan.status != "succeeded":
+        raise NotFound(f"plan {plan_id} has no trips yet ({plan.status})")
+    trips = [t for t, _ in crud.plan_trips(session, plan_id=plan.id)]
+    drawn = outputs.plan_for_maps(
+        season=plan.season.name, direction=plan.season.direction, trips=trips, kpis=plan.kpis
+    )
+    return HTMLResponse(outputs.overview_map_html(drawn))
+
+
+@router.get("/{plan_id}/trips/{trip_id}/map.html", response_class=HTMLResponse)
+def trip_map(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str) -> HTMLResponse:
+    """The map of one trip: numbered stops with times, rests and the route line."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
+    return HTMLResponse(outputs.trip_map_html(trip))

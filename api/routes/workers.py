@@ -1,0 +1,204 @@
+"""Registration of workers: JSON or a CSV/XLSX upload, all or nothing, and reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+
+from api import convert, crud, intake, models
+from api.deps import (
+    CurrentUser,
+    MaskedQuery,
+    SeasonQuery,
+    SessionDep,
+    SettingsDep,
+    company_scope,
+    shows_unmasked,
+)
+from api.errors import Conflict, InvalidInput
+from api.schemas import AssignmentPublic, RegistrationResult, WorkerCreate, WorkerPublic
+
+router = APIRouter(prefix="/workers", tags=["workers"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CompanyQuery = Annotated[
+    str | None,
+    Query(
+        description="dispatchers: the company of every row (else the company_id column); "
+        "employers: ignored, rows are always their own company's"
+    ),
+]
+
+
+def _publish(
+    session: SessionDep,
+    *,
+    user: models.User,
+    season: models.Season,
+    rows: Sequence[models.Worker],
+    masked: bool,
+    action: str,
+) -> list[WorkerPublic]:
+    """Workers as the caller may see them, with seats; unmasked reads go to the audit log."""
+    unmasked = shows_unmasked(user, masked)
+    assignments: dict[str, AssignmentPublic] = {}
+    published = crud.latest_published_plan(session, season=season)
+    if published is not None and rows:
+        found = crud.assignments_of_workers(
+            session, plan_id=published.id, worker_keys=(str(r.id) for r in rows)
+        )
+        dates = crud.trip_departure_dates(session, plan_id=published.id) if found else {}
+        assignments = {
+            key: AssignmentPublic(
+                plan_id=published.id,
+                trip_id=a.trip_id,
+                seat=a.seat,
+                seat_count=a.seat_count,
+                departure_date=dates.get(a.trip_id),
+            )
+            for key, a in found.items()
+        }
+    if unmasked:
+        crud.record_unmasked_read(
+            session,
+            user=user,
+            action=action,
+            season_id=season.id,
+            worker_keys=(str(r.id) for r in rows),
+        )
+    return [
+        convert.worker_public(
+            r, season_name=season.name, masked=not unmasked, assignment=assignments.get(str(r.id))
+        )
+        for r in rows
+    ]
+
+
+def _register(
+    session: SessionDep,
+    *,
+    user: models.User,
+    season_name: str | None,
+    company_id: str | None,
+    frame: object,
+    first_row: int,
+    action: str,
+) -> RegistrationResult:
+    season = crud.resolve_season(session, name=season_name)
+    if not season.is_open:
+        raise Conflict(f"season {season.name!r} is closed for registration")
+    workers = intake.validate_registrations(
+        session,
+        season=season,
+        frame=frame,  # type: ignore[arg-type]
+        user=user,
+        company_id=company_id,
+        first_row=first_row,
+    )
+    rows, created = crud.upsert_workers(session, season=season, workers=workers)
+    return RegistrationResult(
+        created=created,
+        updated=len(rows) - created,
+        workers=_publish(session, user=user, season=season, rows=rows, masked=False, action=action),
+    )
+
+
+@router.get("")
+def list_workers(
+    session: SessionDep,
+    user: CurrentUser,
+    season: SeasonQuery = None,
+    company_id: Annotated[str | None, Query(description="dispatchers: one company")] = None,
+    masked: MaskedQuery = False,
+) -> list[WorkerPublic]:
+    """Registered workers of the season; an employer gets its own only."""
+    row = crud.resolve_season(session, name=season)
+    scope = company_scope(user) or company_id
+    rows = crud.list_workers(session, season=row, company_id=scope)
+    return _publish(session, user=user, season=row, rows=rows, masked=masked, action="list workers")
+
+
+@router.post("")
+def register_workers(
+    session: SessionDep,
+    user: CurrentUser,
+    workers_in: list[WorkerCreate] | WorkerCreate,
+    season: SeasonQuery = None,
+    company_id: CompanyQuery = None,
+) -> RegistrationResult:
+    """Register one or many workers (JSON). Rows are numbered from 1 in any error report."""
+    items = workers_in if isinstance(workers_in, list) else [workers_in]
+    return _register(
+        session,
+        user=user,
+        season_name=season,
+        company_id=company_id,
+        frame=intake.frame_from_json(items),
+        first_row=1,
+        action="register workers (JSON)",
+    )
+
+
+@router.post(
+    "/upload",
+    responses={422: {"description": "every bad row (row, column, value, reason); nothing saved"}},
+)
+async def upload_workers(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV or XLSX with the template's columns")],
+    season: SeasonQuery = None,
+    company_id: CompanyQuery = None,
+) -> RegistrationResult:
+    """Register workers from a CSV or XLSX file, all or nothing; rows as numbered in the sheet."""
+    content = await file.read(settings.max_upload_bytes + 1)
+    if len(content) > settings.max_upload_bytes:
+        raise InvalidInput(f"the file is larger than {settings.max_upload_bytes} bytes")
+    frame = intake.read_upload(file.filename or "upload.csv", content)
+    return _register(
+        session,
+        user=user,
+        season_name=season,
+        company_id=company_id,
+        frame=frame,
+        first_row=2,
+        action=f"register workers (upload {file.filename})",
+    )
+
+
+@router.get(
+    "/template.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the upload template"}},
+)
+def download_template(_user: CurrentUser) -> Response:
+    """The upload template with the Chinese headers (工号, 姓名, 身份证号, ...)."""
+    return Response(
+        content=intake.template_workbook(),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="workers-template.xlsx"'},
+    )
+
+
+@router.get("/{worker_id}")
+def read_worker(
+    session: SessionDep, user: CurrentUser, worker_id: int, masked: MaskedQuery = False
+) -> WorkerPublic:
+    """One registration, with its seat in the latest published plan."""
+    row = crud.get_worker(session, worker_id=worker_id, company_id=company_scope(user))
+    season = crud.get_season_by_id(session, season_id=row.season_id)
+    [public] = _publish(
+        session, user=user, season=season, rows=[row], masked=masked, action="read worker"
+    )
+    return public
+
+
+@router.delete("/{worker_id}", status_code=status.HTTP_204_NO_CONTENT)
+def withdraw_worker(session: SessionDep, user: CurrentUser, worker_id: int) -> Response:
+    """Withdraw a registration. A published seat stays on its manifest until the next plan."""
+    row = crud.get_worker(session, worker_id=worker_id, company_id=company_scope(user))
+    crud.delete_worker(session, worker=row)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
