@@ -346,7 +346,9 @@ class _Run:
         cross = night_limit - self.stretch_s if to_night < night_limit - self.stretch_s else -1
         return max(stay_day, cross)
 
-    def _position(self, origin: ServiceStop, target: ServiceStop, leg: Leg, fraction: float):
+    def _position(
+        self, origin: ServiceStop, target: ServiceStop, leg: Leg, fraction: float
+    ) -> tuple[float, float]:
         line = leg.line or ((origin.lon, origin.lat), (target.lon, target.lat))
         return _point_along(line, fraction)
 

@@ -1,8 +1,9 @@
-"""The timetable rule engine: rests, night, park, crew; every output passes the independent checker."""
+"""The timetable rule engine: rests, night, park, crew; output passes the independent checker."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -353,10 +354,10 @@ def trips(draw: st.DrawFn) -> tuple[list[ServiceStop], list[Leg], dt.datetime, P
     stops = []
     for index, (lon, lat) in enumerate(places):
         dwell = draw(st.sampled_from([0, 5, 10, 20, 30])) * 60
-        kind = "pickup" if index == 0 or draw(st.booleans()) and index < 2 else "dropoff"
+        kind = "pickup" if index == 0 or (draw(st.booleans()) and index < 2) else "dropoff"
         stops.append(ServiceStop(kind, lon, lat, dwell))
     legs = []
-    for (lon1, lat1), (lon2, lat2) in zip(places, places[1:], strict=False):
+    for (lon1, lat1), (lon2, lat2) in itertools.pairwise(places):
         straight = great_circle_km(lon1, lat1, lon2, lat2)
         detour = draw(st.floats(1.0, 1.6))
         speed = draw(st.floats(30.0, 100.0))
@@ -388,3 +389,20 @@ def test_every_timetable_passes_the_checker(case: tuple) -> None:
     service = [s for s in table.stops if s.kind != "rest"]
     assert [(s.lon, s.lat) for s in service] == [(s.lon, s.lat) for s in stops]
     assert table.departure == departure.replace(microsecond=0)
+
+
+def test_checker_rejects_timetables_built_under_looser_rules() -> None:
+    """The checker is not lenient: an engine with looser rule values is caught on every rule."""
+    loose = Policy(
+        day_max_continuous_driving_minutes=300,
+        night_max_continuous_driving_minutes=300,
+        park_start_hour=0,
+        park_end_hour=0,
+        night_speed_factor=1.0,
+        max_driving_per_driver_24h_minutes=900,
+    )
+    stops, legs = [gate(), county(*toward_guizhou(1000))], [leg(1000, speed_kmh=100)]
+    table = build_timetable(stops, legs, at(18), loose, drivers=1)
+    errors = "\n".join(violations(table))
+    for rule in ("night limit", "02:00 and 05:00", "faster than", "24 h", "needs 2 drivers"):
+        assert rule in errors
