@@ -288,6 +288,16 @@ def _candidate_codes(candidates: Any) -> tuple[str, ...]:
     return tuple(codes)
 
 
+def _candidate_names(candidates: Any) -> list[str]:
+    names = []
+    for candidate in candidates or ():
+        if isinstance(candidate, tuple | list) and len(candidate) > 1:
+            names.append(f"{candidate[1]} {candidate[0]}")
+        else:
+            names.append(str(candidate))
+    return names
+
+
 def parse_workers(
     df: pd.DataFrame,
     *,
@@ -379,14 +389,19 @@ def parse_workers(
         elif resolution.adcode:
             home_adcode = str(resolution.adcode)
         else:
-            candidates = _candidate_codes(resolution.candidates)
+            offered = _candidate_codes(resolution.candidates)
+            # Candidates are the choices when ambiguous, mere suggestions when nothing matched.
+            ambiguous = bool(getattr(resolution, "ambiguous", bool(offered)))
+            candidates = offered if ambiguous else ()
             home_problem = resolution.error or (
-                "matches several counties" if candidates else "matches no county"
+                "matches several counties" if ambiguous else "matches no county"
             )
         if home_problem:
             detail = home_problem
             if candidates:
                 detail += f" (candidates: {', '.join(candidates)})"
+            elif resolution is not None and resolution.candidates and not home_adcode:
+                detail += f" (did you mean: {', '.join(_candidate_names(resolution.candidates))}?)"
             rows.add(row, "home", home, detail, worker_id)
         workers.append(
             Worker(

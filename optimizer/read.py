@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from optimizer.errors import InvalidInput
+from optimizer.geography.resolve import resolve_many
 from optimizer.intake import (
     Resolution,
     parse_companies,
@@ -94,25 +94,9 @@ def read_settings(path: Path) -> dict[str, Any]:
     return settings
 
 
-@dataclass(frozen=True)
-class _AdcodeOnly:
-    adcode: str | None
-    error: str | None
-    candidates: tuple[str, ...] = ()
-
-
 def resolve_homes(texts: Sequence[str]) -> dict[str, Resolution]:
     """The resolver's answer for each distinct home text (free text or adcode)."""
     distinct = sorted({text for text in texts if text})
-    try:
-        from optimizer.geography.resolve import resolve_many
-    except ImportError:  # TEMPORARY until the geography resolver lands: adcodes only
-        return {
-            t: _AdcodeOnly(t, None)
-            if t.isdigit() and len(t) == 6
-            else _AdcodeOnly(None, "matches no county")
-            for t in distinct
-        }
     return dict(zip(distinct, resolve_many(distinct), strict=True))
 
 

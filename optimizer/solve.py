@@ -67,7 +67,7 @@ from optimizer.routing import (
     solve_pickup_delivery,
 )
 from optimizer.seating import assign_seats
-from optimizer.timetable import Leg, ServiceStop, plan_timetable
+from optimizer.timetable import Leg, ServiceStop, Timetable, plan_timetable
 
 Progress = Callable[[float, str], None]
 
@@ -80,6 +80,8 @@ MAX_PART_REQUESTS = 120
 # solver first minimises coaches, then money.
 COACH_WEIGHT = 1_000_000
 DROP_PENALTY = 100 * COACH_WEIGHT
+# Departure times tried per timetable (minutes apart, from the earliest departure hour).
+TIMETABLE_STEP_MINUTES = 60
 # Share of the time limit given to OR-Tools (the rest builds timetables and seats).
 ROUTING_SHARE = 0.7
 
@@ -200,6 +202,7 @@ class _Planner:
         self.home = scenario.direction == "home"
         self.unserved: list[Unserved] = []
         self.notes: list[str] = []
+        self.timetables: dict[tuple[tuple[str, ...], dt.date], Timetable] = {}
         self.fleet = _Fleet(tuple(v for v in scenario.fleet if v.count > 0))
         # On the gates' side the limit is on pickups going home and on drop-offs coming back.
         self.near_limit = (
@@ -498,7 +501,8 @@ class _Planner:
             vehicles = self._vehicles_for(part)
             vehicles_of.append(vehicles)
             share = time_budget_s * len(part.chunks) / total * self.scenario.solver.workers
-            limit = max(0.5, min(share, time_budget_s))
+            # Small parts converge fast; their unused share is not worth waiting for.
+            limit = max(0.2, min(share, time_budget_s, 0.5 + 0.1 * len(part.chunks)))
             jobs.append((self._problem(part, vehicles), RoutingParams(time_limit_s=limit)))
         solutions = self._run(jobs)
         coaches: list[Coach] = []
@@ -732,6 +736,30 @@ class _Planner:
             trips.append(trip)
         return trips
 
+    def _timetable(
+        self,
+        sequence: tuple[str, ...],
+        day: dt.date,
+        service: Sequence[ServiceStop],
+        legs: Sequence[Leg],
+    ) -> Timetable:
+        """The legal timetable of a stop sequence on `day`; coaches driving the same stops on the
+        same day share it (only who boards and alights differs)."""
+        cached = self.timetables.get((sequence, day))
+        if cached is None:
+            cached = plan_timetable(
+                service, legs, day, self.policy, step_minutes=TIMETABLE_STEP_MINUTES
+            )
+            self.timetables[(sequence, day)] = cached
+        served = iter(service)
+        stops = tuple(
+            stop
+            if stop.kind == "rest"
+            else dataclasses.replace(stop, board=(own := next(served)).board, alight=own.alight)
+            for stop in cached.stops
+        )
+        return dataclasses.replace(cached, stops=stops)
+
     def _cancel(self, coach: Coach, units: Sequence[Unit], workers: Mapping[str, Worker]) -> None:
         assert coach.vehicle is not None
         self.fleet.used[(coach.day, coach.vehicle.vehicle_type)] -= 1
@@ -786,7 +814,7 @@ class _Planner:
             )
             for a, b in itertools.pairwise(sequence)
         ]
-        table = plan_timetable(service, legs, coach.day, self.policy)
+        table = self._timetable(tuple(sequence), coach.day, service, legs)
         units = [u for u, _, _ in coach.loads]
         vehicle = coach.vehicle
         if not table.legal:
