@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -263,6 +264,10 @@ def _point_along(line: Sequence[tuple[float, float]], fraction: float) -> tuple[
     return line[-1]
 
 
+class _CrewTooSmall(Exception):
+    """Internal: this crew would need rest beyond the rules; try a larger one."""
+
+
 class _Run:
     """One simulation of the trip with a fixed crew."""
 
@@ -273,7 +278,10 @@ class _Run:
         departure: dt.datetime,
         policy: Policy,
         drivers: int,
+        *,
+        give_up_on_extra_rest: bool = False,
     ) -> None:
+        self.give_up_on_extra_rest = give_up_on_extra_rest
         self.service = stops
         self.legs = legs
         self.policy = policy
@@ -461,6 +469,8 @@ class _Run:
                 ready = min(self._available_from(d, self.t, chunk) for d in self.drivers)
                 extra = ready - (self.t + self.min_rest_s)
                 if extra > 0:
+                    if self.give_up_on_extra_rest:
+                        raise _CrewTooSmall
                     self.extra_rest_s += extra
                 self._rest(ready, *here(), crew_hours=extra > 0)
                 continue
@@ -535,17 +545,15 @@ def build_timetable(
                 f"a {distance_km:.0f} km trip needs {minimum} drivers but max_drivers is "
                 f"{policy.max_drivers}"
             )
-        # The clock-time driving is at least the day-speed work, so crew_size on it is a floor.
-        work_minutes = sum(leg.duration_s for leg in legs) // 60
-        floor = crew_size(distance_km, work_minutes, work_minutes, policy)
-        first = min(floor, policy.max_drivers)
-        crews = list(range(first, policy.max_drivers + 1))
-    run = _Run(stops, legs, departure, policy, crews[0])
+        crews = list(range(min(minimum, policy.max_drivers), policy.max_drivers + 1))
     for crew in crews:
-        run = _Run(stops, legs, departure, policy, crew)
-        run.run()
-        if run.extra_rest_s == 0:
-            break
+        # A smaller crew is abandoned at its first extra rest: the next size is tried instead.
+        run = _Run(stops, legs, departure, policy, crew, give_up_on_extra_rest=crew != crews[-1])
+        try:
+            run.run()
+        except _CrewTooSmall:
+            continue
+        break
     if run.extra_rest_s:
         notes.append(
             f"a crew of {len(run.drivers)} cannot cover the driving hours: "
@@ -592,15 +600,57 @@ def plan_timetable(
 
     Tries every `step_minutes` from `earliest_departure_hour`:00 to `latest_departure_hour`:00 and
     keeps, in this order of preference: a legal crew, the least extra rest, the fewest drivers, the
-    earliest arrival, the earliest departure. Deterministic.
+    earliest arrival, the earliest departure. Deterministic. The rules do not depend on the date,
+    so the answer is computed once per trip shape and shifted to `day` (cached).
     """
     _validate(stops, legs)
+    # Only place, kind and dwell shape the timetable: who boards does not, so cache without it.
+    bare = tuple(ServiceStop(s.kind, s.lon, s.lat, s.dwell_s) for s in stops)
+    reference = _plan_on_reference_day(bare, tuple(legs), policy, step_minutes)
+    shifted = _shift(reference, day - _REFERENCE_DAY)
+    service = iter(stops)
+    filled = []
+    for stop in shifted.stops:
+        if stop.kind != "rest":
+            own = next(service)
+            stop = dataclasses.replace(
+                stop,
+                company_id=own.company_id,
+                hub_id=own.hub_id,
+                adcode=own.adcode,
+                name=own.name,
+                board=own.board,
+                alight=own.alight,
+            )
+        filled.append(stop)
+    return dataclasses.replace(shifted, stops=tuple(filled))
+
+
+_REFERENCE_DAY = dt.date(2000, 1, 3)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan_on_reference_day(
+    stops: tuple[ServiceStop, ...], legs: tuple[Leg, ...], policy: Policy, step_minutes: int
+) -> Timetable:
     best: Timetable | None = None
     best_key: tuple[bool, int, int, dt.datetime, dt.datetime] | None = None
-    for departure in departure_candidates(day, policy, step_minutes):
+    for departure in departure_candidates(_REFERENCE_DAY, policy, step_minutes):
         table = build_timetable(stops, legs, departure, policy)
         key = (not table.legal, table.extra_rest_minutes, table.drivers, table.arrival, departure)
         if best_key is None or key < best_key:
             best, best_key = table, key
     assert best is not None
     return best
+
+
+def _shift(table: Timetable, delta: dt.timedelta) -> Timetable:
+    if not delta:
+        return table
+    stops = tuple(
+        dataclasses.replace(stop, arrive=stop.arrive + delta, depart=stop.depart + delta)
+        for stop in table.stops
+    )
+    return dataclasses.replace(
+        table, stops=stops, departure=table.departure + delta, arrival=table.arrival + delta
+    )

@@ -406,3 +406,14 @@ def test_checker_rejects_timetables_built_under_looser_rules() -> None:
     errors = "\n".join(violations(table))
     for rule in ("night limit", "02:00 and 05:00", "faster than", "24 h", "needs 2 drivers"):
         assert rule in errors
+
+
+def test_plan_timetable_same_on_any_day_and_keeps_who_boards() -> None:
+    """The cached answer shifted to another day equals a fresh build, passengers included."""
+    stops, legs = [gate(), county(*toward_guizhou(700), adcode="341221")], [leg(700)]
+    first = plan_timetable(stops, legs, DAY, POLICY)
+    later = plan_timetable(stops, legs, DAY + dt.timedelta(days=3), POLICY)
+    assert later.departure - first.departure == dt.timedelta(days=3)
+    assert first.stops[0].board == ("w1",) and first.stops[0].company_id == "c1"
+    assert first.stops[-1].alight == ("w1",) and first.stops[-1].adcode == "341221"
+    assert build_timetable(stops, legs, later.departure, POLICY) == later
