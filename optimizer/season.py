@@ -1,0 +1,153 @@
+"""A season: the homeward wave (返乡) and the return wave (返岗) planned as one, with coach duties.
+
+Each wave is planned by `solve`; the trips of both are then chained into the duties of physical
+coaches, so that a coach that took workers home can bring others back from the same corridor
+(backhaul) when the dates allow. The km saved that way is measured against chaining each wave
+on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from optimizer.duties import DutyResult, TimetableEmptyDriveTimer, build_duties
+from optimizer.errors import InvalidInput
+from optimizer.geography.distance import DistanceProvider, Location
+from optimizer.model import Plan, Scenario, Trip, VehicleType
+from optimizer.places import county_seats
+from optimizer.solve import default_distance_provider, solve
+
+Progress = Callable[[float, str], None]
+
+WAVE_PREFIX = {"home": "H", "return": "R"}
+
+
+@dataclass(frozen=True)
+class SeasonPlan:
+    """The plans of a season's waves, each with its coach duties, and the season-wide duties.
+
+    `waves` keep their order (home first). `duties` chain the trips of all waves; in a one-wave
+    season they equal that wave's own. `backhaul_saved_km` is the deadhead km saved by chaining
+    the waves together rather than each on its own.
+    """
+
+    waves: tuple[Plan, ...]
+    duties: DutyResult
+    backhaul_saved_km: float
+
+
+def depot_of(scenario: Scenario) -> Location:
+    """Where coaches start and end duties by default: the seat of the origin county."""
+    seats = county_seats([scenario.origin])
+    if scenario.origin not in seats:
+        raise InvalidInput(f"origin {scenario.origin!r} is not a county with known coordinates")
+    return seats[scenario.origin]
+
+
+def merged_fleet(scenarios: Sequence[Scenario]) -> tuple[VehicleType, ...]:
+    """One fleet for the season: each coach type once, with the largest count any wave gives."""
+    types: dict[str, VehicleType] = {}
+    for scenario in scenarios:
+        for vehicle in scenario.fleet:
+            known = types.get(vehicle.vehicle_type)
+            if known is None or vehicle.count > known.count:
+                types[vehicle.vehicle_type] = vehicle
+    return tuple(types.values())
+
+
+def coach_duties(
+    trips: Sequence[Trip],
+    scenario: Scenario,
+    provider: DistanceProvider,
+    fleet: Sequence[VehicleType] | None = None,
+) -> DutyResult:
+    """Chain `trips` into coach duties with legal empty drives, from the scenario's depot."""
+    timer = TimetableEmptyDriveTimer(provider, scenario.policy)
+    return build_duties(
+        trips,
+        fleet if fleet is not None else scenario.fleet,
+        depot=depot_of(scenario),
+        timer=timer,
+        policy=scenario.policy,
+    )
+
+
+def with_duties(plan: Plan, duties: DutyResult, trip_ids: set[str] | None = None) -> Plan:
+    """`plan` carrying the duties that touch its trips (all of them when `trip_ids` is None)."""
+    coaches = tuple(
+        d for d in duties.duties if trip_ids is None or any(t in trip_ids for t in d.trip_ids)
+    )
+    return plan.replace(coaches=coaches, fleet_kpis=duties.kpis)
+
+
+def _prefixed(plan: Plan, prefix: str) -> Plan:
+    """Trip ids made unique across waves: "H-" for the homeward wave, "R-" for the return."""
+    trips = tuple(dataclasses.replace(t, trip_id=f"{prefix}-{t.trip_id}") for t in plan.trips)
+    return plan.replace(trips=trips)
+
+
+def _scaled(progress: Progress | None, start: float, share: float, label: str) -> Progress | None:
+    """Progress of one wave mapped into its share of the season's progress."""
+    if progress is None:
+        return None
+    report = progress
+
+    def wave(fraction: float, message: str) -> None:
+        report(start + fraction * share, f"{label}: {message}")
+
+    return wave
+
+
+def plan_season(
+    scenarios: Sequence[Scenario],
+    *,
+    distances: DistanceProvider | None = None,
+    progress: Progress | None = None,
+) -> SeasonPlan:
+    """Plan every wave of a season, then chain all trips into coach duties.
+
+    Parameters
+    ----------
+    scenarios
+        One scenario per wave, at most one per direction, same origin city.
+    distances
+        Road metres and driving seconds (default: the road graph).
+    progress
+        Called with (fraction done 0..1, message).
+    """
+    if not scenarios:
+        raise InvalidInput("a season needs at least one wave")
+    directions = [s.direction for s in scenarios]
+    if len(set(directions)) != len(directions):
+        raise InvalidInput("a season holds at most one homeward and one return wave")
+    if len({s.origin for s in scenarios}) != 1:
+        raise InvalidInput("the waves of a season must share one origin city")
+    ordered = sorted(scenarios, key=lambda s: 0 if s.direction == "home" else 1)
+    provider = distances or default_distance_provider()
+    multi = len(ordered) > 1
+    plans: list[Plan] = []
+    share = 0.9 / len(ordered)
+    for index, scenario in enumerate(ordered):
+        plan = solve(
+            scenario,
+            distances=provider,
+            progress=_scaled(progress, index * share, share, scenario.direction),
+        )
+        plans.append(_prefixed(plan, WAVE_PREFIX[scenario.direction]) if multi else plan)
+    if progress is not None:
+        progress(0.9, "coach duties")
+    fleet = merged_fleet(ordered)
+    all_trips = [t for plan in plans for t in plan.trips]
+    season = coach_duties(all_trips, ordered[0], provider, fleet)
+    saved = 0.0
+    if multi:
+        separate = [
+            coach_duties(p.trips, s, provider, fleet) for p, s in zip(plans, ordered, strict=True)
+        ]
+        saved = sum(d.kpis.deadhead_km for d in separate) - season.kpis.deadhead_km
+    waves = tuple(with_duties(p, season, {t.trip_id for t in p.trips}) for p in plans)
+    if progress is not None:
+        progress(1.0, "done")
+    return SeasonPlan(waves=waves, duties=season, backhaul_saved_km=round(saved, 1))
