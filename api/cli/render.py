@@ -1,9 +1,127 @@
-"""`chunyun` commands of this group (being built)."""
+"""`chunyun render`: re-draw maps and re-print papers from a plan folder that already exists."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from optimizer.errors import ChunyunError
+
+SCENARIO_FILE = "scenario.toml"
+
+
+def _recorded_scenario_dir(plan_dir: Path) -> Path | None:
+    """The scenario folder plan.json names (key `scenario_dir`), if it names one."""
+    try:
+        values = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    recorded = values.get("scenario_dir") if isinstance(values, dict) else None
+    if not isinstance(recorded, str) or not recorded:
+        return None
+    path = Path(recorded)
+    return path if path.is_absolute() else plan_dir / path
+
+
+def find_scenario(plan_dir: Path, scenario: Path | None) -> Path:
+    """The scenario folder: the one given, else the one plan.json records (`scenario_dir`),
+    else a copy in PLAN_DIR/scenario or PLAN_DIR itself; a clear error when none is found."""
+    if scenario is not None:
+        if not (scenario / SCENARIO_FILE).is_file():
+            raise typer.BadParameter(f"{scenario} has no {SCENARIO_FILE}", param_hint="--scenario")
+        return scenario
+    candidates = [plan_dir / "scenario", plan_dir]
+    recorded = _recorded_scenario_dir(plan_dir)
+    if recorded is not None:
+        candidates.insert(0, recorded)
+    for candidate in candidates:
+        if (candidate / SCENARIO_FILE).is_file():
+            return candidate
+    raise typer.BadParameter(
+        f"no scenario found in {plan_dir} (looked for scenario/{SCENARIO_FILE}); "
+        "pass the scenario folder the plan was made from with --scenario DIR",
+        param_hint="--scenario",
+    )
+
+
+def render_command(
+    plan_dir: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            file_okay=False,
+            metavar="PLAN_DIR",
+            help="Folder written by `chunyun plan --out`.",
+        ),
+    ],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            file_okay=False,
+            help="Scenario folder the plan was made from (default: the copy in PLAN_DIR).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", file_okay=False, help="Where to write (default: PLAN_DIR)."),
+    ] = None,
+    contact_phone: Annotated[
+        str, typer.Option("--contact-phone", help="Service phone printed in every worker SMS.")
+    ] = "",
+    provider: Annotated[
+        str,
+        typer.Option(
+            "--provider", help="Map lines: 'road' (road graph) or 'great-circle' (straight)."
+        ),
+    ] = "road",
+    maps: Annotated[bool, typer.Option("--maps/--no-maps", help="Write the HTML maps too.")] = True,
+) -> None:
+    """Re-render map.html, trips/*.html, manifests, trip sheets and notices from PLAN_DIR."""
+    from api.documents import render_plan
+    from maps.geography import default_provider
+    from optimizer.geography.distance import GreatCircleProvider
+    from optimizer.read import read_scenario
+
+    try:
+        from optimizer.write import read_plan
+    except ImportError:
+        typer.echo("error: this installation cannot read plan folders (optimizer.write)", err=True)
+        raise typer.Exit(1) from None
+
+    if provider not in ("road", "great-circle"):
+        raise typer.BadParameter(
+            "provider must be 'road' or 'great-circle'", param_hint="--provider"
+        )
+    lines = GreatCircleProvider() if provider == "great-circle" else default_provider()
+    scenario_dir = find_scenario(plan_dir, scenario)
+    try:
+        plan = read_plan(plan_dir)
+        scenario_value = read_scenario(scenario_dir)
+        written = render_plan(
+            plan,
+            scenario_value,
+            out or plan_dir,
+            lines,
+            contact_phone=contact_phone,
+            maps=maps,
+        )
+    except (ChunyunError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    target = written.out_dir
+    typer.echo(
+        f"{len(plan.trips)} trips rendered into {target}: "
+        + ("map.html, " if written.overview else "")
+        + f"{len(written.trip_maps)} trip maps, {len(written.manifests)} manifest files, "
+        f"{len(written.trip_sheets)} trip sheets, notices.csv, "
+        f"{len(written.company_notices)} employer lists"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add `chunyun render` to the main app."""
+    app.command(name="render")(render_command)

@@ -22,7 +22,7 @@ from optimizer.model import Scenario, Trip
 def _minutes(delta: dt.timedelta) -> str:
     total = int(delta.total_seconds() // 60)
     hours, minutes = divmod(total, 60)
-    return f"{hours} 小时 {minutes} 分" if hours else f"{minutes} 分"
+    return f"{hours}小时{minutes}分" if hours else f"{minutes}分"
 
 
 def operator_of(trip: Trip, scenario: Scenario) -> str:
@@ -100,7 +100,7 @@ def trip_sheet_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
         for i, s in enumerate(trip.stops)
         if is_night_park(s, policy.park_start_hour, policy.park_end_hour)
     ]
-    widths = [w * mm for w in (7, 34, 30, 20, 20, 17, 15, 15, 15, 22)]
+    widths = [w * mm for w in (7, 31, 37, 19, 19, 17, 13, 14, 14, 21)]
     scale = CONTENT_WIDTH / sum(widths)
     rules = (
         f"日间连续驾驶不超过 {policy.day_max_continuous_driving_minutes // 60} 小时、夜间"
