@@ -32,7 +32,11 @@ class PlaceError(LookupError, ChunyunError):
 
 
 class UnknownPlace(PlaceError):
-    """No county matches the text."""
+    """No county matches the text; `candidates` may list near names (adcode, full name)."""
+
+    def __init__(self, message: str, candidates: list[tuple[str, str]] | None = None) -> None:
+        self.candidates = list(candidates or [])
+        super().__init__(message)
 
 
 class AmbiguousPlace(PlaceError):

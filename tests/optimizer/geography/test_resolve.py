@@ -1,0 +1,229 @@
+"""Free-text addresses to current counties: forms, codes, retired names, ambiguity, batches."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from optimizer.errors import AmbiguousPlace, UnknownPlace
+from optimizer.geography.gazetteer import MUNICIPALITY_ADCODES, load_gazetteer
+from optimizer.geography.resolve import resolve, resolve_county, resolve_many
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return load_gazetteer()
+
+
+@pytest.mark.parametrize(
+    ("text", "adcode"),
+    [
+        ("安徽省阜阳市临泉县", "341221"),
+        ("安徽阜阳临泉", "341221"),
+        ("安徽临泉", "341221"),
+        ("临泉县", "341221"),
+        ("威宁", "520526"),
+        ("贵州威宁县", "520526"),
+        ("威宁彝族回族苗族自治县", "520526"),
+        ("重庆梁平", "500155"),
+        ("重庆市梁平区", "500155"),
+        ("河南固始", "411525"),
+        ("四川渠县", "511725"),
+        ("北京朝阳", "110105"),
+        ("江苏南京鼓楼区", "320106"),
+        ("江西吉安吉州区", "360802"),  # 西吉 across 江西|吉安 is not 宁夏西吉县
+        ("山西省阳泉市郊区", "140311"),
+        ("上海浦东", "310115"),
+        ("湖北恩施州利川市", "422802"),
+        ("湖北仙桃", "429004"),  # a province-administered county-level city
+        ("广东东莞", "441900"),  # a prefecture city without counties is its own unit
+        ("  安徽 阜阳-临泉 ", "341221"),
+        ("中国安徽省阜阳市临泉县", "341221"),
+    ],
+)
+def test_full_and_short_forms(text: str, adcode: str) -> None:
+    """Full names, short names and mixes resolve to the named county."""
+    resolution = resolve(text)
+    assert resolution.ok, resolution.error
+    assert resolution.adcode == adcode
+    assert resolution.level == "county"
+    assert resolution.query == text
+
+
+@pytest.mark.parametrize(
+    ("text", "adcode"),
+    [
+        ("安徽省阜阳市临泉县谭棚镇王庄村", "341221"),
+        ("临泉县城关镇人民路8号", "341221"),
+        ("四川省达州市渠县三汇镇", "511725"),
+        ("湖北长阳新集镇", "420528"),  # not 阳新县 across 长阳|新集镇
+        ("江苏盐城滨海新集镇", "320922"),
+        ("广东东莞长安镇", "441900"),  # 长安 is a district elsewhere
+        ("安徽阜阳临泉县阜南路", "341221"),  # 阜南 is a neighbouring county
+        ("山东青岛市南区重庆路", "370202"),  # 重庆 in a street name
+    ],
+)
+def test_town_and_village_after_the_county_do_not_disturb(text: str, adcode: str) -> None:
+    """Text after the county (town, village, street) is ignored even when it names a place."""
+    assert resolve(text).adcode == adcode
+
+
+def test_every_county_resolves_by_full_name_with_a_town(gazetteer) -> None:
+    """For all 2,850 units, the full name (with and without a town after it) finds the unit."""
+    for county in gazetteer:
+        for text in (county.full_name, county.full_name + "城关镇新华村"):
+            assert resolve(text).adcode == county.adcode, text
+
+
+@pytest.mark.parametrize(
+    ("code", "adcode", "level"),
+    [
+        ("520581", "520581", "code"),
+        ("522423", "520581", "retired_code"),  # 黔西县, 毕节地区
+        ("520522", "520581", "retired_code"),  # 黔西县, 毕节市
+        ("500228", "500155", "retired_code"),  # 梁平县
+        ("330282000000", "330282", "code"),  # 12-digit statistical code
+        ("５２０５８１", "520581", "code"),  # full-width digits
+    ],
+)
+def test_adcodes_current_and_retired(code: str, adcode: str, level: str) -> None:
+    """Six-digit codes resolve; retired ones to today's unit with a note naming the change."""
+    resolution = resolve(code)
+    assert (resolution.adcode, resolution.level) == (adcode, level)
+    if level == "retired_code":
+        assert "黔西县" in resolution.note or "梁平县" in resolution.note
+        assert f"is now {adcode}" in resolution.note
+
+
+def test_unknown_code_is_an_error() -> None:
+    """A code that is neither current nor retired is reported, never guessed."""
+    resolution = resolve("999999")
+    assert not resolution.ok
+    assert resolution.error == "no county, current or retired, has the code 999999"
+    with pytest.raises(UnknownPlace, match="no county, current or retired"):
+        resolve_county("999999")
+
+
+@pytest.mark.parametrize(
+    ("text", "adcode", "former"),
+    [("黔西县", "520581", "黔西县"), ("贵州省毕节地区黔西县", "520581", "黔西县"),
+     ("重庆梁平县", "500155", ""), ("贵州省黔西南州兴仁县", "522302", "兴仁县")],
+)  # fmt: skip
+def test_retired_names_lead_to_the_current_unit(text: str, adcode: str, former: str) -> None:
+    """Former county names (county became city or district) resolve and say so."""
+    resolution = resolve(text)
+    assert resolution.adcode == adcode
+    if former:
+        assert resolution.note == f"{former} is the former name of {resolution.name}"
+
+
+FUYANG = "prefecture 阜阳市 resolved to its seat county 颍州区"
+ANHUI = "province 安徽省 resolved to its seat county 合肥市包河区"
+QIANXINAN = "prefecture 黔西南布依族苗族自治州 resolved to its seat county 兴义市"
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "seat", "note"),
+    [
+        ("阜阳市", "prefecture", "341202", FUYANG),
+        ("安徽阜阳", "prefecture", "341202", FUYANG),
+        ("341200", "prefecture", "341202", FUYANG),
+        ("安徽", "province", "340111", ANHUI),
+        ("340000", "province", "340111", ANHUI),
+        ("黔西南州", "prefecture", "522301", QIANXINAN),
+    ],
+)
+def test_prefectures_and_provinces_resolve_to_their_seat(
+    text: str, level: str, seat: str, note: str
+) -> None:
+    """A prefecture or province resolves to the county holding its government, and says so."""
+    resolution = resolve(text)
+    assert (resolution.adcode, resolution.level, resolution.note) == (seat, level, note)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("鼓楼", {"320106", "320302", "350102", "410204"}),
+        ("朝阳", {"110105", "220104", "211321", "211302"}),  # 211302: seat of 朝阳市
+        ("长安区", {"130102", "610116"}),
+        ("江西吉安", {"360821", "360802"}),  # 吉安县, or 吉安市 (seat 吉州区)
+        ("滨海", {"120116", "320922"}),
+    ],
+)
+def test_ambiguous_names_list_every_candidate(text: str, expected: set[str]) -> None:
+    """An ambiguous name is an error listing all candidates, never a silent choice."""
+    resolution = resolve(text)
+    assert not resolution.ok and resolution.adcode is None
+    assert resolution.ambiguous
+    assert resolution.error is not None and "matches several places" in resolution.error
+    assert {code for code, _ in resolution.candidates} == expected
+    with pytest.raises(AmbiguousPlace, match="matches several places") as raised:
+        resolve_county(text)
+    assert {code for code, _ in raised.value.candidates} == expected
+
+
+def test_candidates_carry_full_names(gazetteer) -> None:
+    """Each candidate is (adcode, full name) so a user can pick one."""
+    candidates = dict(resolve("鼓楼").candidates)
+    assert candidates["320106"] == "江苏省南京市鼓楼区"
+    assert candidates["350102"] == gazetteer["350102"].full_name
+
+
+@pytest.mark.parametrize(
+    ("text", "includes"),
+    [
+        ("安徽鼓楼", {"320106", "350102"}),  # there is no 鼓楼 in Anhui
+        ("安徽合肥临泉", {"341221"}),  # 临泉 is in 阜阳, not 合肥
+    ],
+)
+def test_places_that_do_not_fit_together_are_questions(text: str, includes: set[str]) -> None:
+    """A county that contradicts the province or prefecture before it is not dropped silently."""
+    resolution = resolve(text)
+    assert not resolution.ok and resolution.ambiguous
+    assert includes <= {code for code, _ in resolution.candidates}
+
+
+@pytest.mark.parametrize("text", ["火星基地", "", "   ", "12345"])
+def test_unknown_text_is_an_error(text: str) -> None:
+    """Text naming no known place is an UnknownPlace error."""
+    resolution = resolve(text)
+    assert not resolution.ok and not resolution.ambiguous
+    with pytest.raises(UnknownPlace):
+        resolve_county(text)
+
+
+def test_unknown_text_suggests_near_names() -> None:
+    """A misspelt county name comes back with suggestions."""
+    resolution = resolve("临全县")
+    assert resolution.error is not None and "no county, prefecture or province" in resolution.error
+    assert resolution.candidates
+
+
+def test_resolve_county_returns_the_county(gazetteer) -> None:
+    """resolve_county gives the gazetteer's County object."""
+    assert resolve_county("安徽临泉") == gazetteer["341221"]
+
+
+def _written(county, gazetteer, rng: random.Random) -> str:
+    province = gazetteer.provinces[county.province_adcode]
+    prefecture = gazetteer.prefectures[county.prefecture_adcode]
+    in_municipality = county.prefecture_adcode in MUNICIPALITY_ADCODES
+    prefix = province.short_name + ("" if in_municipality else prefecture.short_name)
+    return rng.choice([county.full_name, prefix + county.name]) + rng.choice(
+        ["", "城关镇", "新集镇王庄村", "长安镇新华村12号"]
+    )
+
+
+def test_batch_of_twenty_thousand_resolves_correctly(gazetteer) -> None:
+    """20,000 addresses in one batch: in order, each its own county, duplicates answered alike."""
+    rng = random.Random(11)
+    counties = [c for c in gazetteer if c.province in ("安徽省", "四川省", "贵州省", "河南省")]
+    chosen = [rng.choice(counties) for _ in range(20_000)]
+    texts = [_written(c, gazetteer, rng) for c in chosen]
+    results = resolve_many(texts)
+    assert len(results) == len(texts)
+    assert [r.query for r in results] == texts
+    assert [r.adcode for r in results] == [c.adcode for c in chosen]
+    assert resolve_many([texts[0], texts[0]])[0] is resolve_many([texts[0]])[0]
