@@ -258,7 +258,7 @@ def _resolve_code(query: str, code: str, gazetteer: Gazetteer) -> Resolution:
 
 
 def _suggestions(text: str, gazetteer: Gazetteer, index: _NameIndex) -> tuple[tuple[str, str], ...]:
-    close = difflib.get_close_matches(text, index.suggestion_names, n=_MAX_SUGGESTIONS, cutoff=0.5)
+    close = difflib.get_close_matches(text, index.suggestion_names, n=_MAX_SUGGESTIONS, cutoff=0.6)
     counties = [
         gazetteer[r.adcode]
         for name in close
@@ -326,9 +326,10 @@ def _resolve_normalised(query: str, text: str) -> Resolution:
     counties = {s.county.adcode for s in best}
     if len(counties) > 1:
         names = "、".join(dict.fromkeys(s.hit.text for s in best))
+        where = "" if names == text else f" in {query!r}"
         return _failure(
             query,
-            f"{names} in {query!r} matches several places; add the province or prefecture",
+            f"{names}{where} matches several places; add the province or prefecture",
             _candidates(s.county for s in best),
             ambiguous=True,
         )
