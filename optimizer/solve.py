@@ -549,6 +549,13 @@ class _Planner:
         return offered
 
     def _problem(self, part: _Part, vehicles: Sequence[VehicleType]) -> PickupDeliveryProblem:
+        """The part as a pickup-and-delivery model, always shaped "going home": picked up at the
+        gates' side, delivered in the counties. Coming back is solved on the transposed matrices
+        and the routes reversed, so one model shape serves both directions.
+
+        Pickups get a time window that closes soon after the first one, so a coach cannot
+        deliver in a county and come back for a second load (each coach is one trip).
+        """
         keys = sorted({c.near for c in part.chunks} | {c.far for c in part.chunks})
         local = {key: i + 1 for i, key in enumerate(keys)}  # location 0: where coaches appear
         index = [self.geo.index[k] for k in keys]
@@ -557,19 +564,26 @@ class _Planner:
         duration = np.zeros((size, size), dtype=np.int64)
         distance[1:, 1:] = self.geo.distance_m[np.ix_(index, index)]
         duration[1:, 1:] = self.geo.duration_s[np.ix_(index, index)]
-        board_s = self.policy.boarding_minutes * 60
-        alight_s = self.policy.alighting_minutes * 60
+        if not self.home:
+            distance, duration = distance.T.copy(), duration.T.copy()
         service = np.zeros(size, dtype=np.int64)
+        near_locations = [local[k] for k in keys if not k.startswith("county:")]
         for key in keys:
-            near_side = key.startswith(("company:", "hub:"))
-            service[local[key]] = board_s if near_side == self.home else alight_s
+            service[local[key]] = self._dwell_s(key)
+        gather = int(duration[np.ix_(near_locations, near_locations)].max(initial=0))
+        gather = (gather + int(service[near_locations].max(initial=0))) * self.near_limit + 60
+        horizon = 14 * 86_400
+        windows = [(0, horizon)] * size
+        for location in near_locations:
+            windows[location] = (0, gather)
         requests = []
         for chunk in part.chunks:
             direct = self._direct_s(chunk.near, chunk.far)
             ride = int(direct * self.policy.detour_ratio + self.policy.detour_grace_minutes * 60)
-            start, end = (chunk.near, chunk.far) if self.home else (chunk.far, chunk.near)
             requests.append(
-                Request(local[start], local[end], chunk.seats, DROP_PENALTY, max_ride_s=ride)
+                Request(
+                    local[chunk.near], local[chunk.far], chunk.seats, DROP_PENALTY, max_ride_s=ride
+                )
             )
         fleet = tuple(
             Vehicle(
@@ -587,8 +601,9 @@ class _Planner:
             requests=tuple(requests),
             vehicles=fleet,
             service_s=service,
-            max_pickup_stops=self.policy.max_pickup_stops,
-            max_dropoff_stops=self.policy.max_dropoff_stops,
+            time_windows=tuple(windows),
+            max_pickup_stops=self.near_limit,
+            max_dropoff_stops=self.far_limit,
         )
 
     def _run(
@@ -612,6 +627,7 @@ class _Planner:
         self, part: _Part, vehicles: Sequence[VehicleType], solution: PickupDeliverySolution
     ) -> list[Coach]:
         coaches: list[Coach] = []
+        rejected: list[int] = []
         for route in solution.routes:
             vehicle = vehicles[route.vehicle]
             served = sorted(set(route.requests))
@@ -621,11 +637,7 @@ class _Planner:
                 for u in part.chunks[r].units
             ]
             sequence: list[str] = []
-            keys = {}
-            for r in served:
-                chunk = part.chunks[r]
-                start, end = (chunk.near, chunk.far) if self.home else (chunk.far, chunk.near)
-                keys[r] = (start, end)
+            keys = {r: (part.chunks[r].near, part.chunks[r].far) for r in served}
             seen: dict[int, int] = defaultdict(int)
             for r in route.requests:
                 key = keys[r][seen[r]]
@@ -634,11 +646,16 @@ class _Planner:
                     sequence.append(key)
             near = [k for k in sequence if not k.startswith("county:")]
             far = [k for k in sequence if k.startswith("county:")]
+            if sequence[: len(near)] != near:  # a second load after a delivery: not one trip
+                rejected.extend(served)
+                continue
+            if not self.home:
+                sequence.reverse()
             coach = Coach(part.day, _dedupe(near), _dedupe(far), loads, vehicle)
             coach.sequence = _dedupe_consecutive(sequence)
             self.fleet.used[(part.day, vehicle.vehicle_type)] += 1
             coaches.append(coach)
-        dropped = [part.chunks[r] for r in solution.dropped]
+        dropped = [part.chunks[r] for r in [*solution.dropped, *rejected]]
         coaches.extend(self._fallback(part.day, dropped))
         return coaches
 
@@ -717,6 +734,7 @@ class _Planner:
             coaches,
             key=lambda c: (c.day, min(self.geo.bearing(k) for k in c.far), c.far, c.near),
         )
+        self.balance(ordered)
         for done, coach in enumerate(ordered, start=1):
             if done % 25 == 0 or done == len(ordered):
                 self.report(0.7 + 0.28 * done / len(ordered), f"timetabled {done}/{len(ordered)}")
@@ -735,6 +753,50 @@ class _Planner:
                 continue
             trips.append(trip)
         return trips
+
+    def balance(self, coaches: list[Coach]) -> None:
+        """Lift coaches under min_load by moving workers off fuller coaches of the same date
+        going to the same stop, when both stay at or above min_load and every ride stays legal."""
+        minimum = self.policy.min_load
+        if minimum <= 0:
+            return
+        by_day: dict[dt.date, list[Coach]] = defaultdict(list)
+        for coach in coaches:
+            by_day[coach.day].append(coach)
+        for day_coaches in by_day.values():
+            for small in sorted(day_coaches, key=lambda c: c.seats):
+                if small.seats >= minimum or small.vehicle is None:
+                    continue
+                for donor in sorted(day_coaches, key=lambda c: -c.seats):
+                    if small.seats >= minimum:
+                        break
+                    if donor is small or donor.seats <= minimum:
+                        continue
+                    self._move(donor, small, minimum)
+
+    def _move(self, donor: Coach, small: Coach, minimum: int) -> None:
+        assert small.vehicle is not None
+        movable = [load for load in donor.loads if load[2] in small.far]
+        for load in sorted(movable, key=lambda item: -item[0].seats):
+            unit, near, _ = load
+            need = minimum - small.seats
+            if need <= 0:
+                return
+            if donor.seats - unit.seats < minimum or small.seats + unit.seats > small.vehicle.seats:
+                continue
+            near_sites = _dedupe([*small.near, near])
+            if len(near_sites) > self.near_limit:
+                continue
+            near_order = self._order_near(near_sites, small.far[0])
+            far_order = [k for k in small.stops(self.home) if k in small.far]
+            sequence = [*near_order, *far_order] if self.home else [*far_order, *near_order]
+            loads = [*small.loads, load]
+            if not self.ride_ok(sequence, loads):
+                continue
+            small.loads = loads
+            small.near = near_order
+            small.sequence = sequence
+            donor.loads = [item for item in donor.loads if item is not load]
 
     def _timetable(
         self,
