@@ -308,6 +308,35 @@ def trip_public(
     )
 
 
+def trip_for_company(trip: domain.Trip, company_id: str | None) -> domain.Trip:
+    """The trip as a caller limited to `company_id` may see it: only that company's passengers,
+    and other companies' gates unnamed (None: the whole trip)."""
+    if company_id is None:
+        return trip
+    passengers = tuple(p for p in trip.passengers if p.company_id == company_id)
+    shown = {p.worker_id for p in passengers}
+    stops = tuple(
+        dataclasses.replace(
+            stop,
+            board=tuple(w for w in stop.board if w in shown),
+            alight=tuple(w for w in stop.alight if w in shown),
+        )
+        if _stop_shown(stop, company_id)
+        else dataclasses.replace(
+            stop,
+            name=OTHER_GATE,
+            company_id=None,
+            board=tuple(w for w in stop.board if w in shown),
+            alight=tuple(w for w in stop.alight if w in shown),
+        )
+        for stop in trip.stops
+    )
+    return dataclasses.replace(trip, stops=stops, passengers=passengers)
+
+
+OTHER_GATE = "其他单位上车点 (another company's gate)"
+
+
 def _stop_shown(stop: domain.Stop, company_id: str | None) -> bool:
     """Whether a caller limited to `company_id` may see this stop's name (not another's gate)."""
     return company_id is None or stop.company_id is None or stop.company_id == company_id

@@ -207,6 +207,8 @@ def read_manifest(
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
     manifest = _manifest(session, plan=plan, trip=trip, user=user, masked=masked)
+    # Document writers get the caller's view of the trip, never other companies' passengers.
+    trip = convert.trip_for_company(trip, company_scope(user))
     filename = f"{plan.season.name}-{plan.id}-{trip.trip_id}.{fmt}"
     if fmt == "json":
         return Response(manifest.model_dump_json(), media_type="application/json")
@@ -241,4 +243,4 @@ def trip_map(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str)
     """The map of one trip: numbered stops with times, rests and the route line."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
-    return HTMLResponse(outputs.trip_map_html(trip))
+    return HTMLResponse(outputs.trip_map_html(convert.trip_for_company(trip, company_scope(user))))

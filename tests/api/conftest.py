@@ -235,8 +235,11 @@ def fake_planner(
     for number, ((adcode, day), members) in enumerate(sorted(groups.items())):
         for start in range(0, len(members), largest.seats):
             chunk = members[start : start + largest.seats]
-            trip_id = f"T{day:%m%d}-{adcode}-{number}-{start}"
-            assert trip_id not in taken
+            trip_id, suffix = f"T{day:%m%d}-{adcode}-{number}-{start}", 0
+            while trip_id in taken:  # a re-plan numbers its new trips after the locked ones
+                suffix += 1
+                trip_id = f"T{day:%m%d}-{adcode}-{number}-{start}-{suffix}"
+            taken.add(trip_id)
             companies = sorted({w.company_id for w in chunk})
             depart = dt.datetime.combine(day, dt.time(8, 0))
             stops = []
