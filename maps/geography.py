@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider, Location
 from optimizer.model import Stop, Trip
@@ -41,7 +41,7 @@ def default_provider() -> DistanceProvider:
     if factory is not None:
         provider: DistanceProvider = factory()
         return provider
-    return GreatCircleProvider()
+    return cast(DistanceProvider, GreatCircleProvider())
 
 
 def load_outlines(level: str) -> dict[str, Any] | None:

@@ -19,10 +19,10 @@ import functools
 import math
 from collections.abc import Callable
 from importlib import resources
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 LEAFLET_VERSION = "1.9.4"
@@ -66,7 +66,7 @@ def leaflet_css() -> str:
     return css
 
 
-class _RawHeader(Element):  # type: ignore[misc]
+class _RawHeader(Element):
     """A header element emitted verbatim (never parsed as a Jinja template)."""
 
     def __init__(self, text: str) -> None:
@@ -77,20 +77,21 @@ class _RawHeader(Element):  # type: ignore[misc]
         return self._text
 
 
-class OfflineMap(folium.Map):  # type: ignore[misc]
+class OfflineMap(folium.Map):
     """A folium Map that carries Leaflet inline and loads nothing from a CDN."""
 
-    default_js: ClassVar[list[tuple[str, str]]] = []
-    default_css: ClassVar[list[tuple[str, str]]] = []
+    default_js: list[tuple[str, str]] = []  # noqa: RUF012 - folium's own attribute
+    default_css: list[tuple[str, str]] = []  # noqa: RUF012
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         figure = self.get_root()
+        assert isinstance(figure, Figure)
         figure.header.add_child(_RawHeader(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
         figure.header.add_child(_RawHeader(f"<script>{leaflet_js()}</script>"), name="leaflet")
-        super().render(**kwargs)
+        return super().render(**kwargs)  # type: ignore[no-untyped-call]
 
 
-class HtmlPopup(MacroElement):  # type: ignore[misc]
+class HtmlPopup(MacroElement):
     """A popup bound with Leaflet's `bindPopup` (folium's Popup needs jQuery)."""
 
     _template = Template(
@@ -103,13 +104,13 @@ class HtmlPopup(MacroElement):  # type: ignore[misc]
     )
 
     def __init__(self, html: str, max_width: int = 360) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "HtmlPopup"
         self.html = html
         self.max_width = max_width
 
 
-class Legend(MacroElement):  # type: ignore[misc]
+class Legend(MacroElement):
     """A fixed box in a map corner listing colours and what they stand for."""
 
     _template = Template(
@@ -133,7 +134,7 @@ class Legend(MacroElement):  # type: ignore[misc]
     def __init__(
         self, title: str, entries: list[tuple[str, str]], notes: list[str] | None = None
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Legend"
         self.title = title
         self.entries = entries
@@ -213,7 +214,9 @@ def new_map(online_tiles: bool | str = False) -> tuple[OfflineMap, Transform]:
         zoom_snap=0.25,
     )
     # A pale sea-blue background so an offline map without tiles does not look broken.
-    fmap.get_root().header.add_child(
+    root = fmap.get_root()
+    assert isinstance(root, Figure)
+    root.header.add_child(
         _RawHeader("<style>.folium-map.leaflet-container { background: #eef3f7; }</style>"),
         name="chunyun_background",
     )

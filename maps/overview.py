@@ -1,5 +1,8 @@
 """The season overview: every trip of a plan along the roads, by date and by home province."""
 
+# folium's plotting calls are untyped; the rest of this module is checked strictly.
+# mypy: disallow-untyped-calls=False
+
 from __future__ import annotations
 
 import html

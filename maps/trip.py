@@ -1,5 +1,8 @@
 """One trip on a map: numbered stops with their timetable, and the road line between them."""
 
+# folium's plotting calls are untyped; the rest of this module is checked strictly.
+# mypy: disallow-untyped-calls=False
+
 from __future__ import annotations
 
 import html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -83,7 +83,7 @@ def render_command(
     """Re-render map.html, trips/*.html, manifests, trip sheets and notices from PLAN_DIR."""
     from api.documents import render_plan
     from maps.geography import default_provider
-    from optimizer.geography.distance import GreatCircleProvider
+    from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
     from optimizer.read import read_scenario
 
     try:
@@ -96,7 +96,10 @@ def render_command(
         raise typer.BadParameter(
             "provider must be 'road' or 'great-circle'", param_hint="--provider"
         )
-    lines = GreatCircleProvider() if provider == "great-circle" else default_provider()
+    lines = cast(
+        DistanceProvider,
+        GreatCircleProvider() if provider == "great-circle" else default_provider(),
+    )
     scenario_dir = find_scenario(plan_dir, scenario)
     try:
         plan = read_plan(plan_dir)

@@ -185,8 +185,8 @@ def write_manifest_xlsx(trip: Trip, scenario: Scenario, path: str | Path) -> Pat
     sheet.oddFooter.right.text = "第 &P 页 / 共 &N 页"
 
     stops = workbook.create_sheet("停靠点")
-    for record in _stop_lines(trip, scenario):
-        stops.append(record)
+    for line in _stop_lines(trip, scenario):
+        stops.append(line)
     for column, size in enumerate((4, 24, 22, 13, 13, 6, 6), start=1):
         stops.column_dimensions[get_column_letter(column)].width = size
     workbook.save(target)
