@@ -7,8 +7,9 @@ digits); phones are in full because the crew must be able to call a missing pass
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -119,11 +120,15 @@ def write_manifest_csv(trip: Trip, scenario: Scenario, path: str | Path) -> Path
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([label for _, label in MANIFEST_COLUMNS])
-        for row in manifest_rows(trip, scenario):
-            writer.writerow([row[key] for key, _ in MANIFEST_COLUMNS])
+        _write_csv(trip, scenario, handle)
     return target
+
+
+def _write_csv(trip: Trip, scenario: Scenario, handle: TextIO) -> None:
+    writer = csv.writer(handle)
+    writer.writerow([label for _, label in MANIFEST_COLUMNS])
+    for row in manifest_rows(trip, scenario):
+        writer.writerow([row[key] for key, _ in MANIFEST_COLUMNS])
 
 
 def read_manifest_csv(path: str | Path) -> list[dict[str, str]]:
@@ -140,6 +145,11 @@ def write_manifest_xlsx(trip: Trip, scenario: Scenario, path: str | Path) -> Pat
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _manifest_workbook(trip, scenario).save(target)
+    return target
+
+
+def _manifest_workbook(trip: Trip, scenario: Scenario) -> Workbook:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "旅客名单"
@@ -189,8 +199,7 @@ def write_manifest_xlsx(trip: Trip, scenario: Scenario, path: str | Path) -> Pat
         stops.append(line)
     for column, size in enumerate((4, 24, 22, 13, 13, 6, 6), start=1):
         stops.column_dimensions[get_column_letter(column)].width = size
-    workbook.save(target)
-    return target
+    return workbook
 
 
 def read_manifest_xlsx(path: str | Path) -> list[dict[str, str]]:
@@ -248,13 +257,38 @@ def manifest_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
     ]
 
 
-def write_manifest_pdf(trip: Trip, scenario: Scenario, path: str | Path) -> Path:
-    """Write the manifest as an A4 portrait PDF with the CJK font embedded; returns the path."""
-    target = Path(path)
+def _manifest_pdf(trip: Trip, scenario: Scenario, target: Path | BinaryIO) -> None:
     build_pdf(
         target,
         manifest_story(trip, scenario),
         title=f"旅客名单 {trip.trip_id}",
         footer=f"旅客名单 车次 {trip.trip_id} · {trip.departure:%Y-%m-%d} · 含个人信息，请妥善保管",
     )
+
+
+def write_manifest_pdf(trip: Trip, scenario: Scenario, path: str | Path) -> Path:
+    """Write the manifest as an A4 portrait PDF with the CJK font embedded; returns the path."""
+    target = Path(path)
+    _manifest_pdf(trip, scenario, target)
     return target
+
+
+def manifest_pdf_bytes(trip: Trip, scenario: Scenario) -> bytes:
+    """The manifest PDF as bytes (for a download response)."""
+    buffer = io.BytesIO()
+    _manifest_pdf(trip, scenario, buffer)
+    return buffer.getvalue()
+
+
+def manifest_xlsx_bytes(trip: Trip, scenario: Scenario) -> bytes:
+    """The manifest workbook as bytes (for a download response)."""
+    buffer = io.BytesIO()
+    _manifest_workbook(trip, scenario).save(buffer)
+    return buffer.getvalue()
+
+
+def manifest_csv_text(trip: Trip, scenario: Scenario) -> str:
+    """The manifest CSV as text, without the byte-order mark (for a download response)."""
+    buffer = io.StringIO()
+    _write_csv(trip, scenario, buffer)
+    return buffer.getvalue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -123,12 +123,13 @@ def _numbered_canvas(footer: str) -> type[Canvas]:
     return NumberedCanvas
 
 
-def build_pdf(path: Path, story: list[Flowable], *, title: str, footer: str) -> None:
-    """Write `story` to `path` as an A4 portrait PDF with the CJK font embedded."""
+def build_pdf(target: Path | BinaryIO, story: list[Flowable], *, title: str, footer: str) -> None:
+    """Write `story` to a file path or binary stream as an A4 portrait PDF, CJK font embedded."""
     register_fonts()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(target, Path):
+        target.parent.mkdir(parents=True, exist_ok=True)
     document = SimpleDocTemplate(
-        str(path),
+        str(target) if isinstance(target, Path) else target,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,

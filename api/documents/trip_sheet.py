@@ -8,7 +8,9 @@ and the 02:00-05:00 park, the crew size and the distance.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
+from typing import BinaryIO
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
@@ -136,10 +138,21 @@ def trip_sheet_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
 def write_trip_sheet_pdf(trip: Trip, scenario: Scenario, path: str | Path) -> Path:
     """Write the trip sheet as an A4 portrait PDF with the CJK font embedded; returns the path."""
     target = Path(path)
+    _trip_sheet_pdf(trip, scenario, target)
+    return target
+
+
+def trip_sheet_pdf_bytes(trip: Trip, scenario: Scenario) -> bytes:
+    """The trip sheet PDF as bytes (for a download response)."""
+    buffer = io.BytesIO()
+    _trip_sheet_pdf(trip, scenario, buffer)
+    return buffer.getvalue()
+
+
+def _trip_sheet_pdf(trip: Trip, scenario: Scenario, target: Path | BinaryIO) -> None:
     build_pdf(
         target,
         trip_sheet_story(trip, scenario),
         title=f"包车客运行程单 {trip.trip_id}",
         footer=f"包车客运行程单 车次 {trip.trip_id} · {trip.departure:%Y-%m-%d}",
     )
-    return target

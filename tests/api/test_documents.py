@@ -16,18 +16,22 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from api.documents import (
+    manifest_csv_text,
+    manifest_pdf_bytes,
     manifest_rows,
+    manifest_xlsx_bytes,
     notices_by_company,
     read_manifest_csv,
     read_manifest_xlsx,
     render_plan,
+    trip_sheet_pdf_bytes,
     worker_notices,
     write_manifest_csv,
     write_manifest_pdf,
     write_manifest_xlsx,
     write_trip_sheet_pdf,
 )
-from api.documents.fonts import missing_characters
+from api.documents.fonts import FALLBACK_FONT_NAME, markup, missing_characters
 from optimizer.geography.distance import GreatCircleProvider
 from optimizer.model import Passenger
 from tests.maps import fixtures
@@ -237,3 +241,26 @@ def test_unknown_passenger_keeps_its_row(scenario) -> None:  # type: ignore[no-u
     rows = manifest_rows(trip, scenario)
     assert rows[-1]["worker_id"] == "W999" and rows[-1]["name"] == ""
     assert rows[-1]["company"] == "C9"
+
+
+def test_in_memory_documents_match_the_files(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The bytes variants (for download responses) hold the same documents as the files."""
+    trip = fixtures.anhui_trip()
+    pdf = tmp_path / "m.pdf"
+    pdf.write_bytes(manifest_pdf_bytes(trip, scenario))
+    assert all(name in pdf_text(pdf) for name in trip_names(trip, scenario))
+    xlsx = tmp_path / "m.xlsx"
+    xlsx.write_bytes(manifest_xlsx_bytes(trip, scenario))
+    assert read_manifest_xlsx(xlsx) == manifest_rows(trip, scenario)
+    csv_path = tmp_path / "m.csv"
+    csv_path.write_text(manifest_csv_text(trip, scenario), encoding="utf-8")
+    assert read_manifest_csv(csv_path) == manifest_rows(trip, scenario)
+    sheet = tmp_path / "s.pdf"
+    sheet.write_bytes(trip_sheet_pdf_bytes(trip, scenario))
+    assert "包车客运标志牌" in pdf_text(sheet)
+
+
+def test_a_character_the_font_lacks_falls_back_instead_of_vanishing() -> None:
+    """An extension-B character (not in the shipped font) is set in the CID fallback font."""
+    assert missing_characters("吉𠮷") == {"𠮷"}
+    assert markup("吉𠮷<") == f'吉<font name="{FALLBACK_FONT_NAME}">𠮷</font>&lt;'
