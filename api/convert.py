@@ -105,6 +105,35 @@ def season_to_scenario(
     )
 
 
+def scenario_for_documents(
+    season: models.Season,
+    *,
+    companies: Sequence[models.Company],
+    workers: Iterable[models.Worker],
+    masked: bool,
+) -> domain.Scenario:
+    """The season with just the given workers, for document writers; `masked` hides their ID
+    numbers and phones before they reach any writer."""
+    shown = []
+    for row in workers:
+        worker = worker_to_domain(row)
+        if masked:
+            worker = dataclasses.replace(
+                worker, id_number=mask_id_number(row.id_number), phone=mask_phone(row.phone)
+            )
+        shown.append(worker)
+    return domain.Scenario(
+        name=season.name,
+        direction=season.direction,  # type: ignore[arg-type]
+        origin=season.origin,
+        festival_date=season.festival_date,
+        first_departure=season.first_departure,
+        last_departure=season.last_departure,
+        companies=tuple(company_to_domain(c) for c in companies),
+        workers=tuple(shown),
+    )
+
+
 # --- plans: domain <-> stored JSON --------------------------------------------------------------
 
 

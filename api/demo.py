@@ -35,7 +35,11 @@ def demo_scenario_dir() -> Path:
 
 
 def load_scenario(
-    session: Session, *, scenario: domain.Scenario, employers: int = EMPLOYER_ACCOUNTS
+    session: Session,
+    *,
+    scenario: domain.Scenario,
+    employers: int = EMPLOYER_ACCOUNTS,
+    dispatcher: str = "dispatcher",
 ) -> list[DemoAccount]:
     """Store `scenario` as an open season with a dispatcher and `employers` employer accounts.
 
@@ -92,7 +96,7 @@ def load_scenario(
     bad = {p.worker_id for p in scenario.problems if p.worker_id}
     good = [w for w in scenario.workers if w.worker_id not in bad and w.home_adcode]
     crud.upsert_workers(session, season=season, workers=good)
-    accounts = [DemoAccount("dispatcher", secrets.token_urlsafe(9), "dispatcher", None)]
+    accounts = [DemoAccount(dispatcher, secrets.token_urlsafe(9), "dispatcher", None)]
     busiest = sorted(
         {w.company_id for w in good}, key=lambda c: -sum(w.company_id == c for w in good)
     )

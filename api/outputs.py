@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from api import schemas
@@ -60,24 +62,27 @@ def _documents() -> Any:
     return documents
 
 
-def manifest_xlsx(manifest: schemas.ManifestPublic, trip: domain.Trip) -> bytes:
-    """The passenger list as an Excel workbook (from api.documents)."""
-    writer = getattr(_documents(), "manifest_xlsx", None)
+def _write_document(writer_name: str, trip: domain.Trip, scenario: domain.Scenario) -> bytes:
+    writer = getattr(_documents(), writer_name, None)
     if writer is None:
-        raise NotAvailable("XLSX manifests are not available in this build; use .csv or .json")
-    return bytes(writer(trip, _rows_for_documents(manifest)))
+        kind = "XLSX" if "xlsx" in writer_name else "PDF"
+        raise NotAvailable(f"{kind} manifests are not available in this build; use .csv or .json")
+    suffix = ".xlsx" if "xlsx" in writer_name else ".pdf"
+    with tempfile.TemporaryDirectory(prefix="chunyun-") as folder:
+        path = Path(folder) / f"manifest{suffix}"
+        writer(trip, scenario, path)
+        return path.read_bytes()
 
 
-def manifest_pdf(manifest: schemas.ManifestPublic, trip: domain.Trip) -> bytes:
-    """The printable passenger list, A4 PDF (from api.documents)."""
-    writer = getattr(_documents(), "manifest_pdf", None)
-    if writer is None:
-        raise NotAvailable("PDF manifests are not available in this build; use .csv or .json")
-    return bytes(writer(trip, _rows_for_documents(manifest)))
+def manifest_xlsx(trip: domain.Trip, scenario: domain.Scenario) -> bytes:
+    """The passenger list as an Excel workbook (api.documents). `trip` and `scenario` are the
+    caller's view: only the passengers and personal data the caller may see."""
+    return _write_document("write_manifest_xlsx", trip, scenario)
 
 
-def _rows_for_documents(manifest: schemas.ManifestPublic) -> list[dict[str, Any]]:
-    return [row.model_dump(mode="json") for row in manifest.rows]
+def manifest_pdf(trip: domain.Trip, scenario: domain.Scenario) -> bytes:
+    """The printable A4 passenger list (api.documents), from the caller's view as above."""
+    return _write_document("write_manifest_pdf", trip, scenario)
 
 
 def _maps() -> Any:

@@ -161,17 +161,18 @@ def read_trip(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str
 
 def _manifest(
     session: SessionDep, *, plan: models.Plan, trip: domain.Trip, user: models.User, masked: bool
-) -> ManifestPublic:
+) -> tuple[ManifestPublic, domain.Trip, domain.Scenario]:
+    """The caller's manifest, and the caller's view of trip and season for document writers."""
     scope = company_scope(user)
     unmasked = shows_unmasked(user, masked)
     keys = [p.worker_id for p in trip.passengers if scope is None or p.company_id == scope]
     workers = crud.workers_by_key(session, keys=keys)
-    names = {c.company_id: c.name for c in crud.list_companies(session, season=plan.season)}
+    companies = crud.list_companies(session, season=plan.season)
     manifest = convert.manifest_public(
         trip,
         plan_id=plan.id,
         workers=workers,
-        company_names=names,
+        company_names={c.company_id: c.name for c in companies},
         masked=not unmasked,
         company_id=scope,
     )
@@ -183,7 +184,11 @@ def _manifest(
             season_id=plan.season_id,
             worker_keys=keys,
         )
-    return manifest
+    scenario = convert.scenario_for_documents(
+        plan.season, companies=companies, workers=workers.values(), masked=not unmasked
+    )
+    # Document writers get the caller's view of the trip, never other companies' passengers.
+    return manifest, convert.trip_for_company(trip, scope), scenario
 
 
 @router.get(
@@ -206,18 +211,18 @@ def read_manifest(
     and alighting stop. Employers get their own workers' rows, always masked."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
-    manifest = _manifest(session, plan=plan, trip=trip, user=user, masked=masked)
-    # Document writers get the caller's view of the trip, never other companies' passengers.
-    trip = convert.trip_for_company(trip, company_scope(user))
+    manifest, shown_trip, scenario = _manifest(
+        session, plan=plan, trip=trip, user=user, masked=masked
+    )
     filename = f"{plan.season.name}-{plan.id}-{trip.trip_id}.{fmt}"
     if fmt == "json":
         return Response(manifest.model_dump_json(), media_type="application/json")
     if fmt == "csv":
         content = outputs.manifest_csv(manifest)
     elif fmt == "xlsx":
-        content = outputs.manifest_xlsx(manifest, trip)
+        content = outputs.manifest_xlsx(shown_trip, scenario)
     else:
-        content = outputs.manifest_pdf(manifest, trip)
+        content = outputs.manifest_pdf(shown_trip, scenario)
     return Response(
         content,
         media_type=outputs.MANIFEST_MEDIA_TYPES[fmt],

@@ -241,3 +241,34 @@ def test_progress_is_recorded_directly(svc: Service) -> None:
     assert (shown["progress"], shown["message"], shown["status"]) == (1.0, "almost", "running")
     with svc.session() as session:
         crud.fail_plan(session, plan_id=plan_id, message="stopped by the test")
+
+
+def test_xlsx_and_pdf_manifests_show_the_callers_view(svc: Service) -> None:
+    """Document manifests: an employer's lists only its workers, with masked phones; a
+    dispatcher's lists everyone on the trip."""
+    documents = pytest.importorskip("api.documents")
+    if not hasattr(documents, "write_manifest_pdf"):
+        pytest.skip("document writers not installed")
+    import openpyxl
+    import pypdf
+
+    season_with_workers(svc, "docs-2026", range(900, 906))
+    plan = svc.run_plan("docs-2026")
+    svc.call("POST", f"/api/plans/{plan['id']}/publish", "dispatcher")
+    trips = svc.call("GET", f"/api/plans/{plan['id']}/trips", "dispatcher").json()
+    trip = next(t for t in trips if {p["company_id"] for p in t["passengers"]} == {"ALPHA", "BETA"})
+    url = f"/api/plans/{plan['id']}/trips/{trip['trip_id']}/manifest"
+    alpha_names = {f"工人{n}" for n in range(900, 906) if n % 2}
+    beta_names = {f"工人{n}" for n in range(900, 906) if not n % 2}
+
+    book = openpyxl.load_workbook(io.BytesIO(svc.call("GET", f"{url}.xlsx", "alpha").content))
+    cells = {str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None}
+    seen = {name for name in alpha_names | beta_names if name in cells}
+    assert seen and seen <= alpha_names
+    assert not any(str(worker_row(n)["phone"]) in cells for n in range(900, 906))
+
+    pdf = svc.call("GET", f"{url}.pdf", "dispatcher")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    on_trip = {n for n in alpha_names | beta_names if n in text}
+    assert on_trip & alpha_names and on_trip & beta_names
