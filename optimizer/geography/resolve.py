@@ -35,6 +35,8 @@ _SEPARATORS = re.compile(r"[\s,，、.。;；:：/\\|\-—–_·•()（）\[\]�
 _COUNTRY_PREFIX = re.compile(r"^(中华人民共和国|中国)")
 _CODE = re.compile(r"^(\d{6})(\d{6})?$")
 _MAX_SUGGESTIONS = 8
+# What may follow a prefecture or province name that is resolved to its seat ("安徽人", "阜阳地区").
+_NAME_ENDING = re.compile(r"(省|市|地区|州|盟)?人?")
 # A place name followed by one of these is part of a town, village or street name (城关镇, 重庆路).
 _TOWN_WORD = re.compile(r"镇|乡|村|街|路|大道|巷|屯|寨|苏木|嘎查|社区|居委|小区|组")
 
@@ -138,14 +140,41 @@ class _NameIndex:
                 if name in self.names and not _TOWN_WORD.match(text, start + length):
                     found.append(_Hit(start, start + length, name, self.names[name]))
 
-        # Leftmost-longest reading: a name inside or across an earlier kept name is a misreading
-        # of the same characters (临泉 in 临泉县, 西吉 across 江西|吉安, 阳新 across 长阳|新集镇).
-        found.sort(key=lambda hit: (hit.start, -len(hit.text)))
-        kept: list[_Hit] = []
-        for hit in found:
-            if not any(_overlap(hit, other) for other in kept):
-                kept.append(hit)
-        return kept
+        return _segment(found, len(text))
+
+
+def _segment(found: list[_Hit], length: int) -> list[_Hit]:
+    """Leftmost-longest reading without overlaps: a name inside or across an earlier kept name is
+    a misreading of the same characters (临泉 in 临泉县, 西吉 across 江西|吉安, 阳新 across
+    长阳|新集镇). One exception: a city's 市 shared with the district after it (青岛市南区,
+    乐山市中区) goes to the district when nothing else was read there."""
+    found = sorted(found, key=lambda hit: (hit.start, -len(hit.text)))
+    kept: list[_Hit] = []
+    for hit in found:
+        if not any(_overlap(hit, other) for other in kept):
+            kept.append(hit)
+    starts = {hit.start for hit in kept}
+    by_span = {(hit.start, hit.end): hit for hit in found}
+    for index, city in enumerate(kept):
+        if not city.text.endswith("市") or city.end in starts:
+            continue
+        shorter = by_span.get((city.start, city.end - 1))
+        following = kept[index + 1].start if index + 1 < len(kept) else length
+        district = next(
+            (
+                hit
+                for hit in found
+                if hit.start == city.end - 1
+                and hit.end <= following
+                and any(not r.former_name for r in hit.readings)
+            ),
+            None,
+        )
+        if shorter is not None and district is not None:
+            kept[index] = shorter
+            kept.insert(index + 1, district)
+            starts.add(district.start)
+    return kept
 
 
 def _overlap(first: _Hit, second: _Hit) -> bool:
@@ -257,13 +286,22 @@ def _resolve_code(query: str, code: str, gazetteer: Gazetteer) -> Resolution:
     return _failure(query, f"no county, current or retired, has the code {code}")
 
 
-def _suggestions(text: str, gazetteer: Gazetteer, index: _NameIndex) -> tuple[tuple[str, str], ...]:
-    close = difflib.get_close_matches(text, index.suggestion_names, n=_MAX_SUGGESTIONS, cutoff=0.6)
+def _suggestions(
+    text: str, gazetteer: Gazetteer, index: _NameIndex, within: set[str] | None = None
+) -> tuple[tuple[str, str], ...]:
+    """Counties whose name is close to `text` (optionally only those in `within`)."""
+    if within is None:
+        names = index.suggestion_names
+    else:
+        names = sorted(
+            {gazetteer[c].name for c in within} | {gazetteer[c].short_name for c in within}
+        )
+    close = difflib.get_close_matches(text, names, n=_MAX_SUGGESTIONS, cutoff=0.6)
     counties = [
         gazetteer[r.adcode]
         for name in close
         for r in index.names.get(name, ())
-        if r.level == COUNTY and not r.former_name
+        if r.level == COUNTY and not r.former_name and (within is None or r.adcode in within)
     ]
     return _candidates(counties[:_MAX_SUGGESTIONS])
 
@@ -327,10 +365,13 @@ def _resolve_normalised(query: str, text: str) -> Resolution:
     if len(counties) > 1:
         names = "、".join(dict.fromkeys(s.hit.text for s in best))
         where = "" if names == text else f" in {query!r}"
+        # Counties named later that fit none of the tied readings are choices too (河南临泉).
+        start = min(s.hit.start for s in best)
+        later = [s for s in contradicted if s.reading.level == COUNTY and s.hit.start > start]
         return _failure(
             query,
             f"{names}{where} matches several places; add the province or prefecture",
-            _candidates(s.county for s in best),
+            _candidates([*(s.county for s in best), *(s.county for s in later)]),
             ambiguous=True,
         )
     chosen = next(s for s in best if _DEPTH[s.reading.level] == deepest)
@@ -351,7 +392,23 @@ def _resolve_normalised(query: str, text: str) -> Resolution:
                 _candidates([chosen.county, *(s.county for s in unplaced)]),
                 ambiguous=True,
             )
+        rest = text[chosen.hit.end :]
+        if not _NAME_ENDING.fullmatch(rest):
+            # "安徽临全县", "湖北襄樊": the county was not understood; the seat would be a guess.
+            area = _area_counties(chosen.reading, gazetteer)
+            return _failure(
+                query,
+                f"no county found in {query!r}: only {chosen.hit.text} was recognised, "
+                f"not {rest!r}",
+                _suggestions(rest, gazetteer, index, within=area),
+            )
     return _success(query, chosen.county, chosen.reading.level, _note(chosen, gazetteer))
+
+
+def _area_counties(reading: _Reading, gazetteer: Gazetteer) -> set[str]:
+    if reading.level == PREFECTURE:
+        return {c.adcode for c in gazetteer if c.prefecture_adcode == reading.adcode}
+    return {c.adcode for c in gazetteer.in_province(reading.adcode)}
 
 
 def resolve(text: str) -> Resolution:

@@ -61,7 +61,10 @@ def test_full_and_short_forms(text: str, adcode: str) -> None:
         ("江苏盐城滨海新集镇", "320922"),
         ("广东东莞长安镇", "441900"),  # 长安 is a district elsewhere
         ("安徽阜阳临泉县阜南路", "341221"),  # 阜南 is a neighbouring county
-        ("山东青岛市南区重庆路", "370202"),  # 重庆 in a street name
+        ("山东青岛市南区重庆路", "370202"),  # 重庆 in a street name; 市 shared with 市南区
+        ("四川乐山市中", "511102"),  # 乐山市|市中区 share the 市
+        ("浙江宁波市北仑区", "330206"),  # but 宁波市|北仑区 is not 宁波|市北
+        ("贵州黔西南安龙城关镇红星村181号", "522328"),  # not 黔西|南安|龙城
     ],
 )
 def test_town_and_village_after_the_county_do_not_disturb(text: str, adcode: str) -> None:
@@ -183,6 +186,28 @@ def test_places_that_do_not_fit_together_are_questions(text: str, includes: set[
     resolution = resolve(text)
     assert not resolution.ok and resolution.ambiguous
     assert includes <= {code for code, _ in resolution.candidates}
+
+
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [("安徽临全县", "341221"), ("湖北襄樊", None), ("安徽阜阳城关镇", None)],
+)
+def test_a_county_part_not_understood_is_not_replaced_by_the_seat(
+    text: str, suggested: str | None
+) -> None:
+    """Province or prefecture plus unknown text is an error (with near names), not the seat."""
+    resolution = resolve(text)
+    assert not resolution.ok
+    assert resolution.error is not None and "was recognised" in resolution.error
+    if suggested:
+        assert suggested in {code for code, _ in resolution.candidates}
+
+
+def test_a_contradicted_county_is_offered_when_the_province_is_ambiguous() -> None:
+    """河南 is a province and a Qinghai county; 临泉 (Anhui) is offered too."""
+    resolution = resolve("河南临泉")
+    assert resolution.ambiguous
+    assert {"341221", "632324"} <= {code for code, _ in resolution.candidates}
 
 
 @pytest.mark.parametrize("text", ["火星基地", "", "   ", "12345"])
