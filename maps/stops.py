@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib
+import re
+from typing import Any
 
 from optimizer.model import Stop
 
@@ -41,6 +45,8 @@ def stop_name(stop: Stop, names: dict[str, str] | None = None) -> str:
 
     `names` maps company_id / hub_id / adcode to display names when the caller knows them.
     """
+    if stop.kind == "rest" and stop.name.strip().lower() in GENERIC_REST_NAMES:
+        return rest_place_name(stop)
     if stop.name:
         return stop.name
     names = names or {}
@@ -50,9 +56,51 @@ def stop_name(stop: Stop, names: dict[str, str] | None = None) -> str:
     for key in (stop.company_id, stop.hub_id, stop.adcode):
         if key:
             return key
-    if stop.kind == "rest":
-        return "服务区"
     return f"{stop.lat:.4f}, {stop.lon:.4f}"
+
+
+# Names the planner gives rests it places by time, not at a named service area.
+GENERIC_REST_NAMES = {"", "rest", "park", "休息"}
+
+# The planner writes notes in English; the papers and maps are read by Chinese crews.
+_NOTE_WORDS = (
+    (r"\bcrew out of driving hours\b", "驾驶员当日驾驶时间已满"),
+    (r"\bdriver change\b", "换驾驶员"),
+    (r"\bpark\b", "停车休息"),
+    (r"\brest\b", "休息"),
+    (r"(\d+) h\b", r"\1 小时"),
+    (r"(\d+) min\b", r"\1 分钟"),
+    (r";\s*", "；"),
+)
+
+
+def note_text(note: str) -> str:
+    """A stop note in Chinese: the planner's English phrases translated, anything else kept."""
+    text = note
+    for pattern, replacement in _NOTE_WORDS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+@functools.cache
+def _gazetteer() -> Any:
+    try:
+        module = importlib.import_module("optimizer.geography.gazetteer")
+        return module.load_gazetteer()
+    except (ImportError, AttributeError, OSError, ValueError):
+        return None
+
+
+def rest_place_name(stop: Stop) -> str:
+    """Where a rest the planner placed by time is, "安徽省宣州区附近", from the gazetteer."""
+    gazetteer = _gazetteer()
+    if gazetteer is None:
+        return f"途中休息点（{stop.lat:.3f}, {stop.lon:.3f}）"
+    try:
+        county = gazetteer.nearest(stop.lon, stop.lat)
+    except (ValueError, IndexError):
+        return "途中休息点"
+    return f"{county.province}{county.name}附近"
 
 
 def is_gate(stop: Stop) -> bool:

@@ -12,7 +12,7 @@ import folium
 from maps.geography import RouteLines, default_provider
 from maps.offline import HtmlPopup, Legend, new_map, simplify_line
 from maps.overview import add_outline_base
-from maps.stops import is_night_park, kind_label, stop_name
+from maps.stops import is_night_park, kind_label, note_text, stop_name
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Stop, Trip
 
@@ -38,7 +38,7 @@ def _stop_popup(number: int, stop: Stop, trip: Trip, cumulative_km: float) -> st
         rows.append(f"上车 {board} 人，下车 {alight} 人")
     rows.append(f"距上一站 {stop.km_from_previous:,.0f} km，累计 {cumulative_km:,.0f} km")
     if stop.note:
-        rows.append(html.escape(stop.note))
+        rows.append(html.escape(note_text(stop.note)))
     return "<br>".join(rows)
 
 

@@ -17,14 +17,16 @@ from reportlab.platypus import Flowable, Spacer
 
 from api.documents.context import Names, driver_names, plate, route_summary, stop_kind
 from api.documents.pdf import CONTENT_WIDTH, build_pdf, grid_table, key_value_table, para, styles
-from maps.stops import is_night_park
+from maps.stops import is_night_park, note_text
 from optimizer.model import Scenario, Trip
 
 
 def _minutes(delta: dt.timedelta) -> str:
     total = int(delta.total_seconds() // 60)
     hours, minutes = divmod(total, 60)
-    return f"{hours}小时{minutes}分" if hours else f"{minutes}分"
+    if hours and minutes:
+        return f"{hours}小时{minutes}分"
+    return f"{hours}小时" if hours else f"{minutes}分"
 
 
 def operator_of(trip: Trip, scenario: Scenario) -> str:
@@ -55,7 +57,7 @@ def sign_fields(trip: Trip, scenario: Scenario) -> list[tuple[str, str]]:
 def timetable_rows(trip: Trip, scenario: Scenario) -> list[list[str]]:
     """The timetable: one row per stop including every rest, with times and kilometres."""
     names = Names.of(scenario)
-    rows = [["#", "地点", "类型", "到达", "出发", "停留", "本段 km", "累计 km", "上/下车", "备注"]]
+    rows = [["#", "地点", "类型", "到达", "出发", "停留", "本段km", "累计km", "上/下车", "备注"]]
     cumulative = 0.0
     for index, stop in enumerate(trip.stops):
         cumulative += stop.km_from_previous
@@ -72,7 +74,7 @@ def timetable_rows(trip: Trip, scenario: Scenario) -> list[list[str]]:
                 f"{stop.km_from_previous:,.0f}",
                 f"{cumulative:,.0f}",
                 f"+{board} / -{alight}" if stop.kind != "rest" else "",
-                stop.note,
+                note_text(stop.note),
             ]
         )
     return rows
@@ -102,7 +104,7 @@ def trip_sheet_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
         for i, s in enumerate(trip.stops)
         if is_night_park(s, policy.park_start_hour, policy.park_end_hour)
     ]
-    widths = [w * mm for w in (7, 31, 37, 19, 19, 17, 13, 14, 14, 21)]
+    widths = [w * mm for w in (7, 34, 33, 19, 19, 17, 12, 13, 13, 25)]
     scale = CONTENT_WIDTH / sum(widths)
     rules = (
         f"日间连续驾驶不超过 {policy.day_max_continuous_driving_minutes // 60} 小时、夜间"

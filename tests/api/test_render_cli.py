@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.documents import read_manifest_xlsx
 from optimizer.model import Scenario
+from optimizer.read import read_scenario
 from optimizer.write import write_plan
 from tests.maps import fixtures
 
@@ -127,3 +128,30 @@ def test_render_reports_a_folder_without_a_plan(tmp_path: Path) -> None:
     result = runner.invoke(app, ["render", str(empty), "--scenario", str(scenario_dir)])
     assert result.exit_code == 1
     assert "plan.json is missing" in result.output
+
+
+@pytest.mark.slow
+def test_render_a_plan_the_planner_made(tmp_path: Path) -> None:
+    """End to end: `chunyun plan` on the pooling scenario, then `chunyun render` on its folder."""
+    scenario_dir = Path(__file__).resolve().parents[1] / "data" / "pooling"
+    plan_dir = tmp_path / "plan"
+    planned = runner.invoke(
+        app,
+        ["plan", str(scenario_dir), "--out", str(plan_dir), "--time-limit", "5",
+         "--provider", "great-circle"],
+    )  # fmt: skip
+    assert planned.exit_code == 0, planned.output
+    result = runner.invoke(
+        app,
+        ["render", str(plan_dir), "--scenario", str(scenario_dir), "--provider", "great-circle"],
+    )
+    assert result.exit_code == 0, result.output
+    trips = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))["trips"]
+    assert trips
+    for trip in trips:
+        assert (plan_dir / "trip_sheets" / f"{trip['trip_id']}.pdf").is_file()
+        assert (plan_dir / "trips" / f"{trip['trip_id']}.html").is_file()
+    # Every worker whose row was valid gets a notice (rows that failed validation have no
+    # trustworthy phone number; they are in the plan's problems for the dispatcher).
+    notices = (plan_dir / "notices.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(notices) - 1 == len(read_scenario(scenario_dir).workers)
