@@ -1,0 +1,1 @@
+"""Tests of the scenarios package: generator and bundled folders."""
