@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -9,6 +10,11 @@ import typer
 users_app = typer.Typer(
     help="Accounts of the service (dispatchers and employers).", no_args_is_help=True
 )
+
+
+class Role(StrEnum):
+    dispatcher = "dispatcher"
+    employer = "employer"
 
 
 def register(app: typer.Typer) -> None:
@@ -78,7 +84,7 @@ def _load_demo(database_url: str) -> None:
 
 @users_app.command("add")
 def add_user(
-    role: Annotated[str, typer.Option(help="dispatcher or employer")],
+    role: Annotated[Role, typer.Option(help="dispatcher (the bureau) or employer (one company)")],
     username: Annotated[str, typer.Option(help="sign-in name")],
     password: Annotated[
         str,
@@ -102,8 +108,8 @@ def add_user(
         user_in = schemas.UserCreate(
             username=username,
             password=password,
-            role=role,
-            company_id=company,  # type: ignore[arg-type]
+            role=role.value,
+            company_id=company,
         )
     except ValidationError as error:
         reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())

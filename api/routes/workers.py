@@ -17,8 +17,9 @@ from api.deps import (
     company_scope,
     shows_unmasked,
 )
-from api.errors import Conflict, InvalidInput
+from api.errors import Conflict
 from api.schemas import AssignmentPublic, RegistrationResult, WorkerCreate, WorkerPublic
+from optimizer.errors import InvalidInput
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 

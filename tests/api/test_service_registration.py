@@ -226,3 +226,42 @@ def test_unreadable_file_is_a_clear_error(svc: Service) -> None:
     response = upload(svc, "alpha", "workers.pdf", b"%PDF-1.4")
     assert response.status_code == 422
     assert ".csv or .xlsx" in response.json()["detail"]
+
+
+def test_ambiguous_home_lists_the_candidate_counties(svc: Service) -> None:
+    """A home matching several counties (鼓楼) is a bad row carrying the candidates; a
+    free-text home that names one county is resolved to its adcode."""
+    pytest.importorskip("optimizer.geography.resolve")
+    response = svc.call(
+        "POST",
+        f"/api/workers?season={SEASON}",
+        "alpha",
+        json=[worker_row(110, home="安徽阜阳临泉"), worker_row(111, home="鼓楼")],
+    )
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert (problem["row"], problem["column"], problem["value"]) == (2, "home", "鼓楼")
+    assert any(c.startswith("320106") for c in problem["candidates"])
+    assert any(c.startswith("350102") for c in problem["candidates"])
+    fixed = svc.call(
+        "POST",
+        f"/api/workers?season={SEASON}",
+        "alpha",
+        json=[worker_row(110, home="安徽阜阳临泉"), worker_row(111, home="福建福州鼓楼")],
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert [w["home_adcode"] for w in fixed.json()["workers"]] == ["341221", "350102"]
+
+
+def test_season_defaults_to_the_only_open_one(svc: Service) -> None:
+    """Without ?season=, registration goes to the only open season; with two open, 409 asks."""
+    for name in ("closed-2026",):
+        svc.call("PATCH", f"/api/seasons/{name}", "dispatcher", json={"is_open": False})
+    only = svc.call("POST", "/api/workers", "alpha", json=worker_row(120))
+    assert only.status_code == 200, only.text
+    assert only.json()["workers"][0]["season"] == SEASON
+    open_season(svc, "second-2026")
+    both = svc.call("POST", "/api/workers", "alpha", json=worker_row(121))
+    assert both.status_code == 409
+    assert "name one with ?season=NAME" in both.json()["detail"]
+    svc.call("PATCH", "/api/seasons/second-2026", "dispatcher", json={"is_open": False})

@@ -40,7 +40,7 @@ def test_demo_season_is_loaded_with_accounts(svc: Any) -> None:
         "/api/auth/token", data={"username": employer.username, "password": employer.password}
     )
     assert token.status_code == 200
-    assert PASSWORD != employer.password
+    assert employer.password != PASSWORD
 
 
 def test_real_planner_keeps_published_trips(svc: Any) -> None:
