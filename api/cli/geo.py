@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from optimizer.errors import PlaceError, UnknownPlace, Unreachable
+from optimizer.geography.distance import Location
 from optimizer.geography.gazetteer import load_gazetteer
-from optimizer.geography.resolve import Resolution, resolve_many
+from optimizer.geography.network import shortest_route
+from optimizer.geography.providers import RoadGraphProvider
+from optimizer.geography.resolve import Resolution, resolve_county, resolve_many
 
 geo_app = typer.Typer(
     name="geo",
@@ -80,6 +85,83 @@ def resolve_command(
         Console(soft_wrap=True).print(_table(resolutions))
     if not all(r.ok for r in resolutions):
         raise typer.Exit(code=1)
+
+
+_LON_LAT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def _place(text: str) -> tuple[Location, str]:
+    """A `route` end: "lon,lat" (WGS-84) as a site, anything else resolved to a county seat."""
+    match = _LON_LAT.match(text)
+    if match:
+        lon, lat = float(match.group(1)), float(match.group(2))
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise UnknownPlace(f"{text!r} is not a WGS-84 lon,lat pair")
+        return Location(lon, lat), f"{lon:.5f},{lat:.5f}"
+    county = resolve_county(text)
+    if county.lon is None or county.lat is None:
+        raise Unreachable(f"{county.full_name} ({county.adcode}) has no seat coordinates")
+    return Location(county.lon, county.lat, county.adcode), county.full_name
+
+
+@geo_app.command("route")
+def route_command(
+    origin: Annotated[str, typer.Argument(metavar="FROM", help="Place, adcode or lon,lat.")],
+    destination: Annotated[str, typer.Argument(metavar="TO", help="Place, adcode or lon,lat.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"from", "to", "km", "hours"} as JSON.')
+    ] = False,
+) -> None:
+    """Road km and coach driving hours (day speed, no rests) between two places, offline.
+
+    FROM and TO take anything `resolve` takes, or WGS-84 "lon,lat" (a site snaps to the nearest
+    county seat; the local leg is included). Exits with status 1 when a place is unknown,
+    ambiguous or has no road (islands without a link; Taiwan, Hong Kong, Macau).
+    """
+    try:
+        (start, start_label), (end, end_label) = _place(origin), _place(destination)
+        provider = RoadGraphProvider()
+        start_node, end_node = provider.snap(start), provider.snap(end)
+        if start.adcode is not None and end.adcode is not None and start_node != end_node:
+            route = shortest_route(provider.network, start_node.adcode, end_node.adcode)
+            km, hours, line = route.distance_km, route.duration_h, list(route.line)
+        else:
+            matrix = provider.matrix([start, end])
+            km = float(matrix.distance_m[0, 1]) / 1000
+            hours = float(matrix.duration_s[0, 1]) / 3600
+            line = provider.route_line(start, end)
+    except (PlaceError, Unreachable) as error:
+        candidates = getattr(error, "candidates", None) or []
+        if as_json:
+            payload: dict[str, Any] = {
+                "error": str(error),
+                "candidates": [{"adcode": code, "name": name} for code, name in candidates],
+            }
+            typer.echo(json.dumps(payload, ensure_ascii=False))
+        else:
+            choices = "".join(f"\n  {code} {name}" for code, name in candidates)
+            typer.echo(f"error: {error}{choices}", err=True)
+        raise typer.Exit(code=1) from None
+    if as_json:
+        answer: dict[str, Any] = {
+            "from": start_node.adcode,
+            "to": end_node.adcode,
+            "km": round(km, 1),
+            "hours": round(hours, 2),
+        }
+        typer.echo(json.dumps(answer, ensure_ascii=False))
+        return
+    gazetteer = load_gazetteer()
+
+    def label(text: str, adcode: str) -> str:
+        county = gazetteer[adcode].full_name
+        return county if text == county else f"{text} (snapped to {county}, {adcode})"
+
+    typer.echo(
+        f"{label(start_label, start_node.adcode)} -> {label(end_label, end_node.adcode)}\n"
+        f"{km:,.0f} road km, {hours:.1f} h driving at coach day speed "
+        f"(no rests; night driving is slower), {max(len(line) - 2, 0)} county seats on the way"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -39,7 +39,10 @@ class TravelMatrix:
 class DistanceProvider(Protocol):
     """Anything that gives road distance and driving time between locations."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Short name of the source ("road-graph", "great-circle", ...), for reports."""
+        ...
 
     def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
         """Distances and day-speed driving times between every pair of `locations`."""
@@ -59,9 +62,7 @@ def great_circle_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def great_circle_matrix_km(
-    lons: npt.ArrayLike, lats: npt.ArrayLike
-) -> npt.NDArray[np.float64]:
+def great_circle_matrix_km(lons: npt.ArrayLike, lats: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """All-pairs great-circle km between points given as arrays of lon and lat (degrees)."""
     lon = np.radians(np.asarray(lons, dtype=np.float64))
     lat = np.radians(np.asarray(lats, dtype=np.float64))
