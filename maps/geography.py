@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 from collections.abc import Callable
 from typing import Any, cast
 
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider, Location
-from optimizer.model import Stop, Trip
+from optimizer.model import Plan, Stop, Trip
 
 # GB/T 2260 province-level codes (first two digits of a county adcode). Stable since 1997.
 PROVINCES: dict[str, str] = {
@@ -42,6 +43,18 @@ def default_provider() -> DistanceProvider:
         provider: DistanceProvider = factory()
         return provider
     return cast(DistanceProvider, GreatCircleProvider())
+
+
+def provider_for(plan: Plan) -> DistanceProvider:
+    """The provider whose road lines match the plan's timetables.
+
+    The planner notes which distances it used ("distances: great-circle"); rests are placed
+    along that provider's lines, so drawing with another would leave them off the route.
+    """
+    for note in plan.notes:
+        if note.startswith("distances:") and "great-circle" in note:
+            return cast(DistanceProvider, GreatCircleProvider())
+    return default_provider()
 
 
 def load_outlines(level: str) -> dict[str, Any] | None:
@@ -101,9 +114,14 @@ class RouteLines:
         return self._cache[key]
 
     def trip(self, trip: Trip) -> list[tuple[float, float]]:
-        """The road line of a whole trip, stop to stop."""
+        """The road line of a whole trip, from each gate or drop-off to the next.
+
+        Rests are left out of the legs: the planner places them along the road line of the leg
+        they interrupt, and routing through them would snap each one to its county seat.
+        """
+        service = [s for s in trip.stops if s.kind != "rest"] or list(trip.stops)
         points: list[tuple[float, float]] = []
-        for start, end in zip(trip.stops, trip.stops[1:], strict=False):
+        for start, end in itertools.pairwise(service):
             line = self.leg(start, end)
             points.extend(line if not points else line[1:])
         if not points and trip.stops:

@@ -107,13 +107,56 @@ def _transform_geojson(data: dict[str, Any], transform: Transform) -> dict[str, 
     return {"type": "FeatureCollection", "features": features}
 
 
-def add_outline_base(
-    fmap: folium.Map, transform: Transform, *, level: str = "province", name: str = "省界"
+def _bbox(coords: Any) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) of nested GeoJSON coordinates."""
+    if coords and isinstance(coords[0], (int, float)):
+        return (coords[0], coords[1], coords[0], coords[1])
+    boxes = [_bbox(c) for c in coords if c]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _near(
+    feature: dict[str, Any], bounds: tuple[float, float, float, float], margin_deg: float
 ) -> bool:
-    """Add the shipped outlines as a light base layer; False when the geography has none."""
+    coordinates = (feature.get("geometry") or {}).get("coordinates") or []
+    if not coordinates:
+        return False
+    west, south, east, north = _bbox(coordinates)
+    return not (
+        east < bounds[0] - margin_deg
+        or west > bounds[2] + margin_deg
+        or north < bounds[1] - margin_deg
+        or south > bounds[3] + margin_deg
+    )
+
+
+def add_outline_base(
+    fmap: folium.Map,
+    transform: Transform,
+    *,
+    level: str = "province",
+    name: str = "省界",
+    around: list[tuple[float, float]] | None = None,
+) -> bool:
+    """Add the shipped outlines as a light base layer; False when the geography has none.
+
+    With `around` ((lon, lat) points, WGS-84) only the outlines near them are drawn, which keeps
+    a trip map small.
+    """
     data = load_outlines(level)
     if not data:
         return False
+    if around:
+        lons = [p[0] for p in around]
+        lats = [p[1] for p in around]
+        bounds = (min(lons), min(lats), max(lons), max(lats))
+        margin = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0) * 0.5
+        data = {"features": [f for f in data.get("features", []) if _near(f, bounds, margin)]}
     folium.GeoJson(
         _transform_geojson(data, transform),
         name=name,

@@ -58,15 +58,11 @@ def trip_map(
     """
     routes = RouteLines(provider or default_provider())
     fmap, transform = new_map(online_tiles)
+    road = simplify_line(routes.trip(trip), TRIP_TOLERANCE_DEG)
     if outlines:
-        add_outline_base(fmap, transform)
+        add_outline_base(fmap, transform, around=road + [(s.lon, s.lat) for s in trip.stops])
 
-    line = [
-        (round(y, 5), round(x, 5))
-        for x, y in (
-            transform(lon, lat) for lon, lat in simplify_line(routes.trip(trip), TRIP_TOLERANCE_DEG)
-        )
-    ]
+    line = [(round(y, 5), round(x, 5)) for x, y in (transform(lon, lat) for lon, lat in road)]
     route = folium.FeatureGroup(name=f"路线 {trip.trip_id}")
     polyline = folium.PolyLine(
         locations=line if len(line) > 1 else line * 2,

@@ -75,14 +75,16 @@ def render_command(
     provider: Annotated[
         str,
         typer.Option(
-            "--provider", help="Map lines: 'road' (road graph) or 'great-circle' (straight)."
+            "--provider",
+            help="Map lines: 'road' (road graph), 'great-circle' (straight), or 'auto' "
+            "(the distances the plan was made with).",
         ),
-    ] = "road",
+    ] = "auto",
     maps: Annotated[bool, typer.Option("--maps/--no-maps", help="Write the HTML maps too.")] = True,
 ) -> None:
     """Re-render map.html, trips/*.html, manifests, trip sheets and notices from PLAN_DIR."""
     from api.documents import render_plan
-    from maps.geography import default_provider
+    from maps.geography import default_provider, provider_for
     from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
     from optimizer.read import read_scenario
 
@@ -92,18 +94,20 @@ def render_command(
         typer.echo("error: this installation cannot read plan folders (optimizer.write)", err=True)
         raise typer.Exit(1) from None
 
-    if provider not in ("road", "great-circle"):
+    if provider not in ("auto", "road", "great-circle"):
         raise typer.BadParameter(
-            "provider must be 'road' or 'great-circle'", param_hint="--provider"
+            "provider must be 'auto', 'road' or 'great-circle'", param_hint="--provider"
         )
-    lines = cast(
-        DistanceProvider,
-        GreatCircleProvider() if provider == "great-circle" else default_provider(),
-    )
     scenario_dir = find_scenario(plan_dir, scenario)
     try:
         plan = read_plan(plan_dir)
         scenario_value = read_scenario(scenario_dir)
+        if provider == "auto":
+            lines = provider_for(plan)
+        elif provider == "great-circle":
+            lines = cast(DistanceProvider, GreatCircleProvider())
+        else:
+            lines = default_provider()
         written = render_plan(
             plan,
             scenario_value,

@@ -14,7 +14,7 @@ from api.documents.notices import (
 )
 from api.documents.trip_sheet import write_trip_sheet_pdf
 from maps import overview_map, trip_map
-from maps.geography import default_provider
+from maps.geography import provider_for
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Plan, Scenario
 
@@ -51,14 +51,15 @@ def render_plan(
     `map.html`, `trips/<trip_id>.html`, `manifests/<trip_id>.{pdf,xlsx,csv}`,
     `trip_sheets/<trip_id>.pdf`, `notices.csv` and `notices/<company_id>.csv`. Existing files
     of the same names are overwritten, so a re-render after a change is complete.
-    `provider` gives road lines for the maps (default: the product's road graph);
+    `provider` gives road lines for the maps (default: the one the plan was made with, see
+    `maps.geography.provider_for`);
     `contact_phone` is printed in every worker's SMS; `maps=False` skips the HTML maps.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = RenderedFiles(out_dir=out)
     if maps:
-        provider = provider or default_provider()
+        provider = provider or provider_for(plan)
         result.overview = out / "map.html"
         overview_map(plan, provider=provider).save(str(result.overview))
         (out / "trips").mkdir(exist_ok=True)

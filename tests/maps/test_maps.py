@@ -11,6 +11,7 @@ import folium
 import pytest
 
 from maps import overview_map, trip_map, wgs84_to_gcj02
+from maps.geography import provider_for
 from maps.offline import HtmlPopup, resolve_tiles, simplify_line
 from maps.stops import is_night_park
 from optimizer.geography.distance import (
@@ -83,7 +84,10 @@ def test_trip_line_follows_the_provider_road_line_leg_by_leg() -> None:
     provider = KinkedProvider()
     trip = fixtures.anhui_trip()
     html = html_of(trip_map(trip, provider=provider))
-    assert len(provider.calls) == len(trip.stops) - 1
+    service = [s for s in trip.stops if s.kind != "rest"]
+    # One road line per leg between gates and drop-offs; rests lie on those lines.
+    assert len(provider.calls) == len(service) - 1
+    assert all(o.lon != d.lon for o, d in provider.calls)
     first, second = trip.stops[0], trip.stops[1]
     kink_lon = round((first.lon + second.lon) / 2 + 0.123457, 5)
     assert f"{kink_lon}" in html
@@ -219,3 +223,9 @@ def test_simplify_line_keeps_ends_and_bends() -> None:
     """Douglas-Peucker drops collinear points and keeps the corner."""
     line = [(0.0, 0.0), (1.0, 0.0001), (2.0, 0.0), (2.0, 1.0), (2.0, 2.0)]
     assert simplify_line(line, 0.01) == [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0)]
+
+
+def test_maps_draw_with_the_distances_the_plan_was_made_with() -> None:
+    """A plan noted as planned on great-circle distances is drawn with great-circle lines."""
+    plan = fixtures.plan().replace(notes=("distances: great-circle",))
+    assert isinstance(provider_for(plan), GreatCircleProvider)
