@@ -138,8 +138,8 @@ class Service:
                 user_in=schemas.UserCreate(
                     username=username,
                     password=PASSWORD,
-                    role=role,
-                    company_id=company_id,  # type: ignore[arg-type]
+                    role=role,  # type: ignore[arg-type]
+                    company_id=company_id,
                 ),
             )
 

@@ -147,7 +147,7 @@ class World:
     def snapshot(self) -> Any:
         """Everything of BETA's that an employer of ALPHA might change."""
         with self.svc.session() as session:
-            season = crud.get_season(session, name=SEASON)
+            season = crud.resolve_season(session, name=SEASON)
             workers = [
                 (
                     w.id,
@@ -165,6 +165,7 @@ class World:
                 for w in crud.list_workers(session, season=season, company_id=BETA)
             ]
             company = crud.get_company(session, season=season, company_id=BETA)
+            assert company is not None
             trips = crud.plan_trips(session, plan_id=self.published)
             return workers, (company.name, company.lon, company.lat), trips
 
@@ -355,7 +356,7 @@ def test_employer_cannot_read_another_employers_person_by_registering_them(world
         [person] = [
             w
             for w in crud.list_workers(
-                session, season=crud.get_season(session, name=SEASON), company_id=BETA
+                session, season=crud.resolve_season(session, name=SEASON), company_id=BETA
             )
             if w.id == world.beta_worker
         ]

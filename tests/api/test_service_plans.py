@@ -230,8 +230,9 @@ def test_progress_is_recorded_directly(svc: Service) -> None:
     """Progress written by a job's callback is what GET shows (bounded to [0, 1])."""
     season_with_workers(svc, "prog-2026", range(800, 802))
     with svc.session() as session:
-        season = crud.get_season(session, name="prog-2026")
+        season = crud.resolve_season(session, name="prog-2026")
         user = crud.get_user_by_username(session, username="dispatcher")
+        assert user is not None
         plan = crud.create_plan(session, season=season, user=user, time_limit_s=1, seed=0)
         plan_id = plan.id
     with svc.session() as session:

@@ -3,6 +3,8 @@ the audit log (who, when, what), which never holds an ID number."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.conftest import Service, make_id_number, open_season, worker_row
@@ -22,10 +24,10 @@ def svc(service: Service) -> Service:
     return service
 
 
-def audit(svc: Service, username: str) -> list[dict[str, object]]:
+def audit(svc: Service, username: str) -> list[dict[str, Any]]:
     response = svc.call("GET", f"/api/audit?username={username}", "dispatcher")
     assert response.status_code == 200
-    entries: list[dict[str, object]] = response.json()
+    entries: list[dict[str, Any]] = response.json()
     return entries
 
 
