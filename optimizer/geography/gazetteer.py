@@ -94,6 +94,17 @@ class RetiredCode:
     last_year: int
 
 
+@dataclass(frozen=True)
+class RetiredPrefecture:
+    """A former prefecture name (襄樊市, 思茅地区, 伊克昭盟) and the prefecture holding it now."""
+
+    old_adcode: str
+    old_name: str
+    old_short_name: str
+    new_adcode: str
+    last_year: int
+
+
 def _coordinate(text: str) -> float | None:
     return float(text) if text else None
 
@@ -110,11 +121,15 @@ class Gazetteer:
         prefectures: list[Prefecture],
         provinces: list[Province],
         retired: list[RetiredCode],
+        retired_prefectures: list[RetiredPrefecture] | None = None,
+        former_names: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self._counties = {c.adcode: c for c in sorted(counties, key=lambda c: c.adcode)}
         self._prefectures = {p.adcode: p for p in prefectures}
         self._provinces = {p.adcode: p for p in provinces}
         self._retired = {r.old_adcode: r for r in retired}
+        self._retired_prefectures = list(retired_prefectures or [])
+        self._former_names = dict(former_names or {})
         self._province_by_name: dict[str, Province] = {}
         for province in provinces:
             for key in (province.adcode, province.adcode[:2], province.name, province.short_name):
@@ -165,6 +180,21 @@ class Gazetteer:
     def retired_codes(self) -> dict[str, RetiredCode]:
         """Retired county codes (1980-2023) by old adcode."""
         return dict(self._retired)
+
+    @property
+    def retired_prefectures(self) -> list[RetiredPrefecture]:
+        """Former prefecture names (1980-2023) and the current prefecture holding each."""
+        return list(self._retired_prefectures)
+
+    def former_names(self, adcode: str) -> tuple[str, ...]:
+        """Earlier names of a current unit: under retired codes and under its own code."""
+        retired = tuple(r.old_name for r in self._retired.values() if r.new_adcode == adcode)
+        return tuple(dict.fromkeys(self._former_names.get(adcode, ()) + retired))
+
+    @property
+    def renamed_in_place(self) -> dict[str, tuple[str, ...]]:
+        """Former names of units renamed without a new code (420607 襄阳区 -> 襄州区)."""
+        return dict(self._former_names)
 
     def province(self, name_or_code: str) -> Province:
         """The province named by full name, short name, 6-digit or 2-digit code."""
@@ -256,7 +286,20 @@ def load_gazetteer(data_dir: Path | None = None) -> Gazetteer:
         )
         for r in _read(folder, "retired_codes.csv")
     ]
-    return Gazetteer(counties, prefectures, provinces, retired)
+    retired_prefectures = [
+        RetiredPrefecture(
+            r["old_adcode"],
+            r["old_name"],
+            r["old_short_name"],
+            r["new_adcode"],
+            int(r["last_year"]),
+        )
+        for r in _read(folder, "retired_prefectures.csv")
+    ]
+    former: dict[str, tuple[str, ...]] = {}
+    for r in _read(folder, "former_names.csv"):
+        former[r["adcode"]] = (*former.get(r["adcode"], ()), r["former_name"])
+    return Gazetteer(counties, prefectures, provinces, retired, retired_prefectures, former)
 
 
 def _read(folder: Path, name: str) -> list[dict[str, str]]:

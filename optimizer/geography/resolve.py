@@ -116,10 +116,33 @@ class _NameIndex:
             if county.name.endswith("自治县"):
                 add(county.short_name + "县", reading)  # 威宁县
         current_names = set(names)
+
+        def add_former_county(name: str, adcode: str) -> None:
+            # A former name still used by a county of another prefecture is kept: the prefecture
+            # before it decides (邢台桥西区 is today's 信都区). Used in the same prefecture, the
+            # current unit owns it.
+            county = gazetteer[adcode]
+            users = [r for r in names.get(name, ()) if r.level != COUNTY or not r.former_name]
+            if all(
+                r.level == COUNTY
+                and gazetteer[r.adcode].prefecture_adcode != county.prefecture_adcode
+                for r in users
+            ):
+                add(name, _Reading(COUNTY, adcode, name))
+
         for retired in gazetteer.retired_codes.values():
-            # A former name also in use today means the current unit; never shadow it.
-            if retired.old_name not in current_names and retired.new_adcode in gazetteer:
-                add(retired.old_name, _Reading(COUNTY, retired.new_adcode, retired.old_name))
+            if retired.new_adcode in gazetteer:
+                add_former_county(retired.old_name, retired.new_adcode)
+        for adcode, former_names in gazetteer.renamed_in_place.items():
+            for name in former_names:
+                add_former_county(name, adcode)
+        for former in gazetteer.retired_prefectures:
+            if former.new_adcode not in gazetteer.prefectures:
+                continue
+            reading = _Reading(PREFECTURE, former.new_adcode, former.old_name)
+            for name in (former.old_name, former.old_short_name):
+                if name not in current_names:
+                    add(name, reading)
         self.names = {name: tuple(readings) for name, readings in names.items()}
         lengths: dict[str, set[int]] = {}
         for name in self.names:
@@ -131,15 +154,20 @@ class _NameIndex:
 
     def hits(self, text: str) -> list[_Hit]:
         """Names found in `text`, read left to right without overlaps, town names left out."""
+        names, lengths_by_prefix, town_word = self.names, self.lengths_by_prefix, _TOWN_WORD.match
+        size = len(text)
         found = []
-        for start in range(len(text) - 1):
-            for length in self.lengths_by_prefix.get(text[start : start + 2], ()):
-                name = text[start : start + length]
-                if len(name) != length:
+        for start in range(size - 1):
+            lengths = lengths_by_prefix.get(text[start : start + 2])
+            if lengths is None:
+                continue
+            for length in lengths:
+                end = start + length
+                if end > size:
                     continue  # runs past the end of the text
-                if name in self.names and not _TOWN_WORD.match(text, start + length):
-                    found.append(_Hit(start, start + length, name, self.names[name]))
-
+                readings = names.get(text[start:end])
+                if readings is not None and not town_word(text, end):
+                    found.append(_Hit(start, end, text[start:end], readings))
         return _segment(found, len(text))
 
 
@@ -153,27 +181,36 @@ def _segment(found: list[_Hit], length: int) -> list[_Hit]:
     for hit in found:
         if not any(_overlap(hit, other) for other in kept):
             kept.append(hit)
-    starts = {hit.start for hit in kept}
     by_span = {(hit.start, hit.end): hit for hit in found}
-    for index, city in enumerate(kept):
-        if not city.text.endswith("市") or city.end in starts:
+    index = 0
+    while index < len(kept):
+        city = kept[index]
+        index += 1
+        if not city.text.endswith("市"):
             continue
+        # Only former names may have been read right after the city (南区 in 青岛市南区).
+        after = kept[index:]
+        weak = [h for h in after if all(r.former_name for r in h.readings)]
         shorter = by_span.get((city.start, city.end - 1))
-        following = kept[index + 1].start if index + 1 < len(kept) else length
         district = next(
             (
                 hit
                 for hit in found
                 if hit.start == city.end - 1
-                and hit.end <= following
                 and any(not r.former_name for r in hit.readings)
+                and all(not _overlap(hit, other) or other in weak for other in after)
             ),
             None,
         )
         if shorter is not None and district is not None:
-            kept[index] = shorter
-            kept.insert(index + 1, district)
-            starts.add(district.start)
+            displaced = [h for h in after if _overlap(h, district)]
+            kept = [
+                *kept[: index - 1],
+                shorter,
+                district,
+                *(h for h in after if h not in displaced),
+            ]
+            index += 1
     return kept
 
 
@@ -233,6 +270,8 @@ def _note(scored: _Scored, gazetteer: Gazetteer) -> str:
     reading, county = scored.reading, scored.county
     if reading.level == PREFECTURE:
         name = gazetteer.prefectures[reading.adcode].name
+        if reading.former_name:
+            name = f"{reading.former_name} (now {name})"
         return f"prefecture {name} resolved to its seat county {county.name}"
     if reading.level == PROVINCE:
         name = gazetteer.provinces[reading.adcode].name

@@ -163,3 +163,20 @@ def test_shipped_csv_has_the_documented_columns() -> None:
         header = next(csv.reader(handle))
     assert header == ["adcode", "name", "short_name", "prefecture", "prefecture_adcode",
                       "province", "province_adcode", "lon", "lat", "coord_source"]  # fmt: skip
+
+
+def test_former_names_of_a_unit(gazetteer) -> None:
+    """former_names lists names under retired codes and renames under the same code."""
+    assert gazetteer.former_names("520581") == ("黔西县",)
+    assert set(gazetteer.former_names("420607")) == {"襄阳区", "襄阳县"}
+    assert gazetteer.former_names("341221") == ()
+
+
+def test_former_prefecture_names_point_at_current_prefectures(gazetteer) -> None:
+    """Every former prefecture name leads to a current prefecture of a compatible province."""
+    former = {r.old_name: r.new_adcode for r in gazetteer.retired_prefectures}
+    assert former["襄樊市"] == "420600"
+    assert former["思茅地区"] == "530800"
+    assert former["伊克昭盟"] == "150600"
+    for record in gazetteer.retired_prefectures:
+        assert record.new_adcode in gazetteer.prefectures
