@@ -189,7 +189,9 @@ class Gazetteer:
     def former_names(self, adcode: str) -> tuple[str, ...]:
         """Earlier names of a current unit: under retired codes and under its own code."""
         retired = tuple(r.old_name for r in self._retired.values() if r.new_adcode == adcode)
-        return tuple(dict.fromkeys(self._former_names.get(adcode, ()) + retired))
+        current = self._counties[adcode].name if adcode in self._counties else ""
+        names = dict.fromkeys(self._former_names.get(adcode, ()) + retired)
+        return tuple(name for name in names if name != current)
 
     @property
     def renamed_in_place(self) -> dict[str, tuple[str, ...]]:
