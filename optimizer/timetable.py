@@ -179,14 +179,6 @@ class _Windows:
         """The next absolute second after `t` where night or park status may change."""
         return min(self._next_time_of_day(t, edge) for edge in self.edges)
 
-    def until_night(self, t: int) -> float:
-        """Seconds from `t` until the night window opens (0 inside it, inf without night)."""
-        if self.night[0] == self.night[1]:
-            return math.inf
-        if self.is_night(t):
-            return 0
-        return self._next_time_of_day(t, self.night[0]) - t
-
     def until_park(self, t: int) -> float:
         if self.park[0] == self.park[1]:
             return math.inf
@@ -341,18 +333,16 @@ class _Run:
         return low
 
     def _continuous_cap(self) -> float:
-        """Seconds the coach may still drive before the continuous-driving rule needs a rest."""
+        """Seconds the coach may still drive before the continuous-driving rule needs a rest.
+
+        A driving step never crosses a window edge, so by day the day limit is enough: on
+        reaching nightfall the stretch turns night and, if already beyond the night limit, rests
+        right there (a stretch ending at 22:00 has not driven at night).
+        """
         policy = self.policy
-        day_limit = policy.day_max_continuous_driving_minutes * 60
-        night_limit = policy.night_max_continuous_driving_minutes * 60
         if self.stretch_night or self.windows.is_night(self.t):
-            return night_limit - self.stretch_s
-        to_night = self.windows.until_night(self.t)
-        # Either keep the stretch a day stretch (stop by nightfall) or let it cross into the night,
-        # which makes the whole stretch a night stretch.
-        stay_day = min(day_limit - self.stretch_s, to_night)
-        cross = night_limit - self.stretch_s if to_night < night_limit - self.stretch_s else -1
-        return max(stay_day, cross)
+            return policy.night_max_continuous_driving_minutes * 60 - self.stretch_s
+        return policy.day_max_continuous_driving_minutes * 60 - self.stretch_s
 
     def _position(
         self, origin: ServiceStop, target: ServiceStop, leg: Leg, fraction: float
