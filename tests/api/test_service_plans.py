@@ -273,3 +273,40 @@ def test_xlsx_and_pdf_manifests_show_the_callers_view(svc: Service) -> None:
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
     on_trip = {n for n in alpha_names | beta_names if n in text}
     assert on_trip & alpha_names and on_trip & beta_names
+
+
+def test_withdrawal_after_publication_keeps_the_published_trip(svc: Service) -> None:
+    """A worker withdrawn after publication stays on the locked trip's manifest, marked, and a
+    re-plan leaves that trip as published."""
+    season_with_workers(svc, "withdraw-2026", range(1000, 1006))
+    plan = svc.run_plan("withdraw-2026")
+    svc.call("POST", f"/api/plans/{plan['id']}/publish", "dispatcher")
+    trips = svc.call("GET", f"/api/plans/{plan['id']}/trips", "dispatcher").json()
+    trip = next(t for t in trips if any(p["company_id"] == "ALPHA" for p in t["passengers"]))
+    leaving = next(p["worker"] for p in trip["passengers"] if p["company_id"] == "ALPHA")
+    assert svc.call("DELETE", f"/api/workers/{leaving}", "alpha").status_code == 204
+    assert svc.call("GET", f"/api/workers/{leaving}", "alpha").status_code == 404
+    url = f"/api/plans/{plan['id']}/trips/{trip['trip_id']}/manifest.json"
+    rows = {r["worker"]: r for r in svc.call("GET", url, "dispatcher").json()["rows"]}
+    assert rows[leaving]["name"] == "(registration withdrawn)"
+    again = svc.run_plan("withdraw-2026")
+    assert again["status"] == "succeeded"
+    kept = svc.call("GET", f"/api/plans/{again['id']}/trips/{trip['trip_id']}", "dispatcher")
+    assert kept.json() == trip
+
+
+def test_upload_size_is_limited(svc: Service) -> None:
+    """A file above CHUNYUN_MAX_UPLOAD_BYTES is refused before it is read as a table."""
+    limit = svc.settings.max_upload_bytes
+    svc.settings.max_upload_bytes = 1000
+    try:
+        response = svc.call(
+            "POST",
+            "/api/workers/upload?season=withdraw-2026",
+            "alpha",
+            files={"file": ("big.csv", b"x" * 5000)},
+        )
+    finally:
+        svc.settings.max_upload_bytes = limit
+    assert response.status_code == 422
+    assert "larger than 1000 bytes" in response.json()["detail"]
