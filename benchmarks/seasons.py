@@ -1,8 +1,8 @@
-"""Season benchmarks: the planner on bundled and generated seasons, against its bounds and hand planning.
+"""Season benchmarks: the planner on bundled and generated seasons, against bounds and by hand.
 
 Each season runs in a fresh child process so that its wall time and peak memory are its own:
 
-    python -m benchmarks.seasons one --scenario DIR [--time-limit S] [--workers-processes N] [--policy k=v]
+    python -m benchmarks.seasons one --scenario DIR [--time-limit S] [--processes N] [--policy k=v]
 
 prints one JSON line; the runner (`python -m benchmarks`) collects them into the report.
 """
