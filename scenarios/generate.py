@@ -146,13 +146,13 @@ CIXI_TOWNS: tuple[Town, ...] = (
     Town("横河镇", 121.205, 30.131, 5),
     Town("桥头镇", 121.321, 30.140, 4),
     Town("匡堰镇", 121.346, 30.125, 3),
-    Town("逍林镇", 121.301, 30.205, 6, "逍林汽车站"),
+    Town("逍林镇", 121.301, 30.205, 6),
     Town("新浦镇", 121.316, 30.236, 5),
     Town("胜山镇", 121.281, 30.234, 4),
     Town("附海镇", 121.346, 30.255, 5),
     Town("观海卫镇", 121.411, 30.186, 8, "观海卫汽车站"),
     Town("掌起镇", 121.456, 30.140, 5),
-    Town("龙山镇", 121.526, 30.175, 5, "龙山汽车站"),
+    Town("龙山镇", 121.526, 30.175, 5),
 )
 
 # Coach types the operator offers: seats, cost per km (RMB), fixed cost per trip (RMB, crew, tolls
@@ -275,10 +275,10 @@ class BundledSpec:
 
 BUNDLED_SPECS: Mapping[str, BundledSpec] = {
     "cixi-2019": BundledSpec(
-        workers=20_710, seed=2019, profile="concentrated", options={"hub_radius_km": 8.0}
+        workers=20_710, seed=2019, profile="concentrated", options={"hub_radius_km": 12.0}
     ),
     "dispersed-stress": BundledSpec(
-        workers=7_000, seed=7, profile="dispersed", options={"hub_radius_km": 8.0}
+        workers=7_000, seed=7, profile="dispersed", options={"hub_radius_km": 12.0}
     ),
     "small": BundledSpec(
         workers=600, seed=11, profile="concentrated", options={"bad_rows": 7, "companies": 12}
@@ -322,7 +322,7 @@ def generate_season(
     companies: int | None = None,
     counties: int | None = None,
     provinces: Sequence[tuple[str, float]] = PROVINCE_SHARES,
-    hub_radius_km: float = 8.0,
+    hub_radius_km: float = 12.0,
     bad_rows: int = 0,
 ) -> GeneratedSeason:
     """Generate a season of `workers` registered travellers, deterministically from `seed`.
@@ -745,7 +745,7 @@ def _draw_companies(
     width = max(3, len(str(n_companies)))
     companies: list[Company] = []
     # The biggest employers fill coaches on their own and keep their gate (no_hub).
-    big = sorted(range(n_companies), key=lambda i: -sizes[i])[: max(0, n_companies // 40)]
+    big = sorted(range(n_companies), key=lambda i: -sizes[i])[: max(0, n_companies // 100)]
     for i in range(n_companies):
         town = towns[int(rng.choice(len(towns), p=town_p))]
         # Industrial zones sit within a few km of a town centre (0.01 deg ~ 1 km).

@@ -113,7 +113,7 @@ def test_bundled_folder_has_the_documented_columns_and_types(name: str) -> None:
     assert sorted(fleet["seats"].astype(int)) == [35, 45, 53]
     assert (fleet["count"].astype(int) > 0).all()
     assert settings.get("policy", {}).get("hub_radius_km", 0) == (
-        8.0 if (folder / "hubs.csv").exists() else 0
+        12.0 if (folder / "hubs.csv").exists() else 0
     )
 
 
