@@ -275,6 +275,11 @@ class PathCache:
     Rows live in memory-mapped float32 files under `cache_dir()/road-<data hash>/`, so a second run
     (or a second process) reuses them; a changed edges file or gazetteer changes the hash and
     starts a fresh cache. Without a writable cache directory rows are kept in memory only.
+
+    A row counts as computed when every entry but its own diagonal is non-zero (every link is
+    longer than zero, so complete rows have exactly that shape; unwritten rows are all zero).
+    This needs no separate index that could disagree with the rows after a crash, and processes
+    sharing the folder at worst compute the same row twice and write identical values.
     """
 
     def __init__(self, network: RoadNetwork, directory: Path | None = None) -> None:
@@ -282,44 +287,60 @@ class PathCache:
         size = len(network.adcodes)
         self._km: Any
         self._hours: Any
-        self._done: Any
         try:
             folder = (directory or cache_dir()) / f"road-{network.data_hash or 'nohash'}"
             folder.mkdir(parents=True, exist_ok=True)
-            self._km = _open_matrix(folder / "km.npy", (size, size), np.float32)
-            self._hours = _open_matrix(folder / "hours.npy", (size, size), np.float32)
-            self._done = _open_matrix(folder / "done.npy", (size,), np.uint8)
+            self._km = _open_matrix(folder / "km.npy", (size, size))
+            self._hours = _open_matrix(folder / "hours.npy", (size, size))
         except OSError:
             self._km = np.zeros((size, size), np.float32)
             self._hours = np.zeros((size, size), np.float32)
-            self._done = np.zeros(size, np.uint8)
+
+    def _complete(self, source: int) -> bool:
+        expected = len(self.network.adcodes) - 1
+        return bool(
+            np.count_nonzero(self._km[source]) == expected
+            and np.count_nonzero(self._hours[source]) == expected
+        )
 
     def rows(
         self, sources: Sequence[int]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """km and hours from each node index in `sources` to every node (inf where unreachable)."""
-        missing = sorted({s for s in sources if not self._done[s]})
+        missing = sorted({s for s in sources if not self._complete(s)})
         for source in missing:
             km, hours = _dijkstra_row(self.network._adjacency, source)
             self._km[source] = km
             self._hours[source] = hours
         if missing:
             _flush(self._km, self._hours)
-            self._done[missing] = 1
-            _flush(self._done)
         picked = np.asarray(sources, dtype=np.intp)
         return np.asarray(self._km[picked]), np.asarray(self._hours[picked])
 
 
-def _open_matrix(path: Path, shape: tuple[int, ...], dtype: type) -> Any:
-    if path.exists():
-        try:
-            existing = np.load(path, mmap_mode="r+")
-            if existing.shape == shape and existing.dtype == dtype:
+def _open_matrix(path: Path, shape: tuple[int, int]) -> Any:
+    """A float32 .npy file of `shape` mapped read-write, created atomically when missing."""
+    for _ in range(2):
+        if path.exists():
+            try:
+                existing = np.load(path, mmap_mode="r+")
+            except (OSError, ValueError):
+                existing = None
+            if existing is not None and existing.shape == shape and existing.dtype == np.float32:
                 return existing
-        except (OSError, ValueError):
+            path.unlink(missing_ok=True)  # another shape or a torn file: start it afresh
+        # Build under a private name, then link into place: a concurrent reader never sees a
+        # half-written header, and of two creators one wins and the other maps its file.
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        created = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.float32, shape=shape)
+        del created
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
             pass
-    return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+        finally:
+            temporary.unlink(missing_ok=True)
+    return np.load(path, mmap_mode="r+")
 
 
 def _flush(*arrays: Any) -> None:

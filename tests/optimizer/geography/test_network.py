@@ -166,6 +166,18 @@ def test_path_cache_is_reused_from_disk(
     assert (tmp_path / f"road-{road.data_hash}" / "km.npy").exists()
 
 
+def test_path_cache_recomputes_a_torn_row(road: RoadNetwork, tmp_path: Path) -> None:
+    """A row left half-written (a crash mid-write) is recognised and computed again."""
+    codes = [CIXI, YUZHONG]
+    first, _ = county_matrix(road, codes, PathCache(road, tmp_path))
+    rows = np.load(tmp_path / f"road-{road.data_hash}" / "km.npy", mmap_mode="r+")
+    rows[road.index[CIXI], ::2] = 0
+    rows.flush()
+    del rows
+    again, _ = county_matrix(road, codes, PathCache(road, tmp_path))
+    np.testing.assert_array_equal(first, again)
+
+
 def calibration_rows() -> list[dict[str, str]]:
     path = resources.files("optimizer.geography") / "data" / "road_calibration.csv"
     with path.open(encoding="utf-8") as handle:
