@@ -33,7 +33,8 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: the commit happens before the response is sent, so a 200 means saved.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> models.User:
