@@ -352,7 +352,7 @@ def generate_season(
         raise InvalidInput("first_departure must not be after last_departure")
 
     rng = np.random.default_rng(seed)
-    builder = _Builder(rng, seed)
+    builder = _Builder(rng)
 
     county_pool = _draw_counties(rng, spec, workers, counties, provinces)
     county_adcodes = [c.adcode for c, _ in county_pool]
@@ -910,7 +910,7 @@ _HOME_TOWNS = ("城关镇", "城南镇", "城东乡", "新集镇", "老城镇", 
 class _Builder:
     """Draws names, ID numbers, phones and address forms, keeping IDs and phones unique."""
 
-    def __init__(self, rng: np.random.Generator, seed: int) -> None:
+    def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
         self.surnames = [s for s, _ in _SURNAMES]
         weights = np.array([w for _, w in _SURNAMES], dtype=float)
