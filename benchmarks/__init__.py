@@ -1,0 +1,1 @@
+"""Benchmarks of chunyun: apart from the tests, run by hand (see docs/)."""

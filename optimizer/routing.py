@@ -1,0 +1,862 @@
+"""Pickup-and-delivery routing core on OR-Tools (the only module that imports ortools).
+
+A generic capacitated pickup-and-delivery problem with time windows, ride-time limits, stop
+limits counted by site, heterogeneous vehicles with fixed costs and open routes. The planner
+builds a `PickupDeliveryProblem` per decomposed part and calls `solve_pickup_delivery`.
+
+Units: distances integer metres, times integer seconds, money in the caller's currency.
+Inside the OR-Tools model money is scaled by `COST_SCALE` so that per-km tariffs with decimals
+stay exact enough on metre arcs.
+
+Node model: the problem's matrices are indexed by *locations*; requests and vehicles refer to
+locations, and several requests may share one (a factory gate, a county seat). OR-Tools visits
+each of its nodes at most once, so the model gets one node per request end, one per distinct
+depot location and one shared "open end" that costs nothing to reach.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import math
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from optimizer.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+# Money inside the model is in 1/COST_SCALE currency units: an arc costs
+# round(distance_m * cost_per_km) because metres x per-km = 1/1000 of a currency unit.
+COST_SCALE = 1000
+
+FIRST_SOLUTION_STRATEGIES = frozenset(
+    name
+    for name in routing_enums_pb2.FirstSolutionStrategy.Value.keys()  # noqa: SIM118
+    if name not in ("UNSET", "FIRST_UNBOUND_MIN_VALUE")
+)
+# `use_iterated_local_search` (ruin and recreate) is left out: in 9.15 through pywrapcp it stopped
+# after the first local optimum on Li & Lim instances instead of iterating (docs/routing-core.md).
+METAHEURISTICS = frozenset(
+    {
+        "AUTOMATIC",
+        "GREEDY_DESCENT",
+        "GUIDED_LOCAL_SEARCH",
+        "SIMULATED_ANNEALING",
+        "TABU_SEARCH",
+        "GENERIC_TABU_SEARCH",
+    }
+)
+
+
+class SolveStatus(StrEnum):
+    """Outcome of one solve. Only FEASIBLE and OPTIMAL serve every mandatory request."""
+
+    FEASIBLE = "feasible"
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"  # a solution exists but some mandatory requests are dropped
+    NO_SOLUTION = "no_solution"  # the search found nothing within its limits
+
+
+@dataclass(frozen=True)
+class Request:
+    """A load to carry from location `pickup` to location `delivery`.
+
+    Parameters
+    ----------
+    pickup, delivery
+        Location indices into the problem's matrices (may be shared with other requests).
+    demand
+        Seats (capacity units) taken from pickup to delivery.
+    penalty
+        None: the request must be served. Otherwise dropping it costs this much money.
+    max_ride_s
+        Longest time, in seconds, from the end of service at the pickup to the start of
+        service at the delivery (waiting on board counts).
+    """
+
+    pickup: int
+    delivery: int
+    demand: int
+    penalty: int | None = None
+    max_ride_s: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.demand < 0:
+            raise InvalidInput("request demand must not be negative")
+        if self.penalty is not None and self.penalty < 0:
+            raise InvalidInput("request penalty must not be negative")
+        if self.max_ride_s is not None and self.max_ride_s < 0:
+            raise InvalidInput("request max_ride_s must not be negative")
+        if self.pickup < 0 or self.delivery < 0:
+            raise InvalidInput("request locations must not be negative")
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """One vehicle (coach) that may be used at most once.
+
+    Parameters
+    ----------
+    capacity
+        Seats.
+    fixed_cost
+        Money paid if the vehicle is used at all; make it large to minimise vehicles first.
+    cost_per_km
+        Money per kilometre driven (from start to the end, or to the last stop when open).
+    start, end
+        Location indices; `end=None` is an open route that ends at its last delivery.
+    """
+
+    capacity: int
+    fixed_cost: int
+    cost_per_km: float
+    start: int
+    end: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.capacity < 0:
+            raise InvalidInput("vehicle capacity must not be negative")
+        if self.fixed_cost < 0:
+            raise InvalidInput("vehicle fixed_cost must not be negative")
+        if not math.isfinite(self.cost_per_km) or self.cost_per_km < 0:
+            raise InvalidInput("vehicle cost_per_km must be finite and not negative")
+        if self.start < 0 or (self.end is not None and self.end < 0):
+            raise InvalidInput("vehicle locations must not be negative")
+
+
+def _int_matrix(values: Any, name: str) -> NDArray[np.int64]:
+    array = np.array(values)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise InvalidInput(f"{name} must be a square matrix")
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        raise InvalidInput(f"{name} must hold integers")
+    array = array.astype(np.int64)
+    if array.size and array.min() < 0:
+        raise InvalidInput(f"{name} must not be negative")
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class PickupDeliveryProblem:
+    """An immutable pickup-and-delivery instance over `n` locations.
+
+    Parameters
+    ----------
+    distance_m, duration_s
+        (n, n) integer matrices of road metres and driving seconds between locations.
+    requests, vehicles
+        What to carry and what to carry it with.
+    service_s
+        (n,) seconds spent at each location per visit (boarding, alighting); default 0.
+    time_windows
+        n pairs (earliest, latest) in seconds for the start of service at each location
+        (vehicle starts and closed ends included); default unconstrained.
+    site
+        (n,) site id per location: consecutive visits at one site count as ONE stop for the
+        stop limits; default each location is its own site.
+    max_pickup_stops, max_dropoff_stops
+        Most distinct pickup (delivery) stops on one route.
+    max_route_duration_s
+        Longest time from a vehicle's start to its end (or last delivery when open).
+    """
+
+    distance_m: NDArray[np.int64]
+    duration_s: NDArray[np.int64]
+    requests: tuple[Request, ...]
+    vehicles: tuple[Vehicle, ...]
+    service_s: NDArray[np.int64] | None = None
+    time_windows: tuple[tuple[int, int], ...] | None = None
+    site: NDArray[np.int64] | None = None
+    max_pickup_stops: int | None = None
+    max_dropoff_stops: int | None = None
+    max_route_duration_s: int | None = None
+
+    def __post_init__(self) -> None:
+        distance = _int_matrix(self.distance_m, "distance_m")
+        duration = _int_matrix(self.duration_s, "duration_s")
+        if distance.shape != duration.shape:
+            raise InvalidInput("distance_m and duration_s must have the same shape")
+        object.__setattr__(self, "distance_m", distance)
+        object.__setattr__(self, "duration_s", duration)
+        object.__setattr__(self, "requests", tuple(self.requests))
+        object.__setattr__(self, "vehicles", tuple(self.vehicles))
+        size = distance.shape[0]
+        for request in self.requests:
+            if request.pickup >= size or request.delivery >= size:
+                raise InvalidInput("request location out of range")
+        for vehicle in self.vehicles:
+            if vehicle.start >= size or (vehicle.end is not None and vehicle.end >= size):
+                raise InvalidInput("vehicle location out of range")
+        for name in ("service_s", "site"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            array = np.array(value)
+            if array.shape != (size,) or (
+                array.size and not np.issubdtype(array.dtype, np.integer)
+            ):
+                raise InvalidInput(f"{name} must be an integer vector with one entry per location")
+            array = array.astype(np.int64)
+            if name == "service_s" and array.size and array.min() < 0:
+                raise InvalidInput("service_s must not be negative")
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+        if self.time_windows is not None:
+            windows = tuple((int(a), int(b)) for a, b in self.time_windows)
+            if len(windows) != size:
+                raise InvalidInput("time_windows must have one window per location")
+            if any(a < 0 or a > b for a, b in windows):
+                raise InvalidInput("time windows must satisfy 0 <= earliest <= latest")
+            object.__setattr__(self, "time_windows", windows)
+        for name in ("max_pickup_stops", "max_dropoff_stops"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InvalidInput(f"{name} must be at least 1")
+        if self.max_route_duration_s is not None and self.max_route_duration_s < 0:
+            raise InvalidInput("max_route_duration_s must not be negative")
+
+    @property
+    def num_locations(self) -> int:
+        """Number of locations (rows of the matrices)."""
+        return int(self.distance_m.shape[0])
+
+
+@dataclass(frozen=True)
+class RoutingParams:
+    """How OR-Tools searches.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock budget of the whole solve, seconds.
+    first_solution
+        An OR-Tools FirstSolutionStrategy name.
+    metaheuristic
+        An OR-Tools LocalSearchMetaheuristic name.
+    log_search
+        Let OR-Tools log its search to stderr.
+    guided_local_search_lambda
+        GLS penalty weight (OR-Tools default 0.1).
+    fleet_minimisation
+        Spend part of the budget removing whole routes (vehicles-first objective).
+    solution_limit
+        Stop after this many improving solutions (None: time only); for tests and smoke runs.
+    """
+
+    time_limit_s: float = 10.0
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    log_search: bool = False
+    guided_local_search_lambda: float = 0.1
+    fleet_minimisation: bool = True
+    solution_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.time_limit_s > 0 or not math.isfinite(self.time_limit_s):
+            raise InvalidInput("time_limit_s must be positive")
+        if self.first_solution not in FIRST_SOLUTION_STRATEGIES:
+            raise InvalidInput("unknown first_solution strategy")
+        if self.metaheuristic not in METAHEURISTICS:
+            raise InvalidInput("unknown metaheuristic")
+        if not self.guided_local_search_lambda > 0:
+            raise InvalidInput("guided_local_search_lambda must be positive")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise InvalidInput("solution_limit must be at least 1")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One used vehicle's visits in order, start and end depots excluded.
+
+    `nodes` are locations; `requests[k]` is the request served at visit k (its pickup at the
+    first occurrence, its delivery at the second); `arrival_s[k]` is the start of service.
+    `distance_m` runs from the start to the end (to the last visit for open routes).
+    """
+
+    vehicle: int
+    nodes: tuple[int, ...]
+    requests: tuple[int, ...] = ()
+    arrival_s: tuple[int, ...] = ()
+    start_s: int = 0
+    end_s: int = 0
+    distance_m: int = 0
+
+
+@dataclass(frozen=True)
+class PickupDeliverySolution:
+    """Routes, dropped requests (indices), cost in money (inf when not feasible) and status."""
+
+    routes: tuple[Route, ...]
+    dropped: tuple[int, ...]
+    cost: float
+    status: str
+    wall_s: float = 0.0
+    first_solution_s: float | None = None
+
+    def is_feasible(self) -> bool:
+        """True when every mandatory request is served."""
+        return self.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL)
+
+    @property
+    def num_vehicles(self) -> int:
+        """Vehicles used."""
+        return len(self.routes)
+
+    @property
+    def distance_m(self) -> int:
+        """Metres driven by all used vehicles."""
+        return sum(route.distance_m for route in self.routes)
+
+
+# --------------------------------------------------------------------------------------------
+# Model construction
+
+
+@dataclass
+class _Layout:
+    """Where each OR-Tools node comes from."""
+
+    location: NDArray[np.int64]  # node -> location (-1 for the open end)
+    request: NDArray[np.int64]  # node -> request (-1 for depots)
+    is_pickup: NDArray[np.bool_]
+    is_delivery: NDArray[np.bool_]
+    site: NDArray[np.int64]
+    starts: list[int]
+    ends: list[int]
+    first_request_node: int
+    open_end: int | None
+
+    @property
+    def size(self) -> int:
+        return int(self.location.shape[0])
+
+    def pickup_node(self, request: int) -> int:
+        return self.first_request_node + 2 * request
+
+    def delivery_node(self, request: int) -> int:
+        return self.first_request_node + 2 * request + 1
+
+
+def _layout(problem: PickupDeliveryProblem) -> _Layout:
+    depot_locations: list[int] = []
+    for vehicle in problem.vehicles:
+        for location in (vehicle.start, vehicle.end):
+            if location is not None and location not in depot_locations:
+                depot_locations.append(location)
+    depot_node = {location: node for node, location in enumerate(depot_locations)}
+    has_open = any(vehicle.end is None for vehicle in problem.vehicles)
+    open_end = len(depot_locations) if has_open else None
+    first = len(depot_locations) + int(has_open)
+    count = len(problem.requests)
+    size = first + 2 * count
+
+    location = np.full(size, -1, dtype=np.int64)
+    location[: len(depot_locations)] = depot_locations
+    request_of = np.full(size, -1, dtype=np.int64)
+    is_pickup = np.zeros(size, dtype=bool)
+    is_delivery = np.zeros(size, dtype=bool)
+    for index, request in enumerate(problem.requests):
+        location[first + 2 * index] = request.pickup
+        location[first + 2 * index + 1] = request.delivery
+        request_of[first + 2 * index : first + 2 * index + 2] = index
+        is_pickup[first + 2 * index] = True
+        is_delivery[first + 2 * index + 1] = True
+
+    # Depots get sites of their own so that the first pickup is always a stop.
+    site = np.arange(-1, -size - 1, -1, dtype=np.int64)
+    location_site = problem.site if problem.site is not None else np.arange(problem.num_locations)
+    site[first:] = location_site[location[first:]]
+    return _Layout(
+        location=location,
+        request=request_of,
+        is_pickup=is_pickup,
+        is_delivery=is_delivery,
+        site=site,
+        starts=[depot_node[vehicle.start] for vehicle in problem.vehicles],
+        ends=[
+            depot_node[vehicle.end] if vehicle.end is not None else int(open_end)  # type: ignore[arg-type]
+            for vehicle in problem.vehicles
+        ],
+        first_request_node=first,
+        open_end=open_end,
+    )
+
+
+def _node_matrix(layout: _Layout, matrix: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Location matrix expanded to OR-Tools nodes; arcs into and out of the open end are free."""
+    index = np.where(layout.location >= 0, layout.location, 0)
+    expanded = matrix[np.ix_(index, index)].copy()
+    if layout.open_end is not None:
+        expanded[layout.open_end, :] = 0
+        expanded[:, layout.open_end] = 0
+    return expanded
+
+
+class _Model:
+    """An OR-Tools routing model for one problem, with helpers to read solutions."""
+
+    def __init__(
+        self,
+        problem: PickupDeliveryProblem,
+        vehicles: list[int],
+    ) -> None:
+        self.problem = problem
+        self.vehicles = vehicles  # model vehicle -> problem vehicle
+        self.stop_when_all_served = False  # read by the route-elimination callback
+        self.layout = layout = _layout(problem)
+        fleet = [problem.vehicles[v] for v in vehicles]
+        self.manager = pywrapcp.RoutingIndexManager(
+            layout.size,
+            len(fleet),
+            [layout.starts[v] for v in vehicles],
+            [layout.ends[v] for v in vehicles],
+        )
+        self.routing = routing = pywrapcp.RoutingModel(self.manager)
+        manager = self.manager
+        solver = routing.solver()
+        self.distance = _node_matrix(layout, problem.distance_m)
+
+        # Arc costs: one matrix per distinct tariff (OR-Tools caches evaluators per vehicle class).
+        evaluators: dict[float, int] = {}
+        for model_vehicle, vehicle in enumerate(fleet):
+            if vehicle.cost_per_km not in evaluators:
+                cost = np.rint(self.distance * vehicle.cost_per_km).astype(np.int64)
+                evaluators[vehicle.cost_per_km] = routing.RegisterTransitMatrix(cost.tolist())
+            routing.SetArcCostEvaluatorOfVehicle(evaluators[vehicle.cost_per_km], model_vehicle)
+            routing.SetFixedCostOfVehicle(vehicle.fixed_cost * COST_SCALE, model_vehicle)
+
+        # Load.
+        demand = np.zeros(layout.size, dtype=np.int64)
+        for index, request in enumerate(problem.requests):
+            demand[layout.pickup_node(index)] = request.demand
+            demand[layout.delivery_node(index)] = -request.demand
+        load = routing.RegisterUnaryTransitVector(demand.tolist())
+        routing.AddDimensionWithVehicleCapacity(
+            load, 0, [vehicle.capacity for vehicle in fleet], True, "load"
+        )
+
+        # Time, when anything depends on it.
+        self.time: Any = None
+        needs_time = (
+            problem.time_windows is not None
+            or problem.max_route_duration_s is not None
+            or any(request.max_ride_s is not None for request in problem.requests)
+        )
+        if needs_time:
+            self.time = self._add_time(fleet)
+
+        # Stop limits: a stop is a change of site onto a pickup (delivery) node.
+        for limit, mask, name in (
+            (problem.max_pickup_stops, layout.is_pickup, "pickup_stops"),
+            (problem.max_dropoff_stops, layout.is_delivery, "dropoff_stops"),
+        ):
+            if limit is None:
+                continue
+            changes = layout.site[:, None] != layout.site[None, :]
+            transit = (changes & mask[None, :]).astype(np.int64)
+            routing.AddDimension(
+                routing.RegisterTransitMatrix(transit.tolist()), 0, limit, True, name
+            )
+
+        # Pairs. Precedence needs a cumul that grows along the route: time if there is one,
+        # otherwise a visit counter.
+        order = self.time
+        if order is None:
+            rank = routing.RegisterUnaryTransitVector([1] * layout.size)
+            routing.AddDimension(rank, 0, layout.size + 1, True, "rank")
+            order = routing.GetDimensionOrDie("rank")
+        self.mandatory_penalty = self._mandatory_penalty(fleet)
+        for index, request in enumerate(problem.requests):
+            pickup = manager.NodeToIndex(layout.pickup_node(index))
+            delivery = manager.NodeToIndex(layout.delivery_node(index))
+            routing.AddPickupAndDelivery(pickup, delivery)
+            solver.Add(routing.VehicleVar(pickup) == routing.VehicleVar(delivery))
+            solver.Add(routing.ActiveVar(pickup) == routing.ActiveVar(delivery))
+            # Node precedences are checked by the dimension's filters during local search;
+            # the same inequality posted with solver.Add is only seen by constraint
+            # propagation, which made first solutions 40x slower (docs/routing-core.md).
+            order.AddNodePrecedence(pickup, delivery, 0)
+            # Mandatory requests get a penalty larger than any solution cost instead of none:
+            # insertion heuristics then always return a solution, and the few requests that
+            # cannot be served show up as dropped instead of the whole search failing.
+            penalty = (
+                self.mandatory_penalty if request.penalty is None else request.penalty * COST_SCALE
+            )
+            routing.AddDisjunction([pickup], penalty - penalty // 2)
+            routing.AddDisjunction([delivery], penalty // 2)
+            if request.max_ride_s is not None and self.time is not None:
+                service = 0 if problem.service_s is None else int(problem.service_s[request.pickup])
+                # cumul(pickup) >= cumul(delivery) - (service + max ride), as a precedence.
+                self.time.AddNodePrecedence(delivery, pickup, -(service + request.max_ride_s))
+
+    def _add_time(self, fleet: list[Vehicle]) -> Any:
+        problem, layout, routing, manager = self.problem, self.layout, self.routing, self.manager
+        service = np.zeros(layout.size, dtype=np.int64)
+        if problem.service_s is not None:
+            located = layout.location >= 0
+            service[located] = problem.service_s[layout.location[located]]
+        transit = _node_matrix(layout, problem.duration_s) + service[:, None]
+        if layout.open_end is not None:
+            # Reaching the open end means finishing the last service, not driving.
+            transit[:, layout.open_end] = service
+            transit[layout.open_end, :] = 0
+        if problem.time_windows is not None:
+            horizon = max(b for _, b in problem.time_windows)
+        else:
+            horizon = int(transit.max(initial=0)) * (layout.size + 1)
+            if problem.max_route_duration_s is not None:
+                horizon = min(horizon, problem.max_route_duration_s)
+        horizon = max(horizon, 1)
+        evaluator = routing.RegisterTransitMatrix(transit.tolist())
+        # Without time windows waiting never helps, so times follow the route from 0: no slack
+        # makes every cumul fixed by the path, which the ride-time precedences check cheaply.
+        windows_given = problem.time_windows is not None
+        slack = horizon if windows_given else 0
+        routing.AddDimension(evaluator, slack, horizon, not windows_given, "time")
+        time_dimension = routing.GetDimensionOrDie("time")
+        if problem.time_windows is not None:
+            windows = problem.time_windows
+            for node in range(layout.first_request_node, layout.size):
+                earliest, latest = windows[layout.location[node]]
+                time_dimension.CumulVar(manager.NodeToIndex(node)).SetRange(earliest, latest)
+            for model_vehicle, vehicle in enumerate(fleet):
+                earliest, latest = windows[vehicle.start]
+                time_dimension.CumulVar(routing.Start(model_vehicle)).SetRange(earliest, latest)
+                if vehicle.end is not None:
+                    earliest, latest = windows[vehicle.end]
+                    time_dimension.CumulVar(routing.End(model_vehicle)).SetRange(earliest, latest)
+        for model_vehicle in range(len(fleet)):
+            if problem.max_route_duration_s is not None:
+                time_dimension.SetSpanUpperBoundForVehicle(
+                    problem.max_route_duration_s, model_vehicle
+                )
+            if not windows_given:
+                continue
+            # Compact timetables: leave as late as possible, finish as early as possible.
+            routing.AddVariableMaximizedByFinalizer(
+                time_dimension.CumulVar(routing.Start(model_vehicle))
+            )
+            routing.AddVariableMinimizedByFinalizer(
+                time_dimension.CumulVar(routing.End(model_vehicle))
+            )
+        return time_dimension
+
+    def _mandatory_penalty(self, fleet: list[Vehicle]) -> int:
+        """A penalty above the cost of any solution that serves more requests."""
+        arcs = self.layout.size + len(fleet)
+        max_tariff = max((vehicle.cost_per_km for vehicle in fleet), default=0.0)
+        routes = sum(vehicle.fixed_cost for vehicle in fleet) * COST_SCALE
+        driving = math.ceil(float(self.distance.max(initial=0)) * max_tariff) * arcs
+        optional = sum(
+            request.penalty * COST_SCALE
+            for request in self.problem.requests
+            if request.penalty is not None
+        )
+        return routes + driving + optional + COST_SCALE
+
+    # ---- reading and writing solutions
+
+    def routes_of(self, assignment: Any) -> list[list[int]]:
+        """Per model vehicle, the OR-Tools nodes visited (depots excluded)."""
+        routing, manager = self.routing, self.manager
+        routes = []
+        for model_vehicle in range(routing.vehicles()):
+            index = assignment.Value(routing.NextVar(routing.Start(model_vehicle)))
+            nodes = []
+            while not routing.IsEnd(index):
+                nodes.append(manager.IndexToNode(index))
+                index = assignment.Value(routing.NextVar(index))
+            routes.append(nodes)
+        return routes
+
+    def assignment_from(self, routes: list[list[int]]) -> Any:
+        """An assignment that starts the search from given node routes (or None if rejected)."""
+        indices = [[self.manager.NodeToIndex(node) for node in nodes] for nodes in routes]
+        return self.routing.ReadAssignmentFromRoutes(indices, True)
+
+    def solution_of(self, assignment: Any, status: int) -> PickupDeliverySolution:
+        problem, layout, routing, manager = self.problem, self.layout, self.routing, self.manager
+        routes: list[Route] = []
+        served: set[int] = set()
+        for model_vehicle, nodes in enumerate(self.routes_of(assignment)):
+            if not nodes:
+                continue
+            vehicle = problem.vehicles[self.vehicles[model_vehicle]]
+            path = [layout.starts[self.vehicles[model_vehicle]], *nodes]
+            if vehicle.end is not None:
+                path.append(layout.ends[self.vehicles[model_vehicle]])
+            distance = int(sum(self.distance[a, b] for a, b in itertools.pairwise(path)))
+            if self.time is not None:
+                start = assignment.Value(self.time.CumulVar(routing.Start(model_vehicle)))
+                end = assignment.Value(self.time.CumulVar(routing.End(model_vehicle)))
+                arrivals = tuple(
+                    int(assignment.Value(self.time.CumulVar(manager.NodeToIndex(node))))
+                    for node in nodes
+                )
+            else:
+                start, end, arrivals = 0, 0, self._arrivals(path, nodes)
+                if arrivals:
+                    end = self._end_time(path, arrivals[-1], nodes[-1])
+            served.update(int(layout.request[node]) for node in nodes)
+            routes.append(
+                Route(
+                    vehicle=self.vehicles[model_vehicle],
+                    nodes=tuple(int(layout.location[node]) for node in nodes),
+                    requests=tuple(int(layout.request[node]) for node in nodes),
+                    arrival_s=arrivals,
+                    start_s=int(start),
+                    end_s=int(end),
+                    distance_m=distance,
+                )
+            )
+        dropped = tuple(index for index in range(len(problem.requests)) if index not in served)
+        mandatory_dropped = any(problem.requests[index].penalty is None for index in dropped)
+        if mandatory_dropped:
+            solve_status, cost = SolveStatus.INFEASIBLE, math.inf
+        else:
+            solve_status = (
+                SolveStatus.OPTIMAL
+                if status == routing_enums_pb2.RoutingSearchStatus.ROUTING_OPTIMAL
+                else SolveStatus.FEASIBLE
+            )
+            cost = assignment.ObjectiveValue() / COST_SCALE
+        return PickupDeliverySolution(
+            routes=tuple(routes), dropped=dropped, cost=cost, status=solve_status
+        )
+
+    def _service(self, node: int) -> int:
+        location = int(self.layout.location[node])
+        if location < 0 or self.problem.service_s is None:
+            return 0
+        return int(self.problem.service_s[location])
+
+    def _arrivals(self, path: list[int], nodes: list[int]) -> tuple[int, ...]:
+        duration = self.problem.duration_s
+        clock, arrivals = 0, []
+        for previous, node in zip(path, nodes, strict=False):
+            clock += self._service(previous) + int(
+                duration[self.layout.location[previous], self.layout.location[node]]
+            )
+            arrivals.append(clock)
+        return tuple(arrivals)
+
+    def _end_time(self, path: list[int], last_arrival: int, last_node: int) -> int:
+        end = last_arrival + self._service(last_node)
+        if path[-1] != last_node:
+            location = self.layout.location
+            end += int(self.problem.duration_s[location[last_node], location[path[-1]]])
+        return end
+
+
+def _search_parameters(params: RoutingParams, time_limit_s: float) -> Any:
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, params.first_solution
+    )
+    search.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic
+    )
+    search.guided_local_search_lambda_coefficient = params.guided_local_search_lambda
+    search.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if params.solution_limit is not None:
+        search.solution_limit = params.solution_limit
+    search.log_search = params.log_search
+    return search
+
+
+class _Clock:
+    """Wall-clock budget shared by the phases of one solve."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.started = time.perf_counter()
+        self.limit_s = limit_s
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def left(self) -> float:
+        return self.limit_s - self.elapsed()
+
+
+def solve_pickup_delivery(
+    problem: PickupDeliveryProblem, params: RoutingParams | None = None
+) -> PickupDeliverySolution:
+    """Route `problem`'s requests on its vehicles; infeasibility is a result, not an error.
+
+    Parameters
+    ----------
+    problem
+        The instance (integer metres and seconds).
+    params
+        Search parameters; `params.time_limit_s` bounds the whole call's wall time.
+
+    Returns
+    -------
+    A solution whose `status` says whether every mandatory request is served; dropped
+    requests are listed by index. With no solution at all, every request is dropped.
+    """
+    params = params or RoutingParams()
+    clock = _Clock(params.time_limit_s)
+    if not problem.requests:
+        return PickupDeliverySolution((), (), 0.0, SolveStatus.FEASIBLE, clock.elapsed(), 0.0)
+    if not problem.vehicles:
+        return _nothing_served(problem, clock, solved=True)
+
+    model = _Model(problem, list(range(len(problem.vehicles))))
+    first_solution_s: list[float] = []
+
+    def on_solution() -> None:
+        if not first_solution_s:
+            first_solution_s.append(clock.elapsed())
+
+    model.routing.AddAtSolutionCallback(on_solution)
+    share = 0.5 if params.fleet_minimisation and params.solution_limit is None else 1.0
+    assignment = model.routing.SolveWithParameters(
+        _search_parameters(params, max(clock.left() * share, 0.001))
+    )
+    if assignment is None:
+        return _nothing_served(problem, clock, solved=False)
+    best = model.solution_of(assignment, model.routing.status())
+    first_s = first_solution_s[0] if first_solution_s else None
+    if params.fleet_minimisation and best.is_feasible() and len(best.routes) > 1:
+        model, assignment, best = _eliminate_routes(problem, params, clock, model, assignment, best)
+    if clock.left() > 0.05 and params.solution_limit is None:
+        polished = model.routing.SolveFromAssignmentWithParameters(
+            assignment, _search_parameters(params, clock.left())
+        )
+        if polished is not None:
+            candidate = model.solution_of(polished, model.routing.status())
+            if candidate.is_feasible() and candidate.cost <= best.cost:
+                best = candidate
+    return _with_timing(best, clock, first_s)
+
+
+def _with_timing(
+    solution: PickupDeliverySolution, clock: _Clock, first_s: float | None
+) -> PickupDeliverySolution:
+    return dataclasses.replace(solution, wall_s=clock.elapsed(), first_solution_s=first_s)
+
+
+def _nothing_served(
+    problem: PickupDeliveryProblem, clock: _Clock, *, solved: bool
+) -> PickupDeliverySolution:
+    dropped = tuple(range(len(problem.requests)))
+    mandatory = any(request.penalty is None for request in problem.requests)
+    if not solved:
+        status, cost = SolveStatus.NO_SOLUTION, math.inf
+    elif mandatory:
+        status, cost = SolveStatus.INFEASIBLE, math.inf
+    else:
+        status = SolveStatus.FEASIBLE
+        cost = float(sum(request.penalty or 0 for request in problem.requests))
+    return PickupDeliverySolution((), dropped, cost, status, clock.elapsed(), None)
+
+
+def _eliminate_routes(
+    problem: PickupDeliveryProblem,
+    params: RoutingParams,
+    clock: _Clock,
+    model: _Model,
+    assignment: Any,
+    best: PickupDeliverySolution,
+) -> tuple[_Model, Any, PickupDeliverySolution]:
+    """Route elimination on the used fleet: drop one route's vehicle, restart the search from
+    the other routes and stop as soon as every request is back on board.
+
+    Fixed costs alone rarely make local search close a route, because moving requests out of a
+    route one pair at a time is uphill until the very last one. Restricting the fleet to the
+    used vehicles minus one (unserved mandatory requests cost the big penalty) gives the search
+    a downhill path to the smaller fleet. The smallest routes are tried first.
+    """
+    failures: set[int] = set()
+    while clock.left() > 0.2 and len(best.routes) > 1:
+        used = [route.vehicle for route in best.routes]
+        candidates = sorted(
+            (route for route in best.routes if route.vehicle not in failures),
+            key=lambda route: (len(route.requests), route.distance_m),
+        )
+        if not candidates:
+            break
+        victim = candidates[0]
+        fleet = sorted(v for v in used if v != victim.vehicle)
+        attempt = _Model(problem, fleet)
+        position = {vehicle: k for k, vehicle in enumerate(fleet)}
+        routes: list[list[int]] = [[] for _ in fleet]
+        for route in best.routes:
+            if route.vehicle != victim.vehicle:
+                routes[position[route.vehicle]] = _route_nodes(attempt.layout, route)
+        initial = attempt.assignment_from(routes)
+        if initial is None:
+            failures.add(victim.vehicle)
+            continue
+        attempt.routing.AddAtSolutionCallback(_stop_when_all_served(attempt))
+        slice_s = min(clock.left(), max(0.5, 0.5 * clock.left()))
+        attempt.stop_when_all_served = True
+        result = attempt.routing.SolveFromAssignmentWithParameters(
+            initial, _search_parameters(params, slice_s)
+        )
+        attempt.stop_when_all_served = False
+        candidate = (
+            None if result is None else attempt.solution_of(result, attempt.routing.status())
+        )
+        logger.debug(
+            "route elimination: %d -> %s vehicles at %.2f s",
+            len(best.routes),
+            "no" if candidate is None or not candidate.is_feasible() else len(candidate.routes),
+            clock.elapsed(),
+        )
+        if candidate is not None and candidate.is_feasible() and candidate.cost < best.cost:
+            model, assignment, best = attempt, result, candidate
+            failures.clear()
+        else:
+            failures.add(victim.vehicle)
+            if len(failures) >= 2:
+                break
+    return model, assignment, best
+
+
+def _stop_when_all_served(model: _Model) -> Any:
+    """A solution callback that ends the search once no mandatory request is dropped."""
+    cost_var = model.routing.CostVar()
+    solver = model.routing.solver()
+
+    def callback() -> None:
+        # Any dropped mandatory request costs the big penalty, which exceeds all else.
+        if model.stop_when_all_served and cost_var.Value() < model.mandatory_penalty:
+            solver.FinishCurrentSearch()
+
+    return callback
+
+
+def _route_nodes(layout: _Layout, route: Route) -> list[int]:
+    """OR-Tools nodes of a route: the first visit of a request is its pickup."""
+    seen: set[int] = set()
+    nodes = []
+    for request in route.requests:
+        nodes.append(
+            layout.delivery_node(request) if request in seen else layout.pickup_node(request)
+        )
+        seen.add(request)
+    return nodes
+
+
+__all__ = [
+    "COST_SCALE",
+    "PickupDeliveryProblem",
+    "PickupDeliverySolution",
+    "Request",
+    "Route",
+    "RoutingParams",
+    "SolveStatus",
+    "Vehicle",
+    "solve_pickup_delivery",
+]

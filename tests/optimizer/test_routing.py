@@ -1,0 +1,410 @@
+"""The OR-Tools pickup-and-delivery core: small instances with known optima, and invariants."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer.errors import InvalidInput
+from optimizer.routing import (
+    PickupDeliveryProblem,
+    PickupDeliverySolution,
+    Request,
+    RoutingParams,
+    SolveStatus,
+    Vehicle,
+    solve_pickup_delivery,
+)
+
+FAST = RoutingParams(time_limit_s=0.5)
+COACH_FEE = 10_000  # dominates any distance cost below, so coaches come first
+
+
+def line(positions_km: list[float], **kwargs: object) -> PickupDeliveryProblem:
+    """Locations on a straight road, driven at 60 km/h (one minute per km)."""
+    x = np.array(positions_km, dtype=float)
+    km = np.abs(x[:, None] - x[None, :])
+    return PickupDeliveryProblem(
+        distance_m=np.rint(km * 1000).astype(np.int64),
+        duration_s=np.rint(km * 60).astype(np.int64),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def coach(seats: int = 53, start: int = 0, end: int | None = None) -> Vehicle:
+    return Vehicle(capacity=seats, fixed_cost=COACH_FEE, cost_per_km=1.0, start=start, end=end)
+
+
+def violations(problem: PickupDeliveryProblem, solution: PickupDeliverySolution) -> list[str]:
+    """Independent re-check of a solution: the invariants every caller relies on."""
+    found: list[str] = []
+    site = problem.site if problem.site is not None else np.arange(problem.num_locations)
+    service = (
+        problem.service_s
+        if problem.service_s is not None
+        else np.zeros(problem.num_locations, dtype=np.int64)
+    )
+    served: list[int] = []
+    for route in solution.routes:
+        vehicle = problem.vehicles[route.vehicle]
+        assert len(route.nodes) == len(route.requests) == len(route.arrival_s)
+        load, previous, previous_site = 0, vehicle.start, None
+        picked: dict[int, int] = {}
+        stops = {"pickup": 0, "dropoff": 0}
+        clock = route.start_s
+        for location, index, arrival in zip(
+            route.nodes, route.requests, route.arrival_s, strict=True
+        ):
+            request = problem.requests[index]
+            clock += int(problem.duration_s[previous, location])
+            if arrival < clock:
+                found.append(f"request {index}: arrival {arrival} before it can get there")
+            clock = arrival
+            if problem.time_windows is not None:
+                earliest, latest = problem.time_windows[location]
+                if not earliest <= arrival <= latest:
+                    found.append(f"request {index}: arrival {arrival} outside its window")
+            kind = "dropoff" if index in picked else "pickup"
+            if site[location] != previous_site:
+                stops[kind] += 1
+            if kind == "pickup":
+                if location != request.pickup:
+                    found.append(f"request {index}: picked up at the wrong place")
+                picked[index] = arrival + int(service[location])
+                load += request.demand
+            else:
+                if location != request.delivery:
+                    found.append(f"request {index}: dropped off at the wrong place")
+                load -= request.demand
+                if request.max_ride_s is not None and arrival - picked[index] > request.max_ride_s:
+                    found.append(f"request {index}: ride too long")
+                served.append(index)
+            if load > vehicle.capacity:
+                found.append(f"vehicle {route.vehicle}: over capacity")
+            clock += int(service[location])
+            previous, previous_site = location, site[location]
+        if len(picked) * 2 != len(route.requests):
+            found.append(f"vehicle {route.vehicle}: someone never alights")
+        for kind, limit in (
+            ("pickup", problem.max_pickup_stops),
+            ("dropoff", problem.max_dropoff_stops),
+        ):
+            if limit is not None and stops[kind] > limit:
+                found.append(f"vehicle {route.vehicle}: {stops[kind]} {kind} stops")
+        limit = problem.max_route_duration_s
+        if limit is not None and route.end_s - route.start_s > limit:
+            found.append(f"vehicle {route.vehicle}: route too long")
+        path = [vehicle.start, *route.nodes] + ([vehicle.end] if vehicle.end is not None else [])
+        metres = sum(int(problem.distance_m[a, b]) for a, b in itertools.pairwise(path))
+        if metres != route.distance_m:
+            found.append(f"vehicle {route.vehicle}: distance {route.distance_m} != {metres}")
+    if sorted(served + list(solution.dropped)) != list(range(len(problem.requests))):
+        found.append("requests not served exactly once or dropped")
+    if len({route.vehicle for route in solution.routes}) != len(solution.routes):
+        found.append("a vehicle drives two routes")
+    mandatory_dropped = any(problem.requests[i].penalty is None for i in solution.dropped)
+    if solution.is_feasible() == mandatory_dropped:
+        found.append("status disagrees with the dropped requests")
+    return found
+
+
+def solve(problem: PickupDeliveryProblem, params: RoutingParams = FAST) -> PickupDeliverySolution:
+    solution = solve_pickup_delivery(problem, params)
+    assert violations(problem, solution) == []
+    return solution
+
+
+def test_two_requests_share_one_coach() -> None:
+    """Two groups on the same corridor ride one coach, whose cost is fee plus km."""
+    # 0 depot, 1 and 2 gates, 3 and 4 counties along the road.
+    problem = line(
+        [0, 1, 2, 100, 120],
+        requests=(Request(1, 3, 20), Request(2, 4, 25)),
+        vehicles=(coach(), coach()),
+    )
+    solution = solve(problem)
+    assert solution.is_feasible()
+    assert solution.num_vehicles == 1
+    assert solution.routes[0].nodes == (1, 2, 3, 4)
+    assert solution.distance_m == 120_000  # open route: ends at the last drop-off
+    assert solution.cost == pytest.approx(COACH_FEE + 120.0)
+
+
+def test_capacity_forces_two_coaches() -> None:
+    """30 + 30 seats exceed a 53-seat coach, and a second run would be too long."""
+    problem = line(
+        [0, 1, 2, 100],
+        requests=(Request(1, 3, 30), Request(2, 3, 30)),
+        vehicles=(coach(), coach(), coach()),
+        max_route_duration_s=3 * 3600,  # 100 km out takes 100 min; back and out again: 300
+    )
+    solution = solve(problem)
+    assert solution.num_vehicles == 2
+    assert sorted(len(route.nodes) for route in solution.routes) == [2, 2]
+
+
+def test_a_bigger_coach_replaces_two_small_ones() -> None:
+    """Heterogeneous fleet: one 53-seat coach beats two 35-seat coaches on fees."""
+    problem = line(
+        [0, 1, 2, 100],
+        requests=(Request(1, 3, 25), Request(2, 3, 25)),
+        vehicles=(coach(35), coach(35), coach(53)),
+        max_route_duration_s=3 * 3600,
+    )
+    solution = solve(problem)
+    assert [route.vehicle for route in solution.routes] == [2]
+
+
+def test_pickup_stop_limit_splits_the_load() -> None:
+    """Three gates and a limit of two pickup stops need two coaches; a limit of three, one."""
+    requests = (Request(1, 4, 10), Request(2, 4, 10), Request(3, 4, 10))
+    vehicles = (coach(), coach(), coach())
+    positions = [0, 1, 2, 3, 200]
+    limited = solve(line(positions, requests=requests, vehicles=vehicles, max_pickup_stops=2))
+    assert limited.num_vehicles == 2
+    relaxed = solve(line(positions, requests=requests, vehicles=vehicles, max_pickup_stops=3))
+    assert relaxed.num_vehicles == 1
+
+
+def test_consecutive_visits_at_one_site_count_as_one_stop() -> None:
+    """Two gates of one site (a hub) are one pickup stop; requests may share a location."""
+    problem = line(
+        [0, 1, 1.2, 200, 210],
+        requests=(Request(1, 3, 10), Request(2, 3, 10), Request(1, 4, 10)),
+        vehicles=(coach(), coach()),
+        site=np.array([0, 7, 7, 3, 4]),
+        max_pickup_stops=1,
+        max_dropoff_stops=2,
+    )
+    solution = solve(problem)
+    assert solution.num_vehicles == 1
+    assert solution.routes[0].nodes[:3] in {(1, 1, 2), (2, 1, 1)}
+
+
+def test_dropoff_stop_limit_counts_sites() -> None:
+    """Four counties with a two-drop-off limit need two coaches."""
+    problem = line(
+        [0, 1, 100, 110, 120, 130],
+        requests=tuple(Request(1, county, 5) for county in (2, 3, 4, 5)),
+        vehicles=(coach(), coach(), coach()),
+        max_dropoff_stops=2,
+    )
+    solution = solve(problem)
+    assert solution.num_vehicles == 2
+
+
+def test_max_ride_forbids_pooling_with_a_detour() -> None:
+    """Counties on both sides of the gate: pooling makes one group ride 5 h, over its 2 h limit."""
+    positions = [0, 1, 101, -99]  # one pickup stop only, so no second run from the gate
+
+    def problem(max_ride_s: int | None) -> PickupDeliveryProblem:
+        return line(
+            positions,
+            requests=(
+                Request(1, 2, 10, max_ride_s=max_ride_s),
+                Request(1, 3, 10, max_ride_s=max_ride_s),
+            ),
+            vehicles=(coach(), coach()),
+            max_pickup_stops=1,
+        )
+
+    assert solve(problem(None)).num_vehicles == 1
+    assert solve(problem(2 * 3600)).num_vehicles == 2
+
+
+def test_too_small_fleet_drops_the_cheaper_request() -> None:
+    """One coach, two groups it cannot both carry: the smaller penalty is dropped."""
+    problem = line(
+        [0, 1, 100],
+        requests=(Request(1, 2, 40, penalty=50_000), Request(1, 2, 40, penalty=20_000)),
+        vehicles=(coach(),),
+        max_route_duration_s=3 * 3600,
+    )
+    solution = solve(problem)
+    assert solution.status == SolveStatus.FEASIBLE
+    assert solution.dropped == (1,)
+    assert solution.cost == pytest.approx(COACH_FEE + 100.0 + 20_000)
+
+
+def test_open_routes_end_at_the_last_dropoff() -> None:
+    """An open coach does not pay the way back; a closed one does."""
+    requests = (Request(1, 2, 10),)
+    open_route = solve(line([0, 10, 110], requests=requests, vehicles=(coach(),)))
+    closed = solve(line([0, 10, 110], requests=requests, vehicles=(coach(end=0),)))
+    assert open_route.distance_m == 110_000
+    assert closed.distance_m == 220_000
+    assert closed.routes[0].end_s == 220 * 60
+
+
+def test_time_windows_are_met() -> None:
+    """A group that may board only late is served after the early one, within windows."""
+    hour = 3600
+    problem = line(
+        [0, 10, 20, 60],
+        requests=(Request(1, 3, 10), Request(2, 3, 10)),
+        vehicles=(coach(),),
+        time_windows=((0, 24 * hour), (5 * hour, 5 * hour), (0, 2 * hour), (0, 24 * hour)),
+        service_s=np.array([0, 600, 600, 600]),
+    )
+    solution = solve(problem)
+    assert solution.num_vehicles == 1
+    route = solution.routes[0]
+    assert route.nodes == (2, 1, 3, 3)
+    assert route.arrival_s[1] == 5 * hour
+
+
+def test_unservable_mandatory_request_makes_an_infeasible_result() -> None:
+    """A group larger than every coach is reported dropped, the others still routed."""
+    problem = line(
+        [0, 1, 100],
+        requests=(Request(1, 2, 60), Request(1, 2, 20)),
+        vehicles=(coach(), coach()),
+    )
+    solution = solve(problem)
+    assert solution.status == SolveStatus.INFEASIBLE
+    assert not solution.is_feasible()
+    assert solution.dropped == (0,)
+    assert math.isinf(solution.cost)
+    assert solution.num_vehicles == 1
+
+
+def test_empty_inputs_give_results() -> None:
+    """No requests: nothing to do; no vehicles: everything dropped, not an exception."""
+    nothing = solve(line([0, 1], requests=(), vehicles=(coach(),)))
+    assert nothing.is_feasible() and nothing.routes == () and nothing.cost == 0
+    no_fleet = solve(line([0, 1, 2], requests=(Request(1, 2, 5),), vehicles=()))
+    assert no_fleet.status == SolveStatus.INFEASIBLE and no_fleet.dropped == (0,)
+    optional = solve(line([0, 1, 2], requests=(Request(1, 2, 5, penalty=7),), vehicles=()))
+    assert optional.is_feasible() and optional.cost == 7
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"distance_m": np.zeros((2, 3), dtype=np.int64)}, "distance_m must be a square matrix"),
+        ({"duration_s": np.zeros((2, 2), dtype=np.int64)}, "same shape"),
+        ({"distance_m": np.full((3, 3), 1.5)}, "distance_m must hold integers"),
+        ({"duration_s": -np.ones((3, 3), dtype=np.int64)}, "must not be negative"),
+        ({"requests": (Request(1, 5, 1),)}, "request location out of range"),
+        ({"vehicles": (coach(start=9),)}, "vehicle location out of range"),
+        ({"service_s": np.zeros(2, dtype=np.int64)}, "service_s must be an integer vector"),
+        ({"time_windows": ((0, 1),)}, "one window per location"),
+        ({"time_windows": ((0, 1), (5, 2), (0, 1))}, "earliest <= latest"),
+        ({"max_pickup_stops": 0}, "max_pickup_stops must be at least 1"),
+    ],
+)
+def test_invalid_problems_are_refused(change: dict[str, object], message: str) -> None:
+    """Malformed problems raise InvalidInput with a short fixed message."""
+    values: dict[str, object] = {
+        "distance_m": np.zeros((3, 3), dtype=np.int64),
+        "duration_s": np.zeros((3, 3), dtype=np.int64),
+        "requests": (Request(1, 2, 1),),
+        "vehicles": (coach(),),
+    }
+    values.update(change)
+    with pytest.raises(InvalidInput, match=message):
+        PickupDeliveryProblem(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Request(1, 2, -1), "demand must not be negative"),
+        (lambda: Request(1, 2, 1, penalty=-1), "penalty must not be negative"),
+        (lambda: Vehicle(10, 0, math.nan, 0), "cost_per_km must be finite"),
+        (lambda: RoutingParams(time_limit_s=0), "time_limit_s must be positive"),
+        (lambda: RoutingParams(first_solution="GUESS"), "unknown first_solution"),
+        (lambda: RoutingParams(metaheuristic="MAGIC"), "unknown metaheuristic"),
+    ],
+)
+def test_invalid_parts_are_refused(make: object, message: str) -> None:
+    """Requests, vehicles and parameters validate themselves."""
+    with pytest.raises(InvalidInput, match=message):
+        make()  # type: ignore[operator]
+
+
+def test_problem_arrays_are_read_only() -> None:
+    """The problem is immutable: its matrices cannot be changed behind the solver's back."""
+    problem = line([0, 1, 2], requests=(Request(1, 2, 1),), vehicles=(coach(),))
+    with pytest.raises(ValueError):
+        problem.distance_m[0, 1] = 5
+
+
+@st.composite
+def small_problems(draw: st.DrawFn) -> PickupDeliveryProblem:
+    locations = draw(st.integers(3, 7))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    xy = rng.uniform(0, 300, size=(locations, 2))
+    km = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    requests = []
+    for _ in range(draw(st.integers(1, 8))):
+        pickup, delivery = rng.choice(np.arange(1, locations), size=2, replace=False)
+        requests.append(
+            Request(
+                int(pickup),
+                int(delivery),
+                draw(st.integers(1, 60)),
+                penalty=draw(st.one_of(st.none(), st.integers(0, 50_000))),
+                max_ride_s=draw(st.one_of(st.none(), st.integers(3600, 30_000))),
+            )
+        )
+    vehicles = tuple(
+        coach(draw(st.sampled_from([35, 45, 53])), end=draw(st.sampled_from([None, 0])))
+        for _ in range(draw(st.integers(0, 4)))
+    )
+    return PickupDeliveryProblem(
+        distance_m=np.rint(km * 1000).astype(np.int64),
+        duration_s=np.rint(km * 45).astype(np.int64),
+        requests=tuple(requests),
+        vehicles=vehicles,
+        service_s=rng.integers(0, 1200, size=locations),
+        site=rng.integers(0, 3, size=locations),
+        max_pickup_stops=draw(st.one_of(st.none(), st.integers(1, 3))),
+        max_dropoff_stops=draw(st.one_of(st.none(), st.integers(1, 3))),
+        max_route_duration_s=draw(st.one_of(st.none(), st.integers(3600, 40_000))),
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_random_small_problems_keep_every_invariant(problem: PickupDeliveryProblem) -> None:
+    """Whatever the instance, the result is a consistent plan or a reasoned infeasibility."""
+    solve(problem, RoutingParams(time_limit_s=0.2))
+
+
+def test_li_lim_lc101_reaches_the_best_known_fleet() -> None:
+    """The configuration finds lc101's 10 vehicles within 2 s, checked independently."""
+    from benchmarks import lilim
+
+    instance = lilim.read_instance("lc101")
+    problem, pairs = lilim.to_problem(instance)
+    solution = solve_pickup_delivery(problem, RoutingParams(time_limit_s=2.0))
+    verdict = lilim.check(instance, lilim.routes_as_tasks(solution, pairs))
+    assert verdict.feasible, verdict.violations
+    assert verdict.vehicles == 10
+    assert verdict.distance < 1.02 * lilim.read_bks()["lc101"].distance
+
+
+def test_benchmark_runner_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    """The benchmark runner solves, checks and reports a Li & Lim and a charter instance."""
+    from benchmarks.lilim.__main__ import main
+
+    assert main(["--time-limit", "1", "--instances", "lr101", "--charter", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "lr101" in out and "check ok" in out and "charter-30" in out
+
+
+@pytest.mark.slow
+def test_charter_like_300_requests_first_solution_is_fast() -> None:
+    """300 pooled groups: a first solution within 5 s, every invariant kept."""
+    from benchmarks.lilim import charter
+
+    instance = charter.generate(300, seed=1)
+    solution = solve(instance.problem, RoutingParams(time_limit_s=10))
+    assert solution.first_solution_s is not None and solution.first_solution_s < 5
+    assert solution.num_vehicles >= instance.lower_bound
