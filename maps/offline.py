@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import math
 from collections.abc import Callable
 from importlib import resources
@@ -136,9 +137,10 @@ class Legend(MacroElement):
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Legend"
-        self.title = title
-        self.entries = entries
-        self.notes = notes or []
+        # Jinja in branca does not escape; titles and labels may carry user-supplied names.
+        self.title = html.escape(title)
+        self.entries = [(html.escape(colour), html.escape(label)) for colour, label in entries]
+        self.notes = [html.escape(text) for text in notes or []]
 
 
 def _out_of_china(lon: float, lat: float) -> bool:
@@ -203,8 +205,11 @@ def resolve_tiles(online_tiles: bool | str) -> tuple[str | None, Transform]:
     return choice, transform
 
 
-def new_map(online_tiles: bool | str = False) -> tuple[OfflineMap, Transform]:
-    """An empty offline map (no tiles unless asked) and the transform to apply to WGS-84 points."""
+def new_map(online_tiles: bool | str = False, title: str = "") -> tuple[OfflineMap, Transform]:
+    """An empty offline map (no tiles unless asked) and the transform to apply to WGS-84 points.
+
+    `title` becomes the page title (the browser tab) when the map is saved as HTML.
+    """
     choice, transform = resolve_tiles(online_tiles)
     fmap = OfflineMap(
         location=[32.0, 112.0],
@@ -216,6 +221,7 @@ def new_map(online_tiles: bool | str = False) -> tuple[OfflineMap, Transform]:
     # A pale sea-blue background so an offline map without tiles does not look broken.
     root = fmap.get_root()
     assert isinstance(root, Figure)
+    root.title = html.escape(title)
     root.header.add_child(
         _RawHeader("<style>.folium-map.leaflet-container { background: #eef3f7; }</style>"),
         name="chunyun_background",

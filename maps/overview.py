@@ -202,7 +202,7 @@ def overview_map(
     counties as circles sized by people), gates; with a layer control and a legend.
     """
     routes = RouteLines(provider or default_provider())
-    fmap, transform = new_map(online_tiles)
+    fmap, transform = new_map(online_tiles, title=f"春运包车 {plan.scenario} 线路总图")
     if outlines:
         add_outline_base(fmap, transform)
 
@@ -249,7 +249,7 @@ def overview_map(
                 opacity=0.8,
                 class_name=f"chunyun-route chunyun-date-{day.isoformat()}",
             )
-            polyline.add_child(folium.Tooltip(f"{trip.trip_id} {day:%m-%d}"))
+            polyline.add_child(folium.Tooltip(html.escape(f"{trip.trip_id} {day:%m-%d}")))
             polyline.add_child(HtmlPopup(_trip_popup(trip)))
             polyline.add_to(group)
         group.add_to(fmap)
@@ -299,7 +299,7 @@ def overview_map(
                 fill_opacity=0.55,
                 class_name="chunyun-county",
             )
-            circle.add_child(folium.Tooltip(f"{name} {county.workers} 人"))
+            circle.add_child(folium.Tooltip(html.escape(f"{name} {county.workers} 人")))
             circle.add_child(
                 HtmlPopup(
                     f"<b>{html.escape(name)}</b>（{html.escape(county.adcode)}）<br>"

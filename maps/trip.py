@@ -57,13 +57,15 @@ def trip_map(
     `online_tiles` as in `overview_map`.
     """
     routes = RouteLines(provider or default_provider())
-    fmap, transform = new_map(online_tiles)
+    fmap, transform = new_map(
+        online_tiles, title=f"车次 {trip.trip_id} {trip.departure:%Y-%m-%d %H:%M} 发车"
+    )
     road = simplify_line(routes.trip(trip), TRIP_TOLERANCE_DEG)
     if outlines:
         add_outline_base(fmap, transform, around=road + [(s.lon, s.lat) for s in trip.stops])
 
     line = [(round(y, 5), round(x, 5)) for x, y in (transform(lon, lat) for lon, lat in road)]
-    route = folium.FeatureGroup(name=f"路线 {trip.trip_id}")
+    route = folium.FeatureGroup(name=html.escape(f"路线 {trip.trip_id}"))
     polyline = folium.PolyLine(
         locations=line if len(line) > 1 else line * 2,
         color="#1565c0",
@@ -101,7 +103,9 @@ def trip_map(
             class_name="chunyun-stop-icon",
         )
         marker = folium.Marker(location=position, icon=icon)
-        marker.add_child(folium.Tooltip(f"{number}. {stop_name(stop)} {stop.arrive:%m-%d %H:%M}"))
+        marker.add_child(
+            folium.Tooltip(html.escape(f"{number}. {stop_name(stop)} {stop.arrive:%m-%d %H:%M}"))
+        )
         marker.add_child(HtmlPopup(_stop_popup(number, stop, trip, cumulative)))
         marker.add_to(stops_layer)
     stops_layer.add_to(fmap)

@@ -20,9 +20,11 @@ from reportlab.platypus import Flowable, Spacer
 from api.documents.context import (
     Names,
     driver_names,
+    from_spreadsheet,
     plate,
     route_summary,
     seat_label,
+    spreadsheet_safe,
     stop_kind,
 )
 from api.documents.pdf import CONTENT_WIDTH, build_pdf, grid_table, key_value_table, para, styles
@@ -128,14 +130,17 @@ def _write_csv(trip: Trip, scenario: Scenario, handle: TextIO) -> None:
     writer = csv.writer(handle)
     writer.writerow([label for _, label in MANIFEST_COLUMNS])
     for row in manifest_rows(trip, scenario):
-        writer.writerow([row[key] for key, _ in MANIFEST_COLUMNS])
+        writer.writerow([spreadsheet_safe(row[key]) for key, _ in MANIFEST_COLUMNS])
 
 
 def read_manifest_csv(path: str | Path) -> list[dict[str, str]]:
     """Rows of a manifest CSV written by `write_manifest_csv`, keyed like `manifest_rows`."""
     by_label = {label: key for key, label in MANIFEST_COLUMNS}
     with Path(path).open(encoding="utf-8-sig", newline="") as handle:
-        return [{by_label[k]: v for k, v in row.items()} for row in csv.DictReader(handle)]
+        return [
+            {by_label[k]: from_spreadsheet(v) for k, v in row.items()}
+            for row in csv.DictReader(handle)
+        ]
 
 
 def write_manifest_xlsx(trip: Trip, scenario: Scenario, path: str | Path) -> Path:
@@ -179,6 +184,8 @@ def _manifest_workbook(trip: Trip, scenario: Scenario) -> Workbook:
         row += 1
         for column, (key, _) in enumerate(MANIFEST_COLUMNS, start=1):
             cell = sheet.cell(row=row, column=column, value=record[key])
+            # openpyxl would store a text starting with "=" as a formula: keep it text.
+            cell.data_type = "s"
             cell.number_format = "@"
             cell.border = border
             cell.alignment = Alignment(vertical="center", wrap_text=key == "company")

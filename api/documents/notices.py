@@ -10,7 +10,7 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-from api.documents.context import Names, plate, seat_label
+from api.documents.context import Names, plate, seat_label, spreadsheet_safe
 from optimizer.identity import normalize_phone
 from optimizer.model import Plan, Scenario
 
@@ -151,7 +151,7 @@ def write_notices_csv(rows: list[dict[str, str]], path: str | Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow([label for _, label in NOTICE_COLUMNS])
         for row in rows:
-            writer.writerow([row[key] for key, _ in NOTICE_COLUMNS])
+            writer.writerow([spreadsheet_safe(row[key]) for key, _ in NOTICE_COLUMNS])
     return target
 
 
@@ -180,7 +180,7 @@ def write_company_notices(rows: list[dict[str, str]], folder: str | Path) -> lis
             writer = csv.writer(handle)
             writer.writerow([labels[key] for key in COMPANY_COLUMNS])
             for row in items:
-                writer.writerow([row[key] for key in COMPANY_COLUMNS])
+                writer.writerow([spreadsheet_safe(row[key]) for key in COMPANY_COLUMNS])
         written.append(path)
     return written
 

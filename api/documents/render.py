@@ -37,6 +37,23 @@ class RenderedFiles:
         return singles + self.trip_maps + self.manifests + self.trip_sheets + self.company_notices
 
 
+# The generated files `render_plan` owns in an output folder (nothing else is ever removed).
+GENERATED = (
+    ("trips", "*.html"),
+    ("manifests", "*.pdf"),
+    ("manifests", "*.xlsx"),
+    ("manifests", "*.csv"),
+    ("trip_sheets", "*.pdf"),
+    ("notices", "*.csv"),
+)
+
+
+def _remove_stale(out: Path) -> None:
+    for folder, pattern in GENERATED:
+        for path in (out / folder).glob(pattern):
+            path.unlink()
+
+
 def render_plan(
     plan: Plan,
     scenario: Scenario,
@@ -49,14 +66,15 @@ def render_plan(
     """Write the plan's maps and papers into `out_dir` (created if needed):
 
     `map.html`, `trips/<trip_id>.html`, `manifests/<trip_id>.{pdf,xlsx,csv}`,
-    `trip_sheets/<trip_id>.pdf`, `notices.csv` and `notices/<company_id>.csv`. Existing files
-    of the same names are overwritten, so a re-render after a change is complete.
+    `trip_sheets/<trip_id>.pdf`, `notices.csv` and `notices/<company_id>.csv`. Documents of an
+    earlier render are removed first, so no paper of a trip that no longer exists survives.
     `provider` gives road lines for the maps (default: the one the plan was made with, see
     `maps.geography.provider_for`);
     `contact_phone` is printed in every worker's SMS; `maps=False` skips the HTML maps.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out)
     result = RenderedFiles(out_dir=out)
     if maps:
         provider = provider or provider_for(plan)

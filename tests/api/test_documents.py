@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
@@ -264,3 +265,33 @@ def test_a_character_the_font_lacks_falls_back_instead_of_vanishing() -> None:
     """An extension-B character (not in the shipped font) is set in the CID fallback font."""
     assert missing_characters("吉𠮷") == {"𠮷"}
     assert markup("吉𠮷<") == f'吉<font name="{FALLBACK_FONT_NAME}">𠮷</font>&lt;'
+
+
+def test_a_re_render_leaves_no_paper_of_a_vanished_trip(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Rendering a plan with one trip fewer removes that trip's old maps and papers."""
+    plan = fixtures.plan()
+    out = tmp_path / "out"
+    render_plan(plan, scenario, out, GreatCircleProvider())
+    (out / "notes.txt").write_text("the dispatcher's own file", encoding="utf-8")
+    render_plan(plan.replace(trips=plan.trips[:1]), scenario, out, GreatCircleProvider())
+    gone = plan.trips[1].trip_id
+    assert not list(out.rglob(f"{gone}.*"))
+    assert (out / "manifests" / f"{plan.trips[0].trip_id}.pdf").is_file()
+    assert (out / "notes.txt").is_file()
+
+
+def test_a_formula_in_a_name_stays_text_in_spreadsheets(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A name starting with "=" is never run as a formula by Excel, and still reads back."""
+    evil = '=HYPERLINK("http://x","点我")'
+    workers = tuple(
+        dataclasses.replace(w, name=evil) if w.worker_id == "W009" else w for w in scenario.workers
+    )
+    changed = scenario.replace(workers=workers)
+    trip = fixtures.guizhou_trip()
+    xlsx = write_manifest_xlsx(trip, changed, tmp_path / "m.xlsx")
+    cells = [c for row in load_workbook(xlsx)["旅客名单"].iter_rows() for c in row]
+    assert [c.data_type for c in cells if c.value == evil] == ["s"]
+    csv_path = write_manifest_csv(trip, changed, tmp_path / "m.csv")
+    assert "'=HYPERLINK" in csv_path.read_text(encoding="utf-8-sig")
+    assert read_manifest_csv(csv_path)[0]["name"] == evil
+    assert read_manifest_xlsx(xlsx)[0]["name"] == evil

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -229,3 +230,16 @@ def test_maps_draw_with_the_distances_the_plan_was_made_with() -> None:
     """A plan noted as planned on great-circle distances is drawn with great-circle lines."""
     plan = fixtures.plan().replace(notes=("distances: great-circle",))
     assert isinstance(provider_for(plan), GreatCircleProvider)
+
+
+def test_user_supplied_names_cannot_inject_markup() -> None:
+    """A stop or trip name with HTML in it is shown as text, never parsed as markup."""
+    trip = fixtures.anhui_trip()
+    evil = "<img src=x onerror=alert(1)>"
+    stops = (dataclasses.replace(trip.stops[0], name=evil), *trip.stops[1:])
+    fmap = trip_map(
+        dataclasses.replace(trip, trip_id=evil, stops=stops), provider=GreatCircleProvider()
+    )
+    page = html_of(fmap)
+    assert evil not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
