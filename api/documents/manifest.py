@@ -98,9 +98,12 @@ def manifest_header(trip: Trip, scenario: Scenario) -> list[tuple[str, str]]:
 
 
 def _stop_lines(trip: Trip, scenario: Scenario) -> list[list[str]]:
+    """Where people board and alight, numbered as on the trip sheet (rests are on the sheet)."""
     names = Names.of(scenario)
     rows = [["#", "停靠点", "类型", "到达", "出发", "上车", "下车"]]
     for index, stop in enumerate(trip.stops):
+        if stop.kind == "rest":
+            continue
         board = sum(p.seat_count for p in trip.passengers if p.board_stop == index)
         alight = sum(p.seat_count for p in trip.passengers if p.alight_stop == index)
         rows.append(
@@ -110,8 +113,8 @@ def _stop_lines(trip: Trip, scenario: Scenario) -> list[list[str]]:
                 stop_kind(stop),
                 f"{stop.arrive:%m-%d %H:%M}",
                 f"{stop.depart:%m-%d %H:%M}",
-                str(board) if stop.kind != "rest" else "",
-                str(alight) if stop.kind != "rest" else "",
+                str(board),
+                str(alight),
             ]
         )
     return rows
@@ -236,18 +239,16 @@ def manifest_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
     stop_rows = _stop_lines(trip, scenario)
     stop_widths = [w * mm for w in (8, 52, 34, 24, 24, 20, 20)]
     stop_scale = CONTENT_WIDTH / sum(stop_widths)
-    park_rows = [i for i, r in enumerate(stop_rows) if i and "02:00" in r[2]]
     return [
         para("旅客名单", style["title"]),
         para(f"车次 {trip.trip_id}　{trip.departure:%Y年%m月%d日 %H:%M} 发车", style["subtitle"]),
         Spacer(1, 4 * mm),
         key_value_table(manifest_header(trip, scenario), 2, style["cell"]),
         Spacer(1, 3 * mm),
-        para("停靠点", style["heading"]),
+        para("上下车站点（途中休息见行程单）", style["heading"]),
         grid_table(
             stop_rows,
             [w * stop_scale for w in stop_widths],
-            shaded_rows=park_rows,
             style=style["cell"],
         ),
         Spacer(1, 3 * mm),
