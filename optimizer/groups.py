@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from optimizer.dates import Window, choose_dates, clip_window
@@ -230,6 +230,7 @@ def assign_dates(
     allowed: Iterable[dt.date],
     *,
     corridor_of: Mapping[str, str] | None = None,
+    point_of: Callable[[Unit], str] | None = None,
 ) -> dict[int, dt.date]:
     """A departure date for each unit (by index), few per stop county.
 
@@ -239,7 +240,9 @@ def assign_dates(
     then on the days most workers of the season can take, so that the remainders of different
     counties meet on the same day and pool. Units then take, among their county's dates, the
     corridor's days first, then the most popular one. `allowed` are the dates with a coach;
-    windows are cut to them.
+    windows are cut to them. With `point_of` (unit -> boarding point), a unit free to choose
+    joins the date its boarding point already sends most seats to its county on, so each
+    coach collects at fewer points.
     """
     allowed_set = set(allowed)
     popularity: dict[dt.date, int] = defaultdict(int)
@@ -271,11 +274,19 @@ def assign_dates(
         if not usable:
             continue
         dates = choose_dates([w for _, w in usable], preference=preference)
+        choices: list[tuple[int, list[dt.date]]] = []
         for index, window in usable:
             options = [d for d in dates if window[0] <= d <= window[1] and d in allowed_set]
             if not options:  # the stab hit a date without coaches: take the window's best day
                 options = _window_days(window, allowed_set)
-            result[index] = max(options, key=lambda d: (preference(d), d))
+            choices.append((index, options))
+        at_point: dict[tuple[str, dt.date], int] = defaultdict(int)
+        # Units with one option first: the free ones then follow them.
+        for index, options in sorted(choices, key=lambda item: (len(item[1]), item[0])):
+            point = point_of(units[index]) if point_of is not None else ""
+            day = max(options, key=lambda d: (at_point[(point, d)], preference(d), d))
+            result[index] = day
+            at_point[(point, day)] += units[index].seats
     return result
 
 

@@ -74,6 +74,11 @@ Progress = Callable[[float, str], None]
 # A coach sent straight from one county's own demand must be at least this full; emptier ones
 # are better pooled with other counties.
 DIRECT_FILL = 0.95
+# A coach pooled greedily across counties must be at least this full; emptier ones are routed.
+POOL_FILL = 0.9
+# The greedy then goes on with ever emptier coaches down to this fill, leaving the router the rest.
+POOL_FLOOR = 0.5
+POOL_STEP = 0.1
 # Largest pickup-and-delivery model (requests) solved at once.
 MAX_PART_REQUESTS = 120
 # Inside the routing model one coach costs this much more than any tariff difference, so the
@@ -83,7 +88,7 @@ DROP_PENALTY = 100 * COACH_WEIGHT
 # Departure times tried per timetable (minutes apart, from the earliest departure hour).
 TIMETABLE_STEP_MINUTES = 60
 # Share of the time limit given to OR-Tools (the rest builds timetables and seats).
-ROUTING_SHARE = 0.7
+ROUTING_SHARE = 0.5
 
 
 @dataclass
@@ -329,7 +334,9 @@ class _Planner:
         capacity = max((v.seats for v in self.fleet.types), default=1)
         best: tuple[int, str, dict[int, dt.date]] | None = None
         for name, corridor_of in strategies.items():
-            dates = assign_dates(units, self.stop_of, allowed, corridor_of=corridor_of)
+            dates = assign_dates(
+                units, self.stop_of, allowed, corridor_of=corridor_of, point_of=self.boarding
+            )
             estimate = estimate_coaches(
                 units, dates, self.stop_of, {s: s[:2] for s in stops}, capacity, self.far_limit
             )
@@ -363,8 +370,7 @@ class _Planner:
         remainders: list[Coach] = []
         for (day, far), units in sorted(by_stop.items()):
             left = self._fill_from_points(day, far, units, lambda u: u.gate, coaches)
-            left = self._fill_from_points(day, far, left, self.boarding, coaches)
-            left = self._fill_across_points(day, far, left, coaches)
+            left = self._fill_absorbing(day, far, left, coaches)
             if left:
                 remainders.append(Coach(day, [], [far], [(u, self.boarding(u), far) for u in left]))
         return coaches, remainders
@@ -417,42 +423,60 @@ class _Planner:
             left.extend(rest)
         return left
 
-    def _fill_across_points(
+    def _fill_absorbing(
         self, day: dt.date, far: str, units: list[Unit], coaches: list[Coach]
     ) -> list[Unit]:
-        """Full coaches to one county from up to the stop limit of boarding points."""
+        """Full coaches to one county that sweep up the small boarding points.
+
+        Each coach takes the smallest boarding points whole (up to the pickup limit less one)
+        and fills up at the busiest point. What is left therefore sits at one busy boarding
+        point (usually a hub), where the remainders of other counties sit too, so that pooling
+        across counties needs few pickup stops.
+        """
         by_point: dict[str, list[Unit]] = defaultdict(list)
         for unit in units:
             by_point[self.boarding(unit)].append(unit)
         while by_point:
             capacity = self._capacity(day)
-            total = sum(u.seats for group in by_point.values() for u in group)
-            if capacity == 0 or total < DIRECT_FILL * capacity or self.near_limit < 2:
-                break
             sizes = {k: sum(u.seats for u in g) for k, g in by_point.items()}
-            first = max(sizes, key=lambda k: (sizes[k], k))
-            chosen = [first]
-            need = capacity - sizes[first]
-            while len(chosen) < self.near_limit and need > 0:
-                others = [k for k in sizes if k not in chosen]
-                if not others:
+            if capacity == 0 or sum(sizes.values()) < DIRECT_FILL * capacity:
+                break
+            anchor = max(sizes, key=lambda k: (sizes[k], k.startswith("hub:"), k))
+            smallest = sorted((k for k in sizes if k != anchor), key=lambda k: (sizes[k], k))
+            largest = sorted((k for k in sizes if k != anchor), key=lambda k: (-sizes[k], k))
+            chosen: list[str] = []
+            # As many small points as still leave a full coach with the busiest ones.
+            for count in range(min(self.near_limit - 1, len(smallest)), -1, -1):
+                small = smallest[:count]
+                candidate = list(small)
+                for key in [anchor, *largest]:
+                    if len(candidate) >= self.near_limit:
+                        break
+                    if key not in candidate:
+                        candidate.append(key)
+                if sum(sizes[k] for k in candidate) >= DIRECT_FILL * capacity:
+                    chosen = candidate
                     break
-                enough = [k for k in others if sizes[k] >= need]
-                if enough:
-                    pick = min(enough, key=lambda k: (sizes[k], self._pair_km(first, k), k))
-                else:
-                    pick = max(others, key=lambda k: (sizes[k], -self._pair_km(first, k), k))
-                chosen.append(pick)
-                need -= sizes[pick]
-            pool = [(u, k) for k in chosen for u in by_point[k]]
-            taken, _ = _pack([u for u, _ in pool], capacity)
-            taken_ids = {u.worker_ids for u in taken}
-            near = [k for k in chosen if any(u.worker_ids in taken_ids for u in by_point[k])]
-            coach = self._accept(day, self._order_near(near, far), far, taken)
+            if not chosen:
+                break
+            taken: list[tuple[Unit, str]] = []
+            room = capacity
+            for key in chosen:  # small points whole first, then the fillers
+                on, _ = _pack(by_point[key], room)
+                taken.extend((u, key) for u in on)
+                room -= sum(u.seats for u in on)
+            near = [k for k in chosen if any(key == k for _, key in taken)]
+            order = self._order_near(near, far)
+            loads = [(u, k, far) for u, k in taken]
+            sequence = [*order, far] if self.home else [far, *order]
+            if not near or not self.ride_ok(sequence, loads):
+                break
+            coach = self._accept(day, order, far, [u for u, _ in taken])
             if coach is None:
                 break
-            coach.loads = [(u, k, far) for u, k in pool if u.worker_ids in taken_ids]
+            coach.loads = loads
             coaches.append(coach)
+            taken_ids = {u.worker_ids for u, _ in taken}
             for key in near:
                 by_point[key] = [u for u in by_point[key] if u.worker_ids not in taken_ids]
                 if not by_point[key]:
@@ -490,25 +514,156 @@ class _Planner:
                 while rest:
                     taken, rest = _pack(rest, capacity)
                     chunks_by_day[remainder.day].append(_Chunk(near, far, tuple(taken)))
+        coaches: list[Coach] = []
         parts: list[_Part] = []
         for day, chunks in sorted(chunks_by_day.items()):
-            for group in self._corridors(chunks):
+            covered, left = self._cover(day, chunks)
+            coaches.extend(covered)
+            for group in self._corridors(left):
                 parts.append(_Part(day, tuple(group)))
         total = sum(len(p.chunks) for p in parts) or 1
         jobs: list[tuple[PickupDeliveryProblem, RoutingParams]] = []
         vehicles_of: list[list[VehicleType]] = []
+        reserved: dict[tuple[dt.date, str], int] = defaultdict(int)
         for part in parts:
-            vehicles = self._vehicles_for(part)
+            vehicles = self._vehicles_for(part, reserved)
             vehicles_of.append(vehicles)
             share = time_budget_s * len(part.chunks) / total * self.scenario.solver.workers
             # Small parts converge fast; their unused share is not worth waiting for.
             limit = max(0.2, min(share, time_budget_s, 0.5 + 0.1 * len(part.chunks)))
             jobs.append((self._problem(part, vehicles), RoutingParams(time_limit_s=limit)))
         solutions = self._run(jobs)
-        coaches: list[Coach] = []
+        dropped: dict[dt.date, list[_Chunk]] = defaultdict(list)
         for part, vehicles, solution in zip(parts, vehicles_of, solutions, strict=True):
-            coaches.extend(self._coaches_from(part, vehicles, solution))
+            routed, left_out = self._coaches_from(part, vehicles, solution)
+            coaches.extend(routed)
+            dropped[part.day].extend(left_out)
+        # Only now, with every routed coach counted against the fleet, place what is left.
+        for day, chunks in sorted(dropped.items()):
+            coaches.extend(self._fallback(day, chunks))
         return coaches
+
+    def _cover(self, day: dt.date, chunks: Sequence[_Chunk]) -> tuple[list[Coach], list[_Chunk]]:
+        """Nearly full coaches across counties, chosen greedily before routing the rest.
+
+        Each coach is a choice of at most the pickup limit of boarding points and the drop-off
+        limit of counties; it carries what waits at those points for those counties (units may
+        be split between coaches, unlike routing requests). The coach covering the most seats
+        is taken while it is at least POOL_FILL full and every ride stays within the detour.
+        """
+        waiting: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for chunk in chunks:
+            waiting[(chunk.near, chunk.far)].extend(chunk.units)
+        coaches: list[Coach] = []
+        fill = POOL_FILL
+        while True:
+            capacity = self._capacity(day)
+            if capacity == 0:
+                break
+            seats: dict[tuple[str, str], int] = {
+                pair: sum(u.seats for u in units) for pair, units in waiting.items() if units
+            }
+            if not seats:
+                break
+            best = self._best_cover(seats, capacity, fill)
+            if best is None:
+                fill = round(fill - POOL_STEP, 6)
+                if fill < POOL_FLOOR - 1e-9:
+                    break
+                continue
+            near, far = best
+            pairs = [(b, f) for b in near for f in far if waiting.get((b, f))]
+            pool = [(u, b, f) for b, f in pairs for u in waiting[(b, f)]]
+            taken, _ = _pack([u for u, _, _ in pool], capacity)
+            taken_ids = {u.worker_ids for u in taken}
+            loads = [item for item in pool if item[0].worker_ids in taken_ids]
+            used_near = _dedupe(b for _, b, _ in loads)
+            used_far = self._order_far(_dedupe(f for _, _, f in loads))
+            order = self._order_near(used_near, used_far[0])
+            sequence = [*order, *used_far] if self.home else [*reversed(used_far), *order]
+            vehicle = self.fleet.take(day, sum(u.seats for u, _, _ in loads), 0.0)
+            if vehicle is None:
+                break
+            coaches.append(Coach(day, order, used_far, loads, vehicle, sequence=sequence))
+            for b, f in pairs:
+                waiting[(b, f)] = [u for u in waiting[(b, f)] if u.worker_ids not in taken_ids]
+        left: list[_Chunk] = []
+        capacity = max(self._capacity(day), 1)
+        for (near, far), units in sorted(waiting.items()):
+            rest = units
+            while rest:
+                taken, rest = _pack(rest, capacity)
+                left.append(_Chunk(near, far, tuple(taken)))
+        return coaches, left
+
+    def _best_cover(
+        self, seats: Mapping[tuple[str, str], int], capacity: int, fill: float
+    ) -> tuple[list[str], list[str]] | None:
+        by_far: dict[str, dict[str, int]] = defaultdict(dict)
+        by_near: dict[str, int] = defaultdict(int)
+        for (b, f), n in seats.items():
+            by_far[f][b] = n
+            by_near[b] += n
+        busiest = sorted(by_near, key=lambda b: (-by_near[b], b))[: self.near_limit]
+        best: tuple[int, list[str], list[str]] | None = None
+        for seed in sorted(by_far, key=lambda f: (-sum(by_far[f].values()), f)):
+            own = sorted(by_far[seed], key=lambda b: (-by_far[seed][b], b))[: self.near_limit]
+            for near in (own, busiest):
+                far = [seed]
+                total = sum(by_far[seed].get(b, 0) for b in near)
+                if total == 0:
+                    continue
+                partners = sorted(
+                    (f for f in by_far if f != seed),
+                    key=lambda f: (-sum(by_far[f].get(b, 0) for b in near), f),
+                )
+                for partner in partners:
+                    if len(far) >= self.far_limit or total >= capacity:
+                        break
+                    extra = sum(by_far[partner].get(b, 0) for b in near)
+                    if extra == 0:
+                        break
+                    if self._cover_ok(near, [*far, partner], seats):
+                        far.append(partner)
+                        total += extra
+                covered = min(total, capacity)
+                if best is None or covered > best[0]:
+                    best = (covered, list(near), far)
+            if best is not None and best[0] >= capacity:
+                break
+        if best is None or best[0] < fill * capacity:
+            return None
+        return best[1], best[2]
+
+    def _cover_ok(
+        self, near: Sequence[str], far: Sequence[str], seats: Mapping[tuple[str, str], int]
+    ) -> bool:
+        """Whether a coach over these points and counties keeps every ride within the detour."""
+        used_near = [b for b in near if any(seats.get((b, f)) for f in far)]
+        ordered_far = self._order_far(list(far))
+        order = self._order_near(used_near, ordered_far[0])
+        sequence = [*order, *ordered_far] if self.home else [*reversed(ordered_far), *order]
+        loads = [(_PROBE, b, f) for b in used_near for f in far if seats.get((b, f))]
+        return self.ride_ok(sequence, loads)
+
+    def _order_far(self, far: list[str]) -> list[str]:
+        """Counties in driving order going home: nearest the origin first (reversed coming
+        back); the shortest order for three stops at most."""
+        if len(far) <= 1:
+            return list(far)
+        best: tuple[float, list[str]] | None = None
+        for order in itertools.permutations(far):
+            km = self._origin_km(order[0]) + sum(
+                self.geo.km(a, b) for a, b in itertools.pairwise(order)
+            )
+            if best is None or km < best[0]:
+                best = (km, list(order))
+        assert best is not None
+        return best[1]
+
+    def _origin_km(self, key: str) -> float:
+        site = self.geo.sites[key]
+        return great_circle_km(self.origin[0], self.origin[1], site.lon, site.lat)
 
     def _corridors(self, chunks: Sequence[_Chunk]) -> list[list[_Chunk]]:
         """Chunks of one date split into corridors (bearing sectors) of bounded size."""
@@ -539,13 +694,20 @@ class _Planner:
         cuts.append(len(ordered))
         return [ordered[a:b] for a, b in itertools.pairwise(cuts) if b > a]
 
-    def _vehicles_for(self, part: _Part) -> list[VehicleType]:
-        """Coaches offered to one part: enough for its seats twice over, within the fleet."""
-        seats = sum(c.seats for c in part.chunks)
+    def _vehicles_for(
+        self, part: _Part, reserved: dict[tuple[dt.date, str], int]
+    ) -> list[VehicleType]:
+        """Coaches offered to one part: plenty for its requests, within what the fleet has left
+        on that date after the parts before it (`reserved` is updated)."""
         offered: list[VehicleType] = []
         for vehicle in sorted(self.fleet.types, key=lambda v: -v.seats):
-            need = min(len(part.chunks), 2 * math.ceil(seats / vehicle.seats) + 2)
-            offered.extend([vehicle] * min(self.fleet.left(part.day, vehicle), need))
+            key = (part.day, vehicle.vehicle_type)
+            free = max(0, self.fleet.left(part.day, vehicle) - reserved[key])
+            # A part rarely needs more coaches than a third of its requests; the rest of the
+            # fleet stays free for the other corridors of the date and for the fallback.
+            count = min(free, len(part.chunks) // 3 + 3)
+            reserved[key] += count
+            offered.extend([vehicle] * count)
         return offered
 
     def _problem(self, part: _Part, vehicles: Sequence[VehicleType]) -> PickupDeliveryProblem:
@@ -625,7 +787,8 @@ class _Planner:
 
     def _coaches_from(
         self, part: _Part, vehicles: Sequence[VehicleType], solution: PickupDeliverySolution
-    ) -> list[Coach]:
+    ) -> tuple[list[Coach], list[_Chunk]]:
+        """Coaches of the routes, and the chunks the router left out."""
         coaches: list[Coach] = []
         rejected: list[int] = []
         for route in solution.routes:
@@ -655,9 +818,7 @@ class _Planner:
             coach.sequence = _dedupe_consecutive(sequence)
             self.fleet.used[(part.day, vehicle.vehicle_type)] += 1
             coaches.append(coach)
-        dropped = [part.chunks[r] for r in [*solution.dropped, *rejected]]
-        coaches.extend(self._fallback(part.day, dropped))
-        return coaches
+        return coaches, [part.chunks[r] for r in [*solution.dropped, *rejected]]
 
     def _fallback(self, day: dt.date, chunks: Sequence[_Chunk]) -> list[Coach]:
         """Coaches for chunks the router left out: one stop county each, always legal."""
@@ -973,6 +1134,9 @@ class _Planner:
             boarding_stop_limit=self.near_limit,
             county_stops_fixed=radius <= 0,
         )
+
+
+_PROBE = Unit((), 0, "", "", "", (dt.date.min, dt.date.min))
 
 
 def _dedupe(keys: Iterable[str]) -> list[str]:
