@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import re
 import shutil
@@ -295,3 +296,24 @@ def test_a_formula_in_a_name_stays_text_in_spreadsheets(scenario, tmp_path: Path
     assert "'=HYPERLINK" in csv_path.read_text(encoding="utf-8-sig")
     assert read_manifest_csv(csv_path)[0]["name"] == evil
     assert read_manifest_xlsx(xlsx)[0]["name"] == evil
+
+
+def test_an_empty_plan_still_tells_the_unserved(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With no trip at all, the map and the notices to the unserved are still written."""
+    plan = fixtures.plan().replace(trips=())
+    written = render_plan(plan, scenario, tmp_path / "out", GreatCircleProvider())
+    assert written.overview is not None and written.overview.is_file()
+    assert written.manifests == [] and written.trip_sheets == []
+    rows = read_notices(tmp_path / "out" / "notices.csv")
+    assert [r["登记编号"] for r in rows] == ["W014"]
+
+
+def test_return_trips_are_announced_as_such(scenario) -> None:  # type: ignore[no-untyped-def]
+    """Notices of a return season speak of 返岗包车."""
+    rows = worker_notices(fixtures.plan().replace(direction="return"), scenario)
+    assert all("返岗包车" in r["message"] for r in rows)
+
+
+def read_notices(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
