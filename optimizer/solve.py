@@ -1007,6 +1007,11 @@ class _Planner:
             board[first_at[start]].extend(unit.worker_ids)
             later = [i for i, k in enumerate(sequence) if k == end and i > first_at[start]]
             alight[later[0]].extend(unit.worker_ids)
+        # A site the route passes twice keeps only the visit where someone boards or alights.
+        kept = [i for i in range(len(sequence)) if board[i] or alight[i]]
+        sequence = [sequence[i] for i in kept]
+        board = defaultdict(list, {n: board[i] for n, i in enumerate(kept)})
+        alight = defaultdict(list, {n: alight[i] for n, i in enumerate(kept)})
         service = []
         for index, key in enumerate(sequence):
             site = self.geo.sites[key]
