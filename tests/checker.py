@@ -411,6 +411,8 @@ class _PlanChecker:
 
         load = 0
         for index, stop in enumerate(stops):
+            if stop.kind != "rest" and not stop.board and not stop.alight:
+                self.fail(f"{name} stop {index}: a {stop.kind} stop where nobody boards or alights")
             if set(stop.board) != boards.get(index, set()):
                 self.fail(
                     f"{name} stop {index}: board list {sorted(stop.board)} does not match "

@@ -276,7 +276,9 @@ def test_alighting_outside_the_home_county() -> None:
     """w4 (home 鄞州) may not alight in 余姚 unless drop_radius_km reaches 鄞州's seat."""
     trip = replace_passenger(valid_trip(), "w4", alight_stop=2)
     trip = replace_stop(trip, 2, alight=("w1", "w2", "w3", "w4"))
-    trip = replace_stop(trip, 3, alight=())
+    trip = dataclasses.replace(trip, stops=trip.stops[:3])
+    trip = dataclasses.replace(trip, distance_km=sum(s.km_from_previous for s in trip.stops))
+    trip = dataclasses.replace(trip, driving_minutes=50)
     assert_caught(check_plan(SCENARIO, make_plan(trip)), "not in home county 330212")
     wide = SCENARIO.replace(policy=Policy(drop_radius_km=50))
     assert check_plan(wide, make_plan(trip)) == []
@@ -389,10 +391,27 @@ def empty_copy(trip: Trip, trip_id: str, **changes: object) -> Trip:
     return dataclasses.replace(trip, trip_id=trip_id, passengers=(), stops=stops, **changes)
 
 
+def test_phantom_stop() -> None:
+    """A service stop where nobody boards or alights (a route revisiting a gate) is caught."""
+    trip = valid_trip()
+    extra = dataclasses.replace(
+        trip.stops[0], kind="dropoff", board=(), arrive=at(8, 40), depart=at(8, 40)
+    )
+    stops = (*trip.stops[:2], extra, *trip.stops[2:])
+    passengers = tuple(
+        dataclasses.replace(p, alight_stop=p.alight_stop + 1) for p in trip.passengers
+    )
+    trip = dataclasses.replace(trip, stops=stops, passengers=passengers)
+    assert_caught(
+        check_plan(SCENARIO, make_plan(trip)), "stop 2: a dropoff stop where nobody boards"
+    )
+
+
 def test_fleet_count_per_date() -> None:
     """Only `count` coaches of a type leave on one date; the type must exist with its seats."""
     trip = valid_trip()
-    assert check_plan(SCENARIO, make_plan(trip, empty_copy(trip, "t2"))) == []  # 2 of type 53
+    two = check_plan(SCENARIO, make_plan(trip, empty_copy(trip, "t2")))  # 2 of type 53 exist
+    assert [e for e in two if "fleet" in e or "seats but" in e] == []
     assert_caught(
         check_plan(SCENARIO, make_plan(trip, empty_copy(trip, "t2"), empty_copy(trip, "t3"))),
         "3 53 trips on 2019-01-25, fleet has 2",
