@@ -512,7 +512,7 @@ class _PlanChecker:
             a, b = position[passenger.board_stop], position[passenger.alight_stop]
             if a >= b:
                 continue
-            ride = sum(int(duration[k, k + 1]) for k in range(a, b))
+            ride = float(sum(int(duration[k, k + 1]) for k in range(a, b)))
             ride += sum(
                 (trip.stops[service[k]].depart - trip.stops[service[k]].arrive).total_seconds()
                 for k in range(a + 1, b)
