@@ -601,3 +601,18 @@ def test_window_overlap(start: tuple[int, int], end: tuple[int, int], expected_h
     a = at(0) + dt.timedelta(hours=start[0], minutes=start[1])
     b = at(0) + dt.timedelta(hours=end[0], minutes=end[1])
     assert window_overlap_s(a, b, 22, 6) == expected_h * 3600
+
+
+def test_checker_is_independent_of_the_engine() -> None:
+    """The checker shares no code with the timetable engine or the planner it checks."""
+    import ast
+    from pathlib import Path
+
+    source = Path(__file__).with_name("checker.py").read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert not imported & {"optimizer.timetable", "optimizer.solve", "optimizer.routing"}
