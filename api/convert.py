@@ -58,6 +58,10 @@ def vehicle_type_to_domain(row: models.VehicleType) -> domain.VehicleType:
     )
 
 
+def hub_to_domain(row: models.Hub) -> domain.Hub:
+    return domain.Hub(hub_id=row.hub_id, name=row.name, lon=row.lon, lat=row.lat)
+
+
 def worker_to_domain(row: models.Worker) -> domain.Worker:
     """The planner's view of a registration; its worker_id is the row key as text."""
     return domain.Worker(
@@ -81,6 +85,7 @@ def season_to_scenario(
     companies: Sequence[models.Company],
     fleet: Sequence[models.VehicleType],
     workers: Sequence[models.Worker],
+    hubs: Sequence[models.Hub] = (),
     time_limit_s: float | None = None,
     seed: int | None = None,
 ) -> domain.Scenario:
@@ -100,6 +105,7 @@ def season_to_scenario(
         companies=tuple(company_to_domain(c) for c in companies),
         workers=tuple(worker_to_domain(w) for w in workers),
         fleet=tuple(vehicle_type_to_domain(v) for v in fleet),
+        hubs=tuple(hub_to_domain(h) for h in hubs),
         policy=domain.Policy.from_mapping(season.policy),
         solver=domain.SolverParams.from_mapping(solver),
     )

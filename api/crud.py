@@ -173,6 +173,44 @@ def delete_company(session: Session, *, season: models.Season, company_id: str) 
     session.flush()
 
 
+def upsert_hubs(
+    session: Session, *, season: models.Season, hubs_in: Iterable[schemas.HubCreate]
+) -> list[models.Hub]:
+    """Create or update gathering points of `season`, keyed by hub_id."""
+    result = []
+    for hub_in in hubs_in:
+        row = session.scalars(
+            select(models.Hub).where(
+                models.Hub.season_id == season.id, models.Hub.hub_id == hub_in.hub_id
+            )
+        ).first()
+        if row is None:
+            row = models.Hub(season_id=season.id, **hub_in.model_dump())
+            session.add(row)
+        else:
+            for key, value in hub_in.model_dump().items():
+                setattr(row, key, value)
+        result.append(row)
+    session.flush()
+    return result
+
+
+def list_hubs(session: Session, *, season: models.Season) -> Sequence[models.Hub]:
+    return session.scalars(
+        select(models.Hub).where(models.Hub.season_id == season.id).order_by(models.Hub.hub_id)
+    ).all()
+
+
+def delete_hub(session: Session, *, season: models.Season, hub_id: str) -> None:
+    row = session.scalars(
+        select(models.Hub).where(models.Hub.season_id == season.id, models.Hub.hub_id == hub_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no hub {hub_id!r} in season {season.name!r}")
+    session.delete(row)
+    session.flush()
+
+
 def upsert_vehicle_types(
     session: Session, *, season: models.Season, fleet_in: Iterable[schemas.VehicleTypeCreate]
 ) -> list[models.VehicleType]:
@@ -436,6 +474,7 @@ def job_inputs(session: Session, *, plan: models.Plan) -> tuple[domain.Scenario,
         companies=list_companies(session, season=season),
         fleet=list_vehicle_types(session, season=season),
         workers=list_workers(session, season=season),
+        hubs=list_hubs(session, season=season),
         time_limit_s=plan.time_limit_s,
         seed=plan.seed,
     )

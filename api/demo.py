@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from importlib import resources
@@ -55,7 +56,11 @@ def load_scenario(
             festival_date=scenario.festival_date,
             first_departure=scenario.first_departure,
             last_departure=scenario.last_departure,
-            policy={},
+            policy={
+                f.name: getattr(scenario.policy, f.name)
+                for f in dataclasses.fields(scenario.policy)
+                if getattr(scenario.policy, f.name) != f.default
+            },
             solver={"time_limit_s": min(scenario.solver.time_limit_s, 30.0)},
         ),
     )
@@ -91,6 +96,14 @@ def load_scenario(
                 available_to=v.available_to,
             )
             for v in scenario.fleet
+        ],
+    )
+    crud.upsert_hubs(
+        session,
+        season=season,
+        hubs_in=[
+            schemas.HubCreate(hub_id=h.hub_id, name=h.name, lon=h.lon, lat=h.lat)
+            for h in scenario.hubs
         ],
     )
     bad = {p.worker_id for p in scenario.problems if p.worker_id}

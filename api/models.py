@@ -81,6 +81,20 @@ class Company(Base):
     town: Mapped[str] = mapped_column(String(128), default="")
 
 
+class Hub(Base):
+    """A gathering point of a season (town coach station, charter terminal)."""
+
+    __tablename__ = "hubs"
+    __table_args__ = (UniqueConstraint("season_id", "hub_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
+    hub_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(256))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+
+
 class VehicleType(Base):
     __tablename__ = "vehicle_types"
     __table_args__ = (UniqueConstraint("season_id", "vehicle_type"),)

@@ -86,6 +86,19 @@ class CompanyPublic(CompanyCreate):
     season: str
 
 
+class HubCreate(BaseModel):
+    hub_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+    lon: float = Field(ge=73, le=136, description="WGS-84")
+    lat: float = Field(ge=3, le=54, description="WGS-84")
+
+
+class HubPublic(HubCreate):
+    model_config = ConfigDict(from_attributes=True)
+
+    season: str
+
+
 class VehicleTypeCreate(BaseModel):
     vehicle_type: str = Field(min_length=1, max_length=64)
     seats: int = Field(ge=1, le=80)

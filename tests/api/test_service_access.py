@@ -35,6 +35,9 @@ DISPATCHER_ONLY = {
     ("PATCH", "/api/seasons/{name}"),
     ("POST", "/api/companies"),
     ("DELETE", "/api/companies/{company_id}"),
+    ("GET", "/api/hubs"),
+    ("POST", "/api/hubs"),
+    ("DELETE", "/api/hubs/{hub_id}"),
     ("GET", "/api/fleet"),
     ("POST", "/api/fleet"),
     ("DELETE", "/api/fleet/{vehicle_type}"),
@@ -90,6 +93,11 @@ class World:
         open_season(svc, SEASON, companies=[("ALPHA", "阿尔法电器"), (BETA, BETA_NAME)])
         svc.add_user("alpha", "employer", "ALPHA")
         svc.add_user("beta", "employer", BETA)
+        hubs = [
+            {"hub_id": "HUB-1", "name": "浒山客运站", "lon": 121.27, "lat": 30.18},
+            {"hub_id": "HUB-2", "name": "周巷客运站", "lon": 121.16, "lat": 30.19},
+        ]
+        assert svc.call("POST", f"/api/hubs?season={SEASON}", "dispatcher", json=hubs).is_success
         svc.call(
             "POST",
             f"/api/fleet?season={SEASON}",
@@ -180,6 +188,7 @@ def _fill(path: str, world: World, variant: dict[str, str]) -> str:
         "name": SEASON,
         "company_id": BETA,
         "vehicle_type": "SPARE",
+        "hub_id": variant.get("hub_id", "HUB-1"),
         "worker_id": str(variant.get("worker_id", world.beta_worker)),
         "plan_id": str(world.published if variant.get("plan") != "draft" else world.draft),
         "trip_id": world.beta_trip if variant.get("trip") == "beta" else world.mixed_trip,
@@ -228,6 +237,8 @@ def _request(
         body = {"json": {"is_open": True}}
     elif key == ("POST", "/api/companies"):
         body = {"json": {"company_id": BETA, "name": BETA_NAME, "lon": 121.25, "lat": 30.17}}
+    elif key == ("POST", "/api/hubs"):
+        body = {"json": {"hub_id": "HUB-1", "name": "浒山客运站", "lon": 121.27, "lat": 30.18}}
     elif key == ("POST", "/api/fleet"):
         body = {
             "json": {
@@ -337,6 +348,8 @@ def test_dispatcher_reaches_everything(
     """A dispatcher is never refused for its role; reads of existing things succeed."""
     if method == "DELETE" and "{worker_id}" in path:
         variant = variant | {"worker_id": str(world.spare_worker)}
+    if method == "DELETE" and "{hub_id}" in path:
+        variant = variant | {"hub_id": "HUB-2"}
     response = _request(method, path, world, "dispatcher", variant)
     world.svc.wait_for_jobs()
     assert response.status_code not in (401, 403), response.text

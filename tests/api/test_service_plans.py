@@ -310,3 +310,23 @@ def test_upload_size_is_limited(svc: Service) -> None:
         svc.settings.max_upload_bytes = limit
     assert response.status_code == 422
     assert "larger than 1000 bytes" in response.json()["detail"]
+
+
+def test_hubs_reach_the_planner(svc: Service) -> None:
+    """Hubs a dispatcher adds are part of the scenario the planner gets."""
+    season_with_workers(svc, "hubs-2026", range(1100, 1103))
+    hubs = [{"hub_id": "H1", "name": "浒山客运站", "lon": 121.27, "lat": 30.18}]
+    assert (
+        svc.call("POST", "/api/hubs?season=hubs-2026", "dispatcher", json=hubs).status_code == 200
+    )
+    seen: list[Any] = []
+
+    def spy(scenario: Any, **kwargs: Any) -> Any:
+        seen.append(scenario)
+        return fake_planner(scenario, **kwargs)
+
+    svc.planner = spy
+    svc.run_plan("hubs-2026")
+    assert [h.hub_id for h in seen[0].hubs] == ["H1"]
+    assert svc.call("DELETE", "/api/hubs/H1?season=hubs-2026", "dispatcher").status_code == 204
+    assert svc.call("GET", "/api/hubs?season=hubs-2026", "dispatcher").json() == []
