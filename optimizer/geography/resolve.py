@@ -2,10 +2,10 @@
 
 Accepted forms: full names ("安徽省阜阳市临泉县"), short forms ("安徽阜阳临泉", "安徽临泉", "威宁",
 "重庆梁平"), any of these followed by town or village text, 6-digit adcodes (current or retired:
-522423 → 520581 黔西市), retired county names ("黔西县"), and prefecture or province names, which
-resolve to the county holding that government's seat and say so in `note`.
+522423 → 520581 黔西市), former county and prefecture names ("黔西县", "襄樊"), and prefecture or
+province names, which resolve to the county holding that government's seat and say so in `note`.
 
-How a text is read: every official name, short name and former county name found in the text is a
+How a text is read: every official name, short name and former name found in the text is a
 *reading* (a province, prefecture or county). A reading is supported by each earlier name that
 contains it (its province, its prefecture) and contradicted by an earlier name that does not (a
 different province or prefecture). Contradicted readings drop out; among the rest the one with the
@@ -37,6 +37,8 @@ _CODE = re.compile(r"^(\d{6})(\d{6})?$")
 _MAX_SUGGESTIONS = 8
 # What may follow a prefecture or province name that is resolved to its seat ("安徽人", "阜阳地区").
 _NAME_ENDING = re.compile(r"(省|市|地区|州|盟)?人?")
+# Official names end so; they are never part of a town's name.
+_ADMINISTRATIVE_END = re.compile(r"(省|市|区|县|旗|州|盟|地区)$")
 # A place name followed by one of these is part of a town, village or street name (城关镇, 重庆路).
 _TOWN_WORD = re.compile(r"镇|乡|村|街|路|大道|巷|屯|寨|苏木|嘎查|社区|居委|小区|组")
 
@@ -70,7 +72,7 @@ class Resolution:
 class _Reading:
     level: str
     adcode: str  # the unit read: a county, prefecture or province code (current)
-    former_name: str = ""  # set when read through a retired county name
+    former_name: str = ""  # set when read through a former name (黔西县, 襄樊市)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class _NameIndex:
 
     def hits(self, text: str) -> list[_Hit]:
         """Names found in `text`, read left to right without overlaps, town names left out."""
-        names, lengths_by_prefix, town_word = self.names, self.lengths_by_prefix, _TOWN_WORD.match
+        names, lengths_by_prefix = self.names, self.lengths_by_prefix
         size = len(text)
         found = []
         for start in range(size - 1):
@@ -166,8 +168,18 @@ class _NameIndex:
                 if end > size:
                     continue  # runs past the end of the text
                 readings = names.get(text[start:end])
-                if readings is not None and not town_word(text, end):
+                if readings is not None:
                     found.append(_Hit(start, end, text[start:end], readings))
+        # A short name followed by 镇/乡/村/路 … is a town or street (城关镇, 重庆路), unless a
+        # place name starts right there (云南镇雄, 海南屯昌).
+        starts = {hit.start for hit in found}
+        found = [
+            hit
+            for hit in found
+            if _ADMINISTRATIVE_END.search(hit.text)
+            or hit.end in starts
+            or not _TOWN_WORD.match(text, hit.end)
+        ]
         return _segment(found, len(text))
 
 

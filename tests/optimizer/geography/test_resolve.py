@@ -38,6 +38,9 @@ def gazetteer():
         ("湖北恩施州利川市", "422802"),
         ("湖北仙桃", "429004"),  # a province-administered county-level city
         ("广东东莞", "441900"),  # a prefecture city without counties is its own unit
+        ("云南镇雄", "530627"),  # 镇 here starts a county name, not a town
+        ("吉林省镇赉县", "220821"),
+        ("海南屯昌", "469022"),
         ("  安徽 阜阳-临泉 ", "341221"),
         ("中国安徽省阜阳市临泉县", "341221"),
     ],
