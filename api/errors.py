@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -113,7 +115,24 @@ async def _integrity_error_handler(_request: Request, _error: Exception) -> JSON
     )
 
 
+async def _validation_error_handler(_request: Request, error: Exception) -> JSONResponse:
+    # FastAPI's default is a list of machine records; people get one sentence, machines the list.
+    assert isinstance(error, RequestValidationError)
+    messages = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        messages.append(f"{where}: {item.get('msg', 'is not valid')}" if where else item["msg"])
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": "the request is not valid: " + "; ".join(messages),
+            "errors": jsonable_encoder(error.errors()),
+        },
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the JSON error responses on `app`."""
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(ChunyunError, _chunyun_error_handler)
     app.add_exception_handler(IntegrityError, _integrity_error_handler)

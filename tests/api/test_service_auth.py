@@ -180,3 +180,28 @@ def test_cli_users_add_writes_the_database_serve_uses(
         "/api/users/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
     )
     assert me.json()["company_id"] == "OMEGA"
+
+
+def test_malformed_requests_get_one_readable_sentence(svc: Service) -> None:
+    """A request the schema refuses gets a 422 whose detail names each field and why."""
+    response = svc.call(
+        "POST",
+        "/api/seasons",
+        "dispatcher",
+        json={
+            "name": "x",
+            "direction": "sideways",
+            "origin": "330282",
+            "festival_date": "2026-02-30",
+            "first_departure": "2026-02-05",
+            "last_departure": "2026-02-14",
+        },
+    )
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail.startswith("the request is not valid: ")
+    assert "direction: " in detail and "festival_date: " in detail
+    assert {tuple(e["loc"]) for e in response.json()["errors"]} >= {
+        ("body", "direction"),
+        ("body", "festival_date"),
+    }
