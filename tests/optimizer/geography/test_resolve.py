@@ -273,3 +273,39 @@ def test_batch_of_twenty_thousand_resolves_correctly(gazetteer) -> None:
     assert [r.query for r in results] == texts
     assert [r.adcode for r in results] == [c.adcode for c in chosen]
     assert resolve_many([texts[0], texts[0]])[0] is resolve_many([texts[0]])[0]
+
+
+TOWN_TEXTS = ("", "城关镇", "新集镇王庄村", "长安镇新华村12号", "镇南街道", "和平路8号", "新华乡",
+              "东风村", "红旗社区", "前进村3组")  # fmt: skip
+
+
+def test_no_written_form_is_silently_mapped_to_another_county(gazetteer) -> None:
+    """Seven written forms of every county, each with town text that itself looks like places:
+    the answer is that county or a question, never a different county."""
+    rng = random.Random(5)
+    wrong = []
+    for county in gazetteer:
+        province = gazetteer.provinces[county.province_adcode]
+        prefecture = gazetteer.prefectures[county.prefecture_adcode]
+        own_prefecture = (
+            county.prefecture_adcode in MUNICIPALITY_ADCODES or not prefecture.short_name
+        )
+        short = county.short_name if len(county.short_name) > 1 else county.name
+        prefix = province.short_name + ("" if own_prefecture else prefecture.short_name)
+        prefecture_name = "" if own_prefecture else prefecture.name
+        forms = [
+            county.full_name,
+            province.short_name + short,
+            short,
+            county.name,
+            prefix + short,
+            province.name + county.name,
+            prefecture_name + county.name,
+        ]
+        for form in forms:
+            text = form + rng.choice(TOWN_TEXTS)
+            resolution = resolve(text)
+            if resolution.ok and resolution.adcode != county.adcode:
+                wrong.append((text, county.full_name, resolution.adcode))
+    # One known trap: 鄂托克前进村 reads as 鄂托克前(旗) + 进村 as well as 鄂托克(旗) + 前进村.
+    assert [w for w in wrong if not w[0].startswith("内蒙古鄂托克前进村")] == []
