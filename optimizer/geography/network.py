@@ -3,8 +3,9 @@
 Nodes are county adcodes placed at their county seat (WGS-84, from the gazetteer). Links come from
 `data/road_edges.csv`, built by `scripts/build_road_network.py`: counties whose boundaries touch,
 plus the sea bridges, tunnels and ferries that adjacency misses. A link's km is the great-circle
-distance between the two seats times a detour factor fitted per terrain class; its hours are
-coach driving hours at day speed (the timetable applies night speed, rests and breaks).
+distance between the two seats (recomputed here from the gazetteer) times the link's detour
+factor, fitted per terrain class; its hours are coach driving hours at day speed for its terrain
+(the timetable applies night speed, rests and breaks), plus boarding and sailing for ferries.
 
 This is the only module that imports networkx. Routes follow the shortest path in km; their hours
 are summed along that same path.
@@ -29,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.errors import Unreachable
+from optimizer.geography.distance import great_circle_km
 
 # Terrain class of each province (first two adcode digits). Mountain provinces run the highest
 # road/great-circle ratios, the northern and eastern plains the lowest (DOMAIN.md, "Geography").
@@ -160,7 +162,8 @@ def build_network(
             continue
         if row["kind"] not in EDGE_KINDS:
             raise ValueError(f"unknown road link kind {row['kind']!r}")
-        graph.add_edge(a, b, km=float(row["km"]), hours=float(row["hours"]), kind=row["kind"])
+        km, hours = _link_km_hours(by_code[a], by_code[b], row)
+        graph.add_edge(a, b, km=km, hours=hours, kind=row["kind"])
     for adcode in graph.nodes:
         seat = by_code[adcode]
         graph.nodes[adcode].update(name=seat.name, lon=seat.lon, lat=seat.lat)
@@ -172,6 +175,17 @@ def build_network(
         adjacency[i].append((j, data["km"], data["hours"]))
         adjacency[j].append((i, data["km"], data["hours"]))
     return RoadNetwork(graph, adcodes, index, data_hash, adjacency)
+
+
+def _link_km_hours(a: Seat, b: Seat, row: Mapping[str, str]) -> tuple[float, float]:
+    """km and day-speed hours of a link: great circle between the seats x the row's detour
+    factor at its terrain's speed, plus fixed extra hours (ferries); rows without a factor keep
+    their own km and hours."""
+    if not row.get("factor") or row.get("terrain") not in DEFAULT_SPEED_KMH:
+        return float(row["km"]), float(row["hours"])
+    km = great_circle_km(a.lon, a.lat, b.lon, b.lat) * float(row["factor"])
+    hours = km / DEFAULT_SPEED_KMH[row["terrain"]] + float(row.get("extra_hours") or 0)
+    return km, hours
 
 
 def read_edges(path: Path | None = None) -> list[dict[str, str]]:

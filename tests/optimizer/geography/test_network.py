@@ -123,6 +123,18 @@ def test_every_link_is_at_least_great_circle_and_at_most_coach_speed(road: RoadN
         assert data["hours"] >= data["km"] / 100 - 1e-3, (a, b)
 
 
+def test_shipped_edges_were_built_from_the_current_gazetteer(road: RoadNetwork) -> None:
+    """Links recomputed from today's seats match the build's km: rebuild the edges if not."""
+    stale = []
+    for row in network_module.read_edges():
+        a, b = row["adcode_a"], row["adcode_b"]
+        if a in road and b in road:
+            km = road.graph.edges[a, b]["km"]
+            if abs(km - float(row["km"])) > 0.005 * float(row["km"]) + 0.05:
+                stale.append((a, b, row["km"], round(km, 2)))
+    assert stale == [], "run scripts/build_road_network.py: seats moved since the build"
+
+
 def test_matrix_is_symmetric_and_obeys_the_triangle_inequality(
     road: RoadNetwork, cache: PathCache, sample: list[str]
 ) -> None:
