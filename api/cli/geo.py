@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -66,7 +67,8 @@ def resolve_command(
         list[str],
         typer.Argument(
             metavar="TEXT...",
-            help="Addresses, place names or 6-digit adcodes (current or retired).",
+            help="Addresses, place names or 6-digit adcodes (current or retired); "
+            "a single - reads one query per line from standard input.",
         ),
     ],
     as_json: Annotated[
@@ -78,6 +80,8 @@ def resolve_command(
     Exits with status 1 when any query is unknown or ambiguous; the output lists the candidates.
     Prefecture and province names resolve to their seat county; the table's note says so.
     """
+    if texts == ["-"]:
+        texts = [line.strip() for line in sys.stdin if line.strip()]
     resolutions = resolve_many(texts)
     if as_json:
         typer.echo(json.dumps([resolution_json(r) for r in resolutions], ensure_ascii=False))

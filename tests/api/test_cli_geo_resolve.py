@@ -62,3 +62,10 @@ def test_resolve_needs_at_least_one_query() -> None:
     """Calling without text is a usage error."""
     result = runner.invoke(app, ["geo", "resolve"])
     assert result.exit_code == 2
+
+
+def test_a_dash_reads_queries_from_standard_input() -> None:
+    """`chunyun geo resolve - --json` resolves one query per input line, blank lines skipped."""
+    result = runner.invoke(app, ["geo", "resolve", "-", "--json"], input="安徽临泉\n\n威宁\n")
+    assert result.exit_code == 0, result.output
+    assert [r["adcode"] for r in json.loads(result.stdout)] == ["341221", "520526"]
