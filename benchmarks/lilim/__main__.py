@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-solution", default=RoutingParams.first_solution)
     parser.add_argument("--metaheuristic", default=RoutingParams.metaheuristic)
     parser.add_argument("--no-fleet-minimisation", action="store_true")
+    parser.add_argument("--no-insertion-lns", action="store_true")
+    parser.add_argument("--bandit", action="store_true", help="multi-armed bandit operators")
     parser.add_argument("--json", type=Path, help="write the result rows here")
     args = parser.parse_args(argv)
 
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         first_solution=args.first_solution,
         metaheuristic=args.metaheuristic,
         fleet_minimisation=not args.no_fleet_minimisation,
+        insertion_lns=not args.no_insertion_lns,
+        multi_armed_bandit=args.bandit,
     )
     names: list[str] = []
     for name in args.instances:

@@ -1,12 +1,12 @@
 """Synthetic charter-like pickup-and-delivery instances and their independent checker.
 
 Shaped like the pooling step of the planner after decomposition: the remainders of
-(factory gate -> home county) groups for one departure date, 1-53 seats each, picked up at gates
+(factory gate -> home county) groups for one departure date, 1-52 seats each, picked up at gates
 spread over a Cixi-sized city and dropped at county seats 300-2,000 km away along a few
 corridors; coaches of 35/45/53 seats with a large fixed cost (fewest coaches first), at most 3
-pickup and 3 drop-off stops, a ride-time limit of 1.3 x direct time + 1 h, and open routes (a
-coach ends at its last drop-off). Coordinates are planar kilometres; road distance is 1.3 x the
-straight line, driven at 80 km/h.
+pickup and 3 drop-off stops, a ride-time limit of 1.3 x direct time + 1 h, one outbound run per
+coach (all pickups first) and open routes (a coach ends at its last drop-off). Coordinates are
+planar kilometres; road distance is 1.3 x the straight line, driven at 80 km/h.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def generate(requests: int, seed: int = 0) -> CharterInstance:
         service_s=service,
         max_pickup_stops=STOP_LIMIT,
         max_dropoff_stops=STOP_LIMIT,
+        pickups_before_deliveries=True,
     )
     served_counties = len({request.delivery for request in groups})
     return CharterInstance(
@@ -121,11 +122,14 @@ def check(problem: PickupDeliveryProblem, solution: PickupDeliverySolution) -> l
         picked: dict[int, int] = {}
         pickup_stops = dropoff_stops = 0
         previous_site = None
+        delivered = False
         for location, request_index in zip(route.nodes, route.requests, strict=True):
             request = problem.requests[request_index]
             clock += int(problem.duration_s[previous, location])
             new_stop = site[location] != previous_site
             if request_index not in picked:
+                if delivered and problem.pickups_before_deliveries:
+                    violations.append(f"vehicle {route.vehicle}: pickup after a delivery")
                 if location != request.pickup:
                     violations.append(f"request {request_index}: pickup at the wrong place")
                 picked[request_index] = clock + int(service[location])
@@ -135,6 +139,7 @@ def check(problem: PickupDeliveryProblem, solution: PickupDeliverySolution) -> l
                 if location != request.delivery:
                     violations.append(f"request {request_index}: delivery at the wrong place")
                 load -= request.demand
+                delivered = True
                 dropoff_stops += int(new_stop)
                 ride = clock - picked[request_index]
                 if request.max_ride_s is not None and ride > request.max_ride_s:

@@ -57,6 +57,7 @@ def violations(problem: PickupDeliveryProblem, solution: PickupDeliverySolution)
         picked: dict[int, int] = {}
         stops = {"pickup": 0, "dropoff": 0}
         clock = route.start_s
+        done = len(served)  # deliveries made before this route
         for location, index, arrival in zip(
             route.nodes, route.requests, route.arrival_s, strict=True
         ):
@@ -70,6 +71,8 @@ def violations(problem: PickupDeliveryProblem, solution: PickupDeliverySolution)
                 if not earliest <= arrival <= latest:
                     found.append(f"request {index}: arrival {arrival} outside its window")
             kind = "dropoff" if index in picked else "pickup"
+            if kind == "pickup" and problem.pickups_before_deliveries and len(served) > done:
+                found.append(f"request {index}: picked up after a drop-off")
             if site[location] != previous_site:
                 stops[kind] += 1
             if kind == "pickup":
@@ -241,6 +244,19 @@ def test_open_routes_end_at_the_last_dropoff() -> None:
     assert closed.routes[0].end_s == 220 * 60
 
 
+def test_pickups_before_deliveries_makes_one_outbound_run() -> None:
+    """Without the rule the coach drops the first group before fetching the second; with it,
+    everyone boards first."""
+    positions = [0, 1, 10, 11, 20]  # depot, gate, county, gate, county
+    requests = (Request(1, 2, 10), Request(3, 4, 10))
+    free = solve(line(positions, requests=requests, vehicles=(coach(),)))
+    assert free.routes[0].nodes == (1, 2, 3, 4)
+    outbound = solve(
+        line(positions, requests=requests, vehicles=(coach(),), pickups_before_deliveries=True)
+    )
+    assert outbound.routes[0].nodes == (1, 3, 2, 4)
+
+
 def test_time_windows_are_met() -> None:
     """A group that may board only late is served after the early one, within windows."""
     hour = 3600
@@ -367,6 +383,7 @@ def small_problems(draw: st.DrawFn) -> PickupDeliveryProblem:
         max_pickup_stops=draw(st.one_of(st.none(), st.integers(1, 3))),
         max_dropoff_stops=draw(st.one_of(st.none(), st.integers(1, 3))),
         max_route_duration_s=draw(st.one_of(st.none(), st.integers(3600, 40_000))),
+        pickups_before_deliveries=draw(st.booleans()),
     )
 
 
