@@ -236,7 +236,7 @@ def _chain(
     out_km = [timer(depot, _start(t), t.departure).distance_km for t in trips]
     back_km = [timer(_end(t), depot, t.arrival).distance_km for t in trips]
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[object] = nx.DiGraph()
     graph.add_node("source", demand=-count)
     graph.add_node("sink", demand=count)
     graph.add_edge("source", "sink", capacity=count, weight=0)
