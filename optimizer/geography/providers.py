@@ -93,16 +93,37 @@ class CountySnapper:
         return Snapped(adcode, gc * self.local_detour_factor)
 
 
+def _land_neighbours(network: RoadNetwork, snapped: Sequence[Snapped]) -> npt.NDArray[np.bool_]:
+    """Pairs of locations whose counties are the same or share a land boundary.
+
+    Only these may take the direct local road: across a bay or strait (Hangzhou Bay, the
+    Qiongzhou Strait) the way lies over the bridge or ferry link, whatever the straight line says.
+    """
+    nodes = [s.adcode for s in snapped]
+    unique = sorted(set(nodes))
+    position = {code: n for n, code in enumerate(unique)}
+    land = np.eye(len(unique), dtype=bool)
+    graph = network.graph
+    for a in unique:
+        for b, data in graph.adj[a].items():
+            if data["kind"] == "adjacent" and b in position:
+                land[position[a], position[b]] = True
+    rows = [position[code] for code in nodes]
+    picked: npt.NDArray[np.bool_] = land[np.ix_(rows, rows)]
+    return picked
+
+
 def _combine(
     locations: Sequence[Location],
     snapped: Sequence[Snapped],
     county_km: npt.NDArray[np.float64],
     county_hours: npt.NDArray[np.float64],
+    land_neighbours: npt.NDArray[np.bool_],
     local_detour_factor: float,
     local_speed_kmh: float,
 ) -> TravelMatrix:
     """Site-to-site km and hours: local leg + county-to-county + local leg, or the direct local
-    road when both sites are in one county or the direct road is shorter."""
+    road when both sites are in one county, or in land neighbours and the direct road is shorter."""
     leg = np.array([s.leg_km for s in snapped])
     km = county_km + leg[:, None] + leg[None, :]
     hours = county_hours + (leg[:, None] + leg[None, :]) / local_speed_kmh
@@ -111,7 +132,7 @@ def _combine(
         * local_detour_factor
     )
     nodes = np.array([s.adcode for s in snapped])
-    local = (nodes[:, None] == nodes[None, :]) | (direct_km < km)
+    local = (nodes[:, None] == nodes[None, :]) | (land_neighbours & (direct_km < km))
     km = np.where(local, direct_km, km)
     hours = np.where(local, direct_km / local_speed_kmh, hours)
     np.fill_diagonal(km, 0.0)
@@ -186,6 +207,7 @@ class RoadGraphProvider:
             snapped,
             km,
             hours,
+            _land_neighbours(self.network, snapped),
             self.snapper.local_detour_factor,
             self.local_speed_kmh,
         )
@@ -252,6 +274,7 @@ class MatrixFileProvider:
             snapped,
             km,
             hours,
+            _land_neighbours(self.network, snapped),
             self.snapper.local_detour_factor,
             self.local_speed_kmh,
         )

@@ -100,6 +100,20 @@ def test_two_sites_in_one_county_get_the_direct_local_distance(
     assert matrix.distance_m[0, 0] == 0
 
 
+def test_sites_facing_each_other_across_a_strait_take_the_ferry(
+    provider: RoadGraphProvider,
+) -> None:
+    """A gate at Hai'an port and one in Haikou are 25 km apart, but only the ferry joins them."""
+    hai_an = Location(110.178, 20.262, "440825")
+    haikou = Location(110.286, 20.030, "460105")
+    matrix = provider.matrix([hai_an, haikou])
+    assert matrix.duration_s[0, 1] >= 2.5 * 3600
+    # Neighbours by land do take the direct local road when it is shorter.
+    matrix = provider.matrix([GATE_A, Location(121.155, 30.115, "330281")])
+    direct = great_circle_km(GATE_A.lon, GATE_A.lat, 121.155, 30.115) * LOCAL_DETOUR_FACTOR
+    assert matrix.distance_m[0, 1] == pytest.approx(direct * 1000, abs=2)
+
+
 def test_route_line_runs_from_site_through_seats_to_destination(
     provider: RoadGraphProvider,
 ) -> None:
