@@ -213,11 +213,20 @@ class RoadGraphProvider:
         )
 
     def route_line(self, origin: Location, destination: Location) -> list[tuple[float, float]]:
-        """The road line as (lon, lat): origin, the county seats along the path, destination."""
+        """The road line as (lon, lat): origin, the county seats along the path, destination.
+
+        Where `matrix` takes the direct local road (same or land-neighbouring county), the line
+        is straight too, so that drawn lines and distances agree.
+        """
         start, end = self.snapper.snap(origin), self.snapper.snap(destination)
         line = [(origin.lon, origin.lat)]
         if start.adcode != end.adcode:
-            line.extend(shortest_route(self.network, start.adcode, end.adcode).line)
+            route = shortest_route(self.network, start.adcode, end.adcode)
+            direct_km = great_circle_km(origin.lon, origin.lat, destination.lon, destination.lat)
+            direct_km *= self.snapper.local_detour_factor
+            land = route.adcodes == (start.adcode, end.adcode) and not route.crossings
+            if not (land and direct_km < start.leg_km + route.distance_km + end.leg_km):
+                line.extend(route.line)
         line.append((destination.lon, destination.lat))
         deduplicated = [line[0]]
         for point in line[1:]:

@@ -112,6 +112,11 @@ def test_sites_facing_each_other_across_a_strait_take_the_ferry(
     matrix = provider.matrix([GATE_A, Location(121.155, 30.115, "330281")])
     direct = great_circle_km(GATE_A.lon, GATE_A.lat, 121.155, 30.115) * LOCAL_DETOUR_FACTOR
     assert matrix.distance_m[0, 1] == pytest.approx(direct * 1000, abs=2)
+    assert provider.route_line(GATE_A, Location(121.155, 30.115, "330281")) == [
+        (GATE_A.lon, GATE_A.lat),
+        (121.155, 30.115),
+    ]
+    assert len(provider.route_line(hai_an, haikou)) == 4  # gate, 徐闻, 海口秀英, gate
 
 
 def test_route_line_runs_from_site_through_seats_to_destination(
