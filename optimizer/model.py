@@ -204,12 +204,26 @@ class VehicleType:
     depot_lat: float | None = None
     available_from: dt.date | None = None
     available_to: dt.date | None = None
+    # Fewer coaches than `count` free to depart on some dates (e.g. the rest are still away on
+    # long trips): (date, coaches) pairs; dates not listed have `count`.
+    count_by_date: tuple[tuple[dt.date, int], ...] = ()
 
     def __post_init__(self) -> None:
+        if any(n < 0 for _, n in self.count_by_date):
+            raise InvalidInput(f"vehicle type {self.vehicle_type!r}: counts must not be negative")
         if self.seats < 1:
             raise InvalidInput(f"vehicle type {self.vehicle_type!r}: seats must be at least 1")
         if self.count < 0:
             raise InvalidInput(f"vehicle type {self.vehicle_type!r}: count must not be negative")
+
+    def count_on(self, day: dt.date) -> int:
+        """Coaches of this type that may depart on `day` (0 outside the availability dates)."""
+        if not self.available_on(day):
+            return 0
+        for listed, count in self.count_by_date:
+            if listed == day:
+                return min(count, self.count)
+        return self.count
 
     def available_on(self, day: dt.date) -> bool:
         """Whether coaches of this type may depart on `day`."""
