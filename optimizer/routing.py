@@ -361,10 +361,10 @@ class _Layout:
 def _layout(problem: PickupDeliveryProblem) -> _Layout:
     depot_locations: list[int] = []
     for vehicle in problem.vehicles:
-        for location in (vehicle.start, vehicle.end):
-            if location is not None and location not in depot_locations:
-                depot_locations.append(location)
-    depot_node = {location: node for node, location in enumerate(depot_locations)}
+        for place in (vehicle.start, vehicle.end):
+            if place is not None and place not in depot_locations:
+                depot_locations.append(place)
+    depot_node = {place: node for node, place in enumerate(depot_locations)}
     has_open = any(vehicle.end is None for vehicle in problem.vehicles)
     open_end = len(depot_locations) if has_open else None
     first = len(depot_locations) + int(has_open)
@@ -395,7 +395,7 @@ def _layout(problem: PickupDeliveryProblem) -> _Layout:
         site=site,
         starts=[depot_node[vehicle.start] for vehicle in problem.vehicles],
         ends=[
-            depot_node[vehicle.end] if vehicle.end is not None else int(open_end)  # type: ignore[arg-type]
+            depot_node[vehicle.end] if vehicle.end is not None else first - 1
             for vehicle in problem.vehicles
         ],
         first_request_node=first,
@@ -406,7 +406,7 @@ def _layout(problem: PickupDeliveryProblem) -> _Layout:
 def _node_matrix(layout: _Layout, matrix: NDArray[np.int64]) -> NDArray[np.int64]:
     """Location matrix expanded to OR-Tools nodes; arcs into and out of the open end are free."""
     index = np.where(layout.location >= 0, layout.location, 0)
-    expanded = matrix[np.ix_(index, index)].copy()
+    expanded: NDArray[np.int64] = np.array(matrix[np.ix_(index, index)], dtype=np.int64)
     if layout.open_end is not None:
         expanded[layout.open_end, :] = 0
         expanded[:, layout.open_end] = 0
@@ -420,6 +420,7 @@ class _Model:
         self,
         problem: PickupDeliveryProblem,
         vehicles: list[int],
+        deadline: float = math.inf,
     ) -> None:
         self.problem = problem
         self.vehicles = vehicles  # model vehicle -> problem vehicle
@@ -436,6 +437,14 @@ class _Model:
         manager = self.manager
         solver = routing.solver()
         self.distance = _node_matrix(layout, problem.distance_m)
+        # OR-Tools checks its own time limit only every so many calls, calibrated on early
+        # fast ones; with the insertion LNS operators later calls are slow and runs overshot
+        # a 10 s limit by minutes (lr104: 254 s). This limit reads the clock on every call;
+        # the cost was below measurement (same solutions in 5 s on lr104).
+        self.deadline = deadline
+        self._deadline_check = lambda: time.perf_counter() >= self.deadline
+        self._deadline_limit = solver.CustomLimit(self._deadline_check)
+        routing.AddSearchMonitor(self._deadline_limit)
 
         # Arc costs: one matrix per distinct tariff (OR-Tools caches evaluators per vehicle class).
         evaluators: dict[float, int] = {}
@@ -712,6 +721,7 @@ class _Clock:
     def __init__(self, limit_s: float) -> None:
         self.started = time.perf_counter()
         self.limit_s = limit_s
+        self.deadline = self.started + limit_s
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -744,7 +754,7 @@ def solve_pickup_delivery(
     if not problem.vehicles:
         return _nothing_served(problem, clock, solved=True)
 
-    model = _Model(problem, list(range(len(problem.vehicles))))
+    model = _Model(problem, list(range(len(problem.vehicles))), clock.deadline)
     first_solution_s: list[float] = []
 
     def on_solution() -> None:
@@ -821,7 +831,7 @@ def _eliminate_routes(
             break
         victim = candidates[0]
         fleet = sorted(v for v in used if v != victim.vehicle)
-        attempt = _Model(problem, fleet)
+        attempt = _Model(problem, fleet, clock.deadline)
         position = {vehicle: k for k, vehicle in enumerate(fleet)}
         routes: list[list[int]] = [[] for _ in fleet]
         for route in best.routes:
