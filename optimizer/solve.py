@@ -77,8 +77,15 @@ DIRECT_FILL = 0.95
 # A coach pooled greedily across counties must be at least this full; emptier ones are routed.
 POOL_FILL = 0.9
 # The greedy then goes on with ever emptier coaches down to this fill, leaving the router the rest.
-POOL_FLOOR = 0.5
+POOL_FLOOR = 0.0
 POOL_STEP = 0.1
+# Greedy pooled coaches at least this full are kept; emptier ones are offered to the router,
+# whose answer replaces them when it needs fewer coaches (or as many with fewer km).
+KEEP_FILL = 0.9
+# The greedy tries the counties with most waiting seats as seeds, and their nearest neighbours
+# as partners: enough for good coaches, few enough to stay fast on hundreds of counties.
+COVER_SEEDS = 12
+COVER_PARTNERS = 12
 # Largest pickup-and-delivery model (requests) solved at once.
 MAX_PART_REQUESTS = 120
 # Inside the routing model one coach costs this much more than any tariff difference, so the
@@ -126,6 +133,9 @@ class _Fleet:
             return 0
         return max(0, vehicle.count - self.used[(day, vehicle.vehicle_type)])
 
+    def largest_type(self) -> int:
+        return max((v.seats for v in self.types), default=0)
+
     def largest(self, day: dt.date) -> int:
         return max((v.seats for v in self.types if self.left(day, v) > 0), default=0)
 
@@ -172,6 +182,18 @@ class _Geometry:
         y = math.sin(dlon) * math.cos(phi2)
         x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlon)
         return math.degrees(math.atan2(y, x)) % 360.0
+
+
+def _chunks(near: str, far: str, units: Sequence[Unit], capacity: int) -> list[_Chunk]:
+    """Units of one (boarding, stop) pair cut into chunks of at most one coach each (a unit
+    larger than `capacity`, when no large coach is left, becomes a chunk of its own)."""
+    size = max([capacity, *(u.seats for u in units)])
+    chunks = []
+    rest = list(units)
+    while rest:
+        taken, rest = _pack(rest, size)
+        chunks.append(_Chunk(near, far, tuple(taken)))
+    return chunks
 
 
 def _pack(units: Sequence[Unit], capacity: int) -> tuple[list[Unit], list[Unit]]:
@@ -510,23 +532,39 @@ class _Planner:
             for unit, near, far in remainder.loads:
                 by_pair[(near, far)].append(unit)
             for (near, far), units in sorted(by_pair.items()):
-                rest = units
-                while rest:
-                    taken, rest = _pack(rest, capacity)
-                    chunks_by_day[remainder.day].append(_Chunk(near, far, tuple(taken)))
+                chunks_by_day[remainder.day].extend(_chunks(near, far, units, capacity))
         coaches: list[Coach] = []
         parts: list[_Part] = []
+        baselines: list[list[Coach]] = []
         for day, chunks in sorted(chunks_by_day.items()):
             covered, left = self._cover(day, chunks)
-            coaches.extend(covered)
-            for group in self._corridors(left):
-                parts.append(_Part(day, tuple(group)))
+            weak = []
+            for coach in covered:
+                assert coach.vehicle is not None
+                if coach.seats >= KEEP_FILL * coach.vehicle.seats:
+                    coaches.append(coach)
+                else:
+                    weak.append(coach)
+            for group in self._coach_corridors(weak):
+                parts.append(_Part(day, tuple(self._chunks_of(group))))
+                baselines.append(group)
+            for chunk_group in self._corridors(left):
+                parts.append(_Part(day, tuple(chunk_group)))
+                baselines.append([])
         total = sum(len(p.chunks) for p in parts) or 1
         jobs: list[tuple[PickupDeliveryProblem, RoutingParams]] = []
         vehicles_of: list[list[VehicleType]] = []
         reserved: dict[tuple[dt.date, str], int] = defaultdict(int)
-        for part in parts:
-            vehicles = self._vehicles_for(part, reserved)
+        for part, baseline in zip(parts, baselines, strict=True):
+            if baseline:
+                # The router may use exactly the coaches the greedy took, so whatever it
+                # decides, no other part's fleet is touched.
+                vehicles = [c.vehicle for c in baseline if c.vehicle is not None]
+                for coach in baseline:
+                    assert coach.vehicle is not None
+                    self.fleet.used[(part.day, coach.vehicle.vehicle_type)] -= 1
+            else:
+                vehicles = self._vehicles_for(part, reserved)
             vehicles_of.append(vehicles)
             share = time_budget_s * len(part.chunks) / total * self.scenario.solver.workers
             # Small parts converge fast; their unused share is not worth waiting for.
@@ -534,14 +572,68 @@ class _Planner:
             jobs.append((self._problem(part, vehicles), RoutingParams(time_limit_s=limit)))
         solutions = self._run(jobs)
         dropped: dict[dt.date, list[_Chunk]] = defaultdict(list)
-        for part, vehicles, solution in zip(parts, vehicles_of, solutions, strict=True):
+        improved = 0
+        for part, baseline, vehicles, solution in zip(
+            parts, baselines, vehicles_of, solutions, strict=True
+        ):
             routed, left_out = self._coaches_from(part, vehicles, solution)
+            if baseline and (left_out or not self._better(routed, baseline)):
+                for coach in routed:  # keep the greedy's coaches
+                    assert coach.vehicle is not None
+                    self.fleet.used[(part.day, coach.vehicle.vehicle_type)] -= 1
+                for coach in baseline:
+                    assert coach.vehicle is not None
+                    self.fleet.used[(part.day, coach.vehicle.vehicle_type)] += 1
+                coaches.extend(baseline)
+                continue
+            if baseline:
+                improved += len(baseline) - len(routed)
             coaches.extend(routed)
             dropped[part.day].extend(left_out)
+        if improved:
+            self.notes.append(f"routing saved {improved} coach(es) over the greedy pooling")
         # Only now, with every routed coach counted against the fleet, place what is left.
         for day, chunks in sorted(dropped.items()):
             coaches.extend(self._fallback(day, chunks))
         return coaches
+
+    def _better(self, routed: Sequence[Coach], baseline: Sequence[Coach]) -> bool:
+        """Fewer coaches, or as many with fewer km."""
+        if len(routed) != len(baseline):
+            return len(routed) < len(baseline)
+        return self._coach_km(routed) < self._coach_km(baseline)
+
+    def _coach_km(self, coaches: Sequence[Coach]) -> float:
+        return sum(
+            self.geo.km(a, b)
+            for coach in coaches
+            for a, b in itertools.pairwise(coach.stops(self.home))
+        )
+
+    def _chunks_of(self, coaches: Sequence[Coach]) -> list[_Chunk]:
+        by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for coach in coaches:
+            for unit, near, far in coach.loads:
+                by_pair[(near, far)].append(unit)
+        chunks = []
+        for (near, far), units in sorted(by_pair.items()):
+            chunks.extend(_chunks(near, far, units, self.fleet.largest_type()))
+        return chunks
+
+    def _coach_corridors(self, coaches: Sequence[Coach]) -> list[list[Coach]]:
+        """Coaches grouped by the bearing of their first county, at most MAX_PART_REQUESTS
+        (near, far) pairs per group."""
+        ordered = sorted(coaches, key=lambda c: (self.geo.bearing(c.far[0]), c.far, c.near))
+        groups: list[list[Coach]] = []
+        size = 0
+        for coach in ordered:
+            pairs = len({(near, far) for _, near, far in coach.loads})
+            if not groups or size + pairs > MAX_PART_REQUESTS:
+                groups.append([])
+                size = 0
+            groups[-1].append(coach)
+            size += pairs
+        return groups
 
     def _cover(self, day: dt.date, chunks: Sequence[_Chunk]) -> tuple[list[Coach], list[_Chunk]]:
         """Nearly full coaches across counties, chosen greedily before routing the rest.
@@ -575,6 +667,8 @@ class _Planner:
             pairs = [(b, f) for b in near for f in far if waiting.get((b, f))]
             pool = [(u, b, f) for b, f in pairs for u in waiting[(b, f)]]
             taken, _ = _pack([u for u, _, _ in pool], capacity)
+            if not taken:  # only units larger than any coach still free on this date
+                break
             taken_ids = {u.worker_ids for u in taken}
             loads = [item for item in pool if item[0].worker_ids in taken_ids]
             used_near = _dedupe(b for _, b, _ in loads)
@@ -590,10 +684,7 @@ class _Planner:
         left: list[_Chunk] = []
         capacity = max(self._capacity(day), 1)
         for (near, far), units in sorted(waiting.items()):
-            rest = units
-            while rest:
-                taken, rest = _pack(rest, capacity)
-                left.append(_Chunk(near, far, tuple(taken)))
+            left.extend(_chunks(near, far, units, capacity))
         return coaches, left
 
     def _best_cover(
@@ -606,15 +697,21 @@ class _Planner:
             by_near[b] += n
         busiest = sorted(by_near, key=lambda b: (-by_near[b], b))[: self.near_limit]
         best: tuple[int, list[str], list[str]] | None = None
-        for seed in sorted(by_far, key=lambda f: (-sum(by_far[f].values()), f)):
+        seeds = sorted(by_far, key=lambda f: (-sum(by_far[f].values()), f))[:COVER_SEEDS]
+        for seed in seeds:
             own = sorted(by_far[seed], key=lambda b: (-by_far[seed][b], b))[: self.near_limit]
+            if not self._cover_ok(own, [seed], seats):
+                own = own[:1]
+            neighbours = sorted(
+                (f for f in by_far if f != seed), key=lambda f: (self.geo.km(seed, f), f)
+            )[:COVER_PARTNERS]
             for near in (own, busiest):
                 far = [seed]
                 total = sum(by_far[seed].get(b, 0) for b in near)
-                if total == 0:
+                if total == 0 or (near is busiest and not self._cover_ok(near, far, seats)):
                     continue
                 partners = sorted(
-                    (f for f in by_far if f != seed),
+                    neighbours,
                     key=lambda f: (-sum(by_far[f].get(b, 0) for b in near), f),
                 )
                 for partner in partners:
@@ -846,6 +943,14 @@ class _Planner:
                         chosen.append(chunk)
                         load += chunk.seats
                         pending.remove(chunk)
+                if not chosen:  # the next chunk is larger than any coach still free
+                    chunk = pending.pop(0)
+                    self._drop(
+                        chunk.units,
+                        UnservedReason.FLEET_EXHAUSTED,
+                        f"no coach large enough left on {day.isoformat()}",
+                    )
+                    continue
                 near = self._order_near(_dedupe([c.near for c in chosen]), far)
                 vehicle = self.fleet.take(day, load, self._direct_km(near[0], far))
                 if vehicle is None:  # only smaller coaches left: give back the tail
