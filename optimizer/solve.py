@@ -557,12 +557,9 @@ class _Planner:
         reserved: dict[tuple[dt.date, str], int] = defaultdict(int)
         for part, baseline in zip(parts, baselines, strict=True):
             if baseline:
-                # The router may use exactly the coaches the greedy took, so whatever it
-                # decides, no other part's fleet is touched.
+                # The router may use exactly the coaches the greedy took (they stay counted as
+                # used until it is decided), so no other part's fleet is touched.
                 vehicles = [c.vehicle for c in baseline if c.vehicle is not None]
-                for coach in baseline:
-                    assert coach.vehicle is not None
-                    self.fleet.used[(part.day, coach.vehicle.vehicle_type)] -= 1
             else:
                 vehicles = self._vehicles_for(part, reserved)
             vehicles_of.append(vehicles)
@@ -577,16 +574,14 @@ class _Planner:
             parts, baselines, vehicles_of, solutions, strict=True
         ):
             routed, left_out = self._coaches_from(part, vehicles, solution)
-            if baseline and (left_out or not self._better(routed, baseline)):
-                for coach in routed:  # keep the greedy's coaches
+            if baseline:
+                keep = bool(left_out) or not self._better(routed, baseline)
+                for coach in routed if keep else baseline:  # give back the other's coaches
                     assert coach.vehicle is not None
                     self.fleet.used[(part.day, coach.vehicle.vehicle_type)] -= 1
-                for coach in baseline:
-                    assert coach.vehicle is not None
-                    self.fleet.used[(part.day, coach.vehicle.vehicle_type)] += 1
-                coaches.extend(baseline)
-                continue
-            if baseline:
+                if keep:
+                    coaches.extend(baseline)
+                    continue
                 improved += len(baseline) - len(routed)
             coaches.extend(routed)
             dropped[part.day].extend(left_out)

@@ -300,7 +300,7 @@ def small_seasons(draw: st.DrawFn) -> Scenario:
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_seasons())
 def test_generated_seasons_always_give_legal_plans(scenario: Scenario) -> None:
     """Any small season: a legal plan, everyone seated or told why, bounds below the plan."""
