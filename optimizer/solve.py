@@ -87,7 +87,7 @@ KEEP_FILL = 0.9
 COVER_SEEDS = 12
 COVER_PARTNERS = 12
 # Largest pickup-and-delivery model (requests) solved at once.
-MAX_PART_REQUESTS = 120
+MAX_PART_REQUESTS = 80
 # Inside the routing model one coach costs this much more than any tariff difference, so the
 # solver first minimises coaches, then money.
 COACH_WEIGHT = 1_000_000
@@ -659,17 +659,18 @@ class _Planner:
                     break
                 continue
             near, far = best
-            pairs = [(b, f) for b in near for f in far if waiting.get((b, f))]
-            pool = [(u, b, f) for b, f in pairs for u in waiting[(b, f)]]
-            taken, _ = _pack([u for u, _, _ in pool], capacity)
-            if not taken:  # only units larger than any coach still free on this date
+            built = None
+            # The final check of every ride; on failure, fewer counties, then one point.
+            for near_try, far_try in [(near, far[:k]) for k in range(len(far), 0, -1)] + [
+                (near[:1], far[:1])
+            ]:
+                built = self._cover_coach(waiting, near_try, far_try, capacity)
+                if built is not None:
+                    break
+            if built is None:
                 break
-            taken_ids = {u.worker_ids for u in taken}
-            loads = [item for item in pool if item[0].worker_ids in taken_ids]
-            used_near = _dedupe(b for _, b, _ in loads)
-            used_far = self._order_far(_dedupe(f for _, _, f in loads))
-            order = self._order_near(used_near, used_far[0])
-            sequence = [*order, *used_far] if self.home else [*reversed(used_far), *order]
+            pairs, loads, order, used_far, sequence = built
+            taken_ids = {u.worker_ids for u, _, _ in loads}
             vehicle = self.fleet.take(day, sum(u.seats for u, _, _ in loads), 0.0)
             if vehicle is None:
                 break
@@ -681,6 +682,32 @@ class _Planner:
         for (near, far), units in sorted(waiting.items()):
             left.extend(_chunks(near, far, units, capacity))
         return coaches, left
+
+    def _cover_coach(
+        self,
+        waiting: Mapping[tuple[str, str], list[Unit]],
+        near: Sequence[str],
+        far: Sequence[str],
+        capacity: int,
+    ) -> (
+        tuple[list[tuple[str, str]], list[tuple[Unit, str, str]], list[str], list[str], list[str]]
+        | None
+    ):
+        """What a coach over `near` x `far` carries and its stop order, if every ride is legal."""
+        pairs = [(b, f) for b in near for f in far if waiting.get((b, f))]
+        pool = [(u, b, f) for b, f in pairs for u in waiting[(b, f)]]
+        taken, _ = _pack([u for u, _, _ in pool], capacity)
+        if not taken:  # only units larger than any coach still free on this date
+            return None
+        taken_ids = {u.worker_ids for u in taken}
+        loads = [item for item in pool if item[0].worker_ids in taken_ids]
+        used_near = _dedupe(b for _, b, _ in loads)
+        used_far = self._order_far(_dedupe(f for _, _, f in loads))
+        order = self._order_near(used_near, used_far[0])
+        sequence = [*order, *used_far] if self.home else [*reversed(used_far), *order]
+        if not self.ride_ok(sequence, loads):
+            return None
+        return pairs, loads, order, used_far, sequence
 
     def _best_cover(
         self, seats: Mapping[tuple[str, str], int], capacity: int, fill: float
@@ -947,6 +974,13 @@ class _Planner:
                     )
                     continue
                 near = self._order_near(_dedupe([c.near for c in chosen]), far)
+                probe = [(_PROBE, c.near, far) for c in chosen]
+                sequence = [*near, far] if self.home else [far, *near]
+                if len(near) > 1 and not self.ride_ok(sequence, probe):
+                    pending.extend(chosen[1:])  # one boarding point: always within the detour
+                    chosen = chosen[:1]
+                    load = chosen[0].seats
+                    near = [chosen[0].near]
                 vehicle = self.fleet.take(day, load, self._direct_km(near[0], far))
                 if vehicle is None:  # only smaller coaches left: give back the tail
                     pending.extend(chosen[1:])
@@ -1097,16 +1131,18 @@ class _Planner:
     def _trip(self, coach: Coach, trip_id: str, workers: Mapping[str, Worker]) -> Trip | None:
         assert coach.vehicle is not None
         sequence = coach.stops(self.home)
-        first_at: dict[str, int] = {}
-        for index, key in enumerate(sequence):
-            first_at.setdefault(key, index)
         board: dict[int, list[str]] = defaultdict(list)
         alight: dict[int, list[str]] = defaultdict(list)
         for unit, near, far in coach.loads:
             start, end = (near, far) if self.home else (far, near)
-            board[first_at[start]].extend(unit.worker_ids)
-            later = [i for i, k in enumerate(sequence) if k == end and i > first_at[start]]
-            alight[later[0]].extend(unit.worker_ids)
+            # A site the route passes twice: board at the last visit that still reaches the
+            # stop, alight at the first visit after it (the shortest ride the route allows).
+            for first in reversed([i for i, k in enumerate(sequence) if k == start]):
+                later = [j for j in range(first + 1, len(sequence)) if sequence[j] == end]
+                if later:
+                    board[first].extend(unit.worker_ids)
+                    alight[later[0]].extend(unit.worker_ids)
+                    break
         # A site the route passes twice keeps only the visit where someone boards or alights.
         kept = [i for i in range(len(sequence)) if board[i] or alight[i]]
         sequence = [sequence[i] for i in kept]
