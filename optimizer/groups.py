@@ -269,8 +269,11 @@ def assign_dates(
         def preference(day: dt.date, days_focus: set[dt.date] = days_focus) -> float:
             return (day in days_focus) * 1e12 + popularity.get(day, 0)
 
-        windows = [_tight_window(units[i].window, allowed_set) for i in indices]
-        usable = [(i, w) for i, w in zip(indices, windows, strict=True) if w is not None]
+        usable: list[tuple[int, Window]] = []
+        for i in indices:
+            tight = _tight_window(units[i].window, allowed_set)
+            if tight is not None:
+                usable.append((i, tight))
         if not usable:
             continue
         dates = choose_dates([w for _, w in usable], preference=preference)

@@ -83,7 +83,7 @@ def missing_columns(df: pd.DataFrame, required: Iterable[str]) -> list[str]:
 def _records(df: pd.DataFrame) -> list[tuple[int, dict[str, Any]]]:
     frame = df.rename(columns=lambda c: str(c).strip())
     return [
-        (index + FIRST_DATA_ROW, record)
+        (index + FIRST_DATA_ROW, {str(k): v for k, v in record.items()})
         for index, record in enumerate(frame.to_dict(orient="records"))
     ]
 

@@ -25,7 +25,7 @@ from optimizer.intake import (
     parse_hubs,
     parse_workers,
 )
-from optimizer.model import Policy, Scenario, SolverParams
+from optimizer.model import Hub, InputProblem, Policy, Scenario, SolverParams
 
 SCENARIO_FILE = "scenario.toml"
 REQUIRED_KEYS = (
@@ -120,7 +120,8 @@ def read_scenario(folder: str | Path) -> Scenario:
 
     companies, problems = parse_companies(read_table(root / "companies.csv"))
     fleet, fleet_problems = parse_fleet(read_table(root / "fleet.csv"))
-    hubs, hub_problems = [], []
+    hubs: list[Hub] = []
+    hub_problems: list[InputProblem] = []
     if (root / "hubs.csv").exists():
         hubs, hub_problems = parse_hubs(read_table(root / "hubs.csv"))
     worker_table = read_table(root / "workers.csv")

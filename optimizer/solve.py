@@ -679,8 +679,8 @@ class _Planner:
                 waiting[(b, f)] = [u for u in waiting[(b, f)] if u.worker_ids not in taken_ids]
         left: list[_Chunk] = []
         capacity = max(self._capacity(day), 1)
-        for (near, far), units in sorted(waiting.items()):
-            left.extend(_chunks(near, far, units, capacity))
+        for (near_key, far_key), units in sorted(waiting.items()):
+            left.extend(_chunks(near_key, far_key, units, capacity))
         return coaches, left
 
     def _cover_coach(

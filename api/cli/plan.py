@@ -91,13 +91,14 @@ def plan_command(
     console = Console(stderr=True)
     try:
         scenario = read_scenario(scenario_dir)
-        changes = {
-            name: value
-            for name, value in (("time_limit_s", time_limit), ("seed", seed), ("workers", workers))
-            if value is not None
-        }
-        if changes:
-            scenario = scenario.replace(solver=dataclasses.replace(scenario.solver, **changes))
+        solver = scenario.solver
+        if time_limit is not None:
+            solver = dataclasses.replace(solver, time_limit_s=time_limit)
+        if seed is not None:
+            solver = dataclasses.replace(solver, seed=seed)
+        if workers is not None:
+            solver = dataclasses.replace(solver, workers=workers)
+        scenario = scenario.replace(solver=solver)
     except InvalidInput as error:
         console.print(f"[red]cannot plan {scenario_dir}:[/red] {error}")
         raise typer.Exit(code=2) from None
