@@ -84,8 +84,8 @@ POOL_STEP = 0.1
 KEEP_FILL = 0.9
 # The greedy tries the counties with most waiting seats as seeds, and their nearest neighbours
 # as partners: enough for good coaches, few enough to stay fast on hundreds of counties.
-COVER_SEEDS = 12
-COVER_PARTNERS = 12
+COVER_SEEDS = 30
+COVER_PARTNERS = 20
 # Largest pickup-and-delivery model (requests) solved at once.
 MAX_PART_REQUESTS = 80
 # Inside the routing model one coach costs this much more than any tariff difference, so the
