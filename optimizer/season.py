@@ -9,10 +9,18 @@ on its own.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from optimizer.duties import DutyResult, TimetableEmptyDriveTimer, build_duties
+from optimizer.duties import (
+    DutyResult,
+    EmptyDriveTimer,
+    TimetableEmptyDriveTimer,
+    build_duties,
+    layover_minutes,
+)
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
 from optimizer.model import Plan, Scenario, Trip, VehicleType
@@ -82,6 +90,102 @@ def with_duties(plan: Plan, duties: DutyResult, trip_ids: set[str] | None = None
     return plan.replace(coaches=coaches, fleet_kpis=duties.kpis)
 
 
+def departure_caps(
+    trips: Sequence[Trip], scenario: Scenario, depot: Location, timer: EmptyDriveTimer
+) -> dict[tuple[str, dt.date], int]:
+    """Coaches of each type free to depart on each date, given the trips already planned.
+
+    A coach is away from its departure until it is back at the depot and its crew has rested
+    (trip, layover, empty drive home, layover). On date d, the coaches that left on an earlier
+    date and are not back by the start of d's departure hours are not free on d.
+    """
+    counts = {v.vehicle_type: v for v in scenario.fleet}
+    back: dict[str, list[tuple[dt.date, dt.datetime]]] = defaultdict(list)
+    for trip in trips:
+        end = Location(trip.stops[-1].lon, trip.stops[-1].lat, trip.stops[-1].adcode)
+        ready = trip.arrival + dt.timedelta(
+            minutes=layover_minutes(trip.driving_minutes, scenario.policy)
+        )
+        drive = timer(end, depot, ready)
+        home = drive.arrive + dt.timedelta(
+            minutes=layover_minutes(drive.driving_minutes, scenario.policy)
+            if drive.distance_km
+            else 0
+        )
+        back[trip.vehicle_type].append((trip.departure_date, home))
+    caps: dict[tuple[str, dt.date], int] = {}
+    day = scenario.first_departure
+    while day <= scenario.last_departure:
+        opens = dt.datetime.combine(day, dt.time(scenario.policy.earliest_departure_hour))
+        for vehicle_type, spec in counts.items():
+            away = sum(1 for left, home in back[vehicle_type] if left < day and home > opens)
+            caps[(vehicle_type, day)] = max(0, spec.count_on(day) - away)
+        day += dt.timedelta(days=1)
+    return caps
+
+
+def solve_within_fleet(
+    scenario: Scenario,
+    *,
+    distances: DistanceProvider | None = None,
+    locked: Sequence[Trip] = (),
+    progress: Progress | None = None,
+    max_rounds: int = 4,
+) -> tuple[Plan, DutyResult]:
+    """Plan `scenario` so that its physical coaches suffice over the whole season.
+
+    `solve` holds fleet counts per departure date; a coach away on a three-day trip to Guizhou
+    is not free the next day. After each plan the trips are chained into duties; while some
+    coach type needs more coaches than the fleet has, the dates where departures exceed the
+    coaches actually back at the depot get that many coaches (never more than before) and the
+    scenario is planned again, so the planner moves flexible workers to other dates in their
+    windows and reports the rest as `fleet_exhausted`. Later rounds get half the time of the
+    one before. Returns the plan (with its duties) and the duties.
+    """
+    provider = distances or default_distance_provider()
+    depot = depot_of(scenario)
+    timer = TimetableEmptyDriveTimer(provider, scenario.policy)
+    current = scenario
+    plan = solve(current, distances=provider, locked=locked, progress=progress)
+    duties = coach_duties(plan.trips, scenario, provider)
+    caps: dict[tuple[str, dt.date], int] = {}
+    for round_number in range(1, max_rounds + 1):
+        if not duties.kpis.shortages:
+            break
+        departures: dict[tuple[str, dt.date], int] = defaultdict(int)
+        for trip in plan.trips:
+            departures[(trip.vehicle_type, trip.departure_date)] += 1
+        free = departure_caps(plan.trips, scenario, depot, timer)
+        for key, cap in free.items():
+            if departures.get(key, 0) > cap:
+                caps[key] = min(cap, caps.get(key, cap))
+        if not caps:
+            break
+        fleet = tuple(
+            dataclasses.replace(
+                v,
+                count_by_date=tuple(
+                    sorted((day, n) for (kind, day), n in caps.items() if kind == v.vehicle_type)
+                ),
+            )
+            for v in scenario.fleet
+        )
+        limit = max(1.0, scenario.solver.time_limit_s / 2**round_number)
+        current = scenario.replace(
+            fleet=fleet, solver=dataclasses.replace(scenario.solver, time_limit_s=limit)
+        )
+        plan = solve(current, distances=provider, locked=locked, progress=progress)
+        duties = coach_duties(plan.trips, scenario, provider)
+        plan = plan.replace(
+            notes=(
+                *plan.notes,
+                f"fleet round {round_number}: departures capped on {len(caps)} type-dates "
+                "where coaches are still away on earlier trips",
+            )
+        )
+    return with_duties(plan, duties), duties
+
+
 def _prefixed(plan: Plan, prefix: str) -> Plan:
     """Trip ids made unique across waves: "H-" for the homeward wave, "R-" for the return."""
     trips = tuple(dataclasses.replace(t, trip_id=f"{prefix}-{t.trip_id}") for t in plan.trips)
@@ -130,7 +234,7 @@ def plan_season(
     plans: list[Plan] = []
     share = 0.9 / len(ordered)
     for index, scenario in enumerate(ordered):
-        plan = solve(
+        plan, _ = solve_within_fleet(
             scenario,
             distances=provider,
             progress=_scaled(progress, index * share, share, scenario.direction),

@@ -131,7 +131,7 @@ class _Fleet:
     def left(self, day: dt.date, vehicle: VehicleType) -> int:
         if not vehicle.available_on(day):
             return 0
-        return max(0, vehicle.count - self.used[(day, vehicle.vehicle_type)])
+        return max(0, vehicle.count_on(day) - self.used[(day, vehicle.vehicle_type)])
 
     def largest_type(self) -> int:
         return max((v.seats for v in self.types), default=0)
