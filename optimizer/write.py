@@ -1,7 +1,10 @@
-"""Writing and reading a plan folder: plan.json, trips.csv and manifests/<trip_id>.csv.
+"""Writing and reading a plan folder: plan.json, trips.csv and duties.csv; a season's season.json.
 
-plan.json is the complete plan (docs/plan-format.md describes every field); trips.csv and the
-manifests are views of it for spreadsheets. `read_plan` restores the Plan from plan.json alone.
+plan.json is the complete plan (docs/plan-format.md describes every field), coach duties and
+fleet figures included; trips.csv and duties.csv are views of it for spreadsheets. `read_plan`
+restores the Plan from plan.json alone. The passenger manifests (manifests/<trip_id>.csv, with
+names and phones) are papers for the crew and are written by `api.documents` with the other
+printed documents, in one format.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ import csv
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimizer.errors import InvalidInput
-from optimizer.identity import mask_id_number, mask_phone
 from optimizer.model import (
+    Duty,
+    DutyLeg,
+    FleetKpis,
     InputProblem,
     Kpis,
     Passenger,
@@ -26,6 +32,10 @@ from optimizer.model import (
     Unserved,
     UnservedReason,
 )
+from optimizer.places import county_seats
+
+if TYPE_CHECKING:
+    from optimizer.season import SeasonPlan
 
 FORMAT_VERSION = 1
 TRIP_COLUMNS = (
@@ -45,21 +55,19 @@ TRIP_COLUMNS = (
     "cost",
     "locked",
 )
-MANIFEST_COLUMNS = (
-    "seat",
-    "seat_count",
-    "worker_id",
-    "name",
-    "id_number",
-    "phone",
-    "company_id",
-    "party",
-    "board_stop",
-    "board_at",
-    "board_time",
-    "alight_stop",
-    "alight_at",
-    "alight_time",
+DUTY_COLUMNS = (
+    "coach_id",
+    "vehicle_type",
+    "operator",
+    "date",
+    "kind",
+    "from",
+    "to",
+    "start",
+    "end",
+    "km",
+    "trip_id",
+    "drivers",
 )
 
 
@@ -98,11 +106,54 @@ def _trip_json(trip: Trip) -> dict[str, Any]:
     }
 
 
-def plan_to_json(plan: Plan) -> dict[str, Any]:
-    """The plan as plain JSON values (the content of plan.json)."""
+def _leg_json(leg: DutyLeg) -> dict[str, Any]:
+    return {
+        "kind": leg.kind,
+        "start": leg.start.isoformat(),
+        "end": leg.end.isoformat(),
+        "from_lon": leg.from_lon,
+        "from_lat": leg.from_lat,
+        "to_lon": leg.to_lon,
+        "to_lat": leg.to_lat,
+        "distance_km": round(leg.distance_km, 3),
+        "trip_id": leg.trip_id,
+        "drivers": leg.drivers,
+    }
+
+
+def duty_json(duty: Duty) -> dict[str, Any]:
+    """One coach duty as plain JSON values (an element of plan.json's `coaches`)."""
+    return {
+        "coach_id": duty.coach_id,
+        "vehicle_type": duty.vehicle_type,
+        "operator": duty.operator,
+        "trips": list(duty.trip_ids),
+        "deadhead_km": round(duty.deadhead_km, 3),
+        "loaded_km": round(duty.loaded_km, 3),
+        "days_busy": duty.days_busy,
+        "legs": [_leg_json(leg) for leg in duty.legs],
+    }
+
+
+def fleet_kpis_json(kpis: FleetKpis | None) -> dict[str, Any] | None:
+    """The fleet figures as plain JSON values (plan.json's `fleet_kpis`), None when absent."""
+    if kpis is None:
+        return None
+    values = dataclasses.asdict(kpis)
+    values["shortages"] = list(kpis.shortages)
+    return values
+
+
+def plan_to_json(plan: Plan, *, scenario_dir: str | Path | None = None) -> dict[str, Any]:
+    """The plan as plain JSON values (the content of plan.json).
+
+    `scenario_dir` (the scenario folder the plan was made from) is recorded as an absolute path,
+    so `chunyun render PLAN_DIR` finds the names and phones without `--scenario`.
+    """
     return {
         "format_version": FORMAT_VERSION,
         "scenario": plan.scenario,
+        "scenario_dir": str(Path(scenario_dir).resolve()) if scenario_dir is not None else None,
         "direction": plan.direction,
         "kpis": dataclasses.asdict(plan.kpis),
         "trips": [_trip_json(trip) for trip in plan.trips],
@@ -112,6 +163,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         ],
         "problems": [dataclasses.asdict(p) for p in plan.problems],
         "notes": list(plan.notes),
+        "coaches": [duty_json(duty) for duty in plan.coaches],
+        "fleet_kpis": fleet_kpis_json(plan.fleet_kpis),
     }
 
 
@@ -149,6 +202,51 @@ def _trip(values: dict[str, Any]) -> Trip:
     )
 
 
+def _leg(values: dict[str, Any]) -> DutyLeg:
+    return DutyLeg(
+        kind=values["kind"],
+        start=dt.datetime.fromisoformat(values["start"]),
+        end=dt.datetime.fromisoformat(values["end"]),
+        from_lon=float(values["from_lon"]),
+        from_lat=float(values["from_lat"]),
+        to_lon=float(values["to_lon"]),
+        to_lat=float(values["to_lat"]),
+        distance_km=float(values["distance_km"]),
+        trip_id=values.get("trip_id", ""),
+        drivers=int(values.get("drivers", 1)),
+    )
+
+
+def duty_from_json(values: dict[str, Any]) -> Duty:
+    """A Duty from an element of plan.json's `coaches` (inverse of `duty_json`)."""
+    return Duty(
+        coach_id=values["coach_id"],
+        vehicle_type=values["vehicle_type"],
+        operator=values.get("operator", ""),
+        trip_ids=tuple(values["trips"]),
+        legs=tuple(_leg(leg) for leg in values.get("legs", ())),
+        deadhead_km=float(values.get("deadhead_km", 0.0)),
+        loaded_km=float(values.get("loaded_km", 0.0)),
+        days_busy=int(values.get("days_busy", 0)),
+    )
+
+
+def fleet_kpis_from_json(values: dict[str, Any] | None) -> FleetKpis | None:
+    """FleetKpis from plan.json's `fleet_kpis` (inverse of `fleet_kpis_json`)."""
+    if values is None:
+        return None
+    return FleetKpis(
+        coaches_by_type={k: int(v) for k, v in values["coaches_by_type"].items()},
+        coaches=int(values["coaches"]),
+        coach_days=int(values["coach_days"]),
+        deadhead_km=float(values["deadhead_km"]),
+        loaded_km=float(values["loaded_km"]),
+        loaded_km_share=float(values["loaded_km_share"]),
+        overlap_bound_by_type={k: int(v) for k, v in values["overlap_bound_by_type"].items()},
+        shortages=tuple(values.get("shortages", ())),
+    )
+
+
 def plan_from_json(values: dict[str, Any]) -> Plan:
     """A Plan from the content of plan.json (inverse of `plan_to_json`)."""
     try:
@@ -163,6 +261,8 @@ def plan_from_json(values: dict[str, Any]) -> Plan:
             kpis=Kpis(**values["kpis"]),
             problems=tuple(InputProblem(**p) for p in values.get("problems", ())),
             notes=tuple(values.get("notes", ())),
+            coaches=tuple(duty_from_json(d) for d in values.get("coaches", ())),
+            fleet_kpis=fleet_kpis_from_json(values.get("fleet_kpis")),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidInput(f"plan.json is not a chunyun plan: {error!r}") from None
@@ -176,20 +276,135 @@ def _place(stop: Stop) -> str:
     return stop.name or stop.company_id or stop.hub_id or stop.adcode or ""
 
 
-def write_plan(
-    plan: Plan, scenario: Scenario, folder: str | Path, *, mask_personal: bool = True
-) -> Path:
-    """Write `plan` into `folder` (created if needed): plan.json, trips.csv, manifests/.
+def _places(trips: Sequence[Trip]) -> dict[tuple[float, float], str]:
+    """Names of the trips' stops by rounded coordinates, to name the ends of duty legs."""
+    names: dict[tuple[float, float], str] = {}
+    for trip in trips:
+        for stop in trip.stops:
+            if stop.kind != "rest":
+                names.setdefault((round(stop.lon, 5), round(stop.lat, 5)), _place(stop))
+    return names
 
-    Manifests carry names from `scenario`; ID and phone numbers are masked unless
-    `mask_personal` is False (they are sensitive personal data, DOMAIN.md). Returns the folder.
+
+def _day_slices(start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """[start, end) cut at midnights: one piece per calendar day touched."""
+    if end <= start:
+        yield start, end
+        return
+    cursor = start
+    while cursor < end:
+        midnight = dt.datetime.combine(cursor.date() + dt.timedelta(days=1), dt.time())
+        piece_end = min(end, midnight)
+        yield cursor, piece_end
+        cursor = piece_end
+
+
+def depot_names(scenario: Scenario) -> dict[tuple[float, float], str]:
+    """Names of the scenario's coach depots by rounded coordinates (for duties.csv)."""
+    names: dict[tuple[float, float], str] = {}
+    for vehicle in scenario.fleet:
+        if vehicle.depot_lon is not None and vehicle.depot_lat is not None:
+            label = f"depot {vehicle.operator}".strip()
+            names[(round(vehicle.depot_lon, 5), round(vehicle.depot_lat, 5))] = label
+    seat = county_seats([scenario.origin]).get(scenario.origin)
+    if seat is not None:
+        names.setdefault((round(seat.lon, 5), round(seat.lat, 5)), f"depot {scenario.origin}")
+    return names
+
+
+def duty_rows(
+    coaches: Sequence[Duty],
+    trips: Sequence[Trip] = (),
+    places: dict[tuple[float, float], str] | None = None,
+) -> list[dict[str, Any]]:
+    """Each coach's day-by-day schedule: the rows of duties.csv (keys `DUTY_COLUMNS`).
+
+    Every leg (loaded `trip` or empty `deadhead`) and every wait between two legs (`idle`, at the
+    place the coach stands) gives one row per calendar day it touches, with `start`/`end` cut at
+    midnight; `km` (road km of the whole leg) is on the leg's first row only, so the column sums
+    to the coach's km. Places are named from `trips`' stops and `places` (e.g. `depot_names`),
+    else written "lon,lat".
+    """
+    names = {**(places or {}), **_places(trips)}
+
+    def place(lon: float, lat: float) -> str:
+        return names.get((round(lon, 5), round(lat, 5)), f"{lon:.5f},{lat:.5f}")
+
+    rows: list[dict[str, Any]] = []
+    for duty in coaches:
+        blocks: list[tuple[str, DutyLeg | None, dt.datetime, dt.datetime, str, str]] = []
+        previous: DutyLeg | None = None
+        for leg in duty.legs:
+            if previous is not None and leg.start > previous.end:
+                here = place(previous.to_lon, previous.to_lat)
+                blocks.append(("idle", None, previous.end, leg.start, here, here))
+            blocks.append(
+                (
+                    leg.kind,
+                    leg,
+                    leg.start,
+                    leg.end,
+                    place(leg.from_lon, leg.from_lat),
+                    place(leg.to_lon, leg.to_lat),
+                )
+            )
+            previous = leg
+        for kind, leg, start, end, origin, destination in blocks:
+            for index, (piece_start, piece_end) in enumerate(_day_slices(start, end)):
+                rows.append(
+                    {
+                        "coach_id": duty.coach_id,
+                        "vehicle_type": duty.vehicle_type,
+                        "operator": duty.operator,
+                        "date": piece_start.date().isoformat(),
+                        "kind": kind,
+                        "from": origin,
+                        "to": destination,
+                        "start": _hhmm(piece_start),
+                        "end": _hhmm(piece_end),
+                        "km": round(leg.distance_km, 1) if leg is not None and index == 0 else "",
+                        "trip_id": leg.trip_id if leg is not None else "",
+                        "drivers": leg.drivers if leg is not None and leg.kind == "trip" else "",
+                    }
+                )
+    return rows
+
+
+def write_duties_csv(
+    coaches: Sequence[Duty],
+    path: str | Path,
+    trips: Sequence[Trip] = (),
+    places: dict[tuple[float, float], str] | None = None,
+) -> Path:
+    """Write duties.csv (the rows of `duty_rows`) to `path`; returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=DUTY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(duty_rows(coaches, trips, places))
+    return target
+
+
+def write_plan(
+    plan: Plan,
+    scenario: Scenario | None,
+    folder: str | Path,
+    *,
+    scenario_dir: str | Path | None = None,
+) -> Path:
+    """Write `plan` into `folder` (created if needed): plan.json, trips.csv and duties.csv.
+
+    `scenario` (optional) names the coach depots in duties.csv. `scenario_dir` is recorded in
+    plan.json (absolute) for re-rendering. No personal data is written here: manifests and
+    notices come from `api.documents.render_plan`. Returns the folder.
     """
     root = Path(folder)
-    (root / "manifests").mkdir(parents=True, exist_ok=True)
-    for old in (root / "manifests").glob("*.csv"):
-        old.unlink()
+    root.mkdir(parents=True, exist_ok=True)
     with (root / "plan.json").open("w", encoding="utf-8") as handle:
-        json.dump(plan_to_json(plan), handle, ensure_ascii=False, indent=1)
+        json.dump(
+            plan_to_json(plan, scenario_dir=scenario_dir), handle, ensure_ascii=False, indent=1
+        )
     with (root / "trips.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(TRIP_COLUMNS)
@@ -214,35 +429,69 @@ def write_plan(
                     "yes" if trip.locked else "",
                 ]
             )
-    workers = {w.worker_id: w for w in scenario.workers}
-    for trip in plan.trips:
-        path = root / "manifests" / f"{trip.trip_id}.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(MANIFEST_COLUMNS)
-            for passenger in sorted(trip.passengers, key=lambda p: p.seat):
-                worker = workers.get(passenger.worker_id)
-                board, alight = trip.stops[passenger.board_stop], trip.stops[passenger.alight_stop]
-                id_number = worker.id_number if worker else ""
-                phone = worker.phone if worker else ""
-                writer.writerow(
-                    [
-                        passenger.seat,
-                        passenger.seat_count,
-                        passenger.worker_id,
-                        worker.name if worker else "",
-                        mask_id_number(id_number) if mask_personal else id_number,
-                        mask_phone(phone) if mask_personal else phone,
-                        passenger.company_id,
-                        passenger.party,
-                        passenger.board_stop,
-                        _place(board),
-                        _hhmm(board.depart),
-                        passenger.alight_stop,
-                        _place(alight),
-                        _hhmm(alight.arrive),
-                    ]
-                )
+    places = depot_names(scenario) if scenario is not None else None
+    write_duties_csv(plan.coaches, root / "duties.csv", plan.trips, places)
+    return root
+
+
+def season_to_json(
+    season: SeasonPlan, *, scenario_dirs: Sequence[str | Path] = ()
+) -> dict[str, Any]:
+    """A season's figures as plain JSON values (the content of season.json)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "waves": [
+            {
+                "direction": plan.direction,
+                "scenario": plan.scenario,
+                "folder": plan.direction,
+                "scenario_dir": str(Path(d).resolve()) if d is not None else None,
+                "trips": len(plan.trips),
+                "seated": plan.kpis.seated,
+                "unserved": plan.kpis.unserved,
+            }
+            for plan, d in zip(
+                season.waves,
+                [*scenario_dirs, *([None] * (len(season.waves) - len(scenario_dirs)))],
+                strict=True,
+            )
+        ],
+        "backhaul_saved_km": season.backhaul_saved_km,
+        "fleet_kpis": fleet_kpis_json(season.duties.kpis),
+        "coaches": [duty_json(duty) for duty in season.duties.duties],
+    }
+
+
+def write_season(
+    season: SeasonPlan,
+    scenarios: Sequence[Scenario],
+    folder: str | Path,
+    *,
+    scenario_dirs: Sequence[str | Path] = (),
+) -> Path:
+    """Write a season: `folder`/<direction>/ plan folders, season.json and the season's duties.csv.
+
+    `scenarios` and `scenario_dirs` are the waves' scenarios and their folders, in the order of
+    `season.waves`; each wave's plan.json records its own folder. Returns the folder.
+    """
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    dirs = list(scenario_dirs)
+    by_direction = {s.direction: s for s in scenarios}
+    places: dict[tuple[float, float], str] = {}
+    for scenario in scenarios:
+        places.update(depot_names(scenario))
+    for index, plan in enumerate(season.waves):
+        write_plan(
+            plan,
+            by_direction.get(plan.direction),
+            root / plan.direction,
+            scenario_dir=dirs[index] if index < len(dirs) else None,
+        )
+    with (root / "season.json").open("w", encoding="utf-8") as handle:
+        json.dump(season_to_json(season, scenario_dirs=dirs), handle, ensure_ascii=False, indent=1)
+    trips = [trip for plan in season.waves for trip in plan.trips]
+    write_duties_csv(season.duties.duties, root / "duties.csv", trips, places)
     return root
 
 

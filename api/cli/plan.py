@@ -1,4 +1,9 @@
-"""`chunyun plan`: plan a scenario folder into a plan folder, with progress and a KPI summary."""
+"""`chunyun plan`: plan a scenario (or season) folder into a plan folder, with progress, plan and
+fleet KPIs, and the documents (maps, manifests, trip sheets, notices) rendered at the end.
+
+A scenario folder holds scenario.toml; a season folder holds `home/` and/or `return/` scenario
+folders and is planned as one season, so coach duties chain the waves (backhaul).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +19,23 @@ from rich.table import Table
 
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
-from optimizer.model import Plan, Scenario
+from optimizer.model import FleetKpis, Plan, Scenario
 from optimizer.read import read_scenario
-from optimizer.solve import default_distance_provider, solve
-from optimizer.write import write_plan
+from optimizer.season import plan_season, solve_within_fleet
+from optimizer.solve import default_distance_provider
+from optimizer.write import write_plan, write_season
 
 PROBLEMS_SHOWN = 20
+SCENARIO_FILE = "scenario.toml"
+WAVES = ("home", "return")
+
+
+def season_waves(folder: Path) -> list[Path]:
+    """The wave folders of a season folder (`home/`, `return/` holding scenario.toml), in order;
+    empty when `folder` is a scenario folder itself or holds no wave."""
+    if (folder / SCENARIO_FILE).is_file():
+        return []
+    return [folder / wave for wave in WAVES if (folder / wave / SCENARIO_FILE).is_file()]
 
 
 def _provider(name: str) -> DistanceProvider:
@@ -75,6 +91,69 @@ def _report_kpis(console: Console, plan: Plan) -> None:
         )
 
 
+def _report_fleet(console: Console, fleet: FleetKpis | None, title: str) -> None:
+    if fleet is None:
+        return
+    table = Table(title=title)
+    table.add_column("fleet figure")
+    table.add_column("value", justify="right")
+    by_type = ", ".join(
+        f"{kind} {count} (overlap bound {fleet.overlap_bound_by_type.get(kind, 0)})"
+        for kind, count in sorted(fleet.coaches_by_type.items())
+    )
+    rows = [
+        ("physical coaches", f"{fleet.coaches}"),
+        ("coaches by type", by_type or "-"),
+        ("overlap bound", f"{sum(fleet.overlap_bound_by_type.values())}"),
+        ("coach-days", f"{fleet.coach_days}"),
+        ("deadhead km", f"{fleet.deadhead_km:,.0f}"),
+        ("loaded km share", f"{fleet.loaded_km_share:.1%}"),
+        ("shortages", "; ".join(fleet.shortages) if fleet.shortages else "none"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+def _read(scenario_dir: Path, solver_changes: dict[str, float | int]) -> Scenario:
+    scenario = read_scenario(scenario_dir)
+    if solver_changes:
+        scenario = scenario.replace(solver=dataclasses.replace(scenario.solver, **solver_changes))
+    return scenario
+
+
+def _render(
+    console: Console,
+    plan: Plan,
+    scenario: Scenario,
+    folder: Path,
+    distances: DistanceProvider,
+    *,
+    render: bool,
+    contact_phone: str,
+) -> None:
+    """The papers of `plan` into `folder`: all documents and maps, or the manifests alone.
+
+    Manifest CSVs are always written, in the one format of `api.documents.manifest`.
+    """
+    from api.documents import render_plan, write_manifest_csv
+    from api.documents.notices import safe_name
+
+    if render:
+        written = render_plan(plan, scenario, folder, distances, contact_phone=contact_phone)
+        console.print(
+            f"rendered {len(written.all())} files into {folder} "
+            "(map.html, trips/, manifests/, trip_sheets/, notices.csv, notices/)"
+        )
+        return
+    manifests = folder / "manifests"
+    manifests.mkdir(parents=True, exist_ok=True)
+    for old in manifests.glob("*.csv"):
+        old.unlink()
+    for trip in plan.trips:
+        write_manifest_csv(trip, scenario, manifests / f"{safe_name(trip.trip_id)}.csv")
+
+
 def plan_command(
     scenario_dir: Annotated[Path, typer.Argument(help="Scenario folder (scenario.toml, CSVs).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Plan folder to write.")],
@@ -86,24 +165,39 @@ def plan_command(
     provider: Annotated[
         str, typer.Option("--provider", help="Distances: 'road' or 'great-circle'.")
     ] = "road",
+    render: Annotated[
+        bool,
+        typer.Option(
+            "--render/--no-render",
+            help="Render maps, manifests, trip sheets and notices (--no-render: manifests only).",
+        ),
+    ] = True,
+    contact_phone: Annotated[
+        str, typer.Option("--contact-phone", help="Service phone printed in every worker SMS.")
+    ] = "",
 ) -> None:
-    """Plan the coach trips of SCENARIO_DIR and write plan.json, trips.csv and manifests."""
+    """Plan SCENARIO_DIR (a scenario, or a season with home/ and return/) into --out.
+
+    Writes plan.json, trips.csv, duties.csv, manifests and (unless --no-render) the maps and
+    papers; a season gets OUT/home/, OUT/return/, OUT/season.json and OUT/duties.csv.
+    """
     console = Console(stderr=True)
+    changes: dict[str, float | int] = {}
+    if time_limit is not None:
+        changes["time_limit_s"] = time_limit
+    if seed is not None:
+        changes["seed"] = seed
+    if workers is not None:
+        changes["workers"] = workers
+    waves = season_waves(scenario_dir)
     try:
-        scenario = read_scenario(scenario_dir)
-        solver = scenario.solver
-        if time_limit is not None:
-            solver = dataclasses.replace(solver, time_limit_s=time_limit)
-        if seed is not None:
-            solver = dataclasses.replace(solver, seed=seed)
-        if workers is not None:
-            solver = dataclasses.replace(solver, workers=workers)
-        scenario = scenario.replace(solver=solver)
+        scenarios = [_read(folder, changes) for folder in (waves or [scenario_dir])]
     except InvalidInput as error:
         console.print(f"[red]cannot plan {scenario_dir}:[/red] {error}")
         raise typer.Exit(code=2) from None
     distances = _provider(provider)
-    _report_problems(console, scenario)
+    for scenario in scenarios:
+        _report_problems(console, scenario)
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -117,10 +211,49 @@ def plan_command(
         def progress(fraction: float, message: str) -> None:
             bar.update(task, completed=fraction, description=message)
 
-        plan = solve(scenario, distances=distances, progress=progress)
-    folder = write_plan(plan, scenario, out)
-    _report_kpis(console, plan)
-    console.print(f"plan written to {folder}")
+        try:
+            if waves:
+                season = plan_season(scenarios, distances=distances, progress=progress)
+            else:
+                plan, _ = solve_within_fleet(scenarios[0], distances=distances, progress=progress)
+        except InvalidInput as error:
+            console.print(f"[red]cannot plan {scenario_dir}:[/red] {error}")
+            raise typer.Exit(code=2) from None
+    if not waves:
+        folder = write_plan(plan, scenarios[0], out, scenario_dir=scenario_dir)
+        _report_kpis(console, plan)
+        _report_fleet(console, plan.fleet_kpis, f"coach duties {plan.scenario}")
+        _render(
+            console,
+            plan,
+            scenarios[0],
+            folder,
+            distances,
+            render=render,
+            contact_phone=contact_phone,
+        )
+        console.print(f"plan written to {folder}")
+        return
+    by_direction = {s.direction: (s, d) for s, d in zip(scenarios, waves, strict=True)}
+    ordered = [by_direction[p.direction] for p in season.waves]
+    folder = write_season(
+        season, [s for s, _ in ordered], out, scenario_dirs=[d for _, d in ordered]
+    )
+    for wave in season.waves:
+        _report_kpis(console, wave)
+    _report_fleet(console, season.duties.kpis, "coach duties over the season")
+    console.print(f"backhaul km saved: {season.backhaul_saved_km:,.1f} km")
+    for wave, (scenario, _) in zip(season.waves, ordered, strict=True):
+        _render(
+            console,
+            wave,
+            scenario,
+            folder / wave.direction,
+            distances,
+            render=render,
+            contact_phone=contact_phone,
+        )
+    console.print(f"season written to {folder}")
 
 
 def register(app: typer.Typer) -> None:

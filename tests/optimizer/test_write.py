@@ -1,4 +1,5 @@
-"""Plan folders: plan.json round-trips, trips.csv and manifests agree with the plan."""
+"""Plan folders: plan.json round-trips (duties and fleet figures included), trips.csv and
+duties.csv agree with the plan."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from optimizer.errors import InvalidInput
 from optimizer.geography.distance import GreatCircleProvider
 from optimizer.model import Plan, Scenario, SolverParams
 from optimizer.read import read_scenario
-from optimizer.solve import solve
-from optimizer.write import read_plan, write_plan
+from optimizer.season import solve_within_fleet
+from optimizer.write import DUTY_COLUMNS, read_plan, write_plan
 from tests.checker import check_plan
 
 POOLING = Path(__file__).resolve().parents[1] / "data" / "pooling"
@@ -22,16 +23,30 @@ POOLING = Path(__file__).resolve().parents[1] / "data" / "pooling"
 @pytest.fixture(scope="module")
 def planned() -> tuple[Scenario, Plan]:
     scenario = read_scenario(POOLING).replace(solver=SolverParams(time_limit_s=2.0))
-    plan = solve(scenario, distances=GreatCircleProvider())
+    plan, _ = solve_within_fleet(scenario, distances=GreatCircleProvider())
     assert check_plan(scenario, plan) == []
+    assert plan.coaches and plan.fleet_kpis is not None
     return scenario, plan
 
 
 def test_plan_json_round_trips(planned: tuple[Scenario, Plan], tmp_path: Path) -> None:
-    """read_plan(write_plan(plan)) gives back an equal Plan."""
+    """read_plan(write_plan(plan)) gives back an equal Plan, coach duties and fleet KPIs too."""
     scenario, plan = planned
     write_plan(plan, scenario, tmp_path)
-    assert read_plan(tmp_path) == plan
+    again = read_plan(tmp_path)
+    assert again.coaches == plan.coaches and again.fleet_kpis == plan.fleet_kpis
+    assert again == plan
+
+
+def test_plan_json_records_the_scenario_folder(
+    planned: tuple[Scenario, Plan], tmp_path: Path
+) -> None:
+    """`scenario_dir` is the absolute scenario folder, so the plan can be re-rendered alone."""
+    scenario, plan = planned
+    write_plan(plan, scenario, tmp_path, scenario_dir=Path("tests/data/pooling"))
+    data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert data["scenario_dir"] == str(POOLING)
+    assert Path(data["scenario_dir"]).is_absolute()
 
 
 def test_plan_json_has_the_documented_fields(
@@ -66,25 +81,78 @@ def test_plan_json_has_the_documented_fields(
         "no_date_in_window",
     }
     assert data["problems"][0]["table"] == "workers"
+    coach = data["coaches"][0]
+    assert set(coach) >= {
+        "coach_id",
+        "vehicle_type",
+        "operator",
+        "trips",
+        "deadhead_km",
+        "days_busy",
+        "legs",
+    }
+    assert {leg["kind"] for leg in coach["legs"]} <= {"trip", "deadhead"}
+    assert sorted(t for c in data["coaches"] for t in c["trips"]) == sorted(
+        t["trip_id"] for t in data["trips"]
+    )
+    fleet = data["fleet_kpis"]
+    assert set(fleet) >= {
+        "coaches_by_type",
+        "coaches",
+        "coach_days",
+        "deadhead_km",
+        "loaded_km_share",
+        "overlap_bound_by_type",
+        "shortages",
+    }
+    assert fleet["coaches"] == len(data["coaches"]) == sum(fleet["coaches_by_type"].values())
+    text = json.dumps(data, ensure_ascii=False)
+    assert not any(w.id_number and w.id_number in text for w in scenario.workers)
+    assert not any(w.phone and len(w.phone) == 11 and w.phone in text for w in scenario.workers)
 
 
-def test_trips_csv_and_manifests_match_the_plan(
+def test_trips_csv_matches_the_plan_and_no_personal_data_is_written(
     planned: tuple[Scenario, Plan], tmp_path: Path
 ) -> None:
-    """One trips.csv row per trip; one manifest per trip with one row per passenger, masked IDs."""
+    """One trips.csv row per trip; the writer leaves manifests to api.documents (one format)."""
     scenario, plan = planned
     write_plan(plan, scenario, tmp_path)
     with (tmp_path / "trips.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["trip_id"] for r in rows] == [t.trip_id for t in plan.trips]
     assert [int(r["seats_used"]) for r in rows] == [t.seats_used for t in plan.trips]
-    manifests = sorted(p.stem for p in (tmp_path / "manifests").glob("*.csv"))
-    assert manifests == sorted(t.trip_id for t in plan.trips)
-    trip = plan.trips[0]
-    with (tmp_path / "manifests" / f"{trip.trip_id}.csv").open(encoding="utf-8") as handle:
-        passengers = list(csv.DictReader(handle))
-    assert {p["worker_id"] for p in passengers} == {p.worker_id for p in trip.passengers}
-    assert all("*" in p["id_number"] and "****" in p["phone"] for p in passengers)
+    assert not (tmp_path / "manifests").exists()
+
+
+def test_duties_csv_is_each_coach_day_by_day(
+    planned: tuple[Scenario, Plan], tmp_path: Path
+) -> None:
+    """duties.csv: rows per coach and calendar day; km sums to the duty's km; every trip shown."""
+    scenario, plan = planned
+    write_plan(plan, scenario, tmp_path)
+    with (tmp_path / "duties.csv").open(encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames or ()) == DUTY_COLUMNS
+        rows = list(reader)
+    assert {r["coach_id"] for r in rows} == {d.coach_id for d in plan.coaches}
+    assert {r["kind"] for r in rows} <= {"trip", "deadhead", "idle"}
+    for duty in plan.coaches:
+        mine = [r for r in rows if r["coach_id"] == duty.coach_id]
+        km = sum(float(r["km"]) for r in mine if r["km"])
+        assert km == pytest.approx(duty.deadhead_km + duty.loaded_km, abs=0.1 * len(duty.legs))
+        assert {r["trip_id"] for r in mine if r["kind"] == "trip"} == set(duty.trip_ids)
+        for row in mine:
+            start, end = row["start"], row["end"]
+            assert start[:10] == row["date"] and start <= end
+            # a row never runs past the midnight after its date
+            assert end[:10] == row["date"] or end.endswith("00:00")
+        ordered = [(r["start"], r["end"]) for r in mine]
+        assert ordered == sorted(ordered)
+    trips = {t.trip_id: t for t in plan.trips}
+    first = next(r for r in rows if r["kind"] == "trip")
+    trip = trips[first["trip_id"]]
+    assert first["from"] == (trip.stops[0].name or trip.stops[0].company_id)
+    assert any(r["from"].startswith("depot") for r in rows if r["kind"] == "deadhead")
 
 
 def test_reading_a_folder_without_a_plan_is_invalid_input(tmp_path: Path) -> None:
