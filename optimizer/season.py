@@ -156,8 +156,11 @@ def solve_within_fleet(
         for trip in plan.trips:
             departures[(trip.vehicle_type, trip.departure_date)] += 1
         free = departure_caps(plan.trips, scenario, depot, timer)
+        # Every date where coaches are away is capped, not only the over-full ones: workers
+        # moved off a capped date must not land on a date their coach has not come back by.
         for key, cap in free.items():
-            if departures.get(key, 0) > cap:
+            vehicle = next(v for v in scenario.fleet if v.vehicle_type == key[0])
+            if departures.get(key, 0) > cap or cap < vehicle.count_on(key[1]):
                 caps[key] = min(cap, caps.get(key, cap))
         if not caps:
             break

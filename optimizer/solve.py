@@ -94,6 +94,8 @@ COACH_WEIGHT = 1_000_000
 DROP_PENALTY = 100 * COACH_WEIGHT
 # Departure times tried per timetable (minutes apart, from the earliest departure hour).
 TIMETABLE_STEP_MINUTES = 60
+# Times units that found no coach on their date are moved to another date of their window.
+SPILL_ROUNDS = 3
 # Share of the time limit given to OR-Tools (the rest builds timetables and seats).
 ROUTING_SHARE = 0.5
 
@@ -231,6 +233,10 @@ class _Planner:
         self.notes: list[str] = []
         self.timetables: dict[tuple[tuple[str, ...], dt.date], Timetable] = {}
         self.fleet = _Fleet(tuple(v for v in scenario.fleet if v.count > 0))
+        # Units that found no coach on their date, kept for another date of their window while
+        # spilling is on (None: drop them as fleet_exhausted at once).
+        self.spilled: list[tuple[Unit, dt.date, str]] | None = None
+        self.tried: dict[int, set[dt.date]] = defaultdict(set)
         # On the gates' side the limit is on pickups going home and on drop-offs coming back.
         self.near_limit = (
             self.policy.max_pickup_stops if self.home else self.policy.max_dropoff_stops
@@ -291,7 +297,16 @@ class _Planner:
         ]
         return "; ".join(rows)
 
-    def _drop(self, units: Iterable[Unit], reason: UnservedReason, detail: str) -> None:
+    def _drop(
+        self,
+        units: Iterable[Unit],
+        reason: UnservedReason,
+        detail: str,
+        day: dt.date | None = None,
+    ) -> None:
+        if reason is UnservedReason.FLEET_EXHAUSTED and self.spilled is not None and day:
+            self.spilled.extend((unit, day, detail) for unit in units)
+            return
         for unit in units:
             self.unserved.extend(Unserved(w, reason, detail) for w in unit.worker_ids)
 
@@ -334,13 +349,69 @@ class _Planner:
                     too_far.append(unit)
                     continue
             placed.append((unit, dates[index]))
-        self._drop(no_coach, UnservedReason.NO_COACH_IN_WINDOW, "no coach on any date in window")
+        # Coaches exist on some date of the window but all are away or taken: fleet_exhausted.
+        busy = [u for u in no_coach if self._fleet_busy_in(u.window, season)]
+        idle = [u for u in no_coach if not self._fleet_busy_in(u.window, season)]
+        self._drop(
+            busy,
+            UnservedReason.FLEET_EXHAUSTED,
+            "every coach on every date in the window is away or taken",
+        )
+        self._drop(idle, UnservedReason.NO_COACH_IN_WINDOW, "no coach on any date in window")
         self._drop(
             too_far,
             UnservedReason.TOO_FAR,
             f"the direct trip exceeds max_trip_km = {self.policy.max_trip_km}",
         )
         return placed
+
+    def _fleet_busy_in(self, window: tuple[dt.date, dt.date], season: Sequence[dt.date]) -> bool:
+        """Whether some coach type exists on a date of `window` though none is free to depart."""
+        return any(
+            v.count > 0 and v.available_on(d)
+            for d in season
+            if window[0] <= d <= window[1]
+            for v in self.fleet.types
+        )
+
+    def spill(self) -> list[tuple[Unit, dt.date]]:
+        """Units that found no coach on their date, moved to another date of their window.
+
+        Each goes to the date of its window, not tried before, with a coach large enough still
+        free; among those, the date most of the spilled seats to the same stop county can take
+        (so they pool again), then the nearest to the first choice. Units with no such date are
+        dropped as fleet_exhausted.
+        """
+        spilled, self.spilled = self.spilled or [], []
+        season = [
+            self.scenario.first_departure + dt.timedelta(days=i)
+            for i in range((self.scenario.last_departure - self.scenario.first_departure).days + 1)
+        ]
+        options: list[list[dt.date]] = []
+        for unit, day, _ in spilled:
+            self.tried[id(unit)].add(day)
+            options.append(
+                [
+                    d
+                    for d in season
+                    if unit.window[0] <= d <= unit.window[1]
+                    and d not in self.tried[id(unit)]
+                    and self.fleet.largest(d) >= unit.seats
+                ]
+            )
+        demand: dict[tuple[str, dt.date], int] = defaultdict(int)
+        for (unit, _, _), days in zip(spilled, options, strict=True):
+            for d in days:
+                demand[(self.stop_of[unit.home], d)] += unit.seats
+        moved: list[tuple[Unit, dt.date]] = []
+        for (unit, day, detail), days in zip(spilled, options, strict=True):
+            if not days:
+                self._drop([unit], UnservedReason.FLEET_EXHAUSTED, detail)
+                continue
+            stop = self.stop_of[unit.home]
+            best = max(days, key=lambda d: (demand[(stop, d)], -abs((d - day).days)))
+            moved.append((unit, best))
+        return moved
 
     def _choose_dates(
         self, units: Sequence[Unit], allowed: Sequence[dt.date]
@@ -955,6 +1026,7 @@ class _Planner:
                         units,
                         UnservedReason.FLEET_EXHAUSTED,
                         f"every coach on {day.isoformat()} is taken",
+                        day,
                     )
                     break
                 chosen: list[_Chunk] = []
@@ -971,6 +1043,7 @@ class _Planner:
                         chunk.units,
                         UnservedReason.FLEET_EXHAUSTED,
                         f"no coach large enough left on {day.isoformat()}",
+                        day,
                     )
                     continue
                 near = self._order_near(_dedupe([c.near for c in chosen]), far)
@@ -993,6 +1066,7 @@ class _Planner:
                             chosen[0].units,
                             UnservedReason.FLEET_EXHAUSTED,
                             f"no coach large enough left on {day.isoformat()}",
+                            day,
                         )
                         continue
                 loads = [(u, c.near, c.far) for c in chosen for u in c.units]
@@ -1379,7 +1453,23 @@ def solve(
     left = scenario.solver.time_limit_s - planner.elapsed()
     planner.report(0.3, "pooling remainders")
     budget = max(0.5, left * ROUTING_SHARE) / max(1, scenario.solver.workers)
+    planner.spilled = []
     coaches.extend(planner.pool(remainders, budget) if remainders else [])
+    # Units that found no coach on their date try the other dates of their window.
+    for _ in range(SPILL_ROUNDS):
+        moved = planner.spill()
+        if not moved:
+            break
+        more, rest = planner.direct(moved)
+        coaches.extend(more)
+        left = scenario.solver.time_limit_s - planner.elapsed()
+        spill_budget = max(0.5, left * ROUTING_SHARE / SPILL_ROUNDS) / max(
+            1, scenario.solver.workers
+        )
+        coaches.extend(planner.pool(rest, spill_budget) if rest else [])
+    spilled, planner.spilled = planner.spilled or [], None
+    for unit, _, detail in spilled:
+        planner._drop([unit], UnservedReason.FLEET_EXHAUSTED, detail)
     workers = {w.worker_id: w for w in scenario.workers}
     trips = planner.build_trips(coaches, workers) if coaches else []
     all_trips = tuple(sorted([*locked, *trips], key=lambda t: (t.departure_date, t.trip_id)))

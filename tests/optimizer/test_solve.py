@@ -170,6 +170,22 @@ def test_fleet_counts_hold_per_date() -> None:
     assert reasons(plan) == {"fleet_exhausted": 17}
 
 
+def test_units_without_a_coach_spill_to_other_dates_of_their_window() -> None:
+    """One coach per day: workers who can wait take the next date with a coach; those who
+    cannot are fleet_exhausted, and no date gets more coaches than count_on allows."""
+    fleet = (VehicleType("c53", 53, 1, 9.0, 800.0, count_by_date=((DAY0 + dt.timedelta(2), 0),)),)
+    workers = [worker(i, "341221", start=1, end=1) for i in range(50)]
+    workers += [worker(100 + i, "341221", start=1, end=3) for i in range(40)]
+    plan = plan_of(season(workers, fleet=fleet))
+    per_date = Counter(t.departure_date for t in plan.trips)
+    assert all(n <= 1 for n in per_date.values())
+    assert DAY0 + dt.timedelta(2) not in per_date
+    seated = {p.worker_id for t in plan.trips for p in t.passengers}
+    assert {f"W{i:05d}" for i in range(50)} <= seated  # day-1-only first on day 1
+    assert plan.kpis.seated == 90 and plan.unserved == ()
+    assert any(t.departure_date == DAY0 + dt.timedelta(3) for t in plan.trips)
+
+
 def test_coach_unavailable_in_window() -> None:
     """A coach type available only after a worker's window leaves them no_coach_in_window."""
     fleet = (VehicleType("c53", 53, 5, 9.0, 800.0, available_from=DAY0 + dt.timedelta(4)),)

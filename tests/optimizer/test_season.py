@@ -1,0 +1,166 @@
+"""A season of two waves: both planned, all trips chained into legal coach duties."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import pytest
+
+from optimizer.duties import layover_minutes
+from optimizer.geography.distance import GreatCircleProvider, Location
+from optimizer.model import Scenario, SolverParams
+from optimizer.read import read_scenario
+from optimizer.season import plan_season
+from scenarios.generate import generate_season, write_scenario
+from tests.checker import check_plan
+
+PROVIDER = GreatCircleProvider()
+
+
+def wave(tmp: Path, direction: str, workers: int = 90) -> Scenario:
+    season = generate_season(
+        f"season-{direction}",
+        workers,
+        seed=5,
+        direction=direction,  # type: ignore[arg-type]
+        companies=4,
+        counties=3,
+        provinces=(("安徽", 0.6), ("河南", 0.4)),
+        hub_radius_km=0.0,
+    )
+    folder = write_scenario(season, tmp / direction)
+    scenario = read_scenario(folder)
+    return scenario.replace(solver=SolverParams(time_limit_s=4, seed=1))
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("season")
+    waves = [wave(tmp, "home"), wave(tmp, "return")]
+    return waves, plan_season(waves, distances=PROVIDER)
+
+
+def test_both_waves_pass_the_plan_checker(season) -> None:  # type: ignore[no-untyped-def]
+    """Homeward and return-wave plans obey every rule of the independent checker."""
+    scenarios, result = season
+    assert [p.direction for p in result.waves] == ["home", "return"]
+    for scenario, plan in zip(scenarios, result.waves, strict=True):
+        assert plan.trips, f"{scenario.direction} wave planned no trip"
+        assert check_plan(scenario, plan, provider=PROVIDER) == []
+
+
+def test_every_trip_of_the_season_is_in_exactly_one_duty(season) -> None:  # type: ignore[no-untyped-def]
+    """Trip ids are unique across waves and each belongs to one coach duty."""
+    _, result = season
+    trip_ids = [t.trip_id for plan in result.waves for t in plan.trips]
+    assert len(trip_ids) == len(set(trip_ids))
+    in_duties = [tid for duty in result.duties.duties for tid in duty.trip_ids]
+    assert sorted(in_duties) == sorted(trip_ids)
+
+
+def test_a_coach_never_runs_two_trips_at_once(season) -> None:  # type: ignore[no-untyped-def]
+    """Within a duty, trips and empty drives follow one another with the crew's layover."""
+    scenarios, result = season
+    trips = {t.trip_id: t for plan in result.waves for t in plan.trips}
+    policy = scenarios[0].policy
+    for duty in result.duties.duties:
+        for before, after in itertools.pairwise(duty.legs):
+            assert before.end <= after.start, duty.coach_id
+        chain = [trips[t] for t in duty.trip_ids]
+        for first, second in itertools.pairwise(chain):
+            ready = first.arrival + dt.timedelta(
+                minutes=layover_minutes(first.driving_minutes, policy)
+            )
+            assert ready <= second.departure, (duty.coach_id, first.trip_id, second.trip_id)
+
+
+def test_coach_counts_within_the_fleet(season) -> None:  # type: ignore[no-untyped-def]
+    """The season's duties use no more coaches of a type than the fleet has."""
+    scenarios, result = season
+    counts = {v.vehicle_type: v.count for s in scenarios for v in s.fleet}
+    for vehicle_type, used in result.duties.kpis.coaches_by_type.items():
+        assert used <= counts[vehicle_type]
+    assert result.duties.kpis.shortages == ()
+
+
+def test_backhaul_never_costs_km(season) -> None:  # type: ignore[no-untyped-def]
+    """Chaining the waves together never needs more empty km than chaining each alone."""
+    _, result = season
+    assert result.backhaul_saved_km >= 0
+    kpis = result.duties.kpis
+    assert 0 < kpis.loaded_km_share <= 1
+    assert kpis.coaches >= max(kpis.overlap_bound_by_type.values())
+
+
+def test_duties_start_and_end_at_the_depot(season) -> None:  # type: ignore[no-untyped-def]
+    """Every duty leaves from and returns to the depot: the drive out to a return-wave pickup
+    county and the drive home after the last trip are counted as deadhead."""
+    _, result = season
+    depot = Location(121.27, 30.17)
+
+    def near_depot(lon: float, lat: float) -> bool:
+        return abs(lon - depot.lon) < 0.5 and abs(lat - depot.lat) < 0.5
+
+    return_ids = {t.trip_id for t in result.waves[1].trips}
+    for duty in result.duties.duties:
+        first, last = duty.legs[0], duty.legs[-1]
+        assert near_depot(first.from_lon, first.from_lat), duty.coach_id
+        assert near_depot(last.to_lon, last.to_lat), duty.coach_id
+        if duty.trip_ids[0] in return_ids:
+            assert first.kind == "deadhead" and first.distance_km > 100, duty.coach_id
+
+
+def test_a_short_fleet_moves_workers_to_later_dates_or_reports_them() -> None:
+    """One coach, three loads to Guizhou: the coach is away for days, so the planner moves
+    flexible workers to a date it is back and reports the rest as fleet_exhausted; the duties
+    never need a second coach."""
+    from optimizer.identity import id_check_char
+    from optimizer.model import Company, Policy, UnservedReason, VehicleType, Worker
+    from optimizer.season import solve_within_fleet
+
+    day0 = dt.date(2019, 1, 24)
+    gate = Company("C1", "甲厂", 121.25, 30.17)
+
+    def worker(n: int, start: int, end: int) -> Worker:
+        first17 = f"52052619900101{n:03d}"
+        return Worker(
+            f"W{n:03d}",
+            "C1",
+            f"工人{n}",
+            first17 + id_check_char(first17),
+            "13812345678",
+            "520526",
+            day0 + dt.timedelta(start),
+            day0 + dt.timedelta(end),
+            home_adcode="520526",
+        )
+
+    workers = (
+        [worker(n, 0, 0) for n in range(40)]  # must leave on day 0
+        + [worker(n, 0, 9) for n in range(40, 80)]  # can wait until the coach is back
+        + [worker(n, 1, 1) for n in range(80, 120)]  # day 1 only: the coach is away
+    )
+    scenario = Scenario(
+        name="short-fleet",
+        direction="home",
+        origin="330282",
+        festival_date=dt.date(2019, 2, 5),
+        first_departure=day0,
+        last_departure=day0 + dt.timedelta(9),
+        companies=(gate,),
+        workers=tuple(workers),
+        fleet=(VehicleType("c53", 53, 1, 9.0, 800.0),),
+        policy=Policy(),
+        solver=SolverParams(time_limit_s=2.0),
+    )
+    plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
+    assert check_plan(scenario, plan, provider=PROVIDER) == []
+    assert duties.kpis.coaches == 1 and duties.kpis.shortages == ()
+    seated = {p.worker_id for t in plan.trips for p in t.passengers}
+    assert {f"W{n:03d}" for n in range(40, 80)} <= seated, "flexible workers were not moved"
+    assert len(plan.trips) == 2
+    unserved = {u.worker_id: u.reason for u in plan.unserved}
+    assert set(unserved) | seated == {w.worker_id for w in workers}
+    assert set(unserved.values()) <= {UnservedReason.FLEET_EXHAUSTED}
