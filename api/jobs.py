@@ -42,10 +42,13 @@ def optimizer_planner(
     locked: Sequence[domain.Trip],
     progress: ProgressCallback | None,
 ) -> domain.Plan:
-    """The product's planner: `optimizer.solve.solve` on the default distance provider."""
-    from optimizer.solve import solve
+    """The product's planner: `optimizer.season.solve_within_fleet` on the default distance
+    provider, so the physical fleet suffices over the season (coaches away on multi-day trips are
+    not planned again); the plan carries its coach duties and fleet KPIs."""
+    from optimizer.season import solve_within_fleet
 
-    return solve(scenario, locked=locked, progress=progress)
+    plan, _ = solve_within_fleet(scenario, locked=locked, progress=progress)
+    return plan
 
 
 class JobRunner:
