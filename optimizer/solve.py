@@ -88,6 +88,9 @@ COVER_SEEDS = 30
 COVER_PARTNERS = 20
 # Largest pickup-and-delivery model (requests) solved at once.
 MAX_PART_REQUESTS = 80
+# A date whose remainders make at most this many (boarding point, county) requests is routed as
+# one model; larger dates are split into corridors of MAX_PART_REQUESTS.
+WHOLE_DATE_REQUESTS = 800
 # Inside the routing model one coach costs this much more than any tariff difference, so the
 # solver first minimises coaches, then money.
 COACH_WEIGHT = 1_000_000
@@ -607,7 +610,27 @@ class _Planner:
         coaches: list[Coach] = []
         parts: list[_Part] = []
         baselines: list[list[Coach]] = []
+        # Per whole-date part: the units its greedy baseline could not seat (set aside for
+        # other dates or dropped), withdrawn when the router seats the whole date.
+        whole: dict[int, list[tuple[Unit, dt.date, str]]] = {}
         for day, chunks in sorted(chunks_by_day.items()):
+            if len(chunks) <= WHOLE_DATE_REQUESTS:
+                # One model for the whole date's remainders: bigger pools than any corridor
+                # split. The complete greedy (covers, then one county per coach) is the
+                # baseline the router must beat, with at most the coaches the greedy took.
+                covered, left = self._cover(day, chunks)
+                mark = len(self.spilled) if self.spilled is not None else 0
+                unseated_before = len(self.unserved)
+                baseline = covered + self._fallback(day, left)
+                if len(self.unserved) != unseated_before:  # dropped for good: keep the greedy
+                    coaches.extend(baseline)
+                    continue
+                if not baseline:
+                    continue
+                whole[len(parts)] = list(self.spilled[mark:]) if self.spilled is not None else []
+                parts.append(_Part(day, tuple(chunks)))
+                baselines.append(baseline)
+                continue
             covered, left = self._cover(day, chunks)
             weak = []
             for coach in covered:
@@ -641,10 +664,25 @@ class _Planner:
         solutions = self._run(jobs)
         dropped: dict[dt.date, list[_Chunk]] = defaultdict(list)
         improved = 0
-        for part, baseline, vehicles, solution in zip(
-            parts, baselines, vehicles_of, solutions, strict=True
+        for index, (part, baseline, vehicles, solution) in enumerate(
+            zip(parts, baselines, vehicles_of, solutions, strict=True)
         ):
             routed, left_out = self._coaches_from(part, vehicles, solution)
+            if index in whole:
+                set_aside = whole[index]
+                keep = bool(left_out) or (not set_aside and not self._better(routed, baseline))
+                if not keep and set_aside and self.spilled is not None:
+                    gone = {id(entry) for entry in set_aside}
+                    self.spilled = [e for e in self.spilled if id(e) not in gone]
+                for coach in routed if keep else baseline:
+                    assert coach.vehicle is not None
+                    self.fleet.used[(part.day, coach.vehicle.vehicle_type)] -= 1
+                if keep:
+                    coaches.extend(baseline)
+                    continue
+                improved += len(baseline) - len(routed)
+                coaches.extend(routed)
+                continue
             if baseline:
                 keep = bool(left_out) or not self._better(routed, baseline)
                 for coach in routed if keep else baseline:  # give back the other's coaches
