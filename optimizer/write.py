@@ -349,7 +349,10 @@ def duty_rows(
                 )
             )
             previous = leg
-        for kind, leg, start, end, origin, destination in blocks:
+        for kind, block, start, end, origin, destination in blocks:
+            km = round(block.distance_km, 1) if block is not None else ""
+            trip_id = block.trip_id if block is not None else ""
+            drivers = block.drivers if block is not None and block.kind == "trip" else ""
             for index, (piece_start, piece_end) in enumerate(_day_slices(start, end)):
                 rows.append(
                     {
@@ -362,9 +365,9 @@ def duty_rows(
                         "to": destination,
                         "start": _hhmm(piece_start),
                         "end": _hhmm(piece_end),
-                        "km": round(leg.distance_km, 1) if leg is not None and index == 0 else "",
-                        "trip_id": leg.trip_id if leg is not None else "",
-                        "drivers": leg.drivers if leg is not None and leg.kind == "trip" else "",
+                        "km": km if index == 0 else "",
+                        "trip_id": trip_id,
+                        "drivers": drivers,
                     }
                 )
     return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -115,7 +115,7 @@ def _report_fleet(console: Console, fleet: FleetKpis | None, title: str) -> None
     console.print(table)
 
 
-def _read(scenario_dir: Path, solver_changes: dict[str, float | int]) -> Scenario:
+def _read(scenario_dir: Path, solver_changes: dict[str, Any]) -> Scenario:
     scenario = read_scenario(scenario_dir)
     if solver_changes:
         scenario = scenario.replace(solver=dataclasses.replace(scenario.solver, **solver_changes))
@@ -182,7 +182,7 @@ def plan_command(
     papers; a season gets OUT/home/, OUT/return/, OUT/season.json and OUT/duties.csv.
     """
     console = Console(stderr=True)
-    changes: dict[str, float | int] = {}
+    changes: dict[str, Any] = {}
     if time_limit is not None:
         changes["time_limit_s"] = time_limit
     if seed is not None:
