@@ -1040,10 +1040,17 @@ class _Planner:
             if sequence[: len(near)] != near:  # a second load after a delivery: not one trip
                 rejected.extend(served)
                 continue
+            # The router may come back to a boarding point (or county) it already visited,
+            # for another request there; one visit serves them all. Keeping a boarding point's
+            # last visit and a county's first never lengthens a ride (triangle inequality), and
+            # leaves no stop where nobody boards or alights.
+            near = _dedupe(reversed(near))[::-1]
+            far = _dedupe(far)
+            sequence = [*near, *far]
             if not self.home:
                 sequence.reverse()
-            coach = Coach(part.day, _dedupe(near), _dedupe(far), loads, vehicle)
-            coach.sequence = _dedupe_consecutive(sequence)
+            coach = Coach(part.day, near, far, loads, vehicle)
+            coach.sequence = sequence
             self.fleet.used[(part.day, vehicle.vehicle_type)] += 1
             coaches.append(coach)
         return coaches, [part.chunks[r] for r in [*solution.dropped, *rejected]]
@@ -1394,10 +1401,6 @@ _PROBE = Unit((), 0, "", "", "", (dt.date.min, dt.date.min))
 
 def _dedupe(keys: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(keys))
-
-
-def _dedupe_consecutive(keys: Sequence[str]) -> list[str]:
-    return [k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k]
 
 
 @dataclass(frozen=True)

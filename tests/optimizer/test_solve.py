@@ -95,7 +95,18 @@ def plan_of(scenario: Scenario, **kwargs: object) -> Plan:
     assert errors == [], "\n".join(errors[:30])
     assert plan.kpis.trips >= plan.kpis.lower_bound_trips
     assert plan.kpis.coach_km >= plan.kpis.lower_bound_coach_km
+    assert_no_empty_stops(plan)
     return plan
+
+
+def assert_no_empty_stops(plan: Plan) -> None:
+    """Every pickup or drop-off stop has someone boarding or alighting, and no trip comes back
+    to a site it already served."""
+    for trip in plan.trips:
+        served = [s for s in trip.stops if s.kind in ("pickup", "dropoff")]
+        assert all(s.board or s.alight for s in served), trip.trip_id
+        sites = [(s.company_id, s.hub_id, s.adcode, s.lon, s.lat) for s in served]
+        assert len(sites) == len(set(sites)), trip.trip_id
 
 
 def reasons(plan: Plan) -> Counter[str]:
