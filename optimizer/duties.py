@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from optimizer.geography.distance import DistanceProvider, Location
+from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
 from optimizer.model import Duty, DutyLeg, FleetKpis, Policy, Trip, VehicleType
 
 
@@ -349,8 +349,7 @@ def _duty(
             empty(end, depot, ready, None)
     deadhead = sum(leg.distance_km for leg in legs if leg.kind == "deadhead")
     loaded = sum(leg.distance_km for leg in legs if leg.kind == "trip")
-    first_day = legs[0].start.date()
-    last_day = legs[-1].end.date()
+    busy = _busy_days(legs, depot)
     return Duty(
         coach_id=coach_id,
         vehicle_type=vehicle_type,
@@ -359,8 +358,30 @@ def _duty(
         legs=tuple(legs),
         deadhead_km=round(deadhead, 1),
         loaded_km=round(loaded, 1),
-        days_busy=(last_day - first_day).days + 1,
+        days_busy=len(busy),
     )
+
+
+# A coach standing within this distance of its depot (e.g. at a gate in the origin city) between
+# two legs is idle at home, not away.
+AT_DEPOT_KM = 30.0
+
+
+def _days(start: dt.datetime, end: dt.datetime) -> set[dt.date]:
+    last = (end - dt.timedelta(microseconds=1)).date() if end > start else start.date()
+    return {start.date() + dt.timedelta(days=n) for n in range((last - start.date()).days + 1)}
+
+
+def _busy_days(legs: Sequence[DutyLeg], depot: Location) -> set[dt.date]:
+    """Calendar days a coach drives or stands away from its depot: the coach-days of a duty."""
+    busy: set[dt.date] = set()
+    for index, leg in enumerate(legs):
+        busy |= _days(leg.start, leg.end)
+        if index + 1 < len(legs):
+            home = great_circle_km(leg.to_lon, leg.to_lat, depot.lon, depot.lat) <= AT_DEPOT_KM
+            if not home:
+                busy |= _days(leg.end, legs[index + 1].start)
+    return busy
 
 
 def _kpis(duties: Sequence[Duty], bounds: dict[str, int], shortages: list[str]) -> FleetKpis:

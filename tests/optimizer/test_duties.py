@@ -163,3 +163,25 @@ def test_chaining_uses_the_fewest_coaches_possible(seed: int) -> None:
     check_duties(trips, result)
     assert result.kpis.coaches == brute_force_min_coaches(trips)
     assert result.kpis.coaches >= overlap_bound(trips)
+
+
+def test_coach_days_count_days_away_not_days_idle_at_the_depot() -> None:
+    """A coach back home between two Anhui trips a week apart is busy only on driving days."""
+    day = dt.datetime(2019, 1, 20, 8)
+    trips = [
+        make_trip("A", CIXI, LINQUAN, day, 10),
+        make_trip("B", CIXI, LINQUAN, day + dt.timedelta(days=7), 10),
+    ]
+    result = build_duties(trips, fleet(), depot=CIXI, timer=straight_timer, policy=POLICY)
+    assert result.kpis.coaches == 1
+    # Each trip: out on day 0, arrive in the evening, crew rest overnight, drive back on day 1.
+    assert result.duties[0].days_busy == 4
+
+
+def test_coach_days_count_waiting_away_for_a_backhaul() -> None:
+    """A coach waiting in Weining for the return wave is away, so those days count."""
+    day = dt.datetime(2019, 1, 30, 8)
+    home = make_trip("H1", CIXI, WEINING, day, 26)
+    back = make_trip("R1", WEINING, CIXI, day + dt.timedelta(days=12), 26)
+    result = build_duties([home, back], fleet(), depot=CIXI, timer=straight_timer, policy=POLICY)
+    assert result.duties[0].days_busy == 14
