@@ -11,6 +11,7 @@ zero-cost start), as the product counts coach-km from the first pickup.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -33,14 +34,14 @@ class DateInstance:
     seats: int
 
 
-def busiest_date(scenario: Scenario) -> object:
+def busiest_date(scenario: Scenario) -> dt.date:
     """The date inside the most workers' windows."""
-    counts: Counter[object] = Counter()
+    counts: Counter[dt.date] = Counter()
     for worker in scenario.workers:
         day = max(worker.earliest, scenario.first_departure)
         while day <= min(worker.latest, scenario.last_departure):
             counts[day] += 1
-            day = day.fromordinal(day.toordinal() + 1)
+            day += dt.timedelta(days=1)
     return counts.most_common(1)[0][0]
 
 
@@ -54,7 +55,7 @@ def date_instance(
     workers = [
         dataclasses.replace(w, earliest=day, latest=day)
         for w in scenario.workers
-        if w.home_adcode and w.company_id in known and w.earliest <= day <= w.latest  # type: ignore[operator]
+        if w.home_adcode and w.company_id in known and w.earliest <= day <= w.latest
     ]
     if max_workers is not None:
         workers = workers[:max_workers]
@@ -107,7 +108,7 @@ def date_instance(
     vehicles = tuple(
         Vehicle(v.seats, int(v.fixed_cost), v.cost_per_km, start=start, end=None)
         for v in cut.fleet
-        if v.available_on(day)  # type: ignore[arg-type]
+        if v.available_on(day)
         for _ in range(v.count)
     )
     problem = PickupDeliveryProblem(

@@ -18,6 +18,8 @@ import numpy as np
 
 from optimizer.routing import PickupDeliveryProblem, PickupDeliverySolution
 
+NO_LIMIT = 2**63 - 1  # PyVRP's "unbounded" for durations
+
 # A visit: (request index, True for its pickup / False for its delivery).
 Visit = tuple[int, bool]
 
@@ -227,7 +229,7 @@ def solve_pyvrp(problem: PickupDeliveryProblem, time_limit_s: float, seed: int =
             end_depot=depots[vehicle.end] if vehicle.end is not None else open_end,
             fixed_cost=int(vehicle.fixed_cost * scale),
             unit_distance_cost=max(1, round(vehicle.cost_per_km * scale)),
-            **({"shift_duration": shift} if shift is not None else {}),
+            shift_duration=shift if shift is not None else NO_LIMIT,
         )
     service = problem.service_s
     for request in problem.requests:
