@@ -91,6 +91,9 @@ MAX_PART_REQUESTS = 80
 # A date whose remainders make at most this many (boarding point, county) requests is routed as
 # one model; larger dates are split into corridors of MAX_PART_REQUESTS.
 WHOLE_DATE_REQUESTS = 800
+# A date with at most this many requests in all (full coaches' loads included) is routed whole,
+# so the router may also re-cut the coaches the direct phase sent full.
+WHOLE_DATE_WITH_DIRECT = 150
 # Inside the routing model one coach costs this much more than any tariff difference, so the
 # solver first minimises coaches, then money.
 COACH_WEIGHT = 1_000_000
@@ -597,8 +600,16 @@ class _Planner:
         return best[1]
 
     # ----------------------------------------------------------------------------- pooling
-    def pool(self, remainders: Sequence[Coach], time_budget_s: float) -> list[Coach]:
-        """Several counties per coach: the remainders of each date, routed by corridor."""
+    def pool(
+        self, remainders: Sequence[Coach], time_budget_s: float, direct: Sequence[Coach] = ()
+    ) -> list[Coach]:
+        """Several counties per coach: the remainders of each date, routed as one model per
+        date or by corridor on busy dates. `direct` are the date's full coaches: on a date
+        small enough (WHOLE_DATE_WITH_DIRECT requests in all) the router may re-cut them too.
+        Returns the pooled coaches and the direct ones, whichever the router kept."""
+        direct_by_day: dict[dt.date, list[Coach]] = defaultdict(list)
+        for coach in direct:
+            direct_by_day[coach.day].append(coach)
         chunks_by_day: dict[dt.date, list[_Chunk]] = defaultdict(list)
         for remainder in remainders:
             capacity = max(self._capacity(remainder.day), 1)
@@ -610,19 +621,30 @@ class _Planner:
         coaches: list[Coach] = []
         parts: list[_Part] = []
         baselines: list[list[Coach]] = []
+        if direct_by_day:
+            # Dates without remainders keep their direct coaches as they are.
+            for day in [d for d in direct_by_day if d not in chunks_by_day]:
+                coaches.extend(direct_by_day.pop(day))
         # Per whole-date part: the units its greedy baseline could not seat (set aside for
         # other dates or dropped), withdrawn when the router seats the whole date.
         whole: dict[int, list[tuple[Unit, dt.date, str]]] = {}
         for day, chunks in sorted(chunks_by_day.items()):
+            full = direct_by_day.get(day, [])
+            full_chunks = self._chunks_of(full) if full else []
+            if len(chunks) + len(full_chunks) <= WHOLE_DATE_WITH_DIRECT:
+                direct_by_day.pop(day, None)
+            else:
+                full, full_chunks = [], []
             if len(chunks) <= WHOLE_DATE_REQUESTS:
                 # One model for the whole date's remainders: bigger pools than any corridor
                 # split. The complete greedy (covers, then one county per coach) is the
                 # baseline the router must beat, with at most the coaches the greedy took.
                 covered, left = self._cover(day, chunks)
+                chunks = chunks + full_chunks
                 mark = len(self.spilled) if self.spilled is not None else 0
                 unseated_before = len(self.unserved)
-                baseline = covered + self._fallback(day, left)
-                if len(self.unserved) != unseated_before:  # dropped for good: keep the greedy
+                baseline = full + covered + self._fallback(day, left)
+                if len(self.unserved) != unseated_before or not chunks:
                     coaches.extend(baseline)
                     continue
                 if not baseline:
@@ -696,6 +718,8 @@ class _Planner:
             dropped[part.day].extend(left_out)
         if improved:
             self.notes.append(f"routing saved {improved} coach(es) over the greedy pooling")
+        for kept in direct_by_day.values():
+            coaches.extend(kept)
         # Only now, with every routed coach counted against the fleet, place what is left.
         for day, chunks in sorted(dropped.items()):
             coaches.extend(self._fallback(day, chunks))
@@ -1495,7 +1519,8 @@ def solve(
     planner.report(0.3, "pooling remainders")
     budget = max(0.5, left * ROUTING_SHARE) / max(1, scenario.solver.workers)
     planner.spilled = []
-    coaches.extend(planner.pool(remainders, budget) if remainders else [])
+    if remainders:
+        coaches = planner.pool(remainders, budget, direct=coaches)
     # Units that found no coach on their date try the other dates of their window.
     for _ in range(SPILL_ROUNDS):
         moved = planner.spill()
