@@ -424,7 +424,9 @@ class _Model:
     ) -> None:
         self.problem = problem
         self.vehicles = vehicles  # model vehicle -> problem vehicle
-        self.stop_when_all_served = False  # read by the route-elimination callback
+        # Read by the route-elimination callback (a one-item list, so the callback needs no
+        # reference to the model).
+        self.stop_flag = [False]
         self.layout = layout = _layout(problem)
         fleet = [problem.vehicles[v] for v in vehicles]
         self.manager = pywrapcp.RoutingIndexManager(
@@ -442,7 +444,9 @@ class _Model:
         # a 10 s limit by minutes (lr104: 254 s). This limit reads the clock on every call;
         # the cost was below measurement (same solutions in 5 s on lr104).
         self.deadline = deadline
-        self._deadline_check = lambda: time.perf_counter() >= self.deadline
+        # The check must not hold `self`: OR-Tools keeps it alive from C++, and a cycle through
+        # C++ is one Python's collector cannot see, so the whole model would never be freed.
+        self._deadline_check = lambda: time.perf_counter() >= deadline
         self._deadline_limit = solver.CustomLimit(self._deadline_check)
         routing.AddSearchMonitor(self._deadline_limit)
 
@@ -843,11 +847,11 @@ def _eliminate_routes(
             continue
         attempt.routing.AddAtSolutionCallback(_stop_when_all_served(attempt))
         slice_s = min(clock.left(), max(0.5, 0.5 * clock.left()))
-        attempt.stop_when_all_served = True
+        attempt.stop_flag[0] = True
         result = attempt.routing.SolveFromAssignmentWithParameters(
             initial, _search_parameters(params, slice_s)
         )
-        attempt.stop_when_all_served = False
+        attempt.stop_flag[0] = False
         candidate = (
             None if result is None else attempt.solution_of(result, attempt.routing.status())
         )
@@ -871,10 +875,11 @@ def _stop_when_all_served(model: _Model) -> Any:
     """A solution callback that ends the search once no mandatory request is dropped."""
     cost_var = model.routing.CostVar()
     solver = model.routing.solver()
+    flag, penalty = model.stop_flag, model.mandatory_penalty
 
     def callback() -> None:
         # Any dropped mandatory request costs the big penalty, which exceeds all else.
-        if model.stop_when_all_served and cost_var.Value() < model.mandatory_penalty:
+        if flag[0] and cost_var.Value() < penalty:
             solver.FinishCurrentSearch()
 
     return callback

@@ -20,8 +20,11 @@ they run in a process pool when `SolverParams.workers` > 1.
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
+import ctypes.util
 import dataclasses
 import datetime as dt
+import gc
 import itertools
 import math
 import time
@@ -1450,7 +1453,20 @@ class _Part:
 
 def solve_part(problem: PickupDeliveryProblem, params: RoutingParams) -> PickupDeliverySolution:
     """Solve one decomposed part (top-level so a process pool can run it)."""
-    return solve_pickup_delivery(problem, params)
+    solution = solve_pickup_delivery(problem, params)
+    _release_memory()
+    return solution
+
+
+def _release_memory() -> None:
+    """Hand the freed OR-Tools model back to the system: glibc keeps freed heap otherwise, and
+    one model per date would add up to gigabytes over a season."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 # --------------------------------------------------------------------------------- trips
