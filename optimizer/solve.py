@@ -36,7 +36,12 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.bounds import Bounds, SeatedDemand, lower_bounds
-from optimizer.geography.distance import DistanceProvider, GreatCircleProvider, great_circle_km
+from optimizer.geography.distance import (
+    DistanceProvider,
+    GreatCircleProvider,
+    Location,
+    great_circle_km,
+)
 from optimizer.groups import (
     Site,
     Unit,
@@ -246,6 +251,7 @@ class _Planner:
         # spilling is on (None: drop them as fleet_exhausted at once).
         self.spilled: list[tuple[Unit, dt.date, str]] | None = None
         self.tried: dict[int, set[dt.date]] = defaultdict(set)
+        self.lines: dict[tuple[str, str], tuple[tuple[float, float], ...]] = {}
         # On the gates' side the limit is on pickups going home and on drop-offs coming back.
         self.near_limit = (
             self.policy.max_pickup_stops if self.home else self.policy.max_dropoff_stops
@@ -1161,6 +1167,21 @@ class _Planner:
                 return False
         return True
 
+    def _line(self, a: str, b: str) -> tuple[tuple[float, float], ...]:
+        """The road line between two sites, so rests are placed on the road (cached: many
+        coaches drive the same pair)."""
+        line = self.lines.get((a, b))
+        if line is None:
+            start, end = self.geo.sites[a], self.geo.sites[b]
+            line = tuple(
+                self.provider.route_line(
+                    Location(start.lon, start.lat, start.adcode),
+                    Location(end.lon, end.lat, end.adcode),
+                )
+            )
+            self.lines[(a, b)] = line
+        return line
+
     def _dwell_s(self, key: str) -> int:
         near_side = not key.startswith("county:")
         boarding = near_side == self.home
@@ -1321,6 +1342,7 @@ class _Planner:
                     if a != b and self.geo.distance_m[self.geo.index[a], self.geo.index[b]]
                     else 0,
                 ),
+                line=self._line(a, b),
             )
             for a, b in itertools.pairwise(sequence)
         ]
