@@ -26,7 +26,8 @@ def _from_mapping(cls: Any, values: Mapping[str, Any], table: str) -> Any:
     unknown = sorted(set(values) - known)
     if unknown:
         raise InvalidInput(
-            f"[{table}] has unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}"
+            f"[{table}] has unknown key(s) {', '.join(unknown)}; "
+            f"known keys: {', '.join(sorted(known))}"
         )
     return cls(**values)
 

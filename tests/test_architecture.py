@@ -10,8 +10,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 FORBIDDEN = {
-    "optimizer": {"api", "maps", "scenarios", "fastapi", "folium", "sqlalchemy", "pydantic",
-                  "starlette", "branca", "reportlab", "openpyxl", "typer", "rich"},
+    "optimizer": {
+        "api",
+        "maps",
+        "scenarios",
+        "fastapi",
+        "folium",
+        "sqlalchemy",
+        "pydantic",
+        "starlette",
+        "branca",
+        "reportlab",
+        "openpyxl",
+        "typer",
+        "rich",
+    },
     "maps": {"api", "scenarios", "fastapi", "sqlalchemy"},
     "scenarios": {"api", "maps", "fastapi", "sqlalchemy", "folium"},
 }
