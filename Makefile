@@ -22,5 +22,6 @@ demo: install
 test: install-test
 	$(BIN)/pytest -m "not slow" -n 2
 
-lint:
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+# Lint and strict typing (CI runs this after the tests).
+lint: install-test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy optimizer maps scenarios api benchmarks
