@@ -785,12 +785,17 @@ def _hubs(towns: Sequence[Town]) -> tuple[Hub, ...]:
 
 
 def _fleet(total_seats: int) -> tuple[VehicleType, ...]:
-    """Coaches available per departure date, ample for the busiest day of a hand plan."""
+    """The operator's physical coaches for the season.
+
+    Sized for coaches that are away for days: a coach to Guizhou is gone three or four days and
+    the main departure days are few, so the season needs about as many coaches as the seats bound
+    (total seats / 53) and more, not just enough for one day's departures.
+    """
     coaches = total_seats / 53
     counts = {
-        "coach-53": math.ceil(0.5 * coaches) + 2,
-        "coach-45": math.ceil(0.2 * coaches) + 1,
-        "coach-35": math.ceil(0.1 * coaches) + 1,
+        "coach-53": math.ceil(0.8 * coaches) + 2,
+        "coach-45": math.ceil(0.3 * coaches) + 1,
+        "coach-35": math.ceil(0.15 * coaches) + 1,
     }
     depot = CIXI_TOWNS[0]
     return tuple(
