@@ -70,9 +70,14 @@ def coach_duties(
     scenario: Scenario,
     provider: DistanceProvider,
     fleet: Sequence[VehicleType] | None = None,
+    timer: EmptyDriveTimer | None = None,
 ) -> DutyResult:
-    """Chain `trips` into coach duties with legal empty drives, from the scenario's depot."""
-    timer = TimetableEmptyDriveTimer(provider, scenario.policy)
+    """Chain `trips` into coach duties with legal empty drives, from the scenario's depot.
+
+    Pass `timer` to reuse its cached road km and empty-drive timetables across calls (it must
+    time drives under `scenario.policy`)."""
+    if timer is None:
+        timer = TimetableEmptyDriveTimer(provider, scenario.policy)
     return build_duties(
         trips,
         fleet if fleet is not None else scenario.fleet,
@@ -147,7 +152,7 @@ def solve_within_fleet(
     timer = TimetableEmptyDriveTimer(provider, scenario.policy)
     current = scenario
     plan = solve(current, distances=provider, locked=locked, progress=progress)
-    duties = coach_duties(plan.trips, scenario, provider)
+    duties = coach_duties(plan.trips, scenario, provider, timer=timer)
     caps: dict[tuple[str, dt.date], int] = {}
     for round_number in range(1, max_rounds + 1):
         if not duties.kpis.shortages:
@@ -178,7 +183,7 @@ def solve_within_fleet(
             fleet=fleet, solver=dataclasses.replace(scenario.solver, time_limit_s=limit)
         )
         plan = solve(current, distances=provider, locked=locked, progress=progress)
-        duties = coach_duties(plan.trips, scenario, provider)
+        duties = coach_duties(plan.trips, scenario, provider, timer=timer)
         plan = plan.replace(
             notes=(
                 *plan.notes,
@@ -247,11 +252,15 @@ def plan_season(
         progress(0.9, "coach duties")
     fleet = merged_fleet(ordered)
     all_trips = [t for plan in plans for t in plan.trips]
-    season = coach_duties(all_trips, ordered[0], provider, fleet)
+    timer = TimetableEmptyDriveTimer(provider, ordered[0].policy)
+    season = coach_duties(all_trips, ordered[0], provider, fleet, timer=timer)
     saved = 0.0
     if multi:
         separate = [
-            coach_duties(p.trips, s, provider, fleet) for p, s in zip(plans, ordered, strict=True)
+            coach_duties(
+                p.trips, s, provider, fleet, timer=timer if s.policy == ordered[0].policy else None
+            )
+            for p, s in zip(plans, ordered, strict=True)
         ]
         saved = sum(d.kpis.deadhead_km for d in separate) - season.kpis.deadhead_km
     waves = tuple(with_duties(p, season, {t.trip_id for t in p.trips}) for p in plans)
