@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-import networkx as nx
+import numpy as np
+from ortools.graph.python import min_cost_flow
 
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
 from optimizer.model import Duty, DutyLeg, FleetKpis, Policy, Trip, VehicleType
@@ -72,6 +73,10 @@ class TimetableEmptyDriveTimer:
         for i, a in enumerate(keys):
             for j, b in enumerate(keys):
                 self._road[(a, b)] = (int(matrix.distance_m[i, j]), int(matrix.duration_s[i, j]))
+
+    def place_key(self, location: Location) -> tuple[object, ...]:
+        """Places with one key are timed alike: a drive to or from them is the same drive."""
+        return _place_key(location)
 
     def road(self, origin: Location, destination: Location) -> tuple[int, int]:
         """Road metres and day-speed seconds between two places (cached per place pair)."""
@@ -228,50 +233,99 @@ def build_duties(
 def _chain(
     trips: list[Trip], depot: Location, timer: EmptyDriveTimer, policy: Policy
 ) -> list[list[Trip]]:
-    """Minimum-cost path cover of the can-follow graph of `trips` (sorted by departure)."""
+    """Minimum-cost path cover of the can-follow graph of `trips` (sorted by departure).
+
+    The cover is an assignment: each trip hands its coach to at most one later trip. It is solved
+    exactly as a min-cost flow (OR-Tools) on the bipartite graph "trip i's coach" -> "trip j",
+    whose arc i -> j costs `-(bonus + saving)`, saving being the deadhead metres saved by
+    driving from i to j instead of home and out again. Every link saves one coach; `bonus` is
+    more than twice the largest total saving any set of links can reach (each trip is the tail
+    of at most one link, so a cover's savings are bounded by the sum of each trip's largest
+    |saving|), so the fewest coaches come first and the least deadhead km second, exactly.
+
+    All links allowed by the link rule are built, none pruned. The empty drive from trip i to a
+    start place depends only on i and that place (and, for a timer with `place_key`, only on the
+    place's key), so it is timed once per (i, place) rather than once per pair of trips, and
+    every trip j starting there that departs after it arrives (plus layover) is linked.
+    """
     count = len(trips)
     if count == 0:
         return []
-    departures = [t.departure for t in trips]
-    out_km = [timer(depot, _start(t), t.departure).distance_km for t in trips]
-    back_km = [timer(_end(t), depot, t.arrival).distance_km for t in trips]
+    out_km = np.array([timer(depot, _start(t), t.departure).distance_km for t in trips])
+    back_km = np.array([timer(_end(t), depot, t.arrival).distance_km for t in trips])
 
-    graph: nx.DiGraph[object] = nx.DiGraph()
-    graph.add_node("source", demand=-count)
-    graph.add_node("sink", demand=count)
-    graph.add_edge("source", "sink", capacity=count, weight=0)
-    # A link must save a coach before it saves km: its weight carries a bonus larger than any km.
-    link_bonus = 10_000_000
+    place_key = getattr(timer, "place_key", None)
+    starts: dict[object, tuple[Location, list[int]]] = {}
+    for j, trip in enumerate(trips):
+        start = _start(trip)
+        key = place_key(start) if callable(place_key) else start
+        starts.setdefault(key, (start, []))[1].append(j)
+    # Trips are sorted by departure, so each place's list is too.
+    places = [
+        (location, np.array(js, dtype=np.int64), [trips[j].departure for j in js])
+        for location, js in starts.values()
+    ]
+
+    tails: list[np.ndarray] = []
+    heads: list[np.ndarray] = []
+    savings: list[np.ndarray] = []
     for i, before in enumerate(trips):
-        graph.add_edge("source", ("out", i), capacity=1, weight=0)
-        graph.add_edge(("in", i), "sink", capacity=1, weight=0)
         ready = before.arrival + dt.timedelta(
             minutes=layover_minutes(before.driving_minutes, policy)
         )
         end = _end(before)
-        for j in range(bisect.bisect_left(departures, ready), count):
-            after = trips[j]
-            if after is before:
-                continue
-            start = _start(after)
-            drive = timer(end, start, ready)
+        for location, js, departures in places:
+            if departures[-1] < ready:
+                continue  # no trip leaves this place after the coach is ready: no drive to time
+            drive = timer(end, location, ready)
+            earliest = ready
             if drive.distance_km:
-                arrive = drive.arrive + dt.timedelta(
-                    minutes=layover_minutes(drive.driving_minutes, policy)
+                earliest = max(
+                    ready,
+                    drive.arrive
+                    + dt.timedelta(minutes=layover_minutes(drive.driving_minutes, policy)),
                 )
-                if arrive > after.departure:
-                    continue
-            km = drive.distance_km
-            saving = back_km[i] + out_km[j] - km
-            graph.add_edge(
-                ("out", i), ("in", j), capacity=1, weight=-link_bonus - round(saving * 10)
-            )
-    flow = nx.min_cost_flow(graph)
-    successor: dict[int, int] = {}
-    for i in range(count):
-        for node, value in flow[("out", i)].items():
-            if value > 0:
-                successor[i] = node[1]
+            after = js[bisect.bisect_left(departures, earliest) :]
+            after = after[after != i]
+            if after.size == 0:
+                continue
+            tails.append(np.full(after.size, i, dtype=np.int64))
+            heads.append(after)
+            savings.append(np.rint((back_km[i] + out_km[after] - drive.distance_km) * 1000))
+
+    if not tails:
+        chains = [[t] for t in trips]
+        chains.sort(key=lambda c: (c[0].departure, c[0].trip_id))
+        return chains
+    tail = np.concatenate(tails)
+    head = np.concatenate(heads)
+    saving = np.concatenate(savings).astype(np.int64)
+    largest = np.zeros(count, dtype=np.int64)
+    np.maximum.at(largest, tail, np.abs(saving))
+    bonus = 2 * int(largest.sum()) + 1
+
+    # Nodes: 0 source, 1 sink, 2 + i trip i's coach, 2 + count + j trip j.
+    flow = min_cost_flow.SimpleMinCostFlow()
+    trip_nodes = np.arange(count, dtype=np.int64)
+    zeros = np.zeros(count, dtype=np.int64)
+    ones = np.ones(count, dtype=np.int64)
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.zeros(count, dtype=np.int64), 2 + trip_nodes, ones, zeros
+    )
+    flow.add_arcs_with_capacity_and_unit_cost(
+        2 + count + trip_nodes, np.ones(count, dtype=np.int64), ones, zeros
+    )
+    flow.add_arc_with_capacity_and_unit_cost(0, 1, count, 0)
+    links = flow.add_arcs_with_capacity_and_unit_cost(
+        2 + tail, 2 + count + head, np.ones(tail.size, dtype=np.int64), -(bonus + saving)
+    )
+    flow.set_node_supply(0, count)
+    flow.set_node_supply(1, -count)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"coach chaining: min-cost flow ended with status {status}")
+    used = flow.flows(links) > 0
+    successor = dict(zip(tail[used].tolist(), head[used].tolist(), strict=True))
     has_predecessor = set(successor.values())
     chains = []
     for i in range(count):
@@ -388,8 +442,9 @@ def _kpis(duties: Sequence[Duty], bounds: dict[str, int], shortages: list[str]) 
     by_type: dict[str, int] = defaultdict(int)
     for duty in duties:
         by_type[duty.vehicle_type] += 1
-    deadhead = sum(d.deadhead_km for d in duties)
-    loaded = sum(d.loaded_km for d in duties)
+    # Summed from the legs, not from each duty's rounded figure, so rounding does not add up.
+    deadhead = sum(leg.distance_km for d in duties for leg in d.legs if leg.kind == "deadhead")
+    loaded = sum(leg.distance_km for d in duties for leg in d.legs if leg.kind == "trip")
     total = deadhead + loaded
     return FleetKpis(
         coaches_by_type=dict(sorted(by_type.items())),

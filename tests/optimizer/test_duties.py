@@ -119,38 +119,50 @@ def test_fleet_shortage_is_reported_not_hidden() -> None:
     assert any("need 3 coaches" in s and "has 2" in s for s in result.kpis.shortages)
 
 
-def brute_force_min_coaches(trips: list[Trip]) -> int:
-    """Fewest chains covering `trips` where i may precede j when the coach gets there in time."""
+def _can_follow(a: Trip, b: Trip) -> bool:
+    ready = a.arrival + dt.timedelta(minutes=layover_minutes(a.driving_minutes, POLICY))
+    end = Location(a.stops[-1].lon, a.stops[-1].lat, a.stops[-1].adcode)
+    start = Location(b.stops[0].lon, b.stops[0].lat, b.stops[0].adcode)
+    drive = straight_timer(end, start, ready)
+    extra = layover_minutes(drive.driving_minutes, POLICY) if drive.distance_km else 0
+    return ready <= b.departure and drive.arrive + dt.timedelta(minutes=extra) <= b.departure
 
-    def can_follow(a: Trip, b: Trip) -> bool:
-        ready = a.arrival + dt.timedelta(minutes=layover_minutes(a.driving_minutes, POLICY))
-        end = Location(a.stops[-1].lon, a.stops[-1].lat, a.stops[-1].adcode)
-        start = Location(b.stops[0].lon, b.stops[0].lat, b.stops[0].adcode)
-        drive = straight_timer(end, start, ready)
-        extra = layover_minutes(drive.driving_minutes, POLICY) if drive.distance_km else 0
-        return ready <= b.departure and drive.arrive + dt.timedelta(minutes=extra) <= b.departure
 
-    best = len(trips)
+def _deadhead_km(chain: list[Trip], depot: Location) -> float:
+    """Out from the depot to the first pickup, between trips, and home after the last."""
+    places = [depot]
+    for trip in chain:
+        places += [
+            Location(trip.stops[0].lon, trip.stops[0].lat),
+            Location(trip.stops[-1].lon, trip.stops[-1].lat),
+        ]
+    places.append(depot)
+    return sum(
+        1.3 * great_circle_km(a.lon, a.lat, b.lon, b.lat)
+        for a, b in zip(places[0::2], places[1::2], strict=True)
+    )
+
+
+def brute_force_best_cover(trips: list[Trip], depot: Location) -> tuple[int, float]:
+    """Fewest chains covering `trips` where i may precede j when the coach gets there in time,
+    and among those the fewest deadhead km, by trying every grouping."""
+    best = (len(trips) + 1, 0.0)
     for labels in itertools.product(range(len(trips)), repeat=len(trips)):
         groups: dict[int, list[Trip]] = {}
         for trip, label in zip(trips, labels, strict=True):
             groups.setdefault(label, []).append(trip)
-        if len(groups) >= best:
+        if len(groups) > best[0]:
             continue
-        if all(
-            all(
-                can_follow(a, b)
-                for a, b in itertools.pairwise(sorted(g, key=lambda t: t.departure))
-            )
-            for g in groups.values()
-        ):
-            best = len(groups)
+        chains = [sorted(g, key=lambda t: t.departure) for g in groups.values()]
+        if all(_can_follow(a, b) for c in chains for a, b in itertools.pairwise(c)):
+            best = min(best, (len(chains), sum(_deadhead_km(c, depot) for c in chains)))
     return best
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_chaining_uses_the_fewest_coaches_possible(seed: int) -> None:
-    """On small random seasons the min-cost flow matches an exhaustive search of chainings."""
+def test_chaining_uses_the_fewest_coaches_then_the_fewest_deadhead_km(seed: int) -> None:
+    """On small random seasons the min-cost flow matches an exhaustive search of chainings:
+    first on the number of coaches, then on the empty km of those coaches."""
     rng = random.Random(seed)
     places = [CIXI, LINQUAN, WEINING]
     trips = []
@@ -161,7 +173,9 @@ def test_chaining_uses_the_fewest_coaches_possible(seed: int) -> None:
         trips.append(make_trip(f"T{i}", start, end, depart, hours))
     result = build_duties(trips, fleet(), depot=CIXI, timer=straight_timer, policy=POLICY)
     check_duties(trips, result)
-    assert result.kpis.coaches == brute_force_min_coaches(trips)
+    coaches, deadhead = brute_force_best_cover(trips, CIXI)
+    assert result.kpis.coaches == coaches
+    assert result.kpis.deadhead_km == pytest.approx(deadhead, abs=0.1)
     assert result.kpis.coaches >= overlap_bound(trips)
 
 
