@@ -230,30 +230,44 @@ def build_duties(
     return DutyResult(tuple(duties), _kpis(duties, bounds, shortages))
 
 
-def _chain(
-    trips: list[Trip], depot: Location, timer: EmptyDriveTimer, policy: Policy
-) -> list[list[Trip]]:
-    """Minimum-cost path cover of the can-follow graph of `trips` (sorted by departure).
+@dataclass(frozen=True)
+class _Links:
+    """The can-follow graph of trips sorted by departure, with its empty metres.
 
-    The cover is an assignment: each trip hands its coach to at most one later trip. It is solved
-    exactly as a min-cost flow (OR-Tools) on the bipartite graph "trip i's coach" -> "trip j",
-    whose arc i -> j costs `-(bonus + saving)`, saving being the deadhead metres saved by
-    driving from i to j instead of home and out again. Every link saves one coach; `bonus` is
-    more than twice the largest total saving any set of links can reach (each trip is the tail
-    of at most one link, so a cover's savings are bounded by the sum of each trip's largest
-    |saving|), so the fewest coaches come first and the least deadhead km second, exactly.
+    `out_m[i]` is the drive from the depot to trip i's start, `back_m[i]` from its end home;
+    link k lets trip `tail[k]`'s coach take trip `head[k]`, driving `link_m[k]` metres empty.
+    """
 
-    All links allowed by the link rule are built, none pruned. The empty drive from trip i to a
-    start place depends only on i and that place (and, for a timer with `place_key`, only on the
-    place's key), so it is timed once per (i, place) rather than once per pair of trips, and
-    every trip j starting there that departs after it arrives (plus layover) is linked.
+    out_m: np.ndarray
+    back_m: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    link_m: np.ndarray
+
+    @property
+    def saving(self) -> np.ndarray:
+        """Metres saved by each link over driving home and out again."""
+        saving: np.ndarray = self.back_m[self.tail] + self.out_m[self.head] - self.link_m
+        return saving
+
+
+def _links(trips: list[Trip], depot: Location, timer: EmptyDriveTimer, policy: Policy) -> _Links:
+    """Every link allowed by the link rule; none is pruned.
+
+    The empty drive from trip i to a start place depends only on i and that place (and, for a
+    timer with `place_key`, only on the place's key), so it is timed once per (i, place) rather
+    than once per pair of trips, and every trip j starting there that departs after the coach
+    arrives (plus layover) is linked.
     """
     count = len(trips)
-    if count == 0:
-        return []
-    out_km = np.array([timer(depot, _start(t), t.departure).distance_km for t in trips])
-    back_km = np.array([timer(_end(t), depot, t.arrival).distance_km for t in trips])
-
+    out_m = np.array(
+        [round(timer(depot, _start(t), t.departure).distance_km * 1000) for t in trips],
+        dtype=np.int64,
+    )
+    back_m = np.array(
+        [round(timer(_end(t), depot, t.arrival).distance_km * 1000) for t in trips],
+        dtype=np.int64,
+    )
     place_key = getattr(timer, "place_key", None)
     starts: dict[object, tuple[Location, list[int]]] = {}
     for j, trip in enumerate(trips):
@@ -265,11 +279,11 @@ def _chain(
         (location, np.array(js, dtype=np.int64), [trips[j].departure for j in js])
         for location, js in starts.values()
     ]
-
-    tails: list[np.ndarray] = []
-    heads: list[np.ndarray] = []
-    savings: list[np.ndarray] = []
-    for i, before in enumerate(trips):
+    tails: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    heads: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    metres: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    for i in range(count):
+        before = trips[i]
         ready = before.arrival + dt.timedelta(
             minutes=layover_minutes(before.driving_minutes, policy)
         )
@@ -291,44 +305,20 @@ def _chain(
                 continue
             tails.append(np.full(after.size, i, dtype=np.int64))
             heads.append(after)
-            savings.append(np.rint((back_km[i] + out_km[after] - drive.distance_km) * 1000))
+            metres.append(np.full(after.size, round(drive.distance_km * 1000), dtype=np.int64))
+    return _Links(
+        out_m, back_m, np.concatenate(tails), np.concatenate(heads), np.concatenate(metres)
+    )
 
-    if not tails:
-        chains = [[t] for t in trips]
-        chains.sort(key=lambda c: (c[0].departure, c[0].trip_id))
-        return chains
-    tail = np.concatenate(tails)
-    head = np.concatenate(heads)
-    saving = np.concatenate(savings).astype(np.int64)
-    largest = np.zeros(count, dtype=np.int64)
-    np.maximum.at(largest, tail, np.abs(saving))
-    bonus = 2 * int(largest.sum()) + 1
 
-    # Nodes: 0 source, 1 sink, 2 + i trip i's coach, 2 + count + j trip j.
-    flow = min_cost_flow.SimpleMinCostFlow()
-    trip_nodes = np.arange(count, dtype=np.int64)
-    zeros = np.zeros(count, dtype=np.int64)
-    ones = np.ones(count, dtype=np.int64)
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.zeros(count, dtype=np.int64), 2 + trip_nodes, ones, zeros
-    )
-    flow.add_arcs_with_capacity_and_unit_cost(
-        2 + count + trip_nodes, np.ones(count, dtype=np.int64), ones, zeros
-    )
-    flow.add_arc_with_capacity_and_unit_cost(0, 1, count, 0)
-    links = flow.add_arcs_with_capacity_and_unit_cost(
-        2 + tail, 2 + count + head, np.ones(tail.size, dtype=np.int64), -(bonus + saving)
-    )
-    flow.set_node_supply(0, count)
-    flow.set_node_supply(1, -count)
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise RuntimeError(f"coach chaining: min-cost flow ended with status {status}")
-    used = flow.flows(links) > 0
-    successor = dict(zip(tail[used].tolist(), head[used].tolist(), strict=True))
+def _chains_from(
+    trips: list[Trip], successor: dict[int, int], used: Iterable[int]
+) -> list[list[Trip]]:
+    """The chains of `successor` links over the trips with index in `used`."""
+    members = sorted(used)
     has_predecessor = set(successor.values())
     chains = []
-    for i in range(count):
+    for i in members:
         if i in has_predecessor:
             continue
         chain = [trips[i]]
@@ -338,6 +328,144 @@ def _chain(
         chains.append(chain)
     chains.sort(key=lambda c: (c[0].departure, c[0].trip_id))
     return chains
+
+
+def _solve(flow: min_cost_flow.SimpleMinCostFlow) -> None:
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"coach chaining: min-cost flow ended with status {status}")
+
+
+def _chain(
+    trips: list[Trip], depot: Location, timer: EmptyDriveTimer, policy: Policy
+) -> list[list[Trip]]:
+    """Minimum-cost path cover of the can-follow graph of `trips` (sorted by departure).
+
+    The cover is an assignment: each trip hands its coach to at most one later trip. It is solved
+    exactly as a min-cost flow (OR-Tools) on the bipartite graph "trip i's coach" -> "trip j",
+    whose arc i -> j costs `-(bonus + saving)`, saving being the deadhead metres saved by
+    driving from i to j instead of home and out again. Every link saves one coach; `bonus` is
+    more than twice the largest total saving any set of links can reach (each trip is the tail
+    of at most one link, so a cover's savings are bounded by the sum of each trip's largest
+    |saving|), so the fewest coaches come first and the least deadhead km second, exactly.
+    """
+    count = len(trips)
+    if count == 0:
+        return []
+    links = _links(trips, depot, timer, policy)
+    tail, head, saving = links.tail, links.head, links.saving
+    largest = np.zeros(count, dtype=np.int64)
+    np.maximum.at(largest, tail, np.abs(saving))
+    bonus = 2 * int(largest.sum()) + 1
+
+    # Nodes: 0 source, 1 sink, 2 + i trip i's coach, 2 + count + j trip j.
+    flow = min_cost_flow.SimpleMinCostFlow()
+    nodes = np.arange(count, dtype=np.int64)
+    zeros = np.zeros(count, dtype=np.int64)
+    ones = np.ones(count, dtype=np.int64)
+    flow.add_arcs_with_capacity_and_unit_cost(zeros, 2 + nodes, ones, zeros)
+    flow.add_arcs_with_capacity_and_unit_cost(2 + count + nodes, ones, ones, zeros)
+    flow.add_arc_with_capacity_and_unit_cost(0, 1, count, 0)
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        2 + tail, 2 + count + head, np.ones(tail.size, dtype=np.int64), -(bonus + saving)
+    )
+    flow.set_node_supply(0, count)
+    flow.set_node_supply(1, -count)
+    _solve(flow)
+    used = flow.flows(arcs) > 0
+    successor = dict(zip(tail[used].tolist(), head[used].tolist(), strict=True))
+    return _chains_from(trips, successor, range(count))
+
+
+def _cover_within(
+    trips: list[Trip],
+    coaches: int,
+    weight: Sequence[int],
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+) -> list[list[Trip]]:
+    """At most `coaches` chains over `trips` (sorted by departure) of the largest total `weight`,
+    then the fewest deadhead km; trips left out are in no chain.
+
+    Exact, as a min-cost flow of `coaches` units through the node-split can-follow graph: a
+    unit is one coach, from the source out to a first trip (its out drive), along links, home
+    (its back drive) to the sink, or straight from source to sink (a coach left unused).
+    Passing trip v earns `weight[v] * scale`, `scale` being more than any set of chains' total
+    deadhead metres, so weight comes first and km second.
+    """
+    count = len(trips)
+    if count == 0 or coaches <= 0:
+        return []
+    links = _links(trips, depot, timer, policy)
+    tail, head = links.tail, links.head
+    worst = np.zeros(count, dtype=np.int64)
+    np.maximum.at(worst, tail, links.link_m)
+    scale = int(links.out_m.sum() + links.back_m.sum() + worst.sum()) + 1
+    # Nodes: 0 source, 1 sink, 2 + v into trip v, 2 + count + v out of trip v.
+    flow = min_cost_flow.SimpleMinCostFlow()
+    nodes = np.arange(count, dtype=np.int64)
+    ones = np.ones(count, dtype=np.int64)
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.zeros(count, dtype=np.int64), 2 + nodes, ones, links.out_m
+    )
+    through = flow.add_arcs_with_capacity_and_unit_cost(
+        2 + nodes, 2 + count + nodes, ones, -np.asarray(weight, dtype=np.int64) * scale
+    )
+    flow.add_arcs_with_capacity_and_unit_cost(2 + count + nodes, ones, ones, links.back_m)
+    flow.add_arc_with_capacity_and_unit_cost(0, 1, coaches, 0)
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        2 + count + tail, 2 + head, np.ones(tail.size, dtype=np.int64), links.link_m
+    )
+    flow.set_node_supply(0, coaches)
+    flow.set_node_supply(1, -coaches)
+    _solve(flow)
+    kept = np.flatnonzero(flow.flows(through) > 0).tolist()
+    used = flow.flows(arcs) > 0
+    successor = dict(zip(tail[used].tolist(), head[used].tolist(), strict=True))
+    return _chains_from(trips, successor, kept)
+
+
+def trips_beyond_fleet(
+    trips: Sequence[Trip],
+    fleet: Sequence[VehicleType],
+    *,
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    keep: Iterable[str] = (),
+) -> set[str]:
+    """Trip ids to cancel so that every coach type's duties fit its fleet count.
+
+    Per type with more trips than one coach per trip would cover, the trips kept are those of
+    at most `count` chains carrying the most passengers (seats taken), then the fewest
+    deadhead km (`_cover_within`, exact). Trips in `keep` (e.g. filed trips, or another wave's
+    plan) weigh more than all others together, so they are kept whenever they fit at all.
+    """
+    prepare = getattr(timer, "prepare", None)
+    if prepare is not None:
+        prepare([depot, *(_start(t) for t in trips), *(_end(t) for t in trips)])
+    kept = set(keep)
+    types = {v.vehicle_type: v for v in fleet}
+    by_type: dict[str, list[Trip]] = defaultdict(list)
+    for trip in trips:
+        by_type[trip.vehicle_type].append(trip)
+    dropped: set[str] = set()
+    for vehicle_type, group in sorted(by_type.items()):
+        spec = types.get(vehicle_type)
+        if spec is None or len(group) <= spec.count:
+            continue
+        group.sort(key=lambda t: (t.departure, t.trip_id))
+        type_depot = depot
+        if spec.depot_lon is not None and spec.depot_lat is not None:
+            type_depot = Location(spec.depot_lon, spec.depot_lat)
+        seats = [max(1, t.seats_used) for t in group]
+        heavy = sum(seats) + 1
+        weight = [heavy * s if t.trip_id in kept else s for t, s in zip(group, seats, strict=True)]
+        chains = _cover_within(group, spec.count, weight, type_depot, timer, policy)
+        covered = {t.trip_id for chain in chains for t in chain}
+        dropped |= {t.trip_id for t in group if t.trip_id not in covered}
+    return dropped
 
 
 def _duty(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,10 +21,19 @@ from optimizer.duties import (
     TimetableEmptyDriveTimer,
     build_duties,
     layover_minutes,
+    trips_beyond_fleet,
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
-from optimizer.model import Plan, Scenario, Trip, VehicleType
+from optimizer.model import (
+    Plan,
+    Policy,
+    Scenario,
+    Trip,
+    Unserved,
+    UnservedReason,
+    VehicleType,
+)
 from optimizer.places import county_seats
 from optimizer.solve import default_distance_provider, solve
 
@@ -95,38 +105,127 @@ def with_duties(plan: Plan, duties: DutyResult, trip_ids: set[str] | None = None
     return plan.replace(coaches=coaches, fleet_kpis=duties.kpis)
 
 
+def _away(
+    trip: Trip, depot: Location, timer: EmptyDriveTimer, policy: Policy
+) -> tuple[dt.datetime, dt.datetime]:
+    """When the coach of `trip`, driving it alone, leaves the depot and is back and rested.
+
+    It leaves in time to drive out empty to the pickup (a return-wave trip from Guizhou needs a
+    coach that left Cixi days before) and is home after the trip, a layover, the empty drive
+    back and another layover."""
+    first, last = trip.stops[0], trip.stops[-1]
+    out = timer(depot, Location(first.lon, first.lat, first.adcode), trip.departure)
+    leave = trip.departure
+    if out.distance_km:
+        leave -= (
+            out.arrive
+            - out.depart
+            + dt.timedelta(minutes=layover_minutes(out.driving_minutes, policy))
+        )
+    ready = trip.arrival + dt.timedelta(minutes=layover_minutes(trip.driving_minutes, policy))
+    drive = timer(Location(last.lon, last.lat, last.adcode), depot, ready)
+    home = drive.arrive + dt.timedelta(
+        minutes=layover_minutes(drive.driving_minutes, policy) if drive.distance_km else 0
+    )
+    return leave, home
+
+
 def departure_caps(
     trips: Sequence[Trip], scenario: Scenario, depot: Location, timer: EmptyDriveTimer
 ) -> dict[tuple[str, dt.date], int]:
     """Coaches of each type free to depart on each date, given the trips already planned.
 
-    A coach is away from its departure until it is back at the depot and its crew has rested
-    (trip, layover, empty drive home, layover). On date d, the coaches that left on an earlier
-    date and are not back by the start of d's departure hours are not free on d.
+    A coach is away from the time it leaves the depot (to drive out to the pickup) until it is
+    back and its crew has rested (`_away`). On date d, the coaches of trips of earlier dates
+    that are away when d's departure hours open, or when one of d's own trips has to leave the
+    depot, are not free on d. `trips` may include an earlier wave's trips: their coaches count
+    the same way.
     """
+    policy = scenario.policy
     counts = {v.vehicle_type: v for v in scenario.fleet}
-    back: dict[str, list[tuple[dt.date, dt.datetime]]] = defaultdict(list)
+    spans: dict[str, list[tuple[dt.date, dt.datetime, dt.datetime]]] = defaultdict(list)
     for trip in trips:
-        end = Location(trip.stops[-1].lon, trip.stops[-1].lat, trip.stops[-1].adcode)
-        ready = trip.arrival + dt.timedelta(
-            minutes=layover_minutes(trip.driving_minutes, scenario.policy)
-        )
-        drive = timer(end, depot, ready)
-        home = drive.arrive + dt.timedelta(
-            minutes=layover_minutes(drive.driving_minutes, scenario.policy)
-            if drive.distance_km
-            else 0
-        )
-        back[trip.vehicle_type].append((trip.departure_date, home))
+        leave, home = _away(trip, depot, timer, policy)
+        spans[trip.vehicle_type].append((trip.departure_date, leave, home))
     caps: dict[tuple[str, dt.date], int] = {}
     day = scenario.first_departure
     while day <= scenario.last_departure:
-        opens = dt.datetime.combine(day, dt.time(scenario.policy.earliest_departure_hour))
+        opens = dt.datetime.combine(day, dt.time(policy.earliest_departure_hour))
         for vehicle_type, spec in counts.items():
-            away = sum(1 for left, home in back[vehicle_type] if left < day and home > opens)
+            mine = spans[vehicle_type]
+            instants = {opens, *(leave for left, leave, _ in mine if left == day)}
+            away = max(
+                sum(1 for left, leave, home in mine if left < day and leave <= at < home)
+                for at in instants
+            )
             caps[(vehicle_type, day)] = max(0, spec.count_on(day) - away)
         day += dt.timedelta(days=1)
     return caps
+
+
+def _passenger_km(trip: Trip) -> float:
+    cumulative = list(itertools.accumulate(stop.km_from_previous for stop in trip.stops))
+    return sum(
+        p.seat_count * (cumulative[p.alight_stop] - cumulative[p.board_stop])
+        for p in trip.passengers
+    )
+
+
+def cancel_trips(plan: Plan, trip_ids: set[str], detail: str) -> Plan:
+    """`plan` without the trips `trip_ids`: their passengers are unserved as fleet_exhausted.
+
+    A party always rides one trip, so it stays together (all unserved). The figures that
+    depend on the trips are recomputed; the lower bounds stay those of the planned wave."""
+    if not trip_ids:
+        return plan
+    gone = [t for t in plan.trips if t.trip_id in trip_ids]
+    trips = tuple(t for t in plan.trips if t.trip_id not in trip_ids)
+    unserved = tuple(
+        sorted(
+            [
+                *plan.unserved,
+                *(
+                    Unserved(p.worker_id, UnservedReason.FLEET_EXHAUSTED, detail)
+                    for t in gone
+                    for p in t.passengers
+                ),
+            ],
+            key=lambda u: u.worker_id,
+        )
+    )
+    offered = sum(t.seats for t in trips)
+    seated = sum(len(t.passengers) for t in trips)
+    kpis = dataclasses.replace(
+        plan.kpis,
+        workers=seated + len(unserved),
+        seated=seated,
+        unserved=len(unserved),
+        trips=len(trips),
+        seats_offered=offered,
+        seat_utilization=round(sum(t.seats_used for t in trips) / offered, 4) if offered else 0.0,
+        coach_km=round(sum(t.distance_km for t in trips), 1),
+        passenger_km=round(sum(_passenger_km(t) for t in trips), 1),
+        cost=round(sum(t.cost for t in trips), 2),
+    )
+    note = (
+        f"fleet: {len(gone)} trip(s) cancelled, their {sum(len(t.passengers) for t in gone)} "
+        f"worker(s) unserved as fleet_exhausted: {detail}"
+    )
+    return plan.replace(trips=trips, unserved=unserved, kpis=kpis, notes=(*plan.notes, note))
+
+
+def _capped(
+    fleet: Sequence[VehicleType], caps: dict[tuple[str, dt.date], int]
+) -> tuple[VehicleType, ...]:
+    """`fleet` with its per-date counts lowered to `caps` (dates it already caps stay capped)."""
+    capped = []
+    for vehicle in fleet:
+        by_date = dict(vehicle.count_by_date)
+        for (kind, day), n in caps.items():
+            if kind == vehicle.vehicle_type:
+                by_date[day] = min(n, by_date.get(day, n))
+        capped.append(dataclasses.replace(vehicle, count_by_date=tuple(sorted(by_date.items()))))
+    return tuple(capped)
 
 
 def solve_within_fleet(
@@ -136,6 +235,8 @@ def solve_within_fleet(
     locked: Sequence[Trip] = (),
     progress: Progress | None = None,
     max_rounds: int = 4,
+    held: Sequence[Trip] = (),
+    timer: EmptyDriveTimer | None = None,
 ) -> tuple[Plan, DutyResult]:
     """Plan `scenario` so that its physical coaches suffice over the whole season.
 
@@ -145,14 +246,22 @@ def solve_within_fleet(
     coaches actually back at the depot get that many coaches (never more than before) and the
     scenario is planned again, so the planner moves flexible workers to other dates in their
     windows and reports the rest as `fleet_exhausted`. Later rounds get half the time of the
-    one before. Returns the plan (with its duties) and the duties.
+    one before. If a type is still short after `max_rounds`, the trips that no `count` coaches
+    can drive are cancelled (`trips_beyond_fleet`: keeping the most passengers, never a locked
+    or held trip) and their workers are unserved as `fleet_exhausted`, so the result fits the
+    fleet unless the locked or held trips alone do not.
+
+    `held` are trips of an earlier wave of the season, already planned: their coaches are
+    chained with this wave's and hold the fleet while they are away. Their ids must differ
+    from this wave's. Returns the plan (with its duties) and the duties of `held` and the plan.
     """
     provider = distances or default_distance_provider()
     depot = depot_of(scenario)
-    timer = TimetableEmptyDriveTimer(provider, scenario.policy)
+    if timer is None:
+        timer = TimetableEmptyDriveTimer(provider, scenario.policy)
     current = scenario
     plan = solve(current, distances=provider, locked=locked, progress=progress)
-    duties = coach_duties(plan.trips, scenario, provider, timer=timer)
+    duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     caps: dict[tuple[str, dt.date], int] = {}
     for round_number in range(1, max_rounds + 1):
         if not duties.kpis.shortages:
@@ -160,30 +269,23 @@ def solve_within_fleet(
         departures: dict[tuple[str, dt.date], int] = defaultdict(int)
         for trip in plan.trips:
             departures[(trip.vehicle_type, trip.departure_date)] += 1
-        free = departure_caps(plan.trips, scenario, depot, timer)
+        free = departure_caps([*held, *plan.trips], scenario, depot, timer)
         # Every date where coaches are away is capped, not only the over-full ones: workers
         # moved off a capped date must not land on a date their coach has not come back by.
+        before = dict(caps)
         for key, cap in free.items():
             vehicle = next(v for v in scenario.fleet if v.vehicle_type == key[0])
             if departures.get(key, 0) > cap or cap < vehicle.count_on(key[1]):
                 caps[key] = min(cap, caps.get(key, cap))
-        if not caps:
-            break
-        fleet = tuple(
-            dataclasses.replace(
-                v,
-                count_by_date=tuple(
-                    sorted((day, n) for (kind, day), n in caps.items() if kind == v.vehicle_type)
-                ),
-            )
-            for v in scenario.fleet
-        )
+        if not caps or caps == before:
+            break  # nothing new to cap: another round would plan the same
         limit = max(1.0, scenario.solver.time_limit_s / 2**round_number)
         current = scenario.replace(
-            fleet=fleet, solver=dataclasses.replace(scenario.solver, time_limit_s=limit)
+            fleet=_capped(scenario.fleet, caps),
+            solver=dataclasses.replace(scenario.solver, time_limit_s=limit),
         )
         plan = solve(current, distances=provider, locked=locked, progress=progress)
-        duties = coach_duties(plan.trips, scenario, provider, timer=timer)
+        duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
         plan = plan.replace(
             notes=(
                 *plan.notes,
@@ -191,7 +293,25 @@ def solve_within_fleet(
                 "where coaches are still away on earlier trips",
             )
         )
-    return with_duties(plan, duties), duties
+    if duties.kpis.shortages:
+        keep = {t.trip_id for t in (*held, *locked)}
+        beyond = trips_beyond_fleet(
+            [*held, *plan.trips],
+            scenario.fleet,
+            depot=depot,
+            timer=timer,
+            policy=scenario.policy,
+            keep=keep,
+        )
+        cancel = beyond - keep
+        if cancel:
+            plan = cancel_trips(
+                plan,
+                cancel,
+                "every coach of the type is away on other trips of the season then",
+            )
+            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    return with_duties(plan, duties, {t.trip_id for t in plan.trips}), duties
 
 
 def _prefixed(plan: Plan, prefix: str) -> Plan:
@@ -241,18 +361,22 @@ def plan_season(
     multi = len(ordered) > 1
     plans: list[Plan] = []
     share = 0.9 / len(ordered)
+    timer = TimetableEmptyDriveTimer(provider, ordered[0].policy)
     for index, scenario in enumerate(ordered):
+        # A later wave is planned against the coaches the earlier waves still hold: their
+        # trips are chained with its own, so the season as a whole fits the fleet.
         plan, _ = solve_within_fleet(
             scenario,
             distances=provider,
             progress=_scaled(progress, index * share, share, scenario.direction),
+            held=[t for p in plans for t in p.trips],
+            timer=timer if scenario.policy == ordered[0].policy else None,
         )
         plans.append(_prefixed(plan, WAVE_PREFIX[scenario.direction]) if multi else plan)
     if progress is not None:
         progress(0.9, "coach duties")
     fleet = merged_fleet(ordered)
     all_trips = [t for plan in plans for t in plan.trips]
-    timer = TimetableEmptyDriveTimer(provider, ordered[0].policy)
     season = coach_duties(all_trips, ordered[0], provider, fleet, timer=timer)
     saved = 0.0
     if multi:

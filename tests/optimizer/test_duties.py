@@ -199,3 +199,48 @@ def test_coach_days_count_waiting_away_for_a_backhaul() -> None:
     back = make_trip("R1", WEINING, CIXI, day + dt.timedelta(days=12), 26)
     result = build_duties([home, back], fleet(), depot=CIXI, timer=straight_timer, policy=POLICY)
     assert result.duties[0].days_busy == 14
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_trips_beyond_fleet_keeps_the_most_trips_a_short_fleet_can_drive(seed: int) -> None:
+    """With fewer coaches than the trips need, the trips kept are as many as any subset that
+    fits (checked by trying every subset), the kept trips fit, and `keep` trips stay."""
+    from optimizer.duties import trips_beyond_fleet
+
+    rng = random.Random(100 + seed)
+    places = [CIXI, LINQUAN, WEINING]
+    trips = []
+    for i in range(7):
+        start, end = rng.sample(places, 2)
+        depart = dt.datetime(2019, 1, 25, 6) + dt.timedelta(hours=rng.randrange(0, 24 * 6, 3))
+        hours = 1.3 * great_circle_km(start.lon, start.lat, end.lon, end.lat) / 70
+        trips.append(make_trip(f"T{i}", start, end, depart, hours))
+    need = build_duties(trips, fleet(), depot=CIXI, timer=straight_timer, policy=POLICY)
+    coaches = max(1, need.kpis.coaches - 1)
+
+    def fits(subset: list[Trip]) -> bool:
+        result = build_duties(subset, fleet(), depot=CIXI, timer=straight_timer, policy=POLICY)
+        return result.kpis.coaches <= coaches
+
+    def most(must: str | None) -> int:
+        return max(
+            len(subset)
+            for size in range(len(trips) + 1)
+            for subset in itertools.combinations(trips, size)
+            if (must is None or must in {t.trip_id for t in subset}) and fits(list(subset))
+        )
+
+    for keep in (set(), {"T6"}):
+        dropped = trips_beyond_fleet(
+            trips, fleet(coaches), depot=CIXI, timer=straight_timer, policy=POLICY, keep=keep
+        )
+        kept = [t for t in trips if t.trip_id not in dropped]
+        assert not keep & dropped
+        assert fits(kept)
+        assert len(kept) == most(next(iter(keep), None))
+    assert (
+        trips_beyond_fleet(
+            trips, fleet(need.kpis.coaches), depot=CIXI, timer=straight_timer, policy=POLICY
+        )
+        == set()
+    )

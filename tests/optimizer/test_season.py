@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from optimizer.duties import layover_minutes
 from optimizer.geography.distance import GreatCircleProvider, Location
-from optimizer.model import Scenario, SolverParams
+from optimizer.model import Policy, Scenario, SolverParams
 from optimizer.read import read_scenario
 from optimizer.season import plan_season
 from scenarios.generate import generate_season, write_scenario
@@ -164,3 +165,144 @@ def test_a_short_fleet_moves_workers_to_later_dates_or_reports_them() -> None:
     unserved = {u.worker_id: u.reason for u in plan.unserved}
     assert set(unserved) | seated == {w.worker_id for w in workers}
     assert set(unserved.values()) <= {UnservedReason.FLEET_EXHAUSTED}
+
+
+def _workers(county: str, numbers: range, first: dt.date, last: dt.date) -> list:  # type: ignore[type-arg]
+    from optimizer.identity import id_check_char
+    from optimizer.model import Worker
+
+    workers = []
+    for n in numbers:
+        first17 = f"{county}19900101{n:03d}"
+        workers.append(
+            Worker(
+                f"W{n:03d}",
+                "C1",
+                f"工人{n}",
+                first17 + id_check_char(first17),
+                "13812345678",
+                county,
+                first,
+                last,
+                home_adcode=county,
+            )
+        )
+    return workers
+
+
+def _one_coach_season(coaches: int = 1) -> list[Scenario]:
+    """A homeward load to Weining (Guizhou) the day before the festival and a return wave from
+    Linquan (Anhui) right after it: each wave alone fits `coaches` coaches, but the coach that
+    went to Guizhou is not back in time to fetch the first Linquan load."""
+    from optimizer.model import Company, Policy, VehicleType
+
+    festival = dt.date(2019, 2, 5)
+    gate = Company("C1", "甲厂", 121.25, 30.17)
+    fleet = (VehicleType("c53", 53, coaches, 9.0, 800.0),)
+    home = Scenario(
+        name="one-coach-home",
+        direction="home",
+        origin="330282",
+        festival_date=festival,
+        first_departure=festival - dt.timedelta(1),
+        last_departure=festival - dt.timedelta(1),
+        companies=(gate,),
+        workers=tuple(
+            _workers("520526", range(40 * coaches), festival - dt.timedelta(1), festival)
+        ),
+        fleet=fleet,
+        policy=Policy(),
+        solver=SolverParams(time_limit_s=2.0),
+    )
+    day1 = festival + dt.timedelta(1)
+    back = Scenario(
+        name="one-coach-return",
+        direction="return",
+        origin="330282",
+        festival_date=festival,
+        first_departure=day1,
+        last_departure=day1 + dt.timedelta(9),
+        companies=(gate,),
+        workers=tuple(
+            # must come back on the first day: no coach can be in Anhui by then
+            _workers("341221", range(100, 100 + 40 * coaches), day1, day1)
+            # can come back any day of the wave
+            + _workers("341221", range(200, 200 + 40 * coaches), day1, day1 + dt.timedelta(9))
+        ),
+        fleet=fleet,
+        policy=Policy(),
+        solver=SolverParams(time_limit_s=2.0),
+    )
+    return [home, back]
+
+
+@pytest.mark.parametrize("coaches", [1, 2])
+def test_a_season_short_of_coaches_replans_the_return_wave(coaches: int) -> None:
+    """Both waves fit the fleet alone, not chained together: the return wave is planned against
+    the coaches the home wave still holds, so no type ever needs more coaches than it has, and
+    every worker is seated or unserved as fleet_exhausted."""
+    from optimizer.duties import TimetableEmptyDriveTimer, build_duties
+    from optimizer.model import UnservedReason
+    from optimizer.season import depot_of, solve_within_fleet
+
+    scenarios = _one_coach_season(coaches)
+    # The premise: each wave planned within the fleet alone fits, the two chained do not.
+    alone = [solve_within_fleet(s, distances=PROVIDER)[0] for s in scenarios]
+    timer = TimetableEmptyDriveTimer(PROVIDER, scenarios[0].policy)
+    depot = depot_of(scenarios[0])
+    for plan in alone:
+        one = build_duties(
+            plan.trips, scenarios[0].fleet, depot=depot, timer=timer, policy=Policy()
+        )
+        assert one.kpis.coaches <= coaches
+    home_trips = [dataclasses.replace(t, trip_id=f"H-{t.trip_id}") for t in alone[0].trips]
+    chained = build_duties(
+        [*home_trips, *alone[1].trips],
+        scenarios[0].fleet,
+        depot=depot,
+        timer=timer,
+        policy=Policy(),
+    )
+    assert chained.kpis.coaches > coaches, "the fixture must be short when chained"
+
+    result = plan_season(scenarios, distances=PROVIDER)
+    kpis = result.duties.kpis
+    assert kpis.shortages == ()
+    assert kpis.coaches_by_type["c53"] <= coaches
+    for scenario, plan in zip(scenarios, result.waves, strict=True):
+        assert check_plan(scenario, plan, provider=PROVIDER) == []
+        assert plan.fleet_kpis is not None and plan.fleet_kpis.shortages == ()
+        seated = {p.worker_id for t in plan.trips for p in t.passengers}
+        unserved = {u.worker_id: u.reason for u in plan.unserved}
+        assert seated | set(unserved) == {w.worker_id for w in scenario.workers}
+        assert not seated & set(unserved)
+        assert set(unserved.values()) <= {UnservedReason.FLEET_EXHAUSTED}
+    home_plan, back_plan = result.waves
+    assert not home_plan.unserved, "the home wave, planned first, keeps its coaches"
+    seated_back = {p.worker_id for t in back_plan.trips for p in t.passengers}
+    assert {f"W{n:03d}" for n in range(200, 200 + 40 * coaches)} <= seated_back, (
+        "flexible return workers were not moved to a date a coach is back"
+    )
+    in_duties = sorted(tid for d in result.duties.duties for tid in d.trip_ids)
+    assert in_duties == sorted(t.trip_id for p in result.waves for t in p.trips)
+
+
+def test_trips_no_coach_can_drive_are_cancelled_as_fleet_exhausted() -> None:
+    """Without re-planning rounds, the return trips that the one coach cannot reach after its
+    Guizhou trip are cancelled: their workers are unserved as fleet_exhausted, the plan still
+    passes the checker, and the season's duties fit the fleet."""
+    from optimizer.model import UnservedReason
+    from optimizer.season import solve_within_fleet
+
+    home, back = _one_coach_season(1)
+    home_plan, _ = solve_within_fleet(home, distances=PROVIDER)
+    held = [dataclasses.replace(t, trip_id=f"H-{t.trip_id}") for t in home_plan.trips]
+    plan, duties = solve_within_fleet(back, distances=PROVIDER, held=held, max_rounds=0)
+    assert duties.kpis.shortages == () and duties.kpis.coaches == 1
+    assert check_plan(back, plan, provider=PROVIDER) == []
+    assert plan.unserved, "some return workers must have lost their coach"
+    assert {u.reason for u in plan.unserved} == {UnservedReason.FLEET_EXHAUSTED}
+    seated = {p.worker_id for t in plan.trips for p in t.passengers}
+    assert seated | {u.worker_id for u in plan.unserved} == {w.worker_id for w in back.workers}
+    assert any("cancelled" in note for note in plan.notes)
+    assert plan.kpis.unserved == len(plan.unserved) and plan.kpis.trips == len(plan.trips)
