@@ -7,6 +7,7 @@ better any planner could do for the same people. Proof sketches are in docs/plan
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -40,6 +41,8 @@ class Bounds:
     county_stop_bound: int
     boarding_stop_bound: int
     coach_km: float
+    # The best sum of the three parts over departure-date intervals that do not overlap.
+    date_bound: int = 0
 
 
 def _visits(groups: dict[str, list[SeatedDemand]], largest_coach: int) -> int:
@@ -71,8 +74,35 @@ def lower_bounds(
     """
     if largest_coach < 1:
         raise ValueError("largest_coach must be at least 1")
-    seats = sum(d.seats for d in demands)
-    seat_bound = math.ceil(seats / largest_coach)
+    whole = _parts(
+        demands, largest_coach, county_stop_limit, boarding_stop_limit, county_stops_fixed
+    )
+    seat_bound, county_bound, boarding_bound = whole
+    date_bound = _date_intervals(
+        demands, largest_coach, county_stop_limit, boarding_stop_limit, county_stops_fixed
+    )
+    # Every passenger rides at least their direct km; a coach carries at most largest_coach of
+    # them on each km. The small allowance absorbs rounding of matrices to whole metres.
+    passenger_km = sum(d.seats * max(0.0, d.direct_km - 0.01) for d in demands)
+    return Bounds(
+        trips=max(seat_bound, county_bound, boarding_bound, date_bound),
+        seat_bound=seat_bound,
+        county_stop_bound=county_bound,
+        boarding_stop_bound=boarding_bound,
+        coach_km=math.floor(passenger_km / largest_coach * 10) / 10,
+        date_bound=date_bound,
+    )
+
+
+def _parts(
+    demands: Sequence[SeatedDemand],
+    largest_coach: int,
+    county_stop_limit: int,
+    boarding_stop_limit: int,
+    county_stops_fixed: bool,
+) -> tuple[int, int, int]:
+    """The seat, county-stop and boarding-stop bounds for carrying `demands`."""
+    seat_bound = math.ceil(sum(d.seats for d in demands) / largest_coach)
     county_bound = 0
     if county_stops_fixed:
         by_county: dict[str, list[SeatedDemand]] = defaultdict(list)
@@ -84,13 +114,61 @@ def lower_bounds(
         if demand.boarding is not None:
             by_boarding[demand.boarding].append(demand)
     boarding_bound = math.ceil(_visits(by_boarding, largest_coach) / boarding_stop_limit)
-    # Every passenger rides at least their direct km; a coach carries at most largest_coach of
-    # them on each km. The small allowance absorbs rounding of matrices to whole metres.
-    passenger_km = sum(d.seats * max(0.0, d.direct_km - 0.01) for d in demands)
-    return Bounds(
-        trips=max(seat_bound, county_bound, boarding_bound),
-        seat_bound=seat_bound,
-        county_stop_bound=county_bound,
-        boarding_stop_bound=boarding_bound,
-        coach_km=math.floor(passenger_km / largest_coach * 10) / 10,
-    )
+    return seat_bound, county_bound, boarding_bound
+
+
+def _date_intervals(
+    demands: Sequence[SeatedDemand],
+    largest_coach: int,
+    county_stop_limit: int,
+    boarding_stop_limit: int,
+    county_stops_fixed: bool,
+) -> int:
+    """The largest Σ over pairwise disjoint date intervals I of the bound for the demands whose
+    windows lie inside I.
+
+    Those demands depart on a date of I, so they need at least the bound's coaches departing in
+    I; coaches departing in disjoint intervals are different coaches. The best family of disjoint
+    intervals is found by dynamic programming over the window start and end dates (weighted
+    interval scheduling). With one interval (the whole season) this is the plain bound.
+    """
+    if not demands:
+        return 0
+    starts = sorted({d.window[0] for d in demands})
+    ends = sorted({d.window[1] for d in demands})
+    # Only seats, county, window and boarding point matter to the parts: add up alike demands.
+    alike: dict[tuple[str, Window, str | None], int] = defaultdict(int)
+    for demand in demands:
+        alike[(demand.county, demand.window, demand.boarding)] += demand.seats
+    by_window: dict[Window, list[SeatedDemand]] = defaultdict(list)
+    for (county, window, boarding), seats in alike.items():
+        by_window[window].append(SeatedDemand(seats, county, window, boarding, 0.0))
+
+    def weight(first: dt.date, last: dt.date) -> int:
+        inside = [
+            d
+            for window, group in by_window.items()
+            for d in group
+            if first <= window[0] and window[1] <= last
+        ]
+        if not inside:
+            return 0
+        return max(
+            _parts(
+                inside, largest_coach, county_stop_limit, boarding_stop_limit, county_stops_fixed
+            )
+        )
+
+    # best[end] = the largest sum over disjoint intervals ending on or before `end`.
+    best: dict[dt.date, int] = {}
+    previous = 0
+    for end in ends:
+        value = previous
+        for start in starts:
+            if start > end:
+                break
+            before = max((v for e, v in best.items() if e < start), default=0)
+            value = max(value, before + weight(start, end))
+        best[end] = value
+        previous = value
+    return previous

@@ -82,7 +82,8 @@ def test_seat_bound() -> None:
 
 
 def test_county_stop_bound_counts_dates_per_county() -> None:
-    """Seven counties each needing two dates: ⌈14 / 3⌉ = 5 coaches for only 14 seats."""
+    """Seven counties each needing two dates: ⌈14 / 3⌉ = 5 coaches for only 14 seats over the
+    season, and 3 + 3 counting each date apart (seven stops on one date need three coaches)."""
     demands = [demand(1, c, d, d, None) for c in "ABCDEFG" for d in (0, 5)]
     bounds = lower_bounds(
         demands,
@@ -91,7 +92,8 @@ def test_county_stop_bound_counts_dates_per_county() -> None:
         boarding_stop_limit=3,
         county_stops_fixed=True,
     )
-    assert bounds.county_stop_bound == 5 and bounds.trips == 5
+    assert bounds.county_stop_bound == 5
+    assert bounds.date_bound == 6 and bounds.trips == 6
     relaxed = lower_bounds(
         demands,
         largest_coach=53,
@@ -99,7 +101,8 @@ def test_county_stop_bound_counts_dates_per_county() -> None:
         boarding_stop_limit=3,
         county_stops_fixed=False,
     )
-    assert relaxed.county_stop_bound == 0 and relaxed.trips == 1
+    # Without fixed drop-offs: one coach per date.
+    assert relaxed.county_stop_bound == 0 and relaxed.trips == 2
 
 
 def test_boarding_stop_bound_counts_only_fixed_gates() -> None:
@@ -136,3 +139,61 @@ def test_coach_km_bound() -> None:
         county_stops_fixed=True,
     )
     assert 199.0 <= bounds.coach_km <= 200.0
+
+
+def test_date_bound_adds_up_dates_that_cannot_share_a_coach() -> None:
+    """Ten seats on each of three dates that no window joins: three coaches, though the seats
+    alone would fit one, and a wide window between them joins neither interval."""
+    demands = [demand(10, "A", d, d, None) for d in (0, 2, 4)] + [demand(5, "A", 0, 4, None)]
+    bounds = lower_bounds(
+        demands,
+        largest_coach=53,
+        county_stop_limit=3,
+        boarding_stop_limit=3,
+        county_stops_fixed=False,
+    )
+    assert bounds.seat_bound == 1
+    assert bounds.date_bound == 3 and bounds.trips == 3
+
+
+small_demands = st.lists(
+    st.tuples(st.integers(1, 6), st.sampled_from("ABCD"), st.integers(0, 3), st.integers(0, 2)),
+    min_size=1,
+    max_size=5,
+)
+
+
+def best_by_dates(items: list[tuple[int, str, int, int]], capacity: int, limit: int) -> int:
+    """The fewest coaches over every choice of dates, each date needing at least its seats over
+    the capacity and its county visits over the stop limit (itself a lower bound per date)."""
+    options = [range(start, start + span + 1) for _, _, start, span in items]
+    best = None
+    for dates in itertools.product(*options):
+        cost = 0
+        for day in set(dates):
+            seats: dict[str, int] = {}
+            for (n, county, _, _), d in zip(items, dates, strict=True):
+                if d == day:
+                    seats[county] = seats.get(county, 0) + n
+            visits = sum(-(-n // capacity) for n in seats.values())
+            cost += max(-(-sum(seats.values()) // capacity), -(-visits // limit))
+        best = cost if best is None else min(best, cost)
+    assert best is not None
+    return best
+
+
+@settings(max_examples=80, deadline=None)
+@given(small_demands)
+def test_date_bound_never_exceeds_any_choice_of_dates(
+    items: list[tuple[int, str, int, int]],
+) -> None:
+    """Brute force over every choice of departure dates: the bound is never above the best."""
+    demands = [demand(n, county, start, start + span, None) for n, county, start, span in items]
+    bounds = lower_bounds(
+        demands,
+        largest_coach=5,
+        county_stop_limit=2,
+        boarding_stop_limit=3,
+        county_stops_fixed=True,
+    )
+    assert bounds.trips <= best_by_dates(items, 5, 2)

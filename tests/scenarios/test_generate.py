@@ -279,9 +279,11 @@ def _bounds(scenario: Scenario):
 
 
 def test_which_bound_governs(cixi: Scenario) -> None:
-    """cixi-2019 is seat-bound; in dispersed-stress the date-and-stop bound governs by far."""
+    """cixi-2019 is seat-bound (a few early stragglers add a coach or two by date intervals); in
+    dispersed-stress the date-and-stop bound governs by far."""
     concentrated = _bounds(cixi)
-    assert concentrated.trips == concentrated.seat_bound > 2 * concentrated.county_stop_bound
+    assert concentrated.seat_bound > 2 * concentrated.county_stop_bound
+    assert concentrated.seat_bound <= concentrated.trips <= concentrated.seat_bound + 3
     dispersed = read_scenario(bundled_path("dispersed-stress"))
     assert len({w.home_adcode for w in dispersed.workers}) >= 300
     stress = _bounds(dispersed)
