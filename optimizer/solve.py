@@ -156,13 +156,43 @@ class _Fleet:
         return max((v.seats for v in self.types if self.left(day, v) > 0), default=0)
 
     def take(self, day: dt.date, seats: int, km: float) -> VehicleType | None:
-        """The cheapest type with at least `seats` seats still free on `day`, now taken."""
+        """The largest type still free on `day` (it has at least `seats` seats), now taken.
+
+        While coaches are being built the largest free coach leaves the most room for pooling;
+        `downsize` gives each finished coach the cheapest type its load fits.
+        """
         fitting = [v for v in self.types if v.seats >= seats and self.left(day, v) > 0]
         if not fitting:
             return None
-        best = min(fitting, key=lambda v: (v.fixed_cost + v.cost_per_km * km, v.seats))
+        best = min(fitting, key=lambda v: (-v.seats, v.fixed_cost + v.cost_per_km * km))
         self.used[(day, best.vehicle_type)] += 1
         return best
+
+    def downsize(self, coaches: Sequence[Coach], km: Callable[[Coach], float]) -> None:
+        """Each coach's type, per date: the cheapest type its load fits, within the fleet.
+
+        Coaches are served fullest first, each taking the smallest fitting type still free:
+        the types that fit a load form nested sets, so this keeps every coach a type whenever
+        the types they had were feasible.
+        """
+        by_day: dict[dt.date, list[Coach]] = defaultdict(list)
+        for coach in coaches:
+            if coach.vehicle is not None:
+                by_day[coach.day].append(coach)
+        for day, group in by_day.items():
+            for coach in group:
+                assert coach.vehicle is not None
+                self.used[(day, coach.vehicle.vehicle_type)] -= 1
+            for coach in sorted(group, key=lambda c: -c.seats):
+                fitting = [v for v in self.types if v.seats >= coach.seats and self.left(day, v)]
+                assert coach.vehicle is not None
+                if fitting:
+                    distance = km(coach)
+                    coach.vehicle = min(
+                        fitting,
+                        key=lambda v: (v.seats, v.fixed_cost + v.cost_per_km * distance),
+                    )
+                self.used[(day, coach.vehicle.vehicle_type)] += 1
 
 
 class _Geometry:
@@ -1197,6 +1227,7 @@ class _Planner:
             key=lambda c: (c.day, min(self.geo.bearing(k) for k in c.far), c.far, c.near),
         )
         self.balance(ordered)
+        self.fleet.downsize(ordered, lambda c: self._coach_km([c]))
         for done, coach in enumerate(ordered, start=1):
             if done % 25 == 0 or done == len(ordered):
                 self.report(0.7 + 0.28 * done / len(ordered), f"timetabled {done}/{len(ordered)}")
@@ -1584,7 +1615,7 @@ def solve(
     notes = [
         f"distances: {planner.provider.name}",
         f"lower bound parts: seats {bounds.seat_bound}, county stops {bounds.county_stop_bound}, "
-        f"boarding stops {bounds.boarding_stop_bound}",
+        f"boarding stops {bounds.boarding_stop_bound}, date intervals {bounds.date_bound}",
         *planner.notes,
     ]
     return Plan(

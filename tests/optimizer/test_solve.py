@@ -160,6 +160,24 @@ def test_remainders_of_nearby_counties_share_a_coach() -> None:
     assert trip.vehicle_type == "c53"
 
 
+def test_small_loads_ride_the_cheapest_coach_that_fits() -> None:
+    """Coaches are built on the largest type and then given the cheapest type their load fits:
+    20 workers ride a 35-seat coach, not a 53."""
+    plan = plan_of(season([worker(i, "341221", start=1, end=1) for i in range(20)]))
+    (trip,) = plan.trips
+    assert trip.vehicle_type == "c35" and trip.seats == 35
+
+
+def test_downsizing_stays_within_the_fleet_of_the_date() -> None:
+    """Two loads of 30 to far-apart counties on one day, one 35-seat coach that day: one load
+    gets it, the other keeps a 53."""
+    fleet = (VehicleType("c53", 53, 5, 9.0, 800.0), VehicleType("c35", 35, 1, 7.0, 600.0))
+    workers = [worker(i, "341221", start=1, end=1) for i in range(30)]
+    workers += [worker(100 + i, "511725", start=1, end=1) for i in range(30)]
+    plan = plan_of(season(workers, fleet=fleet))
+    assert Counter(t.vehicle_type for t in plan.trips) == {"c53": 1, "c35": 1}
+
+
 def test_empty_season_gives_an_empty_plan() -> None:
     """No workers: no trips, zero figures, no crash."""
     plan = plan_of(season([]))
