@@ -392,30 +392,35 @@ def _cover_within(
     unit is one coach, from the source out to a first trip (its out drive), along links, home
     (its back drive) to the sink, or straight from source to sink (a coach left unused).
     Passing trip v earns `weight[v] * scale`, `scale` being more than any set of chains' total
-    deadhead metres, so weight comes first and km second.
+    deadhead km (each trip is first, last and a link's tail at most once), so weight comes
+    first and km second. Km here are whole km, which keeps `weight * scale` times the node
+    count (OR-Tools' cost-scaling range) far inside 64 bits.
     """
     count = len(trips)
     if count == 0 or coaches <= 0:
         return []
     links = _links(trips, depot, timer, policy)
     tail, head = links.tail, links.head
+    out_km, back_km, link_km = (
+        (m + 500) // 1000 for m in (links.out_m, links.back_m, links.link_m)
+    )
     worst = np.zeros(count, dtype=np.int64)
-    np.maximum.at(worst, tail, links.link_m)
-    scale = int(links.out_m.sum() + links.back_m.sum() + worst.sum()) + 1
+    np.maximum.at(worst, tail, link_km)
+    scale = int(out_km.sum() + back_km.sum() + worst.sum()) + 1
     # Nodes: 0 source, 1 sink, 2 + v into trip v, 2 + count + v out of trip v.
     flow = min_cost_flow.SimpleMinCostFlow()
     nodes = np.arange(count, dtype=np.int64)
     ones = np.ones(count, dtype=np.int64)
     flow.add_arcs_with_capacity_and_unit_cost(
-        np.zeros(count, dtype=np.int64), 2 + nodes, ones, links.out_m
+        np.zeros(count, dtype=np.int64), 2 + nodes, ones, out_km
     )
     through = flow.add_arcs_with_capacity_and_unit_cost(
         2 + nodes, 2 + count + nodes, ones, -np.asarray(weight, dtype=np.int64) * scale
     )
-    flow.add_arcs_with_capacity_and_unit_cost(2 + count + nodes, ones, ones, links.back_m)
+    flow.add_arcs_with_capacity_and_unit_cost(2 + count + nodes, ones, ones, back_km)
     flow.add_arc_with_capacity_and_unit_cost(0, 1, coaches, 0)
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        2 + count + tail, 2 + head, np.ones(tail.size, dtype=np.int64), links.link_m
+        2 + count + tail, 2 + head, np.ones(tail.size, dtype=np.int64), link_km
     )
     flow.set_node_supply(0, coaches)
     flow.set_node_supply(1, -coaches)
@@ -460,8 +465,8 @@ def trips_beyond_fleet(
         if spec.depot_lon is not None and spec.depot_lat is not None:
             type_depot = Location(spec.depot_lon, spec.depot_lat)
         seats = [max(1, t.seats_used) for t in group]
-        heavy = sum(seats) + 1
-        weight = [heavy * s if t.trip_id in kept else s for t, s in zip(group, seats, strict=True)]
+        heavy = sum(seats) + 1  # one kept trip outweighs all the others together
+        weight = [heavy if t.trip_id in kept else s for t, s in zip(group, seats, strict=True)]
         chains = _cover_within(group, spec.count, weight, type_depot, timer, policy)
         covered = {t.trip_id for chain in chains for t in chain}
         dropped |= {t.trip_id for t in group if t.trip_id not in covered}
