@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
 from optimizer.model import Duty, DutyLeg, FleetKpis, Policy, Trip, VehicleType
+from optimizer.routing import min_cost_flow
 
 
 @dataclass(frozen=True)
@@ -330,10 +330,19 @@ def _chains_from(
     return chains
 
 
-def _solve(flow: min_cost_flow.SimpleMinCostFlow) -> None:
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise RuntimeError(f"coach chaining: min-cost flow ended with status {status}")
+def _flow(
+    nodes: int, supply: int, groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+) -> list[np.ndarray]:
+    """Min-cost flow of `supply` units from node 0 to node 1 over arc groups (tails, heads,
+    capacities, costs); the flows of each group, in order."""
+    tails, heads, capacities, costs = (
+        np.concatenate([np.asarray(g[k], dtype=np.int64) for g in groups]) for k in range(4)
+    )
+    supplies = np.zeros(nodes, dtype=np.int64)
+    supplies[0], supplies[1] = supply, -supply
+    flows = min_cost_flow(tails, heads, capacities, costs, supplies)
+    bounds = np.cumsum([0, *(len(g[0]) for g in groups)])
+    return [flows[bounds[k] : bounds[k + 1]] for k in range(len(groups))]
 
 
 def _chain(
@@ -341,8 +350,9 @@ def _chain(
 ) -> list[list[Trip]]:
     """Minimum-cost path cover of the can-follow graph of `trips` (sorted by departure).
 
-    The cover is an assignment: each trip hands its coach to at most one later trip. It is solved
-    exactly as a min-cost flow (OR-Tools) on the bipartite graph "trip i's coach" -> "trip j",
+    The cover is an assignment: each trip hands its coach to at most one later trip. It is
+    solved exactly as a min-cost flow (`optimizer.routing.min_cost_flow`, OR-Tools) on the
+    bipartite graph "trip i's coach" -> "trip j",
     whose arc i -> j costs `-(bonus + saving)`, saving being the deadhead metres saved by
     driving from i to j instead of home and out again. Every link saves one coach; `bonus` is
     more than twice the largest total saving any set of links can reach (each trip is the tail
@@ -359,20 +369,20 @@ def _chain(
     bonus = 2 * int(largest.sum()) + 1
 
     # Nodes: 0 source, 1 sink, 2 + i trip i's coach, 2 + count + j trip j.
-    flow = min_cost_flow.SimpleMinCostFlow()
     nodes = np.arange(count, dtype=np.int64)
     zeros = np.zeros(count, dtype=np.int64)
     ones = np.ones(count, dtype=np.int64)
-    flow.add_arcs_with_capacity_and_unit_cost(zeros, 2 + nodes, ones, zeros)
-    flow.add_arcs_with_capacity_and_unit_cost(2 + count + nodes, ones, ones, zeros)
-    flow.add_arc_with_capacity_and_unit_cost(0, 1, count, 0)
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        2 + tail, 2 + count + head, np.ones(tail.size, dtype=np.int64), -(bonus + saving)
+    *_, links_flow = _flow(
+        2 + 2 * count,
+        count,
+        [
+            (zeros, 2 + nodes, ones, zeros),
+            (2 + count + nodes, ones, ones, zeros),
+            (np.array([0]), np.array([1]), np.array([count]), np.array([0])),
+            (2 + tail, 2 + count + head, np.ones(tail.size), -(bonus + saving)),
+        ],
     )
-    flow.set_node_supply(0, count)
-    flow.set_node_supply(1, -count)
-    _solve(flow)
-    used = flow.flows(arcs) > 0
+    used = links_flow > 0
     successor = dict(zip(tail[used].tolist(), head[used].tolist(), strict=True))
     return _chains_from(trips, successor, range(count))
 
@@ -408,25 +418,21 @@ def _cover_within(
     np.maximum.at(worst, tail, link_km)
     scale = int(out_km.sum() + back_km.sum() + worst.sum()) + 1
     # Nodes: 0 source, 1 sink, 2 + v into trip v, 2 + count + v out of trip v.
-    flow = min_cost_flow.SimpleMinCostFlow()
     nodes = np.arange(count, dtype=np.int64)
     ones = np.ones(count, dtype=np.int64)
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.zeros(count, dtype=np.int64), 2 + nodes, ones, out_km
+    _, through, _, _, links_flow = _flow(
+        2 + 2 * count,
+        coaches,
+        [
+            (np.zeros(count), 2 + nodes, ones, out_km),
+            (2 + nodes, 2 + count + nodes, ones, -np.asarray(weight, dtype=np.int64) * scale),
+            (2 + count + nodes, ones, ones, back_km),
+            (np.array([0]), np.array([1]), np.array([coaches]), np.array([0])),
+            (2 + count + tail, 2 + head, np.ones(tail.size), link_km),
+        ],
     )
-    through = flow.add_arcs_with_capacity_and_unit_cost(
-        2 + nodes, 2 + count + nodes, ones, -np.asarray(weight, dtype=np.int64) * scale
-    )
-    flow.add_arcs_with_capacity_and_unit_cost(2 + count + nodes, ones, ones, back_km)
-    flow.add_arc_with_capacity_and_unit_cost(0, 1, coaches, 0)
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        2 + count + tail, 2 + head, np.ones(tail.size, dtype=np.int64), link_km
-    )
-    flow.set_node_supply(0, coaches)
-    flow.set_node_supply(1, -coaches)
-    _solve(flow)
-    kept = np.flatnonzero(flow.flows(through) > 0).tolist()
-    used = flow.flows(arcs) > 0
+    kept = np.flatnonzero(through > 0).tolist()
+    used = links_flow > 0
     successor = dict(zip(tail[used].tolist(), head[used].tolist(), strict=True))
     return _chains_from(trips, successor, kept)
 

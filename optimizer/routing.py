@@ -3,6 +3,7 @@
 A generic capacitated pickup-and-delivery problem with time windows, ride-time limits, stop
 limits counted by site, heterogeneous vehicles with fixed costs and open routes. The planner
 builds a `PickupDeliveryProblem` per decomposed part and calls `solve_pickup_delivery`.
+`min_cost_flow` is OR-Tools' exact min-cost flow, which the coach duties use for chaining.
 
 Units: distances integer metres, times integer seconds, money in the caller's currency.
 Inside the OR-Tools model money is scaled by `COST_SCALE` so that per-km tariffs with decimals
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.graph.python import min_cost_flow as min_cost_flow_solver
 from ortools.util import optional_boolean_pb2
 
 from optimizer.errors import InvalidInput
@@ -897,6 +899,36 @@ def _route_nodes(layout: _Layout, route: Route) -> list[int]:
     return nodes
 
 
+def min_cost_flow(
+    tails: NDArray[np.int64],
+    heads: NDArray[np.int64],
+    capacities: NDArray[np.int64],
+    costs: NDArray[np.int64],
+    supplies: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """The flow on each arc of an exact minimum-cost flow (OR-Tools `SimpleMinCostFlow`).
+
+    Arc k runs from node `tails[k]` to `heads[k]` with integer `capacities[k]` and unit
+    `costs[k]` (negative allowed); `supplies[v]` is node v's supply (negative: demand), summing
+    to zero. Raises `ValueError` when no feasible flow exists or the costs are out of range.
+    """
+    flow = min_cost_flow_solver.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        np.asarray(tails, dtype=np.int64),
+        np.asarray(heads, dtype=np.int64),
+        np.asarray(capacities, dtype=np.int64),
+        np.asarray(costs, dtype=np.int64),
+    )
+    flow.set_nodes_supplies(
+        np.arange(len(supplies), dtype=np.int64), np.asarray(supplies, dtype=np.int64)
+    )
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise ValueError(f"min-cost flow: no optimal flow (OR-Tools status {status})")
+    flows: NDArray[np.int64] = np.asarray(flow.flows(arcs), dtype=np.int64)
+    return flows
+
+
 __all__ = [
     "COST_SCALE",
     "PickupDeliveryProblem",
@@ -906,5 +938,6 @@ __all__ = [
     "RoutingParams",
     "SolveStatus",
     "Vehicle",
+    "min_cost_flow",
     "solve_pickup_delivery",
 ]
