@@ -9,8 +9,12 @@ Pipeline (each step keeps every worker either on a coach or in the unserved list
    to `max_pickup_stops` boarding points, each to one county;
 5. pooling: the remainders of each date, split by corridor (bearing from the origin) into small
    pickup-and-delivery models solved with OR-Tools (`routing.py`), several counties per coach;
-6. trips: each coach's stops get a legal timetable (`timetable.py`) and assigned seats
-   (`seating.py`); coaches under min_load are cancelled, with that reason.
+6. absorbing: a part-full coach whose passengers all fit on the date's other coaches (within
+   their stop limits and detours) is given up, its passengers spread over them;
+7. trips: each coach gets the cheapest coach type its load fits (coaches are built on the
+   largest free type, which leaves pooling the most room), its stops a legal timetable
+   (`timetable.py`) and its passengers seats (`seating.py`); coaches under min_load are
+   cancelled, with that reason.
 
 Direction "return" mirrors the geometry: coaches collect in the home counties and deliver to the
 gates and hubs. Decomposed parts are plain picklable values solved by a top-level function, so
@@ -110,6 +114,8 @@ DROP_PENALTY = 100 * COACH_WEIGHT
 TIMETABLE_STEP_MINUTES = 60
 # Times units that found no coach on their date are moved to another date of their window.
 SPILL_ROUNDS = 3
+# Coaches less full than this are offered to the date's other coaches (`absorb`).
+ABSORB_BELOW = 0.9
 # Share of the time limit given to OR-Tools (the rest builds timetables and seats).
 ROUTING_SHARE = 0.5
 
@@ -1181,6 +1187,122 @@ class _Planner:
                 coaches.append(Coach(day, near, [far], loads, vehicle))
         return coaches
 
+    # ----------------------------------------------------------------------------- absorbing
+    def absorb(self, coaches: list[Coach]) -> list[Coach]:
+        """Coaches whose passengers all fit on the date's other coaches, given up.
+
+        Routing keeps each (boarding point, county) request on one coach; here a part-full
+        coach's passengers may be spread over several coaches of its date that have room, each
+        within the stop limits and with every ride (theirs and the others') within the detour.
+        The emptiest coaches are tried first; a coach goes only when all its passengers find a
+        seat, so nobody is left behind.
+        """
+        by_day: dict[dt.date, list[Coach]] = defaultdict(list)
+        kept: list[Coach] = []
+        for coach in coaches:
+            (by_day[coach.day] if coach.vehicle is not None else kept).append(coach)
+        removed = 0
+        for day, group in sorted(by_day.items()):
+            progress = True
+            while progress:
+                progress = False
+                for victim in sorted(group, key=lambda c: (c.seats, id(c))):
+                    assert victim.vehicle is not None
+                    if victim.seats >= ABSORB_BELOW * victim.vehicle.seats:
+                        break
+                    moves = self._rehome(victim, [c for c in group if c is not victim])
+                    if moves is None:
+                        continue
+                    for coach, (near, far, sequence, loads) in moves:
+                        coach.near, coach.far, coach.sequence, coach.loads = (
+                            near,
+                            far,
+                            sequence,
+                            loads,
+                        )
+                    group.remove(victim)
+                    self.fleet.used[(day, victim.vehicle.vehicle_type)] -= 1
+                    removed += 1
+                    progress = True
+                    break
+            kept.extend(group)
+        if removed:
+            self.notes.append(f"{removed} part-full coach(es) shared out among the date's others")
+        return kept
+
+    def _rehome(
+        self, victim: Coach, others: Sequence[Coach]
+    ) -> (
+        list[tuple[Coach, tuple[list[str], list[str], list[str], list[tuple[Unit, str, str]]]]]
+        | None
+    ):
+        """New stops and loads of the coaches that take `victim`'s passengers, or None when
+        someone would find no seat."""
+        state: dict[int, tuple[list[str], list[str], list[str], list[tuple[Unit, str, str]]]] = {}
+        by_id = {id(c): c for c in others}
+
+        def current(
+            coach: Coach,
+        ) -> tuple[list[str], list[str], list[str], list[tuple[Unit, str, str]]]:
+            if id(coach) in state:
+                return state[id(coach)]
+            return (list(coach.near), list(coach.far), coach.stops(self.home), list(coach.loads))
+
+        by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for unit, board, alight in victim.loads:
+            by_pair[(board, alight)].append(unit)
+        for (b, f), units in sorted(by_pair.items(), key=lambda item: -len(item[1])):
+            pending = sorted(units, key=lambda u: -u.seats)
+            while pending:
+                options: list[tuple[tuple[int, int], int]] = []
+                for coach in others:
+                    near, far, _, loads = current(coach)
+                    assert coach.vehicle is not None
+                    room = coach.vehicle.seats - sum(u.seats for u, _, _ in loads)
+                    if room < pending[-1].seats:
+                        continue
+                    added = (b not in near) + (f not in far)
+                    if (
+                        len(set(near) | {b}) > self.near_limit
+                        or len(set(far) | {f}) > self.far_limit
+                    ):
+                        continue
+                    options.append(((added, -room), id(coach)))
+                placed = False
+                for _, key in sorted(options):
+                    coach = by_id[key]
+                    near, far, sequence, loads = current(coach)
+                    assert coach.vehicle is not None
+                    room = coach.vehicle.seats - sum(u.seats for u, _, _ in loads)
+                    if b in near and f in far:
+                        new_near, new_far, new_sequence = near, far, sequence
+                    else:
+                        new_far = self._order_far(_dedupe([*far, f]))
+                        new_near = self._order_near(_dedupe([*near, b]), new_far[0])
+                        new_sequence = (
+                            [*new_near, *new_far] if self.home else [*reversed(new_far), *new_near]
+                        )
+                        pairs = {(n, x) for _, n, x in loads} | {(b, f)}
+                        if not self.ride_ok(new_sequence, [(_PROBE, n, x) for n, x in pairs]):
+                            continue
+                    taking: list[Unit] = []
+                    for unit in list(pending):
+                        if unit.seats <= room:
+                            taking.append(unit)
+                            room -= unit.seats
+                            pending.remove(unit)
+                    state[key] = (
+                        new_near,
+                        new_far,
+                        new_sequence,
+                        [*loads, *((u, b, f) for u in taking)],
+                    )
+                    placed = True
+                    break
+                if not placed:
+                    return None
+        return [(by_id[key], value) for key, value in state.items()]
+
     # ----------------------------------------------------------------------------- trips
     def ride_ok(self, sequence: Sequence[str], loads: Sequence[tuple[Unit, str, str]]) -> bool:
         """Every passenger's ride (legs and dwell between their stops) within the detour limit."""
@@ -1605,6 +1727,7 @@ def solve(
     spilled, planner.spilled = planner.spilled or [], None
     for unit, _, detail in spilled:
         planner._drop([unit], UnservedReason.FLEET_EXHAUSTED, detail)
+    coaches = planner.absorb(coaches)
     workers = {w.worker_id: w for w in scenario.workers}
     trips = planner.build_trips(coaches, workers) if coaches else []
     all_trips = tuple(sorted([*locked, *trips], key=lambda t: (t.departure_date, t.trip_id)))

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.geography.distance import GreatCircleProvider
+from optimizer.groups import Unit
 from optimizer.identity import id_check_char
 from optimizer.model import (
     Company,
@@ -25,7 +26,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.read import read_scenario
-from optimizer.solve import solve
+from optimizer.solve import Coach, _Planner, solve
 from tests.checker import check_plan
 
 POOLING = Path(__file__).resolve().parents[1] / "data" / "pooling"
@@ -353,3 +354,52 @@ def test_generated_seasons_always_give_legal_plans(scenario: Scenario) -> None:
     assert plan.kpis.workers == len(scenario.workers)
     for unserved in plan.unserved:
         assert isinstance(unserved.reason, UnservedReason) and unserved.detail
+
+
+def _planner_with(workers: list[Worker]) -> tuple[_Planner, list[Unit]]:
+    planner = _Planner(season(workers), PROVIDER, (), None)
+    units = planner.prepare()
+    planner.place(units)
+    return planner, units
+
+
+def _coach(planner: _Planner, units: list[Unit], day: dt.date) -> Coach:
+    loads = [(u, planner.boarding(u), f"county:{u.home}") for u in units]
+    far = planner._order_far(list(dict.fromkeys(f for _, _, f in loads)))
+    near = planner._order_near(list(dict.fromkeys(b for _, b, _ in loads)), far[0])
+    vehicle = planner.fleet.take(day, sum(u.seats for u in units), 0.0)
+    assert vehicle is not None
+    return Coach(day, near, far, loads, vehicle)
+
+
+def test_absorb_shares_out_a_part_full_coach_and_keeps_everyone() -> None:
+    """A coach of 10 whose people fit in another coach's 13 free seats is given up; one of 15
+    is not, and nobody is ever lost."""
+    day = DAY0 + dt.timedelta(1)
+    for small, expected in ((10, 1), (15, 2)):
+        workers = [worker(i, "341221", start=1, end=1) for i in range(40 + small)]
+        planner, units = _planner_with(workers)
+        coaches = [_coach(planner, units[:40], day), _coach(planner, units[40:], day)]
+        kept = planner.absorb(coaches)
+        assert len(kept) == expected
+        assert sorted(u.worker_ids for c in kept for u, _, _ in c.loads) == sorted(
+            u.worker_ids for u in units
+        )
+        assert all(c.seats <= c.vehicle.seats for c in kept if c.vehicle is not None)
+        assert sum(planner.fleet.used.values()) == expected
+
+
+def test_absorb_respects_the_drop_off_limit() -> None:
+    """A coach already stopping in three counties takes no one for a fourth."""
+    day = DAY0 + dt.timedelta(1)
+    workers = [
+        worker(i, c, start=1, end=1)
+        for i, c in enumerate(["341221"] * 10 + ["341222"] * 10 + ["341204"] * 10)
+    ]
+    workers += [worker(100 + i, "341203", start=1, end=1) for i in range(5)]
+    planner, units = _planner_with(workers)
+    three = [u for u in units if u.home != "341203"]
+    fourth = [u for u in units if u.home == "341203"]
+    kept = planner.absorb([_coach(planner, three, day), _coach(planner, fourth, day)])
+    assert len(kept) == 2
+    assert all(len(c.far) <= 3 for c in kept)
