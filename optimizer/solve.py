@@ -9,7 +9,7 @@ Pipeline (each step keeps every worker either on a coach or in the unserved list
    to `max_pickup_stops` boarding points, each to one county;
 5. pooling: the remainders of each date, split by corridor (bearing from the origin) into small
    pickup-and-delivery models solved with OR-Tools (`routing.py`), several counties per coach;
-6. absorbing: a part-full coach whose passengers all fit on the date's other coaches (within
+6. absorbing: a part-full coach whose passengers all fit on other coaches of their windows (within
    their stop limits and detours) is given up, its passengers spread over them;
 7. trips: each coach gets the cheapest coach type its load fits (coaches are built on the
    largest free type, which leaves pooling the most room), its stops a legal timetable
@@ -1189,46 +1189,42 @@ class _Planner:
 
     # ----------------------------------------------------------------------------- absorbing
     def absorb(self, coaches: list[Coach]) -> list[Coach]:
-        """Coaches whose passengers all fit on the date's other coaches, given up.
+        """Coaches whose passengers all fit on other coaches, given up.
 
-        Routing keeps each (boarding point, county) request on one coach; here a part-full
-        coach's passengers may be spread over several coaches of its date that have room, each
-        within the stop limits and with every ride (theirs and the others') within the detour.
-        The emptiest coaches are tried first; a coach goes only when all its passengers find a
-        seat, so nobody is left behind.
+        Routing keeps each (boarding point, county) request on one coach and each date apart;
+        here a part-full coach's passengers may be spread over several coaches with room, on
+        its date or on another date of their windows, each receiving coach within the stop
+        limits and with every ride (theirs and the others') within the detour. The emptiest
+        coaches are tried first; a coach goes only when all its passengers find a seat, so
+        nobody is left behind.
         """
-        by_day: dict[dt.date, list[Coach]] = defaultdict(list)
-        kept: list[Coach] = []
-        for coach in coaches:
-            (by_day[coach.day] if coach.vehicle is not None else kept).append(coach)
-        removed = 0
-        for day, group in sorted(by_day.items()):
-            progress = True
-            while progress:
-                progress = False
-                for victim in sorted(group, key=lambda c: (c.seats, id(c))):
-                    assert victim.vehicle is not None
-                    if victim.seats >= ABSORB_BELOW * victim.vehicle.seats:
-                        break
-                    moves = self._rehome(victim, [c for c in group if c is not victim])
-                    if moves is None:
-                        continue
-                    for coach, (near, far, sequence, loads) in moves:
-                        coach.near, coach.far, coach.sequence, coach.loads = (
-                            near,
-                            far,
-                            sequence,
-                            loads,
-                        )
-                    group.remove(victim)
-                    self.fleet.used[(day, victim.vehicle.vehicle_type)] -= 1
-                    removed += 1
-                    progress = True
+        group = [c for c in coaches if c.vehicle is not None]
+        kept = [c for c in coaches if c.vehicle is None]
+        removed = moved_days = 0
+        progress = True
+        while progress:
+            progress = False
+            for victim in sorted(group, key=lambda c: (c.seats, c.day, id(c))):
+                assert victim.vehicle is not None
+                if victim.seats >= ABSORB_BELOW * victim.vehicle.seats:
                     break
-            kept.extend(group)
+                moves = self._rehome(victim, [c for c in group if c is not victim])
+                if moves is None:
+                    continue
+                for coach, (near, far, sequence, loads) in moves:
+                    coach.near, coach.far, coach.sequence, coach.loads = near, far, sequence, loads
+                    moved_days += coach.day != victim.day
+                group.remove(victim)
+                self.fleet.used[(victim.day, victim.vehicle.vehicle_type)] -= 1
+                removed += 1
+                progress = True
+                break
         if removed:
-            self.notes.append(f"{removed} part-full coach(es) shared out among the date's others")
-        return kept
+            self.notes.append(
+                f"{removed} part-full coach(es) shared out among other coaches "
+                f"({moved_days} receiving coach(es) on another date of the windows)"
+            )
+        return kept + group
 
     def _rehome(
         self, victim: Coach, others: Sequence[Coach]
@@ -1248,14 +1244,16 @@ class _Planner:
                 return state[id(coach)]
             return (list(coach.near), list(coach.far), coach.stops(self.home), list(coach.loads))
 
-        by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        by_pair: dict[tuple[str, str, tuple[dt.date, dt.date]], list[Unit]] = defaultdict(list)
         for unit, board, alight in victim.loads:
-            by_pair[(board, alight)].append(unit)
-        for (b, f), units in sorted(by_pair.items(), key=lambda item: -len(item[1])):
+            by_pair[(board, alight, unit.window)].append(unit)
+        for (b, f, window), units in sorted(by_pair.items(), key=lambda item: -len(item[1])):
             pending = sorted(units, key=lambda u: -u.seats)
             while pending:
-                options: list[tuple[tuple[int, int], int]] = []
+                options: list[tuple[tuple[int, int, int], int]] = []
                 for coach in others:
+                    if not window[0] <= coach.day <= window[1]:
+                        continue
                     near, far, _, loads = current(coach)
                     assert coach.vehicle is not None
                     room = coach.vehicle.seats - sum(u.seats for u, _, _ in loads)
@@ -1267,7 +1265,7 @@ class _Planner:
                         or len(set(far) | {f}) > self.far_limit
                     ):
                         continue
-                    options.append(((added, -room), id(coach)))
+                    options.append(((added, coach.day != victim.day, -room), id(coach)))
                 placed = False
                 for _, key in sorted(options):
                     coach = by_id[key]

@@ -403,3 +403,20 @@ def test_absorb_respects_the_drop_off_limit() -> None:
     kept = planner.absorb([_coach(planner, three, day), _coach(planner, fourth, day)])
     assert len(kept) == 2
     assert all(len(c.far) <= 3 for c in kept)
+
+
+def test_absorb_moves_passengers_to_another_date_of_their_windows_only() -> None:
+    """Ten who may leave on day 1 or 2 join day 1's coach; ten who may only leave on day 2
+    keep their own coach."""
+    day1, day2 = DAY0 + dt.timedelta(1), DAY0 + dt.timedelta(2)
+    for start, expected in ((1, 1), (2, 2)):
+        workers = [worker(i, "341221", start=1, end=1) for i in range(40)]
+        workers += [worker(100 + i, "341221", start=start, end=2) for i in range(10)]
+        planner, units = _planner_with(workers)
+        first = _coach(planner, [u for u in units if u.window == (day1, day1)], day1)
+        second = _coach(planner, [u for u in units if u.window != (day1, day1)], day2)
+        kept = planner.absorb([first, second])
+        assert len(kept) == expected
+        for coach in kept:
+            assert all(u.window[0] <= coach.day <= u.window[1] for u, _, _ in coach.loads)
+        assert sum(len(c.loads) for c in kept) == 50
