@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.bounds import Bounds, SeatedDemand, lower_bounds
+from optimizer.dates import Window
 from optimizer.geography.distance import (
     DistanceProvider,
     GreatCircleProvider,
@@ -116,6 +117,11 @@ TIMETABLE_STEP_MINUTES = 60
 SPILL_ROUNDS = 3
 # Coaches less full than this are offered to the date's other coaches (`absorb`).
 ABSORB_BELOW = 0.9
+# Absorbing may move a receiving coach's stop county group of at most this many seats on.
+EJECT_MAX_SEATS = 15
+# Absorbing stops this long, plus a share per coach, before the time limit (timetables follow).
+ABSORB_RESERVE_S = 3.0
+TIMETABLE_S_PER_COACH = 0.02
 # Share of the time limit given to OR-Tools (the rest builds timetables and seats).
 ROUTING_SHARE = 0.5
 
@@ -288,6 +294,7 @@ class _Planner:
         self.spilled: list[tuple[Unit, dt.date, str]] | None = None
         self.tried: dict[int, set[dt.date]] = defaultdict(set)
         self.lines: dict[tuple[str, str], tuple[tuple[float, float], ...]] = {}
+        self._pairs: dict[tuple[str, str, str], bool] = {}
         # On the gates' side the limit is on pickups going home and on drop-offs coming back.
         self.near_limit = (
             self.policy.max_pickup_stops if self.home else self.policy.max_dropoff_stops
@@ -1188,117 +1195,207 @@ class _Planner:
         return coaches
 
     # ----------------------------------------------------------------------------- absorbing
-    def absorb(self, coaches: list[Coach]) -> list[Coach]:
+    def absorb(self, coaches: list[Coach], deadline: float = math.inf) -> list[Coach]:
         """Coaches whose passengers all fit on other coaches, given up.
 
         Routing keeps each (boarding point, county) request on one coach and each date apart;
         here a part-full coach's passengers may be spread over several coaches with room, on
         its date or on another date of their windows, each receiving coach within the stop
         limits and with every ride (theirs and the others') within the detour. The emptiest
-        coaches are tried first; a coach goes only when all its passengers find a seat, so
-        nobody is left behind.
+        coaches are tried first, in up to two passes, until `deadline` (time.monotonic()); a
+        coach goes only when all its passengers find a seat, so nobody is left behind.
         """
         group = [c for c in coaches if c.vehicle is not None]
         kept = [c for c in coaches if c.vehicle is None]
+        by_day: dict[dt.date, list[Coach]] = defaultdict(list)
+        for coach in group:
+            by_day[coach.day].append(coach)
+        seats = {id(c): c.seats for c in group}
+        gone: set[int] = set()
         removed = moved_days = 0
-        progress = True
-        while progress:
-            progress = False
+        for _ in range(2):
+            before = removed
             for victim in sorted(group, key=lambda c: (c.seats, c.day, id(c))):
                 assert victim.vehicle is not None
-                if victim.seats >= ABSORB_BELOW * victim.vehicle.seats:
+                if time.monotonic() > deadline:
                     break
-                moves = self._rehome(victim, [c for c in group if c is not victim])
+                if id(victim) in gone or seats[id(victim)] >= ABSORB_BELOW * victim.vehicle.seats:
+                    continue
+                first = min(u.window[0] for u, _, _ in victim.loads)
+                last = max(u.window[1] for u, _, _ in victim.loads)
+                others = [
+                    c
+                    for day, on_day in by_day.items()
+                    if first <= day <= last
+                    for c in on_day
+                    if c is not victim and id(c) not in gone
+                ]
+                moves = self._rehome(victim, others, seats)
                 if moves is None:
                     continue
                 for coach, (near, far, sequence, loads) in moves:
                     coach.near, coach.far, coach.sequence, coach.loads = near, far, sequence, loads
+                    seats[id(coach)] = coach.seats
                     moved_days += coach.day != victim.day
-                group.remove(victim)
+                gone.add(id(victim))
                 self.fleet.used[(victim.day, victim.vehicle.vehicle_type)] -= 1
                 removed += 1
-                progress = True
+            if removed == before:
                 break
         if removed:
             self.notes.append(
                 f"{removed} part-full coach(es) shared out among other coaches "
                 f"({moved_days} receiving coach(es) on another date of the windows)"
             )
-        return kept + group
+        return kept + [c for c in group if id(c) not in gone]
+
+    def _pair_ok(self, board: str, a: str, b: str) -> bool:
+        """Whether one coach from `board` may serve counties `a` and `b` within the detour (a
+        quick necessary test before the full check of a coach's stops)."""
+        key = (board, a, b) if a < b else (board, b, a)
+        known = self._pairs.get(key)
+        if known is None:
+            far = self._order_far([a, b])
+            sequence = [board, *far] if self.home else [*reversed(far), board]
+            known = self.ride_ok(sequence, [(_PROBE, board, a), (_PROBE, board, b)])
+            self._pairs[key] = known
+        return known
 
     def _rehome(
-        self, victim: Coach, others: Sequence[Coach]
-    ) -> (
-        list[tuple[Coach, tuple[list[str], list[str], list[str], list[tuple[Unit, str, str]]]]]
-        | None
-    ):
+        self, victim: Coach, others: Sequence[Coach], seats: Mapping[int, int]
+    ) -> list[tuple[Coach, _CoachState]] | None:
         """New stops and loads of the coaches that take `victim`'s passengers, or None when
-        someone would find no seat."""
-        state: dict[int, tuple[list[str], list[str], list[str], list[tuple[Unit, str, str]]]] = {}
+        someone would find no seat.
+
+        A group goes to a coach with room that can add its stops; failing that, to a coach that
+        can once a small group of its own (one stop county) moves on to a third coach
+        (an ejection chain of depth one).
+        """
+        state: dict[int, _CoachState] = {}
         by_id = {id(c): c for c in others}
 
-        def current(
-            coach: Coach,
-        ) -> tuple[list[str], list[str], list[str], list[tuple[Unit, str, str]]]:
+        def current(coach: Coach) -> _CoachState:
             if id(coach) in state:
                 return state[id(coach)]
             return (list(coach.near), list(coach.far), coach.stops(self.home), list(coach.loads))
 
-        by_pair: dict[tuple[str, str, tuple[dt.date, dt.date]], list[Unit]] = defaultdict(list)
-        for unit, board, alight in victim.loads:
-            by_pair[(board, alight, unit.window)].append(unit)
-        for (b, f, window), units in sorted(by_pair.items(), key=lambda item: -len(item[1])):
+        def room_of(coach: Coach, loads: Sequence[tuple[Unit, str, str]] | None = None) -> int:
+            """Free seats: of `loads` when given, else of the coach as it stands now."""
+            assert coach.vehicle is not None
+            if loads is None:
+                if id(coach) in state:
+                    loads = state[id(coach)][3]
+                else:
+                    return coach.vehicle.seats - seats[id(coach)]
+            return coach.vehicle.seats - sum(u.seats for u, _, _ in loads)
+
+        def restop(
+            near: Sequence[str], far: Sequence[str], loads: Sequence[tuple[Unit, str, str]]
+        ) -> tuple[list[str], list[str], list[str]] | None:
+            """Stops in driving order for `loads`, if within the limits and every ride legal."""
+            used_near = _dedupe([n for _, n, _ in loads] + list(near))
+            used_far = _dedupe([x for _, _, x in loads] + list(far))
+            if len(used_near) > self.near_limit or len(used_far) > self.far_limit:
+                return None
+            new_far = self._order_far(used_far)
+            new_near = self._order_near(used_near, new_far[0])
+            sequence = [*new_near, *new_far] if self.home else [*reversed(new_far), *new_near]
+            pairs = {(n, x) for _, n, x in loads}
+            if not self.ride_ok(sequence, [(_PROBE, n, x) for n, x in pairs]):
+                return None
+            return new_near, new_far, sequence
+
+        def put(coach: Coach, b: str, f: str, pending: list[Unit]) -> bool:
+            """Seat as many of `pending` as fit on `coach` (removed from `pending`)."""
+            near, far, sequence, loads = current(coach)
+            room = room_of(coach, loads)
+            taking: list[Unit] = []
+            for unit in list(pending):
+                if unit.seats <= room:
+                    taking.append(unit)
+                    room -= unit.seats
+                    pending.remove(unit)
+            if not taking:
+                return False
+            new_loads = [*loads, *((u, b, f) for u in taking)]
+            if b in near and f in far:
+                state[id(coach)] = (near, far, sequence, new_loads)
+                return True
+            stops = restop(near, far, new_loads)
+            if stops is None:
+                pending.extend(taking)
+                pending.sort(key=lambda u: -u.seats)
+                return False
+            state[id(coach)] = (*stops, new_loads)
+            return True
+
+        def place(
+            b: str, f: str, window: Window, units: list[Unit], exclude: set[int], depth: int
+        ) -> bool:
             pending = sorted(units, key=lambda u: -u.seats)
             while pending:
-                options: list[tuple[tuple[int, int, int], int]] = []
+                options: list[tuple[tuple[int, bool, int], int]] = []
+                blocked: list[int] = []
                 for coach in others:
-                    if not window[0] <= coach.day <= window[1]:
+                    if id(coach) in exclude or not window[0] <= coach.day <= window[1]:
                         continue
-                    near, far, _, loads = current(coach)
-                    assert coach.vehicle is not None
-                    room = coach.vehicle.seats - sum(u.seats for u, _, _ in loads)
+                    room = room_of(coach)
                     if room < pending[-1].seats:
                         continue
-                    added = (b not in near) + (f not in far)
+                    near, far = (
+                        (state[id(coach)][:2]) if id(coach) in state else (coach.near, coach.far)
+                    )
                     if (
                         len(set(near) | {b}) > self.near_limit
                         or len(set(far) | {f}) > self.far_limit
                     ):
+                        if b in near and f not in far:
+                            blocked.append(id(coach))
                         continue
+                    if f not in far and not all(self._pair_ok(b, f, g) for g in far):
+                        continue
+                    added = (b not in near) + (f not in far)
                     options.append(((added, coach.day != victim.day, -room), id(coach)))
-                placed = False
-                for _, key in sorted(options):
-                    coach = by_id[key]
-                    near, far, sequence, loads = current(coach)
-                    assert coach.vehicle is not None
-                    room = coach.vehicle.seats - sum(u.seats for u, _, _ in loads)
-                    if b in near and f in far:
-                        new_near, new_far, new_sequence = near, far, sequence
-                    else:
-                        new_far = self._order_far(_dedupe([*far, f]))
-                        new_near = self._order_near(_dedupe([*near, b]), new_far[0])
-                        new_sequence = (
-                            [*new_near, *new_far] if self.home else [*reversed(new_far), *new_near]
-                        )
-                        pairs = {(n, x) for _, n, x in loads} | {(b, f)}
-                        if not self.ride_ok(new_sequence, [(_PROBE, n, x) for n, x in pairs]):
-                            continue
-                    taking: list[Unit] = []
-                    for unit in list(pending):
-                        if unit.seats <= room:
-                            taking.append(unit)
-                            room -= unit.seats
-                            pending.remove(unit)
-                    state[key] = (
-                        new_near,
-                        new_far,
-                        new_sequence,
-                        [*loads, *((u, b, f) for u in taking)],
-                    )
-                    placed = True
+                if any(put(by_id[key], b, f, pending) for _, key in sorted(options)):
+                    continue
+                if depth > 0 and any(eject(by_id[key], b, f, pending, exclude) for key in blocked):
+                    continue
+                return False
+            return True
+
+        def eject(coach: Coach, b: str, f: str, pending: list[Unit], exclude: set[int]) -> bool:
+            """Move one small stop county's group off `coach` so that `f` fits, then seat."""
+            _, far, _, loads = current(coach)
+            for g in sorted(far, key=lambda x: sum(u.seats for u, _, y in loads if y == x)):
+                leaving = [(u, n, x) for u, n, x in loads if x == g]
+                if sum(u.seats for u, _, _ in leaving) > EJECT_MAX_SEATS:
                     break
-                if not placed:
-                    return None
+                staying = [item for item in loads if item[2] != g]
+                if room_of(coach, staying) < pending[-1].seats:
+                    continue
+                stops = restop([], [], [*staying, (_PROBE, b, f)])
+                if stops is None:
+                    continue
+                snapshot = dict(state)
+                state[id(coach)] = (*stops, staying)
+                groups: dict[tuple[str, str, Window], list[Unit]] = defaultdict(list)
+                for unit, n, x in leaving:
+                    groups[(n, x, unit.window)].append(unit)
+                inner = exclude | {id(coach)}
+                if all(place(n, x, w, us, inner, 0) for (n, x, w), us in groups.items()) and put(
+                    coach, b, f, pending
+                ):
+                    return True
+                state.clear()
+                state.update(snapshot)
+            return False
+
+        by_pair: dict[tuple[str, str, Window], list[Unit]] = defaultdict(list)
+        for unit, board, alight in victim.loads:
+            by_pair[(board, alight, unit.window)].append(unit)
+        for (b, f, window), units in sorted(by_pair.items(), key=lambda item: -len(item[1])):
+            if not place(b, f, window, units, set(), 1):
+                return None
         return [(by_id[key], value) for key, value in state.items()]
 
     # ----------------------------------------------------------------------------- trips
@@ -1597,6 +1694,8 @@ class _Planner:
 
 
 _PROBE = Unit((), 0, "", "", "", (dt.date.min, dt.date.min))
+# A coach's stops and loads while absorbing: boarding points, counties, driving order, loads.
+_CoachState = tuple[list[str], list[str], list[str], list[tuple[Unit, str, str]]]
 
 
 def _dedupe(keys: Iterable[str]) -> list[str]:
@@ -1725,7 +1824,14 @@ def solve(
     spilled, planner.spilled = planner.spilled or [], None
     for unit, _, detail in spilled:
         planner._drop([unit], UnservedReason.FLEET_EXHAUSTED, detail)
-    coaches = planner.absorb(coaches)
+    # Absorbing uses what is left of the time limit, less a reserve for timetables and seats.
+    deadline = (
+        planner.started
+        + scenario.solver.time_limit_s
+        - ABSORB_RESERVE_S
+        - TIMETABLE_S_PER_COACH * len(coaches)
+    )
+    coaches = planner.absorb(coaches, deadline)
     workers = {w.worker_id: w for w in scenario.workers}
     trips = planner.build_trips(coaches, workers) if coaches else []
     all_trips = tuple(sorted([*locked, *trips], key=lambda t: (t.departure_date, t.trip_id)))

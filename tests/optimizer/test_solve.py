@@ -420,3 +420,30 @@ def test_absorb_moves_passengers_to_another_date_of_their_windows_only() -> None
         for coach in kept:
             assert all(u.window[0] <= coach.day <= u.window[1] for u, _, _ in coach.loads)
         assert sum(len(c.loads) for c in kept) == 50
+
+
+def test_absorb_moves_a_small_stop_on_to_make_room() -> None:
+    """The only coach with room stops in three counties already; its five to one of them move
+    on to a coach that stops there too, and the part-full coach's six take their place."""
+    day = DAY0 + dt.timedelta(1)
+    plan = {
+        "K": ["341221"] * 20 + ["341222"] * 23 + ["341204"] * 5,
+        "L": ["341204"] * 10 + ["341225"] * 19 + ["341226"] * 19,
+        "V": ["341203"] * 6,
+    }
+    workers = [
+        worker(100 * k + i, county, start=1, end=1)
+        for k, counties in enumerate(plan.values())
+        for i, county in enumerate(counties)
+    ]
+    planner, units = _planner_with(workers)
+    coaches = [
+        _coach(planner, units[0:48], day),
+        _coach(planner, units[48:96], day),
+        _coach(planner, units[96:], day),
+    ]
+    kept = planner.absorb(coaches)
+    assert len(kept) == 2
+    assert sum(len(c.loads) for c in kept) == 102
+    assert all(len(c.far) <= 3 and c.seats <= 53 for c in kept)
+    assert any("county:341203" in c.far for c in kept)
