@@ -886,10 +886,9 @@ class _Planner:
             return None
         taken_ids = {u.worker_ids for u in taken}
         loads = [item for item in pool if item[0].worker_ids in taken_ids]
-        used_near = _dedupe(b for _, b, _ in loads)
-        used_far = self._order_far(_dedupe(f for _, _, f in loads))
-        order = self._order_near(used_near, used_far[0])
-        sequence = [*order, *used_far] if self.home else [*reversed(used_far), *order]
+        order, used_far, sequence = self._in_order(
+            _dedupe(b for _, b, _ in loads), _dedupe(f for _, _, f in loads)
+        )
         if not self.ride_ok(sequence, loads):
             return None
         return pairs, loads, order, used_far, sequence
@@ -944,11 +943,19 @@ class _Planner:
     ) -> bool:
         """Whether a coach over these points and counties keeps every ride within the detour."""
         used_near = [b for b in near if any(seats.get((b, f)) for f in far)]
-        ordered_far = self._order_far(list(far))
-        order = self._order_near(used_near, ordered_far[0])
-        sequence = [*order, *ordered_far] if self.home else [*reversed(ordered_far), *order]
+        _, _, sequence = self._in_order(used_near, far)
         loads = [(_PROBE, b, f) for b in used_near for f in far if seats.get((b, f))]
         return self.ride_ok(sequence, loads)
+
+    def _in_order(
+        self, near: Sequence[str], far: Sequence[str]
+    ) -> tuple[list[str], list[str], list[str]]:
+        """Boarding points and counties in driving order, and the coach's whole stop sequence
+        (boarding points first going home, counties first coming back)."""
+        ordered_far = self._order_far(list(far))
+        order = self._order_near(list(near), ordered_far[0])
+        sequence = [*order, *ordered_far] if self.home else [*reversed(ordered_far), *order]
+        return order, ordered_far, sequence
 
     def _order_far(self, far: list[str]) -> list[str]:
         """Counties in driving order going home: nearest the origin first (reversed coming
@@ -1255,9 +1262,7 @@ class _Planner:
         key = (board, a, b) if a < b else (board, b, a)
         known = self._pairs.get(key)
         if known is None:
-            far = self._order_far([a, b])
-            sequence = [board, *far] if self.home else [*reversed(far), board]
-            known = self.ride_ok(sequence, [(_PROBE, board, a), (_PROBE, board, b)])
+            known = self._cover_ok([board], [a, b], {(board, a): 1, (board, b): 1})
             self._pairs[key] = known
         return known
 
@@ -1297,13 +1302,11 @@ class _Planner:
             used_far = _dedupe([x for _, _, x in loads] + list(far))
             if len(used_near) > self.near_limit or len(used_far) > self.far_limit:
                 return None
-            new_far = self._order_far(used_far)
-            new_near = self._order_near(used_near, new_far[0])
-            sequence = [*new_near, *new_far] if self.home else [*reversed(new_far), *new_near]
+            stops = self._in_order(used_near, used_far)
             pairs = {(n, x) for _, n, x in loads}
-            if not self.ride_ok(sequence, [(_PROBE, n, x) for n, x in pairs]):
+            if not self.ride_ok(stops[2], [(_PROBE, n, x) for n, x in pairs]):
                 return None
-            return new_near, new_far, sequence
+            return stops
 
         def put(coach: Coach, b: str, f: str, pending: list[Unit]) -> bool:
             """Seat as many of `pending` as fit on `coach` (removed from `pending`)."""
