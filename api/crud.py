@@ -9,27 +9,60 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select, update
+import jwt
+from sqlalchemy import func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import convert, models, schemas
-from api.core.security import hash_password, verify_password
-from api.errors import Conflict, Forbidden, NotFound
+from api.core.security import (
+    check_password_policy,
+    create_access_token,
+    decode_access_token,
+    hash_password,
+    spend_verification_time,
+    verify_password,
+)
+from api.core.throttle import LoginThrottle
+from api.errors import Conflict, Forbidden, NotFound, Unauthorised, message
 from api.models import ACTIVE_JOB_STATUSES, utcnow
 from optimizer import model as domain
+from optimizer.errors import InvalidInput
 
 # --- users -----------------------------------------------------------------------------------
 
+# Keys of every table are 32-bit integers: a larger number names no row (404, not a DB error).
+MAX_ROW_ID = 2**31 - 1
+
+
+def _valid_row_id(row_id: int) -> bool:
+    return 1 <= row_id <= MAX_ROW_ID
+
+
+def company_exists(session: Session, *, company_id: str) -> bool:
+    """Whether any season lists a company with this id."""
+    return (
+        session.scalars(
+            select(models.Company.id).where(models.Company.company_id == company_id).limit(1)
+        ).first()
+        is not None
+    )
+
 
 def create_user(session: Session, *, user_in: schemas.UserCreate) -> models.User:
-    """A new account; employers must name their company."""
+    """A new account. Employers must name a company some season lists; the password must pass
+    the policy (length, not the user name, not a common password)."""
     if user_in.role == "employer" and not user_in.company_id:
-        raise Forbidden("an employer account needs --company (the company_id it belongs to)")
+        raise Forbidden(message("employer_needs_company"))
     if user_in.role == "dispatcher" and user_in.company_id:
-        raise Conflict("a dispatcher account belongs to no company; leave company_id out")
+        raise Conflict(message("dispatcher_no_company"))
+    check_password_policy(user_in.password, username=user_in.username)
+    if user_in.company_id and not company_exists(session, company_id=user_in.company_id):
+        raise InvalidInput(message("unknown_company", company_id=user_in.company_id))
     if get_user_by_username(session, username=user_in.username) is not None:
-        raise Conflict(f"user {user_in.username!r} already exists")
+        raise Conflict(message("user_exists", username=user_in.username))
     user = models.User(
         username=user_in.username,
         password_hash=hash_password(user_in.password),
@@ -42,6 +75,8 @@ def create_user(session: Session, *, user_in: schemas.UserCreate) -> models.User
 
 
 def get_user(session: Session, *, user_id: int) -> models.User | None:
+    if not _valid_row_id(user_id):
+        return None
     return session.get(models.User, user_id)
 
 
@@ -49,15 +84,102 @@ def get_user_by_username(session: Session, *, username: str) -> models.User | No
     return session.scalars(select(models.User).where(models.User.username == username)).first()
 
 
+def find_user(session: Session, *, user: int | str) -> models.User:
+    """The account with this id (an int) or user name (a str); NotFound otherwise."""
+    row = (
+        get_user(session, user_id=user)
+        if isinstance(user, int)
+        else get_user_by_username(session, username=user)
+    )
+    if row is None:
+        raise NotFound(message("no_user", user=user))
+    return row
+
+
 def list_users(session: Session) -> Sequence[models.User]:
     return session.scalars(select(models.User).order_by(models.User.id)).all()
 
 
 def authenticate(session: Session, *, username: str, password: str) -> models.User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None. Takes as long for an unknown user name
+    as for a wrong password (one argon2 verification either way)."""
     user = get_user_by_username(session, username=username)
-    if user is None or not user.is_active or not verify_password(password, user.password_hash):
+    if user is None:
+        spend_verification_time(password)
         return None
+    if not verify_password(password, user.password_hash) or not user.is_active:
+        return None
+    return user
+
+
+def sign_in(
+    session: Session, *, throttle: LoginThrottle, username: str, password: str, address: str
+) -> models.User:
+    """The account these credentials open, for the token and the web sign-in alike.
+
+    Raises TooManyAttempts (429) while the user name or the address has used up its failures,
+    before the password is even checked; Unauthorised (401) for wrong credentials, counted
+    against both; Unauthorised with "disabled" only to someone who knows the password.
+    """
+    # The throttle keeps its counts on connections of its own: the session must not hold a
+    # transaction meanwhile (a SQLite writer would wait for itself).
+    session.commit()
+    throttle.check(username=username, address=address)
+    user = get_user_by_username(session, username=username)
+    if user is None:
+        spend_verification_time(password)
+    if user is None or not verify_password(password, user.password_hash):
+        session.commit()
+        throttle.record_failure(username=username, address=address)
+        raise Unauthorised(message("wrong_credentials"))
+    if not user.is_active:
+        raise Unauthorised(message("account_disabled"))
+    return user
+
+
+def user_for_token(session: Session, *, token: str, secret_key: str) -> models.User:
+    """The active user a bearer token names, if the token is valid, unexpired and not revoked;
+    Unauthorised otherwise."""
+    try:
+        subject, version = decode_access_token(token, secret_key=secret_key)
+        user_id = int(subject)
+    except (jwt.InvalidTokenError, ValueError):
+        raise Unauthorised(message("not_signed_in")) from None
+    user = get_user(session, user_id=user_id)
+    if user is None or not user.is_active or user.token_version != version:
+        raise Unauthorised(message("not_signed_in"))
+    return user
+
+
+def issue_token(*, user: models.User, secret_key: str, minutes: int) -> str:
+    """A bearer token for `user`, valid until it expires or the user's tokens are revoked."""
+    return create_access_token(
+        subject=str(user.id), secret_key=secret_key, minutes=minutes, version=user.token_version
+    )
+
+
+def revoke_tokens(session: Session, *, user: models.User) -> models.User:
+    """End every sign-in of `user`: tokens issued before now stop working at once."""
+    session.execute(
+        update(models.User)
+        .where(models.User.id == user.id)
+        .values(token_version=models.User.token_version + 1)
+    )
+    session.refresh(user)
+    return user
+
+
+def set_active(
+    session: Session, *, user: models.User, active: bool, by: models.User | None = None
+) -> models.User:
+    """Disable (which also revokes its tokens) or enable an account. Nobody disables
+    themselves, so a dispatcher cannot lock the service out by mistake."""
+    if not active and by is not None and by.id == user.id:
+        raise Conflict(message("not_yourself"))
+    user.is_active = active
+    session.flush()
+    if not active:
+        revoke_tokens(session, user=user)
     return user
 
 
@@ -81,7 +203,7 @@ def get_season(session: Session, *, name: str) -> models.Season | None:
 
 
 def get_season_by_id(session: Session, *, season_id: int) -> models.Season:
-    season = session.get(models.Season, season_id)
+    season = session.get(models.Season, season_id) if _valid_row_id(season_id) else None
     if season is None:
         raise NotFound(f"no season {season_id}")
     return season
@@ -277,7 +399,7 @@ def list_workers(
 
 def get_worker(session: Session, *, worker_id: int, company_id: str | None = None) -> models.Worker:
     """The registration with key `worker_id`; with `company_id`, only if it is that company's."""
-    row = session.get(models.Worker, worker_id)
+    row = session.get(models.Worker, worker_id) if _valid_row_id(worker_id) else None
     if row is None or (company_id is not None and row.company_id != company_id):
         raise NotFound(f"no worker {worker_id}")
     return row
@@ -301,7 +423,7 @@ def workers_by_id_number(
 
 def workers_by_key(session: Session, *, keys: Iterable[str]) -> dict[str, models.Worker]:
     """Registrations by the planner's worker_id (the row key as text)."""
-    ids = sorted({int(k) for k in keys if k.isdigit()})
+    ids = sorted({int(k) for k in keys if k.isdigit() and _valid_row_id(int(k))})
     found: dict[str, models.Worker] = {}
     for start in range(0, len(ids), 500):
         for row in session.scalars(
@@ -312,43 +434,102 @@ def workers_by_key(session: Session, *, keys: Iterable[str]) -> dict[str, models
 
 
 def upsert_workers(
-    session: Session, *, season: models.Season, workers: Sequence[domain.Worker]
+    session: Session,
+    *,
+    season: models.Season,
+    workers: Sequence[domain.Worker],
+    only_company: str | None = None,
 ) -> tuple[list[models.Worker], int]:
     """Save validated registrations; a known ID number in the season updates its row.
+
+    The database settles concurrent registrations of the same person: one INSERT ... ON
+    CONFLICT DO UPDATE per chunk, rows in ID-number order so two transactions lock them in the
+    same order (no deadlock). With `only_company` (an employer), a person registered by another
+    company is never taken over: Conflict, and nothing of the registration is kept.
 
     Returns the rows in input order and how many were created. `workers` carry the employer's
     own reference in `worker_id`.
     """
-    existing = workers_by_id_number(
-        session, season=season, id_numbers=(w.id_number for w in workers)
+    if not workers:
+        return [], 0
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    insert = sqlite_insert if sqlite else postgresql_insert
+    table = models.Worker.__table__
+    now = utcnow()
+    # SQLite writers hold the one write lock from BEGIN, so what exists now stays true until
+    # commit; PostgreSQL reports per row whether it inserted (xmax = 0) instead.
+    known = (
+        set(workers_by_id_number(session, season=season, id_numbers=(w.id_number for w in workers)))
+        if sqlite
+        else set()
     )
-    rows, created = [], 0
-    for worker in workers:
-        values = {
-            "company_id": worker.company_id,
-            "worker_code": worker.worker_id,
-            "name": worker.name,
-            "id_number": worker.id_number,
-            "phone": worker.phone,
-            "home": worker.home,
-            "home_adcode": worker.home_adcode,
-            "earliest": worker.earliest,
-            "latest": worker.latest,
-            "party": worker.party,
-            "seats": worker.seats,
-        }
-        row = existing.get(worker.id_number)
-        if row is None:
-            row = models.Worker(season_id=season.id, **values)
-            session.add(row)
-            existing[worker.id_number] = row
-            created += 1
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        rows.append(row)
-    session.flush()
+    saved: dict[str, tuple[int, bool]] = {}
+    # One row per person (the desk refuses duplicates; a later row would win here).
+    ordered = sorted({w.id_number: w for w in workers}.values(), key=lambda w: w.id_number)
+    for start in range(0, len(ordered), 500):  # stay under bound-parameter limits
+        chunk = ordered[start : start + 500]
+        statement = insert(models.Worker).values(
+            [
+                {
+                    "season_id": season.id,
+                    "company_id": w.company_id,
+                    "worker_code": w.worker_id,
+                    "name": w.name,
+                    "id_number": w.id_number,
+                    "phone": w.phone,
+                    "home": w.home,
+                    "home_adcode": w.home_adcode,
+                    "earliest": w.earliest,
+                    "latest": w.latest,
+                    "party": w.party,
+                    "seats": w.seats,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for w in chunk
+            ]
+        )
+        excluded = statement.excluded
+        changed = [c for c in _WORKER_VALUES if c != "company_id" or only_company is None]
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.season_id, table.c.id_number],
+            set_={**{c: excluded[c] for c in changed}, "updated_at": now},
+            where=(table.c.company_id == excluded.company_id) if only_company else None,
+        )
+        inserted_flag = literal_column("0") if sqlite else literal_column("(xmax = 0)")
+        result = session.execute(statement.returning(table.c.id, table.c.id_number, inserted_flag))
+        for row_id, id_number, inserted in result:
+            is_new = id_number not in known if sqlite else bool(inserted)
+            saved[id_number] = (int(row_id), is_new)
+    if len(saved) != len({w.id_number for w in workers}):
+        raise Conflict(message("claimed_elsewhere"))
+    ids = [row_id for row_id, _ in saved.values()]
+    loaded: dict[int, models.Worker] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.scalars(
+            select(models.Worker)
+            .where(models.Worker.id.in_(ids[start : start + 500]))
+            .execution_options(populate_existing=True)
+        ):
+            loaded[row.id] = row
+    rows = [loaded[saved[w.id_number][0]] for w in workers]
+    created = sum(1 for _, is_new in saved.values() if is_new)
     return rows, created
+
+
+# Columns a re-registration of the same person overwrites.
+_WORKER_VALUES = (
+    "company_id",
+    "worker_code",
+    "name",
+    "phone",
+    "home",
+    "home_adcode",
+    "earliest",
+    "latest",
+    "party",
+    "seats",
+)
 
 
 def delete_worker(session: Session, *, worker: models.Worker) -> None:
@@ -398,7 +579,7 @@ def create_plan(
 
 
 def get_plan(session: Session, *, plan_id: int) -> models.Plan:
-    plan = session.get(models.Plan, plan_id)
+    plan = session.get(models.Plan, plan_id) if _valid_row_id(plan_id) else None
     if plan is None:
         raise NotFound(f"no plan {plan_id}")
     return plan
@@ -640,6 +821,8 @@ def list_audit(
     if username:
         query = query.where(models.AuditEntry.username == username)
     if since is not None:
+        if since.tzinfo is not None:  # stored times are naive UTC
+            since = since.astimezone(dt.UTC).replace(tzinfo=None)
         query = query.where(models.AuditEntry.at >= since)
     return session.scalars(query.order_by(models.AuditEntry.id.desc()).limit(limit)).all()
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-import jwt
-from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api import crud, models
 from api.core.config import Settings, get_settings
-from api.core.security import decode_access_token
+from api.core.throttle import LoginThrottle
 from api.errors import Forbidden
 from api.jobs import JobRunner, Planner, optimizer_planner
 
@@ -38,21 +37,9 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> models.User:
-    """The user the bearer token names; 401 if the token is bad, expired or the user gone."""
-    unauthorised = HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail="not signed in, or the sign-in has expired: get a token at /api/auth/token",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
-    try:
-        subject = decode_access_token(token, secret_key=settings.secret_key)
-        user_id = int(subject)
-    except (jwt.InvalidTokenError, ValueError):
-        raise unauthorised from None
-    user = crud.get_user(session, user_id=user_id)
-    if user is None or not user.is_active:
-        raise unauthorised
-    return user
+    """The user the bearer token names; 401 if the token is bad, expired, revoked, or the user
+    gone or disabled."""
+    return crud.user_for_token(session, token=token, secret_key=settings.secret_key)
 
 
 CurrentUser = Annotated[models.User, Depends(get_current_user)]
@@ -66,6 +53,23 @@ def get_dispatcher(user: CurrentUser) -> models.User:
 
 
 DispatcherUser = Annotated[models.User, Depends(get_dispatcher)]
+
+
+def get_login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy: the proxy's, unless uvicorn
+    runs with --proxy-headers and trusts it)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def get_planner() -> Planner:

@@ -1,11 +1,18 @@
 """Errors of the service and the one place that maps every error to an HTTP status.
 
 Responses are JSON: `{"detail": "<message in the user's terms>"}`, plus `problems` (every bad
-row: row, column, value, reason, candidates) when a registration is rejected.
+row: row, column, value, reason, candidates) when a registration is rejected. Nothing leaves as
+plain text: an unexpected error is a JSON 500 whose log line carries no personal data.
+
+Texts a clerk or dispatcher can meet that are new here live in `MESSAGES`, so the message
+catalogue can wrap them in one place.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +20,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from optimizer.errors import (
     AmbiguousPlace,
@@ -22,6 +32,52 @@ from optimizer.errors import (
     PlaceError,
     Unreachable,
 )
+
+log = logging.getLogger(__name__)
+
+# Seconds a client is told to wait after a 503 (busy database) before it tries again.
+RETRY_AFTER_S = 5
+
+MESSAGES: dict[str, str] = {
+    "busy": "the service is busy; nothing was saved. Please try again in a few seconds",
+    "internal": "something went wrong on the server; nothing was saved. "
+    "Please try again, and tell the dispatcher if it happens again",
+    "body_too_large": "the request is larger than {limit} bytes; send a smaller file or split it",
+    "nul_in_url": "the address contains a NUL character (%00), which no name or number may hold",
+    "not_signed_in": "not signed in, or the sign-in has expired: get a token at /api/auth/token",
+    "wrong_credentials": "wrong username or password",
+    "account_disabled": "this account is disabled; ask the dispatcher",
+    "too_many_attempts": "too many failed sign-ins; wait {minutes} minute(s) and try again",
+    "conflict_saved_meanwhile": "this clashes with data saved meanwhile (a duplicate or a "
+    "reference still in use); reload and try again",
+    "password_short": "the password must have at least {n} characters",
+    "password_username": "the password must not contain the user name",
+    "password_common": "this password is on the list of the most common passwords; choose another",
+    "employer_needs_company": "an employer account needs --company (the company_id it belongs to)",
+    "unknown_company": "no season has a company {company_id!r}; a dispatcher adds the company "
+    "(POST /api/companies) before its employer account",
+    "dispatcher_no_company": "a dispatcher account belongs to no company; leave company_id out",
+    "user_exists": "user {username!r} already exists",
+    "no_user": "no user {user!r}",
+    "not_yourself": "you cannot disable your own account",
+    "claimed_elsewhere": "this ID number cannot be registered by your company as it stands; "
+    "the dispatcher checks it (ask the dispatcher)",
+    "upload_rows": "the file has more than {limit} rows; split it into smaller files",
+    "upload_columns": "the sheet {sheet!r} is {columns} columns wide; the template has {limit} "
+    "at most: remove the extra columns",
+    "upload_sheet_rows": "the sheet {sheet!r} claims {rows} rows; the limit is {limit}: remove "
+    "empty rows at the bottom or split the file",
+    "upload_unpacked": "the workbook unpacks to more than {limit} bytes; save it again in Excel "
+    "with only the data sheet, or send a CSV",
+    "upload_slow": "the file took longer than {seconds:.0f} s to read; split it into smaller files",
+    "upload_cell": "row {row}, column {column!r}: the cell holds {length} characters; at most "
+    "{limit}",
+}
+
+
+def message(key: str, **values: Any) -> str:
+    """The user-facing text `key` with `values` filled in."""
+    return MESSAGES[key].format(**values)
 
 
 class ServiceError(ChunyunError):
@@ -42,6 +98,26 @@ class Conflict(ServiceError, RuntimeError):
 
 class NotAvailable(ServiceError, NotImplementedError):
     """A feature whose component is not installed in this build (e.g. PDF manifests)."""
+
+
+class Unauthorised(ServiceError, PermissionError):
+    """No valid sign-in: a bad, expired or revoked token, or wrong credentials."""
+
+
+class TooManyAttempts(ServiceError, PermissionError):
+    """Sign-ins throttled after too many failures; `retry_after_s` says when to try again."""
+
+    def __init__(self, text: str, *, retry_after_s: int) -> None:
+        self.retry_after_s = max(1, retry_after_s)
+        super().__init__(text)
+
+
+class Busy(ServiceError, TimeoutError):
+    """The database could not take the request in time (pool exhausted, lock wait too long)."""
+
+
+class TooLarge(InvalidInput):
+    """A request body or upload beyond a configured limit."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +146,13 @@ class RegistrationRejected(InvalidInput):
 # Order matters: the first matching class wins, so specific classes come before their bases.
 STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (NotFound, 404),
+    (TooManyAttempts, 429),
+    (Unauthorised, 401),
     (Forbidden, 403),
     (Conflict, 409),
+    (Busy, 503),
     (NotAvailable, 501),
+    (TooLarge, 413),
     (RegistrationRejected, 422),
     (AmbiguousPlace, 422),
     (PlaceError, 422),
@@ -81,9 +161,30 @@ STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (ChunyunError, 400),
 )
 
+# PostgreSQL conditions that mean "try again": deadlock, serialisation, lock wait timed out,
+# too many connections (SQLSTATE codes).
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "53300", "57014"}
+
+
+def is_busy_database(error: BaseException) -> bool:
+    """Whether `error` is the database being busy rather than a bug: a full pool, SQLite's
+    lock wait running out, or a PostgreSQL deadlock / lock timeout / serialisation failure."""
+    if isinstance(error, sa_exc.TimeoutError):  # QueuePool limit reached, timed out
+        return True
+    if isinstance(error, sa_exc.OperationalError | sa_exc.DBAPIError):
+        original = error.orig
+        state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+        if state in _TRANSIENT_SQLSTATES:
+            return True
+        text = str(original).lower()
+        return "database is locked" in text or "database table is locked" in text
+    return False
+
 
 def status_for(error: BaseException) -> int:
     """The HTTP status of `error` (500 for anything not raised on purpose)."""
+    if is_busy_database(error):
+        return 503
     for cls, status in STATUS_BY_ERROR:
         if isinstance(error, cls):
             return status
@@ -92,6 +193,8 @@ def status_for(error: BaseException) -> int:
 
 def error_body(error: BaseException) -> dict[str, Any]:
     """The JSON body describing `error` to the user."""
+    if is_busy_database(error):
+        return {"detail": MESSAGES["busy"]}
     body: dict[str, Any] = {"detail": str(error)}
     if isinstance(error, RegistrationRejected):
         body["problems"] = [p.__dict__ for p in error.problems]
@@ -100,18 +203,80 @@ def error_body(error: BaseException) -> dict[str, Any]:
     return body
 
 
-async def _chunyun_error_handler(_request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse(status_code=status_for(error), content=error_body(error))
+def error_headers(error: BaseException) -> dict[str, str]:
+    """Headers that go with `error`: Retry-After on 503 and 429, the auth scheme on 401."""
+    if is_busy_database(error) or isinstance(error, Busy):
+        return {"Retry-After": str(RETRY_AFTER_S)}
+    if isinstance(error, TooManyAttempts):
+        return {"Retry-After": str(error.retry_after_s)}
+    if isinstance(error, Unauthorised):
+        return {"WWW-Authenticate": "Bearer"}
+    return {}
 
 
-async def _integrity_error_handler(_request: Request, _error: Exception) -> JSONResponse:
-    # Reached only when a constraint catches what the checks before it did not (a race).
+# --- personal data kept out of logs -----------------------------------------------------------
+
+# 18-character (and old 15-digit) ID numbers and mainland mobile numbers, not inside longer runs.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+
+
+def redact(text: str) -> str:
+    """`text` with ID numbers and mobile numbers replaced by placeholders (for logs)."""
+    return _MOBILE.sub("<phone>", _ID_NUMBER.sub("<id-number>", text))
+
+
+def describe_for_log(error: BaseException) -> str:
+    """What a log line may say about `error`: where it happened, never the data involved.
+
+    A database error names its driver class, SQLSTATE and statement (parameters are hidden by
+    the engine, and the driver's own message, which may quote row values, is left out)."""
+    if isinstance(error, sa_exc.StatementError) and error.orig is not None:
+        original = error.orig
+        state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "-"
+        statement = " ".join(str(error.statement or "").split())[:300]
+        where = "".join(traceback.format_tb(error.__traceback__, limit=-3))
+        return redact(
+            f"{type(error).__name__} ({type(original).__name__}, SQLSTATE {state}) "
+            f"in: {statement}\n{where}"
+        )
+    return redact("".join(traceback.format_exception(error)))
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+
+def _json_error(error: BaseException) -> JSONResponse:
     return JSONResponse(
-        status_code=409,
-        content={
-            "detail": "this clashes with data saved meanwhile (a duplicate or a reference "
-            "still in use); reload and try again"
-        },
+        status_code=status_for(error), content=error_body(error), headers=error_headers(error)
+    )
+
+
+async def _chunyun_error_handler(_request: Request, error: Exception) -> JSONResponse:
+    return _json_error(error)
+
+
+async def _database_error_handler(request: Request, error: Exception) -> JSONResponse:
+    if is_busy_database(error):
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, type(error))
+        return _json_error(error)
+    if isinstance(error, sa_exc.IntegrityError):
+        # Reached only when a constraint catches what the checks before it did not (a race).
+        return JSONResponse(
+            status_code=409, content={"detail": MESSAGES["conflict_saved_meanwhile"]}
+        )
+    log.error(
+        "database error on %s %s: %s", request.method, request.url.path, describe_for_log(error)
+    )
+    return JSONResponse(status_code=500, content={"detail": MESSAGES["internal"]})
+
+
+async def _http_error_handler(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return JSONResponse(
+        status_code=error.status_code,
+        content={"detail": error.detail},
+        headers=dict(error.headers or {}),
     )
 
 
@@ -119,20 +284,108 @@ async def _validation_error_handler(_request: Request, error: Exception) -> JSON
     # FastAPI's default is a list of machine records; people get one sentence, machines the list.
     assert isinstance(error, RequestValidationError)
     messages = []
+    records = []
     for item in error.errors():
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
         messages.append(f"{where}: {item.get('msg', 'is not valid')}" if where else item["msg"])
+        # The refused value is echoed back only when short: it may be a whole file or a secret.
+        record = {k: v for k, v in item.items() if k not in ("input", "ctx", "url")}
+        records.append(record)
     return JSONResponse(
         status_code=422,
         content={
             "detail": "the request is not valid: " + "; ".join(messages),
-            "errors": jsonable_encoder(error.errors()),
+            "errors": jsonable_encoder(records),
         },
     )
+
+
+class CatchAllMiddleware:
+    """The outermost guard: any exception no handler took becomes a JSON 500, and its log line
+    says where it happened without personal data (no SQL parameters, no ID numbers, phones)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            status = status_for(error)
+            if status >= 500 and status != 503:
+                log.error(
+                    "unexpected error on %s %s: %s",
+                    scope.get("method"),
+                    scope.get("path"),
+                    describe_for_log(error),
+                )
+            if started:
+                return  # the answer is half sent; the client sees a cut connection
+            if status < 500 or status == 503:
+                response = _json_error(error)
+            else:
+                response = JSONResponse(status_code=500, content={"detail": MESSAGES["internal"]})
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the JSON error responses on `app`."""
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)
     app.add_exception_handler(ChunyunError, _chunyun_error_handler)
-    app.add_exception_handler(IntegrityError, _integrity_error_handler)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error_handler)
+    app.add_middleware(CatchAllMiddleware)
+
+
+# --- OpenAPI: every answer documented -----------------------------------------------------------
+
+
+class ErrorPublic(BaseModel):
+    """Every error answer: `detail` in words; `problems` for rejected rows; `errors` for a
+    request the schema refused; `candidates` for an ambiguous place."""
+
+    detail: str
+    problems: list[dict[str, Any]] | None = None
+    errors: list[dict[str, Any]] | None = None
+    candidates: list[str] | None = None
+
+
+def _documented(description: str, **headers: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"model": ErrorPublic, "description": description}
+    if headers:
+        entry["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return entry
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented(
+        "not signed in, or the token expired or was revoked", **{"WWW-Authenticate": "Bearer"}
+    ),
+    403: _documented("the caller's role may not do this"),
+    404: _documented("not found, or not the caller's to see"),
+    409: _documented("clashes with the current state (duplicate, job running, closed season)"),
+    413: _documented("the body or upload is beyond its limit"),
+    422: _documented("the request or a row is not valid; nothing was saved"),
+    429: _documented(
+        "too many failed sign-ins", **{"Retry-After": "seconds until sign-in is allowed again"}
+    ),
+    503: _documented(
+        "the database is busy; nothing was saved",
+        **{"Retry-After": "seconds to wait before trying again"},
+    ),
+    500: _documented("an unexpected error; nothing was saved"),
+}

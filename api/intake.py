@@ -8,15 +8,19 @@ desk on top: dates inside the season, one row per person, and an employer's rows
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import time
+import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from api import crud, models, schemas
-from api.errors import RegistrationRejected, RowProblem
+from api.errors import RegistrationRejected, RowProblem, TooLarge, message
 from optimizer import model as domain
 from optimizer.errors import InvalidInput
 from optimizer.intake import FIRST_DATA_ROW, WORKER_COLUMNS, WORKER_OPTIONAL, parse_workers
@@ -40,25 +44,118 @@ TEMPLATE_HEADERS = tuple(h for h in CHINESE_HEADERS if h != "单位编号")
 COLUMNS = WORKER_COLUMNS + WORKER_OPTIONAL
 
 
-def read_upload(filename: str, content: bytes) -> pd.DataFrame:
-    """The table in an uploaded CSV or XLSX file, every cell as text, headers in English."""
+@dataclass(frozen=True)
+class UploadLimits:
+    """Bounds on reading one uploaded file (from the settings; see docs/api.md, "Limits")."""
+
+    max_rows: int = 50_000
+    # The template has 10 columns; cells further right are ignored, never read into memory.
+    max_columns: int = 64
+    max_unpacked_bytes: int = 200 * 1024 * 1024
+    max_zip_entries: int = 1_000
+    seconds: float = 60.0
+
+
+def read_upload(
+    filename: str, content: bytes, *, limits: UploadLimits | None = None
+) -> pd.DataFrame:
+    """The table in an uploaded CSV or XLSX file, every cell as text, headers in English.
+
+    Raises InvalidInput (422) naming the limit when the file has too many rows, unpacks too big,
+    or takes longer than `limits.seconds` to read."""
+    limits = limits or UploadLimits()
+    deadline = time.monotonic() + limits.seconds
     name = filename.lower()
     if name.endswith((".xlsx", ".xlsm")):
-        try:
-            frame = pd.read_excel(io.BytesIO(content), dtype=str, engine="openpyxl")
-        except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise InvalidInput(
-                f"{filename} is not a readable Excel workbook (.xlsx): {error}"
-            ) from None
-        frame = frame.fillna("")
+        frame = _read_xlsx(filename, content, limits, deadline)
     elif name.endswith((".csv", ".txt")):
-        frame = _read_csv(filename, content)
+        frame = _read_csv(filename, content, limits)
     else:
         raise InvalidInput(f"{filename}: send a .csv or .xlsx file (the template is an .xlsx)")
+    _check_deadline(deadline, limits)
     return normalise_headers(frame)
 
 
-def _read_csv(filename: str, content: bytes) -> pd.DataFrame:
+def _check_deadline(deadline: float, limits: UploadLimits) -> None:
+    if time.monotonic() > deadline:
+        raise InvalidInput(message("upload_slow", seconds=limits.seconds))
+
+
+def _read_xlsx(
+    filename: str, content: bytes, limits: UploadLimits, deadline: float
+) -> pd.DataFrame:
+    """The first sheet, read in openpyxl's read-only (streaming) mode: the declared dimensions
+    are ignored, only the first `max_columns` columns and `max_rows` rows are ever built, and
+    the archive's unpacked size is checked before anything is parsed."""
+    from openpyxl import load_workbook
+
+    unreadable = f"{filename} is not a readable Excel workbook (.xlsx)"
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InvalidInput(unreadable) from None
+    unpacked = sum(entry.file_size for entry in entries)
+    if len(entries) > limits.max_zip_entries or unpacked > limits.max_unpacked_bytes:
+        raise TooLarge(message("upload_unpacked", limit=limits.max_unpacked_bytes))
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged file
+        raise InvalidInput(unreadable) from None
+    try:
+        sheet: Any = book.worksheets[0]
+        # A sheet may claim A1:XFD1048576; reading must not trust (or pad to) that claim.
+        sheet.reset_dimensions()
+        rows: list[list[str]] = []
+        for number, values in enumerate(
+            sheet.iter_rows(
+                max_row=limits.max_rows + 2, max_col=limits.max_columns, values_only=True
+            ),
+            start=1,
+        ):
+            if number % 1000 == 0:
+                _check_deadline(deadline, limits)
+            cells = ["" if v is None else _cell_text(v) for v in values]
+            if number > limits.max_rows + 1:
+                if any(cells):
+                    raise TooLarge(message("upload_rows", limit=limits.max_rows))
+                continue
+            rows.append(cells)
+    except (InvalidInput, TooLarge):
+        raise
+    except Exception:
+        raise InvalidInput(unreadable) from None
+    finally:
+        book.close()
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        return pd.DataFrame(columns=list(COLUMNS))
+    header, body = rows[0], rows[1:]
+    width = max(len(header), *(len(r) for r in body)) if body else len(header)
+    while (
+        width > 0
+        and not header[width - 1]
+        and not any(len(r) >= width and r[width - 1] for r in body)
+    ):
+        width -= 1
+    header = [
+        h or f"column {i + 1}" for i, h in enumerate(header[:width] + [""] * (width - len(header)))
+    ]
+    body = [(r + [""] * width)[:width] for r in body]
+    return pd.DataFrame(body, columns=header, dtype=str)
+
+
+def _cell_text(value: object) -> str:
+    # Excel stores whole numbers typed into a cell as floats: 1.0 is the text "1".
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()
+    return str(value)
+
+
+def _read_csv(filename: str, content: bytes, limits: UploadLimits) -> pd.DataFrame:
     # Excel on Chinese Windows saves CSV as GB18030, everything else as UTF-8 (maybe with a BOM).
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -66,11 +163,18 @@ def _read_csv(filename: str, content: bytes) -> pd.DataFrame:
         except UnicodeDecodeError:
             continue
         try:
-            return pd.read_csv(
-                io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                nrows=limits.max_rows + 1,
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
             raise InvalidInput(f"{filename} is not a readable CSV table: {error}") from None
+        if len(frame) > limits.max_rows:
+            raise TooLarge(message("upload_rows", limit=limits.max_rows))
+        return frame
     raise InvalidInput(f"{filename} is neither UTF-8 nor GB18030 text")
 
 
@@ -103,6 +207,39 @@ def validate_registrations(
     `company_id` column, or `company_id` when given. `first_row` is the number reported for the
     first data row (2 for files: the header is row 1; 1 for JSON lists).
     """
+    checked = check_rows(
+        frame,
+        season=season,
+        company_ids={c.company_id for c in crud.list_companies(session, season=season)},
+        user=user,
+        company_id=company_id,
+        first_row=first_row,
+    )
+    return check_desk(session, season=season, checked=checked, user=user)
+
+
+@dataclass(frozen=True)
+class CheckedRows:
+    """Rows checked without the database: valid workers, problems so far, row numbers."""
+
+    workers: list[domain.Worker]
+    problems: list[RowProblem]
+    row_of: Mapping[str, int]
+
+
+def check_rows(
+    frame: pd.DataFrame,
+    *,
+    season: models.Season,
+    company_ids: set[str],
+    user: models.User,
+    company_id: str | None = None,
+    first_row: int = FIRST_DATA_ROW,
+) -> CheckedRows:
+    """Everything about the rows that needs no database: the planner's intake (ID number,
+    mobile, home county, dates, seats), the season's dates, one row per person, and what the
+    database can hold (text lengths, seats). CPU work only, so it runs outside any transaction.
+    """
     frame = frame.copy()
     if frame.empty:
         raise InvalidInput("no rows to register")
@@ -116,21 +253,41 @@ def validate_registrations(
         if column not in frame.columns and column in WORKER_OPTIONAL:
             frame[column] = ""
     homes = frame["home"].astype(str).str.strip().tolist() if "home" in frame else []
-    companies = crud.list_companies(session, season=season)
     workers, problems = parse_workers(
         frame,
         first_departure=season.first_departure,
         last_departure=season.last_departure,
-        company_ids={c.company_id for c in companies},
+        company_ids=company_ids,
         resolutions=resolve_homes(homes),
     )
     shift = first_row - FIRST_DATA_ROW
     report = [_row_problem(p, workers, shift) for p in problems]
-    report += _desk_problems(session, season=season, frame=frame, workers=workers, user=user)
+    row_of = _rows_by_worker_id(frame, shift)
+    report += _storage_problems(frame, shift)
+    report += _season_problems(season=season, workers=workers, row_of=row_of)
+    bad_rows = {p.row for p in report}
+    return CheckedRows(
+        workers=[w for w in workers if row_of.get(w.worker_id, 0) not in bad_rows]
+        if report
+        else workers,
+        problems=report,
+        row_of=row_of,
+    )
+
+
+def check_desk(
+    session: Session, *, season: models.Season, checked: CheckedRows, user: models.User
+) -> list[domain.Worker]:
+    """The rules that need the database: no employer takes over a person another company
+    registered. Raises RegistrationRejected with every problem of the file."""
+    report = list(checked.problems)
+    report += _claimed_problems(
+        session, season=season, workers=checked.workers, row_of=checked.row_of, user=user
+    )
     if report:
         report.sort(key=lambda p: (p.row, p.column))
         raise RegistrationRejected(report)
-    return workers
+    return checked.workers
 
 
 def _row_problem(
@@ -150,25 +307,70 @@ def _row_problem(
     )
 
 
-def _desk_problems(
-    session: Session,
-    *,
-    season: models.Season,
-    frame: pd.DataFrame,
-    workers: Sequence[domain.Worker],
-    user: models.User,
+# What the database columns hold (api/models.py Worker); longer text is a bad row, not a crash.
+MAX_TEXT = {
+    "worker_id": 64,
+    "company_id": 64,
+    "name": 128,
+    "id_number": 18,
+    "phone": 20,
+    "home": 256,
+    "party": 64,
+}
+MAX_SEATS = 10  # one person and their children on a coach; more is a typing mistake
+SHOWN_VALUE_CHARS = 60  # a refused value is echoed back at most this long
+
+
+def _storage_problems(frame: pd.DataFrame, shift: int) -> list[RowProblem]:
+    problems: list[RowProblem] = []
+    for column, limit in MAX_TEXT.items():
+        if column not in frame:
+            continue
+        for index, value in enumerate(frame[column].astype(str).tolist()):
+            text_value = value.strip()
+            if len(text_value) > limit:
+                problems.append(
+                    RowProblem(
+                        index + FIRST_DATA_ROW + shift,
+                        column,
+                        text_value[:SHOWN_VALUE_CHARS] + "…",
+                        f"is {len(text_value)} characters long; at most {limit}",
+                    )
+                )
+            elif "\x00" in text_value:
+                problems.append(
+                    RowProblem(
+                        index + FIRST_DATA_ROW + shift,
+                        column,
+                        text_value.replace("\x00", "")[:SHOWN_VALUE_CHARS],
+                        "holds a NUL character; retype the value",
+                    )
+                )
+    if "seats" in frame:
+        for index, value in enumerate(frame["seats"].astype(str).tolist()):
+            try:
+                seats = float(value) if value.strip() else 1.0
+            except ValueError:
+                continue  # the intake reports it
+            if seats > MAX_SEATS:
+                problems.append(
+                    RowProblem(
+                        index + FIRST_DATA_ROW + shift,
+                        "seats",
+                        value[:SHOWN_VALUE_CHARS],
+                        f"at most {MAX_SEATS} seats per row (a person and their children)",
+                    )
+                )
+    return problems
+
+
+def _season_problems(
+    *, season: models.Season, workers: Sequence[domain.Worker], row_of: Mapping[str, int]
 ) -> list[RowProblem]:
-    """The registration desk's rules beyond the planner's: season dates, one row per person,
-    and no employer taking over a person another company registered."""
-    if not workers:
-        return []
-    row_of = _rows_by_worker_id(frame)
+    """Season dates and one row per person."""
     problems: list[RowProblem] = []
     first, last = season.first_departure, season.last_departure
     seen: dict[str, int] = {}
-    existing = crud.workers_by_id_number(
-        session, season=season, id_numbers=(w.id_number for w in workers)
-    )
     for worker in workers:
         row = row_of.get(worker.worker_id, 0)
         for column, day in (("earliest", worker.earliest), ("latest", worker.latest)):
@@ -192,26 +394,45 @@ def _desk_problems(
             )
         else:
             seen[worker.id_number] = row
+    return problems
+
+
+def _claimed_problems(
+    session: Session,
+    *,
+    season: models.Season,
+    workers: Sequence[domain.Worker],
+    row_of: Mapping[str, int],
+    user: models.User,
+) -> list[RowProblem]:
+    """An employer may not re-register a person another company registered; the answer does
+    not say that, let alone which company: the dispatcher resolves it."""
+    if not workers or user.role != "employer":
+        return []
+    existing = crud.workers_by_id_number(
+        session, season=season, id_numbers=(w.id_number for w in workers)
+    )
+    problems: list[RowProblem] = []
+    for worker in workers:
         known = existing.get(worker.id_number)
-        if known is not None and user.role == "employer" and known.company_id != user.company_id:
+        if known is not None and known.company_id != user.company_id:
             problems.append(
                 RowProblem(
-                    row,
+                    row_of.get(worker.worker_id, 0),
                     "id_number",
                     _masked(worker.id_number),
-                    "this person is already registered for the season by another employer; "
-                    "ask the dispatcher",
+                    message("claimed_elsewhere"),
                 )
             )
     return problems
 
 
-def _rows_by_worker_id(frame: pd.DataFrame) -> Mapping[str, int]:
+def _rows_by_worker_id(frame: pd.DataFrame, shift: int = 0) -> Mapping[str, int]:
     rows: dict[str, int] = {}
     if "worker_id" not in frame:
         return rows
     for index, value in enumerate(frame["worker_id"].tolist()):
-        rows.setdefault(str(value).strip(), index + FIRST_DATA_ROW)
+        rows.setdefault(str(value).strip(), index + FIRST_DATA_ROW + shift)
     return rows
 
 

@@ -7,13 +7,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from api import crud
 from api.core.config import Settings, get_settings
 from api.core.db import describe, make_engine, make_session_factory, migrate
+from api.core.throttle import make_login_throttle
 from api.errors import install_error_handlers
 from api.jobs import JobRunner
+from api.middleware import BodyLimitMiddleware
 from api.routes import api_router
 
 log = logging.getLogger(__name__)
@@ -29,17 +32,34 @@ def _settings_of(app: FastAPI) -> Settings:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = _settings_of(app)
-    engine = make_engine(settings.database_url)
+    # Routes that touch the database are sync and run on these threads; each holds at most one
+    # pooled connection, so the pool is sized from the same number (docs/api.md, "Capacity").
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout_s=settings.db_pool_timeout_s,
+        busy_timeout_s=settings.sqlite_busy_timeout_s,
+    )
     migrate(engine)
     session_factory = make_session_factory(engine)
     with session_factory.begin() as session:
         abandoned = crud.fail_abandoned_jobs(session)
     if abandoned:
         log.warning("%d planning job(s) were cut off by a restart and marked failed", abandoned)
-    log.info("database: %s", describe(engine))
+    log.info(
+        "database: %s (pool %d + %d, %d worker threads)",
+        describe(engine),
+        settings.pool_size,
+        settings.max_overflow,
+        settings.worker_threads,
+    )
+    app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.job_runner = JobRunner(session_factory)
+    app.state.login_throttle = make_login_throttle(settings, engine)
     try:
         yield
     finally:
@@ -59,10 +79,13 @@ def create_app() -> FastAPI:
     )
     app.include_router(api_router)
     install_error_handlers(app)
+    # Added last, so it runs first: oversized bodies are refused before anything reads them.
+    app.add_middleware(BodyLimitMiddleware)
 
     @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Whether the service is up (no sign-in needed)."""
+    async def health() -> dict[str, str]:
+        """Whether the service is up (no sign-in needed). Served on the event loop without the
+        database, so it answers while every worker thread is busy."""
         return {"status": "ok"}
 
     return app

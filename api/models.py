@@ -48,7 +48,21 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # "dispatcher" or "employer"
     company_id: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Tokens carry the version they were issued under; bumping it revokes every older token.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RateLimitCounter(Base):
+    """A throttle counter (`limits` fixed window) kept in the database, so every server process
+    on the same database shares it and a restart does not reset it."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    # Unix time (s) at which the window ends and the count starts again from zero.
+    expires_at: Mapped[float] = mapped_column(Float)
 
 
 class Season(Base):

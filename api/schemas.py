@@ -2,16 +2,51 @@
 
 Worker fields arrive as text on purpose: every row, JSON or file, is validated by the same
 optimizer intake (api/intake.py) so that all problems come back in one list, row by row.
+
+Every value a schema accepts can be stored: text is bounded by its column's length and may not
+hold NUL characters, numbers are bounded by what the columns hold, floats are finite. Timestamps
+go out with their zone: stored times in UTC, timetable times in China Standard Time (+08:00).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Role = Literal["dispatcher", "employer"]
+
+# PostgreSQL text cannot hold NUL; a name with one is a mistake or an attack either way.
+NO_NUL = r"^[^\x00]*$"
+NoNulText = Annotated[str, Field(pattern=NO_NUL)]
+INT32_MAX = 2**31 - 1
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def text(max_length: int, min_length: int = 0, **extra: Any) -> Any:
+    """A text field of at most `max_length` characters without NUL (for Annotated)."""
+    return Field(min_length=min_length, max_length=max_length, pattern=NO_NUL, **extra)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # Stored timestamps are naive UTC (SQLite keeps no zone): say so on the way out.
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def _china(value: dt.datetime) -> dt.datetime:
+    # Timetables are in local time at the factory gates and home counties: China, UTC+8.
+    return value.replace(tzinfo=CHINA_TIME) if value.tzinfo is None else value
+
+
+UtcTime = Annotated[dt.datetime, AfterValidator(_utc)]
+ChinaTime = Annotated[dt.datetime, AfterValidator(_china)]
+
+
+class Inbound(BaseModel):
+    """Base of request bodies: finite floats only (NaN and infinity cannot be planned)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
 
 class Token(BaseModel):
@@ -20,11 +55,14 @@ class Token(BaseModel):
     expires_in: int = Field(description="seconds until the token expires")
 
 
-class UserCreate(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=8, max_length=256)
+class UserCreate(Inbound):
+    username: Annotated[str, text(64, 1)]
+    password: Annotated[
+        str,
+        text(256, 8, description="at least 8 characters, not the user name, not a common one"),
+    ]
     role: Role
-    company_id: str | None = Field(default=None, description="required for employers")
+    company_id: Annotated[str | None, text(64, 1, description="required for employers")] = None
 
 
 class UserPublic(BaseModel):
@@ -37,12 +75,12 @@ class UserPublic(BaseModel):
     is_active: bool
 
 
-class SeasonCreate(BaseModel):
+class SeasonCreate(Inbound):
     """The keys of scenario.toml."""
 
-    name: str = Field(min_length=1, max_length=128)
+    name: Annotated[str, text(128, 1)]
     direction: Literal["home", "return"]
-    origin: str = Field(description="adcode of the employers' city, e.g. 330282 (Cixi)")
+    origin: Annotated[str, text(16, 1, description="adcode of the employers' city, e.g. 330282")]
     festival_date: dt.date
     first_departure: dt.date
     last_departure: dt.date
@@ -50,7 +88,7 @@ class SeasonCreate(BaseModel):
     solver: dict[str, Any] = Field(default_factory=dict, description="[solver] table")
 
 
-class SeasonUpdate(BaseModel):
+class SeasonUpdate(Inbound):
     is_open: bool | None = None
     policy: dict[str, Any] | None = None
     solver: dict[str, Any] | None = None
@@ -71,13 +109,13 @@ class SeasonPublic(BaseModel):
     is_open: bool
 
 
-class CompanyCreate(BaseModel):
-    company_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=256)
+class CompanyCreate(Inbound):
+    company_id: Annotated[str, text(64, 1)]
+    name: Annotated[str, text(256, 1)]
     lon: float = Field(ge=73, le=136, description="gate longitude, WGS-84")
     lat: float = Field(ge=3, le=54, description="gate latitude, WGS-84")
     no_hub: bool = False
-    town: str = ""
+    town: Annotated[str, text(128)] = ""
 
 
 class CompanyPublic(CompanyCreate):
@@ -86,9 +124,9 @@ class CompanyPublic(CompanyCreate):
     season: str
 
 
-class HubCreate(BaseModel):
-    hub_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=256)
+class HubCreate(Inbound):
+    hub_id: Annotated[str, text(64, 1)]
+    name: Annotated[str, text(256, 1)]
     lon: float = Field(ge=73, le=136, description="WGS-84")
     lat: float = Field(ge=3, le=54, description="WGS-84")
 
@@ -99,15 +137,15 @@ class HubPublic(HubCreate):
     season: str
 
 
-class VehicleTypeCreate(BaseModel):
-    vehicle_type: str = Field(min_length=1, max_length=64)
+class VehicleTypeCreate(Inbound):
+    vehicle_type: Annotated[str, text(64, 1)]
     seats: int = Field(ge=1, le=80)
-    count: int = Field(ge=0)
-    cost_per_km: float = Field(ge=0)
-    fixed_cost: float = Field(ge=0)
-    operator: str = ""
-    depot_lon: float | None = None
-    depot_lat: float | None = None
+    count: int = Field(ge=0, le=100_000, description="coaches of this type")
+    cost_per_km: float = Field(ge=0, le=1e6, description="RMB per km")
+    fixed_cost: float = Field(ge=0, le=1e9, description="RMB per trip")
+    operator: Annotated[str, text(128)] = ""
+    depot_lon: float | None = Field(default=None, ge=73, le=136, description="WGS-84")
+    depot_lat: float | None = Field(default=None, ge=3, le=54, description="WGS-84")
     available_from: dt.date | None = None
     available_to: dt.date | None = None
 
@@ -118,21 +156,24 @@ class VehicleTypePublic(VehicleTypeCreate):
     season: str
 
 
-class WorkerCreate(BaseModel):
-    """One registration: the columns of workers.csv (dates as YYYY-MM-DD)."""
+class WorkerCreate(Inbound):
+    """One registration: the columns of workers.csv (dates as YYYY-MM-DD). Values are checked
+    row by row like a file's (api/intake.py); these bounds only keep out what no row could be."""
 
-    worker_id: str = Field(default="", description="the employer's own reference (工号)")
-    company_id: str | None = Field(
-        default=None, description="ignored for employers: their rows are their company's"
-    )
-    name: str
-    id_number: str
-    phone: str
-    home: str = Field(description="home county: free text (安徽阜阳临泉) or a 6-digit adcode")
-    earliest: str
-    latest: str
-    party: str = ""
-    seats: int | str = 1
+    worker_id: Annotated[str, text(64, description="the employer's own reference (工号)")] = ""
+    company_id: Annotated[
+        str | None, text(64, description="ignored for employers: their rows are their company's")
+    ] = None
+    name: Annotated[str, text(128)]
+    id_number: Annotated[str, text(32)]
+    phone: Annotated[str, text(32)]
+    home: Annotated[
+        str, text(256, description="home county: free text (安徽阜阳临泉) or a 6-digit adcode")
+    ]
+    earliest: Annotated[str, text(32)]
+    latest: Annotated[str, text(32)]
+    party: Annotated[str, text(64)] = ""
+    seats: Annotated[int, Field(ge=-1000, le=1000)] | Annotated[str, text(16)] = 1
 
 
 class AssignmentPublic(BaseModel):
@@ -169,23 +210,10 @@ class RegistrationResult(BaseModel):
     workers: list[WorkerPublic]
 
 
-class RowProblemPublic(BaseModel):
-    row: int
-    column: str
-    value: str
-    reason: str
-    candidates: list[str] = []
-
-
-class ErrorPublic(BaseModel):
-    detail: str
-    problems: list[RowProblemPublic] | None = None
-
-
-class PlanCreate(BaseModel):
-    season: str | None = Field(default=None, description="default: the only open season")
+class PlanCreate(Inbound):
+    season: Annotated[str | None, text(128, description="default: the only open season")] = None
     time_limit_s: float | None = Field(default=None, gt=0, le=3600)
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0, le=INT32_MAX)
 
 
 class PlanPublic(BaseModel):
@@ -195,10 +223,10 @@ class PlanPublic(BaseModel):
     progress: float
     message: str
     kpis: dict[str, Any] | None
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    published_at: dt.datetime | None
+    created_at: UtcTime
+    started_at: UtcTime | None
+    finished_at: UtcTime | None
+    published_at: UtcTime | None
     base_plan_id: int | None
     changes: dict[str, Any] | None
     unserved: list[dict[str, Any]]
@@ -212,8 +240,8 @@ class StopPublic(BaseModel):
     name: str
     lon: float
     lat: float
-    arrive: dt.datetime
-    depart: dt.datetime
+    arrive: ChinaTime
+    depart: ChinaTime
     km_from_previous: float
     company_id: str | None
     hub_id: str | None
@@ -239,8 +267,8 @@ class TripPublic(BaseModel):
     seats: int
     drivers: int
     departure_date: dt.date
-    departure: dt.datetime
-    arrival: dt.datetime
+    departure: ChinaTime
+    arrival: ChinaTime
     distance_km: float
     driving_minutes: int
     seats_used: int
@@ -275,7 +303,7 @@ class ManifestPublic(BaseModel):
     seats: int
     drivers: int
     departure_date: dt.date
-    departure: dt.datetime
+    departure: ChinaTime
     masked: bool
     rows: list[ManifestRow]
 
@@ -284,7 +312,7 @@ class AuditEntryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: dt.datetime
+    at: UtcTime
     user_id: int | None
     username: str
     action: str

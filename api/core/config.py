@@ -58,6 +58,47 @@ class Settings(BaseSettings):
     plan_time_limit_s: float = Field(default=60.0, alias="CHUNYUN_PLAN_TIME_LIMIT_S")
     # Largest accepted upload (bytes): a season's workbook is a few MB at most.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, alias="CHUNYUN_MAX_UPLOAD_BYTES")
+    # Largest accepted body of any other request (JSON, forms), refused before it is read.
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, alias="CHUNYUN_MAX_BODY_BYTES")
+    # Rows one upload may hold: a large employer has a few thousand people; a city ~20,000.
+    max_upload_rows: int = Field(default=50_000, alias="CHUNYUN_MAX_UPLOAD_ROWS")
+    # An XLSX may unpack to at most this many bytes (a zip bomb is refused before parsing).
+    max_xlsx_unpacked_bytes: int = Field(
+        default=200 * 1024 * 1024, alias="CHUNYUN_MAX_XLSX_UNPACKED_BYTES"
+    )
+    # Seconds an upload may take to be read into a table before it is refused.
+    upload_parse_seconds: float = Field(default=60.0, alias="CHUNYUN_UPLOAD_PARSE_SECONDS")
+
+    # Threads that run requests touching the database (one connection each while they run).
+    worker_threads: int = Field(default=16, ge=1, le=256, alias="CHUNYUN_WORKER_THREADS")
+    # Connections kept open; default: one per worker thread (see docs/api.md, "Capacity").
+    db_pool_size: int | None = Field(default=None, ge=1, alias="CHUNYUN_DB_POOL_SIZE")
+    # Extra connections for planning jobs and commits finishing after their request thread.
+    db_max_overflow: int | None = Field(default=None, ge=0, alias="CHUNYUN_DB_MAX_OVERFLOW")
+    # Seconds a request waits for a free connection before it gets 503 + Retry-After.
+    db_pool_timeout_s: float = Field(default=15.0, gt=0, alias="CHUNYUN_DB_POOL_TIMEOUT_S")
+    # Seconds a SQLite writer waits for the database lock before it gets 503 + Retry-After.
+    sqlite_busy_timeout_s: float = Field(default=30.0, gt=0, alias="CHUNYUN_SQLITE_BUSY_TIMEOUT_S")
+
+    # Sign-in throttling: failed attempts per user name and per client address in a window.
+    login_failures_per_user: int = Field(default=10, ge=1, alias="CHUNYUN_LOGIN_FAILURES_PER_USER")
+    login_failures_per_address: int = Field(
+        default=50, ge=1, alias="CHUNYUN_LOGIN_FAILURES_PER_ADDRESS"
+    )
+    login_window_minutes: int = Field(default=15, ge=1, alias="CHUNYUN_LOGIN_WINDOW_MINUTES")
+    # Where the throttle counts: "database" (default, shared by every server process on the
+    # same database), "memory://" (one process) or a `limits` storage URI such as redis://host.
+    rate_limit_storage: str = Field(default="database", alias="CHUNYUN_RATE_LIMIT_STORAGE")
+
+    @property
+    def pool_size(self) -> int:
+        """Connections kept open: `db_pool_size`, else one per worker thread."""
+        return self.db_pool_size or self.worker_threads
+
+    @property
+    def max_overflow(self) -> int:
+        """Connections opened beyond the pool at peaks: `db_max_overflow`, else half the pool."""
+        return self.db_max_overflow if self.db_max_overflow is not None else self.pool_size // 2 + 2
 
 
 @lru_cache

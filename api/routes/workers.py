@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from api import convert, crud, intake, models
@@ -17,9 +18,8 @@ from api.deps import (
     company_scope,
     shows_unmasked,
 )
-from api.errors import Conflict
+from api.errors import Conflict, TooLarge, message
 from api.schemas import AssignmentPublic, RegistrationResult, WorkerCreate, WorkerPublic
-from optimizer.errors import InvalidInput
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 
@@ -83,22 +83,35 @@ def _register(
     user: models.User,
     season_name: str | None,
     company_id: str | None,
-    frame: object,
+    frame: pd.DataFrame,
     first_row: int,
     action: str,
 ) -> RegistrationResult:
     season = crud.resolve_season(session, name=season_name)
     if not season.is_open:
         raise Conflict(f"season {season.name!r} is closed for registration")
-    workers = intake.validate_registrations(
-        session,
+    company_ids = {c.company_id for c in crud.list_companies(session, season=season)}
+    # Checking rows is CPU work: end the transaction first, so a SQLite writer's lock is not
+    # held while a big file is checked (the season is read again before writing).
+    session.commit()
+    checked = intake.check_rows(
+        frame,
         season=season,
-        frame=frame,  # type: ignore[arg-type]
+        company_ids=company_ids,
         user=user,
         company_id=company_id,
         first_row=first_row,
     )
-    rows, created = crud.upsert_workers(session, season=season, workers=workers)
+    session.refresh(season)
+    if not season.is_open:
+        raise Conflict(f"season {season.name!r} is closed for registration")
+    workers = intake.check_desk(session, season=season, checked=checked, user=user)
+    rows, created = crud.upsert_workers(
+        session,
+        season=season,
+        workers=workers,
+        only_company=user.company_id if user.role == "employer" else None,
+    )
     return RegistrationResult(
         created=created,
         updated=len(rows) - created,
@@ -146,7 +159,7 @@ def register_workers(
     "/upload",
     responses={422: {"description": "every bad row (row, column, value, reason); nothing saved"}},
 )
-async def upload_workers(
+def upload_workers(
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
@@ -154,11 +167,24 @@ async def upload_workers(
     season: SeasonQuery = None,
     company_id: CompanyQuery = None,
 ) -> RegistrationResult:
-    """Register workers from a CSV or XLSX file, all or nothing; rows as numbered in the sheet."""
-    content = await file.read(settings.max_upload_bytes + 1)
+    """Register workers from a CSV or XLSX file, all or nothing; rows as numbered in the sheet.
+
+    Limits (413/422 naming the limit): the file's size, its rows, an XLSX's unpacked size, and
+    the time reading it may take (docs/api.md, "Limits")."""
+    # A sync route: reading, checking and saving run on a worker thread, never the event loop.
+    content = file.file.read(settings.max_upload_bytes + 1)
     if len(content) > settings.max_upload_bytes:
-        raise InvalidInput(f"the file is larger than {settings.max_upload_bytes} bytes")
-    frame = intake.read_upload(file.filename or "upload.csv", content)
+        raise TooLarge(message("body_too_large", limit=settings.max_upload_bytes))
+    filename = _clean_filename(file.filename or "upload.csv")
+    frame = intake.read_upload(
+        filename,
+        content,
+        limits=intake.UploadLimits(
+            max_rows=settings.max_upload_rows,
+            max_unpacked_bytes=settings.max_xlsx_unpacked_bytes,
+            seconds=settings.upload_parse_seconds,
+        ),
+    )
     return _register(
         session,
         user=user,
@@ -166,8 +192,15 @@ async def upload_workers(
         company_id=company_id,
         frame=frame,
         first_row=2,
-        action=f"register workers (upload {file.filename})",
+        action=f"register workers (upload {filename})",
     )
+
+
+def _clean_filename(name: str) -> str:
+    """The uploaded file's name fit for messages and the audit log: no control characters
+    (NUL cannot be stored), at most 100 characters."""
+    cleaned = "".join(c for c in name if c.isprintable()).strip()
+    return (cleaned or "upload.csv")[-100:]
 
 
 @router.get(

@@ -155,6 +155,10 @@ class Service:
             self._tokens[username] = response.json()["access_token"]
         return {"Authorization": f"Bearer {self._tokens[username]}"}
 
+    def forget_token(self, username: str) -> None:
+        """Drop the cached token of `username` (after it was revoked)."""
+        self._tokens.pop(username, None)
+
     def call(self, method: str, url: str, user: str | None, **kwargs: Any) -> Any:
         return self.client.request(method, url, headers=self.headers(user), **kwargs)
 

@@ -45,9 +45,13 @@ DISPATCHER_ONLY = {
     ("POST", "/api/plans/{plan_id}/publish"),
     ("GET", "/api/plans/{plan_id}/map.html"),
     ("GET", "/api/audit"),
+    ("POST", "/api/users/{user_id}/disable"),
+    ("POST", "/api/users/{user_id}/enable"),
+    ("POST", "/api/users/{user_id}/revoke-tokens"),
 }
 SIGNED_IN = {
     ("GET", "/api/users/me"),
+    ("POST", "/api/auth/logout"),
     ("GET", "/api/seasons"),
     ("GET", "/api/seasons/{name}"),
     ("GET", "/api/companies"),
@@ -93,6 +97,11 @@ class World:
         open_season(svc, SEASON, companies=[("ALPHA", "阿尔法电器"), (BETA, BETA_NAME)])
         svc.add_user("alpha", "employer", "ALPHA")
         svc.add_user("beta", "employer", BETA)
+        svc.add_user("spare-account", "employer", BETA)  # the account routes act on this one
+        with svc.session() as session:
+            spare = crud.get_user_by_username(session, username="spare-account")
+            assert spare is not None
+            self.spare_user = spare.id
         hubs = [
             {"hub_id": "HUB-1", "name": "浒山客运站", "lon": 121.27, "lat": 30.18},
             {"hub_id": "HUB-2", "name": "周巷客运站", "lon": 121.16, "lat": 30.19},
@@ -193,6 +202,7 @@ def _fill(path: str, world: World, variant: dict[str, str]) -> str:
         "plan_id": str(world.published if variant.get("plan") != "draft" else world.draft),
         "trip_id": world.beta_trip if variant.get("trip") == "beta" else world.mixed_trip,
         "fmt": variant.get("fmt", "json"),
+        "user_id": str(world.spare_user),
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -257,7 +267,10 @@ def _request(
         body = {"files": {"file": ("w.csv", f"{header}\n{line}\n".encode())}}
     elif key == ("POST", "/api/plans"):
         body = {"json": {"season": SEASON}}
-    return world.svc.call(method, url, user, params=params, **body)
+    response = world.svc.call(method, url, user, params=params, **body)
+    if key == ("POST", "/api/auth/logout") and user is not None:
+        world.svc.forget_token(user)  # signed out everywhere: the next call signs in again
+    return response
 
 
 def _variants(path: str) -> list[dict[str, str]]:
@@ -332,6 +345,8 @@ def test_employer_never_reaches_another_company(
         assert response.status_code == 404, response.text
     elif variant.get("fmt") in OPTIONAL_OUTPUTS:
         assert response.status_code == 501, response.text
+    elif (method, path) == ("POST", "/api/auth/logout"):
+        assert response.status_code == 204, response.text
     else:
         assert response.status_code == 200, response.text
     assert _leaks(response, world) == []

@@ -11,11 +11,12 @@ from api import crud
 from api.cli import app as cli
 from api.core.config import get_settings
 from api.core.security import create_access_token
-from tests.api.conftest import PASSWORD, Service
+from tests.api.conftest import PASSWORD, Service, open_season
 
 
 @pytest.fixture(scope="module")
 def svc(service: Service) -> Service:
+    open_season(service, "auth-2026", companies=[("GAMMA", "伽马"), ("OMEGA", "欧米伽")])
     return service
 
 
@@ -93,6 +94,13 @@ def test_dispatcher_creates_accounts(svc: Service) -> None:
         json={"username": "delta", "password": PASSWORD, "role": "employer"},
     )
     assert orphan.status_code == 403 and "company" in orphan.json()["detail"]
+    unknown = svc.call(
+        "POST",
+        "/api/users",
+        "dispatcher",
+        json={"username": "zeta", "password": PASSWORD, "role": "employer", "company_id": "ZETA"},
+    )
+    assert unknown.status_code == 422 and "no season has a company 'ZETA'" in unknown.json()["detail"]
 
 
 def test_errors_are_json_in_users_terms(svc: Service) -> None:

@@ -24,6 +24,9 @@ from tests.api.conftest import (
 
 @pytest.fixture(scope="module")
 def svc(service: Service) -> Service:
+    # An employer account needs its company in some season first.
+    open_season(service, "plans-accounts", companies=[("ALPHA", "阿尔法电器")])
+    service.call("PATCH", "/api/seasons/plans-accounts", "dispatcher", json={"is_open": False})
     service.add_user("alpha", "employer", "ALPHA")
     return service
 
@@ -308,7 +311,7 @@ def test_upload_size_is_limited(svc: Service) -> None:
         )
     finally:
         svc.settings.max_upload_bytes = limit
-    assert response.status_code == 422
+    assert response.status_code == 413
     assert "larger than 1000 bytes" in response.json()["detail"]
 
 
