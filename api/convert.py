@@ -301,8 +301,8 @@ def trip_public(
             name=s.name
             if _stop_shown(s, company_id)
             else "其他单位上车点 (another company's gate)",
-            lon=s.lon,
-            lat=s.lat,
+            lon=s.lon if _stop_shown(s, company_id) else round(s.lon, OTHER_GATE_DECIMALS),
+            lat=s.lat if _stop_shown(s, company_id) else round(s.lat, OTHER_GATE_DECIMALS),
             arrive=s.arrive,
             depart=s.depart,
             km_from_previous=s.km_from_previous,
@@ -361,6 +361,8 @@ def trip_for_company(trip: domain.Trip, company_id: str | None) -> domain.Trip:
             stop,
             name=OTHER_GATE,
             company_id=None,
+            lon=round(stop.lon, OTHER_GATE_DECIMALS),
+            lat=round(stop.lat, OTHER_GATE_DECIMALS),
             board=tuple(w for w in stop.board if w in shown),
             alight=tuple(w for w in stop.alight if w in shown),
         )
@@ -370,6 +372,9 @@ def trip_for_company(trip: domain.Trip, company_id: str | None) -> domain.Trip:
 
 
 OTHER_GATE = "其他单位上车点 (another company's gate)"
+# Another company's gate is shown to an employer to 0.01° (about 1 km): enough to see where the
+# coach goes, not where that factory is.
+OTHER_GATE_DECIMALS = 2
 
 
 def _stop_shown(stop: domain.Stop, company_id: str | None) -> bool:

@@ -104,7 +104,18 @@ def _read_xlsx(
         raise InvalidInput(unreadable) from None
     try:
         sheet: Any = book.worksheets[0]
-        # A sheet may claim A1:XFD1048576; reading must not trust (or pad to) that claim.
+        # Excel records the used range; a sheet claiming more rows than the limit is refused
+        # before a cell is read (a single far cell once grew the server to 22.9 GB).
+        if sheet.max_row is not None and sheet.max_row > limits.max_rows + 1:
+            raise TooLarge(
+                message(
+                    "upload_sheet_rows",
+                    sheet=sheet.title,
+                    rows=sheet.max_row,
+                    limit=limits.max_rows,
+                )
+            )
+        # Nor is the claimed width trusted: only the first max_columns columns are built.
         sheet.reset_dimensions()
         rows: list[list[str]] = []
         for number, values in enumerate(

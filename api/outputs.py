@@ -14,6 +14,7 @@ from typing import Any
 
 from api import schemas
 from api.errors import NotAvailable
+from api.spreadsheet import spreadsheet_safe
 from optimizer import model as domain
 
 MANIFEST_MEDIA_TYPES = {
@@ -50,7 +51,8 @@ def manifest_csv(manifest: schemas.ManifestPublic) -> bytes:
     writer.writerow([header for _, header in MANIFEST_CSV_COLUMNS])
     for row in manifest.rows:
         values = row.model_dump()
-        writer.writerow([values[key] for key, _ in MANIFEST_CSV_COLUMNS])
+        # A name like =HYPERLINK(...) must stay text when a clerk opens the file in Excel.
+        writer.writerow([spreadsheet_safe(str(values[key])) for key, _ in MANIFEST_CSV_COLUMNS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -1,4 +1,5 @@
-"""`chunyun serve` (the web service) and `chunyun users add` (accounts in the same database)."""
+"""`chunyun serve` (the web service) and `chunyun users ...` (accounts in the same database:
+add, list, disable, enable, revoke-tokens)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ def serve(
     typer.echo(f"database: {describe(engine)}")
     engine.dispose()
     typer.echo(f"chunyun service at http://{host}:{port}/docs")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # A stop (Ctrl-C, SIGTERM) waits at most this long for requests in flight, then ends.
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=15)
 
 
 def _load_demo(database_url: str) -> None:
@@ -89,14 +91,18 @@ def add_user(
     password: Annotated[
         str,
         typer.Option(
-            prompt=True, hide_input=True, confirmation_prompt=True, help="at least 8 characters"
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="at least 8 characters, not the user name, not a common password",
         ),
     ],
     company: Annotated[
         str | None, typer.Option(help="company_id the employer belongs to (employers only)")
     ] = None,
 ) -> None:
-    """Create an account in the database `chunyun serve` uses (DATABASE_URL, else the default)."""
+    """Create an account in the database `chunyun serve` uses (DATABASE_URL, else the default).
+    An employer's company must already be in a season."""
     from pydantic import ValidationError
 
     from api import crud, schemas
@@ -145,3 +151,47 @@ def list_users() -> None:
             state = "" if user.is_active else " (disabled)"
             typer.echo(f"{user.id:>4}  {user.role:<10} {user.username:<24} {company}{state}")
     engine.dispose()
+
+
+def _change_user(username: str, change: str) -> None:
+    """Apply `change` (disable, enable, revoke) to `username` in the service's database."""
+    from api import crud
+    from api.core.config import get_settings
+    from api.core.db import make_engine, make_session_factory, migrate
+    from optimizer.errors import ChunyunError
+
+    engine = make_engine(get_settings().database_url)
+    migrate(engine)
+    try:
+        with make_session_factory(engine).begin() as session:
+            user = crud.find_user(session, user=username)
+            if change == "revoke":
+                crud.revoke_tokens(session, user=user)
+            else:
+                crud.set_active(session, user=user, active=change == "enable")
+    except ChunyunError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@users_app.command("disable")
+def disable_user(username: Annotated[str, typer.Argument(help="sign-in name")]) -> None:
+    """Disable an account: it cannot sign in, and its tokens stop working at once."""
+    _change_user(username, "disable")
+    typer.echo(f"disabled {username!r}; its sign-ins have ended")
+
+
+@users_app.command("enable")
+def enable_user(username: Annotated[str, typer.Argument(help="sign-in name")]) -> None:
+    """Enable a disabled account again."""
+    _change_user(username, "enable")
+    typer.echo(f"enabled {username!r}")
+
+
+@users_app.command("revoke-tokens")
+def revoke_tokens(username: Annotated[str, typer.Argument(help="sign-in name")]) -> None:
+    """End every sign-in of an account (e.g. after a lost laptop); the password stays."""
+    _change_user(username, "revoke")
+    typer.echo(f"every token of {username!r} is revoked")

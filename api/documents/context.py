@@ -6,6 +6,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+# Re-exported: the document writers quote formula-like CSV cells with the service's one rule.
+from api.spreadsheet import from_spreadsheet as from_spreadsheet
+from api.spreadsheet import spreadsheet_safe as spreadsheet_safe
 from maps.stops import kind_label, stop_name
 from optimizer.model import Company, Scenario, Stop, Trip, Worker
 
@@ -91,19 +94,3 @@ def driver_names(trip: Trip) -> list[str]:
 def stop_kind(stop: Stop) -> str:
     """The Chinese label of the stop's kind (the 02:00-05:00 park named as such)."""
     return kind_label(stop)
-
-
-# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: str) -> str:
-    """`value` for a CSV cell: a leading formula character is quoted with an apostrophe."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def from_spreadsheet(value: str) -> str:
-    """The inverse of `spreadsheet_safe`."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
-        return value[1:]
-    return value

@@ -100,7 +100,9 @@ def test_dispatcher_creates_accounts(svc: Service) -> None:
         "dispatcher",
         json={"username": "zeta", "password": PASSWORD, "role": "employer", "company_id": "ZETA"},
     )
-    assert unknown.status_code == 422 and "no season has a company 'ZETA'" in unknown.json()["detail"]
+    assert (
+        unknown.status_code == 422 and "no season has a company 'ZETA'" in unknown.json()["detail"]
+    )
 
 
 def test_errors_are_json_in_users_terms(svc: Service) -> None:
