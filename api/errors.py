@@ -372,6 +372,7 @@ def _documented(description: str, **headers: str) -> dict[str, Any]:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("the body cannot be read as JSON or multipart form data"),
     401: _documented(
         "not signed in, or the token expired or was revoked", **{"WWW-Authenticate": "Bearer"}
     ),
@@ -389,3 +390,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     500: _documented("an unexpected error; nothing was saved"),
 }
+
+
+def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
+    """`openapi` with every error answer (4xx, 5xx) described as JSON `ErrorPublic`, whatever
+    the route's own media type (an HTML map's 404 is still JSON), and FastAPI's unused
+    validation-error schemas dropped."""
+    reference = {"$ref": "#/components/schemas/ErrorPublic"}
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if str(status)[:1] in ("4", "5"):
+                    response["content"] = {"application/json": {"schema": reference}}
+    schemas = openapi.get("components", {}).get("schemas", {})
+    schemas["ErrorPublic"] = ErrorPublic.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return openapi

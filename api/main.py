@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -14,7 +15,7 @@ from api import crud
 from api.core.config import Settings, get_settings
 from api.core.db import describe, make_engine, make_session_factory, migrate
 from api.core.throttle import make_login_throttle
-from api.errors import install_error_handlers
+from api.errors import document_errors, install_error_handlers
 from api.jobs import JobRunner
 from api.middleware import BodyLimitMiddleware
 from api.routes import api_router
@@ -79,6 +80,14 @@ def create_app() -> FastAPI:
     )
     app.include_router(api_router)
     install_error_handlers(app)
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(plain_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     # Added last, so it runs first: oversized bodies are refused before anything reads them.
     app.add_middleware(BodyLimitMiddleware)
 
