@@ -79,8 +79,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines, hits, offenders = summary
     if not hits:
         terminalreporter.write_line(
-            f"log search: {lines} log lines of the whole run, no ID numbers or phones "
-            f"({log_dir()})"
+            f"log search: {lines} log lines of the whole run, no ID numbers or phones ({log_dir()})"
         )
         return
     terminalreporter.write_sep("=", "personal data in the logs", red=True)

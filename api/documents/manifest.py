@@ -47,11 +47,14 @@ PRINTED_KEYS = ("seat", "name", "id_number", "phone", "company", "board_stop", "
 CONFIDENTIAL = "本名单含旅客个人信息，仅供本次运输核验使用，请妥善保管，不得外传。"
 
 
-def manifest_rows(trip: Trip, scenario: Scenario) -> list[dict[str, str]]:
+def manifest_rows(
+    trip: Trip, scenario: Scenario, *, full_ids: bool = False
+) -> list[dict[str, str]]:
     """One row per passenger of `trip`, ordered by seat: the keys of `MANIFEST_COLUMNS`.
 
-    `id_number` is masked (first 4 and last 4 characters); a passenger missing from the
-    scenario's workers keeps its worker_id and empty personal fields.
+    `id_number` is masked (first 4 and last 4 characters) unless `full_ids` (a dispatcher's
+    audited download); a passenger missing from the scenario's workers keeps its worker_id and
+    empty personal fields.
     """
     names = Names.of(scenario)
     rows = []
@@ -65,7 +68,9 @@ def manifest_rows(trip: Trip, scenario: Scenario) -> list[dict[str, str]]:
             {
                 "seat": seat_label(passenger.seat, passenger.seat_count),
                 "name": worker.name if worker else "",
-                "id_number": mask_id_number(worker.id_number) if worker else "",
+                "id_number": (worker.id_number if full_ids else mask_id_number(worker.id_number))
+                if worker
+                else "",
                 "phone": normalize_phone(worker.phone) if worker else "",
                 "company": names.company(passenger.company_id),
                 "board_stop": names.stop(board) if board else "",
@@ -146,18 +151,20 @@ def read_manifest_csv(path: str | Path) -> list[dict[str, str]]:
         ]
 
 
-def write_manifest_xlsx(trip: Trip, scenario: Scenario, path: str | Path) -> Path:
+def write_manifest_xlsx(
+    trip: Trip, scenario: Scenario, path: str | Path, *, full_ids: bool = False
+) -> Path:
     """Write the manifest as an Excel workbook set up to print on A4 (header block, then the list).
 
     Cells are text (seat "12-13", ID numbers) so Excel never turns them into numbers.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _manifest_workbook(trip, scenario).save(target)
+    _manifest_workbook(trip, scenario, full_ids=full_ids).save(target)
     return target
 
 
-def _manifest_workbook(trip: Trip, scenario: Scenario) -> Workbook:
+def _manifest_workbook(trip: Trip, scenario: Scenario, *, full_ids: bool = False) -> Workbook:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "旅客名单"
@@ -183,7 +190,7 @@ def _manifest_workbook(trip: Trip, scenario: Scenario) -> Workbook:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="EEEEEE")
         cell.border = border
-    for record in manifest_rows(trip, scenario):
+    for record in manifest_rows(trip, scenario, full_ids=full_ids):
         row += 1
         for column, (key, _) in enumerate(MANIFEST_COLUMNS, start=1):
             cell = sheet.cell(row=row, column=column, value=record[key])
@@ -227,10 +234,10 @@ def read_manifest_xlsx(path: str | Path) -> list[dict[str, str]]:
     return rows
 
 
-def manifest_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
+def manifest_story(trip: Trip, scenario: Scenario, *, full_ids: bool = False) -> list[Flowable]:
     """The manifest as ReportLab flowables (for embedding in a larger document)."""
     style = styles()
-    rows = manifest_rows(trip, scenario)
+    rows = manifest_rows(trip, scenario, full_ids=full_ids)
     labels = dict(MANIFEST_COLUMNS)
     table_rows: list[list[Any]] = [[labels[k] for k in PRINTED_KEYS]]
     table_rows += [[row[k] for k in PRINTED_KEYS] for row in rows]
@@ -265,19 +272,23 @@ def manifest_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
     ]
 
 
-def _manifest_pdf(trip: Trip, scenario: Scenario, target: Path | BinaryIO) -> None:
+def _manifest_pdf(
+    trip: Trip, scenario: Scenario, target: Path | BinaryIO, *, full_ids: bool = False
+) -> None:
     build_pdf(
         target,
-        manifest_story(trip, scenario),
+        manifest_story(trip, scenario, full_ids=full_ids),
         title=f"旅客名单 {trip.trip_id}",
         footer=f"旅客名单 车次 {trip.trip_id} · {trip.departure:%Y-%m-%d} · 含个人信息，请妥善保管",
     )
 
 
-def write_manifest_pdf(trip: Trip, scenario: Scenario, path: str | Path) -> Path:
+def write_manifest_pdf(
+    trip: Trip, scenario: Scenario, path: str | Path, *, full_ids: bool = False
+) -> Path:
     """Write the manifest as an A4 portrait PDF with the CJK font embedded; returns the path."""
     target = Path(path)
-    _manifest_pdf(trip, scenario, target)
+    _manifest_pdf(trip, scenario, target, full_ids=full_ids)
     return target
 
 

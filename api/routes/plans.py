@@ -220,9 +220,9 @@ def read_manifest(
     if fmt == "csv":
         content = outputs.manifest_csv(manifest)
     elif fmt == "xlsx":
-        content = outputs.manifest_xlsx(shown_trip, scenario)
+        content = outputs.manifest_xlsx(shown_trip, scenario, full_ids=not manifest.masked)
     else:
-        content = outputs.manifest_pdf(shown_trip, scenario)
+        content = outputs.manifest_pdf(shown_trip, scenario, full_ids=not manifest.masked)
     return Response(
         content,
         media_type=outputs.MANIFEST_MEDIA_TYPES[fmt],

@@ -17,6 +17,7 @@ from tests.api.conftest import (
     Service,
     failing_planner,
     fake_planner,
+    make_id_number,
     open_season,
     worker_row,
 )
@@ -276,6 +277,17 @@ def test_xlsx_and_pdf_manifests_show_the_callers_view(svc: Service) -> None:
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
     on_trip = {n for n in alpha_names | beta_names if n in text}
     assert on_trip & alpha_names and on_trip & beta_names
+
+    # A dispatcher's download is the full, audited row (ID number too); ?masked=true hides both.
+    full = openpyxl.load_workbook(io.BytesIO(svc.call("GET", f"{url}.xlsx", "dispatcher").content))
+    cells = {str(c.value) for row in full.active.iter_rows() for c in row if c.value is not None}
+    on_sheet = {n for n in range(900, 906) if str(worker_row(n)["name"]) in cells}
+    assert on_sheet and all(make_id_number(n) in cells for n in on_sheet)
+    masked = svc.call("GET", f"{url}.xlsx?masked=true", "dispatcher").content
+    book = openpyxl.load_workbook(io.BytesIO(masked))
+    cells = {str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None}
+    assert not any(make_id_number(n) in cells for n in range(900, 906))
+    assert not any(str(worker_row(n)["phone"]) in cells for n in range(900, 906))
 
 
 def test_withdrawal_after_publication_keeps_the_published_trip(svc: Service) -> None:
