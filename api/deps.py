@@ -21,9 +21,18 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """A session for one request, committed when the route returns without error."""
-    with request.app.state.session_factory() as session:
+    """A session for one request, committed when the route returns without error. GET requests
+    read (on SQLite: without waiting for writers); others write (on SQLite: one at a time)."""
+    factory = (
+        request.app.state.read_session_factory
+        if request.method in READ_METHODS
+        else request.app.state.session_factory
+    )
+    with factory() as session:
         try:
             yield session
             session.commit()
@@ -36,10 +45,12 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> models.User:
+def get_current_user(request: Request, settings: SettingsDep, token: TokenDep) -> models.User:
     """The user the bearer token names; 401 if the token is bad, expired, revoked, or the user
-    gone or disabled."""
-    return crud.user_for_token(session, token=token, secret_key=settings.secret_key)
+    gone or disabled. Looked up in a read session of its own, closed at once, so signing in
+    never holds a writer's turn."""
+    with request.app.state.read_session_factory() as session:
+        return crud.user_for_token(session, token=token, secret_key=settings.secret_key)
 
 
 CurrentUser = Annotated[models.User, Depends(get_current_user)]

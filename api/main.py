@@ -59,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.read_session_factory = make_session_factory(engine, write=False)
     app.state.job_runner = JobRunner(session_factory)
     app.state.login_throttle = make_login_throttle(settings, engine)
     try:

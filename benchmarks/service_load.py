@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "uploads": args.uploads,
         "rows_per_upload": args.rows,
         "overlap": args.overlap,
-        "worker_threads": args.threads or "default (16)",
+        "worker_threads": args.threads or "default (8)",
         "people_sent": len(expected),
         "answers": statuses,
         "server_errors_5xx": sum(n for s, n in statuses.items() if s.startswith("5")),

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     upload_parse_seconds: float = Field(default=60.0, alias="CHUNYUN_UPLOAD_PARSE_SECONDS")
 
     # Threads that run requests touching the database (one connection each while they run).
-    worker_threads: int = Field(default=16, ge=1, le=256, alias="CHUNYUN_WORKER_THREADS")
+    worker_threads: int = Field(default=8, ge=1, le=256, alias="CHUNYUN_WORKER_THREADS")
     # Connections kept open; default: one per worker thread (see docs/api.md, "Capacity").
     db_pool_size: int | None = Field(default=None, ge=1, alias="CHUNYUN_DB_POOL_SIZE")
     # Extra connections for planning jobs and commits finishing after their request thread.

@@ -11,12 +11,15 @@ time gets 503 with Retry-After (api/errors.py), never a hang.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,7 +56,7 @@ def make_engine(
         "hide_parameters": True,
     }
     if url.get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_pre_ping=True, **pool)  # type: ignore[arg-type]
+        engine = create_engine(url, pool_pre_ping=True, **pool)
         lock_timeout_ms = int(busy_timeout_s * 1000)
 
         @event.listens_for(engine, "connect")
@@ -71,8 +74,10 @@ def make_engine(
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
-        **pool,  # type: ignore[arg-type]
+        **pool,
     )
+
+    gate = WriteGate(busy_timeout_s)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -86,18 +91,84 @@ def make_engine(
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _sqlite_begin_immediate(connection: Any) -> None:
+    def _sqlite_begin(connection: Any) -> None:
+        if not connection.get_execution_options().get(WRITE_OPTION):
+            # Readers never wait in WAL mode: a plain (deferred) transaction.
+            connection.exec_driver_sql("BEGIN")
+            return
         # A deferred transaction that reads, then writes, fails at once with "database is
-        # locked" when another writer committed meanwhile; taking the write lock first makes
-        # writers wait their turn (busy_timeout) instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # locked" when another writer committed meanwhile; a writer takes the lock first. In
+        # this process writers queue on a lock of our own, in turn, instead of SQLite's
+        # sleep-and-retry, which lets some wait past any timeout while others go first.
+        gate.enter(connection.connection.dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(connection.connection.dbapi_connection)
+            raise
+
+    def _end(connection: Any) -> None:
+        gate.leave(connection.connection.dbapi_connection)
+
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _checkin(dbapi_connection: Any, _record: Any) -> None:
+        gate.leave(dbapi_connection)
+
+    @event.listens_for(engine.pool, "close")
+    def _close(dbapi_connection: Any, _record: Any) -> None:
+        gate.leave(dbapi_connection)
 
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions bound to `engine` that keep loaded values after commit (responses read them)."""
-    return sessionmaker(engine, expire_on_commit=False)
+# Execution option that makes a SQLite transaction a writer (BEGIN IMMEDIATE, in turn).
+WRITE_OPTION = "chunyun_write"
+
+
+class WriteGate:
+    """One SQLite writer at a time in this process, waiting in turn for at most `timeout_s`;
+    a wait beyond it is the "database is locked" error (503 + Retry-After)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None
+        self.timeout_s = timeout_s
+
+    def enter(self, dbapi_connection: Any) -> None:
+        if not self._lock.acquire(timeout=self.timeout_s):
+            raise sa_exc.OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        self._holder = id(dbapi_connection)
+
+    def leave(self, dbapi_connection: Any) -> None:
+        # Called on commit, rollback, check-in and close alike: only the holder releases.
+        if self._holder is not None and self._holder == id(dbapi_connection):
+            self._holder = None
+            self._lock.release()
+
+
+def make_session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
+    """Sessions bound to `engine` that keep loaded values after commit (responses read them).
+
+    `write` sessions start their transactions as writers (on SQLite: BEGIN IMMEDIATE, one at a
+    time); read sessions (`write=False`) start plain transactions that never wait, for GET
+    requests and sign-in checks. On PostgreSQL both are the same."""
+    bind = engine.execution_options(**{WRITE_OPTION: write})
+    return sessionmaker(bind, expire_on_commit=False)
+
+
+def begin_write(session: Session) -> None:
+    """Make sure `session` writes in a writer's transaction: a read session (a GET that must
+    write after all, e.g. an audit entry) ends its read transaction and starts a writer's, so
+    it never upgrades a read transaction. A write session is left as it is."""
+    if session.get_bind().get_execution_options().get(WRITE_OPTION):
+        return
+    session.commit()
+    session.connection(execution_options={WRITE_OPTION: True})
 
 
 def migrate(engine: Engine) -> None:

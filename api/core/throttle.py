@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from api.core.config import Settings
+from api.core.db import WRITE_OPTION
 from api.errors import TooManyAttempts, message
 from api.models import RateLimitCounter
 
@@ -34,6 +35,8 @@ class DatabaseStorage(Storage):
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
+        # Counting writes: on SQLite it takes a writer's turn like every other write.
+        self.writer = engine.execution_options(**{WRITE_OPTION: True})
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
@@ -44,17 +47,17 @@ class DatabaseStorage(Storage):
         insert = (
             sqlite_insert if self.engine.url.get_backend_name() == "sqlite" else postgresql_insert
         )
-        statement = insert(RateLimitCounter).values(key=key, hits=amount, expires_at=now + expiry)
+        values = insert(RateLimitCounter).values(key=key, hits=amount, expires_at=now + expiry)
         table = RateLimitCounter.__table__
         live = table.c.expires_at > now
-        statement = statement.on_conflict_do_update(
+        statement = values.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={
                 "hits": case((live, table.c.hits + amount), else_=amount),
                 "expires_at": case((live, table.c.expires_at), else_=now + expiry),
             },
         ).returning(table.c.hits)
-        with self.engine.begin() as connection:
+        with self.writer.begin() as connection:
             return int(connection.execute(statement).scalar_one())
 
     def _row(self, key: str) -> tuple[int, float] | None:
@@ -85,11 +88,11 @@ class DatabaseStorage(Storage):
         return True
 
     def reset(self) -> int | None:
-        with self.engine.begin() as connection:
-            return int(connection.execute(delete(RateLimitCounter)).rowcount)  # type: ignore[attr-defined]
+        with self.writer.begin() as connection:
+            return int(connection.execute(delete(RateLimitCounter)).rowcount)
 
     def clear(self, key: str) -> None:
-        with self.engine.begin() as connection:
+        with self.writer.begin() as connection:
             connection.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import HTMLResponse
 
 from api import convert, crud, models, outputs
+from api.core.db import begin_write
 from api.deps import (
     CurrentUser,
     DispatcherUser,
@@ -165,6 +166,8 @@ def _manifest(
     """The caller's manifest, and the caller's view of trip and season for document writers."""
     scope = company_scope(user)
     unmasked = shows_unmasked(user, masked)
+    if unmasked:
+        begin_write(session)  # the audit entry is written with the read
     keys = [p.worker_id for p in trip.passengers if scope is None or p.company_id == scope]
     workers = crud.workers_by_key(session, keys=keys)
     companies = crud.list_companies(session, season=plan.season)

@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from api import convert, crud, intake, models
+from api.core.db import begin_write
 from api.deps import (
     CurrentUser,
     MaskedQuery,
@@ -42,8 +43,11 @@ def _publish(
     masked: bool,
     action: str,
 ) -> list[WorkerPublic]:
-    """Workers as the caller may see them, with seats; unmasked reads go to the audit log."""
+    """Workers as the caller may see them, with seats; unmasked reads go to the audit log.
+    The database work is done and committed first; the answer is built after."""
     unmasked = shows_unmasked(user, masked)
+    if unmasked:
+        begin_write(session)  # the audit entry is written with the read
     assignments: dict[str, AssignmentPublic] = {}
     published = crud.latest_published_plan(session, season=season)
     if published is not None and rows:
@@ -69,6 +73,8 @@ def _publish(
             season_id=season.id,
             worker_keys=(str(r.id) for r in rows),
         )
+    # Saved before the (CPU-only) answer is built: a SQLite writer's turn ends here.
+    session.commit()
     return [
         convert.worker_public(
             r, season_name=season.name, masked=not unmasked, assignment=assignments.get(str(r.id))

@@ -21,6 +21,7 @@ from api import crud, intake
 from api.errors import TooLarge
 from api.main import create_app
 from optimizer.errors import InvalidInput
+from tests.api.conftest import SEASON as SEASON_BODY
 from tests.api.conftest import Service, make_id_number, open_season, worker_row
 
 SEASON = "hostile-2026"
@@ -309,7 +310,8 @@ def test_pool_exhaustion_is_503_with_retry_after(svc: Service) -> None:
 
 
 def test_a_locked_sqlite_file_is_503_not_500(database_url: str, svc: Service) -> None:
-    """A writer that cannot get SQLite's lock within the busy timeout answers 503 + Retry-After."""
+    """A writer that cannot get SQLite's lock within the busy timeout (another process holds it)
+    answers 503 + Retry-After; readers go on meanwhile."""
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite's file lock")
     path = make_url(database_url).database
@@ -323,16 +325,19 @@ def test_a_locked_sqlite_file_is_503_not_500(database_url: str, svc: Service) ->
     app.dependency_overrides[get_settings] = lambda: settings
     with TestClient(app) as client:
         headers = svc.headers("dispatcher")
+        body = {**SEASON_BODY, "name": "locked-2026"}
         blocker = sqlite3.connect(path, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")
         try:
-            response = client.get("/api/seasons", headers=headers)
+            response = client.post("/api/seasons", headers=headers, json=body)
+            # Readers do not wait for a writer (WAL): the list still answers meanwhile.
+            assert client.get("/api/seasons", headers=headers).status_code == 200
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"].isdigit()
-        assert client.get("/api/seasons", headers=headers).status_code == 200
+        assert client.post("/api/seasons", headers=headers, json=body).status_code == 201
 
 
 # --- unexpected errors ----------------------------------------------------------------------------
