@@ -140,29 +140,32 @@ def list_workers(
     return _publish(session, user=user, season=row, rows=rows, masked=masked, action="list workers")
 
 
-@router.post("")
+@router.post("", response_model=RegistrationResult)
 def register_workers(
     session: SessionDep,
     user: CurrentUser,
     workers_in: list[WorkerCreate] | WorkerCreate,
     season: SeasonQuery = None,
     company_id: CompanyQuery = None,
-) -> RegistrationResult:
+) -> Response:
     """Register one or many workers (JSON). Rows are numbered from 1 in any error report."""
     items = workers_in if isinstance(workers_in, list) else [workers_in]
-    return _register(
-        session,
-        user=user,
-        season_name=season,
-        company_id=company_id,
-        frame=intake.frame_from_json(items),
-        first_row=1,
-        action="register workers (JSON)",
+    return _answer(
+        _register(
+            session,
+            user=user,
+            season_name=season,
+            company_id=company_id,
+            frame=intake.frame_from_json(items),
+            first_row=1,
+            action="register workers (JSON)",
+        )
     )
 
 
 @router.post(
     "/upload",
+    response_model=RegistrationResult,
     responses={422: {"description": "every bad row (row, column, value, reason); nothing saved"}},
 )
 def upload_workers(
@@ -172,7 +175,7 @@ def upload_workers(
     file: Annotated[UploadFile, File(description="CSV or XLSX with the template's columns")],
     season: SeasonQuery = None,
     company_id: CompanyQuery = None,
-) -> RegistrationResult:
+) -> Response:
     """Register workers from a CSV or XLSX file, all or nothing; rows as numbered in the sheet.
 
     Limits (413/422 naming the limit): the file's size, its rows, an XLSX's unpacked size, and
@@ -191,15 +194,24 @@ def upload_workers(
             seconds=settings.upload_parse_seconds,
         ),
     )
-    return _register(
-        session,
-        user=user,
-        season_name=season,
-        company_id=company_id,
-        frame=frame,
-        first_row=2,
-        action=f"register workers (upload {filename})",
+    return _answer(
+        _register(
+            session,
+            user=user,
+            season_name=season,
+            company_id=company_id,
+            frame=frame,
+            first_row=2,
+            action=f"register workers (upload {filename})",
+        )
     )
+
+
+def _answer(result: RegistrationResult) -> Response:
+    """The registration's answer as JSON, serialised here on the request's own thread: left to
+    FastAPI, a sync route's answer waits for a worker thread a second time, behind every queued
+    upload, so under load all answers would leave at the end."""
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 def _clean_filename(name: str) -> str:
