@@ -44,6 +44,7 @@ MESSAGES: dict[str, str] = {
     "Please try again, and tell the dispatcher if it happens again",
     "body_too_large": "the request is larger than {limit} bytes; send a smaller file or split it",
     "nul_in_url": "the address contains a NUL character (%00), which no name or number may hold",
+    "nul_in_text": "contains a NUL character, which no name or number may hold; retype the value",
     "not_signed_in": "not signed in, or the sign-in has expired: get a token at /api/auth/token",
     "wrong_credentials": "wrong username or password",
     "account_disabled": "this account is disabled; ask the dispatcher",
@@ -287,7 +288,10 @@ async def _validation_error_handler(_request: Request, error: Exception) -> JSON
     records = []
     for item in error.errors():
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
-        messages.append(f"{where}: {item.get('msg', 'is not valid')}" if where else item["msg"])
+        text = item.get("msg", "is not valid")
+        if item.get("type") == "string_pattern_mismatch" and "x00" in str(item.get("ctx", {})):
+            text = MESSAGES["nul_in_text"]
+        messages.append(f"{where}: {text}" if where else text)
         # The refused value is echoed back only when short: it may be a whole file or a secret.
         record = {k: v for k, v in item.items() if k not in ("input", "ctx", "url")}
         records.append(record)

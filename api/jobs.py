@@ -101,7 +101,10 @@ class JobRunner:
                 ):
                     log.warning("plan %s finished after it was declared failed; dropped", plan_id)
         except Exception as error:  # a job must never die silently: record why
-            log.exception("plan %s failed", plan_id)
+            from api.errors import describe_for_log
+
+            # Where it failed, without the data involved (no SQL parameters, IDs or phones).
+            log.error("plan %s failed: %s", plan_id, describe_for_log(error))
             with self._session_factory.begin() as session:
                 crud.fail_plan(session, plan_id=plan_id, message=_failure_message(error))
 

@@ -208,3 +208,21 @@ def test_employer_accounts_need_an_existing_company(svc: Service) -> None:
                 username="ghost", password=PASSWORD, role="employer", company_id="GHOST"
             ),
         )
+
+
+def test_throttle_counts_in_memory_when_configured(svc: Service) -> None:
+    """CHUNYUN_RATE_LIMIT_STORAGE=memory:// keeps the counts in the process (limits' storage)."""
+    from api.core.throttle import make_login_throttle
+    from api.errors import TooManyAttempts
+
+    settings = svc.settings.model_copy(
+        update={"rate_limit_storage": "memory://", "login_failures_per_user": 2}
+    )
+    throttle = make_login_throttle(settings, svc.app.state.engine)
+    for _ in range(2):
+        throttle.check(username="mem", address="10.0.0.1")
+        throttle.record_failure(username="mem", address="10.0.0.1")
+    with pytest.raises(TooManyAttempts) as refused:
+        throttle.check(username="mem", address="10.0.0.2")
+    assert refused.value.retry_after_s > 0
+    throttle.check(username="other", address="10.0.0.1")

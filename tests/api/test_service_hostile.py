@@ -204,6 +204,8 @@ def test_values_no_column_can_hold_are_422(svc: Service, url: str, body: Any, fi
     response = svc.call("POST", f"{url}?season={SEASON}", "dispatcher", json=body)
     assert response.status_code == 422, response.text
     assert field in response.json()["detail"]
+    if "\x00" in str(body):
+        assert "contains a NUL character" in response.json()["detail"]
 
 
 def test_file_cells_longer_than_their_columns_are_bad_rows(svc: Service) -> None:
