@@ -3,9 +3,10 @@
 Plans are judged on seasons the team never sees, made by other means in the same input contract
 (docs/scenarios.md). `scenarios/generate.py` is one way to make seasons; tuning the planner to it
 is the danger. This module is a second, independent one: its own sampling of counties, companies,
-dates and people, written straight into scenario folders. It shares only the gazetteer (county
-seats and names), the road network's reachability and the ID check digit with the product, and the
-file format with every other writer.
+dates and people, written straight into scenario folders. It shares with the product only the
+gazetteer (county seats and names), the road network's reachability, the ID check digit and the
+address resolver (a short home text is written only if it resolves to its county), and the file
+format with every other writer.
 
 Each member of the family is a `Recipe`: its knobs are the directions the planner is sensitive
 to (window widths, main departure days, home counties from concentrated to dispersed and from near

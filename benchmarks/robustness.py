@@ -433,7 +433,8 @@ def render_robustness(section: Mapping[str, Any]) -> list[str]:
     lines += [
         "",
         "| season | trips | bound | trips / bound | seat use | seated | unserved | unlimited: "
-        "trips | unlimited: seated | trips / unlimited | coaches / fleet | unlimited: coaches "
+        "trips (bound) | unlimited: seated | trips / unlimited | coaches / fleet "
+        "| unlimited: coaches "
         + "".join(f"| {h} " for h in extra)
         + f"| plan s ({' / '.join(timed)}) | peak MB ({' / '.join(timed)}) |",
         "|---" * (13 + len(extra)) + "|",
@@ -455,7 +456,7 @@ def render_robustness(section: Mapping[str, Any]) -> list[str]:
             f"{fleet.get('seat_utilization', 0):.1%}",
             f"{fleet.get('seated', 0):,}",
             _reasons(fleet),
-            str(free.get("trips")),
+            f"{free.get('trips')} ({free.get('lower_bound_trips')})",
             f"{free.get('seated', 0):,}",
             _ratio(fleet.get("trips"), free.get("trips")),
             f"{_by_type(fleet.get('coaches_by_type', {}), order)} of "
