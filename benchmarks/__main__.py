@@ -1,7 +1,7 @@
 """The benchmark runner: measure the planner against its bounds, hand planning and peer solvers.
 
-    python -m benchmarks [--quick] [--sections seasons,peers,lilim,parallel,duties]
-                         [--out benchmarks/results] [--time-limit S]
+    python -m benchmarks [--quick] [--sections seasons,peers,lilim,parallel,duties,robustness]
+                         [--out benchmarks/results] [--time-limit S] [--family-seed N]
 
 Writes `report.md`, `report.json` and `season-scaling.png` into `--out`. Every figure is measured
 in this run, on this machine; nothing is copied from earlier runs. `--quick` is the smoke run the
@@ -252,6 +252,49 @@ def section_duties(quick: bool, cache: Path) -> dict[str, Any]:
     }
 
 
+def section_robustness(
+    quick: bool, cache: Path, time_limit: float | None, seed: int
+) -> dict[str, Any]:
+    """Every family member planned by every available entry point, each run in its own process."""
+    from benchmarks.family import FAMILY, QUICK_FAMILY, build_family, read_pinned
+    from benchmarks.robustness import available_columns, available_entries, commit, run_in_child
+
+    members = build_family(
+        QUICK_FAMILY if quick else FAMILY,
+        cache / ("family-quick" if quick else "family"),
+        seed=seed,
+        pinned=None if quick else read_pinned(),
+        in_process=quick,
+    )
+    entries = available_entries()
+    rows = []
+    for member in members:
+        runs = {}
+        for entry in entries:
+            runs[entry.name] = run_in_child(member.folder, entry.name, time_limit)
+            run = runs[entry.name]
+            print(
+                f"  {member.recipe.name} [{entry.name}]: "
+                + (
+                    f"error {run['error']}"
+                    if "error" in run
+                    else f"{run.get('trips')} trips, {run.get('seated')} seated, "
+                    f"{run.get('plan_s')} s"
+                ),
+                flush=True,
+            )
+        rows.append(member.summary() | {"runs": runs})
+    return {
+        "seed": seed,
+        "commit": commit(),
+        "entries": [{"name": e.name, "title": e.title} for e in entries],
+        "columns": [
+            {"key": c.key, "header": c.header, "entry": c.entry} for c in available_columns()
+        ],
+        "seasons": rows,
+    }
+
+
 def render_report(results: dict[str, Any]) -> str:
     """The markdown report of a run."""
     lines = [
@@ -349,6 +392,10 @@ def render_report(results: dict[str, Any]) -> str:
             f"- shortages: {d['shortages'] or 'none'}",
             "",
         ]
+    if "robustness" in results:
+        from benchmarks.robustness import render_robustness
+
+        lines += render_robustness(results["robustness"])
     return "\n".join(lines)
 
 
@@ -393,6 +440,9 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="planner budget per season (default: each scenario's own)",
     )
+    parser.add_argument(
+        "--family-seed", type=int, default=None, help="seed of the robustness family"
+    )
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -415,6 +465,11 @@ def main(argv: list[str] | None = None) -> None:
             results["parallel"] = section_parallel(args.quick, cache, args.time_limit)
         elif section == "duties":
             results["duties"] = section_duties(args.quick, cache)
+        elif section == "robustness":
+            from benchmarks.family import DEFAULT_SEED
+
+            seed = DEFAULT_SEED if args.family_seed is None else args.family_seed
+            results["robustness"] = section_robustness(args.quick, cache, args.time_limit, seed)
         else:
             parser.error(f"unknown section {section!r}")
     (args.out / "report.json").write_text(

@@ -23,3 +23,30 @@ def test_quick_run_writes_a_report_with_measured_rows(tmp_path: Path) -> None:
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "## Seasons" in report and "612" in report
     assert (tmp_path / "season-scaling.png").stat().st_size > 1000
+
+
+def test_quick_robustness_run_plans_each_family_member_with_and_without_the_fleet(
+    tmp_path: Path,
+) -> None:
+    """`--sections robustness --quick` plans both smoke members by every available entry point,
+    each in its own process, and reports their figures."""
+    from benchmarks.robustness import available_columns, available_entries
+
+    main(["--quick", "--sections", "robustness", "--out", str(tmp_path)])
+    section = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["robustness"]
+    assert [r["name"] for r in section["seasons"]] == ["quick-home-tight", "quick-return-ample"]
+    assert [e["name"] for e in section["entries"]] == [e.name for e in available_entries()]
+    assert [c["key"] for c in section["columns"]] == [c.key for c in available_columns()]
+    for row in section["seasons"]:
+        for name in ("fleet", "unlimited"):
+            run = row["runs"][name]
+            assert "error" not in run, run
+            assert run["seated"] + run["unserved"] == run["workers"] == row["workers"]
+            assert run["trips"] >= run["lower_bound_trips"] > 0
+            assert run["plan_s"] > 0 and run["peak_mb"] > 0
+        # With counts raised nobody waits for a coach; the product's plan fits the fleet.
+        assert "fleet_exhausted" not in row["runs"]["unlimited"]["unserved_by_reason"]
+        assert row["runs"]["fleet"]["within_fleet"]
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "## Robustness family" in report
+    assert "quick-home-tight" in report and "quick-return-ample" in report

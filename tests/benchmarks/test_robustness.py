@@ -1,0 +1,77 @@
+"""The robustness runner's plug points: the unlimited fleet and the fleet-sizing column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from benchmarks import robustness
+from optimizer.geography.distance import GreatCircleProvider
+from optimizer.model import Scenario, VehicleType, Worker
+
+
+def _scenario() -> Scenario:
+    day = dt.date(2025, 1, 25)
+    fleet = (
+        VehicleType("53座", 53, 4, 7.0, 1200.0, count_by_date=((day, 1),)),
+        VehicleType("35座", 35, 2, 6.0, 900.0, available_from=day),
+    )
+    return Scenario(
+        name="plug",
+        direction="home",
+        origin="330282",
+        festival_date=dt.date(2025, 1, 29),
+        first_departure=day,
+        last_departure=dt.date(2025, 1, 27),
+        fleet=fleet,
+    )
+
+
+def test_unlimited_fleet_raises_counts_and_keeps_availability_dates() -> None:
+    """Counts are raised on every date; the dates a type may be used stay as given."""
+    raised = robustness.unlimited(_scenario())
+    assert [v.count for v in raised.fleet] == [4, 2]  # never below the given counts
+    assert all(v.count_by_date == () for v in raised.fleet)
+    assert raised.fleet[1].available_from == dt.date(2025, 1, 25)
+    day = dt.date(2025, 1, 25)
+    workers = tuple(
+        Worker(f"W{i}", "E1", "王伟", "", "", "341221", day, day, home_adcode="341221")
+        for i in range(500)
+    )
+    busy = robustness.unlimited(_scenario().replace(workers=workers))
+    assert [v.count for v in busy.fleet] == [500, 500]  # never more trips than workers
+
+
+def fake_size_fleet(scenario: Scenario, *, distances: Any) -> dict[str, Any]:
+    """A stand-in for the fleet sizing of issue 11, in the issue's JSON shape."""
+    return {
+        "fleet": [
+            {
+                "vehicle_type": "53座",
+                "seats": 53,
+                "count": 3,
+                "needed_from": "2025-01-25",
+                "needed_to": "2025-01-27",
+            }
+        ],
+        "workers": 10,
+        "seated": 10,
+    }
+
+
+def test_a_sizing_function_brings_its_entry_point_and_column(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When a fleet-sizing function exists, the sizing run and its column appear, not before."""
+    monkeypatch.setattr(robustness, "SIZING_FUNCTIONS", ("tests.benchmarks.nowhere:size",))
+    assert "sizing" not in [e.name for e in robustness.available_entries()]
+    assert "sized_fleet" not in [c.key for c in robustness.available_columns()]
+    here = "tests.benchmarks.test_robustness:fake_size_fleet"
+    monkeypatch.setattr(robustness, "SIZING_FUNCTIONS", ("tests.benchmarks.nowhere:size", here))
+    assert "sizing" in [e.name for e in robustness.available_entries()]
+    column = next(c for c in robustness.available_columns() if c.key == "sized_fleet")
+    outcome = robustness._size_fleet(_scenario(), GreatCircleProvider())
+    assert outcome.values["sized_seated"] == 10
+    assert column.render(column.measure(outcome, _scenario())) == "53座 3 (01-25..01-27)"
