@@ -44,6 +44,7 @@ DISPATCHER_ONLY = {
     ("POST", "/api/plans"),
     ("POST", "/api/plans/{plan_id}/publish"),
     ("GET", "/api/plans/{plan_id}/map.html"),
+    ("GET", "/api/plans/{plan_id}/documents.zip"),
     ("GET", "/api/audit"),
     ("POST", "/api/users/{user_id}/disable"),
     ("POST", "/api/users/{user_id}/enable"),
