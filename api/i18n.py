@@ -123,6 +123,17 @@ ROW_REASONS: tuple[str, ...] = (
     N_("the same ID number is on row {row}; one row per person"),
 )
 
+# Further fixed English texts of the service, registered by the modules that raise them
+# (`recognise`), so an answer made in English is shown in the user's language.
+_RECOGNISED: list[str] = []
+
+
+def recognise(*templates: str) -> None:
+    """Register fixed English texts (with `{name}` placeholders) that `translate_detail` and
+    `translate_reason` show in the user's language."""
+    _RECOGNISED.extend(t for t in templates if t not in _RECOGNISED)
+
+
 # Suffixes the intake appends to a home problem.
 _HOME_SUFFIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -180,7 +191,7 @@ def translate_reason(locale: str, reason: str) -> str:
             )
     from api.errors import MESSAGES
 
-    found = _recognise(locale, reason, ROW_REASONS + tuple(MESSAGES.values()))
+    found = _recognise(locale, reason, ROW_REASONS + tuple(MESSAGES.values()) + tuple(_RECOGNISED))
     return reason if found is None else found
 
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import crud, models, schemas
 from api.deps import JobRunnerDep, PlannerDep, SessionDep, SettingsDep
-from api.errors import NotFound
+from api.errors import Conflict, NotFound
 from api.i18n import N_, translate, translate_detail, unserved_fix, unserved_reason
+from api.routes import moves as move_routes
 from api.routes import plans as plan_routes
 from api.routes import seasons as season_routes
 from api.routes import users as user_routes
@@ -37,6 +39,9 @@ DONE = {
     "disabled": N_("The account was disabled; its sign-ins have ended."),
     "enabled": N_("The account was enabled."),
     "revoked": N_("Every sign-in of the account has ended."),
+    "moved": N_("The worker was moved; the audit log records it."),
+    "locked": N_("The trip is locked: the next plan keeps it as it is."),
+    "unlocked": N_("The trip is unlocked: the next plan places its workers anew."),
 }
 
 
@@ -388,7 +393,13 @@ def publish(
 
 @router.get("/d/plans/{plan_id}/trips/{trip_id}", response_class=HTMLResponse)
 def trip_page(
-    request: Request, session: SessionDep, user: PageDispatcher, plan_id: int, trip_id: str
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    plan_id: int,
+    trip_id: str,
+    done: str = "",
+    error: str = "",
 ) -> Response:
     """A trip: timetable, passengers (masked: the manifest downloads carry full rows, audited),
     and its map."""
@@ -397,20 +408,89 @@ def trip_page(
     public = plan_routes.read_trip(session, user, plan_id, trip_id)
     workers = crud.workers_by_key(session, keys=[p.worker_id for p in trip.passengers])
     companies = {c.company_id: c.name for c in crud.list_companies(session, season=plan.season)}
-    passengers = [
-        {
-            "passenger": p,
-            "worker": workers.get(p.worker_id),
-            "company": companies.get(p.company_id, p.company_id),
-            "board": public.stops[p.board_stop].name,
-            "alight": public.stops[p.alight_stop].name,
-        }
-        for p in sorted(trip.passengers, key=lambda p: p.seat)
-    ]
+    others = [(t, is_locked) for t, is_locked in crud.plan_trips(session, plan_id=plan.id)]
+    passengers = []
+    for p in sorted(trip.passengers, key=lambda p: p.seat):
+        alight = trip.stops[p.alight_stop]
+        # Trips a move may go to: other unlocked trips stopping at the same place, with a seat.
+        targets = [
+            t
+            for t, is_locked in others
+            if t.trip_id != trip.trip_id
+            and not is_locked
+            and t.seats - t.seats_used >= p.seat_count
+            and any(s.kind == alight.kind and s.adcode == alight.adcode for s in t.stops)
+        ]
+        passengers.append(
+            {
+                "passenger": p,
+                "worker": workers.get(p.worker_id),
+                "company": companies.get(p.company_id, p.company_id),
+                "board": public.stops[p.board_stop].name,
+                "alight": public.stops[p.alight_stop].name,
+                "targets": targets,
+            }
+        )
+    published = crud.latest_published_plan(session, season=plan.season)
     return render(
         request,
         "dispatcher/trip.html",
-        {"plan": plan, "trip": public, "locked": locked, "passengers": passengers},
+        {
+            "plan": plan,
+            "trip": public,
+            "locked": locked,
+            "passengers": passengers,
+            "draft": plan.status == "succeeded" and plan.published_at is None,
+            "lockable": published is not None and published.id == plan.id,
+            "message": _message(request, done),
+            "error": error,
+        },
+        status_code=409 if error else 200,
+    )
+
+
+@router.post("/d/plans/{plan_id}/moves", response_class=HTMLResponse)
+def move(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    plan_id: int,
+    worker: Annotated[str, Form(max_length=32)],
+    from_trip: Annotated[str, Form(max_length=64)],
+    to_trip: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Move a worker (the API's move, audited); a refusal is shown on the trip page."""
+    try:
+        moved = move_routes.move_worker(
+            session, user, plan_id, move_routes.MoveCreate(worker=worker, to_trip=to_trip)
+        )
+    except Conflict as refused:
+        session.rollback()
+        return trip_page(
+            request,
+            session,
+            user,
+            plan_id,
+            from_trip,
+            error=translate_detail(page_locale(request), str(refused)),
+        )
+    target = moved.from_trip if not moved.dropped_trip else moved.to_trip
+    return RedirectResponse(f"/d/plans/{plan_id}/trips/{quote(target)}?done=moved", status_code=303)
+
+
+@router.post("/d/plans/{plan_id}/trips/{trip_id}/{action}")
+def lock(
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    plan_id: int,
+    trip_id: str,
+    action: Literal["lock", "unlock"],
+) -> Response:
+    move_routes.lock_trip(session, user, plan_id, trip_id, action)
+    return RedirectResponse(
+        f"/d/plans/{plan_id}/trips/{quote(trip_id)}?done={action}ed", status_code=303
     )
 
 

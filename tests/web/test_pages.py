@@ -337,3 +337,63 @@ def test_the_api_answers_in_chinese_when_asked(world: dict[str, Any]) -> None:
     )
     assert "大陆手机号" in chinese.json()["problems"][0]["reason"]
     assert "未保存任何内容" in chinese.json()["detail"]
+
+
+def test_a_dispatcher_moves_a_worker_to_another_date_and_locks_a_trip(
+    world: dict[str, Any],
+) -> None:
+    """On a draft plan: a move to a trip of another date goes through (audited), a move the
+    checks refuse is explained on the trip page; after publishing, a trip can be unlocked."""
+    svc, dispatcher = world["svc"], world["dispatcher"]
+    season = "moves-2026"
+    open_season(svc, season)
+    rows = [
+        worker_row(61, company_id="ALPHA", home="341221", earliest="2026-02-06"),
+        worker_row(62, company_id="ALPHA", home="341221", earliest="2026-02-07"),
+        worker_row(63, company_id="ALPHA", home="411525", earliest="2026-02-07"),
+    ]
+    answer = svc.call("POST", f"/api/workers?season={season}", "dispatcher", json=rows)
+    assert answer.status_code == 200, answer.text
+    keys = {w["worker_id"]: str(w["id"]) for w in answer.json()["workers"]}
+    try:
+        started = dispatcher.post(f"/d/seasons/{season}/plans", {"time_limit_s": "5"})
+        svc.wait_for_jobs()
+        plan_url = started.headers["location"]
+        plan_id = int(plan_url.rsplit("/", 1)[1])
+        trips = svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json()
+        seat_of = {p["worker"]: t["trip_id"] for t in trips for p in t["passengers"]}
+        source, target = seat_of[keys["W0061"]], seat_of[keys["W0062"]]
+        elsewhere = seat_of[keys["W0063"]]
+        page = dispatcher.get(f"{plan_url}/trips/{source}")
+        assert 'class="inline move"' in page.text and target in page.text
+        refused = dispatcher.post(
+            f"{plan_url}/moves",
+            {"worker": keys["W0061"], "from_trip": source, "to_trip": elsewhere},
+        )
+        assert refused.status_code == 409
+        assert "不停靠员工下车的地点" in refused.text
+        moved = dispatcher.post(
+            f"{plan_url}/moves", {"worker": keys["W0061"], "from_trip": source, "to_trip": target}
+        )
+        assert moved.status_code == 303, moved.text
+        after = svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json()
+        seat_after = {p["worker"]: t["trip_id"] for t in after for p in t["passengers"]}
+        assert seat_after[keys["W0061"]] == target
+        assert source not in {t["trip_id"] for t in after}  # left empty, dropped
+        assert (
+            f"of plan {plan_id} from trip {source} to {target}" in dispatcher.get("/d/audit").text
+        )
+        assert dispatcher.post(f"{plan_url}/publish").status_code == 303
+        late = svc.call(
+            "POST",
+            f"/api/plans/{plan_id}/moves",
+            "dispatcher",
+            json={"worker": keys["W0062"], "to_trip": elsewhere},
+        )
+        assert late.status_code == 409
+        unlocked = dispatcher.post(f"{plan_url}/trips/{target}/unlock")
+        assert unlocked.status_code == 303
+        trips_now = svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json()
+        assert {t["trip_id"]: t["locked"] for t in trips_now}[target] is False
+    finally:
+        svc.call("PATCH", f"/api/seasons/{season}", "dispatcher", json={"is_open": False})
