@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+FONTS_DIR = Path(__file__).resolve().parents[1] / "documents" / "fonts"
 
 
 def install_pages(app: FastAPI) -> None:
@@ -19,6 +20,9 @@ def install_pages(app: FastAPI) -> None:
     and the offline /docs and /redoc to `app`."""
     from api.web import common, dispatcher, employer
 
+    # The documents' CJK font (WenQuanYi Micro Hei, shipped with its licence) doubles as the
+    # pages' last-resort font: a browser fetches it only for characters no local font has.
+    app.mount("/static/fonts", StaticFiles(directory=FONTS_DIR), name="fonts")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (common, employer, dispatcher):
         app.include_router(module.router)

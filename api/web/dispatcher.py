@@ -413,6 +413,7 @@ def trip_page(
     for p in sorted(trip.passengers, key=lambda p: p.seat):
         alight = trip.stops[p.alight_stop]
         # Trips a move may go to: other unlocked trips stopping at the same place, with a seat.
+        row = workers.get(p.worker_id)
         targets = [
             t
             for t, is_locked in others
@@ -420,6 +421,7 @@ def trip_page(
             and not is_locked
             and t.seats - t.seats_used >= p.seat_count
             and any(s.kind == alight.kind and s.adcode == alight.adcode for s in t.stops)
+            and (row is None or row.earliest <= t.departure_date <= row.latest)
         ]
         passengers.append(
             {

@@ -196,6 +196,10 @@ def test_employer_and_dispatcher_flows(
         dpage.go_back()
     row = dpage.locator("#passengers tr:has-text('A001')")
     source = dpage.url.split("/trips/")[1].split("?")[0]
+    dpage.frame_locator("iframe.map").locator(".leaflet-pane").first.wait_for(
+        state="attached", timeout=30_000
+    )
+    dpage.wait_for_timeout(500)  # tiles-free map: let the route line draw
     desk.shot("trip")
     row.locator("button:has-text('调整')").click()
     dpage.wait_for_selector(".notice.ok")
