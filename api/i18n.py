@@ -134,6 +134,42 @@ def recognise(*templates: str) -> None:
     _RECOGNISED.extend(t for t in templates if t not in _RECOGNISED)
 
 
+# The service's other fixed answers (api/crud.py, api/intake.py, api/routes/, api/jobs.py).
+SERVICE_TEXTS: tuple[str, ...] = (
+    N_("only a dispatcher may do this"),
+    N_("only an employer may do this"),
+    N_("no rows to register"),
+    N_("no season is open; a dispatcher opens one with POST /api/seasons"),
+    N_("several seasons are open ({names}); name one with ?season=NAME"),
+    N_("no season called {name}"),
+    N_("no season {season}"),
+    N_("season {season} already exists"),
+    N_("season {season} is closed for registration"),
+    N_("no company {company} in season {season}"),
+    N_("company {company} still has registered workers; remove them first"),
+    N_("no hub {hub} in season {season}"),
+    N_("no coach type {vehicle_type} in season {season}"),
+    N_("no worker {worker}"),
+    N_("no worker {worker} in plan {plan}"),
+    N_("no plan {plan}"),
+    N_("plan {plan} has no trip {trip}"),
+    N_("plan {plan} has no trips yet ({state})"),
+    N_("plan {plan} is {state}; only a finished plan can be published"),
+    N_(
+        "plan {plan} was made before plan {current} was published and may move its locked "
+        "trips; start a new plan and publish that"
+    ),
+    N_("plan {plan} of season {season} is still {state}; wait for it to finish"),
+    N_("another plan of season {season} is already running"),
+    N_("the server stopped while this plan was being made; start the plan again"),
+    N_("{filename} is neither UTF-8 nor GB18030 text"),
+    N_("{filename} is not a readable CSV table: {error}"),
+    N_("{filename}: send a .csv or .xlsx file (the template is an .xlsx)"),
+    N_("{filename} is not a readable Excel workbook (.xlsx)"),
+    N_("{kind} manifests are not available in this build; use .csv or .json"),
+    N_("maps are not available in this build"),
+)
+
 # Suffixes the intake appends to a home problem.
 _HOME_SUFFIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -191,7 +227,8 @@ def translate_reason(locale: str, reason: str) -> str:
             )
     from api.errors import MESSAGES
 
-    found = _recognise(locale, reason, ROW_REASONS + tuple(MESSAGES.values()) + tuple(_RECOGNISED))
+    known = ROW_REASONS + tuple(MESSAGES.values()) + SERVICE_TEXTS + tuple(_RECOGNISED)
+    found = _recognise(locale, reason, known)
     return reason if found is None else found
 
 

@@ -170,3 +170,16 @@ def test_locale_choice() -> None:
     assert i18n.api_locale("en-US,zh;q=0.5") == "en"
     assert i18n.normalise_locale("en-GB") == "en"
     assert i18n.normalise_locale("fr") == "zh_CN"
+
+
+def test_the_services_other_answers_come_out_in_chinese() -> None:
+    cases = {
+        "season 'cixi-2027' is closed for registration": "季度 'cixi-2027' 已截止登记",
+        "plan 7 has no trip 'T1'": "方案 7 中没有车次 'T1'",
+        "only a dispatcher may do this": "只有调度员可以进行此操作",
+        "x.txt: send a .csv or .xlsx file (the template is an .xlsx)": (
+            "x.txt：请上传 .csv 或 .xlsx 文件（模板是 .xlsx）"
+        ),
+    }
+    for english, chinese in cases.items():
+        assert i18n.translate_detail("zh_CN", english) == chinese
