@@ -368,6 +368,7 @@ def plan_page(
             "use_below": use_below,
             "unserved": unserved,
             "message": _message(request, done),
+            "failure": translate_detail(locale, plan.message) if plan.status == "failed" else "",
         },
     )
 

@@ -397,3 +397,26 @@ def test_a_dispatcher_moves_a_worker_to_another_date_and_locks_a_trip(
         assert {t["trip_id"]: t["locked"] for t in trips_now}[target] is False
     finally:
         svc.call("PATCH", f"/api/seasons/{season}", "dispatcher", json={"is_open": False})
+
+
+def test_a_clerk_edits_a_row_through_the_registration_checks(
+    world: dict[str, Any], alpha_worker: int
+) -> None:
+    alpha, svc = world["alpha"], world["svc"]
+    form = alpha.get(f"/e/workers/{alpha_worker}/edit")
+    assert form.status_code == 200 and "身份证号" in form.text
+    values = {
+        "name": "改名",
+        "home": "411525",
+        "earliest": "2026-02-07",
+        "latest": "2026-02-09",
+        "party": "",
+        "seats": "1",
+    }
+    refused = alpha.post(f"/e/workers/{alpha_worker}/edit", {**values, "phone": "123"})
+    assert refused.status_code == 422 and "大陆手机号" in refused.text
+    saved = alpha.post(f"/e/workers/{alpha_worker}/edit", values)
+    assert saved.status_code == 303, saved.text
+    row = svc.call("GET", f"/api/workers/{alpha_worker}", "alpha").json()
+    assert (row["name"], row["home"], row["earliest"]) == ("改名", "411525", "2026-02-07")
+    assert len(svc.call("GET", f"/api/workers?season={SEASON}", "alpha").json()) == 3
