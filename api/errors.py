@@ -73,6 +73,18 @@ MESSAGES: dict[str, str] = {
     "upload_slow": "the file took longer than {seconds:.0f} s to read; split it into smaller files",
     "upload_cell": "row {row}, column {column!r}: the cell holds {length} characters; at most "
     "{limit}",
+    # Fleet sizing (optimizer.sizing): `chunyun fleet-size`, POST /api/seasons/{name}/fleet-size,
+    # and the advice in a plan's fleet figures when workers are fleet_exhausted.
+    "fleet_size_title": "coaches needed to seat {seated} of {workers} workers",
+    "fleet_size_caption": "from a plan of {trips} trips with as many coaches as it wants, "
+    "chained into the fewest coaches per type ({seconds:.1f} s)",
+    "fleet_size_unseatable": "{unseated} worker(s) cannot be seated by any number of coaches "
+    "(bad rows, unknown homes, too far...): see `chunyun plan` for the reasons",
+    "fleet_size_failed": "cannot size the fleet of {folder}:",
+    "fleet_size_time_limit": "--time-limit must be a positive number of seconds",
+    "fleet_size_no_fleet": "season {season!r} has no coach types: add them (POST /api/fleet) "
+    "before sizing the fleet",
+    "fleet_advice": "to seat everyone, add {add} {vehicle_type} from {from_date:%m-%d}",
 }
 
 

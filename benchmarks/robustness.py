@@ -149,6 +149,9 @@ def _size_fleet(scenario: Scenario, provider: DistanceProvider) -> Outcome:
             "sized_fleet": fleet,
             "sized_workers": _get(result, "workers"),
             "sized_seated": _get(result, "seated"),
+            # The sizing's own plan (unlimited fleet), for the runner's progress line.
+            "trips": _get(result, "trips"),
+            "seated": _get(result, "seated"),
         }
     )
 

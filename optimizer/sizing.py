@@ -331,3 +331,15 @@ def advice_text(advice: FleetAdvice) -> str:
     """The advice in words, e.g. "add 35 coach-53 from 02-14" (English; the catalogue's key
     is `fleet_advice`)."""
     return f"add {advice.add} {advice.vehicle_type} from {advice.from_date:%m-%d}"
+
+
+def season_with_advice(season: SeasonPlan, advice: Sequence[FleetAdvice]) -> SeasonPlan:
+    """`season` whose season-wide fleet figures and waves carry `advice`."""
+    if not advice:
+        return season
+    kpis = dataclasses.replace(season.duties.kpis, advice=tuple(advice))
+    return dataclasses.replace(
+        season,
+        waves=tuple(with_advice(w, advice) for w in season.waves),
+        duties=DutyResult(season.duties.duties, kpis),
+    )
