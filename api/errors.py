@@ -84,6 +84,7 @@ MESSAGES: dict[str, str] = {
     "fleet_size_time_limit": "--time-limit must be a positive number of seconds",
     "fleet_size_no_fleet": "season {season!r} has no coach types: add them (POST /api/fleet) "
     "before sizing the fleet",
+    "fleet_size_busy": "the server is already sizing fleets; try again in a few seconds",
     "fleet_advice": "to seat everyone, add {add} {vehicle_type} from {from_date:%m-%d}",
 }
 
