@@ -78,6 +78,11 @@ MESSAGES: dict[str, str] = {
     "fleet_size_title": "coaches needed to seat {seated} of {workers} workers",
     "fleet_size_caption": "from a plan of {trips} trips with as many coaches as it wants, "
     "chained into the fewest coaches per type ({seconds:.1f} s)",
+    "fleet_size_column_type": "coach type",
+    "fleet_size_column_seats": "seats",
+    "fleet_size_column_count": "coaches",
+    "fleet_size_column_from": "needed from",
+    "fleet_size_column_to": "needed to",
     "fleet_size_unseatable": "{unseated} worker(s) cannot be seated by any number of coaches "
     "(bad rows, unknown homes, too far...): see `chunyun plan` for the reasons",
     "fleet_size_failed": "cannot size the fleet of {folder}:",

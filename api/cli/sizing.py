@@ -28,14 +28,14 @@ def _table(size: FleetSize) -> Table:
         title=message("fleet_size_title", seated=size.seated, workers=size.workers),
         caption=message("fleet_size_caption", trips=size.trips, seconds=size.solve_seconds),
     )
-    for column, justify in (
-        ("vehicle_type", "left"),
+    for key, justify in (
+        ("type", "left"),
         ("seats", "right"),
-        ("coaches", "right"),
-        ("needed from", "left"),
-        ("needed to", "left"),
+        ("count", "right"),
+        ("from", "left"),
+        ("to", "left"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(message(f"fleet_size_column_{key}"), justify=justify)  # type: ignore[arg-type]
     for need in size.fleet:
         table.add_row(
             need.vehicle_type,
