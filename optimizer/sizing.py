@@ -99,10 +99,12 @@ class FleetSize:
         }
 
 
-def unlimited_fleet(scenario: Scenario) -> Scenario:
-    """`scenario` with every coach type's count raised so it never binds: as many coaches as
-    there are workers (at least the count given), on every date; availability dates stay."""
-    raised = max(1, len(scenario.workers))
+def unlimited_fleet(scenario: Scenario, coaches: int | None = None) -> Scenario:
+    """`scenario` with every coach type's count raised so it never binds: `coaches` (default:
+    as many as the scenario has workers; never below the count given) on every date;
+    availability dates stay. A season passes its waves' workers together, as the coaches a
+    homeward wave still holds count against the return wave."""
+    raised = max(1, len(scenario.workers) if coaches is None else coaches)
     fleet = tuple(
         dataclasses.replace(v, count=max(v.count, raised), count_by_date=()) for v in scenario.fleet
     )
@@ -158,7 +160,10 @@ def size_fleet(
             for w in waves
         ]
     provider = distances or default_distance_provider()
-    season = plan_season([unlimited_fleet(w) for w in waves], distances=provider, progress=progress)
+    everyone = sum(len(w.workers) for w in waves)
+    season = plan_season(
+        [unlimited_fleet(w, everyone) for w in waves], distances=provider, progress=progress
+    )
     types = _types(waves)
     fleet = tuple(_need(spec, season.duties) for spec in types.values())
     return FleetSize(
@@ -305,8 +310,9 @@ def fleet_advice(
 
     waves = _waves(scenarios)
     provider = distances or default_distance_provider()
+    everyone = sum(len(w.workers) for w in waves)
     shortened = [
-        unlimited_fleet(w).replace(
+        unlimited_fleet(w, everyone).replace(
             solver=dataclasses.replace(
                 w.solver, time_limit_s=max(min_time_limit_s, w.solver.time_limit_s * time_share)
             )

@@ -204,6 +204,8 @@ def test_unlimited_fleet_keeps_availability_dates() -> None:
     raised = unlimited_fleet(dated)
     assert raised.fleet[0].count == max(first.count, len(scenario.workers))
     assert raised.fleet[0].available_from == scenario.last_departure
+    # A season's waves are raised to all its workers: coaches held by one wave count in the other.
+    assert unlimited_fleet(dated, 5000).fleet[0].count == 5000
 
 
 def test_advice_is_empty_without_fleet_exhausted_workers(tiny: tuple[Scenario, FleetSize]) -> None:
