@@ -418,8 +418,23 @@ class Duty:
 
 
 @dataclass(frozen=True)
+class FleetAdvice:
+    """Coaches to add so that everyone seatable is seated: `add` more coaches of
+    `vehicle_type` (`seats` seats) from `from_date` on, the day the fleet first falls short.
+    `fleet` is the count the plan had, `needed` what an unlimited-fleet plan's duties use."""
+
+    vehicle_type: str
+    seats: int
+    add: int
+    from_date: dt.date
+    fleet: int
+    needed: int
+
+
+@dataclass(frozen=True)
 class FleetKpis:
-    """Season figures of the coach duties."""
+    """Season figures of the coach duties; `advice` (only when workers are fleet_exhausted)
+    says which coaches to add (optimizer.sizing)."""
 
     coaches_by_type: dict[str, int]
     coaches: int
@@ -429,6 +444,7 @@ class FleetKpis:
     loaded_km_share: float
     overlap_bound_by_type: dict[str, int]
     shortages: tuple[str, ...] = ()
+    advice: tuple[FleetAdvice, ...] = ()
 
 
 @dataclass(frozen=True)
