@@ -182,6 +182,7 @@ def lp_lower_bound(
     time_limit_s: float,
     boarding_sites: Collection[str] | None = None,
     warm_start: Sequence[tuple[dt.date, Mapping[GroupKey, int]]] = (),
+    max_rounds: int | None = None,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -204,6 +205,8 @@ def lp_lower_bound(
         Every site where anyone may board (default: the demands' boarding options).
     warm_start
         Known coaches (e.g. the planner's): date and seats per (county, window), as first columns.
+    max_rounds
+        Stop after this many pricing rounds (the bound is proven at every round).
     """
     started = time.monotonic()
     deadline = started + time_limit_s
@@ -264,6 +267,7 @@ def lp_lower_bound(
             eligible[(di, ci)] = np.array(rows, dtype=np.int64)
     sizes = rhs[: len(groups)]
 
+    padded = _padded(sets, len(counties))
     lp = CoveringLp(rhs.tolist())
     seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
     column_day: list[int] = []
@@ -312,7 +316,9 @@ def lp_lower_bound(
         lp_value, duals, values = solved
         iterations += 1
         duals = np.maximum(duals, 0.0)
-        priced = _price(duals, sizes, visit_row, sets, days, capacity_by_date, eligible, deadline)
+        priced = _price(
+            duals, sizes, visit_row, sets, padded, days, capacity_by_date, eligible, deadline
+        )
         if priced is None:
             note = "time limit reached while pricing"
             break
@@ -322,6 +328,9 @@ def lp_lower_bound(
         best = max(best, proven)
         if most <= 1.0 + PRICE_TOLERANCE or not columns:
             converged = True
+            break
+        if max_rounds is not None and iterations >= max_rounds:
+            note = f"stopped after {max_rounds} round(s)"
             break
         for di, served, priced_loading in columns:
             add(di, served, priced_loading)
@@ -370,11 +379,25 @@ def _fill(
     return value, loading
 
 
+def _padded(sets: Sequence[tuple[int, ...]], count: int) -> npt.NDArray[np.int64]:
+    """The county sets as rows of indices, short sets padded with `count` (a county of no value)."""
+    width = max(len(s) for s in sets)
+    padded = np.full((len(sets), width), count, dtype=np.int64)
+    for i, served in enumerate(sets):
+        padded[i, : len(served)] = served
+    return padded
+
+
+# Sets priced exactly at once (vectorised), in decreasing order of their upper bound.
+PRICE_CHUNK = 4096
+
+
 def _price(
     duals: npt.NDArray[np.float64],
     sizes: npt.NDArray[np.float64],
     visit_row: int,
     sets: Sequence[tuple[int, ...]],
+    padded: npt.NDArray[np.int64],
     days: Sequence[dt.date],
     capacity_by_date: Mapping[dt.date, int],
     eligible: Mapping[tuple[int, int], npt.NDArray[np.int64]],
@@ -382,46 +405,68 @@ def _price(
 ) -> tuple[float, list[tuple[int, tuple[int, ...], dict[int, int]]]] | None:
     """The largest dual value of any pattern (exact), and the best columns; None at the deadline.
 
-    A set's value is at most the sum of its counties' own best values, so sets are examined in
-    decreasing order of that bound until it falls below the best exact value found.
+    The best loading of a set on a date takes the date's capacity in seats at the highest dual
+    prices among its counties' eligible groups (seats weigh alike, so greedy is exact): the sum
+    of the largest Q of the counties' per-seat price lists. A set's value is at most the sum of
+    its counties' own values, so sets are priced in decreasing order of that bound until it
+    falls below the best exact value found.
     """
     group_duals = duals[:visit_row]
     county_duals = duals[visit_row:]
     count = len(county_duals)
-    width = max(len(s) for s in sets)
-    padded = np.full((len(sets), width), count, dtype=np.int64)
-    for i, served in enumerate(sets):
-        padded[i, : len(served)] = served
-    single = np.zeros((len(days), count + 1))
-    for di, day in enumerate(days):
-        capacity = capacity_by_date[day]
-        for ci in range(count):
-            rows = eligible.get((di, ci))
-            if rows is not None:
-                own, _ = _fill(group_duals[rows], rows, sizes, capacity)
-                single[di, ci] = own + county_duals[ci]
+    widest = max(capacity_by_date[d] for d in days)
+    # marginal[d, c, k]: the (k+1)-th best seat price of county c's groups on date d.
+    marginal = np.zeros((len(days), count + 1, widest))
+    visit = np.zeros((len(days), count + 1))
+    for (di, ci), rows in eligible.items():
+        capacity = capacity_by_date[days[di]]
+        prices = group_duals[rows]
+        keep = prices > 0
+        if keep.any():
+            order = np.argsort(-prices[keep], kind="stable")
+            seats = np.minimum(sizes[rows][keep][order].astype(np.int64), capacity)
+            per_seat = np.repeat(prices[keep][order], seats)[:capacity]
+            marginal[di, ci, : len(per_seat)] = per_seat
+        # A coach serves a county on a date only if some of its groups may depart then.
+        visit[di, ci] = county_duals[ci]
+    single = marginal.sum(axis=2) + visit
     upper = single[:, padded].sum(axis=2)  # days x sets
     flat_order = np.argsort(-upper, axis=None, kind="stable")
+    upper_sorted = upper.ravel()[flat_order]
     most = 0.0
-    columns: list[tuple[float, int, tuple[int, ...], dict[int, int]]] = []
-    for position, flat in enumerate(flat_order.tolist()):
-        di, si = divmod(flat, len(sets))
-        bound = float(upper[di, si])
-        if bound <= most + 1e-12 or bound <= 0:
+    found: list[tuple[float, int, int]] = []
+    start = 0
+    while start < len(flat_order):
+        if upper_sorted[start] <= most + 1e-12 or upper_sorted[start] <= 0:
             break
-        if position % 512 == 0 and time.monotonic() > deadline:
+        if time.monotonic() > deadline:
             return None
+        chunk = flat_order[start : start + PRICE_CHUNK]
+        bounds = upper_sorted[start : start + PRICE_CHUNK]
+        chunk = chunk[bounds > most + 1e-12]
+        start += PRICE_CHUNK
+        day_of, set_of = np.divmod(chunk, len(sets))
+        for di in np.unique(day_of).tolist():
+            mine = set_of[day_of == di]
+            capacity = capacity_by_date[days[di]]
+            members = padded[mine]
+            prices = marginal[di][members][:, :, :capacity].reshape(len(mine), -1)
+            if prices.shape[1] > capacity:
+                prices = np.partition(prices, prices.shape[1] - capacity, axis=1)[:, -capacity:]
+            values = prices.sum(axis=1) + visit[di][members].sum(axis=1)
+            most = max(most, float(values.max()))
+            for si, value in zip(mine.tolist(), values.tolist(), strict=True):
+                if value > 1.0 + PRICE_TOLERANCE:
+                    found.append((value, di, si))
+    found.sort(key=lambda f: -f[0])
+    columns = []
+    for _, di, si in found[:COLUMNS_PER_ROUND]:
         served = sets[si]
         parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
         rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        value, loading = _fill(group_duals[rows], rows, sizes, capacity_by_date[days[di]])
-        # A coach serves a county on a date only if some of its groups may depart then.
-        value += float(sum(county_duals[c] for c in served if (di, c) in eligible))
-        most = max(most, value)
-        if value > 1.0 + PRICE_TOLERANCE:
-            columns.append((value, di, served, loading))
-    columns.sort(key=lambda c: -c[0])
-    return most, [(di, served, loading) for _, di, served, loading in columns[:COLUMNS_PER_ROUND]]
+        _, loading = _fill(group_duals[rows], rows, sizes, capacity_by_date[days[di]])
+        columns.append((di, served, loading))
+    return most, columns
 
 
 def plan_lp_bound(
