@@ -87,6 +87,9 @@ class LpBound:
     seconds: float
     note: str = ""
     patterns: tuple[FractionalPattern, ...] = ()
+    # Of `seconds`: in the LP solver, and pricing.
+    solver_seconds: float = 0.0
+    pricing_seconds: float = 0.0
 
 
 def _not_computed(note: str, started: float) -> LpBound:
@@ -300,6 +303,7 @@ def lp_lower_bound(
 
     best = 0.0
     lp_value = 0.0
+    solver_seconds = pricing_seconds = 0.0
     iterations = 0
     converged = False
     note = ""
@@ -309,16 +313,20 @@ def lp_lower_bound(
         if left <= 0:
             note = "time limit reached before the LP converged"
             break
+        clock = time.monotonic()
         solved = lp.solve(left)
+        solver_seconds += time.monotonic() - clock
         if solved is None:
             note = "time limit reached inside the LP solver"
             break
         lp_value, duals, values = solved
         iterations += 1
         duals = np.maximum(duals, 0.0)
+        clock = time.monotonic()
         priced = _price(
             duals, sizes, visit_row, sets, padded, days, capacity_by_date, eligible, deadline
         )
+        pricing_seconds += time.monotonic() - clock
         if priced is None:
             note = "time limit reached while pricing"
             break
@@ -350,6 +358,8 @@ def lp_lower_bound(
         seconds=time.monotonic() - started,
         note=note,
         patterns=patterns,
+        solver_seconds=solver_seconds,
+        pricing_seconds=pricing_seconds,
     )
 
 
@@ -434,7 +444,10 @@ def _price(
     flat_order = np.argsort(-upper, axis=None, kind="stable")
     upper_sorted = upper.ravel()[flat_order]
     most = 0.0
-    found: list[tuple[float, int, int]] = []
+    # The best columns so far: values, dates and sets (kept to COLUMNS_PER_ROUND).
+    best_values = np.zeros(0)
+    best_days = np.zeros(0, dtype=np.int64)
+    best_sets = np.zeros(0, dtype=np.int64)
     start = 0
     while start < len(flat_order):
         if upper_sorted[start] <= most + 1e-12 or upper_sorted[start] <= 0:
@@ -455,12 +468,21 @@ def _price(
                 prices = np.partition(prices, prices.shape[1] - capacity, axis=1)[:, -capacity:]
             values = prices.sum(axis=1) + visit[di][members].sum(axis=1)
             most = max(most, float(values.max()))
-            for si, value in zip(mine.tolist(), values.tolist(), strict=True):
-                if value > 1.0 + PRICE_TOLERANCE:
-                    found.append((value, di, si))
-    found.sort(key=lambda f: -f[0])
+            good = values > 1.0 + PRICE_TOLERANCE
+            best_values = np.concatenate([best_values, values[good]])
+            best_days = np.concatenate([best_days, np.full(int(good.sum()), di)])
+            best_sets = np.concatenate([best_sets, mine[good]])
+            if len(best_values) > 4 * COLUMNS_PER_ROUND:
+                kept = np.argpartition(-best_values, COLUMNS_PER_ROUND)[:COLUMNS_PER_ROUND]
+                best_values, best_days, best_sets = (
+                    best_values[kept],
+                    best_days[kept],
+                    best_sets[kept],
+                )
+    order = np.argsort(-best_values, kind="stable")[:COLUMNS_PER_ROUND]
+    found = [(int(best_days[k]), int(best_sets[k])) for k in order]
     columns = []
-    for _, di, si in found[:COLUMNS_PER_ROUND]:
+    for di, si in found:
         served = sets[si]
         parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
         rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
