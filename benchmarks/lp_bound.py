@@ -125,7 +125,7 @@ def section_lpbound(
     rows = []
     for folder in folders:
         limit = 2.0 if quick else time_limit_s
-        budget = (limit or 600.0) * 3 + lp_time + 600
+        budget = (limit or 60.0) * 3 + lp_time * 1.5 + 300
         row = run_in_child(folder, limit, lp_time, budget)
         print(f"  {folder.name}: {row}", flush=True)
         rows.append(row)

@@ -117,11 +117,12 @@ def county_sets(
     detour_ratio: float,
     detour_grace_s: float,
     limit: int = MAX_COUNTY_SETS,
+    deadline: float = math.inf,
 ) -> list[tuple[int, ...]] | None:
     """Every set of at most `county_stop_limit` counties (indices into `counties`) that one coach
     can serve in some order with every passenger's ride within the detour limit, in a relaxed
     sense that any legal coach satisfies (docs/plan-format.md); None when there are more than
-    `limit`.
+    `limit` or when time.monotonic() passes `deadline`.
 
     `leg_s[i, j]` is the driving time from `sites[i]` to `sites[j]` in the passengers' direction
     (boarding points before counties; the transpose of the road matrix for return trips).
@@ -155,6 +156,8 @@ def county_sets(
     for _ in range(1, county_stop_limit):
         following: dict[tuple[tuple[int, ...], int], float] = {}
         for (served, last), elapsed in states.items():
+            if time.monotonic() > deadline:
+                return None
             arrival = elapsed + between[last]
             ok = np.nonzero(arrival <= allowed)[0]
             for nxt in ok.tolist():
