@@ -303,3 +303,40 @@ def test_solver_params_refuse_a_bad_lower_bound_share(share: float) -> None:
 
     with pytest.raises(InvalidInput, match="lower_bound_share"):
         SolverParams(lower_bound_share=share)
+
+
+def test_solve_reports_the_best_bound_and_its_source() -> None:
+    """A plan says which bound it reports; the bound stays under the trips and at or above the
+    counting bound; the LP bound of the plan's seated workers converges under the trips; with no
+    share of time for it the LP does not run."""
+    import re
+    from pathlib import Path
+
+    from optimizer.geography.distance import GreatCircleProvider
+    from optimizer.lp_bound import plan_lp_bound
+    from optimizer.model import SolverParams
+    from optimizer.read import read_scenario
+    from optimizer.solve import solve
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "pooling"
+    scenario = read_scenario(folder).replace(
+        solver=SolverParams(time_limit_s=10.0, seed=1, lower_bound_share=0.5)
+    )
+    provider = GreatCircleProvider()
+    plan = solve(scenario, distances=provider)
+    kpis = plan.kpis
+    parts = next(n for n in plan.notes if "date intervals" in n)
+    match = re.search(r"date intervals (\d+)", parts)
+    assert match is not None and "LP " in parts
+    counting = int(match.group(1))
+    assert kpis.trips >= kpis.lower_bound_trips >= counting > 0
+    assert (kpis.lower_bound_source == "lp") == (kpis.lower_bound_trips > counting)
+    workers = {w.worker_id: w for w in scenario.workers}
+    lp = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0)
+    assert lp.converged and 0 < lp.trips <= kpis.trips
+    assert lp.patterns and all(p.coaches > 0 for p in lp.patterns)
+    skipped = solve(
+        scenario.replace(solver=SolverParams(time_limit_s=3.0, seed=1, lower_bound_share=0.0)),
+        distances=provider,
+    )
+    assert skipped.kpis.lower_bound_seconds == 0 and skipped.kpis.lower_bound_source == "counting"
