@@ -40,6 +40,8 @@ PRICE_TOLERANCE = 1e-7
 MAX_COUNTY_SETS = 400_000
 # Columns added per pricing round at most.
 COLUMNS_PER_ROUND = 400
+# States extended at once while listing county sets (times the number of counties).
+STATES_PER_STEP = 4_000_000
 # A passenger's ride may exceed the limit by one second (the plan checker's rounding allowance).
 RIDE_ALLOWANCE_S = 1.0
 
@@ -148,31 +150,50 @@ def county_sets(
         ]
     )
     between = closure[np.ix_(at, at)]
-    found: set[tuple[int, ...]] = {(c,) for c in range(size)}
-    # States: (counties served, last county) -> least time so far on the chain.
-    states: dict[tuple[tuple[int, ...], int], float] = {
-        ((c,), c): float(reach[c]) for c in range(size)
-    }
-    for _ in range(1, county_stop_limit):
-        following: dict[tuple[tuple[int, ...], int], float] = {}
-        for (served, last), elapsed in states.items():
+    found: list[tuple[int, ...]] = [(c,) for c in range(size)]
+    # States: the counties served (sorted), the last one, and the least time so far on the chain.
+    served = np.arange(size, dtype=np.int64)[:, None]
+    last = np.arange(size, dtype=np.int64)
+    elapsed = reach.astype(np.float64)
+    for length in range(2, county_stop_limit + 1):
+        # Each set of `length` counties is reached by at most length! chains.
+        most_chains = math.factorial(length) * limit
+        chains = 0
+        parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]
+        parts = []
+        step = max(1, STATES_PER_STEP // max(1, size))
+        for start in range(0, len(last), step):
             if time.monotonic() > deadline:
                 return None
-            arrival = elapsed + between[last]
-            ok = np.nonzero(arrival <= allowed)[0]
-            for nxt in ok.tolist():
-                if nxt in served:
-                    continue
-                key = (tuple(sorted((*served, nxt))), nxt)
-                value = float(arrival[nxt])
-                if value < following.get(key, math.inf):
-                    following[key] = value
-        states = following
-        found.update(served for served, _ in states)
+            block = slice(start, start + step)
+            arrival = elapsed[block, None] + between[last[block]]
+            ok = arrival <= allowed[None, :]
+            rows = np.arange(ok.shape[0])
+            for column in range(served.shape[1]):
+                ok[rows, served[block, column]] = False
+            state, following = np.nonzero(ok)
+            grown = np.sort(np.column_stack([served[block][state], following]), axis=1)
+            parts.append((grown, following, arrival[state, following]))
+            chains += len(following)
+            if chains > most_chains:
+                return None
+        if not parts or not sum(len(p[1]) for p in parts):
+            break
+        served = np.concatenate([p[0] for p in parts])
+        last = np.concatenate([p[1] for p in parts])
+        elapsed = np.concatenate([p[2] for p in parts])
+        # Keep one state per (counties, last county): the one with the least time so far.
+        keys = np.column_stack([served, last])
+        order = np.lexsort((elapsed, *keys.T[::-1]))
+        keys = keys[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+        kept = order[first]
+        served, last, elapsed = served[kept], last[kept], elapsed[kept]
+        level = np.unique(served, axis=0)
+        found.extend(tuple(row) for row in level.tolist())
         if len(found) > limit:
             return None
-        if not states:
-            break
     return sorted(found, key=lambda s: (len(s), s))
 
 
