@@ -73,6 +73,8 @@ MESSAGES: dict[str, str] = {
     "upload_slow": "the file took longer than {seconds:.0f} s to read; split it into smaller files",
     "upload_cell": "row {row}, column {column!r}: the cell holds {length} characters; at most "
     "{limit}",
+    "rejected": "{rows} row(s) have problems; nothing was saved. Fix every row listed in "
+    "'problems' and send the whole file again.",
 }
 
 
@@ -138,10 +140,7 @@ class RegistrationRejected(InvalidInput):
     def __init__(self, problems: list[RowProblem]) -> None:
         self.problems = problems
         rows = sorted({p.row for p in problems})
-        super().__init__(
-            f"{len(rows)} row(s) have problems; nothing was saved. Fix every row listed in "
-            "'problems' and send the whole file again."
-        )
+        super().__init__(message("rejected", rows=len(rows)))
 
 
 # Order matters: the first matching class wins, so specific classes come before their bases.
@@ -192,13 +191,17 @@ def status_for(error: BaseException) -> int:
     return 500
 
 
-def error_body(error: BaseException) -> dict[str, Any]:
-    """The JSON body describing `error` to the user."""
+def error_body(error: BaseException, locale: str = "en") -> dict[str, Any]:
+    """The JSON body describing `error` to the user, in `locale` (api/i18n.py)."""
+    from api.i18n import translate_detail, translate_reason
+
     if is_busy_database(error):
-        return {"detail": MESSAGES["busy"]}
-    body: dict[str, Any] = {"detail": str(error)}
+        return {"detail": translate_detail(locale, MESSAGES["busy"])}
+    body: dict[str, Any] = {"detail": translate_detail(locale, str(error))}
     if isinstance(error, RegistrationRejected):
-        body["problems"] = [p.__dict__ for p in error.problems]
+        body["problems"] = [
+            {**p.__dict__, "reason": translate_reason(locale, p.reason)} for p in error.problems
+        ]
     if isinstance(error, AmbiguousPlace):
         body["candidates"] = [f"{code} {name}" for code, name in error.candidates]
     return body
@@ -247,20 +250,28 @@ def describe_for_log(error: BaseException) -> str:
 # --- handlers ---------------------------------------------------------------------------------
 
 
-def _json_error(error: BaseException) -> JSONResponse:
+def _locale_of(headers: Any) -> str:
+    from api.i18n import api_locale
+
+    return api_locale(headers.get("accept-language"))
+
+
+def _json_error(error: BaseException, locale: str = "en") -> JSONResponse:
     return JSONResponse(
-        status_code=status_for(error), content=error_body(error), headers=error_headers(error)
+        status_code=status_for(error),
+        content=error_body(error, locale),
+        headers=error_headers(error),
     )
 
 
-async def _chunyun_error_handler(_request: Request, error: Exception) -> JSONResponse:
-    return _json_error(error)
+async def _chunyun_error_handler(request: Request, error: Exception) -> JSONResponse:
+    return _json_error(error, _locale_of(request.headers))
 
 
 async def _database_error_handler(request: Request, error: Exception) -> JSONResponse:
     if is_busy_database(error):
         log.warning("database busy on %s %s: %s", request.method, request.url.path, type(error))
-        return _json_error(error)
+        return _json_error(error, _locale_of(request.headers))
     if isinstance(error, sa_exc.IntegrityError):
         # Reached only when a constraint catches what the checks before it did not (a race).
         return JSONResponse(
