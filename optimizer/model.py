@@ -135,10 +135,14 @@ class SolverParams:
     time_limit_s: float = 60.0
     seed: int = 0
     workers: int = 1
+    # Share of time_limit_s kept for the LP lower bound (optimizer.lp_bound); 0 turns it off.
+    lower_bound_share: float = 0.1
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
             raise InvalidInput("time_limit_s must be positive")
+        if not 0 <= self.lower_bound_share <= 0.5:
+            raise InvalidInput("lower_bound_share must be from 0 to 0.5")
         if self.workers < 1:
             raise InvalidInput("workers must be at least 1")
 
@@ -385,6 +389,10 @@ class Kpis:
     lower_bound_trips: int
     lower_bound_coach_km: float
     solve_seconds: float
+    # Which proven bound gave lower_bound_trips ("counting": optimizer.bounds; "lp": the LP
+    # relaxation of optimizer.lp_bound) and the wall seconds spent on the LP bound.
+    lower_bound_source: str = "counting"
+    lower_bound_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

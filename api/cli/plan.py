@@ -73,7 +73,11 @@ def _report_kpis(console: Console, plan: Plan) -> None:
         ("seated", f"{kpis.seated}"),
         ("unserved", f"{kpis.unserved}"),
         ("trips", f"{kpis.trips}"),
-        ("lower bound (trips)", f"{kpis.lower_bound_trips}  (trips / bound = {gap:.3f})"),
+        (
+            "lower bound (trips)",
+            f"{kpis.lower_bound_trips}  (trips / bound = {gap:.3f}; {kpis.lower_bound_source}"
+            f", LP {kpis.lower_bound_seconds:.1f} s)",
+        ),
         ("seats offered", f"{kpis.seats_offered}"),
         ("seat utilization", f"{kpis.seat_utilization:.1%}"),
         ("coach-km", f"{kpis.coach_km:,.0f}"),
