@@ -81,7 +81,7 @@ MESSAGES: dict[str, str] = {
     "fleet_size_caption": "from a plan of {trips} trips with as many coaches as it wants, "
     "chained into the fewest coaches per type ({seconds:.1f} s)",
     "fleet_size_column_type": "coach type",
-    "fleet_size_column_seats": "seats",
+    "fleet_size_column_seats": "coach seats",
     "fleet_size_column_count": "coaches",
     "fleet_size_column_from": "needed from",
     "fleet_size_column_to": "needed to",

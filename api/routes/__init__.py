@@ -19,5 +19,17 @@ from api.routes import (
 
 # Every error answer any route can give is documented once for all (JSON, api/errors.py).
 api_router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-for module in (auth, users, seasons, sizing, companies, hubs, fleet, workers, plans, moves, audit):
+for module in (
+    auth,
+    users,
+    seasons,
+    sizing,
+    companies,
+    hubs,
+    fleet,
+    workers,
+    plans,
+    moves,
+    audit,
+):
     api_router.include_router(module.router)
