@@ -280,8 +280,8 @@ class TripPublic(BaseModel):
 class ManifestRow(BaseModel):
     seat: int
     seat_count: int
-    worker: str
-    worker_id: str
+    worker: str = Field(description="the planner's key of the registration (登记编号)")
+    staff_number: str = Field(description="the employer's own reference (工号)")
     name: str
     id_number: str
     phone: str

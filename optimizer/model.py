@@ -173,7 +173,13 @@ class Hub:
 
 @dataclass(frozen=True)
 class Worker:
-    """One registered traveller. `home_adcode` is None when `home` did not resolve."""
+    """One registered traveller. `home_adcode` is None when `home` did not resolve.
+
+    Two identifiers, never mixed up: `worker_id` is the planner's key (unique in a scenario; the
+    service uses its database key) and `staff_number` is the employer's own reference (工号),
+    the one printed on manifests and notices. A scenario folder's `worker_id` column is the 工号,
+    so there both are the same; left empty, `staff_number` takes `worker_id`.
+    """
 
     worker_id: str
     company_id: str
@@ -189,6 +195,11 @@ class Worker:
     # Set when `home` could not be resolved: why, and the candidate counties if ambiguous.
     home_problem: str = ""
     home_candidates: tuple[str, ...] = ()
+    staff_number: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.staff_number:
+            object.__setattr__(self, "staff_number", self.worker_id)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import csv
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +89,8 @@ def _stop_json(stop: Stop) -> dict[str, Any]:
     }
 
 
-def _trip_json(trip: Trip) -> dict[str, Any]:
+def trip_to_json(trip: Trip) -> dict[str, Any]:
+    """A trip as plain JSON values: the one Trip codec (plan.json and the service's database)."""
     return {
         "trip_id": trip.trip_id,
         "vehicle_type": trip.vehicle_type,
@@ -156,7 +157,7 @@ def plan_to_json(plan: Plan, *, scenario_dir: str | Path | None = None) -> dict[
         "scenario_dir": str(Path(scenario_dir).resolve()) if scenario_dir is not None else None,
         "direction": plan.direction,
         "kpis": dataclasses.asdict(plan.kpis),
-        "trips": [_trip_json(trip) for trip in plan.trips],
+        "trips": [trip_to_json(trip) for trip in plan.trips],
         "unserved": [
             {"worker_id": u.worker_id, "reason": str(u.reason), "detail": u.detail}
             for u in plan.unserved
@@ -168,7 +169,7 @@ def plan_to_json(plan: Plan, *, scenario_dir: str | Path | None = None) -> dict[
     }
 
 
-def _stop(values: dict[str, Any]) -> Stop:
+def _stop(values: Mapping[str, Any]) -> Stop:
     return Stop(
         kind=values["kind"],
         lon=float(values["lon"]),
@@ -186,7 +187,8 @@ def _stop(values: dict[str, Any]) -> Stop:
     )
 
 
-def _trip(values: dict[str, Any]) -> Trip:
+def trip_from_json(values: Mapping[str, Any]) -> Trip:
+    """The trip written by `trip_to_json` (inverse)."""
     return Trip(
         trip_id=values["trip_id"],
         vehicle_type=values["vehicle_type"],
@@ -253,7 +255,7 @@ def plan_from_json(values: dict[str, Any]) -> Plan:
         return Plan(
             scenario=values["scenario"],
             direction=values["direction"],
-            trips=tuple(_trip(t) for t in values["trips"]),
+            trips=tuple(trip_from_json(t) for t in values["trips"]),
             unserved=tuple(
                 Unserved(u["worker_id"], UnservedReason(u["reason"]), u.get("detail", ""))
                 for u in values["unserved"]

@@ -16,6 +16,7 @@ from optimizer.model import Plan, Scenario
 
 NOTICE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("worker_id", "登记编号"),
+    ("staff_number", "工号"),
     ("name", "姓名"),
     ("phone", "手机号"),
     ("company_id", "单位编号"),
@@ -95,6 +96,7 @@ def worker_notices(
             rows.append(
                 {
                     "worker_id": worker.worker_id,
+                    "staff_number": worker.staff_number,
                     "name": worker.name,
                     "phone": normalize_phone(worker.phone),
                     "company_id": worker.company_id,
@@ -124,6 +126,7 @@ def worker_notices(
         rows.append(
             {
                 "worker_id": worker.worker_id,
+                "staff_number": worker.staff_number,
                 "name": worker.name,
                 "phone": normalize_phone(worker.phone),
                 "company_id": worker.company_id,

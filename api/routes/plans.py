@@ -171,14 +171,6 @@ def _manifest(
     keys = [p.worker_id for p in trip.passengers if scope is None or p.company_id == scope]
     workers = crud.workers_by_key(session, keys=keys)
     companies = crud.list_companies(session, season=plan.season)
-    manifest = convert.manifest_public(
-        trip,
-        plan_id=plan.id,
-        workers=workers,
-        company_names={c.company_id: c.name for c in companies},
-        masked=not unmasked,
-        company_id=scope,
-    )
     if unmasked:
         crud.record_unmasked_read(
             session,
@@ -190,8 +182,10 @@ def _manifest(
     scenario = convert.scenario_for_documents(
         plan.season, companies=companies, workers=workers.values(), masked=not unmasked
     )
+    shown_trip = convert.trip_for_company(trip, scope)
+    manifest = convert.manifest_public(shown_trip, scenario, plan_id=plan.id, masked=not unmasked)
     # Document writers get the caller's view of the trip, never other companies' passengers.
-    return manifest, convert.trip_for_company(trip, scope), scenario
+    return manifest, shown_trip, scenario
 
 
 @router.get(
@@ -221,7 +215,7 @@ def read_manifest(
     if fmt == "json":
         return Response(manifest.model_dump_json(), media_type="application/json")
     if fmt == "csv":
-        content = outputs.manifest_csv(manifest)
+        content = outputs.manifest_csv(shown_trip, scenario, full_ids=not manifest.masked)
     elif fmt == "xlsx":
         content = outputs.manifest_xlsx(shown_trip, scenario, full_ids=not manifest.masked)
     else:
