@@ -8,8 +8,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from api import models, schemas
+from api.documents.context import county_name
 from api.documents.manifest import manifest_lines
 from optimizer import model as domain
+from optimizer.crews import normalize_crew, sign_data
 from optimizer.identity import mask_id_number, mask_phone
 from optimizer.write import trip_from_json, trip_to_json
 
@@ -319,6 +321,55 @@ def trip_public(
             )
             for p in passengers
         ],
+        crew=crew_public(trip.crew, masked=company_id is not None),
+        sign=schemas.SignPublic(
+            **sign_data(trip, stops=[_sign_stop(s) for s in stops if s.kind != "rest"])
+        ),
+    )
+
+
+def _sign_stop(stop: schemas.StopPublic) -> str:
+    if stop.kind == "rest":
+        return ""
+    return stop.name or (county_name(stop.adcode) if stop.adcode else stop.kind)
+
+
+def crew_public(crew: domain.Crew | None, *, masked: bool) -> schemas.CrewPublic | None:
+    """The assigned crew; `masked` (employers) hides the drivers' licence (ID) numbers."""
+    if crew is None:
+        return None
+    return schemas.CrewPublic(
+        plate=crew.plate,
+        coach_type=crew.coach_type,
+        coach_seats=crew.coach_seats,
+        operator=crew.operator,
+        drivers=[
+            schemas.DriverPublic(
+                name=d.name,
+                licence=mask_id_number(d.licence) if masked else d.licence,
+                phone=d.phone,
+            )
+            for d in crew.drivers
+        ],
+        escort_name=crew.escort_name,
+        escort_phone=crew.escort_phone,
+    )
+
+
+def crew_from_schema(crew: schemas.CrewIn) -> domain.Crew:
+    """The operator's assignment as a domain Crew, normalised (plate, licences, phones)."""
+    return normalize_crew(
+        domain.Crew(
+            plate=crew.plate,
+            coach_type=crew.coach_type,
+            coach_seats=crew.coach_seats,
+            operator=crew.operator,
+            drivers=tuple(
+                domain.Driver(name=d.name, licence=d.licence, phone=d.phone) for d in crew.drivers
+            ),
+            escort_name=crew.escort_name,
+            escort_phone=crew.escort_phone,
+        )
     )
 
 

@@ -73,6 +73,56 @@ MESSAGES: dict[str, str] = {
     "upload_slow": "the file took longer than {seconds:.0f} s to read; split it into smaller files",
     "upload_cell": "row {row}, column {column!r}: the cell holds {length} characters; at most "
     "{limit}",
+    # Coaches and crews (optimizer/crews.py codes).
+    "crew_rejected": "{count} problem(s) with the coach and crew; nothing was saved. Fix every "
+    "one listed in 'problems' and send again",
+    "crew_plate_invalid": "is not a mainland plate (province, letter, 5 or 6 letters or digits, "
+    "e.g. 浙B12345)",
+    "crew_operator_required": "the coach operator is required (it is printed on the charter sign)",
+    "crew_short": "this trip's timetable needs {needed} driver(s); {given} given",
+    "crew_too_many": "at most {limit} drivers may be on one coach",
+    "crew_coach_too_small": "the coach has {seats} seats but {needed} are taken on this trip",
+    "crew_coach_type_smaller": "the trip was planned for a {planned} ({seats} seats); a coach of "
+    "another type must have at least as many seats",
+    "crew_seats_differ_from_type": "a {coach_type} has {seats} seats in this season's fleet",
+    "crew_name_required": "the driver's name is required",
+    "crew_licence_invalid": "is not a driving licence number (18 characters: the holder's ID "
+    "number)",
+    "crew_driver_twice": "the same driver is listed twice",
+    "crew_phone_invalid": "is not a mainland mobile number (11 digits starting 13-19)",
+    "crew_escort_required": "the coach captain or escort (随车人员) is required, with a phone "
+    "passengers can call",
+    "crew_plate_double_booked": "this coach is already on trip {other_trip}, whose times overlap",
+    "crew_driver_double_booked": "this driver is already on trip {other_trip}, whose times overlap",
+    "crew_unknown_trip": "plan {plan_id} has no trip {trip_id!r}",
+    "crew_import_missing_columns": "the sheet lacks the column(s) {columns}; use the template",
+    "crew_import_twice": "this trip is listed again (first on row {first})",
+    "crew_import_seats": "must be a whole number from 1 to 100",
+}
+
+# Chinese texts of the messages above that this branch added, for the message catalogue
+# (api/i18n.py) to take over at merge; same keys, same placeholders.
+MESSAGES_ZH_OPERATIONS: dict[str, str] = {
+    "crew_rejected": "车辆和机组信息有 {count} 处问题，未保存。请改正 problems 中列出的每一处后"
+    "重新提交",
+    "crew_plate_invalid": "不是有效的车牌号（省份简称、字母，再加5或6位字母或数字，如 浙B12345）",
+    "crew_operator_required": "必须填写经营者（印在包车客运标志牌上）",
+    "crew_short": "本车次行程需要 {needed} 名驾驶员，只填写了 {given} 名",
+    "crew_too_many": "一辆车最多 {limit} 名驾驶员",
+    "crew_coach_too_small": "该车核定 {seats} 座，本车次已有 {needed} 座被占用",
+    "crew_coach_type_smaller": "本车次按 {planned}（{seats} 座）安排；换用其他车型须不少于该座位数",
+    "crew_seats_differ_from_type": "本季车队中 {coach_type} 为 {seats} 座",
+    "crew_name_required": "必须填写驾驶员姓名",
+    "crew_licence_invalid": "不是有效的驾驶证号（18位，即持证人身份证号）",
+    "crew_driver_twice": "同一驾驶员填写了两次",
+    "crew_phone_invalid": "不是有效的手机号（11位，以13-19开头）",
+    "crew_escort_required": "必须填写随车人员（车长或乘务员）及旅客可拨打的电话",
+    "crew_plate_double_booked": "该车已安排在车次 {other_trip}，时间重叠",
+    "crew_driver_double_booked": "该驾驶员已安排在车次 {other_trip}，时间重叠",
+    "crew_unknown_trip": "计划 {plan_id} 中没有车次 {trip_id!r}",
+    "crew_import_missing_columns": "表格缺少列：{columns}；请使用模板",
+    "crew_import_twice": "该车次重复出现（首次在第 {first} 行）",
+    "crew_import_seats": "须为 1 到 100 的整数",
 }
 
 
@@ -142,6 +192,15 @@ class RegistrationRejected(InvalidInput):
             f"{len(rows)} row(s) have problems; nothing was saved. Fix every row listed in "
             "'problems' and send the whole file again."
         )
+
+
+class CrewRejected(RegistrationRejected):
+    """A coach-and-crew assignment (one trip, or an operator's import) with problems: nothing
+    was written. Problems name the row (1 for a single trip), the field, value and reason."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+        InvalidInput.__init__(self, message("crew_rejected", count=len(problems)))
 
 
 # Order matters: the first matching class wins, so specific classes come before their bases.

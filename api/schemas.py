@@ -261,6 +261,51 @@ class PassengerPublic(BaseModel):
     party: str
 
 
+class DriverIn(Inbound):
+    name: Annotated[str, text(64, 1)]
+    licence: Annotated[str, text(32, 1, description="driving licence number (the ID number)")]
+    phone: Annotated[str, text(32, 1, description="mainland mobile number")]
+
+
+class CrewIn(Inbound):
+    """The coach operator's assignment to a trip (PUT /plans/{id}/trips/{trip_id}/crew)."""
+
+    plate: Annotated[str, text(16, 1, description="mainland plate, e.g. 浙B12345")]
+    coach_type: Annotated[str, text(64, 1, description="the assigned coach's type")]
+    coach_seats: Annotated[int, Field(ge=1, le=100, description="approved seats (核定座位)")]
+    operator: Annotated[str, text(128, 1, description="the coach operator (经营者)")]
+    drivers: Annotated[list[DriverIn], Field(max_length=6)]
+    escort_name: Annotated[str, text(64, description="coach captain or escort (随车人员)")] = ""
+    escort_phone: Annotated[str, text(32)] = ""
+
+
+class DriverPublic(BaseModel):
+    name: str
+    licence: str = Field(description="masked for employers")
+    phone: str
+
+
+class CrewPublic(BaseModel):
+    plate: str
+    coach_type: str
+    coach_seats: int
+    operator: str
+    drivers: list[DriverPublic]
+    escort_name: str
+    escort_phone: str
+
+
+class SignPublic(BaseModel):
+    """The charter sign (包车客运标志牌); unassigned fields read 未分配."""
+
+    origin: str
+    destination: str
+    main_stops: str
+    plate: str
+    operator: str
+    validity: str
+
+
 class TripPublic(BaseModel):
     trip_id: str
     vehicle_type: str
@@ -275,6 +320,8 @@ class TripPublic(BaseModel):
     locked: bool
     stops: list[StopPublic]
     passengers: list[PassengerPublic]
+    crew: CrewPublic | None = Field(None, description="None until the operator assigns one")
+    sign: SignPublic | None = None
 
 
 class ManifestRow(BaseModel):

@@ -349,8 +349,36 @@ class Passenger:
 
 
 @dataclass(frozen=True)
+class Driver:
+    """A driver of an assigned crew: name, driving licence number (驾驶证号, in China the
+    holder's ID number) and mobile phone."""
+
+    name: str
+    licence: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Crew:
+    """The coach operator's assignment to one trip: the physical coach and its crew.
+
+    `coach_type` and `coach_seats` are the assigned coach's type and approved seats (核定座位);
+    `escort_*` is the coach captain or escort (随车人员) whom passengers call.
+    """
+
+    plate: str
+    coach_type: str
+    coach_seats: int
+    operator: str
+    drivers: tuple[Driver, ...]
+    escort_name: str = ""
+    escort_phone: str = ""
+
+
+@dataclass(frozen=True)
 class Trip:
-    """One coach journey on one departure date, with its legal timetable."""
+    """One coach journey on one departure date, with its legal timetable. `crew` is None
+    until the operator assigns a coach and drivers (the trip is then printed 未分配)."""
 
     trip_id: str
     vehicle_type: str
@@ -363,6 +391,7 @@ class Trip:
     driving_minutes: int = 0
     cost: float = 0.0
     locked: bool = False
+    crew: Crew | None = None
 
     @property
     def departure(self) -> dt.datetime:

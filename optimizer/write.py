@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from optimizer.errors import InvalidInput
 from optimizer.model import (
+    Crew,
+    Driver,
     Duty,
     DutyLeg,
     FleetKpis,
@@ -104,6 +106,7 @@ def trip_to_json(trip: Trip) -> dict[str, Any]:
         "locked": trip.locked,
         "stops": [_stop_json(stop) for stop in trip.stops],
         "passengers": [dataclasses.asdict(p) for p in trip.passengers],
+        "crew": dataclasses.asdict(trip.crew) if trip.crew is not None else None,
     }
 
 
@@ -201,6 +204,19 @@ def trip_from_json(values: Mapping[str, Any]) -> Trip:
         driving_minutes=int(values.get("driving_minutes", 0)),
         cost=float(values.get("cost", 0.0)),
         locked=bool(values.get("locked", False)),
+        crew=_crew(values["crew"]) if values.get("crew") else None,
+    )
+
+
+def _crew(values: Mapping[str, Any]) -> Crew:
+    return Crew(
+        plate=str(values["plate"]),
+        coach_type=str(values["coach_type"]),
+        coach_seats=int(values["coach_seats"]),
+        operator=str(values.get("operator", "")),
+        drivers=tuple(Driver(**d) for d in values.get("drivers", ())),
+        escort_name=str(values.get("escort_name", "")),
+        escort_phone=str(values.get("escort_phone", "")),
     )
 
 

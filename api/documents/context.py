@@ -81,14 +81,36 @@ def route_summary(trip: Trip, names: Names) -> tuple[str, str, list[str]]:
     return served[0], served[-1], served[1:-1]
 
 
+UNASSIGNED = "未分配"
+
+
 def plate(trip: Trip) -> str:
-    """The coach's plate when one is assigned (a Trip may carry `plate`), else ""."""
-    return str(getattr(trip, "plate", "") or "")
+    """The coach's plate when the operator assigned one, else ""."""
+    return trip.crew.plate if trip.crew is not None else ""
 
 
 def driver_names(trip: Trip) -> list[str]:
-    """Driver names when assigned (a Trip may carry `driver_names`), else []."""
-    return [str(n) for n in getattr(trip, "driver_names", ()) or ()]
+    """Driver names when assigned, else []."""
+    return [d.name for d in trip.crew.drivers] if trip.crew is not None else []
+
+
+def plate_text(trip: Trip) -> str:
+    """The plate, or 未分配 (unassigned) so a blank never looks filled."""
+    return plate(trip) or UNASSIGNED
+
+
+def drivers_text(trip: Trip) -> str:
+    """Drivers with licence numbers and phones, or how many are needed and 未分配."""
+    if trip.crew is None:
+        return f"{trip.drivers} 名，{UNASSIGNED}"
+    return "；".join(f"{d.name}（驾驶证 {d.licence}，电话 {d.phone}）" for d in trip.crew.drivers)
+
+
+def escort_text(trip: Trip) -> str:
+    """The coach captain or escort with phone, or 未分配."""
+    if trip.crew is None:
+        return UNASSIGNED
+    return f"{trip.crew.escort_name}（电话 {trip.crew.escort_phone}）"
 
 
 def stop_kind(stop: Stop) -> str:

@@ -21,9 +21,10 @@ from reportlab.platypus import Flowable, Spacer
 
 from api.documents.context import (
     Names,
-    driver_names,
+    drivers_text,
+    escort_text,
     from_spreadsheet,
-    plate,
+    plate_text,
     route_summary,
     seat_label,
     spreadsheet_safe,
@@ -140,15 +141,15 @@ def manifest_header(trip: Trip, scenario: Scenario) -> list[tuple[str, str]]:
     """The header of a manifest as (label, value) pairs, in print order."""
     names = Names.of(scenario)
     origin, destination, via = route_summary(trip, names)
-    drivers = driver_names(trip)
     people = sum(p.seat_count for p in trip.passengers)
     return [
         ("车次", trip.trip_id),
         ("发车日期", f"{trip.departure:%Y-%m-%d}"),
         ("发车时间", f"{trip.departure:%H:%M}"),
         ("车型", f"{trip.vehicle_type}（核定 {trip.seats} 座）"),
-        ("车牌号", plate(trip) or "________"),
-        ("驾驶员", "、".join(drivers) if drivers else f"{trip.drivers} 名（姓名：________）"),
+        ("车牌号", plate_text(trip)),
+        ("驾驶员", drivers_text(trip)),
+        ("随车人员", escort_text(trip)),
         ("线路", f"{origin} → {destination}"),
         ("途经", "、".join(via) if via else "无"),
         ("乘客", f"{len(trip.passengers)} 人，占 {people} 座"),

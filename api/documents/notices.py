@@ -76,6 +76,11 @@ def worker_notices(
     seated: set[str] = set()
     for trip in sorted(plan.trips, key=lambda t: (t.departure, t.trip_id)):
         coach = plate(trip) or trip.trip_id
+        on_board = (
+            f"随车电话{trip.crew.escort_phone}（{trip.crew.escort_name}），"
+            if trip.crew is not None and trip.crew.escort_phone
+            else ""
+        )
         for passenger in sorted(trip.passengers, key=lambda p: (p.seat, p.worker_id)):
             worker = names.workers.get(passenger.worker_id)
             if worker is None:
@@ -91,7 +96,7 @@ def worker_notices(
                 f"【{signature}】{worker.name}您好，您的{trip_kind}："
                 f"{board.depart.month}月{board.depart.day}日{board.depart:%H:%M}发车，请于{board.arrive:%H:%M}前到{gate}上车，"
                 f"车次{coach}，{seat_text}，到{destination}下车。请携带身份证。"
-                f"{_contact(contact_phone)}"
+                f"{on_board}{_contact(contact_phone)}"
             )
             rows.append(
                 {

@@ -3,9 +3,20 @@
 from fastapi import APIRouter
 
 from api.errors import ERROR_RESPONSES
-from api.routes import audit, auth, companies, fleet, hubs, plans, seasons, users, workers
+from api.routes import (
+    audit,
+    auth,
+    companies,
+    fleet,
+    hubs,
+    operations,
+    plans,
+    seasons,
+    users,
+    workers,
+)
 
 # Every error answer any route can give is documented once for all (JSON, api/errors.py).
 api_router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-for module in (auth, users, seasons, companies, hubs, fleet, workers, plans, audit):
+for module in (auth, users, seasons, companies, hubs, fleet, workers, plans, operations, audit):
     api_router.include_router(module.router)
