@@ -114,7 +114,13 @@ def season_to_scenario(
         hubs=tuple(hub_to_domain(h) for h in hubs),
         policy=domain.Policy.from_mapping(season.policy),
         solver=domain.SolverParams.from_mapping(solver),
+        subsidy=subsidy_rule(season),
     )
+
+
+def subsidy_rule(season: models.Season) -> domain.SubsidyRule:
+    """The season's subsidy rule (Cixi 2023's when the dispatcher set none)."""
+    return domain.SubsidyRule.from_mapping(season.subsidy or {})
 
 
 def scenario_for_documents(

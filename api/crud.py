@@ -195,7 +195,9 @@ def create_season(session: Session, *, season_in: schemas.SeasonCreate) -> model
     convert.check_season_tables(season_in.policy, season_in.solver)
     if get_season(session, name=season_in.name) is not None:
         raise Conflict(f"season {season_in.name!r} already exists")
-    season = models.Season(**season_in.model_dump())
+    values = season_in.model_dump()
+    values["subsidy"] = values["subsidy"] or {}
+    season = models.Season(**values)
     session.add(season)
     session.flush()
     return season
@@ -241,6 +243,8 @@ def update_season(
     solver = season.solver if season_in.solver is None else season_in.solver
     convert.check_season_tables(policy, solver)
     season.policy, season.solver = dict(policy), dict(solver)
+    if season_in.subsidy is not None:
+        season.subsidy = season_in.subsidy.model_dump()
     if season_in.is_open is not None:
         season.is_open = season_in.is_open
     session.flush()

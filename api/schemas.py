@@ -75,6 +75,13 @@ class UserPublic(BaseModel):
     is_active: bool
 
 
+class SubsidyIn(Inbound):
+    """The subsidy per company: `share` of its charter cost, at most `cap_per_company` RMB."""
+
+    share: float = Field(0.5, ge=0, le=1)
+    cap_per_company: float | None = Field(200_000.0, ge=0, le=1e10, description="None: no cap")
+
+
 class SeasonCreate(Inbound):
     """The keys of scenario.toml."""
 
@@ -86,12 +93,16 @@ class SeasonCreate(Inbound):
     last_departure: dt.date
     policy: dict[str, Any] = Field(default_factory=dict, description="[policy] table")
     solver: dict[str, Any] = Field(default_factory=dict, description="[solver] table")
+    subsidy: Annotated[
+        SubsidyIn | None, Field(description="[subsidy] rule; Cixi 2023 when left out")
+    ] = None
 
 
 class SeasonUpdate(Inbound):
     is_open: bool | None = None
     policy: dict[str, Any] | None = None
     solver: dict[str, Any] | None = None
+    subsidy: SubsidyIn | None = None
 
 
 class SeasonPublic(BaseModel):
@@ -106,6 +117,7 @@ class SeasonPublic(BaseModel):
     last_departure: dt.date
     policy: dict[str, Any]
     solver: dict[str, Any]
+    subsidy: dict[str, Any]
     is_open: bool
 
 
@@ -320,7 +332,7 @@ class TripPublic(BaseModel):
     locked: bool
     stops: list[StopPublic]
     passengers: list[PassengerPublic]
-    crew: CrewPublic | None = Field(None, description="None until the operator assigns one")
+    crew: Annotated[CrewPublic | None, Field(description="None until a crew is assigned")] = None
     sign: SignPublic | None = None
 
 
@@ -366,3 +378,36 @@ class AuditEntryPublic(BaseModel):
     season_id: int | None
     worker_keys: list[Any]
     records: int
+
+
+class TripSharePublic(BaseModel):
+    trip_id: str
+    passengers: int
+    seats: int
+    passenger_km: float
+    share_fen: int
+
+
+class CompanyCostsPublic(BaseModel):
+    company_id: str
+    passengers: int
+    passenger_km: float
+    cost_fen: int
+    subsidy_fen: int
+    payable_fen: int
+    trips: list[TripSharePublic]
+
+
+class CostsPublic(BaseModel):
+    """Who pays what (amounts in fen): each trip's cost split pro rata by passenger-km, the
+    subsidy per company under the season's rule, and the season totals (dispatchers)."""
+
+    plan_id: int
+    method: str
+    rule: dict[str, Any]
+    total_cost_fen: int | None
+    total_subsidy_fen: int | None
+    total_payable_fen: int | None
+    unallocated_fen: int | None
+    unallocated_trips: list[str]
+    companies: list[CompanyCostsPublic]

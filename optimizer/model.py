@@ -11,8 +11,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from optimizer.errors import InvalidInput
 
@@ -150,6 +151,49 @@ class SolverParams:
 
 
 @dataclass(frozen=True)
+class SubsidyRule:
+    """The subsidy a company gets: `share` (0-1) of its charter cost, at most
+    `cap_per_company` RMB (None: no cap). Default: Cixi 2023, 50 % up to 200,000 RMB.
+    Splitting and statements: optimizer/costs.py."""
+
+    share: float = 0.5
+    cap_per_company: float | None = 200_000.0
+
+    CIXI_2023: ClassVar[SubsidyRule]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.share <= 1:
+            raise InvalidInput("subsidy share must be between 0 and 1")
+        if self.cap_per_company is not None and self.cap_per_company < 0:
+            raise InvalidInput("subsidy cap_per_company must not be negative")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> SubsidyRule:
+        """A rule from a `[subsidy]` table: `share`, `cap_per_company` (unknown keys refused)."""
+        unknown = sorted(set(values) - {"share", "cap_per_company"})
+        if unknown:
+            raise InvalidInput(
+                f"[subsidy] has unknown key(s) {', '.join(unknown)}; known: cap_per_company, share"
+            )
+        return cls(**values)
+
+    def subsidy_fen(self, cost_fen: int) -> int:
+        """The subsidy, in fen, on a company's charter cost of `cost_fen` (half up, capped)."""
+        amount = int(
+            (Decimal(cost_fen) * Decimal(str(self.share))).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP
+            )
+        )
+        if self.cap_per_company is not None:
+            cap = Decimal(str(self.cap_per_company)) * 100
+            amount = min(amount, int(cap.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+        return amount
+
+
+SubsidyRule.CIXI_2023 = SubsidyRule(share=0.5, cap_per_company=200_000.0)
+
+
+@dataclass(frozen=True)
 class Company:
     """An employer and the gate where its workers board (WGS-84)."""
 
@@ -274,6 +318,7 @@ class Scenario:
     policy: Policy = field(default_factory=Policy)
     solver: SolverParams = field(default_factory=SolverParams)
     problems: tuple[InputProblem, ...] = ()
+    subsidy: SubsidyRule = field(default_factory=SubsidyRule)
 
     def __post_init__(self) -> None:
         if self.direction not in ("home", "return"):

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optimizer.costs import costs_to_json, season_costs
 from optimizer.errors import InvalidInput
 from optimizer.model import (
     Crew,
@@ -30,6 +31,7 @@ from optimizer.model import (
     Plan,
     Scenario,
     Stop,
+    SubsidyRule,
     Trip,
     Unserved,
     UnservedReason,
@@ -148,8 +150,13 @@ def fleet_kpis_json(kpis: FleetKpis | None) -> dict[str, Any] | None:
     return values
 
 
-def plan_to_json(plan: Plan, *, scenario_dir: str | Path | None = None) -> dict[str, Any]:
+def plan_to_json(
+    plan: Plan, *, scenario_dir: str | Path | None = None, subsidy: SubsidyRule | None = None
+) -> dict[str, Any]:
     """The plan as plain JSON values (the content of plan.json).
+
+    `costs` is derived: each trip's cost split over its companies and the subsidy per company
+    under `subsidy` (the scenario's `[subsidy]` table; Cixi 2023 when None), optimizer/costs.py.
 
     `scenario_dir` (the scenario folder the plan was made from) is recorded as an absolute path,
     so `chunyun render PLAN_DIR` finds the names and phones without `--scenario`.
@@ -169,6 +176,7 @@ def plan_to_json(plan: Plan, *, scenario_dir: str | Path | None = None) -> dict[
         "notes": list(plan.notes),
         "coaches": [duty_json(duty) for duty in plan.coaches],
         "fleet_kpis": fleet_kpis_json(plan.fleet_kpis),
+        "costs": costs_to_json(season_costs(plan.trips, subsidy)),
     }
 
 
@@ -424,7 +432,14 @@ def write_plan(
     root.mkdir(parents=True, exist_ok=True)
     with (root / "plan.json").open("w", encoding="utf-8") as handle:
         json.dump(
-            plan_to_json(plan, scenario_dir=scenario_dir), handle, ensure_ascii=False, indent=1
+            plan_to_json(
+                plan,
+                scenario_dir=scenario_dir,
+                subsidy=scenario.subsidy if scenario is not None else None,
+            ),
+            handle,
+            ensure_ascii=False,
+            indent=1,
         )
     with (root / "trips.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

@@ -48,6 +48,10 @@ DISPATCHER_ONLY = {
     ("POST", "/api/users/{user_id}/disable"),
     ("POST", "/api/users/{user_id}/enable"),
     ("POST", "/api/users/{user_id}/revoke-tokens"),
+    ("PUT", "/api/plans/{plan_id}/trips/{trip_id}/crew"),
+    ("DELETE", "/api/plans/{plan_id}/trips/{trip_id}/crew"),
+    ("GET", "/api/plans/{plan_id}/crews/template.xlsx"),
+    ("POST", "/api/plans/{plan_id}/crews"),
 }
 SIGNED_IN = {
     ("GET", "/api/users/me"),
@@ -68,6 +72,9 @@ SIGNED_IN = {
     ("GET", "/api/plans/{plan_id}/trips/{trip_id}"),
     ("GET", "/api/plans/{plan_id}/trips/{trip_id}/manifest.{fmt}"),
     ("GET", "/api/plans/{plan_id}/trips/{trip_id}/map.html"),
+    ("GET", "/api/plans/{plan_id}/costs"),
+    ("GET", "/api/plans/{plan_id}/costs/{company_id}.xlsx"),
+    ("GET", "/api/plans/{plan_id}/costs/{company_id}.pdf"),
 }
 
 
@@ -267,6 +274,29 @@ def _request(
         body = {"files": {"file": ("w.csv", f"{header}\n{line}\n".encode())}}
     elif key == ("POST", "/api/plans"):
         body = {"json": {"season": SEASON}}
+    elif key == ("PUT", "/api/plans/{plan_id}/trips/{trip_id}/crew"):
+        serial = uuid.uuid4().int
+        born = f"19{60 + serial % 40}{1 + serial // 40 % 12:02d}{1 + serial // 480 % 28:02d}"
+        body = {
+            "json": {
+                "plate": f"浙B{serial % 100000:05d}",
+                "coach_type": "C53",
+                "coach_seats": 53,
+                "operator": "宁波长运",
+                "drivers": [
+                    {
+                        "name": f"司机{n}",
+                        "licence": make_id_number(n, born=born),
+                        "phone": f"138{serial % 10**8:08d}",
+                    }
+                    for n in range(3)
+                ],
+                "escort_name": "车长",
+                "escort_phone": "13912345678",
+            }
+        }
+    elif key == ("POST", "/api/plans/{plan_id}/crews"):
+        body = {"files": {"file": ("c.csv", "车次,车牌号,车型,核定座位,经营者\n".encode())}}
     response = world.svc.call(method, url, user, params=params, **body)
     if key == ("POST", "/api/auth/logout") and user is not None:
         world.svc.forget_token(user)  # signed out everywhere: the next call signs in again

@@ -1,0 +1,49 @@
+"""operations: the season's subsidy rule and the change list of published plans
+
+Revision ID: 0005_operations
+Revises: 0003_reliability
+Create Date: 2026-12-07 02:10:00
+
+The lead re-chains down_revision onto the web branch's migration at merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005_operations"
+down_revision: str | None = "0003_reliability"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("seasons") as batch:
+        batch.add_column(sa.Column("subsidy", sa.JSON(), nullable=False, server_default="{}"))
+    op.create_table(
+        "plan_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("worker_key", sa.String(length=32), nullable=False),
+        sa.Column("company_id", sa.String(length=64), nullable=False),
+        sa.Column("trip_id", sa.String(length=64), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("confirmed_at", sa.DateTime(), nullable=True),
+        sa.Column("confirmed_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["confirmed_by"], ["users.id"]),
+        sa.ForeignKeyConstraint(["plan_id"], ["plans.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_plan_changes_plan_id", "plan_changes", ["plan_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_plan_changes_plan_id", table_name="plan_changes")
+    op.drop_table("plan_changes")
+    with op.batch_alter_table("seasons") as batch:
+        batch.drop_column("subsidy")
