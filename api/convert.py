@@ -182,6 +182,14 @@ def unserved_to_data(unserved: Iterable[domain.Unserved]) -> list[dict[str, Any]
     return [{"worker": u.worker_id, "reason": str(u.reason), "detail": u.detail} for u in unserved]
 
 
+def unserved_from_data(data: Iterable[Mapping[str, Any]]) -> tuple[domain.Unserved, ...]:
+    """The stored unserved list (`unserved_to_data`) as domain objects."""
+    return tuple(
+        domain.Unserved(str(u["worker"]), domain.UnservedReason(u["reason"]), u.get("detail", ""))
+        for u in data
+    )
+
+
 def problems_to_data(problems: Iterable[domain.InputProblem]) -> list[dict[str, Any]]:
     return [
         {

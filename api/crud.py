@@ -540,6 +540,11 @@ _WORKER_VALUES = (
 
 
 def delete_worker(session: Session, *, worker: models.Worker) -> None:
+    """Withdraw a registration; a seat it holds in the published plan is freed and the
+    withdrawal put on that plan's change list (api/operations.py)."""
+    from api.operations import withdraw_from_published
+
+    withdraw_from_published(session, worker=worker)
     session.delete(worker)
     session.flush()
 

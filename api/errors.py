@@ -98,6 +98,8 @@ MESSAGES: dict[str, str] = {
     "crew_import_missing_columns": "the sheet lacks the column(s) {columns}; use the template",
     "crew_import_twice": "this trip is listed again (first on row {first})",
     "crew_import_seats": "must be a whole number from 1 to 100",
+    "late_not_published": "plan {plan_id} is not the season's published plan; late "
+    "registrations are placed on the published plan",
 }
 
 # Chinese texts of the messages above that this branch added, for the message catalogue
@@ -123,6 +125,7 @@ MESSAGES_ZH_OPERATIONS: dict[str, str] = {
     "crew_import_missing_columns": "表格缺少列：{columns}；请使用模板",
     "crew_import_twice": "该车次重复出现（首次在第 {first} 行）",
     "crew_import_seats": "须为 1 到 100 的整数",
+    "late_not_published": "计划 {plan_id} 不是本季已发布的计划；补报人员只能安排到已发布的计划",
 }
 
 

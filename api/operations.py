@@ -96,3 +96,202 @@ def assign_crews(
 
 def _row_problem(problem: CrewProblem, rows: Mapping[str, int]) -> RowProblem:
     return RowProblem(rows.get(problem.trip_id, 1), problem.field, problem.value, _reason(problem))
+
+
+# --- changes after publishing ---------------------------------------------------------------------
+
+CHANGE_KINDS = ("withdrawal", "late_placed", "late_waiting")
+
+
+def _add_change(
+    session: Session,
+    *,
+    plan: models.Plan,
+    kind: str,
+    worker: models.Worker,
+    trip_id: str = "",
+    **detail: object,
+) -> models.PlanChange:
+    change = models.PlanChange(
+        plan_id=plan.id,
+        kind=kind,
+        worker_key=str(worker.id),
+        company_id=worker.company_id,
+        trip_id=trip_id,
+        detail={
+            "staff_number": worker.worker_code,
+            "name": worker.name,
+            "phone": worker.phone,
+            **detail,
+        },
+    )
+    session.add(change)
+    return change
+
+
+def withdraw_from_published(session: Session, *, worker: models.Worker) -> None:
+    """Before a registration is withdrawn: if it holds a seat in the season's published plan,
+    free the seat (the trip's stops and the others' seats stay as printed) and put the
+    withdrawal on the plan's change list, with what the notices need."""
+    season = crud.get_season_by_id(session, season_id=worker.season_id)
+    plan = crud.latest_published_plan(session, season=season)
+    if plan is None:
+        return
+    key = str(worker.id)
+    assignment = session.scalars(
+        select(models.Assignment).where(
+            models.Assignment.plan_id == plan.id, models.Assignment.worker_key == key
+        )
+    ).first()
+    if assignment is None:
+        return
+    row = session.scalars(
+        select(models.Trip).where(
+            models.Trip.plan_id == plan.id, models.Trip.trip_id == assignment.trip_id
+        )
+    ).first()
+    seat = assignment.seat
+    if row is not None:
+        trip = convert.trip_from_data(row.data)
+        trip = dataclasses.replace(
+            trip,
+            passengers=tuple(p for p in trip.passengers if p.worker_id != key),
+            stops=tuple(
+                dataclasses.replace(
+                    s,
+                    board=tuple(w for w in s.board if w != key),
+                    alight=tuple(w for w in s.alight if w != key),
+                )
+                for s in trip.stops
+            ),
+        )
+        row.data = convert.trip_to_data(trip)
+    session.delete(assignment)
+    _add_change(
+        session, plan=plan, kind="withdrawal", worker=worker, trip_id=assignment.trip_id, seat=seat
+    )
+    session.flush()
+
+
+def place_late_registrations(
+    session: Session, *, plan: models.Plan, user: models.User
+) -> tuple[list[models.PlanChange], list[models.PlanChange]]:
+    """Seat the season's registrations that have no seat in the published `plan` in free seats
+    of its trips (optimizer.incremental; stops and seats already printed stay as they are).
+    Returns the changes of those placed and of those still waiting for a re-plan (new trips:
+    POST /plans, which keeps every published trip)."""
+    from optimizer.incremental import place_in_free_seats
+    from optimizer.solve import default_distance_provider
+
+    rows = {
+        r.trip_id: r
+        for r in session.scalars(
+            select(models.Trip).where(models.Trip.plan_id == plan.id).with_for_update()
+        )
+    }
+    seated = set(
+        session.scalars(
+            select(models.Assignment.worker_key).where(models.Assignment.plan_id == plan.id)
+        )
+    )
+    already = set(
+        session.scalars(
+            select(models.PlanChange.worker_key).where(
+                models.PlanChange.plan_id == plan.id, models.PlanChange.kind == "late_waiting"
+            )
+        )
+    )
+    registered = crud.list_workers(session, season=plan.season)
+    late_rows = [w for w in registered if str(w.id) not in seated and w.home_adcode]
+    by_key = {str(w.id): w for w in late_rows}
+    scenario = convert.season_to_scenario(
+        plan.season,
+        companies=crud.list_companies(session, season=plan.season),
+        fleet=crud.list_vehicle_types(session, season=plan.season),
+        workers=late_rows,
+    )
+    trips = [convert.trip_from_data(r.data) for r in rows.values()]
+    after, placed, left = place_in_free_seats(
+        trips, scenario.workers, scenario, default_distance_provider()
+    )
+    placed_changes, waiting_changes = [], []
+    for trip in after:
+        row = rows[trip.trip_id]
+        new = [p for p in trip.passengers if p.worker_id in placed]
+        if not new:
+            continue
+        row.data = convert.trip_to_data(trip)
+        for p in new:
+            session.add(
+                models.Assignment(
+                    plan_id=plan.id,
+                    trip_id=trip.trip_id,
+                    worker_key=p.worker_id,
+                    company_id=p.company_id,
+                    seat=p.seat,
+                    seat_count=p.seat_count,
+                )
+            )
+            placed_changes.append(
+                _add_change(
+                    session,
+                    plan=plan,
+                    kind="late_placed",
+                    worker=by_key[p.worker_id],
+                    trip_id=trip.trip_id,
+                    seat=p.seat,
+                )
+            )
+    for worker in left:
+        if worker.worker_id not in already:
+            waiting_changes.append(
+                _add_change(
+                    session, plan=plan, kind="late_waiting", worker=by_key[worker.worker_id]
+                )
+            )
+    session.add(
+        models.AuditEntry(
+            user_id=user.id,
+            username=user.username,
+            action=f"place late registrations: plan {plan.id}, {len(placed_changes)} seated"[:256],
+            season_id=plan.season_id,
+            worker_keys=sorted(placed, key=convert._key_order),
+            records=len(placed_changes),
+        )
+    )
+    session.flush()
+    return placed_changes, waiting_changes
+
+
+def list_changes(
+    session: Session, *, plan: models.Plan, company_id: str | None = None
+) -> list[models.PlanChange]:
+    query = select(models.PlanChange).where(models.PlanChange.plan_id == plan.id)
+    if company_id is not None:
+        query = query.where(models.PlanChange.company_id == company_id)
+    return list(session.scalars(query.order_by(models.PlanChange.id)))
+
+
+def confirm_changes(
+    session: Session, *, plan: models.Plan, ids: list[int], user: models.User
+) -> list[models.PlanChange]:
+    """The dispatcher confirms changes (all unconfirmed ones when `ids` is empty); audited."""
+    changes = [c for c in list_changes(session, plan=plan) if c.confirmed_at is None]
+    if ids:
+        wanted = set(ids)
+        changes = [c for c in changes if c.id in wanted]
+    now = models.utcnow()
+    for change in changes:
+        change.confirmed_at, change.confirmed_by = now, user.id
+    session.add(
+        models.AuditEntry(
+            user_id=user.id,
+            username=user.username,
+            action=f"confirm changes: plan {plan.id}, {len(changes)} change(s)"[:256],
+            season_id=plan.season_id,
+            worker_keys=sorted({c.worker_key for c in changes}, key=convert._key_order),
+            records=len(changes),
+        )
+    )
+    session.flush()
+    return changes

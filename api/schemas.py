@@ -411,3 +411,33 @@ class CostsPublic(BaseModel):
     unallocated_fen: int | None
     unallocated_trips: list[str]
     companies: list[CompanyCostsPublic]
+
+
+class ChangePublic(BaseModel):
+    """A change to a published plan: a withdrawal (seat freed), a late registration seated in a
+    free seat (late_placed) or waiting for a new trip (late_waiting)."""
+
+    id: int
+    kind: str
+    worker: str = Field(description="the registration's key (WorkerPublic.id)")
+    staff_number: str = Field(description="the employer's own reference (工号)")
+    name: str
+    company_id: str
+    trip_id: str
+    seat: int | None
+    created_at: UtcTime
+    confirmed_at: UtcTime | None
+
+
+class LatePlacementPublic(BaseModel):
+    placed: list[ChangePublic]
+    waiting: list[ChangePublic] = Field(
+        description="not seated in a free seat: a re-plan (POST /plans) adds trips for them"
+    )
+
+
+class ChangesConfirm(Inbound):
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=INT32_MAX)]],
+        Field(max_length=10_000, description="the changes to confirm; empty: all unconfirmed"),
+    ] = []

@@ -7,6 +7,7 @@ one of the failures seen in the field, so the unserved are told why and whom to 
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from pathlib import Path
 
@@ -31,6 +32,7 @@ NOTICE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("seat", "座位号"),
     ("destination", "下车点"),
     ("message", "短信内容"),
+    ("change", "变更"),
 )
 COMPANY_COLUMNS = (
     "name", "phone", "status", "trip_id", "coach", "date", "time", "gate", "seat", "destination",
@@ -151,6 +153,66 @@ def worker_notices(
     return rows
 
 
+CHANGE_LABELS = {"late_placed": "新增安排", "withdrawal": "已取消", "late_waiting": "待安排"}
+
+
+def notices_with_changes(
+    rows: list[dict[str, str]],
+    changes: list[dict[str, str]],
+    *,
+    direction: str,
+    contact_phone: str = "",
+    signature: str = "春运包车",
+) -> list[dict[str, str]]:
+    """The notice list after publishing: each row's `change` says whether it is a change (新增安排
+    for a late registration seated, 待安排 for one waiting for a new trip), and every withdrawal
+    gets a cancellation notice (已取消) to the worker, listed for the company too. `changes` are
+    dicts with kind, worker_id, staff_number, name, phone, company_id, company, trip_id, seat."""
+    trip_kind = "返乡包车" if direction == "home" else "返岗包车"
+    kinds = {c["worker_id"]: c["kind"] for c in changes}
+    out = []
+    for row in rows:
+        kind = kinds.get(row["worker_id"], "")
+        if kind == "withdrawal":
+            continue
+        out.append({**row, "change": CHANGE_LABELS.get(kind, "")})
+    for change in changes:
+        if change["kind"] != "withdrawal":
+            continue
+        message = (
+            f"【{signature}】{change['name']}您好，您的{trip_kind}登记已取消，"
+            f"原车次{change['trip_id']}的座位已释放。如需乘车请联系{change['company']}重新登记。"
+            f"{_contact(contact_phone)}"
+        )
+        out.append(
+            {
+                **dict.fromkeys((k for k, _ in NOTICE_COLUMNS), ""),
+                "worker_id": change["worker_id"],
+                "staff_number": change["staff_number"],
+                "name": change["name"],
+                "phone": change["phone"],
+                "company_id": change["company_id"],
+                "company": change["company"],
+                "status": "已取消",
+                "trip_id": change["trip_id"],
+                "seat": change.get("seat", ""),
+                "message": message,
+                "change": CHANGE_LABELS["withdrawal"],
+            }
+        )
+    return out
+
+
+def notices_csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    """Notice rows as CSV bytes (UTF-8 with BOM, formula-like cells quoted), for downloads."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([label for _, label in NOTICE_COLUMNS])
+    for row in rows:
+        writer.writerow([spreadsheet_safe(row.get(key, "")) for key, _ in NOTICE_COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 def write_notices_csv(rows: list[dict[str, str]], path: str | Path) -> Path:
     """Write notice rows as UTF-8 CSV (with BOM) for an SMS gateway: one message per line."""
     target = Path(path)
@@ -159,7 +221,7 @@ def write_notices_csv(rows: list[dict[str, str]], path: str | Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow([label for _, label in NOTICE_COLUMNS])
         for row in rows:
-            writer.writerow([spreadsheet_safe(row[key]) for key, _ in NOTICE_COLUMNS])
+            writer.writerow([spreadsheet_safe(row.get(key, "")) for key, _ in NOTICE_COLUMNS])
     return target
 
 

@@ -7,13 +7,30 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Response, UploadFile
 
-from api import convert, crew_import, crud, models, operations
+from api import convert, crew_import, crud, models, operations, outputs
 from api.core.db import begin_write
-from api.deps import CurrentUser, DispatcherUser, SessionDep, SettingsDep, company_scope
+from api.deps import (
+    CurrentUser,
+    DispatcherUser,
+    MaskedQuery,
+    SessionDep,
+    SettingsDep,
+    company_scope,
+    shows_unmasked,
+)
+from api.documents.notices import notices_csv_bytes, notices_with_changes, worker_notices
 from api.documents.statement import statement_pdf_bytes, statement_xlsx_bytes
-from api.errors import NotFound, TooLarge, message
-from api.schemas import CostsPublic, CrewIn, TripPublic
+from api.errors import Conflict, NotFound, TooLarge, message
+from api.schemas import (
+    ChangePublic,
+    ChangesConfirm,
+    CostsPublic,
+    CrewIn,
+    LatePlacementPublic,
+    TripPublic,
+)
 from optimizer.costs import SeasonCosts, costs_to_json, season_costs
+from optimizer.identity import mask_phone
 from optimizer.model import Trip
 
 router = APIRouter(prefix="/plans", tags=["operations"])
@@ -172,3 +189,128 @@ def company_statement_pdf(
 
 def _ascii(name: str) -> str:
     return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+
+
+# --- changes after publishing ---------------------------------------------------------------------
+
+
+def _change_public(change: models.PlanChange) -> ChangePublic:
+    seat = change.detail.get("seat")
+    return ChangePublic(
+        id=change.id,
+        kind=change.kind,
+        worker=change.worker_key,
+        staff_number=str(change.detail.get("staff_number", "")),
+        name=str(change.detail.get("name", "")),
+        company_id=change.company_id,
+        trip_id=change.trip_id,
+        seat=int(seat) if isinstance(seat, int) else None,
+        created_at=change.created_at,
+        confirmed_at=change.confirmed_at,
+    )
+
+
+def _published(session: SessionDep, plan_id: int) -> models.Plan:
+    plan = crud.get_plan(session, plan_id=plan_id)
+    latest = crud.latest_published_plan(session, season=plan.season)
+    if latest is None or latest.id != plan.id:
+        raise Conflict(message("late_not_published", plan_id=plan.id))
+    return plan
+
+
+@router.post("/{plan_id}/late")
+def place_late(session: SessionDep, user: DispatcherUser, plan_id: int) -> LatePlacementPublic:
+    """Seat registrations made after publishing in free seats of the published plan's trips
+    (stops, times and the seats already given stay as printed; seat, stop and ride limits
+    kept). Those that fit nowhere wait for a re-plan (POST /plans adds trips, keeping every
+    published one). Each is put on the change list; audited."""
+    begin_write(session)
+    plan = _published(session, plan_id)
+    placed, waiting = operations.place_late_registrations(session, plan=plan, user=user)
+    return LatePlacementPublic(
+        placed=[_change_public(c) for c in placed], waiting=[_change_public(c) for c in waiting]
+    )
+
+
+@router.get("/{plan_id}/changes")
+def read_changes(session: SessionDep, user: CurrentUser, plan_id: int) -> list[ChangePublic]:
+    """What changed since the plan was published (withdrawals, late registrations), with
+    whether the dispatcher confirmed each; employers see their own company's."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    changes = operations.list_changes(session, plan=plan, company_id=company_scope(user))
+    return [_change_public(c) for c in changes]
+
+
+@router.post("/{plan_id}/changes/confirm")
+def confirm_changes(
+    session: SessionDep, user: DispatcherUser, plan_id: int, body: ChangesConfirm
+) -> list[ChangePublic]:
+    """Confirm the listed changes (all unconfirmed ones when `ids` is empty); audited."""
+    begin_write(session)
+    plan = crud.get_plan(session, plan_id=plan_id)
+    return [
+        _change_public(c)
+        for c in operations.confirm_changes(session, plan=plan, ids=body.ids, user=user)
+    ]
+
+
+@router.get(
+    "/{plan_id}/notices.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the SMS notice list"}},
+)
+def read_notices(
+    session: SessionDep, user: CurrentUser, plan_id: int, masked: MaskedQuery = False
+) -> Response:
+    """The SMS notice list (one message per worker) with a 变更 column saying which rows are
+    changes since publishing; withdrawn workers get a cancellation notice. Employers get their
+    own workers, phones masked; a dispatcher's full list is audited."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    scope = company_scope(user)
+    unmasked = shows_unmasked(user, masked)
+    if unmasked:
+        begin_write(session)
+    workers = crud.list_workers(session, season=plan.season, company_id=scope)
+    companies = crud.list_companies(session, season=plan.season)
+    scenario = convert.scenario_for_documents(
+        plan.season, companies=companies, workers=workers, masked=not unmasked
+    )
+    trips = [
+        convert.trip_for_company(t, scope) for t, _ in crud.plan_trips(session, plan_id=plan.id)
+    ]
+    domain_plan = outputs.plan_for_maps(
+        season=plan.season.name, direction=plan.season.direction, trips=trips, kpis=plan.kpis
+    ).replace(unserved=convert.unserved_from_data(plan.unserved))
+    names = {c.company_id: c.name for c in companies}
+    changes = [
+        {
+            "kind": c.kind,
+            "worker_id": c.worker_key,
+            "staff_number": str(c.detail.get("staff_number", "")),
+            "name": str(c.detail.get("name", "")),
+            "phone": str(c.detail.get("phone", ""))
+            if unmasked
+            else mask_phone(str(c.detail.get("phone", ""))),
+            "company_id": c.company_id,
+            "company": names.get(c.company_id, c.company_id),
+            "trip_id": c.trip_id,
+            "seat": str(c.detail.get("seat", "")),
+        }
+        for c in operations.list_changes(session, plan=plan, company_id=scope)
+    ]
+    rows = notices_with_changes(
+        worker_notices(domain_plan, scenario), changes, direction=plan.season.direction
+    )
+    if unmasked:
+        crud.record_unmasked_read(
+            session,
+            user=user,
+            action=f"notices of plan {plan.id}",
+            season_id=plan.season_id,
+            worker_keys=[r["worker_id"] for r in rows],
+        )
+    return Response(
+        notices_csv_bytes(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="notices-plan-{plan.id}.csv"'},
+    )

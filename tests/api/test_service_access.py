@@ -52,6 +52,8 @@ DISPATCHER_ONLY = {
     ("DELETE", "/api/plans/{plan_id}/trips/{trip_id}/crew"),
     ("GET", "/api/plans/{plan_id}/crews/template.xlsx"),
     ("POST", "/api/plans/{plan_id}/crews"),
+    ("POST", "/api/plans/{plan_id}/late"),
+    ("POST", "/api/plans/{plan_id}/changes/confirm"),
 }
 SIGNED_IN = {
     ("GET", "/api/users/me"),
@@ -75,6 +77,8 @@ SIGNED_IN = {
     ("GET", "/api/plans/{plan_id}/costs"),
     ("GET", "/api/plans/{plan_id}/costs/{company_id}.xlsx"),
     ("GET", "/api/plans/{plan_id}/costs/{company_id}.pdf"),
+    ("GET", "/api/plans/{plan_id}/changes"),
+    ("GET", "/api/plans/{plan_id}/notices.csv"),
 }
 
 
@@ -295,6 +299,8 @@ def _request(
                 "escort_phone": "13912345678",
             }
         }
+    elif key == ("POST", "/api/plans/{plan_id}/changes/confirm"):
+        body = {"json": {"ids": []}}
     elif key == ("POST", "/api/plans/{plan_id}/crews"):
         body = {"files": {"file": ("c.csv", "车次,车牌号,车型,核定座位,经营者\n".encode())}}
     response = world.svc.call(method, url, user, params=params, **body)
@@ -404,6 +410,8 @@ def test_dispatcher_reaches_everything(
         assert response.status_code == 409  # BETA still has workers
     elif method == "POST" and path == "/api/plans":
         assert response.status_code == 202
+    elif path.endswith("/late") and variant.get("plan") == "draft":
+        assert response.status_code == 409  # late registrations go on the published plan
     else:
         assert response.status_code < 300, response.text
 
