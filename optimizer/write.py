@@ -415,6 +415,28 @@ def write_duties_csv(
     return target
 
 
+def trip_row(trip: Trip) -> list[object]:
+    """One row of trips.csv (the columns of `TRIP_COLUMNS`)."""
+    service = [s for s in trip.stops if s.kind != "rest"]
+    return [
+        trip.trip_id,
+        trip.departure_date.isoformat(),
+        trip.vehicle_type,
+        trip.seats,
+        trip.seats_used,
+        trip.drivers,
+        round(trip.distance_km, 1),
+        trip.driving_minutes,
+        _hhmm(trip.departure),
+        _hhmm(trip.arrival),
+        " / ".join(_place(s) for s in service if s.kind == "pickup"),
+        " / ".join(_place(s) for s in service if s.kind == "dropoff"),
+        sum(1 for s in trip.stops if s.kind == "rest"),
+        trip.cost,
+        "yes" if trip.locked else "",
+    ]
+
+
 def write_plan(
     plan: Plan,
     scenario: Scenario | None,
@@ -445,26 +467,7 @@ def write_plan(
         writer = csv.writer(handle)
         writer.writerow(TRIP_COLUMNS)
         for trip in plan.trips:
-            service = [s for s in trip.stops if s.kind != "rest"]
-            writer.writerow(
-                [
-                    trip.trip_id,
-                    trip.departure_date.isoformat(),
-                    trip.vehicle_type,
-                    trip.seats,
-                    trip.seats_used,
-                    trip.drivers,
-                    round(trip.distance_km, 1),
-                    trip.driving_minutes,
-                    _hhmm(trip.departure),
-                    _hhmm(trip.arrival),
-                    " / ".join(_place(s) for s in service if s.kind == "pickup"),
-                    " / ".join(_place(s) for s in service if s.kind == "dropoff"),
-                    sum(1 for s in trip.stops if s.kind == "rest"),
-                    trip.cost,
-                    "yes" if trip.locked else "",
-                ]
-            )
+            writer.writerow(trip_row(trip))
     places = depot_names(scenario) if scenario is not None else None
     write_duties_csv(plan.coaches, root / "duties.csv", plan.trips, places)
     return root

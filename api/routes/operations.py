@@ -3,6 +3,9 @@ XLSX/CSV import with its template), all or nothing, dispatchers only."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Response, UploadFile
@@ -18,8 +21,16 @@ from api.deps import (
     company_scope,
     shows_unmasked,
 )
-from api.documents.notices import notices_csv_bytes, notices_with_changes, worker_notices
+from api.documents.notices import (
+    COMPANY_COLUMNS,
+    NOTICE_COLUMNS,
+    notices_by_company,
+    notices_csv_bytes,
+    notices_with_changes,
+    worker_notices,
+)
 from api.documents.statement import statement_pdf_bytes, statement_xlsx_bytes
+from api.documents.trip_sheet import trip_sheet_pdf_bytes
 from api.errors import Conflict, NotFound, TooLarge, message
 from api.schemas import (
     ChangePublic,
@@ -29,14 +40,17 @@ from api.schemas import (
     LatePlacementPublic,
     TripPublic,
 )
+from api.spreadsheet import spreadsheet_safe
 from optimizer.costs import SeasonCosts, costs_to_json, season_costs
 from optimizer.identity import mask_phone
 from optimizer.model import Trip
+from optimizer.write import DUTY_COLUMNS, TRIP_COLUMNS, depot_names, duty_rows, trip_row
 
 router = APIRouter(prefix="/plans", tags=["operations"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
+CSV = "text/csv; charset=utf-8"
 CREW_REFUSED: dict[int | str, dict[str, Any]] = {
     422: {"description": "every problem (row, column, value, reason); nothing saved"},
 }
@@ -254,19 +268,11 @@ def confirm_changes(
     ]
 
 
-@router.get(
-    "/{plan_id}/notices.csv",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "the SMS notice list"}},
-)
-def read_notices(
-    session: SessionDep, user: CurrentUser, plan_id: int, masked: MaskedQuery = False
-) -> Response:
-    """The SMS notice list (one message per worker) with a 变更 column saying which rows are
-    changes since publishing; withdrawn workers get a cancellation notice. Employers get their
-    own workers, phones masked; a dispatcher's full list is audited."""
-    plan = _visible_plan(session, plan_id=plan_id, user=user)
-    scope = company_scope(user)
+def _notice_rows(
+    session: SessionDep, *, plan: models.Plan, user: models.User, scope: str | None, masked: bool
+) -> list[dict[str, str]]:
+    """The notice rows of `plan` for workers of `scope` (None: all), with the changes since
+    publishing; full phones only for a dispatcher not asking for masks (audited)."""
     unmasked = shows_unmasked(user, masked)
     if unmasked:
         begin_write(session)
@@ -309,8 +315,155 @@ def read_notices(
             season_id=plan.season_id,
             worker_keys=[r["worker_id"] for r in rows],
         )
+    return rows
+
+
+@router.get(
+    "/{plan_id}/notices.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the SMS notice list"}},
+)
+def read_notices(
+    session: SessionDep, user: CurrentUser, plan_id: int, masked: MaskedQuery = False
+) -> Response:
+    """The SMS notice list (one message per worker) with a 变更 column saying which rows are
+    changes since publishing; withdrawn workers get a cancellation notice. Employers get their
+    own workers, phones masked; a dispatcher's full list is audited."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    rows = _notice_rows(session, plan=plan, user=user, scope=company_scope(user), masked=masked)
     return Response(
         notices_csv_bytes(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="notices-plan-{plan.id}.csv"'},
+    )
+
+
+# --- the CLI's other documents, from the service ------------------------------------------------
+
+
+def _csv(rows: Sequence[Sequence[object]], header: Sequence[str]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(str(v)) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _download(content: bytes, media: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{_ascii(filename)}"'},
+    )
+
+
+def _scoped_trips(session: SessionDep, plan: models.Plan, user: models.User) -> list[Trip]:
+    scope = company_scope(user)
+    trips = [t for t, _ in crud.plan_trips(session, plan_id=plan.id)]
+    if scope is None:
+        return trips
+    return [
+        convert.trip_for_company(t, scope)
+        for t in trips
+        if any(p.company_id == scope for p in t.passengers)
+    ]
+
+
+@router.get(
+    "/{plan_id}/trips.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "one row per trip"}},
+)
+def read_trips_csv(session: SessionDep, user: CurrentUser, plan_id: int) -> Response:
+    """trips.csv as the CLI writes it (one row per trip); employers: trips carrying their
+    workers, other companies' gates unnamed. Formula-like cells are quoted."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    rows = [trip_row(t) for t in _scoped_trips(session, plan, user)]
+    return _download(_csv(rows, TRIP_COLUMNS), CSV, f"trips-plan-{plan.id}.csv")
+
+
+@router.get(
+    "/{plan_id}/duties.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "coach duties, day by day"}},
+)
+def read_duties_csv(session: SessionDep, _user: DispatcherUser, plan_id: int) -> Response:
+    """duties.csv as the CLI writes it: the plan's trips chained into the work of physical
+    coaches (optimizer.duties, from the origin county's seat), day by day (dispatchers)."""
+    from optimizer.duties import TimetableEmptyDriveTimer, build_duties
+    from optimizer.season import depot_of
+    from optimizer.solve import default_distance_provider
+
+    plan = crud.get_plan(session, plan_id=plan_id)
+    trips = [t for t, _ in crud.plan_trips(session, plan_id=plan.id)]
+    scenario = convert.season_to_scenario(
+        plan.season,
+        companies=crud.list_companies(session, season=plan.season),
+        fleet=crud.list_vehicle_types(session, season=plan.season),
+        workers=(),
+    )
+    rows: list[list[object]] = []
+    if trips:
+        result = build_duties(
+            trips,
+            scenario.fleet,
+            depot=depot_of(scenario),
+            timer=TimetableEmptyDriveTimer(default_distance_provider(), scenario.policy),
+            policy=scenario.policy,
+        )
+        rows = [
+            [r[c] for c in DUTY_COLUMNS]
+            for r in duty_rows(result.duties, trips, depot_names(scenario))
+        ]
+    return _download(_csv(rows, DUTY_COLUMNS), CSV, f"duties-plan-{plan.id}.csv")
+
+
+@router.get(
+    "/{plan_id}/trips/{trip_id}/sheet.pdf",
+    response_class=Response,
+    responses={200: {"content": {PDF: {}}, "description": "the trip sheet (包车客运行程单)"}},
+)
+def read_trip_sheet(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str) -> Response:
+    """The trip sheet: the charter sign's data (plate, operator, drivers with phones, escort, or
+    未分配) and the timetable with every rest. Employers: trips carrying their workers."""
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    scope = company_scope(user)
+    trip, _ = crud.get_plan_trip(session, plan_id=plan.id, trip_id=trip_id)
+    if scope is not None and not any(p.company_id == scope for p in trip.passengers):
+        raise NotFound(f"plan {plan.id} has no trip {trip_id!r}")
+    companies = crud.list_companies(session, season=plan.season)
+    scenario = convert.season_to_scenario(
+        plan.season,
+        companies=companies,
+        fleet=crud.list_vehicle_types(session, season=plan.season),
+        workers=(),
+    )
+    content = trip_sheet_pdf_bytes(convert.trip_for_company(trip, scope), scenario)
+    return _download(content, PDF, f"trip-sheet-{plan.id}-{trip.trip_id}.pdf")
+
+
+@router.get(
+    "/{plan_id}/companies/{company_id}/notices.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the company's notice list"}},
+)
+def read_company_notices(
+    session: SessionDep, user: CurrentUser, plan_id: int, company_id: str
+) -> Response:
+    """One company's list of its workers' departures (as the CLI's companies/<id>.csv), with
+    the changes since publishing. Employers: their own company only, phones masked."""
+    scope = company_scope(user)
+    if scope is not None and scope != company_id:
+        raise NotFound(f"no list for company {company_id!r}")
+    plan = _visible_plan(session, plan_id=plan_id, user=user)
+    if crud.get_company(session, season=plan.season, company_id=company_id) is None:
+        raise NotFound(f"no company {company_id!r} in season {plan.season.name!r}")
+    rows = _notice_rows(session, plan=plan, user=user, scope=company_id, masked=scope is not None)
+    grouped = notices_by_company(rows).get(company_id, [])
+    labels = dict(NOTICE_COLUMNS)
+    keys = [*COMPANY_COLUMNS, "change"]
+    table = [[r.get(k, "") for k in keys] for r in grouped]
+    return _download(
+        _csv(table, [labels[k] for k in keys]), CSV, f"notices-plan-{plan.id}-{company_id}.csv"
     )

@@ -53,6 +53,7 @@ DISPATCHER_ONLY = {
     ("GET", "/api/plans/{plan_id}/crews/template.xlsx"),
     ("POST", "/api/plans/{plan_id}/crews"),
     ("POST", "/api/plans/{plan_id}/late"),
+    ("GET", "/api/plans/{plan_id}/duties.csv"),
     ("POST", "/api/plans/{plan_id}/changes/confirm"),
 }
 SIGNED_IN = {
@@ -79,6 +80,9 @@ SIGNED_IN = {
     ("GET", "/api/plans/{plan_id}/costs/{company_id}.pdf"),
     ("GET", "/api/plans/{plan_id}/changes"),
     ("GET", "/api/plans/{plan_id}/notices.csv"),
+    ("GET", "/api/plans/{plan_id}/trips.csv"),
+    ("GET", "/api/plans/{plan_id}/trips/{trip_id}/sheet.pdf"),
+    ("GET", "/api/plans/{plan_id}/companies/{company_id}/notices.csv"),
 }
 
 
