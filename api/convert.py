@@ -44,6 +44,7 @@ def company_to_domain(row: models.Company) -> domain.Company:
         lat=row.lat,
         no_hub=row.no_hub,
         town=row.town,
+        address=row.address,
     )
 
 
@@ -129,6 +130,7 @@ def scenario_for_documents(
     companies: Sequence[models.Company],
     workers: Iterable[models.Worker],
     masked: bool,
+    drop_points: Sequence[models.DropPoint] = (),
 ) -> domain.Scenario:
     """The season with just the given workers, for document writers; `masked` hides their ID
     numbers and phones before they reach any writer."""
@@ -149,7 +151,12 @@ def scenario_for_documents(
         last_departure=season.last_departure,
         companies=tuple(company_to_domain(c) for c in companies),
         workers=tuple(shown),
+        drop_points=tuple(drop_point_to_domain(d) for d in drop_points),
     )
+
+
+def drop_point_to_domain(row: models.DropPoint) -> domain.DropPoint:
+    return domain.DropPoint(adcode=row.adcode, name=row.name, address=row.address)
 
 
 # --- plans: domain <-> stored JSON --------------------------------------------------------------

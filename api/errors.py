@@ -100,6 +100,8 @@ MESSAGES: dict[str, str] = {
     "crew_import_seats": "must be a whole number from 1 to 100",
     "late_not_published": "plan {plan_id} is not the season's published plan; late "
     "registrations are placed on the published plan",
+    "drop_point_unknown_county": "{adcode} is not a county in the shipped gazetteer",
+    "drop_point_none": "no drop-off point is set for county {adcode}",
 }
 
 # Chinese texts of the messages above that this branch added, for the message catalogue
@@ -126,6 +128,8 @@ MESSAGES_ZH_OPERATIONS: dict[str, str] = {
     "crew_import_twice": "该车次重复出现（首次在第 {first} 行）",
     "crew_import_seats": "须为 1 到 100 的整数",
     "late_not_published": "计划 {plan_id} 不是本季已发布的计划；补报人员只能安排到已发布的计划",
+    "drop_point_unknown_county": "{adcode} 不是地名库中的区县",
+    "drop_point_none": "区县 {adcode} 未设置下车点",
 }
 
 

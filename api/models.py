@@ -95,6 +95,21 @@ class Company(Base):
     lat: Mapped[float] = mapped_column(Float)
     no_hub: Mapped[bool] = mapped_column(Boolean, default=False)
     town: Mapped[str] = mapped_column(String(128), default="")
+    # The gate's street address, printed on notices so workers find it.
+    address: Mapped[str] = mapped_column(String(256), default="")
+
+
+class DropPoint(Base):
+    """The named drop-off point of a county in a season (coach station or a set point)."""
+
+    __tablename__ = "drop_points"
+    __table_args__ = (UniqueConstraint("season_id", "adcode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
+    adcode: Mapped[str] = mapped_column(String(6))
+    name: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(String(256), default="")
 
 
 class Hub(Base):

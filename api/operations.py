@@ -295,3 +295,46 @@ def confirm_changes(
     )
     session.flush()
     return changes
+
+
+# --- drop-off points --------------------------------------------------------------------------
+
+
+def list_drop_points(session: Session, *, season: models.Season) -> list[models.DropPoint]:
+    return list(
+        session.scalars(
+            select(models.DropPoint)
+            .where(models.DropPoint.season_id == season.id)
+            .order_by(models.DropPoint.adcode)
+        )
+    )
+
+
+def set_drop_point(
+    session: Session, *, season: models.Season, adcode: str, name: str, address: str
+) -> models.DropPoint:
+    """Create or replace the county's named drop-off point in `season`."""
+    row = session.scalars(
+        select(models.DropPoint).where(
+            models.DropPoint.season_id == season.id, models.DropPoint.adcode == adcode
+        )
+    ).first()
+    if row is None:
+        row = models.DropPoint(season_id=season.id, adcode=adcode)
+        session.add(row)
+    row.name, row.address = name, address
+    session.flush()
+    return row
+
+
+def delete_drop_point(session: Session, *, season: models.Season, adcode: str) -> bool:
+    row = session.scalars(
+        select(models.DropPoint).where(
+            models.DropPoint.season_id == season.id, models.DropPoint.adcode == adcode
+        )
+    ).first()
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True

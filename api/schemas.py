@@ -128,6 +128,7 @@ class CompanyCreate(Inbound):
     lat: float = Field(ge=3, le=54, description="gate latitude, WGS-84")
     no_hub: bool = False
     town: Annotated[str, text(128)] = ""
+    address: Annotated[str, text(256, description="the gate's street address")] = ""
 
 
 class CompanyPublic(CompanyCreate):
@@ -441,3 +442,15 @@ class ChangesConfirm(Inbound):
         list[Annotated[int, Field(ge=1, le=INT32_MAX)]],
         Field(max_length=10_000, description="the changes to confirm; empty: all unconfirmed"),
     ] = []
+
+
+class DropPointIn(Inbound):
+    """A county's named drop-off point: its coach station or a point the dispatcher sets."""
+
+    name: Annotated[str, text(128, 1, description="e.g. 临泉县汽车站")]
+    address: Annotated[str, text(256)] = ""
+
+
+class DropPointPublic(DropPointIn):
+    adcode: str
+    county: str

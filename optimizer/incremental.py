@@ -35,6 +35,7 @@ class LatePlacement:
     into_new_trips: dict[str, str]  # worker_id -> trip_id of a new trip
     unserved: tuple[Unserved, ...]
     seconds: float
+    free_seat_seconds: float = 0.0
 
 
 def _units(workers: Sequence[Worker]) -> list[list[Worker]]:
@@ -211,6 +212,7 @@ def place_late(
     rest, every existing trip locked). `scenario` supplies policy, companies, fleet and dates."""
     started = time.monotonic()
     trips, placed, left = place_in_free_seats(plan_trips, late, scenario, distances, frozen=frozen)
+    free_seat_seconds = time.monotonic() - started
     fresh: dict[str, str] = {}
     unserved: tuple[Unserved, ...] = ()
     if left and new_trips:
@@ -236,7 +238,9 @@ def place_late(
             )
             for w in left
         )
-    return LatePlacement(trips, placed, fresh, unserved, time.monotonic() - started)
+    return LatePlacement(
+        trips, placed, fresh, unserved, time.monotonic() - started, free_seat_seconds
+    )
 
 
 def _unclashed(added: Sequence[Trip], taken: set[str]) -> list[Trip]:

@@ -203,6 +203,18 @@ class Company:
     lat: float
     no_hub: bool = False
     town: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class DropPoint:
+    """Where a county's passengers get off, named so people can find it: the county's coach
+    station or a point the dispatcher sets (the shipped geography has county seats only, no
+    stations). Printed on manifests and notices for the county's drop-off stops."""
+
+    adcode: str
+    name: str
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,6 +331,7 @@ class Scenario:
     solver: SolverParams = field(default_factory=SolverParams)
     problems: tuple[InputProblem, ...] = ()
     subsidy: SubsidyRule = field(default_factory=SubsidyRule)
+    drop_points: tuple[DropPoint, ...] = ()
 
     def __post_init__(self) -> None:
         if self.direction not in ("home", "return"):

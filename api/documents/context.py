@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Re-exported: the document writers quote formula-like CSV cells with the service's one rule.
 from api.spreadsheet import from_spreadsheet as from_spreadsheet
 from api.spreadsheet import spreadsheet_safe as spreadsheet_safe
 from maps.stops import kind_label, stop_name
-from optimizer.model import Company, Scenario, Stop, Trip, Worker
+from optimizer.model import Company, DropPoint, Scenario, Stop, Trip, Worker
 
 
 @functools.cache
@@ -41,6 +41,7 @@ class Names:
     workers: dict[str, Worker]
     companies: dict[str, Company]
     places: dict[str, str]
+    drop_points: dict[str, DropPoint] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario) -> Names:
@@ -51,13 +52,36 @@ class Names:
             workers={w.worker_id: w for w in scenario.workers},
             companies={c.company_id: c for c in scenario.companies},
             places=places,
+            drop_points={d.adcode: d for d in scenario.drop_points},
         )
 
     def stop(self, stop: Stop) -> str:
-        """A stop's display name; a county stop without a name gets the county's name."""
+        """A stop's display name: a county stop takes the county's named drop-off point when
+        one is set, else its own name or the county's name."""
+        point = self._drop_point(stop)
+        if point is not None:
+            return point.name
         if not stop.name and stop.adcode and not (stop.company_id or stop.hub_id):
             return county_name(stop.adcode)
         return stop_name(stop, self.places)
+
+    def _drop_point(self, stop: Stop) -> DropPoint | None:
+        if stop.kind == "rest" or stop.company_id or stop.hub_id or not stop.adcode:
+            return None
+        return self.drop_points.get(stop.adcode)
+
+    def address(self, stop: Stop) -> str:
+        """Where to find the stop: the drop-off point's or the gate's address, or ""."""
+        point = self._drop_point(stop)
+        if point is not None:
+            return point.address
+        company = self.companies.get(stop.company_id or "")
+        return company.address if company is not None else ""
+
+    def stop_with_address(self, stop: Stop) -> str:
+        """The stop's name and, when known, its address in brackets (for notices)."""
+        address = self.address(stop)
+        return f"{self.stop(stop)}（{address}）" if address else self.stop(stop)
 
     def company(self, company_id: str) -> str:
         """An employer's name, or its id when the scenario does not list it."""

@@ -90,8 +90,8 @@ def worker_notices(
             seated.add(worker.worker_id)
             board = trip.stops[passenger.board_stop]
             alight = trip.stops[passenger.alight_stop]
-            gate = names.stop(board)
-            destination = names.stop(alight)
+            gate = names.stop_with_address(board)
+            destination = names.stop_with_address(alight)
             seat = seat_label(passenger.seat, passenger.seat_count)
             seat_text = f"座位{seat}号" if seat else "座位上车时安排"
             message = (

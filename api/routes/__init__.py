@@ -10,6 +10,7 @@ from api.routes import (
     fleet,
     hubs,
     operations,
+    places,
     plans,
     seasons,
     users,
@@ -18,5 +19,17 @@ from api.routes import (
 
 # Every error answer any route can give is documented once for all (JSON, api/errors.py).
 api_router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-for module in (auth, users, seasons, companies, hubs, fleet, workers, plans, operations, audit):
+for module in (
+    auth,
+    users,
+    seasons,
+    places,
+    companies,
+    hubs,
+    fleet,
+    workers,
+    plans,
+    operations,
+    audit,
+):
     api_router.include_router(module.router)

@@ -279,7 +279,11 @@ def _notice_rows(
     workers = crud.list_workers(session, season=plan.season, company_id=scope)
     companies = crud.list_companies(session, season=plan.season)
     scenario = convert.scenario_for_documents(
-        plan.season, companies=companies, workers=workers, masked=not unmasked
+        plan.season,
+        companies=companies,
+        workers=workers,
+        masked=not unmasked,
+        drop_points=operations.list_drop_points(session, season=plan.season),
     )
     trips = [
         convert.trip_for_company(t, scope) for t, _ in crud.plan_trips(session, plan_id=plan.id)
@@ -438,6 +442,11 @@ def read_trip_sheet(session: SessionDep, user: CurrentUser, plan_id: int, trip_i
         companies=companies,
         fleet=crud.list_vehicle_types(session, season=plan.season),
         workers=(),
+    ).replace(
+        drop_points=tuple(
+            convert.drop_point_to_domain(d)
+            for d in operations.list_drop_points(session, season=plan.season)
+        )
     )
     content = trip_sheet_pdf_bytes(convert.trip_for_company(trip, scope), scenario)
     return _download(content, PDF, f"trip-sheet-{plan.id}-{trip.trip_id}.pdf")

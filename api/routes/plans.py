@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import HTMLResponse
 
-from api import convert, crud, models, outputs
+from api import convert, crud, models, operations, outputs
 from api.core.db import begin_write
 from api.deps import (
     CurrentUser,
@@ -180,7 +180,11 @@ def _manifest(
             worker_keys=keys,
         )
     scenario = convert.scenario_for_documents(
-        plan.season, companies=companies, workers=workers.values(), masked=not unmasked
+        plan.season,
+        companies=companies,
+        workers=workers.values(),
+        masked=not unmasked,
+        drop_points=operations.list_drop_points(session, season=plan.season),
     )
     shown_trip = convert.trip_for_company(trip, scope)
     manifest = convert.manifest_public(shown_trip, scenario, plan_id=plan.id, masked=not unmasked)

@@ -54,6 +54,8 @@ DISPATCHER_ONLY = {
     ("POST", "/api/plans/{plan_id}/crews"),
     ("POST", "/api/plans/{plan_id}/late"),
     ("GET", "/api/plans/{plan_id}/duties.csv"),
+    ("PUT", "/api/seasons/{name}/drop-points/{adcode}"),
+    ("DELETE", "/api/seasons/{name}/drop-points/{adcode}"),
     ("POST", "/api/plans/{plan_id}/changes/confirm"),
 }
 SIGNED_IN = {
@@ -81,6 +83,7 @@ SIGNED_IN = {
     ("GET", "/api/plans/{plan_id}/changes"),
     ("GET", "/api/plans/{plan_id}/notices.csv"),
     ("GET", "/api/plans/{plan_id}/trips.csv"),
+    ("GET", "/api/seasons/{name}/drop-points"),
     ("GET", "/api/plans/{plan_id}/trips/{trip_id}/sheet.pdf"),
     ("GET", "/api/plans/{plan_id}/companies/{company_id}/notices.csv"),
 }
@@ -218,6 +221,7 @@ def _fill(path: str, world: World, variant: dict[str, str]) -> str:
         "trip_id": world.beta_trip if variant.get("trip") == "beta" else world.mixed_trip,
         "fmt": variant.get("fmt", "json"),
         "user_id": str(world.spare_user),
+        "adcode": "341221",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -303,6 +307,8 @@ def _request(
                 "escort_phone": "13912345678",
             }
         }
+    elif key == ("PUT", "/api/seasons/{name}/drop-points/{adcode}"):
+        body = {"json": {"name": "临泉县汽车站", "address": "人民路1号"}}
     elif key == ("POST", "/api/plans/{plan_id}/changes/confirm"):
         body = {"json": {"ids": []}}
     elif key == ("POST", "/api/plans/{plan_id}/crews"):
@@ -414,6 +420,8 @@ def test_dispatcher_reaches_everything(
         assert response.status_code == 409  # BETA still has workers
     elif method == "POST" and path == "/api/plans":
         assert response.status_code == 202
+    elif method == "DELETE" and "{adcode}" in path:
+        assert response.status_code in (204, 404)  # 404 once the point is gone
     elif path.endswith("/late") and variant.get("plan") == "draft":
         assert response.status_code == 409  # late registrations go on the published plan
     else:

@@ -1,4 +1,4 @@
-"""operations: the season's subsidy rule and the change list of published plans
+"""operations: subsidy rule, change list of published plans, gate addresses, drop-off points
 
 Revision ID: 0005_operations
 Revises: 0003_reliability
@@ -40,9 +40,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_plan_changes_plan_id", "plan_changes", ["plan_id"], unique=False)
+    with op.batch_alter_table("companies") as batch:
+        batch.add_column(
+            sa.Column("address", sa.String(length=256), nullable=False, server_default="")
+        )
+    op.create_table(
+        "drop_points",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("season_id", sa.Integer(), nullable=False),
+        sa.Column("adcode", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("address", sa.String(length=256), nullable=False),
+        sa.ForeignKeyConstraint(["season_id"], ["seasons.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("season_id", "adcode"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("drop_points")
+    with op.batch_alter_table("companies") as batch:
+        batch.drop_column("address")
     op.drop_index("ix_plan_changes_plan_id", table_name="plan_changes")
     op.drop_table("plan_changes")
     with op.batch_alter_table("seasons") as batch:
