@@ -459,6 +459,10 @@ def upsert_workers(
     """
     if not workers:
         return [], 0
+    from api.operations import note_edits, seated_snapshot
+
+    # Seated registrations edited after publishing go on the plan's change list.
+    before = seated_snapshot(session, season=season, id_numbers=(w.id_number for w in workers))
     sqlite = session.get_bind().dialect.name == "sqlite"
     insert = sqlite_insert if sqlite else postgresql_insert
     table = models.Worker.__table__
@@ -521,6 +525,8 @@ def upsert_workers(
             loaded[row.id] = row
     rows = [loaded[saved[w.id_number][0]] for w in workers]
     created = sum(1 for _, is_new in saved.values() if is_new)
+    if before:
+        note_edits(session, before=before, rows=rows)
     return rows, created
 
 

@@ -7,7 +7,7 @@ keeps its coach and crew through later re-plans. Every change writes an audit ro
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,7 +100,7 @@ def _row_problem(problem: CrewProblem, rows: Mapping[str, int]) -> RowProblem:
 
 # --- changes after publishing ---------------------------------------------------------------------
 
-CHANGE_KINDS = ("withdrawal", "late_placed", "late_waiting")
+CHANGE_KINDS = ("withdrawal", "late_placed", "late_waiting", "edit")
 
 
 def _add_change(
@@ -338,3 +338,69 @@ def delete_drop_point(session: Session, *, season: models.Season, adcode: str) -
     session.delete(row)
     session.flush()
     return True
+
+
+# --- edits of seated registrations after publishing ---------------------------------------------
+
+# What a worker's notice or seat depends on: a change to any of these after publishing is listed.
+EDITED_FIELDS = ("name", "phone", "home_adcode", "earliest", "latest", "seats", "party")
+
+
+def seated_snapshot(
+    session: Session, *, season: models.Season, id_numbers: Iterable[str]
+) -> dict[str, dict[str, object]]:
+    """Before a registration overwrites rows: the fields that matter of those holding a seat in
+    the season's published plan, by ID number (empty when nothing is published)."""
+    plan = crud.latest_published_plan(session, season=season)
+    if plan is None:
+        return {}
+    rows = crud.workers_by_id_number(session, season=season, id_numbers=id_numbers)
+    if not rows:
+        return {}
+    keys = {str(r.id) for r in rows.values()}
+    seated = set(
+        session.scalars(
+            select(models.Assignment.worker_key).where(
+                models.Assignment.plan_id == plan.id, models.Assignment.worker_key.in_(keys)
+            )
+        )
+    )
+    return {
+        id_number: {"plan_id": plan.id, **{f: getattr(row, f) for f in EDITED_FIELDS}}
+        for id_number, row in rows.items()
+        if str(row.id) in seated
+    }
+
+
+def note_edits(
+    session: Session, *, before: Mapping[str, Mapping[str, object]], rows: Iterable[models.Worker]
+) -> None:
+    """Put every seated registration whose notice-relevant fields changed on the published
+    plan's change list (kind `edit`, the fields named; a new home, dates or seats may no longer
+    fit the seat: the dispatcher decides, e.g. with a re-plan)."""
+    for row in rows:
+        old = before.get(row.id_number)
+        if old is None:
+            continue
+        fields = [f for f in EDITED_FIELDS if getattr(row, f) != old[f]]
+        if not fields:
+            continue
+        plan = session.get(models.Plan, old["plan_id"])
+        if plan is None:
+            continue
+        assignment = session.scalars(
+            select(models.Assignment).where(
+                models.Assignment.plan_id == plan.id,
+                models.Assignment.worker_key == str(row.id),
+            )
+        ).first()
+        _add_change(
+            session,
+            plan=plan,
+            kind="edit",
+            worker=row,
+            trip_id=assignment.trip_id if assignment else "",
+            seat=assignment.seat if assignment else None,
+            fields=fields,
+        )
+    session.flush()

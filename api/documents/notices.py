@@ -153,7 +153,12 @@ def worker_notices(
     return rows
 
 
-CHANGE_LABELS = {"late_placed": "新增安排", "withdrawal": "已取消", "late_waiting": "待安排"}
+CHANGE_LABELS = {
+    "late_placed": "新增安排",
+    "withdrawal": "已取消",
+    "late_waiting": "待安排",
+    "edit": "信息变更",
+}
 
 
 def notices_with_changes(

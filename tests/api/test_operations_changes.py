@@ -66,6 +66,23 @@ def test_withdrawal_and_late_registration_after_publishing(service: Service) -> 
     [new_row] = [r for r in notices(service, plan_id) if r["工号"] == "LATE-1"]
     assert new_row["变更"] == "新增安排" and new_row["状态"] == "已安排"
 
+    # Editing a seated worker's phone after publishing is listed, and marked in the notices.
+    stays = next(w for w in workers if w["worker_id"] == "W0005")
+    edited = worker_row(5, company_id=stays["company_id"], phone="13700000555")
+    response = service.call("POST", "/api/workers?season=changes-2026", "dispatcher", json=[edited])
+    assert response.is_success, response.text
+    listed_changes = service.call("GET", f"/api/plans/{plan_id}/changes", "dispatcher").json()
+    [edit] = [c for c in listed_changes if c["kind"] == "edit"]
+    assert edit["staff_number"] == "W0005" and edit["trip_id"] == stays["assignment"]["trip_id"]
+    [edited_row] = [r for r in notices(service, plan_id) if r["工号"] == "W0005"]
+    assert edited_row["变更"] == "信息变更" and edited_row["手机号"] == "13700000555"
+    unchanged = service.call(
+        "POST", "/api/workers?season=changes-2026", "dispatcher", json=[edited]
+    )
+    assert unchanged.is_success
+    again = service.call("GET", f"/api/plans/{plan_id}/changes", "dispatcher").json()
+    assert len(again) == len(listed_changes)  # the same values again are no change
+
     # The employer sees its own changes; the dispatcher confirms them, with an audit row.
     company = leaving["company_id"]
     service.add_user(f"emp-{company.lower()}-chg", "employer", company)
@@ -77,9 +94,9 @@ def test_withdrawal_and_late_registration_after_publishing(service: Service) -> 
     confirmed = service.call(
         "POST", f"/api/plans/{plan_id}/changes/confirm", "dispatcher", json={"ids": []}
     )
-    assert len(confirmed.json()) == 2 and all(c["confirmed_at"] for c in confirmed.json())
+    assert len(confirmed.json()) == 3 and all(c["confirmed_at"] for c in confirmed.json())
     audit: list[dict[str, Any]] = service.call("GET", "/api/audit", "dispatcher").json()
-    assert any(a["action"] == f"confirm changes: plan {plan_id}, 2 change(s)" for a in audit)
+    assert any(a["action"] == f"confirm changes: plan {plan_id}, 3 change(s)" for a in audit)
 
 
 def test_late_placement_needs_the_published_plan(service: Service) -> None:
