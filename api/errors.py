@@ -102,34 +102,8 @@ MESSAGES: dict[str, str] = {
     "registrations are placed on the published plan",
     "drop_point_unknown_county": "{adcode} is not a county in the shipped gazetteer",
     "drop_point_none": "no drop-off point is set for county {adcode}",
-}
-
-# Chinese texts of the messages above that this branch added, for the message catalogue
-# (api/i18n.py) to take over at merge; same keys, same placeholders.
-MESSAGES_ZH_OPERATIONS: dict[str, str] = {
-    "crew_rejected": "车辆和机组信息有 {count} 处问题，未保存。请改正 problems 中列出的每一处后"
-    "重新提交",
-    "crew_plate_invalid": "不是有效的车牌号（省份简称、字母，再加5或6位字母或数字，如 浙B12345）",
-    "crew_operator_required": "必须填写经营者（印在包车客运标志牌上）",
-    "crew_short": "本车次行程需要 {needed} 名驾驶员，只填写了 {given} 名",
-    "crew_too_many": "一辆车最多 {limit} 名驾驶员",
-    "crew_coach_too_small": "该车核定 {seats} 座，本车次已有 {needed} 座被占用",
-    "crew_coach_type_smaller": "本车次按 {planned}（{seats} 座）安排；换用其他车型须不少于该座位数",
-    "crew_seats_differ_from_type": "本季车队中 {coach_type} 为 {seats} 座",
-    "crew_name_required": "必须填写驾驶员姓名",
-    "crew_licence_invalid": "不是有效的驾驶证号（18位，即持证人身份证号）",
-    "crew_driver_twice": "同一驾驶员填写了两次",
-    "crew_phone_invalid": "不是有效的手机号（11位，以13-19开头）",
-    "crew_escort_required": "必须填写随车人员（车长或乘务员）及旅客可拨打的电话",
-    "crew_plate_double_booked": "该车已安排在车次 {other_trip}，时间重叠",
-    "crew_driver_double_booked": "该驾驶员已安排在车次 {other_trip}，时间重叠",
-    "crew_unknown_trip": "计划 {plan_id} 中没有车次 {trip_id!r}",
-    "crew_import_missing_columns": "表格缺少列：{columns}；请使用模板",
-    "crew_import_twice": "该车次重复出现（首次在第 {first} 行）",
-    "crew_import_seats": "须为 1 到 100 的整数",
-    "late_not_published": "计划 {plan_id} 不是本季已发布的计划；补报人员只能安排到已发布的计划",
-    "drop_point_unknown_county": "{adcode} 不是地名库中的区县",
-    "drop_point_none": "区县 {adcode} 未设置下车点",
+    "rejected": "{rows} row(s) have problems; nothing was saved. Fix every row listed in "
+    "'problems' and send the whole file again.",
 }
 
 
@@ -195,10 +169,7 @@ class RegistrationRejected(InvalidInput):
     def __init__(self, problems: list[RowProblem]) -> None:
         self.problems = problems
         rows = sorted({p.row for p in problems})
-        super().__init__(
-            f"{len(rows)} row(s) have problems; nothing was saved. Fix every row listed in "
-            "'problems' and send the whole file again."
-        )
+        super().__init__(message("rejected", rows=len(rows)))
 
 
 class CrewRejected(RegistrationRejected):
@@ -258,13 +229,17 @@ def status_for(error: BaseException) -> int:
     return 500
 
 
-def error_body(error: BaseException) -> dict[str, Any]:
-    """The JSON body describing `error` to the user."""
+def error_body(error: BaseException, locale: str = "en") -> dict[str, Any]:
+    """The JSON body describing `error` to the user, in `locale` (api/i18n.py)."""
+    from api.i18n import translate_detail, translate_reason
+
     if is_busy_database(error):
-        return {"detail": MESSAGES["busy"]}
-    body: dict[str, Any] = {"detail": str(error)}
+        return {"detail": translate_detail(locale, MESSAGES["busy"])}
+    body: dict[str, Any] = {"detail": translate_detail(locale, str(error))}
     if isinstance(error, RegistrationRejected):
-        body["problems"] = [p.__dict__ for p in error.problems]
+        body["problems"] = [
+            {**p.__dict__, "reason": translate_reason(locale, p.reason)} for p in error.problems
+        ]
     if isinstance(error, AmbiguousPlace):
         body["candidates"] = [f"{code} {name}" for code, name in error.candidates]
     return body
@@ -313,20 +288,28 @@ def describe_for_log(error: BaseException) -> str:
 # --- handlers ---------------------------------------------------------------------------------
 
 
-def _json_error(error: BaseException) -> JSONResponse:
+def _locale_of(headers: Any) -> str:
+    from api.i18n import api_locale
+
+    return api_locale(headers.get("accept-language"))
+
+
+def _json_error(error: BaseException, locale: str = "en") -> JSONResponse:
     return JSONResponse(
-        status_code=status_for(error), content=error_body(error), headers=error_headers(error)
+        status_code=status_for(error),
+        content=error_body(error, locale),
+        headers=error_headers(error),
     )
 
 
-async def _chunyun_error_handler(_request: Request, error: Exception) -> JSONResponse:
-    return _json_error(error)
+async def _chunyun_error_handler(request: Request, error: Exception) -> JSONResponse:
+    return _json_error(error, _locale_of(request.headers))
 
 
 async def _database_error_handler(request: Request, error: Exception) -> JSONResponse:
     if is_busy_database(error):
         log.warning("database busy on %s %s: %s", request.method, request.url.path, type(error))
-        return _json_error(error)
+        return _json_error(error, _locale_of(request.headers))
     if isinstance(error, sa_exc.IntegrityError):
         # Reached only when a constraint catches what the checks before it did not (a race).
         return JSONResponse(

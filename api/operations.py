@@ -177,7 +177,8 @@ def place_late_registrations(
     session: Session, *, plan: models.Plan, user: models.User
 ) -> tuple[list[models.PlanChange], list[models.PlanChange]]:
     """Seat the season's registrations that have no seat in the published `plan` in free seats
-    of its trips (optimizer.incremental; stops and seats already printed stay as they are).
+    of its unlocked trips (optimizer.incremental; stops and seats already printed stay as they
+    are; locked trips are not touched).
     Returns the changes of those placed and of those still waiting for a re-plan (new trips:
     POST /plans, which keeps every published trip)."""
     from optimizer.incremental import place_in_free_seats
@@ -211,8 +212,11 @@ def place_late_registrations(
         workers=late_rows,
     )
     trips = [convert.trip_from_data(r.data) for r in rows.values()]
+    # A locked trip (all are on publishing; the dispatcher unlocks those that may take late
+    # registrations, POST /plans/{id}/trips/{trip_id}/unlock) stays exactly as published.
+    frozen = {trip_id for trip_id, r in rows.items() if r.locked}
     after, placed, left = place_in_free_seats(
-        trips, scenario.workers, scenario, default_distance_provider()
+        trips, scenario.workers, scenario, default_distance_provider(), frozen=frozen
     )
     placed_changes, waiting_changes = [], []
     for trip in after:

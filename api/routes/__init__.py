@@ -9,6 +9,7 @@ from api.routes import (
     companies,
     fleet,
     hubs,
+    moves,
     operations,
     places,
     plans,
@@ -29,6 +30,7 @@ for module in (
     fleet,
     workers,
     plans,
+    moves,
     operations,
     audit,
 ):

@@ -234,10 +234,11 @@ def _published(session: SessionDep, plan_id: int) -> models.Plan:
 
 @router.post("/{plan_id}/late")
 def place_late(session: SessionDep, user: DispatcherUser, plan_id: int) -> LatePlacementPublic:
-    """Seat registrations made after publishing in free seats of the published plan's trips
-    (stops, times and the seats already given stay as printed; seat, stop and ride limits
-    kept). Those that fit nowhere wait for a re-plan (POST /plans adds trips, keeping every
-    published one). Each is put on the change list; audited."""
+    """Seat registrations made after publishing in free seats of the published plan's unlocked
+    trips (publishing locks every trip: unlock those that may take late registrations; stops,
+    times and the seats already given stay as printed; seat, stop and ride limits kept). Those
+    that fit nowhere wait for a re-plan (POST /plans adds trips, keeping every locked one).
+    Each is put on the change list; audited."""
     begin_write(session)
     plan = _published(session, plan_id)
     placed, waiting = operations.place_late_registrations(session, plan=plan, user=user)

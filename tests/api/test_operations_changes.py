@@ -55,10 +55,15 @@ def test_withdrawal_and_late_registration_after_publishing(service: Service) -> 
     assert service.call(
         "POST", "/api/workers?season=changes-2026", "dispatcher", json=[late]
     ).is_success
+    # Publishing locked every trip: a locked trip takes nobody; unlocked, it takes the late one.
+    waiting = service.call("POST", f"/api/plans/{plan_id}/late", "dispatcher")
+    assert waiting.json()["placed"] == [] and len(waiting.json()["waiting"]) == 1
+    unlock = service.call("POST", f"/api/plans/{plan_id}/trips/{trip_id}/unlock", "dispatcher")
+    assert unlock.status_code == 200, unlock.text
     placed = service.call("POST", f"/api/plans/{plan_id}/late", "dispatcher")
     assert placed.status_code == 200, placed.text
     [seated] = placed.json()["placed"]
-    assert seated["staff_number"] == "LATE-1" and placed.json()["waiting"] == []
+    assert seated["staff_number"] == "LATE-1" and seated["trip_id"] == trip_id
     trip = service.call(
         "GET", f"/api/plans/{plan_id}/trips/{seated['trip_id']}", "dispatcher"
     ).json()
@@ -94,9 +99,9 @@ def test_withdrawal_and_late_registration_after_publishing(service: Service) -> 
     confirmed = service.call(
         "POST", f"/api/plans/{plan_id}/changes/confirm", "dispatcher", json={"ids": []}
     )
-    assert len(confirmed.json()) == 3 and all(c["confirmed_at"] for c in confirmed.json())
+    assert len(confirmed.json()) == 4 and all(c["confirmed_at"] for c in confirmed.json())
     audit: list[dict[str, Any]] = service.call("GET", "/api/audit", "dispatcher").json()
-    assert any(a["action"] == f"confirm changes: plan {plan_id}, 3 change(s)" for a in audit)
+    assert any(a["action"] == f"confirm changes: plan {plan_id}, 4 change(s)" for a in audit)
 
 
 def test_late_placement_needs_the_published_plan(service: Service) -> None:

@@ -1,10 +1,10 @@
 """operations: subsidy rule, change list of published plans, gate addresses, drop-off points
 
 Revision ID: 0005_operations
-Revises: 0003_reliability
+Revises: 0004_web
 Create Date: 2026-12-07 02:10:00
 
-The lead re-chains down_revision onto the web branch's migration at merge.
+Chained after the web branch's 0004_web (merged from main).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_operations"
-down_revision: str | None = "0003_reliability"
+down_revision: str | None = "0004_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
