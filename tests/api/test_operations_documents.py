@@ -64,3 +64,33 @@ def test_the_cli_documents_from_the_service(service: Service) -> None:
     mine = rows(service.call("GET", f"{base}/trips.csv", "alpha-docs").content)
     assert mine and len(mine) <= len(listed)
     assert service.call("GET", f"{base}/duties.csv", "alpha-docs").status_code == 403
+
+
+def test_one_companys_zip_holds_only_its_passengers(service: Service) -> None:
+    """documents.zip?company_id= : that company's trips, manifests with its passengers only,
+    its notices; the whole plan's zip has everyone."""
+    import zipfile
+
+    open_season(service, "zip-2026", companies=[("ALPHA", "阿尔法电器"), ("BETA", "贝塔制造")])
+    people = [worker_row(n, company_id="ALPHA" if n % 2 else "BETA") for n in range(1, 21)]
+    assert service.call(
+        "POST", "/api/workers?season=zip-2026", "dispatcher", json=people
+    ).is_success
+    plan = service.run_plan("zip-2026")
+    url = f"/api/plans/{plan['id']}/documents.zip"
+    whole = zipfile.ZipFile(io.BytesIO(service.call("GET", url, "dispatcher").content))
+    beta = service.call("GET", url, "dispatcher", params={"company_id": "BETA"})
+    assert beta.status_code == 200, beta.text
+    only = zipfile.ZipFile(io.BytesIO(beta.content))
+    names = {n.rsplit("/", 1)[-1] for n in only.namelist()}
+    assert "notices.csv" in names
+    manifests = [n for n in only.namelist() if n.endswith(".csv") and "/manifests/" in n]
+    assert manifests
+    for name in manifests:
+        listed = rows(only.read(name))
+        assert listed and all(r["工作单位"] == "贝塔制造" for r in listed)
+    notices = rows(only.read(next(n for n in only.namelist() if n.endswith("/notices.csv"))))
+    assert len(notices) == 10 and {r["单位编号"] for r in notices} == {"BETA"}
+    assert len(whole.namelist()) >= len(only.namelist())
+    missing = service.call("GET", url, "dispatcher", params={"company_id": "NOPE"})
+    assert missing.status_code == 404
