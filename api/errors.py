@@ -104,6 +104,24 @@ MESSAGES: dict[str, str] = {
     "drop_point_none": "no drop-off point is set for county {adcode}",
     "rejected": "{rows} row(s) have problems; nothing was saved. Fix every row listed in "
     "'problems' and send the whole file again.",
+    # Fleet sizing (optimizer.sizing): `chunyun fleet-size`, POST /api/seasons/{name}/fleet-size,
+    # and the advice in a plan's fleet figures when workers are fleet_exhausted.
+    "fleet_size_title": "coaches needed to seat {seated} of {workers} workers",
+    "fleet_size_caption": "from a plan of {trips} trips with as many coaches as it wants, "
+    "chained into the fewest coaches per type ({seconds:.1f} s)",
+    "fleet_size_column_type": "coach type",
+    "fleet_size_column_seats": "seats",
+    "fleet_size_column_count": "coaches",
+    "fleet_size_column_from": "needed from",
+    "fleet_size_column_to": "needed to",
+    "fleet_size_unseatable": "{unseated} worker(s) cannot be seated by any number of coaches "
+    "(bad rows, unknown homes, too far...): see `chunyun plan` for the reasons",
+    "fleet_size_failed": "cannot size the fleet of {folder}:",
+    "fleet_size_time_limit": "--time-limit must be a positive number of seconds",
+    "fleet_size_no_fleet": "season {season!r} has no coach types: add them (POST /api/fleet) "
+    "before sizing the fleet",
+    "fleet_size_busy": "the server is already sizing fleets; try again in a few seconds",
+    "fleet_advice": "to seat everyone, add {add} {vehicle_type} from {from_date:%m-%d}",
 }
 
 

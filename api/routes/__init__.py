@@ -14,6 +14,7 @@ from api.routes import (
     places,
     plans,
     seasons,
+    sizing,
     users,
     workers,
 )
@@ -24,6 +25,7 @@ for module in (
     auth,
     users,
     seasons,
+    sizing,
     places,
     companies,
     hubs,

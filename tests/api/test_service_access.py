@@ -33,6 +33,7 @@ DISPATCHER_ONLY = {
     ("POST", "/api/users"),
     ("POST", "/api/seasons"),
     ("PATCH", "/api/seasons/{name}"),
+    ("POST", "/api/seasons/{name}/fleet-size"),
     ("POST", "/api/companies"),
     ("DELETE", "/api/companies/{company_id}"),
     ("GET", "/api/hubs"),
