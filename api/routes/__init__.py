@@ -10,6 +10,8 @@ from api.routes import (
     fleet,
     hubs,
     moves,
+    operations,
+    places,
     plans,
     seasons,
     sizing,
@@ -24,12 +26,14 @@ for module in (
     users,
     seasons,
     sizing,
+    places,
     companies,
     hubs,
     fleet,
     workers,
     plans,
     moves,
+    operations,
     audit,
 ):
     api_router.include_router(module.router)
