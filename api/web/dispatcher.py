@@ -17,9 +17,17 @@ from pydantic import ValidationError
 
 from api import crud, models, schemas
 from api.deps import JobRunnerDep, PlannerDep, SessionDep, SettingsDep
-from api.errors import Conflict, NotFound
-from api.i18n import N_, translate, translate_detail, unserved_fix, unserved_reason
+from api.errors import Conflict, CrewRejected, NotFound
+from api.i18n import (
+    N_,
+    translate,
+    translate_detail,
+    translate_reason,
+    unserved_fix,
+    unserved_reason,
+)
 from api.routes import moves as move_routes
+from api.routes import operations as operation_routes
 from api.routes import plans as plan_routes
 from api.routes import seasons as season_routes
 from api.routes import users as user_routes
@@ -43,6 +51,8 @@ DONE = {
     "moved": N_("The worker was moved; the audit log records it."),
     "locked": N_("The trip is locked: the next plan keeps it as it is."),
     "unlocked": N_("The trip is unlocked: the next plan places its workers anew."),
+    "crew": N_("The coach and crew were saved; the trip sheet prints them."),
+    "crew_cleared": N_("The coach and crew were taken off the trip; it prints as unassigned."),
 }
 
 
@@ -437,9 +447,11 @@ def trip_page(
     trip_id: str,
     done: str = "",
     error: str = "",
+    crew_values: dict[str, str] | None = None,
+    crew_errors: dict[str, list[str]] | None = None,
 ) -> Response:
     """A trip: timetable, passengers (masked: the manifest downloads carry full rows, audited),
-    and its map."""
+    its map, and its coach and crew (the form, the charter sign's data, the trip sheet)."""
     plan = crud.get_plan(session, plan_id=plan_id)
     trip, locked = crud.get_plan_trip(session, plan_id=plan.id, trip_id=trip_id)
     public = plan_routes.read_trip(session, user, plan_id, trip_id)
@@ -483,8 +495,186 @@ def trip_page(
             "lockable": published is not None and published.id == plan.id,
             "message": _message(request, done),
             "error": error,
+            "crew_values": crew_values if crew_values is not None else _crew_values(public),
+            "crew_errors": crew_errors or {},
+            "driver_slots": range(1, max(MAX_DRIVER_SLOTS, public.drivers) + 1),
         },
-        status_code=409 if error else 200,
+        status_code=(422 if crew_errors else 409) if error or crew_errors else 200,
+    )
+
+
+# --- coach and crew of a trip ---------------------------------------------------------------------
+
+MAX_DRIVER_SLOTS = 3
+CREW_FIELDS = {
+    "plate": N_("Plate"),
+    "coach_type": N_("Coach type"),
+    "coach_seats": N_("Approved seats"),
+    "operator": N_("Operator"),
+    "drivers": N_("Drivers"),
+    "escort_name": N_("Escort"),
+    "escort_phone": N_("Escort's mobile"),
+}
+DRIVER_FIELDS = {
+    "name": N_("Driver {n}: name"),
+    "licence": N_("Driver {n}: licence number"),
+    "phone": N_("Driver {n}: mobile"),
+}
+
+
+def _crew_values(public: schemas.TripPublic) -> dict[str, str]:
+    """The crew form's values: the trip's crew as assigned, else empty."""
+    crew = public.crew
+    if crew is None:
+        return {"coach_type": public.vehicle_type, "coach_seats": str(public.seats)}
+    values = {
+        "plate": crew.plate,
+        "coach_type": crew.coach_type,
+        "coach_seats": str(crew.coach_seats),
+        "operator": crew.operator,
+        "escort_name": crew.escort_name,
+        "escort_phone": crew.escort_phone,
+    }
+    for n, driver in enumerate(crew.drivers, start=1):
+        values |= {f"driver_name_{n}": driver.name, f"driver_licence_{n}": driver.licence}
+        values[f"driver_phone_{n}"] = driver.phone
+    return values
+
+
+def _slot(index: str) -> int:
+    return int(index) + 1 if index.isdigit() else 1
+
+
+def _crew_input(field: str) -> str:
+    """The form input of a field as the API names it: `drivers[2].phone` -> driver_phone_2."""
+    if field.startswith("drivers[") and "]." in field:
+        number, part = field[len("drivers[") :].split("].", 1)
+        return f"driver_{part}_{number}"
+    return field
+
+
+def _crew_label(locale: str, name: str) -> str:
+    if name.startswith("driver_"):
+        _, part, number = name.split("_", 2)
+        if part in DRIVER_FIELDS:
+            return translate(locale, DRIVER_FIELDS[part], n=number)
+    return translate(locale, CREW_FIELDS[name]) if name in CREW_FIELDS else name
+
+
+def _crew_validation_errors(locale: str, error: ValidationError) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ())]
+        if len(loc) >= 3 and loc[0] == "drivers":
+            name = f"driver_{loc[2]}_{_slot(loc[1])}"
+        else:
+            name = loc[0] if loc else "plate"
+        problem = FIELD_PROBLEMS.get(str(item.get("type")), NOT_VALID)
+        found.setdefault(name, []).append(translate(locale, problem))
+    return found
+
+
+Text = Annotated[str, Form(max_length=128)]
+
+
+@router.post("/d/plans/{plan_id}/trips/{trip_id}/crew", response_class=HTMLResponse)
+def assign_crew(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    plan_id: int,
+    trip_id: str,
+    plate: Text = "",
+    coach_type: Text = "",
+    coach_seats: Text = "",
+    operator: Text = "",
+    driver_name_1: Text = "",
+    driver_licence_1: Text = "",
+    driver_phone_1: Text = "",
+    driver_name_2: Text = "",
+    driver_licence_2: Text = "",
+    driver_phone_2: Text = "",
+    driver_name_3: Text = "",
+    driver_licence_3: Text = "",
+    driver_phone_3: Text = "",
+    escort_name: Text = "",
+    escort_phone: Text = "",
+) -> Response:
+    """Assign the coach and crew through the API's own checks (crew size from the timetable,
+    coach seats, plate, licences, phones, overlapping trips); every refused field is shown next
+    to its input, nothing saved."""
+    locale = page_locale(request)
+    values = {
+        "plate": plate,
+        "coach_type": coach_type,
+        "coach_seats": coach_seats,
+        "operator": operator,
+        "driver_name_1": driver_name_1,
+        "driver_licence_1": driver_licence_1,
+        "driver_phone_1": driver_phone_1,
+        "driver_name_2": driver_name_2,
+        "driver_licence_2": driver_licence_2,
+        "driver_phone_2": driver_phone_2,
+        "driver_name_3": driver_name_3,
+        "driver_licence_3": driver_licence_3,
+        "driver_phone_3": driver_phone_3,
+        "escort_name": escort_name,
+        "escort_phone": escort_phone,
+    }
+    values = {key: value.strip() for key, value in values.items()}
+    drivers = []
+    for n in range(1, MAX_DRIVER_SLOTS + 1):
+        driver = {part: values[f"driver_{part}_{n}"] for part in DRIVER_FIELDS}
+        if any(driver.values()):
+            drivers.append(driver)
+    body = {
+        "plate": values["plate"],
+        "coach_type": values["coach_type"],
+        "coach_seats": values["coach_seats"] or None,
+        "operator": values["operator"],
+        "drivers": drivers,
+        "escort_name": values["escort_name"],
+        "escort_phone": values["escort_phone"],
+    }
+    errors: dict[str, list[str]] = {}
+    try:
+        crew = schemas.CrewIn.model_validate(body)
+        operation_routes.assign_crew(session, user, plan_id, trip_id, crew)
+    except ValidationError as invalid:
+        errors = _crew_validation_errors(locale, invalid)
+    except CrewRejected as rejected:
+        session.rollback()
+        for problem in rejected.problems:
+            errors.setdefault(_crew_input(problem.column), []).append(
+                translate_reason(locale, problem.reason)
+            )
+    if errors:
+        summary = "; ".join(
+            translate(locale, FIELD_PROBLEM, field=_crew_label(locale, name), problem=text)
+            for name, texts in errors.items()
+            for text in texts
+        )
+        return trip_page(
+            request,
+            session,
+            user,
+            plan_id,
+            trip_id,
+            error=summary,
+            crew_values=values,
+            crew_errors=errors,
+        )
+    return RedirectResponse(f"/d/plans/{plan_id}/trips/{quote(trip_id)}?done=crew", status_code=303)
+
+
+@router.post("/d/plans/{plan_id}/trips/{trip_id}/crew/clear")
+def clear_crew(
+    session: SessionDep, user: PageDispatcher, _form: FormChecked, plan_id: int, trip_id: str
+) -> Response:
+    operation_routes.clear_crew(session, user, plan_id, trip_id)
+    return RedirectResponse(
+        f"/d/plans/{plan_id}/trips/{quote(trip_id)}?done=crew_cleared", status_code=303
     )
 
 

@@ -21,6 +21,7 @@ from api.deps import SessionDep, SettingsDep, company_scope
 from api.documents.context import plate
 from api.errors import RegistrationRejected, RowProblem
 from api.i18n import N_, translate, translate_detail, translate_reason, unserved_reason
+from api.routes import operations as operation_routes
 from api.routes import plans as plan_routes
 from api.routes import workers as worker_routes
 from api.spreadsheet import spreadsheet_safe
@@ -426,3 +427,42 @@ def manifest(
 ) -> Response:
     """A trip's manifest as the API gives it to the caller (employers: own rows, masked)."""
     return plan_routes.read_manifest(session, user, plan_id, trip_id, fmt, masked=False)
+
+
+# --- documents of the operations (trip sheets, statements, lists with changes) ------------------
+# The API's own route functions answer: an employer gets exactly what the API gives it (its own
+# company's rows, or 404), a dispatcher everything.
+
+
+@router.get("/pages/plans/{plan_id}/trips/{trip_id}/sheet.pdf")
+def trip_sheet(session: SessionDep, user: PageUser, plan_id: int, trip_id: str) -> Response:
+    """The trip sheet (包车客运行程单) with the charter sign's data."""
+    return operation_routes.read_trip_sheet(session, user, plan_id, trip_id)
+
+
+@router.get("/pages/plans/{plan_id}/changes-notices.csv")
+def notices_with_changes_csv(session: SessionDep, user: PageUser, plan_id: int) -> Response:
+    """The SMS notice list with its 变更 column (changes since publishing)."""
+    return operation_routes.read_notices(session, user, plan_id, masked=user.role != "dispatcher")
+
+
+@router.get("/pages/plans/{plan_id}/trips.csv")
+def trips_csv(session: SessionDep, user: PageUser, plan_id: int) -> Response:
+    return operation_routes.read_trips_csv(session, user, plan_id)
+
+
+@router.get("/pages/plans/{plan_id}/statements/{company_id}.xlsx")
+def statement_xlsx(session: SessionDep, user: PageUser, plan_id: int, company_id: str) -> Response:
+    """A company's charter statement (包车费用结算单); employers: their own only."""
+    return operation_routes.company_statement_xlsx(session, user, plan_id, company_id)
+
+
+@router.get("/pages/plans/{plan_id}/statements/{company_id}.pdf")
+def statement_pdf(session: SessionDep, user: PageUser, plan_id: int, company_id: str) -> Response:
+    return operation_routes.company_statement_pdf(session, user, plan_id, company_id)
+
+
+@router.get("/pages/plans/{plan_id}/companies/{company_id}/notices.csv")
+def company_notices(session: SessionDep, user: PageUser, plan_id: int, company_id: str) -> Response:
+    """One company's departures list with the changes; employers: their own only."""
+    return operation_routes.read_company_notices(session, user, plan_id, company_id)

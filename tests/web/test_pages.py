@@ -131,6 +131,7 @@ def _fill(path: str, world: dict[str, Any]) -> str:
         "user_id": "1",
         "locale": "zh_CN",
         "action": "revoke",
+        "company_id": "ALPHA",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
