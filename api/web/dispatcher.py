@@ -11,11 +11,11 @@ from collections import Counter
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api import crud, models, schemas
+from api import crew_import, crud, models, schemas
 from api.deps import JobRunnerDep, PlannerDep, SessionDep, SettingsDep
 from api.errors import Conflict, CrewRejected, NotFound
 from api.i18n import (
@@ -52,6 +52,9 @@ DONE = {
     "locked": N_("The trip is locked: the next plan keeps it as it is."),
     "unlocked": N_("The trip is unlocked: the next plan places its workers anew."),
     "crew": N_("The coach and crew were saved; the trip sheet prints them."),
+    "crews": N_("The crew sheet was imported: every trip in it has its coach and crew."),
+    "late": N_("Late registrations were placed in free seats; see the change list."),
+    "confirmed": N_("The changes were confirmed; the audit log records it."),
     "crew_cleared": N_("The coach and crew were taken off the trip; it prints as unassigned."),
 }
 
@@ -347,9 +350,13 @@ def plan_page(
     province: str = "",
     use_below: str = "",
     done: str = "",
+    error: str = "",
+    crew_problems: list[dict[str, Any]] | None = None,
+    filename: str = "",
 ) -> Response:
     """A plan: its job's progress while it runs; when finished, KPIs against the bounds, the
-    trips (filter by date, province, seat use), the unserved with reasons and fixes."""
+    trips (filter by date, province, seat use), the unserved with reasons and fixes, and the
+    operations: crew sheet, changes since publishing, late registrations, costs, downloads."""
     locale = page_locale(request)
     plan = crud.get_plan(session, plan_id=plan_id)
     public = plan_routes.read_plan(session, user, plan_id)
@@ -415,8 +422,116 @@ def plan_page(
             "unserved": unserved,
             "message": _message(request, done),
             "failure": translate_detail(locale, plan.message) if plan.status == "failed" else "",
+            "error": error,
+            "crew_problems": crew_problems or [],
+            "filename": filename,
+            **(_operations(session, user, plan) if plan.status == "succeeded" else {}),
         },
+        status_code=422 if crew_problems or error else 200,
     )
+
+
+# --- a plan's operations -------------------------------------------------------------------------
+
+CHANGE_KINDS = {
+    "withdrawal": N_("cancelled"),
+    "late_placed": N_("newly seated"),
+    "late_waiting": N_("waiting for a seat"),
+    "edit": N_("details changed"),
+}
+SHEET_COLUMN = {field: header for header, field in crew_import.CREW_HEADERS.items()}
+
+
+def _operations(session: SessionDep, user: models.User, plan: models.Plan) -> dict[str, Any]:
+    """What the plan page shows of the operations, from the API's own route functions."""
+    published = crud.latest_published_plan(session, season=plan.season)
+    names = {c.company_id: c.name for c in crud.list_companies(session, season=plan.season)}
+    costs = operation_routes.read_costs(session, user, plan.id)
+    return {
+        "is_published": published is not None and published.id == plan.id,
+        "changes": operation_routes.read_changes(session, user, plan.id),
+        "change_kinds": CHANGE_KINDS,
+        "costs": costs,
+        "company_names": names,
+    }
+
+
+def sheet_column(field: str) -> str:
+    """A crew problem's field as the sheet heads it: drivers[2].phone -> 驾驶员2手机号."""
+    if field.startswith("drivers[") and "]." in field:
+        number, part = field[len("drivers[") :].split("].", 1)
+        field = f"driver{number}_{part}"
+    return SHEET_COLUMN.get(field, field)
+
+
+@router.get("/d/plans/{plan_id}/crews/template.xlsx")
+def crew_template(session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
+    return operation_routes.crew_template(session, user, plan_id)
+
+
+@router.post("/d/plans/{plan_id}/crews", response_class=HTMLResponse)
+def import_crews(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    plan_id: int,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Import the operator's crew sheet through the API, all or nothing; every bad row shown."""
+    locale = page_locale(request)
+    try:
+        operation_routes.import_crews(session, settings, user, plan_id, file)
+    except CrewRejected as rejected:
+        session.rollback()
+        problems = [
+            {
+                "row": p.row,
+                "column": sheet_column(p.column),
+                "value": p.value,
+                "reason": translate_reason(locale, p.reason),
+            }
+            for p in rejected.problems
+        ]
+        return plan_page(
+            request,
+            session,
+            user,
+            plan_id,
+            error=translate_detail(locale, str(rejected)),
+            crew_problems=problems,
+            filename=file.filename or "",
+        )
+    except ChunyunError as refused:
+        session.rollback()
+        return plan_page(
+            request, session, user, plan_id, error=translate_detail(locale, str(refused))
+        )
+    return RedirectResponse(f"/d/plans/{plan_id}?done=crews", status_code=303)
+
+
+@router.post("/d/plans/{plan_id}/late")
+def place_late(
+    session: SessionDep, user: PageDispatcher, _form: FormChecked, plan_id: int
+) -> Response:
+    """Seat late registrations in free seats of the published plan (the API's placement)."""
+    operation_routes.place_late(session, user, plan_id)
+    return RedirectResponse(f"/d/plans/{plan_id}?done=late#changes", status_code=303)
+
+
+@router.post("/d/plans/{plan_id}/changes/confirm")
+def confirm_changes(
+    session: SessionDep, user: PageDispatcher, _form: FormChecked, plan_id: int
+) -> Response:
+    """Confirm every unconfirmed change (audited)."""
+    operation_routes.confirm_changes(session, user, plan_id, schemas.ChangesConfirm(ids=[]))
+    return RedirectResponse(f"/d/plans/{plan_id}?done=confirmed#changes", status_code=303)
+
+
+@router.get("/d/plans/{plan_id}/duties.csv")
+def duties_csv(session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
+    return operation_routes.read_duties_csv(session, user, plan_id)
 
 
 @router.get("/d/plans/{plan_id}/progress", response_class=HTMLResponse)
@@ -734,8 +849,13 @@ def plan_map(session: SessionDep, user: PageDispatcher, plan_id: int) -> Respons
 
 
 @router.get("/d/plans/{plan_id}/documents.zip")
-def documents_zip(session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
-    return plan_routes.read_documents_zip(session, user, plan_id)
+def documents_zip(
+    session: SessionDep, user: PageDispatcher, plan_id: int, company_id: str = ""
+) -> Response:
+    """Every document of the plan, or (company_id) one company's zip."""
+    if "\x00" in company_id or len(company_id) > 64:
+        raise NotFound(f"no company {company_id!r}")
+    return plan_routes.read_documents_zip(session, user, plan_id, company_id=company_id or None)
 
 
 # --- audit and accounts --------------------------------------------------------------------------

@@ -127,3 +127,70 @@ def test_the_crew_form_is_for_dispatchers_with_a_form_token(world: dict[str, Any
     refused = world["dispatcher"].post(url + "/crew", _crew_form(trip["drivers"]), token=False)
     assert refused.status_code == 403
     assert world["alpha"].post(url + "/crew", _crew_form(trip["drivers"])).status_code == 403
+
+
+def test_plan_page_shows_costs_changes_and_downloads(world: dict[str, Any]) -> None:
+    dispatcher, plan_id = world["dispatcher"], world["plan_id"]
+    page = dispatcher.get(f"/d/plans/{plan_id}")
+    assert page.status_code == 200
+    for part in ('id="cost-list"', 'id="change-list"', 'id="late"', "crews/template.xlsx"):
+        assert part in page.text, part
+    assert "阿尔法电器" in page.text and "贝塔纺织" in page.text and "本季合计" in page.text
+    for url in (
+        f"/d/plans/{plan_id}/crews/template.xlsx",
+        f"/d/plans/{plan_id}/duties.csv",
+        f"/d/plans/{plan_id}/documents.zip?company_id=ALPHA",
+        f"/pages/plans/{plan_id}/trips.csv",
+        f"/pages/plans/{plan_id}/changes-notices.csv",
+        f"/pages/plans/{plan_id}/statements/ALPHA.pdf",
+        f"/pages/plans/{plan_id}/statements/BETA.xlsx",
+        f"/pages/plans/{plan_id}/companies/BETA/notices.csv",
+    ):
+        assert dispatcher.get(url).status_code == 200, url
+    assert "变更" in dispatcher.get(f"/pages/plans/{plan_id}/changes-notices.csv").text
+    assert world["alpha"].get(f"/d/plans/{plan_id}", follow_redirects=False).status_code == 403
+
+
+def test_a_bad_crew_sheet_lists_every_bad_row_and_saves_nothing(world: dict[str, Any]) -> None:
+    dispatcher, plan_id, trip = world["dispatcher"], world["plan_id"], world["trips"][0]
+    header = (
+        "车次,车牌号,车型,核定座位,经营者,驾驶员1姓名,驾驶员1驾驶证号,驾驶员1手机号,"
+        "随车人员,随车人员手机号\n"
+    )
+    row = f"{trip['trip_id']},浙X,C53,53,慈溪客运,司机,123,12345,领队,13800000001\n"
+    answer = dispatcher.post(
+        f"/d/plans/{plan_id}/crews", files={"file": ("crews.csv", (header + row).encode("utf-8"))}
+    )
+    assert answer.status_code == 422, answer.text[-2000:]
+    table = answer.text[answer.text.index('id="crew-problems"') :]
+    columns = set(re.findall(r'<td class="num">\d+</td><td>([^<]+)</td>', table))
+    assert {"车牌号", "驾驶员1驾驶证号", "驾驶员1手机号"} <= columns, columns
+    crew = (
+        world["svc"]
+        .call("GET", f"/api/plans/{plan_id}/trips/{trip['trip_id']}", "dispatcher")
+        .json()["crew"]
+    )
+    assert crew is None
+
+
+def test_changes_are_listed_confirmed_and_kept_to_the_company(world: dict[str, Any]) -> None:
+    alpha, dispatcher, plan_id = world["alpha"], world["dispatcher"], world["plan_id"]
+    svc = world["svc"]
+    workers = svc.call("GET", f"/api/workers?season={SEASON}", "alpha").json()
+    assert alpha.post(f"/e/workers/{workers[0]['id']}/withdraw").status_code == 303
+    late = dispatcher.post(f"/d/plans/{plan_id}/late")
+    assert late.status_code == 303
+    page = dispatcher.get(f"/d/plans/{plan_id}")
+    assert "已取消" in page.text and 'id="confirm-changes"' in page.text
+    assert dispatcher.post(f"/d/plans/{plan_id}/changes/confirm").status_code == 303
+    changes = svc.call("GET", f"/api/plans/{plan_id}/changes", "dispatcher").json()
+    assert changes and all(c["confirmed_at"] for c in changes)
+    assert 'id="confirm-changes"' not in dispatcher.get(f"/d/plans/{plan_id}").text
+    # An employer's downloads stop at its own company.
+    beta = world["beta"]
+    assert beta.get(f"/pages/plans/{plan_id}/statements/ALPHA.pdf").status_code == 404
+    assert beta.get(f"/pages/plans/{plan_id}/companies/ALPHA/notices.csv").status_code == 404
+    notices = beta.get(f"/pages/plans/{plan_id}/changes-notices.csv")
+    assert notices.status_code == 200 and ",ALPHA," not in notices.text and ",BETA," in notices.text
+    assert beta.post(f"/d/plans/{plan_id}/changes/confirm").status_code == 403
+    assert dispatcher.post(f"/d/plans/{plan_id}/late", token=False).status_code == 403
