@@ -26,8 +26,10 @@ from api.i18n import (
     unserved_fix,
     unserved_reason,
 )
+from api.routes import companies as company_routes
 from api.routes import moves as move_routes
 from api.routes import operations as operation_routes
+from api.routes import places as place_routes
 from api.routes import plans as plan_routes
 from api.routes import seasons as season_routes
 from api.routes import users as user_routes
@@ -43,6 +45,10 @@ DONE = {
     "closed": N_("Registration is closed."),
     "reopened": N_("Registration is open again."),
     "policy": N_("The policy was saved."),
+    "subsidy": N_("The subsidy rule was saved; statements use it from now on."),
+    "drop_point": N_("The drop-off point was saved; documents print it for the county."),
+    "drop_point_removed": N_("The drop-off point was removed; the county prints by its name."),
+    "address": N_("The company's address was saved; notices print it with the gate."),
     "published": N_("The plan was published: employers see their workers' seats now."),
     "user_added": N_("The account was added."),
     "disabled": N_("The account was disabled; its sign-ins have ended."),
@@ -167,6 +173,10 @@ FIELD_LABELS = {
     "password": N_("Password"),
     "role": N_("Role"),
     "company_id": N_("Company ID"),
+    "share": N_("Subsidy share (%)"),
+    "cap_per_company": N_("Cap per company (RMB)"),
+    "address": N_("Address"),
+    "adcode": N_("County"),
 }
 FIELD_PROBLEMS = {
     "missing": N_("is required"),
@@ -282,11 +292,102 @@ def season_page(
             "fleet": crud.list_vehicle_types(session, season=season),
             "plans": sorted(plans, key=lambda p: p.id, reverse=True),
             "policy": json.dumps(season.policy, ensure_ascii=False, indent=2),
+            "subsidy": season_routes.read_season(session, user, season.name).subsidy,
+            "drop_points": place_routes.list_drop_points(session, user, season.name),
+            "demand_counties": sorted(
+                ((code, county_name(code)) for code in by_county if code != "?"),
+                key=lambda item: item[1],
+            ),
             "message": _message(request, done),
             "error": error,
         },
         status_code=422 if error else 200,
     )
+
+
+@router.post("/d/seasons/{name}/subsidy", response_class=HTMLResponse)
+def set_subsidy(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    name: str,
+    share: Annotated[str, Form(max_length=16)] = "",
+    cap_per_company: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """The season's subsidy rule (share of each company's cost, capped), through the API."""
+    try:
+        share_value = float(share) / 100 if share.strip() else None
+        rule = schemas.SubsidyIn.model_validate(
+            {"share": share_value, "cap_per_company": cap_per_company.strip() or None}
+        )
+        season_routes.update_season(session, user, name, schemas.SeasonUpdate(subsidy=rule))
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        session.rollback()
+        text = (
+            _error_text(request, error)
+            if isinstance(error, ValidationError)
+            else translate(
+                page_locale(request),
+                FIELD_PROBLEM,
+                field=translate(page_locale(request), FIELD_LABELS["share"]),
+                problem=translate(page_locale(request), NOT_VALID),
+            )
+        )
+        return season_page(request, session, user, name, error=text)
+    return RedirectResponse(f"/d/seasons/{quote(name)}?done=subsidy", status_code=303)
+
+
+@router.post("/d/seasons/{name}/drop-points", response_class=HTMLResponse)
+def set_drop_point(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    name: str,
+    adcode: Annotated[str, Form(max_length=6, pattern=r"^\d{6}$")],
+    point_name: Annotated[str, Form(max_length=128)] = "",
+    address: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    """Name a county's drop-off point (the API's own check that the county exists)."""
+    try:
+        point = schemas.DropPointIn.model_validate({"name": point_name, "address": address})
+        place_routes.set_drop_point(session, user, name, adcode, point)
+    except (ChunyunError, ValidationError) as error:
+        session.rollback()
+        return season_page(request, session, user, name, error=_error_text(request, error))
+    return RedirectResponse(f"/d/seasons/{quote(name)}?done=drop_point", status_code=303)
+
+
+@router.post("/d/seasons/{name}/drop-points/{adcode}/delete")
+def delete_drop_point(
+    session: SessionDep, user: PageDispatcher, _form: FormChecked, name: str, adcode: str
+) -> Response:
+    place_routes.delete_drop_point(session, user, name, adcode)
+    return RedirectResponse(f"/d/seasons/{quote(name)}?done=drop_point_removed", status_code=303)
+
+
+@router.post("/d/seasons/{name}/companies/{company_id}/address", response_class=HTMLResponse)
+def set_company_address(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    name: str,
+    company_id: str,
+    address: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    """The company's street address (printed with its gate on notices), through the API."""
+    company = company_routes.read_company(session, user, company_id, season=name)
+    try:
+        changed = schemas.CompanyCreate.model_validate(
+            {**company.model_dump(exclude={"season"}), "address": address.strip()}
+        )
+        company_routes.upsert_companies(session, user, changed, season=name)
+    except (ChunyunError, ValidationError) as error:
+        session.rollback()
+        return season_page(request, session, user, name, error=_error_text(request, error))
+    return RedirectResponse(f"/d/seasons/{quote(name)}?done=address#companies", status_code=303)
 
 
 # --- planning ------------------------------------------------------------------------------------

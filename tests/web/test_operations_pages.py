@@ -194,3 +194,37 @@ def test_changes_are_listed_confirmed_and_kept_to_the_company(world: dict[str, A
     assert notices.status_code == 200 and ",ALPHA," not in notices.text and ",BETA," in notices.text
     assert beta.post(f"/d/plans/{plan_id}/changes/confirm").status_code == 403
     assert dispatcher.post(f"/d/plans/{plan_id}/late", token=False).status_code == 403
+
+
+def test_season_page_sets_subsidy_drop_points_and_addresses(world: dict[str, Any]) -> None:
+    dispatcher, svc = world["dispatcher"], world["svc"]
+    base = f"/d/seasons/{SEASON}"
+    page = dispatcher.get(base)
+    assert page.status_code == 200
+    assert 'id="subsidy"' in page.text and 'id="drop-points"' in page.text
+    assert (
+        dispatcher.post(base + "/subsidy", {"share": "40", "cap_per_company": "1000"}).status_code
+        == 303
+    )
+    season = svc.call("GET", f"/api/seasons/{SEASON}", "dispatcher").json()
+    assert season["subsidy"] == {"share": 0.4, "cap_per_company": 1000.0}
+    refused = dispatcher.post(base + "/subsidy", {"share": "150"})
+    assert refused.status_code == 422 and "补贴比例" in refused.text
+    saved = dispatcher.post(
+        base + "/drop-points",
+        {"adcode": "341221", "point_name": "临泉县汽车站", "address": "城关镇"},
+    )
+    assert saved.status_code == 303
+    assert "临泉县汽车站" in dispatcher.get(base).text
+    unknown = dispatcher.post(base + "/drop-points", {"adcode": "999999", "point_name": "某站"})
+    assert unknown.status_code in (404, 422)
+    assert dispatcher.post(base + "/drop-points/341221/delete").status_code == 303
+    assert svc.call("GET", f"/api/seasons/{SEASON}/drop-points", "dispatcher").json() == []
+    address = dispatcher.post(base + "/companies/ALPHA/address", {"address": "慈溪市古塘街道1号"})
+    assert address.status_code == 303
+    company = svc.call("GET", f"/api/companies/ALPHA?season={SEASON}", "dispatcher").json()
+    assert company["address"] == "慈溪市古塘街道1号"
+    assert world["alpha"].get(base, follow_redirects=False).status_code == 403
+    assert (
+        world["alpha"].post(base + "/companies/ALPHA/address", {"address": "x"}).status_code == 403
+    )

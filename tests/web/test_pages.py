@@ -132,6 +132,7 @@ def _fill(path: str, world: dict[str, Any]) -> str:
         "locale": "zh_CN",
         "action": "revoke",
         "company_id": "ALPHA",
+        "adcode": "341221",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
