@@ -35,6 +35,7 @@ from api.routes import seasons as season_routes
 from api.routes import users as user_routes
 from api.web.common import page_season
 from api.web.deps import FormChecked, PageDispatcher, page_locale, render
+from api.web.employer import CHANGE_KINDS
 from optimizer.errors import ChunyunError
 from optimizer.places import county_name
 
@@ -534,12 +535,6 @@ def plan_page(
 
 # --- a plan's operations -------------------------------------------------------------------------
 
-CHANGE_KINDS = {
-    "withdrawal": N_("cancelled"),
-    "late_placed": N_("newly seated"),
-    "late_waiting": N_("waiting for a seat"),
-    "edit": N_("details changed"),
-}
 SHEET_COLUMN = {field: header for header, field in crew_import.CREW_HEADERS.items()}
 
 

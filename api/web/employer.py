@@ -337,17 +337,38 @@ def edit(
 def documents_page(
     request: Request, session: SessionDep, user: PageEmployer, season: str | None = None
 ) -> Response:
-    """The company's trips in the published plan, with their manifests, and the notice list."""
+    """The company's trips in the published plan, with their manifests and trip sheets, the
+    notice lists, the company's statement and its changes since publishing (the API's own
+    answers to this employer: its company only)."""
     row = page_season(session, season)
     published = crud.latest_published_plan(session, season=row) if row else None
     trips: list[domain.Trip] = []
+    costs = None
+    changes: list[schemas.ChangePublic] = []
     if published is not None:
         trips = [t for t, _ in plan_routes._trips_for(session, plan=published, user=user)]
+        costs = operation_routes.read_costs(session, user, published.id)
+        changes = operation_routes.read_changes(session, user, published.id)
     return render(
         request,
         "employer/documents.html",
-        {"season": row, "plan": published, "trips": sorted(trips, key=lambda t: t.departure)},
+        {
+            "season": row,
+            "plan": published,
+            "trips": sorted(trips, key=lambda t: t.departure),
+            "costs": costs,
+            "changes": changes,
+            "change_kinds": CHANGE_KINDS,
+        },
     )
+
+
+CHANGE_KINDS = {
+    "withdrawal": N_("cancelled"),
+    "late_placed": N_("newly seated"),
+    "late_waiting": N_("waiting for a seat"),
+    "edit": N_("details changed"),
+}
 
 
 NOTICE_COLUMNS = (

@@ -228,3 +228,19 @@ def test_season_page_sets_subsidy_drop_points_and_addresses(world: dict[str, Any
     assert (
         world["alpha"].post(base + "/companies/ALPHA/address", {"address": "x"}).status_code == 403
     )
+
+
+def test_employer_documents_show_own_statement_changes_and_sheets(world: dict[str, Any]) -> None:
+    alpha, beta, plan_id = world["alpha"], world["beta"], world["plan_id"]
+    svc = world["svc"]
+    workers = svc.call("GET", f"/api/workers?season={SEASON}", "beta").json()
+    assert beta.post(f"/e/workers/{workers[0]['id']}/withdraw").status_code == 303
+    page = alpha.get(f"/e/documents?season={SEASON}")
+    assert page.status_code == 200
+    assert "/statements/ALPHA.pdf" in page.text and "/statements/BETA" not in page.text
+    assert 'data-company="BETA"' not in page.text and "sheet.pdf" in page.text
+    assert alpha.get(f"/pages/plans/{plan_id}/statements/ALPHA.xlsx").status_code == 200
+    own = beta.get(f"/e/documents?season={SEASON}")
+    assert 'data-company="BETA"' in own.text and "已取消" in own.text
+    assert "/statements/ALPHA" not in own.text
+    assert world["dispatcher"].get("/e/documents", follow_redirects=False).status_code == 403
