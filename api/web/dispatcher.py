@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from api import crud, models, schemas
 from api.deps import JobRunnerDep, PlannerDep, SessionDep, SettingsDep
@@ -140,14 +141,49 @@ def _json_table(text: str) -> dict[str, Any]:
     return value
 
 
+# Form fields as the forms name them, and what a refused value needs, for form errors.
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "direction": N_("Direction"),
+    "origin": N_("Origin (county code of the employers' city)"),
+    "festival_date": N_("Festival date"),
+    "first_departure": N_("First departure"),
+    "last_departure": N_("Last departure"),
+    "policy": N_("Policy"),
+    "username": N_("User name"),
+    "password": N_("Password"),
+    "role": N_("Role"),
+    "company_id": N_("Company ID"),
+}
+FIELD_PROBLEMS = {
+    "missing": N_("is required"),
+    "string_too_short": N_("is required"),
+    "string_too_long": N_("is too long"),
+    "date_from_datetime_parsing": N_("must be a date written YYYY-MM-DD"),
+    "date_parsing": N_("must be a date written YYYY-MM-DD"),
+    "literal_error": N_("is not one of the choices"),
+    "string_pattern_mismatch": N_("holds a NUL character; retype the value"),
+}
+FIELD_PROBLEM = N_("{field}: {problem}")
+NOT_VALID = N_("is not valid")
+NOT_JSON = N_("the policy must be a JSON object, e.g. {example}")
+
+
 def _error_text(request: Request, error: Exception) -> str:
+    """A refused form in the page's language: each field by its label, what it needs."""
     locale = page_locale(request)
-    if hasattr(error, "errors") and callable(error.errors):  # pydantic: name the field
+    if isinstance(error, ValidationError):
         parts = []
         for item in error.errors():
-            where = ".".join(str(p) for p in item.get("loc", ()))
-            parts.append(f"{where}: {item.get('msg', '')}")
+            where = str(item.get("loc", ("",))[-1])
+            label = translate(locale, FIELD_LABELS[where]) if where in FIELD_LABELS else where
+            problem = FIELD_PROBLEMS.get(str(item.get("type")), NOT_VALID)
+            parts.append(
+                translate(locale, FIELD_PROBLEM, field=label, problem=translate(locale, problem))
+            )
         return "; ".join(parts)
+    if isinstance(error, ValueError) and not isinstance(error, ChunyunError):  # policy not JSON
+        return translate(locale, NOT_JSON, example='{"max_dropoff_stops": 3}')
     return translate_detail(locale, str(error))
 
 
@@ -368,6 +404,7 @@ def plan_page(
             "use_below": use_below,
             "unserved": unserved,
             "message": _message(request, done),
+            "failure": translate_detail(locale, plan.message) if plan.status == "failed" else "",
         },
     )
 

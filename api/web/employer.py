@@ -150,22 +150,7 @@ def workers_page(
                 "why": unserved_reason(locale, unserved[key]) if key in unserved else "",
             }
         )
-    # Party members together: a party's rows follow each other, in the party's first row's place.
-    first_of: dict[str, int] = {}
-    for index, item in enumerate(shown):
-        party = item["worker"].party
-        if party:
-            first_of.setdefault(party, index)
-    shown.sort(
-        key=lambda item: (
-            (
-                first_of.get(item["worker"].party, 0) if item["worker"].party else 0,
-                item["worker"].id,
-            )
-            if item["worker"].party
-            else (item["worker"].id, 0)
-        )
-    )
+    # Party members together: each party right after its first member.
     shown = _parties_together(shown)
     message = (
         translate(locale, DONE[done], created=created, updated=updated) if done in DONE else ""

@@ -397,3 +397,55 @@ def test_a_dispatcher_moves_a_worker_to_another_date_and_locks_a_trip(
         assert {t["trip_id"]: t["locked"] for t in trips_now}[target] is False
     finally:
         svc.call("PATCH", f"/api/seasons/{season}", "dispatcher", json={"is_open": False})
+
+
+def test_a_clerk_edits_a_row_through_the_registration_checks(
+    world: dict[str, Any], alpha_worker: int
+) -> None:
+    alpha, svc = world["alpha"], world["svc"]
+    form = alpha.get(f"/e/workers/{alpha_worker}/edit")
+    assert form.status_code == 200 and "身份证号" in form.text
+    values = {
+        "name": "改名",
+        "home": "411525",
+        "earliest": "2026-02-07",
+        "latest": "2026-02-09",
+        "party": "",
+        "seats": "1",
+    }
+    refused = alpha.post(f"/e/workers/{alpha_worker}/edit", {**values, "phone": "123"})
+    assert refused.status_code == 422 and "大陆手机号" in refused.text
+    saved = alpha.post(f"/e/workers/{alpha_worker}/edit", values)
+    assert saved.status_code == 303, saved.text
+    row = svc.call("GET", f"/api/workers/{alpha_worker}", "alpha").json()
+    assert (row["name"], row["home"], row["earliest"]) == ("改名", "411525", "2026-02-07")
+    assert len(svc.call("GET", f"/api/workers?season={SEASON}", "alpha").json()) == 3
+
+
+def test_refused_forms_say_which_field_in_chinese(world: dict[str, Any]) -> None:
+    dispatcher = world["dispatcher"]
+    season = {
+        "name": "bad-dates",
+        "direction": "home",
+        "origin": "330282",
+        "festival_date": "2026-13-01",
+        "first_departure": "2026-02-05",
+        "last_departure": "2026-02-14",
+        "policy": "[1, 2]",
+    }
+    answer = dispatcher.post("/d/seasons", season)
+    assert answer.status_code == 422
+    assert "规则须是 JSON 对象" in answer.text
+    answer = dispatcher.post("/d/seasons", {**season, "policy": ""})
+    assert answer.status_code == 422
+    assert "春节日期：须是日期" in answer.text
+    weak = dispatcher.post(
+        "/d/users",
+        {"username": "clerk9", "password": "12345678", "role": "employer", "company_id": "ALPHA"},
+    )
+    assert weak.status_code == 422 and "常见密码" in weak.text
+    bad_key = dispatcher.post(
+        "/d/seasons", {**season, "festival_date": "2026-02-17", "policy": '{"no_such_key": 1}'}
+    )
+    assert bad_key.status_code == 422 and "JSON 对象" not in bad_key.text
+    assert "no_such_key" in bad_key.text
