@@ -385,6 +385,9 @@ class Kpis:
     lower_bound_trips: int
     lower_bound_coach_km: float
     solve_seconds: float
+    # A proven upper bound on the workers any plan could seat with the fleet (None when not
+    # computed, e.g. a plan made without the fleet's duties; see docs/plan-format.md).
+    fleet_servable_bound: int | None = None
 
 
 @dataclass(frozen=True)
