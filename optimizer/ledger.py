@@ -194,6 +194,11 @@ class Spread:
     binding: bool
 
 
+# Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
+# departure hour): a day a coach is partly away on is counted this much more (never more than
+# the whole day). Measured on the robustness family's near-50-tight: the planned trips' busy
+# intervals were 1.19x their estimated spans.
+ESTIMATE_SLACK = 1.2
 # A seat moved off its first-choice date costs this share of a seated worker: seat the most,
 # then keep the dates that promise the fewest coaches.
 MOVE_PENALTY = 0.01
@@ -212,18 +217,19 @@ def spread_dates(
     availability: Availability,
     policy: Policy,
     home: bool,
-    seats_per_coach: float,
+    stop_limit: int,
 ) -> Spread:
     """Move units to other dates of their windows so that, day by day, the coaches their trips
     keep busy (estimated) fit the coaches free; units that fit no date are left out.
 
     Model (an LP over (group, date), groups = units of one stop county and one window, in seat
-    units): a seat to county c departing on day d keeps `1 / seats_per_coach` of a coach busy on
-    each day d + k in proportion `day_weights(estimated_span(c))[k]`; on every day the busy
-    coaches must not exceed the coaches free that day (its count less those away on trips of the
-    ledger), each coach type counting `min(seats, seats_per_coach)` seats. Maximise seats placed,
-    less `MOVE_PENALTY` per seat moved off the date the planner chose. When the first choice
-    already fits, nothing changes (the fleet is not binding).
+    units): a seat to county c departing on day d keeps `1 / fill(c)` of a coach busy on each
+    day d + k in proportion `day_weights(estimated_span(c))[k]`, where fill(c) is the seats a
+    coach carrying county c holds: the fleet's mean coach, or less when c's load of a date is
+    small (a coach stops at most `stop_limit` counties). On every day the busy coaches must not
+    exceed the coaches free that day (the count less those away on trips of the ledger).
+    Maximise seats placed, less `MOVE_PENALTY` per seat moved off the date the planner chose.
+    When the first choice already fits, nothing changes (the fleet is not binding).
     """
     ledger = availability.ledger
     if not dates:
@@ -237,7 +243,9 @@ def spread_dates(
             span = estimated_span(
                 availability.depot, county_location[stop], home, first, availability.timer, policy
             )
-            weights[stop] = day_weights(span, policy)
+            weights[stop] = {
+                k: min(1.0, w * ESTIMATE_SLACK) for k, w in day_weights(span, policy).items()
+            }
     horizon = sorted(
         {d + dt.timedelta(days=k) for d in allowed for w in weights.values() for k in w}
         | set(allowed)
@@ -247,9 +255,22 @@ def spread_dates(
         at = dt.datetime.combine(day, dt.time(policy.earliest_departure_hour))
         capacity[day] = sum(
             max(0, min(v.count_on(day), v.count - ledger.away(v.vehicle_type, at)))
-            * min(v.seats, seats_per_coach)
             for v in ledger.fleet
         )
+    coaches = sum(v.count for v in ledger.fleet)
+    mean_seats = sum(v.count * v.seats for v in ledger.fleet) / max(1, coaches)
+    county_seats_: dict[str, int] = defaultdict(int)
+    county_days: dict[str, set[dt.date]] = defaultdict(set)
+    for index, day in dates.items():
+        stop = stop_of[units[index].home]
+        county_seats_[stop] += units[index].seats
+        county_days[stop].add(day)
+    # A coach carrying county c holds the fleet's mean coach, or, when c's load of a date is
+    # small, the loads of at most `stop_limit` such counties.
+    fill = {
+        stop: max(1.0, min(mean_seats, stop_limit * demand / len(county_days[stop])))
+        for stop, demand in county_seats_.items()
+    }
     # Groups: one stop county, one window.
     groups: dict[tuple[str, dt.date, dt.date], list[int]] = defaultdict(list)
     for index in sorted(dates):
@@ -259,7 +280,7 @@ def spread_dates(
     for index, day in dates.items():
         stop = stop_of[units[index].home]
         for k, w in weights[stop].items():
-            load[day + dt.timedelta(days=k)] += units[index].seats * w
+            load[day + dt.timedelta(days=k)] += units[index].seats * w / fill[stop]
     if all(load[t] <= capacity.get(t, 0.0) + 1e-9 for t in load):
         return Spread(dict(dates), {}, 0, False)
 
@@ -288,7 +309,7 @@ def spread_dates(
             for k, w in weights[stop].items():
                 t = day + dt.timedelta(days=k)
                 if w > 0:
-                    on_day[t][var] = on_day[t].get(var, 0.0) + w
+                    on_day[t][var] = on_day[t].get(var, 0.0) + w / fill[stop]
         rows.append((row, total))
         for day, seats in chosen.items():
             if (g, day) not in y_index:
@@ -301,7 +322,7 @@ def spread_dates(
         rows.append((row, capacity.get(t, 0.0)))
     _, x = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
     used = {t: sum(x[v] * c for v, c in row.items()) for t, row in on_day.items()}
-    full = sorted(t for t in on_day if used[t] >= capacity.get(t, 0.0) - 0.5)
+    full = sorted(t for t in on_day if used[t] >= capacity.get(t, 0.0) - 0.01)
     types = ", ".join(v.vehicle_type for v in ledger.fleet if v.count > 0)
 
     result: dict[int, dt.date] = {}
@@ -382,7 +403,14 @@ def servable_bound(scenario: Scenario, unservable: Iterable[str] = ()) -> int:
         for i in range((scenario.last_departure - scenario.first_departure).days + 1)
     ]
     season = [d for d in season if any(v.available_on(d) for v in fleet)]
+    # Where a coach can be on the origin side: gates, hubs, the depot and the types' own depots.
     points = [(c.lon, c.lat) for c in scenario.companies] + [(h.lon, h.lat) for h in scenario.hubs]
+    points += [(p.lon, p.lat) for p in county_seats([scenario.origin]).values()]
+    points += [
+        (v.depot_lon, v.depot_lat)
+        for v in fleet
+        if v.depot_lon is not None and v.depot_lat is not None
+    ]
     homes = {w.home_adcode for w in scenario.workers if w.home_adcode}
     seats_of = county_seats(homes)
     groups: dict[tuple[str, dt.date, dt.date, int], int] = defaultdict(int)

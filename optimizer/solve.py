@@ -503,7 +503,6 @@ class _Planner:
         self.notes.append(f"departure dates: {best[1]} strategy, about {best[0]} coaches")
         if self.availability is None or not best[2]:
             return best[2]
-        seats = sum(units[i].seats for i in best[2])
         spread = spread_dates(
             units,
             best[2],
@@ -513,7 +512,7 @@ class _Planner:
             self.availability,
             self.policy,
             self.home,
-            seats_per_coach=max(1.0, min(capacity, seats / max(1, best[0]))),
+            self.far_limit,
         )
         if spread.binding:
             self.notes.append(
