@@ -260,6 +260,43 @@ def cancel_trips(
     return plan.replace(notes=(*plan.notes, note))
 
 
+def upgrade_trips(
+    trips: Sequence[Trip],
+    beyond: set[str],
+    fleet: Sequence[VehicleType],
+    used: Mapping[str, int],
+) -> tuple[list[Trip], int]:
+    """`trips` with those in `beyond` (no coach of their type can drive them) moved, where one is
+    spare, to a type with at least as many seats that has coaches no duty uses: (trips, moved).
+
+    The trip's stops, timetable, crew and seats stay; only its type, seat count and cost change.
+    Each spare coach takes one trip (it may chain more, so this never promises too many)."""
+    spare = {v.vehicle_type: v.count - used.get(v.vehicle_type, 0) for v in fleet}
+    types = sorted(fleet, key=lambda v: (v.seats, v.fixed_cost, v.vehicle_type))
+    out: list[Trip] = []
+    moved = 0
+    for trip in trips:
+        if trip.trip_id in beyond:
+            for v in types:
+                if (
+                    v.vehicle_type != trip.vehicle_type
+                    and v.seats >= trip.seats
+                    and spare[v.vehicle_type] > 0
+                    and v.available_on(trip.departure_date)
+                ):
+                    spare[v.vehicle_type] -= 1
+                    trip = dataclasses.replace(
+                        trip,
+                        vehicle_type=v.vehicle_type,
+                        seats=v.seats,
+                        cost=round(v.fixed_cost + v.cost_per_km * trip.distance_km, 2),
+                    )
+                    moved += 1
+                    break
+        out.append(trip)
+    return out, moved
+
+
 def _no_coach(trip: Trip) -> str:
     return (
         f"no {trip.vehicle_type} coach free on {trip.departure_date:%m-%d}: "
@@ -308,8 +345,27 @@ def solve_within_fleet(
         availability=Availability(ledger, depot, timer) if fit_dates else None,
     )
     duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    keep = {t.trip_id for t in (*held, *locked)}
     if duties.kpis.shortages:
-        keep = {t.trip_id for t in (*held, *locked)}
+        # A type short of coaches hands trips to a larger type with coaches to spare first.
+        beyond = trips_beyond_fleet(
+            [*held, *plan.trips],
+            scenario.fleet,
+            depot=depot,
+            timer=timer,
+            policy=scenario.policy,
+            keep=keep,
+        )
+        trips, moved = upgrade_trips(
+            plan.trips, beyond - keep, scenario.fleet, duties.kpis.coaches_by_type
+        )
+        if moved:
+            plan = _refigured(plan, trips, plan.unserved)
+            plan = plan.replace(
+                notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
+            )
+            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    if duties.kpis.shortages:
         beyond = trips_beyond_fleet(
             [*held, *plan.trips],
             scenario.fleet,
