@@ -260,41 +260,50 @@ def cancel_trips(
     return plan.replace(notes=(*plan.notes, note))
 
 
+def _retyped(trip: Trip, vehicle: VehicleType) -> Trip:
+    return dataclasses.replace(
+        trip,
+        vehicle_type=vehicle.vehicle_type,
+        seats=vehicle.seats,
+        cost=round(vehicle.fixed_cost + vehicle.cost_per_km * trip.distance_km, 2),
+    )
+
+
 def upgrade_trips(
     trips: Sequence[Trip],
     beyond: set[str],
     fleet: Sequence[VehicleType],
-    used: Mapping[str, int],
+    chain_beyond: Callable[[Sequence[Trip], set[str]], set[str]],
 ) -> tuple[list[Trip], int]:
-    """`trips` with those in `beyond` (no coach of their type can drive them) moved, where one is
-    spare, to a type with at least as many seats that has coaches no duty uses: (trips, moved).
+    """`trips` with those in `beyond` (no coach of their type can drive them) handed, where the
+    duties allow, to a type with at least as many seats: (trips, how many moved).
 
-    The trip's stops, timetable, crew and seats stay; only its type, seat count and cost change.
-    Each spare coach takes one trip (it may chain more, so this never promises too many)."""
-    spare = {v.vehicle_type: v.count - used.get(v.vehicle_type, 0) for v in fleet}
-    types = sorted(fleet, key=lambda v: (v.seats, v.fixed_cost, v.vehicle_type))
-    out: list[Trip] = []
+    Per larger type (smallest first), the candidates are chained together with that type's own
+    trips, which are kept whatever it costs (`chain_beyond(trips, keep)` answers the ids no
+    coach of the type can drive); the candidates its coaches can take change type. A trip's
+    stops, timetable, crew and passengers stay; only its type, seat count and cost change."""
+    by_id = {t.trip_id: t for t in trips}
+    pending = [by_id[i] for i in sorted(beyond) if i in by_id]
     moved = 0
-    for trip in trips:
-        if trip.trip_id in beyond:
-            for v in types:
-                if (
-                    v.vehicle_type != trip.vehicle_type
-                    and v.seats >= trip.seats
-                    and spare[v.vehicle_type] > 0
-                    and v.available_on(trip.departure_date)
-                ):
-                    spare[v.vehicle_type] -= 1
-                    trip = dataclasses.replace(
-                        trip,
-                        vehicle_type=v.vehicle_type,
-                        seats=v.seats,
-                        cost=round(v.fixed_cost + v.cost_per_km * trip.distance_km, 2),
-                    )
-                    moved += 1
-                    break
-        out.append(trip)
-    return out, moved
+    for vehicle in sorted(fleet, key=lambda v: (v.seats, v.fixed_cost, v.vehicle_type)):
+        candidates = [
+            _retyped(t, vehicle)
+            for t in pending
+            if t.vehicle_type != vehicle.vehicle_type
+            and vehicle.seats >= t.seats
+            and vehicle.available_on(t.departure_date)
+        ]
+        if not candidates or vehicle.count == 0:
+            continue
+        own = [t for t in by_id.values() if t.vehicle_type == vehicle.vehicle_type]
+        left = chain_beyond([*own, *candidates], {t.trip_id for t in own})
+        taken = [t for t in candidates if t.trip_id not in left]
+        for trip in taken:
+            by_id[trip.trip_id] = trip
+        moved += len(taken)
+        gone = {t.trip_id for t in taken}
+        pending = [t for t in pending if t.trip_id not in gone]
+    return [by_id[t.trip_id] for t in trips], moved
 
 
 def _no_coach(trip: Trip) -> str:
@@ -356,8 +365,22 @@ def solve_within_fleet(
             policy=scenario.policy,
             keep=keep,
         )
+        wave = {t.trip_id for t in plan.trips}
+
+        def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
+            mine = {t.vehicle_type for t in trips}
+            others = [t for t in held if t.vehicle_type in mine]
+            return trips_beyond_fleet(
+                [*others, *trips],
+                scenario.fleet,
+                depot=depot,
+                timer=timer,
+                policy=scenario.policy,
+                keep=kept | keep,
+            )
+
         trips, moved = upgrade_trips(
-            plan.trips, beyond - keep, scenario.fleet, duties.kpis.coaches_by_type
+            plan.trips, (beyond - keep) & wave, scenario.fleet, chain_beyond
         )
         if moved:
             plan = _refigured(plan, trips, plan.unserved)

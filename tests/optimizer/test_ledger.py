@@ -288,3 +288,19 @@ def test_ledger_of_held_trips_leaves_the_return_wave_the_coaches_back() -> None:
     (trip,) = plan.trips
     assert ledger.free("c53", trip.departure, trip.arrival) == 1
     assert ledger.free("unknown", trip.departure, trip.arrival) == 0
+
+
+def test_a_short_small_type_hands_trips_to_a_larger_spare_type() -> None:
+    """Small Guizhou loads on two days, one 20-seat coach and two 53-seat ones: the planner gives
+    each load the cheaper 20-seat type, whose one coach is away on day 1; rather than cancel,
+    the day-1 trip goes to a 53-seat coach and everyone is seated within the fleet."""
+    workers = [_worker(n, "520526", 0, 0) for n in range(15)] + [
+        _worker(n, "520526", 1, 1) for n in range(15, 30)
+    ]
+    fleet = (VehicleType("c20", 20, 1, 5.0, 400.0), VehicleType("c53", 53, 2, 9.0, 800.0))
+    scenario = _scenario(workers, fleet, days=2, limit=2.0)
+    plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
+    assert check_plan(scenario, plan, provider=PROVIDER) == []
+    assert plan.kpis.seated == 30 and duties.kpis.shortages == ()
+    assert sorted(t.vehicle_type for t in plan.trips) == ["c20", "c53"]
+    assert any("moved to a larger coach type" in note for note in plan.notes), plan.notes
