@@ -387,6 +387,15 @@ def _hours(minutes: float) -> float:
     return minutes / 60
 
 
+def at_most_stops(scenario: Scenario) -> int | None:
+    """County stops a trip makes at most on the far side (drop-offs going home, pickups coming
+    back), or None when a stop may serve several counties (`drop_radius_km` > 0)."""
+    if scenario.policy.drop_radius_km > 0:
+        return None
+    policy = scenario.policy
+    return policy.max_dropoff_stops if scenario.direction == "home" else policy.max_pickup_stops
+
+
 def servable_bound(scenario: Scenario, unservable: Iterable[str] = ()) -> int:
     """A proven upper bound on the workers any plan can seat with the scenario's fleet.
 
@@ -397,8 +406,11 @@ def servable_bound(scenario: Scenario, unservable: Iterable[str] = ()) -> int:
     [s - before_c, s + after_c) (`min_span_hours` one way, with the duties' layovers), so at
     day d+k's latest departure hour for every k in `sure_offsets`; distinct trips of one coach
     have disjoint such intervals. Hence for every day t: seats of the workers counted at t <=
-    sum over types of count * seats (types that can depart on a day whose trips reach t). The
-    LP maximum of sum x, floored, bounds every plan (docs/plan-format.md gives the proof).
+    sum over types of count * seats (types that can depart on a day whose trips reach t); and
+    the county stops of those trips at most `at_most_stops` x their count, where seats s to
+    county c on day d need at least s / min(largest coach, Q[c, d]) stops (Q: the seats of c's
+    workers free on d; one stop at least, one per full coach at least). The LP maximum of
+    sum x, floored, bounds every plan (docs/plan-format.md gives the proof).
     """
     policy = scenario.policy
     fleet = [v for v in scenario.fleet if v.count > 0]
@@ -444,6 +456,17 @@ def servable_bound(scenario: Scenario, unservable: Iterable[str] = ()) -> int:
     at: dict[dt.date, dict[int, float]] = defaultdict(dict)
     low = min((r.start for r in offsets.values() if len(r)), default=0)
     high = max((r.stop - 1 for r in offsets.values() if len(r)), default=0)
+    # Seats of county c's workers whose windows hold day d: no plan carries more to c that day.
+    most: dict[tuple[str, dt.date], float] = defaultdict(float)
+    for (county, start, end, seats), count in groups.items():
+        for day in season:
+            if start <= day <= end:
+                most[(county, day)] += seats * count
+    largest = max(v.seats for v in fleet)
+    stops = at_most_stops(scenario)
+    # stops_at[t]: the county stops of the trips surely holding t (None: not counted, a stop
+    # within drop_radius_km may serve several counties).
+    stops_at: dict[dt.date, dict[int, float]] = defaultdict(dict)
     for (county, start, end, seats), count in groups.items():
         for day in season:
             if not start <= day <= end:
@@ -451,12 +474,17 @@ def servable_bound(scenario: Scenario, unservable: Iterable[str] = ()) -> int:
             var = len(objective)
             objective.append(1.0)
             upper.append(float(count))
+            share = seats / min(largest, most[(county, day)])
             for k in offsets[county]:
                 at[day + dt.timedelta(days=k)][var] = float(seats)
+                if stops is not None:
+                    stops_at[day + dt.timedelta(days=k)][var] = share
     for t, row in at.items():
         reach = [t - dt.timedelta(days=k) for k in range(low, high + 1)]
-        room = sum(v.count * v.seats for v in fleet if any(v.available_on(d) for d in reach))
-        rows.append((row, float(room)))
+        usable = [v for v in fleet if any(v.available_on(d) for d in reach)]
+        rows.append((row, float(sum(v.count * v.seats for v in usable))))
+        if stops is not None:
+            rows.append((stops_at[t], float(stops * sum(v.count for v in usable))))
     # Every group's workers at most once over its window.
     index = 0
     for (_, start, end, _), count in groups.items():
