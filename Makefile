@@ -7,7 +7,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-.PHONY: install install-test demo test lint
+.PHONY: install install-test demo test lint catalogue
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
@@ -25,3 +25,8 @@ test: install-test
 # Lint and strict typing (CI runs this after the tests).
 lint: install-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy optimizer maps scenarios api benchmarks
+
+# Recompile the message catalogue (api/locale/*/LC_MESSAGES/chunyun.po -> .mo, shipped as package
+# data) after editing a .po file; tests/web/test_i18n.py fails while a .mo is stale.
+catalogue:
+	$(BIN)/pybabel compile --domain chunyun --directory api/locale --use-fuzzy

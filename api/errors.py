@@ -73,6 +73,26 @@ MESSAGES: dict[str, str] = {
     "upload_slow": "the file took longer than {seconds:.0f} s to read; split it into smaller files",
     "upload_cell": "row {row}, column {column!r}: the cell holds {length} characters; at most "
     "{limit}",
+    "rejected": "{rows} row(s) have problems; nothing was saved. Fix every row listed in "
+    "'problems' and send the whole file again.",
+    # Fleet sizing (optimizer.sizing): `chunyun fleet-size`, POST /api/seasons/{name}/fleet-size,
+    # and the advice in a plan's fleet figures when workers are fleet_exhausted.
+    "fleet_size_title": "coaches needed to seat {seated} of {workers} workers",
+    "fleet_size_caption": "from a plan of {trips} trips with as many coaches as it wants, "
+    "chained into the fewest coaches per type ({seconds:.1f} s)",
+    "fleet_size_column_type": "coach type",
+    "fleet_size_column_seats": "seats",
+    "fleet_size_column_count": "coaches",
+    "fleet_size_column_from": "needed from",
+    "fleet_size_column_to": "needed to",
+    "fleet_size_unseatable": "{unseated} worker(s) cannot be seated by any number of coaches "
+    "(bad rows, unknown homes, too far...): see `chunyun plan` for the reasons",
+    "fleet_size_failed": "cannot size the fleet of {folder}:",
+    "fleet_size_time_limit": "--time-limit must be a positive number of seconds",
+    "fleet_size_no_fleet": "season {season!r} has no coach types: add them (POST /api/fleet) "
+    "before sizing the fleet",
+    "fleet_size_busy": "the server is already sizing fleets; try again in a few seconds",
+    "fleet_advice": "to seat everyone, add {add} {vehicle_type} from {from_date:%m-%d}",
 }
 
 
@@ -138,10 +158,7 @@ class RegistrationRejected(InvalidInput):
     def __init__(self, problems: list[RowProblem]) -> None:
         self.problems = problems
         rows = sorted({p.row for p in problems})
-        super().__init__(
-            f"{len(rows)} row(s) have problems; nothing was saved. Fix every row listed in "
-            "'problems' and send the whole file again."
-        )
+        super().__init__(message("rejected", rows=len(rows)))
 
 
 # Order matters: the first matching class wins, so specific classes come before their bases.
@@ -192,13 +209,17 @@ def status_for(error: BaseException) -> int:
     return 500
 
 
-def error_body(error: BaseException) -> dict[str, Any]:
-    """The JSON body describing `error` to the user."""
+def error_body(error: BaseException, locale: str = "en") -> dict[str, Any]:
+    """The JSON body describing `error` to the user, in `locale` (api/i18n.py)."""
+    from api.i18n import translate_detail, translate_reason
+
     if is_busy_database(error):
-        return {"detail": MESSAGES["busy"]}
-    body: dict[str, Any] = {"detail": str(error)}
+        return {"detail": translate_detail(locale, MESSAGES["busy"])}
+    body: dict[str, Any] = {"detail": translate_detail(locale, str(error))}
     if isinstance(error, RegistrationRejected):
-        body["problems"] = [p.__dict__ for p in error.problems]
+        body["problems"] = [
+            {**p.__dict__, "reason": translate_reason(locale, p.reason)} for p in error.problems
+        ]
     if isinstance(error, AmbiguousPlace):
         body["candidates"] = [f"{code} {name}" for code, name in error.candidates]
     return body
@@ -247,20 +268,28 @@ def describe_for_log(error: BaseException) -> str:
 # --- handlers ---------------------------------------------------------------------------------
 
 
-def _json_error(error: BaseException) -> JSONResponse:
+def _locale_of(headers: Any) -> str:
+    from api.i18n import api_locale
+
+    return api_locale(headers.get("accept-language"))
+
+
+def _json_error(error: BaseException, locale: str = "en") -> JSONResponse:
     return JSONResponse(
-        status_code=status_for(error), content=error_body(error), headers=error_headers(error)
+        status_code=status_for(error),
+        content=error_body(error, locale),
+        headers=error_headers(error),
     )
 
 
-async def _chunyun_error_handler(_request: Request, error: Exception) -> JSONResponse:
-    return _json_error(error)
+async def _chunyun_error_handler(request: Request, error: Exception) -> JSONResponse:
+    return _json_error(error, _locale_of(request.headers))
 
 
 async def _database_error_handler(request: Request, error: Exception) -> JSONResponse:
     if is_busy_database(error):
         log.warning("database busy on %s %s: %s", request.method, request.url.path, type(error))
-        return _json_error(error)
+        return _json_error(error, _locale_of(request.headers))
     if isinstance(error, sa_exc.IntegrityError):
         # Reached only when a constraint catches what the checks before it did not (a race).
         return JSONResponse(

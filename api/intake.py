@@ -453,46 +453,93 @@ def _masked(id_number: str) -> str:
     return mask_id_number(id_number)
 
 
-def template_workbook() -> bytes:
-    """The Chinese upload template: headers, one example row, text-formatted columns."""
+# Rows of the template's data sheet formatted in advance (text for ID numbers and phones,
+# dates as dates), so a value typed into any of them is kept as typed.
+TEMPLATE_ROWS = 2000
+_DATE_HEADERS = ("最早出发日期", "最晚出发日期")
+_NUMBER_HEADERS = ("座位数",)
+
+
+def template_workbook(
+    *, first_departure: dt.date | None = None, last_departure: dt.date | None = None
+) -> bytes:
+    """The Chinese upload template: the data sheet (headers only; every data row formatted:
+    text for 工号, ID numbers, phones and addresses, dates as dates), and an instructions sheet
+    with an example row, the season's departure dates when known. The example lives on the
+    instructions sheet, so nothing in the data sheet can fail the season."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     sheet: Any = book.active
-    sheet.title = "workers"
+    sheet.title = "登记表"
     sheet.append(list(TEMPLATE_HEADERS))
-    sheet.append(
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, header in enumerate(TEMPLATE_HEADERS, start=1):
+        if header in _DATE_HEADERS:
+            number_format = "yyyy-mm-dd"
+        elif header in _NUMBER_HEADERS:
+            number_format = "0"
+        else:
+            # Text, so Excel keeps 18-digit ID numbers, phones and leading zeros exactly.
+            number_format = "@"
+        for row in range(2, TEMPLATE_ROWS + 2):
+            sheet.cell(row=row, column=index).number_format = number_format
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = 22 if header in ("身份证号", "家乡地址") else 14
+        if header in _DATE_HEADERS and first_departure and last_departure:
+            rule = DataValidation(
+                type="date",
+                operator="between",
+                formula1=f"DATE({first_departure.year},{first_departure.month},{first_departure.day})",
+                formula2=f"DATE({last_departure.year},{last_departure.month},{last_departure.day})",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="日期不在本季发车期内",
+                error=f"请填 {first_departure} 至 {last_departure} 之间的日期",
+            )
+            rule.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+            sheet.add_data_validation(rule)
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("填写说明")
+    window = (
+        f"{first_departure} 至 {last_departure}"
+        if first_departure and last_departure
+        else "本季发车日期内"
+    )
+    lines = [
+        ["请在“登记表”工作表中每行填写一人，第一行表头不要修改。"],
+        ["工号: 本单位员工编号（必填，同一文件内不重复）"],
+        ["姓名: 与身份证一致（实名购票，必填）"],
+        ["身份证号: 18 位居民身份证号码，末位可以是 X（表格已设为文本格式，直接输入即可）"],
+        ["手机号: 11 位大陆手机号"],
+        ["家乡地址: 省市县，如 安徽省阜阳市临泉县，或 6 位行政区划代码"],
+        [f"最早/最晚出发日期: {window}，如 2027-01-28 或 2027/1/28；留空表示不限"],
+        ["同行编号: 须同车的家人填相同编号；座位数: 含儿童占座，默认 1"],
+        ["整个文件一次校验: 有任何错误行则全部不保存，并列出每个错误行和改法。"],
+        [],
+        ["示例（不要复制到登记表）:"],
+        list(TEMPLATE_HEADERS),
         [
             "A001",
             "张三",
             "110101199003074258",
             "13812345678",
             "安徽省阜阳市临泉县",
-            "2026-02-05",
-            "2026-02-10",
+            str(first_departure or ""),
+            str(last_departure or ""),
             "",
             "1",
-        ]
-    )
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column_cells in sheet.columns:
-        # Text format, so Excel keeps 18-digit ID numbers and leading zeros exactly.
-        for cell in column_cells:
-            cell.number_format = "@"
-        sheet.column_dimensions[column_cells[0].column_letter].width = 18
-    notes = book.create_sheet("说明")
-    for line in (
-        ["工号: 本单位员工编号 (必填, 同一文件内不重复)"],
-        ["身份证号: 18 位居民身份证号码 (GB 11643 校验)"],
-        ["手机号: 11 位大陆手机号"],
-        ["家乡地址: 省市县, 如 安徽省阜阳市临泉县, 或 6 位行政区划代码"],
-        ["最早/最晚出发日期: YYYY-MM-DD, 须在本季发车日期内; 留空表示不限"],
-        ["同行编号: 须同车的家人填相同编号; 座位数: 含儿童占座, 默认 1"],
-        ["整个文件一次校验: 有任何错误行则全部不保存, 并列出每个错误行"],
-    ):
+        ],
+    ]
+    for line in lines:
         notes.append(line)
+    notes.column_dimensions["A"].width = 60
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=False)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -44,11 +44,13 @@ def optimizer_planner(
 ) -> domain.Plan:
     """The product's planner: `optimizer.season.solve_within_fleet` on the default distance
     provider, so the physical fleet suffices over the season (coaches away on multi-day trips are
-    not planned again); the plan carries its coach duties and fleet KPIs."""
+    not planned again); the plan carries its coach duties and fleet KPIs, and, when workers are
+    `fleet_exhausted`, the coaches to add (`optimizer.sizing.fleet_advice`)."""
     from optimizer.season import solve_within_fleet
+    from optimizer.sizing import fleet_advice, with_advice
 
     plan, _ = solve_within_fleet(scenario, locked=locked, progress=progress)
-    return plan
+    return with_advice(plan, fleet_advice(scenario, [plan]))
 
 
 class JobRunner:

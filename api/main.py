@@ -19,6 +19,7 @@ from api.errors import document_errors, install_error_handlers
 from api.jobs import JobRunner
 from api.middleware import BodyLimitMiddleware
 from api.routes import api_router
+from api.web import install_pages
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +76,17 @@ def create_app() -> FastAPI:
         summary="Spring Festival charter coaches: registration, planning, publishing.",
         description=(
             "Employers register their workers; dispatchers plan legal, full coach trips and "
-            "publish manifests and maps. Sign in at POST /api/auth/token (OAuth2 password flow)."
+            "publish manifests and maps. People sign in on the pages at /; programs get a token "
+            "at POST /api/auth/token (OAuth2 password flow: the Authorize button here)."
         ),
         lifespan=lifespan,
+        # Served below from vendored assets, so they work without internet.
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(api_router)
     install_error_handlers(app)
+    install_pages(app)
     plain_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:

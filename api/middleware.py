@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import message
 
 # Paths that take a file upload, and the room multipart framing adds around the file.
-UPLOAD_PATHS = ("/api/workers/upload",)
+UPLOAD_PATHS = ("/api/workers/upload", "/e/upload")
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 

@@ -240,3 +240,19 @@ class AuditEntry(Base):
     season_id: Mapped[int | None] = mapped_column(Integer)
     worker_keys: Mapped[list[Any]] = mapped_column(default=list)
     records: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebSession(Base):
+    """A signed-in browser (api/web): the cookie holds a random token, the table its SHA-256,
+    so a copy of the database opens no session. A session ends at sign-out, at expiry, when the
+    user is disabled, or when the user's tokens are revoked (`token_version` moves on)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_version: Mapped[int] = mapped_column(Integer)
+    # The form token (CSRF) of this session: every form posts it back.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

@@ -118,10 +118,13 @@ def plan_for_maps(
     *, season: str, direction: str, trips: Sequence[domain.Trip], kpis: dict[str, Any] | None
 ) -> domain.Plan:
     """A domain Plan rebuilt from stored trips, enough for drawing."""
-    names = {f.name for f in dataclasses.fields(domain.Kpis)}
+    fields = dataclasses.fields(domain.Kpis)
+    names = {f.name for f in fields}
+    # Figures stored before a field existed take its default, or 0 when it has none.
+    required = {f.name for f in fields if f.default is dataclasses.MISSING}
     values = {k: v for k, v in (kpis or {}).items() if k in names}
-    if set(values) != names:
-        values = {name: 0 for name in names} | values
+    if not required <= set(values):
+        values = {name: 0 for name in required} | values
     return domain.Plan(
         scenario=season,
         direction=direction,  # type: ignore[arg-type]

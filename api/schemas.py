@@ -319,3 +319,43 @@ class AuditEntryPublic(BaseModel):
     season_id: int | None
     worker_keys: list[Any]
     records: int
+
+
+# --- fleet sizing (optimizer.sizing) -----------------------------------------------------------
+
+# The longest a fleet-sizing request may plan (seconds): it answers while the caller waits.
+FLEET_SIZE_MAX_TIME_LIMIT_S = 300.0
+
+
+class FleetSizeCreate(Inbound):
+    time_limit_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=FLEET_SIZE_MAX_TIME_LIMIT_S,
+        description="planning seconds (default: the season's [solver] time limit); the "
+        "server caps it at CHUNYUN_FLEET_SIZE_MAX_S",
+    )
+
+
+class FleetNeedPublic(BaseModel):
+    """Coaches of one type: `count`, away from the depot from `needed_from` to `needed_to`
+    (null when the type is not needed)."""
+
+    vehicle_type: str
+    seats: int
+    count: int
+    needed_from: dt.date | None
+    needed_to: dt.date | None
+
+
+class FleetSizePublic(BaseModel):
+    """The fewest coaches per type that seat `seated` of the season's `workers` (everyone
+    seatable); `trips`, `time_limit_s` and `solve_seconds` describe the run behind it."""
+
+    season: str
+    fleet: list[FleetNeedPublic]
+    workers: int
+    seated: int
+    trips: int
+    time_limit_s: float
+    solve_seconds: float

@@ -1,6 +1,7 @@
 """The benchmark runner: measure the planner against its bounds, hand planning and peer solvers.
 
-    python -m benchmarks [--quick] [--sections seasons,peers,lilim,parallel,duties,robustness]
+    python -m benchmarks [--quick] [--sections seasons,peers,lilim,parallel,duties,robustness,
+                          lpbound] [--lp-time S]
                          [--out benchmarks/results] [--time-limit S] [--family-seed N]
 
 Writes `report.md`, `report.json` and `season-scaling.png` into `--out`. Every figure is measured
@@ -392,6 +393,10 @@ def render_report(results: dict[str, Any]) -> str:
             f"- shortages: {d['shortages'] or 'none'}",
             "",
         ]
+    if "lpbound" in results:
+        from benchmarks.lp_bound import render_lpbound
+
+        lines += ["", *render_lpbound(results["lpbound"])]
     if "robustness" in results:
         from benchmarks.robustness import render_robustness
 
@@ -443,6 +448,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--family-seed", type=int, default=None, help="seed of the robustness family"
     )
+    parser.add_argument(
+        "--lp-time", type=float, default=None, help="LP bound box per season (lpbound section)"
+    )
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -465,6 +473,10 @@ def main(argv: list[str] | None = None) -> None:
             results["parallel"] = section_parallel(args.quick, cache, args.time_limit)
         elif section == "duties":
             results["duties"] = section_duties(args.quick, cache)
+        elif section == "lpbound":
+            from benchmarks.lp_bound import section_lpbound
+
+            results["lpbound"] = section_lpbound(args.quick, cache, args.time_limit, args.lp_time)
         elif section == "robustness":
             from benchmarks.family import DEFAULT_SEED
 

@@ -100,15 +100,11 @@ def _plan_unlimited(scenario: Scenario, provider: DistanceProvider) -> Outcome:
     return Outcome(solve(unlimited(scenario), distances=provider))
 
 
-# Where fleet sizing (issue 11) may land: "module:function", the first that exists is used. It is
-# called as function(scenario, distances=provider) and its result read as the issue's JSON shape
-# (`fleet` entries with vehicle_type, seats, count, needed_from, needed_to; `workers`, `seated`),
-# as attributes or mapping keys.
-SIZING_FUNCTIONS = (
-    "optimizer.sizing:size_fleet",
-    "optimizer.fleet:size_fleet",
-    "optimizer.season:size_fleet",
-)
+# Fleet sizing (issue 11): "module:function", the first that exists is used. It is called as
+# function(scenario, distances=provider) and its result read as the issue's JSON shape (`fleet`
+# entries with vehicle_type, seats, count, needed_from, needed_to; `workers`, `seated`), as
+# attributes or mapping keys. The product's is optimizer.sizing.size_fleet.
+SIZING_FUNCTIONS = ("optimizer.sizing:size_fleet",)
 
 
 def sizing_function() -> Callable[..., Any] | None:
@@ -149,6 +145,9 @@ def _size_fleet(scenario: Scenario, provider: DistanceProvider) -> Outcome:
             "sized_fleet": fleet,
             "sized_workers": _get(result, "workers"),
             "sized_seated": _get(result, "seated"),
+            # The sizing's own plan (unlimited fleet), for the runner's progress line.
+            "trips": _get(result, "trips"),
+            "seated": _get(result, "seated"),
         }
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -140,12 +141,27 @@ def _coordinates(rows: _Rows, row: int, record: Mapping[str, Any]) -> tuple[floa
     return lon, lat
 
 
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_TIME_TAIL = re.compile(r"(?:\s*T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+# Excel keeps dates as days since 1899-12-30; a CSV saved from a date column may carry them.
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_SERIALS = range(36526, 73051)  # 2000-01-01 .. 2099-12-31
+
+
 def parse_date(text: str) -> dt.date:
-    """A date written as YYYY-MM-DD (also YYYY/MM/DD or YYYYMMDD); ValueError otherwise."""
-    value = text.strip().replace("/", "-")
-    if len(value) == 8 and value.isdigit():
-        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
-    return dt.date.fromisoformat(value[:10]) if len(value) >= 10 else dt.date.fromisoformat(value)
+    """A date written YYYY-MM-DD, also as Excel and clerks write it: 2027/1/28, 2027.1.28,
+    2027年1月28日, 20270128, a date with a time (2027-01-28 00:00:00) or an Excel day
+    number (46415); ValueError otherwise."""
+    value = text.strip()
+    if value.isdigit() and len(value) == 8:
+        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    if value.isdigit() and int(value) in _EXCEL_SERIALS:
+        return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+    match = _DATE.match(value)
+    if match is None or not _TIME_TAIL.fullmatch(value[match.end() :]):
+        raise ValueError(f"not a date: {text!r}")
+    year, month, day = (int(g) for g in match.groups())
+    return dt.date(year, month, day)
 
 
 def _bool(rows: _Rows, row: int, record: Mapping[str, Any], column: str) -> bool:

@@ -135,10 +135,14 @@ class SolverParams:
     time_limit_s: float = 60.0
     seed: int = 0
     workers: int = 1
+    # Share of time_limit_s kept for the LP lower bound (optimizer.lp_bound); 0 turns it off.
+    lower_bound_share: float = 0.1
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
             raise InvalidInput("time_limit_s must be positive")
+        if not 0 <= self.lower_bound_share <= 0.5:
+            raise InvalidInput("lower_bound_share must be from 0 to 0.5")
         if self.workers < 1:
             raise InvalidInput("workers must be at least 1")
 
@@ -388,6 +392,10 @@ class Kpis:
     # A proven upper bound on the workers any plan could seat with the fleet (None when not
     # computed, e.g. a plan made without the fleet's duties; see docs/plan-format.md).
     fleet_servable_bound: int | None = None
+    # Which proven bound gave lower_bound_trips ("counting": optimizer.bounds; "lp": the LP
+    # relaxation of optimizer.lp_bound) and the wall seconds spent on the LP bound.
+    lower_bound_source: str = "counting"
+    lower_bound_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -421,8 +429,23 @@ class Duty:
 
 
 @dataclass(frozen=True)
+class FleetAdvice:
+    """Coaches to add so that everyone seatable is seated: `add` more coaches of
+    `vehicle_type` (`seats` seats) from `from_date` on, the day the fleet first falls short.
+    `fleet` is the count the plan had, `needed` what an unlimited-fleet plan's duties use."""
+
+    vehicle_type: str
+    seats: int
+    add: int
+    from_date: dt.date
+    fleet: int
+    needed: int
+
+
+@dataclass(frozen=True)
 class FleetKpis:
-    """Season figures of the coach duties."""
+    """Season figures of the coach duties; `advice` (only when workers are fleet_exhausted)
+    says which coaches to add (optimizer.sizing)."""
 
     coaches_by_type: dict[str, int]
     coaches: int
@@ -432,6 +455,7 @@ class FleetKpis:
     loaded_km_share: float
     overlap_bound_by_type: dict[str, int]
     shortages: tuple[str, ...] = ()
+    advice: tuple[FleetAdvice, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import itertools
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -30,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.graph.python import min_cost_flow as min_cost_flow_solver
+from ortools.linear_solver import pywraplp
 from ortools.util import optional_boolean_pb2
 
 from optimizer.errors import InvalidInput
@@ -973,3 +975,50 @@ def solve_lp(program: LinearProgram) -> tuple[float, tuple[float, ...]]:
     if status != pywraplp.Solver.OPTIMAL:  # pragma: no cover - bounded and feasible by shape
         raise RuntimeError(f"GLOP ended with status {status}")
     return goal.Value(), tuple(x.solution_value() for x in xs)
+
+
+# --------------------------------------------------------------------------- covering LP
+class CoveringLp:
+    """min Σ x_p subject to Σ_p a_rp x_p >= b_r for every row r, x >= 0, grown column by column
+    and solved with GLOP (the linear-programming core of `optimizer.lp_bound`).
+
+    Columns are added between solves; GLOP restarts from its last basis, so the re-solves of
+    column generation are cheap.
+    """
+
+    def __init__(self, rhs: Sequence[float]) -> None:
+        solver = pywraplp.Solver.CreateSolver("GLOP")
+        if solver is None:  # pragma: no cover - GLOP ships with every OR-Tools wheel
+            raise RuntimeError("OR-Tools GLOP is not available")
+        self._solver = solver
+        self._rows = [solver.Constraint(float(b), solver.infinity()) for b in rhs]
+        self._objective = solver.Objective()
+        self._objective.SetMinimization()
+        self._columns: list[Any] = []
+
+    @property
+    def column_count(self) -> int:
+        """Columns added so far."""
+        return len(self._columns)
+
+    def add_column(self, rows: Sequence[int], coefficients: Sequence[float]) -> int:
+        """A new column x_p (cost 1) with `coefficients` in `rows`; returns its index."""
+        variable = self._solver.NumVar(0.0, self._solver.infinity(), f"x{len(self._columns)}")
+        for row, coefficient in zip(rows, coefficients, strict=True):
+            self._rows[row].SetCoefficient(variable, float(coefficient))
+        self._objective.SetCoefficient(variable, 1.0)
+        self._columns.append(variable)
+        return len(self._columns) - 1
+
+    def solve(
+        self, time_limit_s: float
+    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
+        """(objective, row duals, column values) at the optimum, or None when GLOP did not reach
+        it within `time_limit_s` seconds (or the rows cannot be covered by the columns)."""
+        self._solver.SetTimeLimit(max(1, int(time_limit_s * 1000)))
+        status = self._solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            return None
+        duals = np.array([row.dual_value() for row in self._rows], dtype=np.float64)
+        values = np.array([v.solution_value() for v in self._columns], dtype=np.float64)
+        return float(self._objective.Value()), duals, values

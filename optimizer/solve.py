@@ -60,6 +60,7 @@ from optimizer.groups import (
     stop_counties,
 )
 from optimizer.ledger import Availability, spread_dates
+from optimizer.lp_bound import LpBound, plan_lp_bound
 from optimizer.model import (
     Kpis,
     Passenger,
@@ -125,6 +126,8 @@ ABSORB_RESERVE_S = 3.0
 TIMETABLE_S_PER_COACH = 0.02
 # Share of the time limit given to OR-Tools (the rest builds timetables and seats).
 ROUTING_SHARE = 0.5
+# The LP lower bound runs only when its share of the time limit is at least this long (seconds).
+LP_BOUND_MIN_S = 1.0
 
 
 @dataclass
@@ -1863,11 +1866,14 @@ def solve(
     for unit, _, detail in spilled:
         planner._drop([unit], UnservedReason.FLEET_EXHAUSTED, detail)
     # Absorbing uses what is left of the time limit, less a reserve for timetables and seats.
+    lp_reserve = scenario.solver.lower_bound_share * scenario.solver.time_limit_s
+    lp_reserve = lp_reserve if lp_reserve >= LP_BOUND_MIN_S else 0.0
     deadline = (
         planner.started
         + scenario.solver.time_limit_s
         - ABSORB_RESERVE_S
         - TIMETABLE_S_PER_COACH * len(coaches)
+        - lp_reserve
     )
     coaches = planner.absorb(coaches, deadline)
     workers = {w.worker_id: w for w in scenario.workers}
@@ -1875,12 +1881,20 @@ def solve(
     all_trips = tuple(sorted([*locked, *trips], key=lambda t: (t.departure_date, t.trip_id)))
     unserved = tuple(sorted(planner.unserved, key=lambda u: u.worker_id))
     bounds = planner.bounds(all_trips, workers)
-    kpis = _kpis(all_trips, unserved, bounds, planner.elapsed())
+    # The LP bound gets its reserve, never more than what is left of the time limit.
+    lp_box = min(lp_reserve, scenario.solver.time_limit_s - planner.elapsed())
+    lp = LpBound(0, 0.0, 0.0, False, 0, 0, 0, 0.0, "not run: no time reserved")
+    if lp_box >= LP_BOUND_MIN_S and all_trips:
+        lp = plan_lp_bound(scenario, all_trips, workers, planner.provider, lp_box)
+    kpis = _with_lp(_kpis(all_trips, unserved, bounds, planner.elapsed()), lp)
     planner.report(1.0, "done")
     notes = [
         f"distances: {planner.provider.name}",
         f"lower bound parts: seats {bounds.seat_bound}, county stops {bounds.county_stop_bound}, "
-        f"boarding stops {bounds.boarding_stop_bound}, date intervals {bounds.date_bound}",
+        f"boarding stops {bounds.boarding_stop_bound}, date intervals {bounds.date_bound}, "
+        f"LP {lp.trips} ({lp.value:.3f} proven, {lp.seconds:.1f} s"
+        + (f", {lp.note}" if lp.note else ", converged" if lp.converged else "")
+        + ")",
         *planner.notes,
     ]
     return Plan(
@@ -1891,6 +1905,17 @@ def solve(
         kpis=kpis,
         problems=scenario.problems,
         notes=tuple(notes),
+    )
+
+
+def _with_lp(kpis: Kpis, lp: LpBound) -> Kpis:
+    """The best of the counting bound and the LP bound, saying which gave it."""
+    better = lp.trips > kpis.lower_bound_trips
+    return dataclasses.replace(
+        kpis,
+        lower_bound_trips=max(kpis.lower_bound_trips, lp.trips),
+        lower_bound_source="lp" if better else "counting",
+        lower_bound_seconds=round(lp.seconds, 2),
     )
 
 

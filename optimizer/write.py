@@ -21,6 +21,7 @@ from optimizer.errors import InvalidInput
 from optimizer.model import (
     Duty,
     DutyLeg,
+    FleetAdvice,
     FleetKpis,
     InputProblem,
     Kpis,
@@ -141,6 +142,9 @@ def fleet_kpis_json(kpis: FleetKpis | None) -> dict[str, Any] | None:
         return None
     values = dataclasses.asdict(kpis)
     values["shortages"] = list(kpis.shortages)
+    values["advice"] = [
+        {**dataclasses.asdict(a), "from_date": a.from_date.isoformat()} for a in kpis.advice
+    ]
     return values
 
 
@@ -244,6 +248,17 @@ def fleet_kpis_from_json(values: dict[str, Any] | None) -> FleetKpis | None:
         loaded_km_share=float(values["loaded_km_share"]),
         overlap_bound_by_type={k: int(v) for k, v in values["overlap_bound_by_type"].items()},
         shortages=tuple(values.get("shortages", ())),
+        advice=tuple(
+            FleetAdvice(
+                vehicle_type=a["vehicle_type"],
+                seats=int(a["seats"]),
+                add=int(a["add"]),
+                from_date=dt.date.fromisoformat(a["from_date"]),
+                fleet=int(a["fleet"]),
+                needed=int(a["needed"]),
+            )
+            for a in values.get("advice", ())
+        ),
     )
 
 

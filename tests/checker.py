@@ -567,7 +567,7 @@ class _PlanChecker:
         per_type: Counter[str] = Counter()
         for duty in self.plan.coaches:
             per_type[duty.vehicle_type] += 1
-            for before, after in zip(duty.legs, duty.legs[1:], strict=False):
+            for before, after in itertools.pairwise(duty.legs):
                 if after.start < before.end:
                     self.fail(f"coach {duty.coach_id}: a leg starts before the previous ends")
             mine = [trips[t] for t in duty.trip_ids if t in trips]
@@ -578,7 +578,7 @@ class _PlanChecker:
                         f"coach {duty.coach_id} ({duty.vehicle_type}) drives trip "
                         f"{trip.trip_id} of type {trip.vehicle_type}"
                     )
-            for first, second in zip(mine, mine[1:], strict=False):
+            for first, second in itertools.pairwise(mine):
                 rest = self.policy.turnaround_minutes
                 if first.driving_minutes > self.policy.crew_rest_after_driving_minutes:
                     rest = max(rest, self.policy.crew_rest_minutes)

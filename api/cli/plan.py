@@ -22,6 +22,7 @@ from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
 from optimizer.model import FleetKpis, Plan, Scenario
 from optimizer.read import read_scenario
 from optimizer.season import plan_season, solve_within_fleet
+from optimizer.sizing import fleet_advice, season_with_advice, with_advice
 from optimizer.solve import default_distance_provider
 from optimizer.write import write_plan, write_season
 
@@ -72,7 +73,11 @@ def _report_kpis(console: Console, plan: Plan) -> None:
         ("seated", f"{kpis.seated}"),
         ("unserved", f"{kpis.unserved}"),
         ("trips", f"{kpis.trips}"),
-        ("lower bound (trips)", f"{kpis.lower_bound_trips}  (trips / bound = {gap:.3f})"),
+        (
+            "lower bound (trips)",
+            f"{kpis.lower_bound_trips}  (trips / bound = {gap:.3f}; {kpis.lower_bound_source}"
+            f", LP {kpis.lower_bound_seconds:.1f} s)",
+        ),
         ("seats offered", f"{kpis.seats_offered}"),
         ("seat utilization", f"{kpis.seat_utilization:.1%}"),
         ("coach-km", f"{kpis.coach_km:,.0f}"),
@@ -113,6 +118,17 @@ def _report_fleet(console: Console, fleet: FleetKpis | None, title: str) -> None
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    from api.errors import message
+
+    for advice in fleet.advice:
+        console.print(
+            message(
+                "fleet_advice",
+                add=advice.add,
+                vehicle_type=advice.vehicle_type,
+                from_date=advice.from_date,
+            )
+        )
 
 
 def _read(scenario_dir: Path, solver_changes: dict[str, Any]) -> Scenario:
@@ -214,8 +230,14 @@ def plan_command(
         try:
             if waves:
                 season = plan_season(scenarios, distances=distances, progress=progress)
+                # Only a season with fleet_exhausted workers is planned again, for the advice.
+                progress(1.0, "fleet advice")
+                advice = fleet_advice(scenarios, season.waves, distances=distances)
+                season = season_with_advice(season, advice)
             else:
                 plan, _ = solve_within_fleet(scenarios[0], distances=distances, progress=progress)
+                progress(1.0, "fleet advice")
+                plan = with_advice(plan, fleet_advice(scenarios, [plan], distances=distances))
         except InvalidInput as error:
             console.print(f"[red]cannot plan {scenario_dir}:[/red] {error}")
             raise typer.Exit(code=2) from None

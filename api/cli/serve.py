@@ -35,7 +35,8 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Run the web service (OpenAPI at /docs). Database: DATABASE_URL, else the SQLite default."""
+    """Run the web service: the pages at /, the API reference at /docs. Database:
+    DATABASE_URL, else the SQLite default."""
     import uvicorn
 
     from api.core.config import Settings, get_settings, user_data_dir
@@ -55,7 +56,9 @@ def serve(
     engine = make_engine(settings.database_url)
     typer.echo(f"database: {describe(engine)}")
     engine.dispose()
-    typer.echo(f"chunyun service at http://{host}:{port}/docs")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    typer.echo(f"chunyun pages: open http://{shown}:{port}/ in a browser and sign in")
+    typer.echo(f"API reference (offline): http://{shown}:{port}/docs")
     # A stop (Ctrl-C, SIGTERM) waits at most this long for requests in flight, then ends.
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=15)
 
@@ -76,7 +79,7 @@ def _load_demo(database_url: str) -> None:
         f"demo season {scenario.name!r} from {folder.name}: {len(scenario.workers)} workers, "
         f"{len(scenario.companies)} companies, {len(scenario.fleet)} coach types"
     )
-    typer.echo("demo accounts (sign in at /docs -> Authorize):")
+    typer.echo("demo accounts (sign in on the start page with a user name and password below):")
     for account in accounts:
         company = f" company {account.company_id}" if account.company_id else ""
         typer.echo(

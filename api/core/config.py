@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=8 * 60, alias="CHUNYUN_TOKEN_MINUTES")
     # Solver time for a planning job started without an explicit time limit.
     plan_time_limit_s: float = Field(default=60.0, alias="CHUNYUN_PLAN_TIME_LIMIT_S")
+    # Fleet sizing answers while the caller waits: its planning time is capped at this many
+    # seconds, and at most `fleet_size_concurrency` run at once per process (then 503).
+    fleet_size_max_s: float = Field(default=120.0, gt=0, alias="CHUNYUN_FLEET_SIZE_MAX_S")
+    fleet_size_concurrency: int = Field(
+        default=2, ge=1, le=64, alias="CHUNYUN_FLEET_SIZE_CONCURRENCY"
+    )
     # Largest accepted upload (bytes): a season's workbook is a few MB at most.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, alias="CHUNYUN_MAX_UPLOAD_BYTES")
     # Largest accepted body of any other request (JSON, forms), refused before it is read.

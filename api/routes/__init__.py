@@ -3,9 +3,21 @@
 from fastapi import APIRouter
 
 from api.errors import ERROR_RESPONSES
-from api.routes import audit, auth, companies, fleet, hubs, plans, seasons, users, workers
+from api.routes import (
+    audit,
+    auth,
+    companies,
+    fleet,
+    hubs,
+    moves,
+    plans,
+    seasons,
+    sizing,
+    users,
+    workers,
+)
 
 # Every error answer any route can give is documented once for all (JSON, api/errors.py).
 api_router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-for module in (auth, users, seasons, companies, hubs, fleet, workers, plans, audit):
+for module in (auth, users, seasons, sizing, companies, hubs, fleet, workers, plans, moves, audit):
     api_router.include_router(module.router)

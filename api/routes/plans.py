@@ -252,3 +252,69 @@ def trip_map(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str)
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
     return HTMLResponse(outputs.trip_map_html(convert.trip_for_company(trip, company_scope(user))))
+
+
+ZIP = "application/zip"
+
+
+def unserved_of(plan: models.Plan, *, keys: set[str] | None = None) -> list[domain.Unserved]:
+    """The plan's unserved workers (only `keys` when given), as domain objects."""
+    return [
+        domain.Unserved(str(u["worker"]), domain.UnservedReason(u["reason"]), str(u["detail"]))
+        for u in plan.unserved
+        if keys is None or str(u["worker"]) in keys
+    ]
+
+
+def documents_zip_of(session: SessionDep, *, plan: models.Plan, user: models.User) -> bytes:
+    """Every document of `plan` as one zip, for a dispatcher: full rows, written to the audit
+    log as an unmasked read."""
+    from api.bundle import documents_zip, plan_of
+
+    if plan.status != "succeeded":
+        raise NotFound(f"plan {plan.id} has no trips yet ({plan.status})")
+    trips = [t for t, _ in crud.plan_trips(session, plan_id=plan.id)]
+    keys = [p.worker_id for t in trips for p in t.passengers]
+    unserved = unserved_of(plan)
+    workers = crud.workers_by_key(session, keys=keys + [u.worker_id for u in unserved])
+    companies = crud.list_companies(session, season=plan.season)
+    begin_write(session)
+    crud.record_unmasked_read(
+        session,
+        user=user,
+        action=f"documents zip of plan {plan.id}",
+        season_id=plan.season_id,
+        worker_keys=list(workers),
+    )
+    session.commit()
+    scenario = convert.scenario_for_documents(
+        plan.season, companies=companies, workers=workers.values(), masked=False
+    )
+    drawn = plan_of(
+        season=plan.season.name,
+        direction=plan.season.direction,
+        trips=trips,
+        kpis=plan.kpis,
+        unserved=unserved,
+    )
+    return documents_zip(drawn, scenario, folder=f"{plan.season.name}-plan-{plan.id}")
+
+
+@router.get(
+    "/{plan_id}/documents.zip",
+    response_class=Response,
+    responses={200: {"content": {ZIP: {}}, "description": "every document of the plan"}},
+)
+def read_documents_zip(session: SessionDep, user: DispatcherUser, plan_id: int) -> Response:
+    """Every document of a finished plan as one zip (dispatchers only): manifests (PDF, XLSX,
+    CSV), trip sheets, the SMS notice lists (all and per company) and the maps. Full rows: the
+    download is written to the audit log."""
+    plan = crud.get_plan(session, plan_id=plan_id)
+    content = documents_zip_of(session, plan=plan, user=user)
+    return Response(
+        content,
+        media_type=ZIP,
+        headers={
+            "Content-Disposition": f'attachment; filename="{plan.season.name}-plan-{plan.id}.zip"'
+        },
+    )

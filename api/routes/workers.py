@@ -21,6 +21,7 @@ from api.deps import (
 )
 from api.errors import Conflict, TooLarge, message
 from api.schemas import AssignmentPublic, RegistrationResult, WorkerCreate, WorkerPublic
+from optimizer.errors import ChunyunError
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 
@@ -214,6 +215,17 @@ def _answer(result: RegistrationResult) -> Response:
     return Response(result.model_dump_json(), media_type="application/json")
 
 
+def template_for(session: SessionDep, *, season_name: str | None) -> bytes:
+    """The template, with the season's dates when the season can be told (else without)."""
+    try:
+        row = crud.resolve_season(session, name=season_name)
+    except ChunyunError:
+        return intake.template_workbook()
+    return intake.template_workbook(
+        first_departure=row.first_departure, last_departure=row.last_departure
+    )
+
+
 def _clean_filename(name: str) -> str:
     """The uploaded file's name fit for messages and the audit log: no control characters
     (NUL cannot be stored), at most 100 characters."""
@@ -226,10 +238,14 @@ def _clean_filename(name: str) -> str:
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "the upload template"}},
 )
-def download_template(_user: CurrentUser) -> Response:
-    """The upload template with the Chinese headers (工号, 姓名, 身份证号, ...)."""
+def download_template(
+    session: SessionDep, _user: CurrentUser, season: SeasonQuery = None
+) -> Response:
+    """The upload template with the Chinese headers (工号, 姓名, 身份证号, ...): every data row
+    formatted (text for ID numbers and phones, dates as dates), an instructions sheet with an
+    example and the season's departure dates (when the season is known)."""
     return Response(
-        content=intake.template_workbook(),
+        content=template_for(session, season_name=season),
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="workers-template.xlsx"'},
     )

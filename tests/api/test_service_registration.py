@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -196,13 +197,44 @@ def test_employer_cannot_take_over_another_companys_worker(svc: Service) -> None
 
 
 def test_template_round_trip(svc: Service) -> None:
-    """The template downloads as XLSX and its example row uploads cleanly."""
+    """The template: headers only on the data sheet (an untouched template registers nobody),
+    every data row formatted (text for ID numbers and phones, dates as dates), an instructions
+    sheet; filled in as a clerk would (an ID number typed into row 3, dates as dates), it
+    uploads cleanly."""
+    from openpyxl import load_workbook
+
     template = svc.call("GET", "/api/workers/template.xlsx", "alpha")
     assert template.status_code == 200
     frame = pd.read_excel(io.BytesIO(template.content), dtype=str)
     assert list(frame.columns)[:3] == ["工号", "姓名", "身份证号"]
-    response = upload(svc, "alpha", "template.xlsx", template.content)
+    assert frame.dropna(how="all").empty
+    book = load_workbook(io.BytesIO(template.content))
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    assert "填写说明" in book.sheetnames
+    for row in (2, 3, 500):
+        assert sheet.cell(row, headers.index("身份证号") + 1).number_format == "@"
+        assert sheet.cell(row, headers.index("手机号") + 1).number_format == "@"
+        assert sheet.cell(row, headers.index("最早出发日期") + 1).number_format == "yyyy-mm-dd"
+    refused = upload(svc, "alpha", "template.xlsx", template.content)
+    assert refused.status_code == 422
+    for row, serial in ((2, 95), (3, 96)):
+        values = worker_row(serial)
+        for column, key in (
+            ("工号", "worker_id"),
+            ("姓名", "name"),
+            ("身份证号", "id_number"),
+            ("手机号", "phone"),
+            ("家乡地址", "home"),
+        ):
+            sheet.cell(row, headers.index(column) + 1).value = values[key]
+        sheet.cell(row, headers.index("最早出发日期") + 1).value = dt.datetime(2026, 2, 6)
+        sheet.cell(row, headers.index("最晚出发日期") + 1).value = dt.datetime(2026, 2, 10)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = upload(svc, "alpha", "template.xlsx", buffer.getvalue())
     assert response.status_code == 200, response.text
+    assert response.json()["created"] == 2
 
 
 def test_closed_season_refuses_registration(svc: Service) -> None:

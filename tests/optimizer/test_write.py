@@ -4,6 +4,7 @@ duties.csv agree with the plan."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -38,6 +39,26 @@ def test_plan_json_round_trips(planned: tuple[Scenario, Plan], tmp_path: Path) -
     assert again == plan
 
 
+def test_the_lower_bound_source_round_trips_and_old_files_read(
+    planned: tuple[Scenario, Plan], tmp_path: Path
+) -> None:
+    """`lower_bound_source` and `lower_bound_seconds` survive write and read; a plan.json
+    written before they existed reads as the counting bound with no LP time."""
+    scenario, plan = planned
+    lp_plan = plan.replace(
+        kpis=dataclasses.replace(plan.kpis, lower_bound_source="lp", lower_bound_seconds=1.25)
+    )
+    write_plan(lp_plan, scenario, tmp_path)
+    assert read_plan(tmp_path) == lp_plan
+    path = tmp_path / "plan.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["kpis"]["lower_bound_source"] == "lp"
+    del data["kpis"]["lower_bound_source"], data["kpis"]["lower_bound_seconds"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    old = read_plan(tmp_path).kpis
+    assert old.lower_bound_source == "counting" and old.lower_bound_seconds == 0.0
+
+
 def test_plan_json_records_the_scenario_folder(
     planned: tuple[Scenario, Plan], tmp_path: Path
 ) -> None:
@@ -69,6 +90,8 @@ def test_plan_json_has_the_documented_fields(
         "lower_bound_trips",
         "lower_bound_coach_km",
         "solve_seconds",
+        "lower_bound_source",
+        "lower_bound_seconds",
     }
     trip = data["trips"][0]
     assert set(trip) >= {"trip_id", "vehicle_type", "seats", "drivers", "distance_km", "stops"}

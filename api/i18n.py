@@ -1,0 +1,301 @@
+"""The one message catalogue: every text a clerk or dispatcher can meet, in Chinese (the
+default) and English.
+
+The catalogue is gettext: `api/locale/<locale>/LC_MESSAGES/chunyun.po` holds the translations
+(msgids are the English texts, with `{name}` placeholders), and the compiled `chunyun.mo` next
+to it ships as package data (`make catalogue` recompiles it; a test checks the two agree and
+that every msgid has a Chinese translation).
+
+Where the texts come from:
+- the service's own messages (`api.errors.MESSAGES`, by key);
+- the optimizer's row problems and home-address answers, which stay language-free English in
+  `optimizer/`: the api layer recognises each fixed template (`ROW_REASONS`) and fills the
+  translated one with the same values;
+- unserved reasons by their code (`UNSERVED`), with what would fix each;
+- the pages' own texts (`_()` in `api/web/templates`).
+
+The JSON API answers in English unless the request asks for Chinese (`Accept-Language: zh`);
+the pages answer in Chinese unless the user chose English (docs/web.md).
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from optimizer.model import UnservedReason
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "chunyun"
+DEFAULT_LOCALE = "zh_CN"
+ENGLISH = "en"
+LOCALES = (DEFAULT_LOCALE, ENGLISH)
+
+
+def N_(msgid: str) -> str:
+    """Marks `msgid` for the catalogue where it is defined; translated where it is shown."""
+    return msgid
+
+
+@cache
+def _translations(locale: str) -> gettext.NullTranslations:
+    if locale == ENGLISH:
+        # The msgids are English; the English catalogue exists for completeness and overrides.
+        return gettext.translation(DOMAIN, LOCALE_DIR, languages=[ENGLISH], fallback=True)
+    # No fallback: a Chinese catalogue missing from an installation is an error, not English.
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[locale])
+
+
+def normalise_locale(value: str | None) -> str:
+    """`zh`, `zh-CN`, `zh_CN` ... -> zh_CN; `en*` -> en; anything else -> the default."""
+    text = (value or "").strip().lower().replace("-", "_")
+    if text.startswith("en"):
+        return ENGLISH
+    return DEFAULT_LOCALE
+
+
+def api_locale(accept_language: str | None) -> str:
+    """The JSON API's language: English unless the first language asked for is Chinese."""
+    first = (accept_language or "").split(",")[0].split(";")[0].strip().lower()
+    return DEFAULT_LOCALE if first.startswith("zh") else ENGLISH
+
+
+def gettext_in(locale: str, msgid: str) -> str:
+    """`msgid` in `locale` (unformatted)."""
+    return _translations(locale).gettext(msgid)
+
+
+def translate(locale: str, msgid: str, /, **values: Any) -> str:
+    """`msgid` in `locale`, its `{name}` placeholders filled from `values`."""
+    text = gettext_in(locale, msgid)
+    return text.format(**values) if values else text
+
+
+# --- texts made elsewhere in English, recognised by their fixed template -----------------------
+
+# The optimizer's row problems (optimizer/intake.py, optimizer/identity.py), home-address answers
+# (optimizer/geography/resolve.py) and the service's own row checks (api/intake.py).
+ROW_REASONS: tuple[str, ...] = (
+    N_("required column {column} is missing from the header"),
+    N_("must be a number"),
+    N_("is required"),
+    N_("must be a finite number"),
+    N_("must be a whole number"),
+    N_("must be at least {minimum}"),
+    N_("longitude must lie in China (73 to 136 east); lon/lat swapped?"),
+    N_("latitude must lie in China (3 to 54 north); lon/lat swapped?"),
+    N_("must be yes/no (1/0, true/false); read as no"),
+    N_("{column} {value} appears on an earlier row; row skipped"),
+    N_("must not be negative"),
+    N_("must be a date written YYYY-MM-DD"),
+    N_("is required; row skipped"),
+    N_("is required (real-name ticketing)"),
+    N_("latest is before earliest ({earliest})"),
+    N_("is not a company_id of companies.csv (or that company's row is invalid)"),
+    N_("home is empty"),
+    N_("home was not resolved"),
+    N_("matches several counties"),
+    N_("matches no county"),
+    N_("an ID number has 18 characters, this one has {length}"),
+    N_("an ID number is 17 digits followed by a digit or X"),
+    N_("characters 7-14 must be a birth date, {digits} is not a date"),
+    N_("birth date {date} is not plausible"),
+    N_("check digit is wrong (expected {expected}): please re-type the number"),
+    N_("a mainland mobile number has 11 digits and starts with 13 to 19"),
+    N_("empty address"),
+    N_("no county, current or retired, has the code {code}"),
+    N_("{text} is not a county code (6 digits, or 12 ending 000000)"),
+    N_("no county, prefecture or province name found in {query}"),
+    N_("the places named in {query} do not fit together"),
+    N_("{names} matches several places; add the province or prefecture"),
+    N_("{names} in {query} is not in {place}; which place is meant?"),
+    N_("no county found in {query}: only {place} was recognised, not {rest}"),
+    N_("{place} in {query} may be the town {town}; which county is meant?"),
+    N_("{place} in {query} is a prefecture and its seat county {county}; which county is meant?"),
+    N_("is {length} characters long; at most {limit}"),
+    N_("holds a NUL character; retype the value"),
+    N_("at most {limit} seats per row (a person and their children)"),
+    N_("must lie inside the season's departures, {first} to {last}"),
+    N_("the same ID number is on row {row}; one row per person"),
+)
+
+# Further fixed English texts of the service, registered by the modules that raise them
+# (`recognise`), so an answer made in English is shown in the user's language.
+_RECOGNISED: list[str] = []
+
+
+def recognise(*templates: str) -> None:
+    """Register fixed English texts (with `{name}` placeholders) that `translate_detail` and
+    `translate_reason` show in the user's language."""
+    _RECOGNISED.extend(t for t in templates if t not in _RECOGNISED)
+
+
+# The service's other fixed answers (api/crud.py, api/intake.py, api/routes/, api/jobs.py).
+SERVICE_TEXTS: tuple[str, ...] = (
+    N_("only a dispatcher may do this"),
+    N_("only an employer may do this"),
+    N_("no rows to register"),
+    N_("no season is open; a dispatcher opens one with POST /api/seasons"),
+    N_("several seasons are open ({names}); name one with ?season=NAME"),
+    N_("no season called {name}"),
+    N_("no season {season}"),
+    N_("season {season} already exists"),
+    N_("season {season} is closed for registration"),
+    N_("no company {company} in season {season}"),
+    N_("company {company} still has registered workers; remove them first"),
+    N_("no hub {hub} in season {season}"),
+    N_("no coach type {vehicle_type} in season {season}"),
+    N_("no worker {worker}"),
+    N_("no worker {worker} in plan {plan}"),
+    N_("no plan {plan}"),
+    N_("plan {plan} has no trip {trip}"),
+    N_("plan {plan} has no trips yet ({state})"),
+    N_("plan {plan} is {state}; only a finished plan can be published"),
+    N_(
+        "plan {plan} was made before plan {current} was published and may move its locked "
+        "trips; start a new plan and publish that"
+    ),
+    N_("plan {plan} of season {season} is still {state}; wait for it to finish"),
+    N_("another plan of season {season} is already running"),
+    N_("the server stopped while this plan was being made; start the plan again"),
+    N_("{filename} is neither UTF-8 nor GB18030 text"),
+    N_("{filename} is not a readable CSV table: {error}"),
+    N_("{filename}: send a .csv or .xlsx file (the template is an .xlsx)"),
+    N_("{filename} is not a readable Excel workbook (.xlsx)"),
+    N_("{kind} manifests are not available in this build; use .csv or .json"),
+    N_("maps are not available in this build"),
+)
+
+# Suffixes the intake appends to a home problem.
+_HOME_SUFFIXES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^(?P<base>.*) \(candidates: (?P<candidates>.*)\)$", re.S),
+        N_(" (candidates: {candidates})"),
+    ),
+    (
+        re.compile(r"^(?P<base>.*) \(did you mean: (?P<names>.*)\?\)$", re.S),
+        N_(" (did you mean: {names}?)"),
+    ),
+)
+
+_FIELD = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    seen: set[str] = set()
+    position = 0
+    for field in _FIELD.finditer(template):
+        parts.append(re.escape(template[position : field.start()]))
+        name = field.group(1)
+        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        seen.add(name)
+        position = field.end()
+    parts.append(re.escape(template[position:]))
+    return re.compile("".join(parts), re.S)
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    """`template` with each `{name...}` replaced by the text `values[name]` as it stands."""
+    return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def _recognise(locale: str, text: str, templates: tuple[str, ...]) -> str | None:
+    for template in templates:
+        match = _pattern(template).fullmatch(text)
+        if match is not None:
+            return _fill(gettext_in(locale, template), match.groupdict())
+    return None
+
+
+def translate_reason(locale: str, reason: str) -> str:
+    """A row problem's reason (English, from the optimizer or the service) in `locale`; a text
+    no template recognises is returned as it stands."""
+    if locale == ENGLISH:
+        return reason
+    for suffix, template in _HOME_SUFFIXES:
+        match = suffix.fullmatch(reason)
+        if match is not None:
+            values = match.groupdict()
+            return translate_reason(locale, values.pop("base")) + _fill(
+                gettext_in(locale, template), values
+            )
+    from api.errors import MESSAGES
+
+    known = ROW_REASONS + tuple(MESSAGES.values()) + SERVICE_TEXTS + tuple(_RECOGNISED)
+    found = _recognise(locale, reason, known)
+    return reason if found is None else found
+
+
+def translate_detail(locale: str, detail: str) -> str:
+    """An error answer's `detail` (English) in `locale`: a service message or a row reason."""
+    return translate_reason(locale, detail)
+
+
+# --- unserved reasons, by code ------------------------------------------------------------------
+
+UNSERVED: dict[UnservedReason, tuple[str, str]] = {
+    UnservedReason.INVALID_ROW: (
+        N_("the registration row is not valid"),
+        N_("correct the row (see the row problems) and upload it again"),
+    ),
+    UnservedReason.UNKNOWN_HOME: (
+        N_("the home address matches no county"),
+        N_("write the home as province, prefecture and county, or the 6-digit county code"),
+    ),
+    UnservedReason.AMBIGUOUS_HOME: (
+        N_("the home address matches several counties"),
+        N_("add the province or prefecture to the home address"),
+    ),
+    UnservedReason.UNKNOWN_COMPANY: (
+        N_("the company is not registered for this season"),
+        N_("add the company (with its gate) before planning"),
+    ),
+    UnservedReason.PARTY_CONFLICT: (
+        N_("party members' dates, homes or companies do not agree"),
+        N_("give the party members the same home and overlapping dates"),
+    ),
+    UnservedReason.PARTY_TOO_LARGE: (
+        N_("the party needs more seats than the largest coach"),
+        N_("split the party into smaller groups"),
+    ),
+    UnservedReason.NO_DATE_IN_WINDOW: (
+        N_("the worker's dates miss the season's departure dates"),
+        N_("widen the worker's earliest/latest dates into the season"),
+    ),
+    UnservedReason.NO_COACH_IN_WINDOW: (
+        N_("no coach is available on any date the worker can leave"),
+        N_("add coaches on those dates, or widen the worker's dates"),
+    ),
+    UnservedReason.FLEET_EXHAUSTED: (
+        N_("every coach on the worker's dates is taken"),
+        N_("add coaches to the fleet, or widen the worker's dates"),
+    ),
+    UnservedReason.BELOW_MIN_LOAD: (
+        N_("too few passengers for a coach, and no partner within the detour limit"),
+        N_("lower the minimum load or allow a longer detour in the season's policy"),
+    ),
+    UnservedReason.TOO_FAR: (
+        N_("the trip would be too long, or no legal timetable exists"),
+        N_("raise the longest trip in the policy, or arrange other transport"),
+    ),
+    UnservedReason.UNREACHABLE: (
+        N_("no road connection to the home county"),
+        N_("check the home address; otherwise arrange other transport"),
+    ),
+}
+
+
+def unserved_reason(locale: str, reason: UnservedReason | str) -> str:
+    """Why a worker has no seat, in `locale`."""
+    return gettext_in(locale, UNSERVED[UnservedReason(reason)][0])
+
+
+def unserved_fix(locale: str, reason: UnservedReason | str) -> str:
+    """What would give the worker a seat, in `locale`."""
+    return gettext_in(locale, UNSERVED[UnservedReason(reason)][1])

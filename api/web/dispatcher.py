@@ -1,0 +1,625 @@
+"""The dispatcher's pages: seasons, demand at a glance, companies, hubs and fleet, planning jobs
+watched live, plan review (KPIs against their bounds, trips with filters, a trip's timetable
+and map, the unserved with reasons and fixes), publishing, the documents zip, the audit log and
+the accounts. Each page calls the API's route functions and crud; nothing here decides a rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from api import crud, models, schemas
+from api.deps import JobRunnerDep, PlannerDep, SessionDep, SettingsDep
+from api.errors import Conflict, NotFound
+from api.i18n import N_, translate, translate_detail, unserved_fix, unserved_reason
+from api.routes import moves as move_routes
+from api.routes import plans as plan_routes
+from api.routes import seasons as season_routes
+from api.routes import users as user_routes
+from api.web.common import page_season
+from api.web.deps import FormChecked, PageDispatcher, page_locale, render
+from optimizer.errors import ChunyunError
+from optimizer.places import county_name
+
+router = APIRouter(include_in_schema=False)
+
+DONE = {
+    "opened": N_("The season was opened."),
+    "closed": N_("Registration is closed."),
+    "reopened": N_("Registration is open again."),
+    "policy": N_("The policy was saved."),
+    "published": N_("The plan was published: employers see their workers' seats now."),
+    "user_added": N_("The account was added."),
+    "disabled": N_("The account was disabled; its sign-ins have ended."),
+    "enabled": N_("The account was enabled."),
+    "revoked": N_("Every sign-in of the account has ended."),
+    "moved": N_("The worker was moved; the audit log records it."),
+    "locked": N_("The trip is locked: the next plan keeps it as it is."),
+    "unlocked": N_("The trip is unlocked: the next plan places its workers anew."),
+}
+
+
+# Words shown from stored values (job states, roles), translated where shown.
+STORED_WORDS = (
+    N_("queued"),
+    N_("running"),
+    N_("succeeded"),
+    N_("failed"),
+    N_("employer"),
+    N_("dispatcher"),
+)
+
+
+def _message(request: Request, done: str) -> str:
+    return translate(page_locale(request), DONE[done]) if done in DONE else ""
+
+
+def province_name(adcode: str | None) -> str:
+    """The province of a county code, by name."""
+    if not adcode:
+        return "?"
+    from optimizer.geography.gazetteer import load_gazetteer
+
+    try:
+        return load_gazetteer().province(adcode[:2]).name
+    except Exception:  # an unknown or retired code: show the code
+        return adcode[:2]
+
+
+# --- seasons -------------------------------------------------------------------------------------
+
+
+@router.get("/d/seasons", response_class=HTMLResponse)
+def seasons_page(
+    request: Request, session: SessionDep, user: PageDispatcher, done: str = ""
+) -> Response:
+    seasons = season_routes.list_seasons(session, user)
+    counts = {s.id: crud.count_workers(session, season=s) for s in crud.list_seasons(session)}
+    return render(
+        request,
+        "dispatcher/seasons.html",
+        {"seasons": seasons, "counts": counts, "message": _message(request, done), "values": {}},
+    )
+
+
+@router.post("/d/seasons", response_class=HTMLResponse)
+def open_season(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    name: Annotated[str, Form(max_length=128)],
+    direction: Annotated[str, Form(max_length=16)],
+    origin: Annotated[str, Form(max_length=16)],
+    festival_date: Annotated[str, Form(max_length=10)],
+    first_departure: Annotated[str, Form(max_length=10)],
+    last_departure: Annotated[str, Form(max_length=10)],
+    policy: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Open a season through the API's own checks."""
+    values = {
+        "name": name,
+        "direction": direction,
+        "origin": origin,
+        "festival_date": festival_date,
+        "first_departure": first_departure,
+        "last_departure": last_departure,
+        "policy": policy,
+    }
+    try:
+        season_in = schemas.SeasonCreate.model_validate({**values, "policy": _json_table(policy)})
+        season_routes.create_season(session, user, season_in)
+    except (ChunyunError, ValueError) as error:
+        session.rollback()
+        return render(
+            request,
+            "dispatcher/seasons.html",
+            {
+                "seasons": season_routes.list_seasons(session, user),
+                "counts": {},
+                "error": _error_text(request, error),
+                "values": values,
+            },
+            status_code=422,
+        )
+    return RedirectResponse("/d/seasons?done=opened", status_code=303)
+
+
+def _json_table(text: str) -> dict[str, Any]:
+    if not text.strip():
+        return {}
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError('the policy must be a JSON object, e.g. {"max_dropoff_stops": 3}')
+    return value
+
+
+# Form fields as the forms name them, and what a refused value needs, for form errors.
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "direction": N_("Direction"),
+    "origin": N_("Origin (county code of the employers' city)"),
+    "festival_date": N_("Festival date"),
+    "first_departure": N_("First departure"),
+    "last_departure": N_("Last departure"),
+    "policy": N_("Policy"),
+    "username": N_("User name"),
+    "password": N_("Password"),
+    "role": N_("Role"),
+    "company_id": N_("Company ID"),
+}
+FIELD_PROBLEMS = {
+    "missing": N_("is required"),
+    "string_too_short": N_("is required"),
+    "string_too_long": N_("is too long"),
+    "date_from_datetime_parsing": N_("must be a date written YYYY-MM-DD"),
+    "date_parsing": N_("must be a date written YYYY-MM-DD"),
+    "literal_error": N_("is not one of the choices"),
+    "string_pattern_mismatch": N_("holds a NUL character; retype the value"),
+}
+FIELD_PROBLEM = N_("{field}: {problem}")
+NOT_VALID = N_("is not valid")
+NOT_JSON = N_("the policy must be a JSON object, e.g. {example}")
+
+
+def _error_text(request: Request, error: Exception) -> str:
+    """A refused form in the page's language: each field by its label, what it needs."""
+    locale = page_locale(request)
+    if isinstance(error, ValidationError):
+        parts = []
+        for item in error.errors():
+            where = str(item.get("loc", ("",))[-1])
+            label = translate(locale, FIELD_LABELS[where]) if where in FIELD_LABELS else where
+            problem = FIELD_PROBLEMS.get(str(item.get("type")), NOT_VALID)
+            parts.append(
+                translate(locale, FIELD_PROBLEM, field=label, problem=translate(locale, problem))
+            )
+        return "; ".join(parts)
+    if isinstance(error, ValueError) and not isinstance(error, ChunyunError):  # policy not JSON
+        return translate(locale, NOT_JSON, example='{"max_dropoff_stops": 3}')
+    return translate_detail(locale, str(error))
+
+
+@router.post("/d/seasons/{name}/registration")
+def set_registration(
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    name: str,
+    open_: Annotated[str, Form(alias="open")] = "0",
+) -> Response:
+    """Close registration, or open it again."""
+    is_open = open_ == "1"
+    season_routes.update_season(session, user, name, schemas.SeasonUpdate(is_open=is_open))
+    done = "reopened" if is_open else "closed"
+    return RedirectResponse(f"/d/seasons/{name}?done={done}", status_code=303)
+
+
+@router.post("/d/seasons/{name}/policy", response_class=HTMLResponse)
+def set_policy(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    name: str,
+    policy: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    try:
+        update = schemas.SeasonUpdate(policy=_json_table(policy))
+        season_routes.update_season(session, user, name, update)
+    except (ChunyunError, ValueError) as error:
+        session.rollback()
+        return season_page(request, session, user, name, error=_error_text(request, error))
+    return RedirectResponse(f"/d/seasons/{name}?done=policy", status_code=303)
+
+
+@router.get("/d/seasons/{name}", response_class=HTMLResponse)
+def season_page(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    name: str,
+    done: str = "",
+    error: str = "",
+) -> Response:
+    """A season at a glance: demand by province, county and date, companies (and those with
+    nobody registered), hubs, fleet, plans, and the button that starts a plan."""
+    season = page_season(session, name)
+    if season is None:
+        raise NotFound(f"no season called {name!r}")
+    workers = crud.list_workers(session, season=season)
+    companies = crud.list_companies(session, season=season)
+    registered = Counter(w.company_id for w in workers)
+    by_province: Counter[str] = Counter()
+    by_county: Counter[str] = Counter()
+    by_date: Counter[dt.date] = Counter()
+    for worker in workers:
+        by_province[province_name(worker.home_adcode)] += worker.seats
+        by_county[worker.home_adcode or "?"] += worker.seats
+        by_date[worker.earliest] += worker.seats
+    counties = [
+        (code, county_name(code), province_name(code), seats)
+        for code, seats in by_county.most_common(30)
+    ]
+    dates = sorted(by_date.items())
+    top = max([n for _, n in dates] + [1])
+    plans = crud.list_plans(session, season=season)
+    return render(
+        request,
+        "dispatcher/season.html",
+        {
+            "season": season,
+            "workers": len(workers),
+            "seats": sum(w.seats for w in workers),
+            "provinces": by_province.most_common(),
+            "counties": counties,
+            "dates": dates,
+            "date_top": top,
+            "companies": companies,
+            "registered": registered,
+            "missing": [c for c in companies if not registered.get(c.company_id)],
+            "hubs": crud.list_hubs(session, season=season),
+            "fleet": crud.list_vehicle_types(session, season=season),
+            "plans": sorted(plans, key=lambda p: p.id, reverse=True),
+            "policy": json.dumps(season.policy, ensure_ascii=False, indent=2),
+            "message": _message(request, done),
+            "error": error,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+@router.post("/d/seasons/{name}/plans")
+def start_plan(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: PageDispatcher,
+    runner: JobRunnerDep,
+    planner: PlannerDep,
+    _form: FormChecked,
+    name: str,
+    time_limit_s: Annotated[float | None, Form(gt=0, le=3600)] = None,
+) -> Response:
+    """Start a planning job (the API's) and go to its page, which follows it live."""
+    plan = plan_routes.start_plan(
+        session,
+        settings,
+        user,
+        runner,
+        planner,
+        schemas.PlanCreate(season=name, time_limit_s=time_limit_s),
+    )
+    return RedirectResponse(f"/d/plans/{plan.id}", status_code=303)
+
+
+def _kpi_rows(kpis: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """KPI name, value, and the bound it is measured against."""
+    if not kpis:
+        return []
+    rows = [
+        (N_("Workers"), f"{kpis.get('workers', 0)}", ""),
+        (N_("Seated"), f"{kpis.get('seated', 0)}", ""),
+        (N_("Unserved"), f"{kpis.get('unserved', 0)}", ""),
+        (
+            N_("Trips"),
+            f"{kpis.get('trips', 0)}",
+            f"≥ {kpis.get('lower_bound_trips', 0)}",
+        ),
+        (
+            N_("Coach km"),
+            f"{kpis.get('coach_km', 0):,.0f}",
+            f"≥ {kpis.get('lower_bound_coach_km', 0):,.0f}",
+        ),
+        (N_("Seat use"), f"{kpis.get('seat_utilization', 0):.1%}", ""),
+        (N_("Cost"), f"{kpis.get('cost', 0):,.0f}", ""),
+        (N_("Solve time (s)"), f"{kpis.get('solve_seconds', 0):.1f}", ""),
+    ]
+    return rows
+
+
+@router.get("/d/plans/{plan_id}", response_class=HTMLResponse)
+def plan_page(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    plan_id: int,
+    date: str = "",
+    province: str = "",
+    use_below: str = "",
+    done: str = "",
+) -> Response:
+    """A plan: its job's progress while it runs; when finished, KPIs against the bounds, the
+    trips (filter by date, province, seat use), the unserved with reasons and fixes."""
+    locale = page_locale(request)
+    plan = crud.get_plan(session, plan_id=plan_id)
+    public = plan_routes.read_plan(session, user, plan_id)
+    trips: list[dict[str, Any]] = []
+    all_dates: set[str] = set()
+    all_provinces: set[str] = set()
+    if plan.status == "succeeded":
+        for trip, locked in crud.plan_trips(session, plan_id=plan.id):
+            provinces = sorted(
+                {province_name(s.adcode) for s in trip.stops if s.kind == "dropoff" and s.adcode}
+            )
+            day = f"{trip.departure_date:%Y-%m-%d}"
+            all_dates.add(day)
+            all_provinces.update(provinces)
+            use = trip.seats_used / trip.seats if trip.seats else 0.0
+            if date and day != date:
+                continue
+            if province and province not in provinces:
+                continue
+            if use_below and use * 100 >= float(use_below or 0):
+                continue
+            trips.append(
+                {
+                    "trip": trip,
+                    "locked": locked,
+                    "day": day,
+                    "provinces": provinces,
+                    "use": use,
+                    "dropoffs": [
+                        county_name(s.adcode)
+                        for s in trip.stops
+                        if s.kind == "dropoff" and s.adcode
+                    ],
+                }
+            )
+        trips.sort(key=lambda t: (t["trip"].departure, t["trip"].trip_id))
+    unserved_workers = crud.workers_by_key(
+        session, keys=[str(u.get("worker")) for u in public.unserved]
+    )
+    unserved = [
+        {
+            "worker": unserved_workers.get(str(u.get("worker"))),
+            "key": str(u.get("worker")),
+            "reason": unserved_reason(locale, str(u.get("reason"))),
+            "fix": unserved_fix(locale, str(u.get("reason"))),
+            "detail": str(u.get("detail", "")),
+        }
+        for u in public.unserved
+    ]
+    return render(
+        request,
+        "dispatcher/plan.html",
+        {
+            "plan": plan,
+            "public": public,
+            "kpis": _kpi_rows(plan.kpis),
+            "trips": trips,
+            "dates": sorted(all_dates),
+            "provinces": sorted(all_provinces),
+            "date": date,
+            "province": province,
+            "use_below": use_below,
+            "unserved": unserved,
+            "message": _message(request, done),
+            "failure": translate_detail(locale, plan.message) if plan.status == "failed" else "",
+        },
+    )
+
+
+@router.get("/d/plans/{plan_id}/progress", response_class=HTMLResponse)
+def plan_progress(
+    request: Request, session: SessionDep, user: PageDispatcher, plan_id: int
+) -> Response:
+    """The job's progress (polled by the plan page every second while the job runs); once the
+    job has ended, the page reloads itself to show the plan."""
+    public = plan_routes.read_plan(session, user, plan_id)
+    headers = {"HX-Refresh": "true"} if public.status in ("succeeded", "failed") else {}
+    return render(request, "dispatcher/_progress.html", {"public": public}, headers=headers)
+
+
+@router.post("/d/plans/{plan_id}/publish")
+def publish(
+    session: SessionDep, user: PageDispatcher, _form: FormChecked, plan_id: int
+) -> Response:
+    plan_routes.publish_plan(session, user, plan_id)
+    return RedirectResponse(f"/d/plans/{plan_id}?done=published", status_code=303)
+
+
+@router.get("/d/plans/{plan_id}/trips/{trip_id}", response_class=HTMLResponse)
+def trip_page(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    plan_id: int,
+    trip_id: str,
+    done: str = "",
+    error: str = "",
+) -> Response:
+    """A trip: timetable, passengers (masked: the manifest downloads carry full rows, audited),
+    and its map."""
+    plan = crud.get_plan(session, plan_id=plan_id)
+    trip, locked = crud.get_plan_trip(session, plan_id=plan.id, trip_id=trip_id)
+    public = plan_routes.read_trip(session, user, plan_id, trip_id)
+    workers = crud.workers_by_key(session, keys=[p.worker_id for p in trip.passengers])
+    companies = {c.company_id: c.name for c in crud.list_companies(session, season=plan.season)}
+    others = [(t, is_locked) for t, is_locked in crud.plan_trips(session, plan_id=plan.id)]
+    passengers = []
+    for p in sorted(trip.passengers, key=lambda p: p.seat):
+        alight = trip.stops[p.alight_stop]
+        # Trips a move may go to: other unlocked trips stopping at the same place, with a seat.
+        row = workers.get(p.worker_id)
+        targets = [
+            t
+            for t, is_locked in others
+            if t.trip_id != trip.trip_id
+            and not is_locked
+            and t.seats - t.seats_used >= p.seat_count
+            and any(s.kind == alight.kind and s.adcode == alight.adcode for s in t.stops)
+            and (row is None or row.earliest <= t.departure_date <= row.latest)
+        ]
+        passengers.append(
+            {
+                "passenger": p,
+                "worker": workers.get(p.worker_id),
+                "company": companies.get(p.company_id, p.company_id),
+                "board": public.stops[p.board_stop].name,
+                "alight": public.stops[p.alight_stop].name,
+                "targets": targets,
+            }
+        )
+    published = crud.latest_published_plan(session, season=plan.season)
+    return render(
+        request,
+        "dispatcher/trip.html",
+        {
+            "plan": plan,
+            "trip": public,
+            "locked": locked,
+            "passengers": passengers,
+            "draft": plan.status == "succeeded" and plan.published_at is None,
+            "lockable": published is not None and published.id == plan.id,
+            "message": _message(request, done),
+            "error": error,
+        },
+        status_code=409 if error else 200,
+    )
+
+
+@router.post("/d/plans/{plan_id}/moves", response_class=HTMLResponse)
+def move(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    plan_id: int,
+    worker: Annotated[str, Form(max_length=32)],
+    from_trip: Annotated[str, Form(max_length=64)],
+    to_trip: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Move a worker (the API's move, audited); a refusal is shown on the trip page."""
+    try:
+        moved = move_routes.move_worker(
+            session, user, plan_id, move_routes.MoveCreate(worker=worker, to_trip=to_trip)
+        )
+    except Conflict as refused:
+        session.rollback()
+        return trip_page(
+            request,
+            session,
+            user,
+            plan_id,
+            from_trip,
+            error=translate_detail(page_locale(request), str(refused)),
+        )
+    target = moved.from_trip if not moved.dropped_trip else moved.to_trip
+    return RedirectResponse(f"/d/plans/{plan_id}/trips/{quote(target)}?done=moved", status_code=303)
+
+
+@router.post("/d/plans/{plan_id}/trips/{trip_id}/{action}")
+def lock(
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    plan_id: int,
+    trip_id: str,
+    action: Literal["lock", "unlock"],
+) -> Response:
+    move_routes.lock_trip(session, user, plan_id, trip_id, action)
+    return RedirectResponse(
+        f"/d/plans/{plan_id}/trips/{quote(trip_id)}?done={action}ed", status_code=303
+    )
+
+
+@router.get("/d/plans/{plan_id}/trips/{trip_id}/map", response_class=HTMLResponse)
+def trip_map(session: SessionDep, user: PageDispatcher, plan_id: int, trip_id: str) -> Response:
+    return plan_routes.trip_map(session, user, plan_id, trip_id)
+
+
+@router.get("/d/plans/{plan_id}/map", response_class=HTMLResponse)
+def plan_map(session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
+    return plan_routes.overview_map(session, user, plan_id)
+
+
+@router.get("/d/plans/{plan_id}/documents.zip")
+def documents_zip(session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
+    return plan_routes.read_documents_zip(session, user, plan_id)
+
+
+# --- audit and accounts --------------------------------------------------------------------------
+
+
+@router.get("/d/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request, session: SessionDep, user: PageDispatcher, username: str = ""
+) -> Response:
+    entries = crud.list_audit(session, username=username or None, limit=500)
+    return render(request, "dispatcher/audit.html", {"entries": entries, "username": username})
+
+
+@router.get("/d/users", response_class=HTMLResponse)
+def users_page(
+    request: Request, session: SessionDep, user: PageDispatcher, done: str = ""
+) -> Response:
+    return render(
+        request,
+        "dispatcher/users.html",
+        {"users": crud.list_users(session), "message": _message(request, done), "values": {}},
+    )
+
+
+@router.post("/d/users", response_class=HTMLResponse)
+def add_user(
+    request: Request,
+    session: SessionDep,
+    user: PageDispatcher,
+    _form: FormChecked,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    role: Annotated[str, Form(max_length=16)] = "employer",
+    company_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Add an account through the API's checks (password policy, the company must exist)."""
+    values = {"username": username, "role": role, "company_id": company_id}
+    try:
+        user_in = schemas.UserCreate.model_validate(
+            {**values, "password": password, "company_id": company_id or None}
+        )
+        user_routes.create_user(session, user, user_in)
+    except (ChunyunError, ValueError) as error:
+        session.rollback()
+        return render(
+            request,
+            "dispatcher/users.html",
+            {
+                "users": crud.list_users(session),
+                "error": _error_text(request, error),
+                "values": values,
+            },
+            status_code=422,
+        )
+    return RedirectResponse("/d/users?done=user_added", status_code=303)
+
+
+@router.post("/d/users/{user_id}/{action}")
+def user_action(
+    session: SessionDep, user: PageDispatcher, _form: FormChecked, user_id: int, action: str
+) -> Response:
+    """Disable, enable, or end every sign-in of an account (API, CLI and pages alike)."""
+    if action == "disable":
+        user_routes.disable_user(session, user, user_id)
+        done = "disabled"
+    elif action == "enable":
+        user_routes.enable_user(session, user, user_id)
+        done = "enabled"
+    elif action == "revoke":
+        user_routes.revoke_tokens(session, user, user_id)
+        done = "revoked"
+    else:
+        raise NotFound(f"no action {action!r}")
+    return RedirectResponse(f"/d/users?done={done}", status_code=303)
+
+
+__all__ = ["models", "router"]

@@ -1,0 +1,172 @@
+"""The LP lower bound against the counting bound (issue 16).
+
+    python -m benchmarks --sections lpbound [--quick] [--time-limit S] [--lp-time S]
+    python -m benchmarks.lp_bound one --scenario DIR [--time-limit S] [--lp-time S]
+
+For each season (the bundled small, cixi-2019 and dispersed-stress, and the robustness family of
+`benchmarks.family`): plan it with its own time limit and the default `lower_bound_share`, which
+gives the bound a user sees (`kpis.lower_bound_trips`, its source and seconds); then compute the
+LP bound again on the plan's seated workers with a longer box (`--lp-time`, default 120 s) to
+show what the relaxation gives when it has time to converge. Each season runs in its own process;
+the load average is recorded before and after, since the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ("small", "cixi-2019", "dispersed-stress")
+DEFAULT_LP_TIME_S = 120.0
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def run_one(folder: Path, time_limit_s: float | None, lp_time_s: float) -> dict[str, Any]:
+    """Plan `folder`, then the LP bound with `lp_time_s`; the figures as a JSON-able dict."""
+    from optimizer.lp_bound import plan_lp_bound
+    from optimizer.read import read_scenario
+    from optimizer.solve import default_distance_provider, solve
+
+    scenario = read_scenario(folder)
+    if time_limit_s is not None:
+        scenario = scenario.replace(
+            solver=scenario.solver.__class__(
+                time_limit_s=time_limit_s,
+                seed=scenario.solver.seed,
+                workers=scenario.solver.workers,
+                lower_bound_share=scenario.solver.lower_bound_share,
+            )
+        )
+    provider = default_distance_provider()
+    load_before = _load()
+    started = time.monotonic()
+    plan = solve(scenario, distances=provider)
+    plan_s = time.monotonic() - started
+    kpis = plan.kpis
+    # The counting bound is the date-interval part the plan's notes list.
+    parts = [re.search(r"date intervals (\d+)", note) for note in plan.notes]
+    counting = next((int(m.group(1)) for m in parts if m), kpis.lower_bound_trips)
+    workers = {w.worker_id: w for w in scenario.workers}
+    lp = plan_lp_bound(scenario, plan.trips, workers, provider, lp_time_s)
+    best = max(counting, lp.trips)
+    return {
+        "season": folder.name,
+        "workers": kpis.workers,
+        "seated": kpis.seated,
+        "trips": kpis.trips,
+        "time_limit_s": scenario.solver.time_limit_s,
+        "plan_s": round(plan_s, 1),
+        "counting_bound": counting,
+        "plan_bound": kpis.lower_bound_trips,
+        "plan_bound_source": kpis.lower_bound_source,
+        "plan_bound_s": kpis.lower_bound_seconds,
+        "lp_trips": lp.trips,
+        "lp_value": round(lp.value, 3),
+        "lp_converged": lp.converged,
+        "lp_rounds": lp.iterations,
+        "lp_county_sets": lp.county_sets,
+        "lp_s": round(lp.seconds, 1),
+        "lp_note": lp.note,
+        "new_bound": best,
+        "trips_over_new_bound": round(kpis.trips / best, 3) if best else None,
+        "load_before": load_before,
+        "load_after": _load(),
+    }
+
+
+def run_in_child(
+    folder: Path, time_limit_s: float | None, lp_time_s: float, timeout_s: float
+) -> dict[str, Any]:
+    """`run_one` in a fresh interpreter; a failure or timeout is returned as {"error": ...}."""
+    command = [sys.executable, "-m", "benchmarks.lp_bound", "one", "--scenario", str(folder)]
+    command += ["--lp-time", str(lp_time_s)]
+    if time_limit_s is not None:
+        command += ["--time-limit", str(time_limit_s)]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"season": folder.name, "error": f"no answer within {timeout_s:.0f} s"}
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        return {"season": folder.name, "error": lines[-1] if lines else f"exit {done.returncode}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def section_lpbound(
+    quick: bool, cache: Path, time_limit_s: float | None, lp_time_s: float | None = None
+) -> list[dict[str, Any]]:
+    """The bundled seasons and the robustness family, each in its own process."""
+    from benchmarks.family import DEFAULT_SEED, FAMILY, QUICK_FAMILY, build_family, read_pinned
+
+    lp_time = lp_time_s if lp_time_s is not None else (5.0 if quick else DEFAULT_LP_TIME_S)
+    folders = [ROOT / "scenarios" / name for name in (("small",) if quick else BUNDLED)]
+    members = build_family(
+        QUICK_FAMILY if quick else FAMILY,
+        cache / ("family-quick" if quick else "family"),
+        seed=DEFAULT_SEED,
+        pinned=None if quick else read_pinned(),
+        in_process=quick,
+    )
+    folders += [member.folder for member in members]
+    rows = []
+    for folder in folders:
+        limit = 2.0 if quick else time_limit_s
+        budget = (limit or 60.0) * 3 + lp_time * 1.5 + 300
+        row = run_in_child(folder, limit, lp_time, budget)
+        print(f"  {folder.name}: {row}", flush=True)
+        rows.append(row)
+    return rows
+
+
+def render_lpbound(rows: list[dict[str, Any]]) -> list[str]:
+    """The markdown table of the section."""
+    lines = [
+        "## LP lower bound (issue 16)",
+        "",
+        "| season | workers | trips | old bound | plan's bound (source, s) | LP value | new bound "
+        "| trips / new bound | LP s (rounds, converged) | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['season']} | error: {r['error']} |||||||||")
+            continue
+        lines.append(
+            f"| {r['season']} | {r['workers']:,} | {r['trips']} | {r['counting_bound']} "
+            f"| {r['plan_bound']} ({r['plan_bound_source']}, {r['plan_bound_s']}) "
+            f"| {r['lp_value']} | {r['new_bound']} | {r['trips_over_new_bound']} "
+            f"| {r['lp_s']} ({r['lp_rounds']}, {'yes' if r['lp_converged'] else 'no'}"
+            f"{'; ' + r['lp_note'] if r['lp_note'] else ''}) "
+            f"| {r['load_before']}-{r['load_after']} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m benchmarks.lp_bound one ...`: print one JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.lp_bound", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("one", help="plan a folder, then the LP bound with a longer box")
+    one.add_argument("--scenario", type=Path, required=True)
+    one.add_argument("--time-limit", type=float, default=None)
+    one.add_argument("--lp-time", type=float, default=DEFAULT_LP_TIME_S)
+    args = parser.parse_args(argv)
+    print(json.dumps(run_one(args.scenario, args.time_limit, args.lp_time), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

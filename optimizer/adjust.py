@@ -1,0 +1,197 @@
+"""Hand adjustments of a finished plan: move a seated worker (with their party) to another trip,
+possibly on another date, without re-planning.
+
+A move never changes a coach's stops or timetable: the target trip must already stop where the
+worker boards and alights, have the free seats, leave on a date of the worker's window, and the
+worker's ride on it must stay within the detour limit (direct time x detour_ratio + grace). The
+source trip keeps its stops; a trip left without passengers is dropped. Locked (published)
+trips are neither source nor target: changing them is a re-plan. Pure: no I/O, no language;
+a refusal is a reason code with values (the api layer words it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from optimizer.model import Passenger, Plan, Policy, Stop, Trip, Worker
+
+
+class MoveReason(StrEnum):
+    """Why a move was refused."""
+
+    NOT_SEATED = "not_seated"  # the worker has no seat in this plan
+    NO_TRIP = "no_trip"  # the target trip does not exist
+    SAME_TRIP = "same_trip"  # the worker already sits on the target trip
+    LOCKED = "locked"  # the source or target trip is locked
+    OUTSIDE_WINDOW = "outside_window"  # the target leaves on a date outside the worker's window
+    NO_BOARDING_STOP = "no_boarding_stop"  # the target does not stop where the worker boards
+    NO_ALIGHTING_STOP = "no_alighting_stop"  # the target does not stop where the worker alights
+    NO_SEATS = "no_seats"  # not enough free seats on the target
+    RIDE_TOO_LONG = "ride_too_long"  # the worker's ride on the target exceeds the detour limit
+
+
+@dataclass(frozen=True)
+class MoveRefused:
+    """A refused move: the reason and the values that explain it."""
+
+    reason: MoveReason
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A done move: the new plan, who moved, and whether the source trip was dropped."""
+
+    plan: Plan
+    worker_ids: tuple[str, ...]
+    from_trip: str
+    to_trip: str
+    dropped: bool
+
+
+def _place(stop: Stop) -> tuple[str, str | None, str | None, str | None, float, float]:
+    """What makes two stops the same place for a passenger."""
+    return (
+        stop.kind,
+        stop.company_id,
+        stop.hub_id,
+        stop.adcode,
+        round(stop.lon, 5),
+        round(stop.lat, 5),
+    )
+
+
+def _find(trip: Trip, stop: Stop, *, after: int = -1) -> int | None:
+    for index, candidate in enumerate(trip.stops):
+        if index > after and _place(candidate) == _place(stop):
+            return index
+    return None
+
+
+def _free_seat(trip: Trip, count: int) -> int:
+    """The first seat number from which `count` seats in a row are free."""
+    taken = {p.seat + k for p in trip.passengers for k in range(p.seat_count)}
+    seat = 1
+    while any(seat + k in taken for k in range(count)):
+        seat += 1
+    return seat
+
+
+def _without(stop: Stop, worker_ids: set[str]) -> Stop:
+    return dataclasses.replace(
+        stop,
+        board=tuple(w for w in stop.board if w not in worker_ids),
+        alight=tuple(w for w in stop.alight if w not in worker_ids),
+    )
+
+
+def _recount(plan: Plan, trips: tuple[Trip, ...]) -> Plan:
+    offered = sum(t.seats for t in trips)
+    used = sum(t.seats_used for t in trips)
+    kpis = dataclasses.replace(
+        plan.kpis,
+        trips=len(trips),
+        seats_offered=offered,
+        seat_utilization=used / offered if offered else 0.0,
+        coach_km=sum(t.distance_km for t in trips),
+        cost=sum(t.cost for t in trips),
+    )
+    return plan.replace(trips=trips, kpis=kpis)
+
+
+def move_passenger(
+    plan: Plan,
+    *,
+    worker: Worker,
+    to_trip_id: str,
+    policy: Policy,
+    direct_minutes: Callable[[Stop, Stop], float],
+) -> Moved | MoveRefused:
+    """`plan` with `worker` (and the members of their party on the same trip) moved to the trip
+    `to_trip_id`, or why not. `direct_minutes(board, alight)` is the direct driving time
+    between two stops, for the detour limit."""
+    trips = {t.trip_id: t for t in plan.trips}
+    source = next(
+        (t for t in plan.trips if any(p.worker_id == worker.worker_id for p in t.passengers)),
+        None,
+    )
+    if source is None:
+        return MoveRefused(MoveReason.NOT_SEATED)
+    target = trips.get(to_trip_id)
+    if target is None:
+        return MoveRefused(MoveReason.NO_TRIP, {"trip": to_trip_id})
+    if target.trip_id == source.trip_id:
+        return MoveRefused(MoveReason.SAME_TRIP, {"trip": to_trip_id})
+    for trip in (source, target):
+        if trip.locked:
+            return MoveRefused(MoveReason.LOCKED, {"trip": trip.trip_id})
+    if not worker.earliest <= target.departure_date <= worker.latest:
+        return MoveRefused(
+            MoveReason.OUTSIDE_WINDOW,
+            {
+                "date": target.departure_date.isoformat(),
+                "earliest": worker.earliest.isoformat(),
+                "latest": worker.latest.isoformat(),
+            },
+        )
+    mover = next(p for p in source.passengers if p.worker_id == worker.worker_id)
+    group = [
+        p
+        for p in source.passengers
+        if p.worker_id == worker.worker_id
+        or (mover.party and p.party == mover.party and p.company_id == mover.company_id)
+    ]
+    board = _find(target, source.stops[mover.board_stop])
+    if board is None:
+        return MoveRefused(MoveReason.NO_BOARDING_STOP, {"trip": target.trip_id})
+    alight = _find(target, source.stops[mover.alight_stop], after=board)
+    if alight is None:
+        return MoveRefused(MoveReason.NO_ALIGHTING_STOP, {"trip": target.trip_id})
+    seats = sum(p.seat_count for p in group)
+    free = target.seats - target.seats_used
+    if seats > free:
+        return MoveRefused(MoveReason.NO_SEATS, {"needed": str(seats), "free": str(free)})
+    on_board = target.stops[board], target.stops[alight]
+    ride = (on_board[1].arrive - on_board[0].depart).total_seconds() / 60
+    allowed = direct_minutes(*on_board) * policy.detour_ratio + policy.detour_grace_minutes
+    if ride > allowed:
+        return MoveRefused(
+            MoveReason.RIDE_TOO_LONG, {"ride": f"{ride:.0f}", "allowed": f"{allowed:.0f}"}
+        )
+    moving = {p.worker_id for p in group}
+    placed: list[Passenger] = []
+    new_target = target
+    for passenger in sorted(group, key=lambda p: p.seat):
+        seat = _free_seat(new_target, passenger.seat_count)
+        moved = dataclasses.replace(passenger, seat=seat, board_stop=board, alight_stop=alight)
+        placed.append(moved)
+        new_target = dataclasses.replace(new_target, passengers=(*new_target.passengers, moved))
+    stops = list(target.stops)
+    stops[board] = dataclasses.replace(stops[board], board=(*stops[board].board, *sorted(moving)))
+    stops[alight] = dataclasses.replace(
+        stops[alight], alight=(*stops[alight].alight, *sorted(moving))
+    )
+    new_target = dataclasses.replace(new_target, stops=tuple(stops))
+    remaining = tuple(p for p in source.passengers if p.worker_id not in moving)
+    new_source = dataclasses.replace(
+        source, passengers=remaining, stops=tuple(_without(s, moving) for s in source.stops)
+    )
+    new_trips: list[Trip] = []
+    for trip in plan.trips:
+        if trip.trip_id == source.trip_id:
+            if remaining:
+                new_trips.append(new_source)
+        elif trip.trip_id == target.trip_id:
+            new_trips.append(new_target)
+        else:
+            new_trips.append(trip)
+    return Moved(
+        plan=_recount(plan, tuple(new_trips)),
+        worker_ids=tuple(sorted(moving)),
+        from_trip=source.trip_id,
+        to_trip=target.trip_id,
+        dropped=not remaining,
+    )

@@ -1,0 +1,613 @@
+"""A proven lower bound on coaches from a linear-programming relaxation (column generation).
+
+The counting bounds of `optimizer.bounds` see seats, stop counts and dates but no geography. This
+module solves the LP relaxation of a covering model over *coach patterns*: a departure date, a
+set of at most `county_stop_limit` counties that one coach can serve in some driving order
+within the detour limit, and a loading of at most the date's largest coach. Workers' windows are
+kept (a demand group may only ride a pattern whose date lies in its window). Columns are priced by
+enumeration of the corridor-compatible county sets, pruned by an upper bound.
+
+Validity does not depend on convergence: at every iteration the restricted master's duals,
+scaled by the exact pricing maximum (a Farley bound), are a feasible solution of the full dual,
+so their objective is a lower bound on the LP, hence on any legal plan. The proof and the pattern
+definition are in docs/plan-format.md ("LP bound").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import time
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.dates import Window, min_stabbing_count
+from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
+from optimizer.model import Scenario, Trip, Worker
+from optimizer.places import county_seats
+from optimizer.routing import CoveringLp
+
+# The proven bound is rounded up after this allowance for floating-point error in the duals.
+ROUND_TOLERANCE = 1e-6
+# A column enters the master when its priced value exceeds 1 by this much.
+PRICE_TOLERANCE = 1e-7
+# Corridor-compatible county sets enumerated at most; beyond this the LP bound is not tried.
+MAX_COUNTY_SETS = 400_000
+# Columns added per pricing round at most.
+COLUMNS_PER_ROUND = 400
+# States extended at once while listing county sets (times the number of counties).
+STATES_PER_STEP = 4_000_000
+# A passenger's ride may exceed the limit by one second (the plan checker's rounding allowance).
+RIDE_ALLOWANCE_S = 1.0
+
+GroupKey = tuple[str, Window]
+
+
+@dataclass(frozen=True)
+class LpDemand:
+    """Seats that must ride together from boarding to a county within a window.
+
+    `county` is the alighting county (a site key of the travel matrix), `window` the allowed
+    departure dates, `boarding` every site key where these seats may board.
+    """
+
+    seats: int
+    county: str
+    window: Window
+    boarding: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FractionalPattern:
+    """A pattern the LP uses: `coaches` (fractional) coaches on `day` serving `counties`."""
+
+    day: dt.date
+    counties: tuple[str, ...]
+    coaches: float
+
+
+@dataclass(frozen=True)
+class LpBound:
+    """The LP bound: `trips` = ⌈`value` - 1e-6⌉ is proven; 0 when not computed (see `note`).
+
+    `value` is the best Farley dual bound found, `lp_value` the last restricted master optimum
+    (equal to `value` up to tolerance when `converged`), `seconds` the wall time spent.
+    """
+
+    trips: int
+    value: float
+    lp_value: float
+    converged: bool
+    iterations: int
+    columns: int
+    county_sets: int
+    seconds: float
+    note: str = ""
+    patterns: tuple[FractionalPattern, ...] = ()
+    # Of `seconds`: in the LP solver, and pricing.
+    solver_seconds: float = 0.0
+    pricing_seconds: float = 0.0
+
+
+def _not_computed(note: str, started: float) -> LpBound:
+    return LpBound(0, 0.0, 0.0, False, 0, 0, 0, time.monotonic() - started, note)
+
+
+def metric_closure(seconds: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Shortest-path closure of a travel-time matrix (Floyd-Warshall): never above the matrix,
+    and it obeys the triangle inequality even where the matrix does not (road times along
+    km-shortest paths)."""
+    closure = np.array(seconds, dtype=np.float64)
+    for k in range(closure.shape[0]):
+        np.minimum(closure, closure[:, k : k + 1] + closure[k : k + 1, :], out=closure)
+    return closure
+
+
+def county_sets(
+    counties: Sequence[str],
+    *,
+    sites: Sequence[str],
+    leg_s: npt.ArrayLike,
+    boarding_sites: Collection[str],
+    boarding_of: Mapping[str, Collection[str]],
+    county_stop_limit: int,
+    detour_ratio: float,
+    detour_grace_s: float,
+    limit: int = MAX_COUNTY_SETS,
+    deadline: float = math.inf,
+) -> list[tuple[int, ...]] | None:
+    """Every set of at most `county_stop_limit` counties (indices into `counties`) that one coach
+    can serve in some order with every passenger's ride within the detour limit, in a relaxed
+    sense that any legal coach satisfies (docs/plan-format.md); None when there are more than
+    `limit` or when time.monotonic() passes `deadline`.
+
+    `leg_s[i, j]` is the driving time from `sites[i]` to `sites[j]` in the passengers' direction
+    (boarding points before counties; the transpose of the road matrix for return trips).
+    A passenger alighting at the j-th county c_j rides at least
+    min_b T(b, c_1) + Σ_{i<j} T(c_i, c_{i+1}) over the metric closure T, and may ride at most
+    ratio x max_b t(b, c_j) + grace over the county's own boarding points b.
+    """
+    index = {key: i for i, key in enumerate(sites)}
+    closure = metric_closure(leg_s)
+    raw = np.asarray(leg_s, dtype=np.float64)
+    boards = [index[b] for b in boarding_sites]
+    at = [index[c] for c in counties]
+    size = len(counties)
+    if size == 0:
+        return []
+    reach = closure[np.ix_(boards, at)].min(axis=0)  # fastest way from any boarding point
+    allowed = np.array(
+        [
+            detour_ratio * max(raw[index[b], index[c]] for b in boarding_of[c])
+            + detour_grace_s
+            + RIDE_ALLOWANCE_S
+            for c in counties
+        ]
+    )
+    between = closure[np.ix_(at, at)]
+    found: list[tuple[int, ...]] = [(c,) for c in range(size)]
+    # States: the counties served (sorted), the last one, and the least time so far on the chain.
+    served = np.arange(size, dtype=np.int64)[:, None]
+    last = np.arange(size, dtype=np.int64)
+    elapsed = reach.astype(np.float64)
+    for length in range(2, county_stop_limit + 1):
+        # Each set of `length` counties is reached by at most length! chains.
+        most_chains = math.factorial(length) * limit
+        chains = 0
+        parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]
+        parts = []
+        step = max(1, STATES_PER_STEP // max(1, size))
+        for start in range(0, len(last), step):
+            if time.monotonic() > deadline:
+                return None
+            block = slice(start, start + step)
+            arrival = elapsed[block, None] + between[last[block]]
+            ok = arrival <= allowed[None, :]
+            rows = np.arange(ok.shape[0])
+            for column in range(served.shape[1]):
+                ok[rows, served[block, column]] = False
+            state, following = np.nonzero(ok)
+            grown = np.sort(np.column_stack([served[block][state], following]), axis=1)
+            parts.append((grown, following, arrival[state, following]))
+            chains += len(following)
+            if chains > most_chains:
+                return None
+        if not parts or not sum(len(p[1]) for p in parts):
+            break
+        served = np.concatenate([p[0] for p in parts])
+        last = np.concatenate([p[1] for p in parts])
+        elapsed = np.concatenate([p[2] for p in parts])
+        # Keep one state per (counties, last county): the one with the least time so far.
+        keys = np.column_stack([served, last])
+        order = np.lexsort((elapsed, *keys.T[::-1]))
+        keys = keys[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+        kept = order[first]
+        served, last, elapsed = served[kept], last[kept], elapsed[kept]
+        level = np.unique(served, axis=0)
+        found.extend(tuple(row) for row in level.tolist())
+        if len(found) > limit:
+            return None
+    return sorted(found, key=lambda s: (len(s), s))
+
+
+def lp_lower_bound(
+    demands: Sequence[LpDemand],
+    *,
+    capacity_by_date: Mapping[dt.date, int],
+    county_stop_limit: int,
+    sites: Sequence[str],
+    leg_s: npt.ArrayLike,
+    detour_ratio: float,
+    detour_grace_s: float,
+    time_limit_s: float,
+    boarding_sites: Collection[str] | None = None,
+    warm_start: Sequence[tuple[dt.date, Mapping[GroupKey, int]]] = (),
+    max_rounds: int | None = None,
+) -> LpBound:
+    """A lower bound on the coaches needed to carry `demands` (see the module docstring).
+
+    Parameters
+    ----------
+    demands
+        Seats by alighting county, window and boarding options (parties may be split: the LP is
+        a relaxation).
+    capacity_by_date
+        The largest coach (seats) that may depart on each date; dates not listed have none.
+    county_stop_limit
+        Counties one coach may serve (max_dropoff_stops going home).
+    sites, leg_s
+        Site keys and driving seconds between them in the passengers' direction.
+    detour_ratio, detour_grace_s
+        A ride may last direct x ratio + grace seconds.
+    time_limit_s
+        Wall-clock box; the best bound proven so far is returned when it runs out.
+    boarding_sites
+        Every site where anyone may board (default: the demands' boarding options).
+    warm_start
+        Known coaches (e.g. the planner's): date and seats per (county, window), as first columns.
+    max_rounds
+        Stop after this many pricing rounds (the bound is proven at every round).
+    """
+    started = time.monotonic()
+    deadline = started + time_limit_s
+    # Demand groups: seats by (county, window); boarding does not enter the rows.
+    seats_of: dict[GroupKey, int] = defaultdict(int)
+    boarding_of: dict[str, set[str]] = defaultdict(set)
+    for demand in demands:
+        dates = [d for d in _days(demand.window) if capacity_by_date.get(d, 0) > 0]
+        if demand.seats <= 0 or not dates:
+            continue  # no pattern can carry it: leaving it out keeps a relaxation
+        seats_of[(demand.county, demand.window)] += demand.seats
+        boarding_of[demand.county].update(demand.boarding)
+    if not seats_of:
+        return _not_computed("no seated demand", started)
+    counties = sorted(boarding_of)
+    county_index = {c: i for i, c in enumerate(counties)}
+    boards = (
+        set(boarding_sites) if boarding_sites is not None else set().union(*boarding_of.values())
+    )
+    known = set(sites)
+    missing = sorted((boards | set(counties)) - known)
+    if missing:
+        return _not_computed(f"sites without travel times: {', '.join(missing[:3])}", started)
+    sets = county_sets(
+        counties,
+        sites=sites,
+        leg_s=leg_s,
+        boarding_sites=boards,
+        boarding_of=boarding_of,
+        county_stop_limit=county_stop_limit,
+        detour_ratio=detour_ratio,
+        detour_grace_s=detour_grace_s,
+    )
+    if sets is None:
+        return _not_computed(
+            f"more than {MAX_COUNTY_SETS} corridor-compatible county sets", started
+        )
+    groups = sorted(seats_of)
+    group_row = {g: i for i, g in enumerate(groups)}
+    largest = max(capacity_by_date.values())
+    # Visit rows: each county needs max(⌈seats / C⌉, stabbing count of its windows) coach visits.
+    visits = []
+    for county in counties:
+        mine = [g for g in groups if g[0] == county]
+        seats = sum(seats_of[g] for g in mine)
+        visits.append(max(math.ceil(seats / largest), min_stabbing_count(g[1] for g in mine)))
+    visit_row = len(groups)
+    rhs = np.array([*(seats_of[g] for g in groups), *visits], dtype=np.float64)
+    days = sorted(d for d, q in capacity_by_date.items() if q > 0)
+    # Per date and county, the rows of the groups that may depart that date.
+    eligible: dict[tuple[int, int], npt.NDArray[np.int64]] = {}
+    for di, day in enumerate(days):
+        by_county: dict[int, list[int]] = defaultdict(list)
+        for row, (county, window) in enumerate(groups):
+            if window[0] <= day <= window[1]:
+                by_county[county_index[county]].append(row)
+        for ci, rows in by_county.items():
+            eligible[(di, ci)] = np.array(rows, dtype=np.int64)
+    sizes = rhs[: len(groups)]
+
+    padded = _padded(sets, len(counties))
+    lp = CoveringLp(rhs.tolist())
+    seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
+    column_day: list[int] = []
+    column_sets: list[tuple[int, ...]] = []
+
+    def add(day_index: int, served: tuple[int, ...], loading: Mapping[int, int]) -> None:
+        load = tuple(sorted((r, a) for r, a in loading.items() if a > 0))
+        key = (day_index, served, load)
+        if key in seen:
+            return
+        seen.add(key)
+        rows = [r for r, _ in load] + [visit_row + c for c in served]
+        lp.add_column(rows, [a for _, a in load] + [1] * len(served))
+        column_day.append(day_index)
+        column_sets.append(served)
+
+    day_index = {d: i for i, d in enumerate(days)}
+    for day, loading in warm_start:
+        if day not in day_index:
+            continue
+        carried_rows = {group_row[g]: a for g, a in loading.items() if g in group_row}
+        served = tuple(sorted({county_index[groups[r][0]] for r in carried_rows}))
+        if carried_rows:
+            add(day_index[day], served, carried_rows)
+    # One column per group so that every row can be covered from the start.
+    for row, (county, window) in enumerate(groups):
+        day = next(d for d in days if window[0] <= d <= window[1])
+        carried = min(int(sizes[row]), capacity_by_date[day])
+        add(day_index[day], (county_index[county],), {row: carried})
+
+    best = 0.0
+    lp_value = 0.0
+    solver_seconds = pricing_seconds = 0.0
+    iterations = 0
+    converged = False
+    note = ""
+    values: npt.NDArray[np.float64] = np.zeros(0)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            note = "time limit reached before the LP converged"
+            break
+        clock = time.monotonic()
+        solved = lp.solve(left)
+        solver_seconds += time.monotonic() - clock
+        if solved is None:
+            note = "time limit reached inside the LP solver"
+            break
+        lp_value, duals, values = solved
+        iterations += 1
+        duals = np.maximum(duals, 0.0)
+        clock = time.monotonic()
+        priced = _price(
+            duals, sizes, visit_row, sets, padded, days, capacity_by_date, eligible, deadline
+        )
+        pricing_seconds += time.monotonic() - clock
+        if priced is None:
+            note = "time limit reached while pricing"
+            break
+        most, columns = priced
+        # Farley: duals / max(1, most) are feasible for the full dual LP.
+        proven = float(duals @ rhs) / max(1.0, most)
+        best = max(best, proven)
+        if most <= 1.0 + PRICE_TOLERANCE or not columns:
+            converged = True
+            break
+        if max_rounds is not None and iterations >= max_rounds:
+            note = f"stopped after {max_rounds} round(s)"
+            break
+        for di, served, priced_loading in columns:
+            add(di, served, priced_loading)
+    patterns = tuple(
+        FractionalPattern(days[column_day[i]], tuple(counties[c] for c in column_sets[i]), float(x))
+        for i, x in enumerate(values)
+        if x > 1e-6
+    )
+    return LpBound(
+        trips=max(0, math.ceil(best - ROUND_TOLERANCE)),
+        value=best,
+        lp_value=lp_value,
+        converged=converged,
+        iterations=iterations,
+        columns=lp.column_count,
+        county_sets=len(sets),
+        seconds=time.monotonic() - started,
+        note=note,
+        patterns=patterns,
+        solver_seconds=solver_seconds,
+        pricing_seconds=pricing_seconds,
+    )
+
+
+def _days(window: Window) -> list[dt.date]:
+    return [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+
+
+def _fill(
+    prices: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.float64],
+    capacity: int,
+) -> tuple[float, dict[int, int]]:
+    """The best loading of `capacity` seats from `rows` at `prices` per seat (greedy, exact for
+    seats of equal weight) and its value."""
+    order = np.argsort(-prices, kind="stable")
+    value = 0.0
+    left = capacity
+    loading: dict[int, int] = {}
+    for k in order.tolist():
+        if left <= 0 or prices[k] <= 0:
+            break
+        take = min(left, int(sizes[rows[k]]))
+        loading[int(rows[k])] = take
+        value += take * float(prices[k])
+        left -= take
+    return value, loading
+
+
+def _padded(sets: Sequence[tuple[int, ...]], count: int) -> npt.NDArray[np.int64]:
+    """The county sets as rows of indices, short sets padded with `count` (a county of no value)."""
+    width = max(len(s) for s in sets)
+    padded = np.full((len(sets), width), count, dtype=np.int64)
+    for i, served in enumerate(sets):
+        padded[i, : len(served)] = served
+    return padded
+
+
+# Sets priced exactly at once (vectorised), in decreasing order of their upper bound.
+PRICE_CHUNK = 4096
+
+
+def _price(
+    duals: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.float64],
+    visit_row: int,
+    sets: Sequence[tuple[int, ...]],
+    padded: npt.NDArray[np.int64],
+    days: Sequence[dt.date],
+    capacity_by_date: Mapping[dt.date, int],
+    eligible: Mapping[tuple[int, int], npt.NDArray[np.int64]],
+    deadline: float,
+) -> tuple[float, list[tuple[int, tuple[int, ...], dict[int, int]]]] | None:
+    """The largest dual value of any pattern (exact), and the best columns; None at the deadline.
+
+    The best loading of a set on a date takes the date's capacity in seats at the highest dual
+    prices among its counties' eligible groups (seats weigh alike, so greedy is exact): the sum
+    of the largest Q of the counties' per-seat price lists. A set's value is at most the sum of
+    its counties' own values, so sets are priced in decreasing order of that bound until it
+    falls below the best exact value found.
+    """
+    group_duals = duals[:visit_row]
+    county_duals = duals[visit_row:]
+    count = len(county_duals)
+    widest = max(capacity_by_date[d] for d in days)
+    # marginal[d, c, k]: the (k+1)-th best seat price of county c's groups on date d.
+    marginal = np.zeros((len(days), count + 1, widest))
+    visit = np.zeros((len(days), count + 1))
+    for (di, ci), rows in eligible.items():
+        capacity = capacity_by_date[days[di]]
+        prices = group_duals[rows]
+        keep = prices > 0
+        if keep.any():
+            order = np.argsort(-prices[keep], kind="stable")
+            seats = np.minimum(sizes[rows][keep][order].astype(np.int64), capacity)
+            per_seat = np.repeat(prices[keep][order], seats)[:capacity]
+            marginal[di, ci, : len(per_seat)] = per_seat
+        # A coach serves a county on a date only if some of its groups may depart then.
+        visit[di, ci] = county_duals[ci]
+    single = marginal.sum(axis=2) + visit
+    upper = single[:, padded].sum(axis=2)  # days x sets
+    flat_order = np.argsort(-upper, axis=None, kind="stable")
+    upper_sorted = upper.ravel()[flat_order]
+    most = 0.0
+    # The best columns so far: values, dates and sets (kept to COLUMNS_PER_ROUND).
+    best_values = np.zeros(0)
+    best_days = np.zeros(0, dtype=np.int64)
+    best_sets = np.zeros(0, dtype=np.int64)
+    start = 0
+    while start < len(flat_order):
+        if upper_sorted[start] <= most + 1e-12 or upper_sorted[start] <= 0:
+            break
+        if time.monotonic() > deadline:
+            return None
+        chunk = flat_order[start : start + PRICE_CHUNK]
+        bounds = upper_sorted[start : start + PRICE_CHUNK]
+        chunk = chunk[bounds > most + 1e-12]
+        start += PRICE_CHUNK
+        day_of, set_of = np.divmod(chunk, len(sets))
+        for di in np.unique(day_of).tolist():
+            mine = set_of[day_of == di]
+            capacity = capacity_by_date[days[di]]
+            members = padded[mine]
+            prices = marginal[di][members][:, :, :capacity].reshape(len(mine), -1)
+            if prices.shape[1] > capacity:
+                prices = np.partition(prices, prices.shape[1] - capacity, axis=1)[:, -capacity:]
+            values = prices.sum(axis=1) + visit[di][members].sum(axis=1)
+            most = max(most, float(values.max()))
+            good = values > 1.0 + PRICE_TOLERANCE
+            best_values = np.concatenate([best_values, values[good]])
+            best_days = np.concatenate([best_days, np.full(int(good.sum()), di)])
+            best_sets = np.concatenate([best_sets, mine[good]])
+            if len(best_values) > 4 * COLUMNS_PER_ROUND:
+                kept = np.argpartition(-best_values, COLUMNS_PER_ROUND)[:COLUMNS_PER_ROUND]
+                best_values, best_days, best_sets = (
+                    best_values[kept],
+                    best_days[kept],
+                    best_sets[kept],
+                )
+    order = np.argsort(-best_values, kind="stable")[:COLUMNS_PER_ROUND]
+    found = [(int(best_days[k]), int(best_sets[k])) for k in order]
+    columns = []
+    for di, si in found:
+        served = sets[si]
+        parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
+        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        _, loading = _fill(group_duals[rows], rows, sizes, capacity_by_date[days[di]])
+        columns.append((di, served, loading))
+    return most, columns
+
+
+def plan_lp_bound(
+    scenario: Scenario,
+    trips: Sequence[Trip],
+    workers: Mapping[str, Worker],
+    provider: DistanceProvider,
+    time_limit_s: float,
+) -> LpBound:
+    """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them).
+
+    Parties, fleet counts per type and the pickup-stop limit are relaxed (left out); with a drop
+    radius the alighting county is not fixed, so the bound is not computed (the counting bounds
+    stand alone). Boarding options are the gate and, for a company that may use hubs, every hub
+    within `hub_radius_km`.
+    """
+    started = time.monotonic()
+    policy = scenario.policy
+    if policy.drop_radius_km > 0:
+        return _not_computed("drop_radius_km > 0: alighting counties are not fixed", started)
+    home = scenario.direction == "home"
+    companies = {c.company_id: c for c in scenario.companies}
+    hubs = {f"hub:{h.hub_id}": h for h in scenario.hubs}
+    seated: dict[tuple[str, ...], list[Worker]] = defaultdict(list)
+    warm: list[tuple[dt.date, dict[GroupKey, int]]] = []
+    windows: dict[tuple[str, ...], Window] = {}
+    for trip in trips:
+        for passenger in trip.passengers:
+            worker = workers.get(passenger.worker_id)
+            if worker is None or worker.home_adcode is None:
+                continue
+            key: tuple[str, ...] = (worker.party,) if worker.party else ("", worker.worker_id)
+            seated[key].append(worker)
+    seats = county_seats({w.home_adcode for g in seated.values() for w in g if w.home_adcode})
+    locations: dict[str, Location] = {}
+    demands: list[LpDemand] = []
+    for key, group in seated.items():
+        first = group[0]
+        company = companies.get(first.company_id)
+        if company is None or first.home_adcode not in seats:
+            continue
+        window = (max(w.earliest for w in group), min(w.latest for w in group))
+        if window[0] > window[1]:
+            continue
+        windows[key] = window
+        gate = f"company:{company.company_id}"
+        locations[gate] = Location(company.lon, company.lat)
+        options = [gate]
+        if policy.hub_radius_km > 0 and not company.no_hub:
+            for hub_key, hub in hubs.items():
+                km = great_circle_km(company.lon, company.lat, hub.lon, hub.lat)
+                if km <= policy.hub_radius_km:
+                    options.append(hub_key)
+                    locations[hub_key] = Location(hub.lon, hub.lat)
+        county = f"county:{first.home_adcode}"
+        locations[county] = seats[first.home_adcode]
+        demands.append(LpDemand(sum(w.seats for w in group), county, window, tuple(options)))
+    if not demands:
+        return _not_computed("no seated demand", started)
+    # The plan's own coaches are patterns: the first columns.
+    for trip in trips:
+        loading: dict[GroupKey, int] = defaultdict(int)
+        for passenger in trip.passengers:
+            worker = workers.get(passenger.worker_id)
+            if worker is None or worker.home_adcode is None:
+                continue
+            party: tuple[str, ...] = (worker.party,) if worker.party else ("", worker.worker_id)
+            if party in windows:
+                loading[(f"county:{worker.home_adcode}", windows[party])] += worker.seats
+        if loading:
+            warm.append((trip.departure_date, loading))
+    capacity: dict[dt.date, int] = {}
+    day = scenario.first_departure
+    while day <= scenario.last_departure:
+        largest = max((v.seats for v in scenario.fleet if v.count_on(day) > 0), default=0)
+        if largest > 0:
+            capacity[day] = largest
+        day += dt.timedelta(days=1)
+    for trip in trips:  # locked trips may depart outside today's fleet
+        capacity[trip.departure_date] = max(capacity.get(trip.departure_date, 0), trip.seats)
+    keys = sorted(locations)
+    matrix = np.asarray(provider.matrix([locations[k] for k in keys]).duration_s)
+    leg = matrix if home else matrix.T
+    left = time_limit_s - (time.monotonic() - started)
+    if left <= 0:
+        return _not_computed("no time left after the travel matrix", started)
+    bound = lp_lower_bound(
+        demands,
+        capacity_by_date=capacity,
+        county_stop_limit=policy.max_dropoff_stops if home else policy.max_pickup_stops,
+        sites=keys,
+        leg_s=leg,
+        detour_ratio=policy.detour_ratio,
+        detour_grace_s=policy.detour_grace_minutes * 60.0,
+        time_limit_s=left,
+        warm_start=warm,
+    )
+    return dataclasses.replace(bound, seconds=time.monotonic() - started)

@@ -1,0 +1,342 @@
+"""The LP lower bound: never above the optimum of small seasons, never below the counting bound."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+
+from optimizer.bounds import SeatedDemand, lower_bounds
+from optimizer.lp_bound import LpBound, LpDemand, county_sets, lp_lower_bound, metric_closure
+
+DAY0 = dt.date(2019, 1, 24)
+
+
+@dataclass(frozen=True)
+class Group:
+    seats: int
+    county: int
+    gate: int
+    start: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Season:
+    """A small abstract season: gates, counties, a travel-time matrix that need not obey the
+    triangle inequality, dates with a coach size each, and demand groups."""
+
+    gates: int
+    counties: int
+    seconds: tuple[tuple[int, ...], ...]  # sites: gates first, then counties
+    capacity: tuple[int, ...]  # seats of the largest coach per date
+    groups: tuple[Group, ...]
+    county_stops: int
+    pickup_stops: int
+    ratio: float
+    grace_s: int
+
+    def site(self, i: int) -> str:
+        return f"company:g{i}" if i < self.gates else f"county:c{i - self.gates}"
+
+    def day(self, i: int) -> dt.date:
+        return DAY0 + dt.timedelta(days=i)
+
+    def window(self, g: Group) -> tuple[dt.date, dt.date]:
+        last = min(g.start + g.length, len(self.capacity) - 1)
+        return self.day(g.start), self.day(last)
+
+
+@st.composite
+def seasons(draw: Callable[..., object]) -> Season:
+    gates = draw(st.integers(1, 2))
+    counties = draw(st.integers(1, 4))
+    size = gates + counties
+    values = draw(st.lists(st.integers(600, 12_000), min_size=size * size, max_size=size * size))
+    assert isinstance(values, list)
+    seconds = tuple(
+        tuple(0 if i == j else values[i * size + j] for j in range(size)) for i in range(size)
+    )
+    days = draw(st.integers(1, 3))
+    capacity = tuple(draw(st.lists(st.sampled_from([4, 6, 8]), min_size=days, max_size=days)))
+    groups = draw(
+        st.lists(
+            st.builds(
+                Group,
+                st.integers(1, 5),
+                st.integers(0, counties - 1),
+                st.integers(0, gates - 1),
+                st.integers(0, days - 1),
+                st.integers(0, 2),
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    assert isinstance(groups, list)
+    return Season(
+        gates,
+        counties,
+        seconds,
+        capacity,
+        tuple(groups),
+        county_stops=draw(st.integers(1, 3)),
+        pickup_stops=draw(st.integers(1, 2)),
+        ratio=draw(st.sampled_from([1.0, 1.2, 1.5])),
+        grace_s=draw(st.sampled_from([0, 600, 1800])),
+    )
+
+
+def optimum(season: Season) -> int:
+    """The fewest coaches of the season, by CP-SAT over every coach route: a date, up to
+    `pickup_stops` gates then up to `county_stops` counties in order, each passenger riding the
+    route's legs within direct x ratio + grace (+1 s, as the plan checker allows)."""
+    t = season.seconds
+    gates = range(season.gates)
+    counties = [season.gates + c for c in range(season.counties)]
+    routes = []
+    for day, _ in enumerate(season.capacity):
+        for k in range(1, season.pickup_stops + 1):
+            for near in itertools.permutations(gates, k):
+                for m in range(1, season.county_stops + 1):
+                    for far in itertools.permutations(counties, m):
+                        routes.append((day, (*near, *far)))
+    model = cp_model.CpModel()
+    total = sum(g.seats for g in season.groups)
+    coaches = []
+    carried: dict[int, list[cp_model.IntVar]] = {i: [] for i in range(len(season.groups))}
+    for r, (day, sequence) in enumerate(routes):
+        x = model.new_int_var(0, total, f"x{r}")
+        coaches.append(x)
+        position = {site: i for i, site in enumerate(sequence)}
+        loads = []
+        for i, g in enumerate(season.groups):
+            gate, county = g.gate, season.gates + g.county
+            if gate not in position or county not in position:
+                continue
+            if not g.start <= day <= g.start + g.length:
+                continue
+            a, b = position[gate], position[county]
+            ride = sum(t[sequence[s]][sequence[s + 1]] for s in range(a, b))
+            if ride > t[gate][county] * season.ratio + season.grace_s + 1:
+                continue
+            y = model.new_int_var(0, g.seats, f"y{r}_{i}")
+            loads.append(y)
+            carried[i].append(y)
+        if loads:
+            model.add(sum(loads) <= season.capacity[day] * x)
+    for i, g in enumerate(season.groups):
+        model.add(sum(carried[i]) == g.seats)
+    model.minimize(sum(coaches))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 60
+    status = solver.solve(model)
+    assert status == cp_model.OPTIMAL
+    return round(solver.objective_value)
+
+
+def lp_bound(
+    season: Season,
+    collapse_windows: bool = False,
+    county_stops: int = 0,
+    max_rounds: int | None = None,
+) -> LpBound:
+    demands = []
+    for g in season.groups:
+        window = season.window(g)
+        if collapse_windows:  # the invalid variant: every group departs on its first day
+            window = (window[0], window[0])
+        demands.append(
+            LpDemand(g.seats, season.site(season.gates + g.county), window, (season.site(g.gate),))
+        )
+    size = season.gates + season.counties
+    return lp_lower_bound(
+        demands,
+        capacity_by_date={season.day(i): q for i, q in enumerate(season.capacity)},
+        county_stop_limit=county_stops or season.county_stops,
+        sites=[season.site(i) for i in range(size)],
+        leg_s=np.array(season.seconds),
+        detour_ratio=season.ratio,
+        detour_grace_s=season.grace_s,
+        time_limit_s=30,
+        max_rounds=max_rounds,
+    )
+
+
+def counting_bound(season: Season) -> int:
+    demands = [
+        SeatedDemand(g.seats, f"c{g.county}", season.window(g), f"g{g.gate}", 0.0)
+        for g in season.groups
+    ]
+    return lower_bounds(
+        demands,
+        largest_coach=max(season.capacity),
+        county_stop_limit=season.county_stops,
+        boarding_stop_limit=season.pickup_stops,
+        county_stops_fixed=True,
+    ).trips
+
+
+def check(season: Season, bound: Callable[[Season], LpBound]) -> None:
+    """The property: the bound, and the best of it and the counting bound, stay at or under the
+    exact optimum; the best is never under the counting bound."""
+    best = optimum(season)
+    lp = bound(season)
+    counting = counting_bound(season)
+    combined = max(lp.trips, counting)
+    assert lp.trips <= best, (lp.trips, best)
+    assert counting <= combined <= best
+
+
+@settings(max_examples=40, deadline=None)
+@given(seasons())
+def test_lp_bound_never_exceeds_the_optimum(season: Season) -> None:
+    """On random small seasons (non-metric travel times included) the LP bound is valid, also
+    when stopped after one pricing round (the Farley bound), and converges."""
+    check(season, lp_bound)
+    check(season, lambda s: lp_bound(s, max_rounds=1))
+    lp = lp_bound(season)
+    assert lp.converged
+    # The LP alone is at least the seat bound (its rows cover every seat).
+    assert lp.value >= sum(g.seats for g in season.groups) / max(season.capacity) - 1e-6
+
+
+@pytest.mark.parametrize(
+    "invalid",
+    [
+        pytest.param(lambda s: lp_bound(s, collapse_windows=True), id="first-day-of-window"),
+        pytest.param(lambda s: lp_bound(s, county_stops=1), id="one-county-per-coach"),
+    ],
+)
+def test_an_invalid_variant_is_caught(invalid: Callable[[Season], LpBound]) -> None:
+    """The same property check fails for a bound that wrongly ignores the windows' flexibility
+    (each group forced onto its first day) or lets a coach serve one county only: the test has
+    teeth."""
+
+    @settings(max_examples=400, deadline=None, database=None, phases=[Phase.generate])
+    @given(seasons())
+    def property_of_invalid(season: Season) -> None:
+        check(season, invalid)
+
+    with pytest.raises(AssertionError):
+        property_of_invalid()
+
+
+def test_metric_closure_obeys_the_triangle_inequality() -> None:
+    """The closure is never above the matrix and takes the shortcut through a third site."""
+    closure = metric_closure([[0, 100, 10], [100, 0, 10], [10, 10, 0]])
+    assert closure[0, 1] == 20
+    assert (closure <= np.array([[0, 100, 10], [100, 0, 10], [10, 10, 0]])).all()
+
+
+def test_counties_in_opposite_directions_never_share_a_coach() -> None:
+    """Two counties each 5 h from the gate but 10 h apart are no pattern; two on one road are."""
+    sites = ["company:g", "county:a", "county:b", "county:c"]
+    hour = 3600
+    leg = np.array(
+        [
+            [0, 5 * hour, 5 * hour, 6 * hour],
+            [5 * hour, 0, 10 * hour, 1 * hour],
+            [5 * hour, 10 * hour, 0, 11 * hour],
+            [6 * hour, 1 * hour, 11 * hour, 0],
+        ]
+    )
+    sets = county_sets(
+        ["county:a", "county:b", "county:c"],
+        sites=sites,
+        leg_s=leg,
+        boarding_sites=["company:g"],
+        boarding_of={c: ["company:g"] for c in sites[1:]},
+        county_stop_limit=3,
+        detour_ratio=1.2,
+        detour_grace_s=hour,
+    )
+    assert sets is not None
+    assert (0, 2) in sets  # a then c along one road
+    assert (0, 1) not in sets and (1, 2) not in sets
+
+
+def test_time_boxed_bound_is_still_proven() -> None:
+    """Stopped after one pricing round, or out of time at once, the bound is a weaker but valid
+    one and says why it stopped."""
+    season = Season(
+        1,
+        3,
+        ((0, 3600, 3600, 3600), (3600, 0, 600, 600), (3600, 600, 0, 600), (3600, 600, 600, 0)),
+        (8, 8),
+        tuple(Group(3, c % 3, 0, c % 2, 0) for c in range(6)),
+        3,
+        1,
+        1.3,
+        1800,
+    )
+    full = lp_bound(season)
+    early = lp_bound(season, max_rounds=1)
+    assert full.converged and not early.converged and "round" in early.note
+    assert early.value <= full.value + 1e-9 and full.trips <= optimum(season)
+    none = lp_lower_bound(
+        [LpDemand(3, "county:c0", (DAY0, DAY0), ("company:g0",))],
+        capacity_by_date={DAY0: 8},
+        county_stop_limit=3,
+        sites=["company:g0", "county:c0"],
+        leg_s=np.array([[0, 3600], [3600, 0]]),
+        detour_ratio=1.3,
+        detour_grace_s=0,
+        time_limit_s=0.0,
+    )
+    assert none.trips == 0 and "time limit" in none.note
+
+
+@pytest.mark.parametrize("share", [-0.1, 0.6])
+def test_solver_params_refuse_a_bad_lower_bound_share(share: float) -> None:
+    """lower_bound_share outside 0..0.5 is refused with a message naming it."""
+    from optimizer.errors import InvalidInput
+    from optimizer.model import SolverParams
+
+    with pytest.raises(InvalidInput, match="lower_bound_share"):
+        SolverParams(lower_bound_share=share)
+
+
+def test_solve_reports_the_best_bound_and_its_source() -> None:
+    """A plan says which bound it reports; the bound stays under the trips and at or above the
+    counting bound; the LP bound of the plan's seated workers converges under the trips; with no
+    share of time for it the LP does not run."""
+    import re
+    from pathlib import Path
+
+    from optimizer.geography.distance import GreatCircleProvider
+    from optimizer.lp_bound import plan_lp_bound
+    from optimizer.model import SolverParams
+    from optimizer.read import read_scenario
+    from optimizer.solve import solve
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "pooling"
+    scenario = read_scenario(folder).replace(
+        solver=SolverParams(time_limit_s=10.0, seed=1, lower_bound_share=0.5)
+    )
+    provider = GreatCircleProvider()
+    plan = solve(scenario, distances=provider)
+    kpis = plan.kpis
+    parts = next(n for n in plan.notes if "date intervals" in n)
+    match = re.search(r"date intervals (\d+)", parts)
+    assert match is not None and "LP " in parts
+    counting = int(match.group(1))
+    assert kpis.trips >= kpis.lower_bound_trips >= counting > 0
+    assert (kpis.lower_bound_source == "lp") == (kpis.lower_bound_trips > counting)
+    workers = {w.worker_id: w for w in scenario.workers}
+    lp = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0)
+    assert lp.converged and 0 < lp.trips <= kpis.trips
+    assert lp.patterns and all(p.coaches > 0 for p in lp.patterns)
+    skipped = solve(
+        scenario.replace(solver=SolverParams(time_limit_s=3.0, seed=1, lower_bound_share=0.0)),
+        distances=provider,
+    )
+    assert skipped.kpis.lower_bound_seconds == 0 and skipped.kpis.lower_bound_source == "counting"
