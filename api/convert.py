@@ -8,8 +8,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from api import models, schemas
+from api.documents.context import county_name
+from api.documents.manifest import manifest_lines
 from optimizer import model as domain
+from optimizer.crews import normalize_crew, sign_data
 from optimizer.identity import mask_id_number, mask_phone
+from optimizer.write import trip_from_json, trip_to_json
 
 # --- seasons ---------------------------------------------------------------------------------
 
@@ -40,6 +44,7 @@ def company_to_domain(row: models.Company) -> domain.Company:
         lat=row.lat,
         no_hub=row.no_hub,
         town=row.town,
+        address=row.address,
     )
 
 
@@ -63,9 +68,11 @@ def hub_to_domain(row: models.Hub) -> domain.Hub:
 
 
 def worker_to_domain(row: models.Worker) -> domain.Worker:
-    """The planner's view of a registration; its worker_id is the row key as text."""
+    """The planner's view of a registration: its worker_id is the row key as text, its
+    staff_number the employer's 工号 (or the row key when the employer gave none)."""
     return domain.Worker(
         worker_id=str(row.id),
+        staff_number=row.worker_code,
         company_id=row.company_id,
         name=row.name,
         id_number=row.id_number,
@@ -108,7 +115,13 @@ def season_to_scenario(
         hubs=tuple(hub_to_domain(h) for h in hubs),
         policy=domain.Policy.from_mapping(season.policy),
         solver=domain.SolverParams.from_mapping(solver),
+        subsidy=subsidy_rule(season),
     )
+
+
+def subsidy_rule(season: models.Season) -> domain.SubsidyRule:
+    """The season's subsidy rule (Cixi 2023's when the dispatcher set none)."""
+    return domain.SubsidyRule.from_mapping(season.subsidy or {})
 
 
 def scenario_for_documents(
@@ -117,6 +130,7 @@ def scenario_for_documents(
     companies: Sequence[models.Company],
     workers: Iterable[models.Worker],
     masked: bool,
+    drop_points: Sequence[models.DropPoint] = (),
 ) -> domain.Scenario:
     """The season with just the given workers, for document writers; `masked` hides their ID
     numbers and phones before they reach any writer."""
@@ -137,7 +151,12 @@ def scenario_for_documents(
         last_departure=season.last_departure,
         companies=tuple(company_to_domain(c) for c in companies),
         workers=tuple(shown),
+        drop_points=tuple(drop_point_to_domain(d) for d in drop_points),
     )
+
+
+def drop_point_to_domain(row: models.DropPoint) -> domain.DropPoint:
+    return domain.DropPoint(adcode=row.adcode, name=row.name, address=row.address)
 
 
 # --- plans: domain <-> stored JSON --------------------------------------------------------------
@@ -153,34 +172,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def trip_to_data(trip: domain.Trip) -> dict[str, Any]:
-    """A trip as JSON-ready data (what the `trips.data` column holds)."""
-    data: dict[str, Any] = _jsonable(dataclasses.asdict(trip))
-    return data
-
-
-def trip_from_data(data: Mapping[str, Any]) -> domain.Trip:
-    """The domain trip stored by `trip_to_data`."""
-    stops = tuple(
-        domain.Stop(
-            **{
-                **stop,
-                "arrive": dt.datetime.fromisoformat(stop["arrive"]),
-                "depart": dt.datetime.fromisoformat(stop["depart"]),
-                "board": tuple(stop.get("board", ())),
-                "alight": tuple(stop.get("alight", ())),
-            }
-        )
-        for stop in data["stops"]
-    )
-    passengers = tuple(domain.Passenger(**p) for p in data.get("passengers", ()))
-    fields = {k: v for k, v in data.items() if k not in ("stops", "passengers", "departure_date")}
-    return domain.Trip(
-        **fields,
-        departure_date=dt.date.fromisoformat(data["departure_date"]),
-        stops=stops,
-        passengers=passengers,
-    )
+# The `trips.data` column holds plan.json's trip format: one Trip codec for files and database.
+trip_to_data = trip_to_json
+trip_from_data = trip_from_json
 
 
 def kpis_to_data(plan: domain.Plan) -> dict[str, Any]:
@@ -193,6 +187,14 @@ def kpis_to_data(plan: domain.Plan) -> dict[str, Any]:
 
 def unserved_to_data(unserved: Iterable[domain.Unserved]) -> list[dict[str, Any]]:
     return [{"worker": u.worker_id, "reason": str(u.reason), "detail": u.detail} for u in unserved]
+
+
+def unserved_from_data(data: Iterable[Mapping[str, Any]]) -> tuple[domain.Unserved, ...]:
+    """The stored unserved list (`unserved_to_data`) as domain objects."""
+    return tuple(
+        domain.Unserved(str(u["worker"]), domain.UnservedReason(u["reason"]), u.get("detail", ""))
+        for u in data
+    )
 
 
 def problems_to_data(problems: Iterable[domain.InputProblem]) -> list[dict[str, Any]]:
@@ -340,6 +342,55 @@ def trip_public(
             )
             for p in passengers
         ],
+        crew=crew_public(trip.crew, masked=company_id is not None),
+        sign=schemas.SignPublic(
+            **sign_data(trip, stops=[_sign_stop(s) for s in stops if s.kind != "rest"])
+        ),
+    )
+
+
+def _sign_stop(stop: schemas.StopPublic) -> str:
+    if stop.kind == "rest":
+        return ""
+    return stop.name or (county_name(stop.adcode) if stop.adcode else stop.kind)
+
+
+def crew_public(crew: domain.Crew | None, *, masked: bool) -> schemas.CrewPublic | None:
+    """The assigned crew; `masked` (employers) hides the drivers' licence (ID) numbers."""
+    if crew is None:
+        return None
+    return schemas.CrewPublic(
+        plate=crew.plate,
+        coach_type=crew.coach_type,
+        coach_seats=crew.coach_seats,
+        operator=crew.operator,
+        drivers=[
+            schemas.DriverPublic(
+                name=d.name,
+                licence=mask_id_number(d.licence) if masked else d.licence,
+                phone=d.phone,
+            )
+            for d in crew.drivers
+        ],
+        escort_name=crew.escort_name,
+        escort_phone=crew.escort_phone,
+    )
+
+
+def crew_from_schema(crew: schemas.CrewIn) -> domain.Crew:
+    """The operator's assignment as a domain Crew, normalised (plate, licences, phones)."""
+    return normalize_crew(
+        domain.Crew(
+            plate=crew.plate,
+            coach_type=crew.coach_type,
+            coach_seats=crew.coach_seats,
+            operator=crew.operator,
+            drivers=tuple(
+                domain.Driver(name=d.name, licence=d.licence, phone=d.phone) for d in crew.drivers
+            ),
+            escort_name=crew.escort_name,
+            escort_phone=crew.escort_phone,
+        )
     )
 
 
@@ -391,43 +442,32 @@ def _stop_label(stop: domain.Stop, companies: Mapping[str, str]) -> str:
 
 
 def manifest_public(
-    trip: domain.Trip,
-    *,
-    plan_id: int,
-    workers: Mapping[str, models.Worker],
-    company_names: Mapping[str, str],
-    masked: bool,
-    company_id: str | None = None,
+    trip: domain.Trip, scenario: domain.Scenario, *, plan_id: int, masked: bool
 ) -> schemas.ManifestPublic:
-    """The passenger list of `trip` (rows by seat); with `company_id`, that company's rows only."""
-    rows = []
-    for p in sorted(trip.passengers, key=lambda p: p.seat):
-        if company_id is not None and p.company_id != company_id:
-            continue
-        worker = workers.get(p.worker_id)
-        board, alight = trip.stops[p.board_stop], trip.stops[p.alight_stop]
-        id_number = worker.id_number if worker else ""
-        phone = worker.phone if worker else ""
-        rows.append(
-            schemas.ManifestRow(
-                seat=p.seat,
-                seat_count=p.seat_count,
-                worker=p.worker_id,
-                worker_id=worker.worker_code if worker else "",
-                name=worker.name if worker else "(registration withdrawn)",
-                id_number=mask_id_number(id_number) if masked else id_number,
-                phone=mask_phone(phone) if masked and phone else phone,
-                company_id=p.company_id,
-                company=company_names.get(p.company_id, p.company_id),
-                trip_id=trip.trip_id,
-                departure_date=trip.departure_date,
-                departure_time=trip.departure.strftime("%H:%M"),
-                boarding=_stop_label(board, company_names),
-                boarding_time=board.depart.strftime("%Y-%m-%d %H:%M"),
-                alighting=_stop_label(alight, company_names),
-                alighting_adcode=alight.adcode or "",
-            )
+    """The passenger list of `trip` (rows by seat) as JSON, from the same row builder as the
+    printed manifests. `trip` and `scenario` are the caller's view (`trip_for_company`,
+    `scenario_for_documents`): only the passengers and personal data the caller may see."""
+    rows = [
+        schemas.ManifestRow(
+            seat=line.seat,
+            seat_count=line.seat_count,
+            worker=line.worker,
+            staff_number=line.staff_number,
+            name=line.name or "(registration withdrawn)",
+            id_number=line.id_number,
+            phone=line.phone,
+            company_id=line.company_id,
+            company=line.company,
+            trip_id=trip.trip_id,
+            departure_date=trip.departure_date,
+            departure_time=trip.departure.strftime("%H:%M"),
+            boarding=line.board_stop,
+            boarding_time=line.board_time.strftime("%Y-%m-%d %H:%M") if line.board_time else "",
+            alighting=line.alight_stop,
+            alighting_adcode=line.alight_adcode,
         )
+        for line in manifest_lines(trip, scenario, full_ids=not masked)
+    ]
     return schemas.ManifestPublic(
         plan_id=plan_id,
         trip_id=trip.trip_id,

@@ -195,7 +195,9 @@ def create_season(session: Session, *, season_in: schemas.SeasonCreate) -> model
     convert.check_season_tables(season_in.policy, season_in.solver)
     if get_season(session, name=season_in.name) is not None:
         raise Conflict(f"season {season_in.name!r} already exists")
-    season = models.Season(**season_in.model_dump())
+    values = season_in.model_dump()
+    values["subsidy"] = values["subsidy"] or {}
+    season = models.Season(**values)
     session.add(season)
     session.flush()
     return season
@@ -241,6 +243,8 @@ def update_season(
     solver = season.solver if season_in.solver is None else season_in.solver
     convert.check_season_tables(policy, solver)
     season.policy, season.solver = dict(policy), dict(solver)
+    if season_in.subsidy is not None:
+        season.subsidy = season_in.subsidy.model_dump()
     if season_in.is_open is not None:
         season.is_open = season_in.is_open
     session.flush()
@@ -455,6 +459,10 @@ def upsert_workers(
     """
     if not workers:
         return [], 0
+    from api.operations import note_edits, seated_snapshot
+
+    # Seated registrations edited after publishing go on the plan's change list.
+    before = seated_snapshot(session, season=season, id_numbers=(w.id_number for w in workers))
     sqlite = session.get_bind().dialect.name == "sqlite"
     insert = sqlite_insert if sqlite else postgresql_insert
     table = models.Worker.__table__
@@ -517,6 +525,8 @@ def upsert_workers(
             loaded[row.id] = row
     rows = [loaded[saved[w.id_number][0]] for w in workers]
     created = sum(1 for _, is_new in saved.values() if is_new)
+    if before:
+        note_edits(session, before=before, rows=rows)
     return rows, created
 
 
@@ -536,6 +546,11 @@ _WORKER_VALUES = (
 
 
 def delete_worker(session: Session, *, worker: models.Worker) -> None:
+    """Withdraw a registration; a seat it holds in the published plan is freed and the
+    withdrawal put on that plan's change list (api/operations.py)."""
+    from api.operations import withdraw_from_published
+
+    withdraw_from_published(session, worker=worker)
     session.delete(worker)
     session.flush()
 

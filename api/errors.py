@@ -73,6 +73,35 @@ MESSAGES: dict[str, str] = {
     "upload_slow": "the file took longer than {seconds:.0f} s to read; split it into smaller files",
     "upload_cell": "row {row}, column {column!r}: the cell holds {length} characters; at most "
     "{limit}",
+    # Coaches and crews (optimizer/crews.py codes).
+    "crew_rejected": "{count} problem(s) with the coach and crew; nothing was saved. Fix every "
+    "one listed in 'problems' and send again",
+    "crew_plate_invalid": "is not a mainland plate (province, letter, 5 or 6 letters or digits, "
+    "e.g. 浙B12345)",
+    "crew_operator_required": "the coach operator is required (it is printed on the charter sign)",
+    "crew_short": "this trip's timetable needs {needed} driver(s); {given} given",
+    "crew_too_many": "at most {limit} drivers may be on one coach",
+    "crew_coach_too_small": "the coach has {seats} seats but {needed} are taken on this trip",
+    "crew_coach_type_smaller": "the trip was planned for a {planned} ({seats} seats); a coach of "
+    "another type must have at least as many seats",
+    "crew_seats_differ_from_type": "a {coach_type} has {seats} seats in this season's fleet",
+    "crew_name_required": "the driver's name is required",
+    "crew_licence_invalid": "is not a driving licence number (18 characters: the holder's ID "
+    "number)",
+    "crew_driver_twice": "the same driver is listed twice",
+    "crew_phone_invalid": "is not a mainland mobile number (11 digits starting 13-19)",
+    "crew_escort_required": "the coach captain or escort (随车人员) is required, with a phone "
+    "passengers can call",
+    "crew_plate_double_booked": "this coach is already on trip {other_trip}, whose times overlap",
+    "crew_driver_double_booked": "this driver is already on trip {other_trip}, whose times overlap",
+    "crew_unknown_trip": "plan {plan_id} has no trip {trip_id!r}",
+    "crew_import_missing_columns": "the sheet lacks the column(s) {columns}; use the template",
+    "crew_import_twice": "this trip is listed again (first on row {first})",
+    "crew_import_seats": "must be a whole number from 1 to 100",
+    "late_not_published": "plan {plan_id} is not the season's published plan; late "
+    "registrations are placed on the published plan",
+    "drop_point_unknown_county": "{adcode} is not a county in the shipped gazetteer",
+    "drop_point_none": "no drop-off point is set for county {adcode}",
     "rejected": "{rows} row(s) have problems; nothing was saved. Fix every row listed in "
     "'problems' and send the whole file again.",
     # Fleet sizing (optimizer.sizing): `chunyun fleet-size`, POST /api/seasons/{name}/fleet-size,
@@ -81,7 +110,7 @@ MESSAGES: dict[str, str] = {
     "fleet_size_caption": "from a plan of {trips} trips with as many coaches as it wants, "
     "chained into the fewest coaches per type ({seconds:.1f} s)",
     "fleet_size_column_type": "coach type",
-    "fleet_size_column_seats": "seats",
+    "fleet_size_column_seats": "coach seats",
     "fleet_size_column_count": "coaches",
     "fleet_size_column_from": "needed from",
     "fleet_size_column_to": "needed to",
@@ -159,6 +188,15 @@ class RegistrationRejected(InvalidInput):
         self.problems = problems
         rows = sorted({p.row for p in problems})
         super().__init__(message("rejected", rows=len(rows)))
+
+
+class CrewRejected(RegistrationRejected):
+    """A coach-and-crew assignment (one trip, or an operator's import) with problems: nothing
+    was written. Problems name the row (1 for a single trip), the field, value and reason."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+        InvalidInput.__init__(self, message("crew_rejected", count=len(problems)))
 
 
 # Order matters: the first matching class wins, so specific classes come before their bases.

@@ -77,6 +77,8 @@ class Season(Base):
     last_departure: Mapped[dt.date] = mapped_column(Date)
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     solver: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The subsidy rule: {"share": 0.5, "cap_per_company": 200000.0} (optimizer SubsidyRule).
+    subsidy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -93,6 +95,21 @@ class Company(Base):
     lat: Mapped[float] = mapped_column(Float)
     no_hub: Mapped[bool] = mapped_column(Boolean, default=False)
     town: Mapped[str] = mapped_column(String(128), default="")
+    # The gate's street address, printed on notices so workers find it.
+    address: Mapped[str] = mapped_column(String(256), default="")
+
+
+class DropPoint(Base):
+    """The named drop-off point of a county in a season (coach station or a set point)."""
+
+    __tablename__ = "drop_points"
+    __table_args__ = (UniqueConstraint("season_id", "adcode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
+    adcode: Mapped[str] = mapped_column(String(6))
+    name: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(String(256), default="")
 
 
 class Hub(Base):
@@ -225,6 +242,24 @@ class Assignment(Base):
     company_id: Mapped[str] = mapped_column(String(64))
     seat: Mapped[int] = mapped_column(Integer)
     seat_count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PlanChange(Base):
+    """A change to a published plan the dispatcher must see and confirm: a withdrawal, a late
+    registration placed (or not), an edit. Each changed worker and company gets a new notice."""
+
+    __tablename__ = "plan_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    worker_key: Mapped[str] = mapped_column(String(32))
+    company_id: Mapped[str] = mapped_column(String(64))
+    trip_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class AuditEntry(Base):

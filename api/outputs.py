@@ -4,17 +4,13 @@ and maps from `maps`, when those are installed (501 with a clear message otherwi
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from api import schemas
 from api.errors import NotAvailable
-from api.spreadsheet import spreadsheet_safe
 from optimizer import model as domain
 
 MANIFEST_MEDIA_TYPES = {
@@ -24,36 +20,13 @@ MANIFEST_MEDIA_TYPES = {
     "pdf": "application/pdf",
 }
 
-# Chinese headers of the CSV manifest, in column order (旅客名单).
-MANIFEST_CSV_COLUMNS = (
-    ("seat", "座位号"),
-    ("seat_count", "占座数"),
-    ("name", "姓名"),
-    ("id_number", "身份证号"),
-    ("phone", "手机号"),
-    ("company", "单位"),
-    ("company_id", "单位编号"),
-    ("worker_id", "工号"),
-    ("trip_id", "车次"),
-    ("departure_date", "发车日期"),
-    ("departure_time", "发车时间"),
-    ("boarding", "上车地点"),
-    ("boarding_time", "上车时间"),
-    ("alighting", "下车地点"),
-    ("alighting_adcode", "下车区县代码"),
-)
 
+def manifest_csv(trip: domain.Trip, scenario: domain.Scenario, *, full_ids: bool = False) -> bytes:
+    """The passenger list as CSV: the same columns and rows as the CLI's manifests (UTF-8 with
+    BOM so Excel opens it right; a name like =HYPERLINK(...) stays text)."""
+    from api.documents.manifest import manifest_csv_bytes
 
-def manifest_csv(manifest: schemas.ManifestPublic) -> bytes:
-    """The passenger list as CSV with Chinese headers, UTF-8 with BOM so Excel opens it right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([header for _, header in MANIFEST_CSV_COLUMNS])
-    for row in manifest.rows:
-        values = row.model_dump()
-        # A name like =HYPERLINK(...) must stay text when a clerk opens the file in Excel.
-        writer.writerow([spreadsheet_safe(str(values[key])) for key, _ in MANIFEST_CSV_COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return manifest_csv_bytes(trip, scenario, full_ids=full_ids)
 
 
 def _documents() -> Any:

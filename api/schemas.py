@@ -75,6 +75,13 @@ class UserPublic(BaseModel):
     is_active: bool
 
 
+class SubsidyIn(Inbound):
+    """The subsidy per company: `share` of its charter cost, at most `cap_per_company` RMB."""
+
+    share: float = Field(0.5, ge=0, le=1)
+    cap_per_company: float | None = Field(200_000.0, ge=0, le=1e10, description="None: no cap")
+
+
 class SeasonCreate(Inbound):
     """The keys of scenario.toml."""
 
@@ -86,12 +93,16 @@ class SeasonCreate(Inbound):
     last_departure: dt.date
     policy: dict[str, Any] = Field(default_factory=dict, description="[policy] table")
     solver: dict[str, Any] = Field(default_factory=dict, description="[solver] table")
+    subsidy: Annotated[
+        SubsidyIn | None, Field(description="[subsidy] rule; Cixi 2023 when left out")
+    ] = None
 
 
 class SeasonUpdate(Inbound):
     is_open: bool | None = None
     policy: dict[str, Any] | None = None
     solver: dict[str, Any] | None = None
+    subsidy: SubsidyIn | None = None
 
 
 class SeasonPublic(BaseModel):
@@ -106,6 +117,7 @@ class SeasonPublic(BaseModel):
     last_departure: dt.date
     policy: dict[str, Any]
     solver: dict[str, Any]
+    subsidy: dict[str, Any]
     is_open: bool
 
 
@@ -116,6 +128,7 @@ class CompanyCreate(Inbound):
     lat: float = Field(ge=3, le=54, description="gate latitude, WGS-84")
     no_hub: bool = False
     town: Annotated[str, text(128)] = ""
+    address: Annotated[str, text(256, description="the gate's street address")] = ""
 
 
 class CompanyPublic(CompanyCreate):
@@ -261,6 +274,51 @@ class PassengerPublic(BaseModel):
     party: str
 
 
+class DriverIn(Inbound):
+    name: Annotated[str, text(64, 1)]
+    licence: Annotated[str, text(32, 1, description="driving licence number (the ID number)")]
+    phone: Annotated[str, text(32, 1, description="mainland mobile number")]
+
+
+class CrewIn(Inbound):
+    """The coach operator's assignment to a trip (PUT /plans/{id}/trips/{trip_id}/crew)."""
+
+    plate: Annotated[str, text(16, 1, description="mainland plate, e.g. 浙B12345")]
+    coach_type: Annotated[str, text(64, 1, description="the assigned coach's type")]
+    coach_seats: Annotated[int, Field(ge=1, le=100, description="approved seats (核定座位)")]
+    operator: Annotated[str, text(128, 1, description="the coach operator (经营者)")]
+    drivers: Annotated[list[DriverIn], Field(max_length=6)]
+    escort_name: Annotated[str, text(64, description="coach captain or escort (随车人员)")] = ""
+    escort_phone: Annotated[str, text(32)] = ""
+
+
+class DriverPublic(BaseModel):
+    name: str
+    licence: str = Field(description="masked for employers")
+    phone: str
+
+
+class CrewPublic(BaseModel):
+    plate: str
+    coach_type: str
+    coach_seats: int
+    operator: str
+    drivers: list[DriverPublic]
+    escort_name: str
+    escort_phone: str
+
+
+class SignPublic(BaseModel):
+    """The charter sign (包车客运标志牌); unassigned fields read 未分配."""
+
+    origin: str
+    destination: str
+    main_stops: str
+    plate: str
+    operator: str
+    validity: str
+
+
 class TripPublic(BaseModel):
     trip_id: str
     vehicle_type: str
@@ -275,13 +333,15 @@ class TripPublic(BaseModel):
     locked: bool
     stops: list[StopPublic]
     passengers: list[PassengerPublic]
+    crew: Annotated[CrewPublic | None, Field(description="None until a crew is assigned")] = None
+    sign: SignPublic | None = None
 
 
 class ManifestRow(BaseModel):
     seat: int
     seat_count: int
-    worker: str
-    worker_id: str
+    worker: str = Field(description="the planner's key of the registration (登记编号)")
+    staff_number: str = Field(description="the employer's own reference (工号)")
     name: str
     id_number: str
     phone: str
@@ -319,6 +379,81 @@ class AuditEntryPublic(BaseModel):
     season_id: int | None
     worker_keys: list[Any]
     records: int
+
+
+class TripSharePublic(BaseModel):
+    trip_id: str
+    passengers: int
+    seats: int
+    passenger_km: float
+    share_fen: int
+
+
+class CompanyCostsPublic(BaseModel):
+    company_id: str
+    passengers: int
+    passenger_km: float
+    cost_fen: int
+    subsidy_fen: int
+    payable_fen: int
+    trips: list[TripSharePublic]
+
+
+class CostsPublic(BaseModel):
+    """Who pays what (amounts in fen): each trip's cost split pro rata by passenger-km, the
+    subsidy per company under the season's rule, and the season totals (dispatchers)."""
+
+    plan_id: int
+    method: str
+    rule: dict[str, Any]
+    total_cost_fen: int | None
+    total_subsidy_fen: int | None
+    total_payable_fen: int | None
+    unallocated_fen: int | None
+    unallocated_trips: list[str]
+    companies: list[CompanyCostsPublic]
+
+
+class ChangePublic(BaseModel):
+    """A change to a published plan: a withdrawal (seat freed), a late registration seated in a
+    free seat (late_placed) or waiting for a new trip (late_waiting)."""
+
+    id: int
+    kind: str
+    worker: str = Field(description="the registration's key (WorkerPublic.id)")
+    staff_number: str = Field(description="the employer's own reference (工号)")
+    name: str
+    company_id: str
+    trip_id: str
+    seat: int | None
+    created_at: UtcTime
+    confirmed_at: UtcTime | None
+
+
+class LatePlacementPublic(BaseModel):
+    placed: list[ChangePublic]
+    waiting: list[ChangePublic] = Field(
+        description="not seated in a free seat: a re-plan (POST /plans) adds trips for them"
+    )
+
+
+class ChangesConfirm(Inbound):
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=INT32_MAX)]],
+        Field(max_length=10_000, description="the changes to confirm; empty: all unconfirmed"),
+    ] = []
+
+
+class DropPointIn(Inbound):
+    """A county's named drop-off point: its coach station or a point the dispatcher sets."""
+
+    name: Annotated[str, text(128, 1, description="e.g. 临泉县汽车站")]
+    address: Annotated[str, text(256)] = ""
+
+
+class DropPointPublic(DropPointIn):
+    adcode: str
+    county: str
 
 
 # --- fleet sizing (optimizer.sizing) -----------------------------------------------------------

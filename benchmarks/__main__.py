@@ -1,7 +1,7 @@
 """The benchmark runner: measure the planner against its bounds, hand planning and peer solvers.
 
     python -m benchmarks [--quick] [--sections seasons,peers,lilim,parallel,duties,robustness,
-                          lpbound] [--lp-time S]
+                          lpbound,incremental] [--lp-time S]
                          [--out benchmarks/results] [--time-limit S] [--family-seed N]
 
 Writes `report.md`, `report.json` and `season-scaling.png` into `--out`. Every figure is measured
@@ -393,6 +393,10 @@ def render_report(results: dict[str, Any]) -> str:
             f"- shortages: {d['shortages'] or 'none'}",
             "",
         ]
+    if "incremental" in results:
+        from benchmarks.incremental import render_incremental
+
+        lines += render_incremental(results["incremental"])
     if "lpbound" in results:
         from benchmarks.lp_bound import render_lpbound
 
@@ -473,6 +477,10 @@ def main(argv: list[str] | None = None) -> None:
             results["parallel"] = section_parallel(args.quick, cache, args.time_limit)
         elif section == "duties":
             results["duties"] = section_duties(args.quick, cache)
+        elif section == "incremental":
+            from benchmarks.incremental import section_incremental
+
+            results["incremental"] = section_incremental(args.quick, time_limit=args.time_limit)
         elif section == "lpbound":
             from benchmarks.lp_bound import section_lpbound
 

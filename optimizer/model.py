@@ -11,8 +11,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from optimizer.errors import InvalidInput
 
@@ -154,6 +155,49 @@ class SolverParams:
 
 
 @dataclass(frozen=True)
+class SubsidyRule:
+    """The subsidy a company gets: `share` (0-1) of its charter cost, at most
+    `cap_per_company` RMB (None: no cap). Default: Cixi 2023, 50 % up to 200,000 RMB.
+    Splitting and statements: optimizer/costs.py."""
+
+    share: float = 0.5
+    cap_per_company: float | None = 200_000.0
+
+    CIXI_2023: ClassVar[SubsidyRule]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.share <= 1:
+            raise InvalidInput("subsidy share must be between 0 and 1")
+        if self.cap_per_company is not None and self.cap_per_company < 0:
+            raise InvalidInput("subsidy cap_per_company must not be negative")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> SubsidyRule:
+        """A rule from a `[subsidy]` table: `share`, `cap_per_company` (unknown keys refused)."""
+        unknown = sorted(set(values) - {"share", "cap_per_company"})
+        if unknown:
+            raise InvalidInput(
+                f"[subsidy] has unknown key(s) {', '.join(unknown)}; known: cap_per_company, share"
+            )
+        return cls(**values)
+
+    def subsidy_fen(self, cost_fen: int) -> int:
+        """The subsidy, in fen, on a company's charter cost of `cost_fen` (half up, capped)."""
+        amount = int(
+            (Decimal(cost_fen) * Decimal(str(self.share))).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP
+            )
+        )
+        if self.cap_per_company is not None:
+            cap = Decimal(str(self.cap_per_company)) * 100
+            amount = min(amount, int(cap.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+        return amount
+
+
+SubsidyRule.CIXI_2023 = SubsidyRule(share=0.5, cap_per_company=200_000.0)
+
+
+@dataclass(frozen=True)
 class Company:
     """An employer and the gate where its workers board (WGS-84)."""
 
@@ -163,6 +207,18 @@ class Company:
     lat: float
     no_hub: bool = False
     town: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class DropPoint:
+    """Where a county's passengers get off, named so people can find it: the county's coach
+    station or a point the dispatcher sets (the shipped geography has county seats only, no
+    stations). Printed on manifests and notices for the county's drop-off stops."""
+
+    adcode: str
+    name: str
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,7 +233,13 @@ class Hub:
 
 @dataclass(frozen=True)
 class Worker:
-    """One registered traveller. `home_adcode` is None when `home` did not resolve."""
+    """One registered traveller. `home_adcode` is None when `home` did not resolve.
+
+    Two identifiers, never mixed up: `worker_id` is the planner's key (unique in a scenario; the
+    service uses its database key) and `staff_number` is the employer's own reference (工号),
+    the one printed on manifests and notices. A scenario folder's `worker_id` column is the 工号,
+    so there both are the same; left empty, `staff_number` takes `worker_id`.
+    """
 
     worker_id: str
     company_id: str
@@ -193,6 +255,11 @@ class Worker:
     # Set when `home` could not be resolved: why, and the candidate counties if ambiguous.
     home_problem: str = ""
     home_candidates: tuple[str, ...] = ()
+    staff_number: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.staff_number:
+            object.__setattr__(self, "staff_number", self.worker_id)
 
 
 @dataclass(frozen=True)
@@ -267,6 +334,8 @@ class Scenario:
     policy: Policy = field(default_factory=Policy)
     solver: SolverParams = field(default_factory=SolverParams)
     problems: tuple[InputProblem, ...] = ()
+    subsidy: SubsidyRule = field(default_factory=SubsidyRule)
+    drop_points: tuple[DropPoint, ...] = ()
 
     def __post_init__(self) -> None:
         if self.direction not in ("home", "return"):
@@ -342,8 +411,36 @@ class Passenger:
 
 
 @dataclass(frozen=True)
+class Driver:
+    """A driver of an assigned crew: name, driving licence number (驾驶证号, in China the
+    holder's ID number) and mobile phone."""
+
+    name: str
+    licence: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Crew:
+    """The coach operator's assignment to one trip: the physical coach and its crew.
+
+    `coach_type` and `coach_seats` are the assigned coach's type and approved seats (核定座位);
+    `escort_*` is the coach captain or escort (随车人员) whom passengers call.
+    """
+
+    plate: str
+    coach_type: str
+    coach_seats: int
+    operator: str
+    drivers: tuple[Driver, ...]
+    escort_name: str = ""
+    escort_phone: str = ""
+
+
+@dataclass(frozen=True)
 class Trip:
-    """One coach journey on one departure date, with its legal timetable."""
+    """One coach journey on one departure date, with its legal timetable. `crew` is None
+    until the operator assigns a coach and drivers (the trip is then printed 未分配)."""
 
     trip_id: str
     vehicle_type: str
@@ -356,6 +453,7 @@ class Trip:
     driving_minutes: int = 0
     cost: float = 0.0
     locked: bool = False
+    crew: Crew | None = None
 
     @property
     def departure(self) -> dt.datetime:

@@ -25,7 +25,7 @@ from optimizer.intake import (
     parse_hubs,
     parse_workers,
 )
-from optimizer.model import Hub, InputProblem, Policy, Scenario, SolverParams
+from optimizer.model import Hub, InputProblem, Policy, Scenario, SolverParams, SubsidyRule
 
 SCENARIO_FILE = "scenario.toml"
 REQUIRED_KEYS = (
@@ -36,7 +36,7 @@ REQUIRED_KEYS = (
     "first_departure",
     "last_departure",
 )
-OPTIONAL_TABLES = ("policy", "solver")
+OPTIONAL_TABLES = ("policy", "solver", "subsidy")
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -113,6 +113,7 @@ def read_scenario(folder: str | Path) -> Scenario:
     try:
         policy = Policy.from_mapping(settings.get("policy", {}))
         solver = SolverParams.from_mapping(settings.get("solver", {}))
+        subsidy = SubsidyRule.from_mapping(settings.get("subsidy", {}))
     except TypeError as error:
         raise InvalidInput(f"{SCENARIO_FILE}: {error}") from None
     first = _toml_date(settings, "first_departure")
@@ -146,5 +147,6 @@ def read_scenario(folder: str | Path) -> Scenario:
         hubs=tuple(hubs),
         policy=policy,
         solver=solver,
+        subsidy=subsidy,
         problems=tuple(problems + fleet_problems + hub_problems + worker_problems),
     )

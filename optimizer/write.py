@@ -13,12 +13,15 @@ import csv
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optimizer.costs import costs_to_json, season_costs
 from optimizer.errors import InvalidInput
 from optimizer.model import (
+    Crew,
+    Driver,
     Duty,
     DutyLeg,
     FleetAdvice,
@@ -29,6 +32,7 @@ from optimizer.model import (
     Plan,
     Scenario,
     Stop,
+    SubsidyRule,
     Trip,
     Unserved,
     UnservedReason,
@@ -90,7 +94,8 @@ def _stop_json(stop: Stop) -> dict[str, Any]:
     }
 
 
-def _trip_json(trip: Trip) -> dict[str, Any]:
+def trip_to_json(trip: Trip) -> dict[str, Any]:
+    """A trip as plain JSON values: the one Trip codec (plan.json and the service's database)."""
     return {
         "trip_id": trip.trip_id,
         "vehicle_type": trip.vehicle_type,
@@ -104,6 +109,7 @@ def _trip_json(trip: Trip) -> dict[str, Any]:
         "locked": trip.locked,
         "stops": [_stop_json(stop) for stop in trip.stops],
         "passengers": [dataclasses.asdict(p) for p in trip.passengers],
+        "crew": dataclasses.asdict(trip.crew) if trip.crew is not None else None,
     }
 
 
@@ -148,8 +154,13 @@ def fleet_kpis_json(kpis: FleetKpis | None) -> dict[str, Any] | None:
     return values
 
 
-def plan_to_json(plan: Plan, *, scenario_dir: str | Path | None = None) -> dict[str, Any]:
+def plan_to_json(
+    plan: Plan, *, scenario_dir: str | Path | None = None, subsidy: SubsidyRule | None = None
+) -> dict[str, Any]:
     """The plan as plain JSON values (the content of plan.json).
+
+    `costs` is derived: each trip's cost split over its companies and the subsidy per company
+    under `subsidy` (the scenario's `[subsidy]` table; Cixi 2023 when None), optimizer/costs.py.
 
     `scenario_dir` (the scenario folder the plan was made from) is recorded as an absolute path,
     so `chunyun render PLAN_DIR` finds the names and phones without `--scenario`.
@@ -160,7 +171,7 @@ def plan_to_json(plan: Plan, *, scenario_dir: str | Path | None = None) -> dict[
         "scenario_dir": str(Path(scenario_dir).resolve()) if scenario_dir is not None else None,
         "direction": plan.direction,
         "kpis": dataclasses.asdict(plan.kpis),
-        "trips": [_trip_json(trip) for trip in plan.trips],
+        "trips": [trip_to_json(trip) for trip in plan.trips],
         "unserved": [
             {"worker_id": u.worker_id, "reason": str(u.reason), "detail": u.detail}
             for u in plan.unserved
@@ -169,10 +180,11 @@ def plan_to_json(plan: Plan, *, scenario_dir: str | Path | None = None) -> dict[
         "notes": list(plan.notes),
         "coaches": [duty_json(duty) for duty in plan.coaches],
         "fleet_kpis": fleet_kpis_json(plan.fleet_kpis),
+        "costs": costs_to_json(season_costs(plan.trips, subsidy)),
     }
 
 
-def _stop(values: dict[str, Any]) -> Stop:
+def _stop(values: Mapping[str, Any]) -> Stop:
     return Stop(
         kind=values["kind"],
         lon=float(values["lon"]),
@@ -190,7 +202,8 @@ def _stop(values: dict[str, Any]) -> Stop:
     )
 
 
-def _trip(values: dict[str, Any]) -> Trip:
+def trip_from_json(values: Mapping[str, Any]) -> Trip:
+    """The trip written by `trip_to_json` (inverse)."""
     return Trip(
         trip_id=values["trip_id"],
         vehicle_type=values["vehicle_type"],
@@ -203,6 +216,19 @@ def _trip(values: dict[str, Any]) -> Trip:
         driving_minutes=int(values.get("driving_minutes", 0)),
         cost=float(values.get("cost", 0.0)),
         locked=bool(values.get("locked", False)),
+        crew=_crew(values["crew"]) if values.get("crew") else None,
+    )
+
+
+def _crew(values: Mapping[str, Any]) -> Crew:
+    return Crew(
+        plate=str(values["plate"]),
+        coach_type=str(values["coach_type"]),
+        coach_seats=int(values["coach_seats"]),
+        operator=str(values.get("operator", "")),
+        drivers=tuple(Driver(**d) for d in values.get("drivers", ())),
+        escort_name=str(values.get("escort_name", "")),
+        escort_phone=str(values.get("escort_phone", "")),
     )
 
 
@@ -268,7 +294,7 @@ def plan_from_json(values: dict[str, Any]) -> Plan:
         return Plan(
             scenario=values["scenario"],
             direction=values["direction"],
-            trips=tuple(_trip(t) for t in values["trips"]),
+            trips=tuple(trip_from_json(t) for t in values["trips"]),
             unserved=tuple(
                 Unserved(u["worker_id"], UnservedReason(u["reason"]), u.get("detail", ""))
                 for u in values["unserved"]
@@ -404,6 +430,28 @@ def write_duties_csv(
     return target
 
 
+def trip_row(trip: Trip) -> list[object]:
+    """One row of trips.csv (the columns of `TRIP_COLUMNS`)."""
+    service = [s for s in trip.stops if s.kind != "rest"]
+    return [
+        trip.trip_id,
+        trip.departure_date.isoformat(),
+        trip.vehicle_type,
+        trip.seats,
+        trip.seats_used,
+        trip.drivers,
+        round(trip.distance_km, 1),
+        trip.driving_minutes,
+        _hhmm(trip.departure),
+        _hhmm(trip.arrival),
+        " / ".join(_place(s) for s in service if s.kind == "pickup"),
+        " / ".join(_place(s) for s in service if s.kind == "dropoff"),
+        sum(1 for s in trip.stops if s.kind == "rest"),
+        trip.cost,
+        "yes" if trip.locked else "",
+    ]
+
+
 def write_plan(
     plan: Plan,
     scenario: Scenario | None,
@@ -421,32 +469,20 @@ def write_plan(
     root.mkdir(parents=True, exist_ok=True)
     with (root / "plan.json").open("w", encoding="utf-8") as handle:
         json.dump(
-            plan_to_json(plan, scenario_dir=scenario_dir), handle, ensure_ascii=False, indent=1
+            plan_to_json(
+                plan,
+                scenario_dir=scenario_dir,
+                subsidy=scenario.subsidy if scenario is not None else None,
+            ),
+            handle,
+            ensure_ascii=False,
+            indent=1,
         )
     with (root / "trips.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(TRIP_COLUMNS)
         for trip in plan.trips:
-            service = [s for s in trip.stops if s.kind != "rest"]
-            writer.writerow(
-                [
-                    trip.trip_id,
-                    trip.departure_date.isoformat(),
-                    trip.vehicle_type,
-                    trip.seats,
-                    trip.seats_used,
-                    trip.drivers,
-                    round(trip.distance_km, 1),
-                    trip.driving_minutes,
-                    _hhmm(trip.departure),
-                    _hhmm(trip.arrival),
-                    " / ".join(_place(s) for s in service if s.kind == "pickup"),
-                    " / ".join(_place(s) for s in service if s.kind == "dropoff"),
-                    sum(1 for s in trip.stops if s.kind == "rest"),
-                    trip.cost,
-                    "yes" if trip.locked else "",
-                ]
-            )
+            writer.writerow(trip_row(trip))
     places = depot_names(scenario) if scenario is not None else None
     write_duties_csv(plan.coaches, root / "duties.csv", plan.trips, places)
     return root

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Re-exported: the document writers quote formula-like CSV cells with the service's one rule.
 from api.spreadsheet import from_spreadsheet as from_spreadsheet
 from api.spreadsheet import spreadsheet_safe as spreadsheet_safe
 from maps.stops import kind_label, stop_name
-from optimizer.model import Company, Scenario, Stop, Trip, Worker
+from optimizer.model import Company, DropPoint, Scenario, Stop, Trip, Worker
 
 
 @functools.cache
@@ -41,6 +41,7 @@ class Names:
     workers: dict[str, Worker]
     companies: dict[str, Company]
     places: dict[str, str]
+    drop_points: dict[str, DropPoint] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario) -> Names:
@@ -51,13 +52,36 @@ class Names:
             workers={w.worker_id: w for w in scenario.workers},
             companies={c.company_id: c for c in scenario.companies},
             places=places,
+            drop_points={d.adcode: d for d in scenario.drop_points},
         )
 
     def stop(self, stop: Stop) -> str:
-        """A stop's display name; a county stop without a name gets the county's name."""
+        """A stop's display name: a county stop takes the county's named drop-off point when
+        one is set, else its own name or the county's name."""
+        point = self._drop_point(stop)
+        if point is not None:
+            return point.name
         if not stop.name and stop.adcode and not (stop.company_id or stop.hub_id):
             return county_name(stop.adcode)
         return stop_name(stop, self.places)
+
+    def _drop_point(self, stop: Stop) -> DropPoint | None:
+        if stop.kind == "rest" or stop.company_id or stop.hub_id or not stop.adcode:
+            return None
+        return self.drop_points.get(stop.adcode)
+
+    def address(self, stop: Stop) -> str:
+        """Where to find the stop: the drop-off point's or the gate's address, or ""."""
+        point = self._drop_point(stop)
+        if point is not None:
+            return point.address
+        company = self.companies.get(stop.company_id or "")
+        return company.address if company is not None else ""
+
+    def stop_with_address(self, stop: Stop) -> str:
+        """The stop's name and, when known, its address in brackets (for notices)."""
+        address = self.address(stop)
+        return f"{self.stop(stop)}（{address}）" if address else self.stop(stop)
 
     def company(self, company_id: str) -> str:
         """An employer's name, or its id when the scenario does not list it."""
@@ -81,14 +105,36 @@ def route_summary(trip: Trip, names: Names) -> tuple[str, str, list[str]]:
     return served[0], served[-1], served[1:-1]
 
 
+UNASSIGNED = "未分配"
+
+
 def plate(trip: Trip) -> str:
-    """The coach's plate when one is assigned (a Trip may carry `plate`), else ""."""
-    return str(getattr(trip, "plate", "") or "")
+    """The coach's plate when the operator assigned one, else ""."""
+    return trip.crew.plate if trip.crew is not None else ""
 
 
 def driver_names(trip: Trip) -> list[str]:
-    """Driver names when assigned (a Trip may carry `driver_names`), else []."""
-    return [str(n) for n in getattr(trip, "driver_names", ()) or ()]
+    """Driver names when assigned, else []."""
+    return [d.name for d in trip.crew.drivers] if trip.crew is not None else []
+
+
+def plate_text(trip: Trip) -> str:
+    """The plate, or 未分配 (unassigned) so a blank never looks filled."""
+    return plate(trip) or UNASSIGNED
+
+
+def drivers_text(trip: Trip) -> str:
+    """Drivers with licence numbers and phones, or how many are needed and 未分配."""
+    if trip.crew is None:
+        return f"{trip.drivers} 名，{UNASSIGNED}"
+    return "；".join(f"{d.name}（驾驶证 {d.licence}，电话 {d.phone}）" for d in trip.crew.drivers)
+
+
+def escort_text(trip: Trip) -> str:
+    """The coach captain or escort with phone, or 未分配."""
+    if trip.crew is None:
+        return UNASSIGNED
+    return f"{trip.crew.escort_name}（电话 {trip.crew.escort_phone}）"
 
 
 def stop_kind(stop: Stop) -> str:

@@ -7,7 +7,9 @@ digits); phones are in full because the crew must be able to call a missing pass
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -19,9 +21,10 @@ from reportlab.platypus import Flowable, Spacer
 
 from api.documents.context import (
     Names,
-    driver_names,
+    drivers_text,
+    escort_text,
     from_spreadsheet,
-    plate,
+    plate_text,
     route_summary,
     seat_label,
     spreadsheet_safe,
@@ -31,7 +34,8 @@ from api.documents.pdf import CONTENT_WIDTH, build_pdf, grid_table, key_value_ta
 from optimizer.identity import mask_id_number, normalize_phone
 from optimizer.model import Scenario, Trip
 
-# Row keys and their column headings, in print order.
+# Row keys and their column headings, in print order. The CLI's and the service's CSV, XLSX and
+# PDF manifests all use these columns, filled by `manifest_rows` (the one row builder).
 MANIFEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("seat", "座位号"),
     ("name", "姓名"),
@@ -41,60 +45,111 @@ MANIFEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("board_stop", "上车点"),
     ("alight_stop", "下车点"),
     ("party", "同行"),
-    ("worker_id", "登记编号"),
+    ("staff_number", "工号"),
+    ("worker", "登记编号"),
 )
 PRINTED_KEYS = ("seat", "name", "id_number", "phone", "company", "board_stop", "alight_stop")
 CONFIDENTIAL = "本名单含旅客个人信息，仅供本次运输核验使用，请妥善保管，不得外传。"
 
 
-def manifest_rows(
-    trip: Trip, scenario: Scenario, *, full_ids: bool = False
-) -> list[dict[str, str]]:
-    """One row per passenger of `trip`, ordered by seat: the keys of `MANIFEST_COLUMNS`.
+@dataclass(frozen=True)
+class ManifestLine:
+    """One passenger of a manifest, every field the printed and JSON manifests show.
+
+    `worker` is the planner's key, `staff_number` the employer's 工号 (see `Worker`).
+    """
+
+    seat: int
+    seat_count: int
+    seat_label: str
+    worker: str
+    staff_number: str
+    name: str
+    id_number: str
+    phone: str
+    company_id: str
+    company: str
+    party: str
+    board_stop: str
+    board_time: dt.datetime | None
+    alight_stop: str
+    alight_adcode: str
+
+
+def manifest_lines(trip: Trip, scenario: Scenario, *, full_ids: bool = False) -> list[ManifestLine]:
+    """One line per passenger of `trip`, ordered by seat (the one manifest row builder).
 
     `id_number` is masked (first 4 and last 4 characters) unless `full_ids` (a dispatcher's
-    audited download); a passenger missing from the scenario's workers keeps its worker_id and
-    empty personal fields.
+    audited download); phones are as the scenario holds them (the service masks them in the
+    scenario it passes for a masked view). A passenger missing from the scenario's workers (a
+    withdrawn registration) keeps its key and empty personal fields.
     """
     names = Names.of(scenario)
-    rows = []
+    lines = []
     for passenger in sorted(trip.passengers, key=lambda p: (p.seat <= 0, p.seat, p.worker_id)):
         worker = names.workers.get(passenger.worker_id)
         board = trip.stops[passenger.board_stop] if passenger.board_stop < len(trip.stops) else None
         alight = (
             trip.stops[passenger.alight_stop] if passenger.alight_stop < len(trip.stops) else None
         )
-        rows.append(
-            {
-                "seat": seat_label(passenger.seat, passenger.seat_count),
-                "name": worker.name if worker else "",
-                "id_number": (worker.id_number if full_ids else mask_id_number(worker.id_number))
+        lines.append(
+            ManifestLine(
+                seat=passenger.seat,
+                seat_count=passenger.seat_count,
+                seat_label=seat_label(passenger.seat, passenger.seat_count),
+                worker=passenger.worker_id,
+                staff_number=worker.staff_number if worker else "",
+                name=worker.name if worker else "",
+                id_number=(worker.id_number if full_ids else mask_id_number(worker.id_number))
                 if worker
                 else "",
-                "phone": normalize_phone(worker.phone) if worker else "",
-                "company": names.company(passenger.company_id),
-                "board_stop": names.stop(board) if board else "",
-                "alight_stop": names.stop(alight) if alight else "",
-                "party": passenger.party or (worker.party if worker else ""),
-                "worker_id": passenger.worker_id,
-            }
+                phone=normalize_phone(worker.phone) if worker else "",
+                company_id=passenger.company_id,
+                company=names.company(passenger.company_id),
+                party=passenger.party or (worker.party if worker else ""),
+                board_stop=names.stop(board) if board else "",
+                board_time=board.depart if board else None,
+                alight_stop=names.stop(alight) if alight else "",
+                alight_adcode=(alight.adcode or "") if alight else "",
+            )
         )
-    return rows
+    return lines
+
+
+def manifest_rows(
+    trip: Trip, scenario: Scenario, *, full_ids: bool = False
+) -> list[dict[str, str]]:
+    """The lines of `manifest_lines` as text, keyed like `MANIFEST_COLUMNS` (CSV, XLSX, PDF)."""
+    return [
+        {
+            "seat": line.seat_label,
+            "name": line.name,
+            "id_number": line.id_number,
+            "phone": line.phone,
+            "company": line.company,
+            "board_stop": line.board_stop,
+            "alight_stop": line.alight_stop,
+            "party": line.party,
+            "staff_number": line.staff_number,
+            "worker": line.worker,
+        }
+        for line in manifest_lines(trip, scenario, full_ids=full_ids)
+    ]
 
 
 def manifest_header(trip: Trip, scenario: Scenario) -> list[tuple[str, str]]:
     """The header of a manifest as (label, value) pairs, in print order."""
     names = Names.of(scenario)
     origin, destination, via = route_summary(trip, names)
-    drivers = driver_names(trip)
     people = sum(p.seat_count for p in trip.passengers)
     return [
         ("车次", trip.trip_id),
         ("发车日期", f"{trip.departure:%Y-%m-%d}"),
         ("发车时间", f"{trip.departure:%H:%M}"),
         ("车型", f"{trip.vehicle_type}（核定 {trip.seats} 座）"),
-        ("车牌号", plate(trip) or "________"),
-        ("驾驶员", "、".join(drivers) if drivers else f"{trip.drivers} 名（姓名：________）"),
+        ("车牌号", plate_text(trip)),
+        ("驾驶员", drivers_text(trip)),
+        ("随车人员", escort_text(trip)),
         ("线路", f"{origin} → {destination}"),
         ("途经", "、".join(via) if via else "无"),
         ("乘客", f"{len(trip.passengers)} 人，占 {people} 座"),
@@ -134,10 +189,17 @@ def write_manifest_csv(trip: Trip, scenario: Scenario, path: str | Path) -> Path
     return target
 
 
-def _write_csv(trip: Trip, scenario: Scenario, handle: TextIO) -> None:
+def manifest_csv_bytes(trip: Trip, scenario: Scenario, *, full_ids: bool = False) -> bytes:
+    """The manifest CSV as bytes (UTF-8 with BOM, formula-like cells quoted), for downloads."""
+    buffer = io.StringIO()
+    _write_csv(trip, scenario, buffer, full_ids=full_ids)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _write_csv(trip: Trip, scenario: Scenario, handle: TextIO, *, full_ids: bool = False) -> None:
     writer = csv.writer(handle)
     writer.writerow([label for _, label in MANIFEST_COLUMNS])
-    for row in manifest_rows(trip, scenario):
+    for row in manifest_rows(trip, scenario, full_ids=full_ids):
         writer.writerow([spreadsheet_safe(row[key]) for key, _ in MANIFEST_COLUMNS])
 
 
@@ -199,7 +261,7 @@ def _manifest_workbook(trip: Trip, scenario: Scenario, *, full_ids: bool = False
             cell.number_format = "@"
             cell.border = border
             cell.alignment = Alignment(vertical="center", wrap_text=key == "company")
-    for column, size in enumerate((8, 10, 22, 14, 26, 16, 16, 8, 10), start=1):
+    for column, size in enumerate((8, 10, 22, 14, 26, 16, 16, 8, 10, 10), start=1):
         sheet.column_dimensions[get_column_letter(column)].width = size
     sheet.freeze_panes = sheet.cell(row=table_start + 1, column=1)
     sheet.print_title_rows = f"{table_start}:{table_start}"

@@ -7,6 +7,7 @@ one of the failures seen in the field, so the unserved are told why and whom to 
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from optimizer.model import Plan, Scenario
 
 NOTICE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("worker_id", "登记编号"),
+    ("staff_number", "工号"),
     ("name", "姓名"),
     ("phone", "手机号"),
     ("company_id", "单位编号"),
@@ -30,6 +32,7 @@ NOTICE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("seat", "座位号"),
     ("destination", "下车点"),
     ("message", "短信内容"),
+    ("change", "变更"),
 )
 COMPANY_COLUMNS = (
     "name", "phone", "status", "trip_id", "coach", "date", "time", "gate", "seat", "destination",
@@ -75,6 +78,11 @@ def worker_notices(
     seated: set[str] = set()
     for trip in sorted(plan.trips, key=lambda t: (t.departure, t.trip_id)):
         coach = plate(trip) or trip.trip_id
+        on_board = (
+            f"随车电话{trip.crew.escort_phone}（{trip.crew.escort_name}），"
+            if trip.crew is not None and trip.crew.escort_phone
+            else ""
+        )
         for passenger in sorted(trip.passengers, key=lambda p: (p.seat, p.worker_id)):
             worker = names.workers.get(passenger.worker_id)
             if worker is None:
@@ -82,19 +90,20 @@ def worker_notices(
             seated.add(worker.worker_id)
             board = trip.stops[passenger.board_stop]
             alight = trip.stops[passenger.alight_stop]
-            gate = names.stop(board)
-            destination = names.stop(alight)
+            gate = names.stop_with_address(board)
+            destination = names.stop_with_address(alight)
             seat = seat_label(passenger.seat, passenger.seat_count)
             seat_text = f"座位{seat}号" if seat else "座位上车时安排"
             message = (
                 f"【{signature}】{worker.name}您好，您的{trip_kind}："
                 f"{board.depart.month}月{board.depart.day}日{board.depart:%H:%M}发车，请于{board.arrive:%H:%M}前到{gate}上车，"
                 f"车次{coach}，{seat_text}，到{destination}下车。请携带身份证。"
-                f"{_contact(contact_phone)}"
+                f"{on_board}{_contact(contact_phone)}"
             )
             rows.append(
                 {
                     "worker_id": worker.worker_id,
+                    "staff_number": worker.staff_number,
                     "name": worker.name,
                     "phone": normalize_phone(worker.phone),
                     "company_id": worker.company_id,
@@ -124,6 +133,7 @@ def worker_notices(
         rows.append(
             {
                 "worker_id": worker.worker_id,
+                "staff_number": worker.staff_number,
                 "name": worker.name,
                 "phone": normalize_phone(worker.phone),
                 "company_id": worker.company_id,
@@ -143,6 +153,71 @@ def worker_notices(
     return rows
 
 
+CHANGE_LABELS = {
+    "late_placed": "新增安排",
+    "withdrawal": "已取消",
+    "late_waiting": "待安排",
+    "edit": "信息变更",
+}
+
+
+def notices_with_changes(
+    rows: list[dict[str, str]],
+    changes: list[dict[str, str]],
+    *,
+    direction: str,
+    contact_phone: str = "",
+    signature: str = "春运包车",
+) -> list[dict[str, str]]:
+    """The notice list after publishing: each row's `change` says whether it is a change (新增安排
+    for a late registration seated, 待安排 for one waiting for a new trip), and every withdrawal
+    gets a cancellation notice (已取消) to the worker, listed for the company too. `changes` are
+    dicts with kind, worker_id, staff_number, name, phone, company_id, company, trip_id, seat."""
+    trip_kind = "返乡包车" if direction == "home" else "返岗包车"
+    kinds = {c["worker_id"]: c["kind"] for c in changes}
+    out = []
+    for row in rows:
+        kind = kinds.get(row["worker_id"], "")
+        if kind == "withdrawal":
+            continue
+        out.append({**row, "change": CHANGE_LABELS.get(kind, "")})
+    for change in changes:
+        if change["kind"] != "withdrawal":
+            continue
+        message = (
+            f"【{signature}】{change['name']}您好，您的{trip_kind}登记已取消，"
+            f"原车次{change['trip_id']}的座位已释放。如需乘车请联系{change['company']}重新登记。"
+            f"{_contact(contact_phone)}"
+        )
+        out.append(
+            {
+                **dict.fromkeys((k for k, _ in NOTICE_COLUMNS), ""),
+                "worker_id": change["worker_id"],
+                "staff_number": change["staff_number"],
+                "name": change["name"],
+                "phone": change["phone"],
+                "company_id": change["company_id"],
+                "company": change["company"],
+                "status": "已取消",
+                "trip_id": change["trip_id"],
+                "seat": change.get("seat", ""),
+                "message": message,
+                "change": CHANGE_LABELS["withdrawal"],
+            }
+        )
+    return out
+
+
+def notices_csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    """Notice rows as CSV bytes (UTF-8 with BOM, formula-like cells quoted), for downloads."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([label for _, label in NOTICE_COLUMNS])
+    for row in rows:
+        writer.writerow([spreadsheet_safe(row.get(key, "")) for key, _ in NOTICE_COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 def write_notices_csv(rows: list[dict[str, str]], path: str | Path) -> Path:
     """Write notice rows as UTF-8 CSV (with BOM) for an SMS gateway: one message per line."""
     target = Path(path)
@@ -151,7 +226,7 @@ def write_notices_csv(rows: list[dict[str, str]], path: str | Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow([label for _, label in NOTICE_COLUMNS])
         for row in rows:
-            writer.writerow([spreadsheet_safe(row[key]) for key, _ in NOTICE_COLUMNS])
+            writer.writerow([spreadsheet_safe(row.get(key, "")) for key, _ in NOTICE_COLUMNS])
     return target
 
 

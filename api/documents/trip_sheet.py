@@ -15,9 +15,10 @@ from typing import BinaryIO
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
-from api.documents.context import Names, driver_names, plate, route_summary, stop_kind
+from api.documents.context import Names, drivers_text, escort_text, stop_kind
 from api.documents.pdf import CONTENT_WIDTH, build_pdf, grid_table, key_value_table, para, styles
 from maps.stops import is_night_park, note_text
+from optimizer.crews import sign_data
 from optimizer.model import Scenario, Trip
 
 
@@ -30,7 +31,10 @@ def _minutes(delta: dt.timedelta) -> str:
 
 
 def operator_of(trip: Trip, scenario: Scenario) -> str:
-    """The operator of the trip's coach type as listed in the scenario's fleet, or ""."""
+    """The operator of the assigned coach, else of the trip's coach type as listed in the
+    scenario's fleet, or ""."""
+    if trip.crew is not None:
+        return trip.crew.operator
     for vehicle in scenario.fleet:
         if vehicle.vehicle_type == trip.vehicle_type:
             return vehicle.operator
@@ -38,17 +42,21 @@ def operator_of(trip: Trip, scenario: Scenario) -> str:
 
 
 def sign_fields(trip: Trip, scenario: Scenario) -> list[tuple[str, str]]:
-    """The charter sign's data as (label, value) pairs, blanks left for what is not assigned."""
+    """The charter sign's data as (label, value) pairs; what is not assigned reads 未分配."""
     names = Names.of(scenario)
-    origin, destination, via = route_summary(trip, names)
-    drivers = driver_names(trip)
+    sign = sign_data(
+        trip,
+        stops=[names.stop(s) for s in trip.stops if s.kind != "rest"],
+        fleet_operator=operator_of(trip, scenario),
+    )
     return [
-        ("起点", origin),
-        ("终点", destination),
-        ("途经", "、".join(via) if via else "无"),
-        ("车牌号", plate(trip) or "________"),
-        ("经营者", operator_of(trip, scenario) or "________"),
-        ("驾驶员", "、".join(drivers) if drivers else f"{trip.drivers} 名（姓名：________）"),
+        ("起点", sign["origin"]),
+        ("终点", sign["destination"]),
+        ("途经", sign["main_stops"]),
+        ("车牌号", sign["plate"]),
+        ("经营者", sign["operator"]),
+        ("驾驶员", drivers_text(trip)),
+        ("随车人员", escort_text(trip)),
         ("有效期", f"{trip.departure:%Y-%m-%d} 至 {trip.arrival:%Y-%m-%d}"),
         ("包车类型", "返乡包车" if scenario.direction == "home" else "返岗包车"),
     ]

@@ -10,6 +10,8 @@ from api.routes import (
     fleet,
     hubs,
     moves,
+    operations,
+    places,
     plans,
     seasons,
     sizing,
@@ -19,5 +21,19 @@ from api.routes import (
 
 # Every error answer any route can give is documented once for all (JSON, api/errors.py).
 api_router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-for module in (auth, users, seasons, sizing, companies, hubs, fleet, workers, plans, moves, audit):
+for module in (
+    auth,
+    users,
+    seasons,
+    sizing,
+    places,
+    companies,
+    hubs,
+    fleet,
+    workers,
+    plans,
+    moves,
+    operations,
+    audit,
+):
     api_router.include_router(module.router)

@@ -21,6 +21,7 @@ def _public(row: models.Company, season: models.Season) -> CompanyPublic:
         lat=row.lat,
         no_hub=row.no_hub,
         town=row.town,
+        address=row.address,
     )
 
 

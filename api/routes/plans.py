@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
-from api import convert, crud, models, outputs
+from api import convert, crud, models, operations, outputs
 from api.core.db import begin_write
 from api.deps import (
     CurrentUser,
@@ -25,6 +25,7 @@ from api.deps import (
     company_scope,
     shows_unmasked,
 )
+from api.documents.notices import safe_name
 from api.errors import NotFound
 from api.schemas import ManifestPublic, PlanCreate, PlanPublic, TripPublic
 from optimizer import model as domain
@@ -171,14 +172,6 @@ def _manifest(
     keys = [p.worker_id for p in trip.passengers if scope is None or p.company_id == scope]
     workers = crud.workers_by_key(session, keys=keys)
     companies = crud.list_companies(session, season=plan.season)
-    manifest = convert.manifest_public(
-        trip,
-        plan_id=plan.id,
-        workers=workers,
-        company_names={c.company_id: c.name for c in companies},
-        masked=not unmasked,
-        company_id=scope,
-    )
     if unmasked:
         crud.record_unmasked_read(
             session,
@@ -188,10 +181,16 @@ def _manifest(
             worker_keys=keys,
         )
     scenario = convert.scenario_for_documents(
-        plan.season, companies=companies, workers=workers.values(), masked=not unmasked
+        plan.season,
+        companies=companies,
+        workers=workers.values(),
+        masked=not unmasked,
+        drop_points=operations.list_drop_points(session, season=plan.season),
     )
+    shown_trip = convert.trip_for_company(trip, scope)
+    manifest = convert.manifest_public(shown_trip, scenario, plan_id=plan.id, masked=not unmasked)
     # Document writers get the caller's view of the trip, never other companies' passengers.
-    return manifest, convert.trip_for_company(trip, scope), scenario
+    return manifest, shown_trip, scenario
 
 
 @router.get(
@@ -221,7 +220,7 @@ def read_manifest(
     if fmt == "json":
         return Response(manifest.model_dump_json(), media_type="application/json")
     if fmt == "csv":
-        content = outputs.manifest_csv(manifest)
+        content = outputs.manifest_csv(shown_trip, scenario, full_ids=not manifest.masked)
     elif fmt == "xlsx":
         content = outputs.manifest_xlsx(shown_trip, scenario, full_ids=not manifest.masked)
     else:
@@ -266,29 +265,48 @@ def unserved_of(plan: models.Plan, *, keys: set[str] | None = None) -> list[doma
     ]
 
 
-def documents_zip_of(session: SessionDep, *, plan: models.Plan, user: models.User) -> bytes:
+def documents_zip_of(
+    session: SessionDep, *, plan: models.Plan, user: models.User, company_id: str | None = None
+) -> bytes:
     """Every document of `plan` as one zip, for a dispatcher: full rows, written to the audit
-    log as an unmasked read."""
+    log as an unmasked read. With `company_id`: that company's zip (its trips with only its
+    passengers, other gates unnamed, its notices)."""
     from api.bundle import documents_zip, plan_of
 
     if plan.status != "succeeded":
         raise NotFound(f"plan {plan.id} has no trips yet ({plan.status})")
     trips = [t for t, _ in crud.plan_trips(session, plan_id=plan.id)]
+    if company_id is not None:
+        if crud.get_company(session, season=plan.season, company_id=company_id) is None:
+            raise NotFound(f"no company {company_id!r} in season {plan.season.name!r}")
+        trips = [
+            convert.trip_for_company(t, company_id)
+            for t in trips
+            if any(p.company_id == company_id for p in t.passengers)
+        ]
     keys = [p.worker_id for t in trips for p in t.passengers]
     unserved = unserved_of(plan)
     workers = crud.workers_by_key(session, keys=keys + [u.worker_id for u in unserved])
+    if company_id is not None:
+        workers = {k: w for k, w in workers.items() if w.company_id == company_id}
+        unserved = [u for u in unserved if u.worker_id in workers]
     companies = crud.list_companies(session, season=plan.season)
     begin_write(session)
     crud.record_unmasked_read(
         session,
         user=user,
-        action=f"documents zip of plan {plan.id}",
+        action=f"documents zip of plan {plan.id}"
+        + (f" company {company_id}" if company_id is not None else ""),
         season_id=plan.season_id,
         worker_keys=list(workers),
     )
     session.commit()
     scenario = convert.scenario_for_documents(
-        plan.season, companies=companies, workers=workers.values(), masked=False
+        plan.season,
+        companies=companies,
+        workers=workers.values(),
+        masked=False,
+        drop_points=operations.list_drop_points(session, season=plan.season),
     )
     drawn = plan_of(
         season=plan.season.name,
@@ -297,7 +315,10 @@ def documents_zip_of(session: SessionDep, *, plan: models.Plan, user: models.Use
         kpis=plan.kpis,
         unserved=unserved,
     )
-    return documents_zip(drawn, scenario, folder=f"{plan.season.name}-plan-{plan.id}")
+    folder = f"{plan.season.name}-plan-{plan.id}"
+    if company_id is not None:
+        folder += f"-{safe_name(company_id)}"
+    return documents_zip(drawn, scenario, folder=folder)
 
 
 @router.get(
@@ -305,16 +326,26 @@ def documents_zip_of(session: SessionDep, *, plan: models.Plan, user: models.Use
     response_class=Response,
     responses={200: {"content": {ZIP: {}}, "description": "every document of the plan"}},
 )
-def read_documents_zip(session: SessionDep, user: DispatcherUser, plan_id: int) -> Response:
+def read_documents_zip(
+    session: SessionDep,
+    user: DispatcherUser,
+    plan_id: int,
+    company_id: Annotated[
+        str | None,
+        Query(max_length=64, pattern=r"^[^\x00]*$", description="one company's zip only"),
+    ] = None,
+) -> Response:
     """Every document of a finished plan as one zip (dispatchers only): manifests (PDF, XLSX,
-    CSV), trip sheets, the SMS notice lists (all and per company) and the maps. Full rows: the
+    CSV), trip sheets, the SMS notice lists (all and per company) and the maps; with
+    `company_id`, one company's zip (its trips with its passengers only). Full rows: the
     download is written to the audit log."""
     plan = crud.get_plan(session, plan_id=plan_id)
-    content = documents_zip_of(session, plan=plan, user=user)
+    content = documents_zip_of(session, plan=plan, user=user, company_id=company_id)
+    name = f"{plan.season.name}-plan-{plan.id}"
+    if company_id is not None:
+        name += f"-{safe_name(company_id)}"
     return Response(
         content,
         media_type=ZIP,
-        headers={
-            "Content-Disposition": f'attachment; filename="{plan.season.name}-plan-{plan.id}.zip"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
     )

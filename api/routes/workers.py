@@ -266,7 +266,8 @@ def read_worker(
 
 @router.delete("/{worker_id}", status_code=status.HTTP_204_NO_CONTENT)
 def withdraw_worker(session: SessionDep, user: CurrentUser, worker_id: int) -> Response:
-    """Withdraw a registration. A published seat stays on its manifest until the next plan."""
+    """Withdraw a registration. A seat in the published plan is freed and the withdrawal put on
+    the plan's change list (GET /plans/{id}/changes) and its notices."""
     row = crud.get_worker(session, worker_id=worker_id, company_id=company_scope(user))
     crud.delete_worker(session, worker=row)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -64,9 +64,9 @@ def test_manifest_csv_has_one_format_for_the_crew(tmp_path: Path) -> None:
     header = (out / "manifests" / f"{trip.trip_id}.csv").read_text(encoding="utf-8-sig")
     assert header.splitlines()[0].startswith("座位号,姓名,身份证号,手机号,工作单位,上车点,下车点")
     rows = read_manifest_csv(out / "manifests" / f"{trip.trip_id}.csv")
-    assert sorted(r["worker_id"] for r in rows) == sorted(p.worker_id for p in trip.passengers)
+    assert sorted(r["worker"] for r in rows) == sorted(p.worker_id for p in trip.passengers)
     for row in rows:
-        worker = workers[row["worker_id"]]
+        worker = workers[row["worker"]]
         assert row["name"] == worker.name and row["phone"] == worker.phone
         assert "*" in row["id_number"] and row["id_number"] != worker.id_number
         assert row["board_stop"] and row["alight_stop"] and row["seat"]

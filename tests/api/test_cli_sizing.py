@@ -89,3 +89,26 @@ def test_plan_without_fleet_exhausted_workers_has_no_advice(tmp_path: Path) -> N
     plan = read_plan(out)
     assert plan.fleet_kpis is not None and plan.fleet_kpis.advice == ()
     assert "to seat everyone" not in result.output
+
+
+def test_fleet_size_of_a_season_folder_sizes_both_waves(tmp_path: Path) -> None:
+    """A season folder (home/ and return/) is sized as one season: workers of both waves."""
+    from scenarios.generate import generate_season, write_scenario
+
+    for direction in ("home", "return"):
+        season = generate_season(
+            f"cli-{direction}",
+            40,
+            seed=2,
+            direction=direction,  # type: ignore[arg-type]
+            companies=2,
+            counties=2,
+            provinces=(("安徽", 1.0),),
+            hub_radius_km=0.0,
+        )
+        write_scenario(season, tmp_path / "season" / direction)
+    result = CliRunner().invoke(app, ["fleet-size", str(tmp_path / "season"), "--json", *FAST])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["workers"] == 80
+    assert data["seated"] <= 80 and sum(f["count"] for f in data["fleet"]) > 0

@@ -84,7 +84,7 @@ def test_manifest_rows_are_ordered_by_seat_with_masked_ids(scenario) -> None:  #
     assert [r["name"] for r in rows] == ["龙云飞", "吴玥", "禄丽华", "禄小龙", "马骉"]
     workers = {w.worker_id: w for w in scenario.workers}
     for row in rows:
-        full = workers[row["worker_id"]].id_number
+        full = workers[row["worker"]].id_number
         assert row["id_number"] == full[:4] + "*" * 10 + full[-4:]
         assert row["board_stop"] == "周巷客运站"
     assert rows[2]["alight_stop"] == "威宁县城" and rows[0]["alight_stop"] == "毕节市七星关区"
@@ -241,7 +241,7 @@ def test_unknown_passenger_keeps_its_row(scenario) -> None:  # type: ignore[no-u
         trip, passengers=(*trip.passengers, Passenger("W999", "C9", 9, 0, 5))
     )
     rows = manifest_rows(trip, scenario)
-    assert rows[-1]["worker_id"] == "W999" and rows[-1]["name"] == ""
+    assert rows[-1]["worker"] == "W999" and rows[-1]["name"] == ""
     assert rows[-1]["company"] == "C9"
 
 

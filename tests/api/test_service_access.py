@@ -52,6 +52,15 @@ DISPATCHER_ONLY = {
     ("POST", "/api/users/{user_id}/disable"),
     ("POST", "/api/users/{user_id}/enable"),
     ("POST", "/api/users/{user_id}/revoke-tokens"),
+    ("PUT", "/api/plans/{plan_id}/trips/{trip_id}/crew"),
+    ("DELETE", "/api/plans/{plan_id}/trips/{trip_id}/crew"),
+    ("GET", "/api/plans/{plan_id}/crews/template.xlsx"),
+    ("POST", "/api/plans/{plan_id}/crews"),
+    ("POST", "/api/plans/{plan_id}/late"),
+    ("GET", "/api/plans/{plan_id}/duties.csv"),
+    ("PUT", "/api/seasons/{name}/drop-points/{adcode}"),
+    ("DELETE", "/api/seasons/{name}/drop-points/{adcode}"),
+    ("POST", "/api/plans/{plan_id}/changes/confirm"),
 }
 SIGNED_IN = {
     ("GET", "/api/users/me"),
@@ -72,6 +81,15 @@ SIGNED_IN = {
     ("GET", "/api/plans/{plan_id}/trips/{trip_id}"),
     ("GET", "/api/plans/{plan_id}/trips/{trip_id}/manifest.{fmt}"),
     ("GET", "/api/plans/{plan_id}/trips/{trip_id}/map.html"),
+    ("GET", "/api/plans/{plan_id}/costs"),
+    ("GET", "/api/plans/{plan_id}/costs/{company_id}.xlsx"),
+    ("GET", "/api/plans/{plan_id}/costs/{company_id}.pdf"),
+    ("GET", "/api/plans/{plan_id}/changes"),
+    ("GET", "/api/plans/{plan_id}/notices.csv"),
+    ("GET", "/api/plans/{plan_id}/trips.csv"),
+    ("GET", "/api/seasons/{name}/drop-points"),
+    ("GET", "/api/plans/{plan_id}/trips/{trip_id}/sheet.pdf"),
+    ("GET", "/api/plans/{plan_id}/companies/{company_id}/notices.csv"),
 }
 
 
@@ -207,6 +225,7 @@ def _fill(path: str, world: World, variant: dict[str, str]) -> str:
         "trip_id": world.beta_trip if variant.get("trip") == "beta" else world.mixed_trip,
         "fmt": variant.get("fmt", "json"),
         "user_id": str(world.spare_user),
+        "adcode": "341221",
         "action": "lock",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
@@ -272,6 +291,33 @@ def _request(
         body = {"files": {"file": ("w.csv", f"{header}\n{line}\n".encode())}}
     elif key == ("POST", "/api/plans"):
         body = {"json": {"season": SEASON}}
+    elif key == ("PUT", "/api/plans/{plan_id}/trips/{trip_id}/crew"):
+        serial = uuid.uuid4().int
+        born = f"19{60 + serial % 40}{1 + serial // 40 % 12:02d}{1 + serial // 480 % 28:02d}"
+        body = {
+            "json": {
+                "plate": f"浙B{serial % 100000:05d}",
+                "coach_type": "C53",
+                "coach_seats": 53,
+                "operator": "宁波长运",
+                "drivers": [
+                    {
+                        "name": f"司机{n}",
+                        "licence": make_id_number(n, born=born),
+                        "phone": f"138{serial % 10**8:08d}",
+                    }
+                    for n in range(3)
+                ],
+                "escort_name": "车长",
+                "escort_phone": "13912345678",
+            }
+        }
+    elif key == ("PUT", "/api/seasons/{name}/drop-points/{adcode}"):
+        body = {"json": {"name": "临泉县汽车站", "address": "人民路1号"}}
+    elif key == ("POST", "/api/plans/{plan_id}/changes/confirm"):
+        body = {"json": {"ids": []}}
+    elif key == ("POST", "/api/plans/{plan_id}/crews"):
+        body = {"files": {"file": ("c.csv", "车次,车牌号,车型,核定座位,经营者\n".encode())}}
     elif key == ("POST", "/api/plans/{plan_id}/moves"):
         body = {"json": {"worker": str(world.beta_worker), "to_trip": world.mixed_trip}}
     response = world.svc.call(method, url, user, params=params, **body)
@@ -381,6 +427,10 @@ def test_dispatcher_reaches_everything(
         assert response.status_code == 409  # BETA still has workers
     elif method == "POST" and path == "/api/plans":
         assert response.status_code == 202
+    elif method == "DELETE" and "{adcode}" in path:
+        assert response.status_code in (204, 404)  # 404 once the point is gone
+    elif path.endswith("/late") and variant.get("plan") == "draft":
+        assert response.status_code == 409  # late registrations go on the published plan
     elif path in ("/api/plans/{plan_id}/moves", "/api/plans/{plan_id}/trips/{trip_id}/{action}"):
         # A hand change the checks may refuse (published plan, same trip, draft not lockable).
         assert response.status_code in (200, 409), response.text

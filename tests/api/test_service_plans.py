@@ -291,8 +291,9 @@ def test_xlsx_and_pdf_manifests_show_the_callers_view(svc: Service) -> None:
 
 
 def test_withdrawal_after_publication_keeps_the_published_trip(svc: Service) -> None:
-    """A worker withdrawn after publication stays on the locked trip's manifest, marked, and a
-    re-plan leaves that trip as published."""
+    """A worker withdrawn after publication leaves the manifest with their seat freed, the
+    withdrawal is on the plan's change list (so nobody is left untold), and a re-plan leaves
+    the trip as it stands."""
     season_with_workers(svc, "withdraw-2026", range(1000, 1006))
     plan = svc.run_plan("withdraw-2026")
     svc.call("POST", f"/api/plans/{plan['id']}/publish", "dispatcher")
@@ -303,11 +304,15 @@ def test_withdrawal_after_publication_keeps_the_published_trip(svc: Service) -> 
     assert svc.call("GET", f"/api/workers/{leaving}", "alpha").status_code == 404
     url = f"/api/plans/{plan['id']}/trips/{trip['trip_id']}/manifest.json"
     rows = {r["worker"]: r for r in svc.call("GET", url, "dispatcher").json()["rows"]}
-    assert rows[leaving]["name"] == "(registration withdrawn)"
+    assert leaving not in rows and len(rows) == len(trip["passengers"]) - 1
+    changes = svc.call("GET", f"/api/plans/{plan['id']}/changes", "dispatcher").json()
+    assert [(c["kind"], c["worker"]) for c in changes] == [("withdrawal", leaving)]
+    now = svc.call("GET", f"/api/plans/{plan['id']}/trips/{trip['trip_id']}", "dispatcher").json()
+    assert now["stops"][0]["depart"] == trip["stops"][0]["depart"]
     again = svc.run_plan("withdraw-2026")
     assert again["status"] == "succeeded"
     kept = svc.call("GET", f"/api/plans/{again['id']}/trips/{trip['trip_id']}", "dispatcher")
-    assert kept.json() == trip
+    assert kept.json() == now
 
 
 def test_upload_size_is_limited(svc: Service) -> None:

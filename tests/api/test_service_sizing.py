@@ -118,6 +118,11 @@ def test_a_season_without_coach_types_says_what_to_do(svc: Any) -> None:
     response = svc.call("POST", "/api/seasons/sizing-no-fleet/fleet-size", "dispatcher")
     assert response.status_code == 422
     assert "has no coach types" in response.json()["detail"]
+    chinese = svc.client.post(
+        "/api/seasons/sizing-no-fleet/fleet-size",
+        headers={**svc.headers("dispatcher"), "Accept-Language": "zh-CN"},
+    )
+    assert chinese.json()["detail"].startswith("季度 'sizing-no-fleet' 尚无车型")
 
 
 def test_a_season_without_workers_needs_no_coach(svc: Any) -> None:

@@ -1,0 +1,410 @@
+"""Persistence of a plan's operations: coaches and crews assigned to trips (all or nothing).
+
+A trip's crew is stored inside the trip (`trips.data`, the one Trip codec), so a locked trip
+keeps its coach and crew through later re-plans. Every change writes an audit row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import convert, crud, models
+from api.errors import CrewRejected, RowProblem, message
+from optimizer import model as domain
+from optimizer.crews import CrewProblem, crew_problems, overlaps
+
+
+def _reason(problem: CrewProblem) -> str:
+    return message(problem.code, **problem.values)
+
+
+def assign_crews(
+    session: Session,
+    *,
+    plan: models.Plan,
+    crews: Mapping[str, domain.Crew | None],
+    user: models.User,
+    rows: Mapping[str, int] | None = None,
+    action: str = "assign crew",
+) -> list[tuple[domain.Trip, bool]]:
+    """Set (or, with None, clear) the crews of the given trips of `plan`, all or nothing.
+
+    Each crew is checked against its trip (crew size, coach seats and type, plate, licences,
+    phones) and all crews of the plan together for a plate or driver on overlapping trips.
+    `rows` numbers each trip's line for problem reports (an import's sheet rows; else 1).
+    Raises CrewRejected naming row, field, value and reason of every problem.
+    """
+    trip_rows = {
+        r.trip_id: r
+        for r in session.scalars(
+            select(models.Trip).where(models.Trip.plan_id == plan.id).with_for_update()
+        )
+    }
+    row_of = dict(rows or {})
+    problems: list[RowProblem] = []
+    for trip_id in crews:
+        if trip_id not in trip_rows:
+            problems.append(
+                RowProblem(
+                    row_of.get(trip_id, 1),
+                    "trip_id",
+                    trip_id,
+                    message("crew_unknown_trip", plan_id=plan.id, trip_id=trip_id),
+                )
+            )
+    trips = {trip_id: convert.trip_from_data(r.data) for trip_id, r in trip_rows.items()}
+    fleet = crud.list_vehicle_types(session, season=plan.season)
+    type_seats = {v.vehicle_type: v.seats for v in fleet}
+    max_drivers = int(plan.season.policy.get("max_drivers", domain.Policy().max_drivers))
+    for trip_id, crew in crews.items():
+        if crew is None or trip_id not in trips:
+            continue
+        for problem in crew_problems(
+            trips[trip_id], crew, type_seats=type_seats, max_drivers=max_drivers
+        ):
+            problems.append(_row_problem(problem, row_of))
+    after = {trip_id: crews.get(trip_id, trip.crew) for trip_id, trip in trips.items()}
+    assigned = [(trips[t], c) for t, c in after.items() if c is not None]
+    for problem in overlaps(assigned):
+        # Only clashes involving a trip changed now are this request's fault.
+        if problem.trip_id in crews or problem.values.get("other_trip") in crews:
+            problems.append(_row_problem(problem, row_of))
+    if problems:
+        raise CrewRejected(problems)
+    changed = []
+    for trip_id, crew in crews.items():
+        trip = dataclasses.replace(trips[trip_id], crew=crew)
+        trip_rows[trip_id].data = convert.trip_to_data(trip)
+        changed.append((trip, trip_rows[trip_id].locked))
+    session.add(
+        models.AuditEntry(
+            user_id=user.id,
+            username=user.username,
+            action=f"{action}: plan {plan.id}, {len(crews)} trip(s)"[:256],
+            season_id=plan.season_id,
+            worker_keys=[],
+            records=len(crews),
+        )
+    )
+    session.flush()
+    return changed
+
+
+def _row_problem(problem: CrewProblem, rows: Mapping[str, int]) -> RowProblem:
+    return RowProblem(rows.get(problem.trip_id, 1), problem.field, problem.value, _reason(problem))
+
+
+# --- changes after publishing ---------------------------------------------------------------------
+
+CHANGE_KINDS = ("withdrawal", "late_placed", "late_waiting", "edit")
+
+
+def _add_change(
+    session: Session,
+    *,
+    plan: models.Plan,
+    kind: str,
+    worker: models.Worker,
+    trip_id: str = "",
+    **detail: object,
+) -> models.PlanChange:
+    change = models.PlanChange(
+        plan_id=plan.id,
+        kind=kind,
+        worker_key=str(worker.id),
+        company_id=worker.company_id,
+        trip_id=trip_id,
+        detail={
+            "staff_number": worker.worker_code,
+            "name": worker.name,
+            "phone": worker.phone,
+            **detail,
+        },
+    )
+    session.add(change)
+    return change
+
+
+def withdraw_from_published(session: Session, *, worker: models.Worker) -> None:
+    """Before a registration is withdrawn: if it holds a seat in the season's published plan,
+    free the seat (the trip's stops and the others' seats stay as printed) and put the
+    withdrawal on the plan's change list, with what the notices need."""
+    season = crud.get_season_by_id(session, season_id=worker.season_id)
+    plan = crud.latest_published_plan(session, season=season)
+    if plan is None:
+        return
+    key = str(worker.id)
+    assignment = session.scalars(
+        select(models.Assignment).where(
+            models.Assignment.plan_id == plan.id, models.Assignment.worker_key == key
+        )
+    ).first()
+    if assignment is None:
+        return
+    row = session.scalars(
+        select(models.Trip).where(
+            models.Trip.plan_id == plan.id, models.Trip.trip_id == assignment.trip_id
+        )
+    ).first()
+    seat = assignment.seat
+    if row is not None:
+        trip = convert.trip_from_data(row.data)
+        trip = dataclasses.replace(
+            trip,
+            passengers=tuple(p for p in trip.passengers if p.worker_id != key),
+            stops=tuple(
+                dataclasses.replace(
+                    s,
+                    board=tuple(w for w in s.board if w != key),
+                    alight=tuple(w for w in s.alight if w != key),
+                )
+                for s in trip.stops
+            ),
+        )
+        row.data = convert.trip_to_data(trip)
+    session.delete(assignment)
+    _add_change(
+        session, plan=plan, kind="withdrawal", worker=worker, trip_id=assignment.trip_id, seat=seat
+    )
+    session.flush()
+
+
+def place_late_registrations(
+    session: Session, *, plan: models.Plan, user: models.User
+) -> tuple[list[models.PlanChange], list[models.PlanChange]]:
+    """Seat the season's registrations that have no seat in the published `plan` in free seats
+    of its unlocked trips (optimizer.incremental; stops and seats already printed stay as they
+    are; locked trips are not touched).
+    Returns the changes of those placed and of those still waiting for a re-plan (new trips:
+    POST /plans, which keeps every published trip)."""
+    from optimizer.incremental import place_in_free_seats
+    from optimizer.solve import default_distance_provider
+
+    rows = {
+        r.trip_id: r
+        for r in session.scalars(
+            select(models.Trip).where(models.Trip.plan_id == plan.id).with_for_update()
+        )
+    }
+    seated = set(
+        session.scalars(
+            select(models.Assignment.worker_key).where(models.Assignment.plan_id == plan.id)
+        )
+    )
+    already = set(
+        session.scalars(
+            select(models.PlanChange.worker_key).where(
+                models.PlanChange.plan_id == plan.id, models.PlanChange.kind == "late_waiting"
+            )
+        )
+    )
+    registered = crud.list_workers(session, season=plan.season)
+    late_rows = [w for w in registered if str(w.id) not in seated and w.home_adcode]
+    by_key = {str(w.id): w for w in late_rows}
+    scenario = convert.season_to_scenario(
+        plan.season,
+        companies=crud.list_companies(session, season=plan.season),
+        fleet=crud.list_vehicle_types(session, season=plan.season),
+        workers=late_rows,
+    )
+    trips = [convert.trip_from_data(r.data) for r in rows.values()]
+    # A locked trip (all are on publishing; the dispatcher unlocks those that may take late
+    # registrations, POST /plans/{id}/trips/{trip_id}/unlock) stays exactly as published.
+    frozen = {trip_id for trip_id, r in rows.items() if r.locked}
+    after, placed, left = place_in_free_seats(
+        trips, scenario.workers, scenario, default_distance_provider(), frozen=frozen
+    )
+    placed_changes, waiting_changes = [], []
+    for trip in after:
+        row = rows[trip.trip_id]
+        new = [p for p in trip.passengers if p.worker_id in placed]
+        if not new:
+            continue
+        row.data = convert.trip_to_data(trip)
+        for p in new:
+            session.add(
+                models.Assignment(
+                    plan_id=plan.id,
+                    trip_id=trip.trip_id,
+                    worker_key=p.worker_id,
+                    company_id=p.company_id,
+                    seat=p.seat,
+                    seat_count=p.seat_count,
+                )
+            )
+            placed_changes.append(
+                _add_change(
+                    session,
+                    plan=plan,
+                    kind="late_placed",
+                    worker=by_key[p.worker_id],
+                    trip_id=trip.trip_id,
+                    seat=p.seat,
+                )
+            )
+    for worker in left:
+        if worker.worker_id not in already:
+            waiting_changes.append(
+                _add_change(
+                    session, plan=plan, kind="late_waiting", worker=by_key[worker.worker_id]
+                )
+            )
+    session.add(
+        models.AuditEntry(
+            user_id=user.id,
+            username=user.username,
+            action=f"place late registrations: plan {plan.id}, {len(placed_changes)} seated"[:256],
+            season_id=plan.season_id,
+            worker_keys=sorted(placed, key=convert._key_order),
+            records=len(placed_changes),
+        )
+    )
+    session.flush()
+    return placed_changes, waiting_changes
+
+
+def list_changes(
+    session: Session, *, plan: models.Plan, company_id: str | None = None
+) -> list[models.PlanChange]:
+    query = select(models.PlanChange).where(models.PlanChange.plan_id == plan.id)
+    if company_id is not None:
+        query = query.where(models.PlanChange.company_id == company_id)
+    return list(session.scalars(query.order_by(models.PlanChange.id)))
+
+
+def confirm_changes(
+    session: Session, *, plan: models.Plan, ids: list[int], user: models.User
+) -> list[models.PlanChange]:
+    """The dispatcher confirms changes (all unconfirmed ones when `ids` is empty); audited."""
+    changes = [c for c in list_changes(session, plan=plan) if c.confirmed_at is None]
+    if ids:
+        wanted = set(ids)
+        changes = [c for c in changes if c.id in wanted]
+    now = models.utcnow()
+    for change in changes:
+        change.confirmed_at, change.confirmed_by = now, user.id
+    session.add(
+        models.AuditEntry(
+            user_id=user.id,
+            username=user.username,
+            action=f"confirm changes: plan {plan.id}, {len(changes)} change(s)"[:256],
+            season_id=plan.season_id,
+            worker_keys=sorted({c.worker_key for c in changes}, key=convert._key_order),
+            records=len(changes),
+        )
+    )
+    session.flush()
+    return changes
+
+
+# --- drop-off points --------------------------------------------------------------------------
+
+
+def list_drop_points(session: Session, *, season: models.Season) -> list[models.DropPoint]:
+    return list(
+        session.scalars(
+            select(models.DropPoint)
+            .where(models.DropPoint.season_id == season.id)
+            .order_by(models.DropPoint.adcode)
+        )
+    )
+
+
+def set_drop_point(
+    session: Session, *, season: models.Season, adcode: str, name: str, address: str
+) -> models.DropPoint:
+    """Create or replace the county's named drop-off point in `season`."""
+    row = session.scalars(
+        select(models.DropPoint).where(
+            models.DropPoint.season_id == season.id, models.DropPoint.adcode == adcode
+        )
+    ).first()
+    if row is None:
+        row = models.DropPoint(season_id=season.id, adcode=adcode)
+        session.add(row)
+    row.name, row.address = name, address
+    session.flush()
+    return row
+
+
+def delete_drop_point(session: Session, *, season: models.Season, adcode: str) -> bool:
+    row = session.scalars(
+        select(models.DropPoint).where(
+            models.DropPoint.season_id == season.id, models.DropPoint.adcode == adcode
+        )
+    ).first()
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+# --- edits of seated registrations after publishing ---------------------------------------------
+
+# What a worker's notice or seat depends on: a change to any of these after publishing is listed.
+EDITED_FIELDS = ("name", "phone", "home_adcode", "earliest", "latest", "seats", "party")
+
+
+def seated_snapshot(
+    session: Session, *, season: models.Season, id_numbers: Iterable[str]
+) -> dict[str, dict[str, object]]:
+    """Before a registration overwrites rows: the fields that matter of those holding a seat in
+    the season's published plan, by ID number (empty when nothing is published)."""
+    plan = crud.latest_published_plan(session, season=season)
+    if plan is None:
+        return {}
+    rows = crud.workers_by_id_number(session, season=season, id_numbers=id_numbers)
+    if not rows:
+        return {}
+    keys = {str(r.id) for r in rows.values()}
+    seated = set(
+        session.scalars(
+            select(models.Assignment.worker_key).where(
+                models.Assignment.plan_id == plan.id, models.Assignment.worker_key.in_(keys)
+            )
+        )
+    )
+    return {
+        id_number: {"plan_id": plan.id, **{f: getattr(row, f) for f in EDITED_FIELDS}}
+        for id_number, row in rows.items()
+        if str(row.id) in seated
+    }
+
+
+def note_edits(
+    session: Session, *, before: Mapping[str, Mapping[str, object]], rows: Iterable[models.Worker]
+) -> None:
+    """Put every seated registration whose notice-relevant fields changed on the published
+    plan's change list (kind `edit`, the fields named; a new home, dates or seats may no longer
+    fit the seat: the dispatcher decides, e.g. with a re-plan)."""
+    for row in rows:
+        old = before.get(row.id_number)
+        if old is None:
+            continue
+        fields = [f for f in EDITED_FIELDS if getattr(row, f) != old[f]]
+        if not fields:
+            continue
+        plan = session.get(models.Plan, old["plan_id"])
+        if plan is None:
+            continue
+        assignment = session.scalars(
+            select(models.Assignment).where(
+                models.Assignment.plan_id == plan.id,
+                models.Assignment.worker_key == str(row.id),
+            )
+        ).first()
+        _add_change(
+            session,
+            plan=plan,
+            kind="edit",
+            worker=row,
+            trip_id=assignment.trip_id if assignment else "",
+            seat=assignment.seat if assignment else None,
+            fields=fields,
+        )
+    session.flush()
