@@ -179,7 +179,9 @@ def test_employer_and_dispatcher_flows(
     desk.shot("seasons")
     dpage.click(f"a:has-text('{SEASON['name']}')")
     dpage.wait_for_selector("#by-province")
-    dpage.wait_for_function("Chart.getChart('demand-chart') !== undefined")  # vendored Chart.js
+    dpage.wait_for_function(
+        "typeof Chart !== 'undefined' && Chart.getChart('demand-chart') !== undefined"
+    )  # vendored Chart.js
     desk.shot("season")
     dpage.click("#start-plan")
     dpage.wait_for_url("**/d/plans/*")
