@@ -487,6 +487,9 @@ class Kpis:
     lower_bound_trips: int
     lower_bound_coach_km: float
     solve_seconds: float
+    # A proven upper bound on the workers any plan could seat with the fleet (None when not
+    # computed, e.g. a plan made without the fleet's duties; see docs/plan-format.md).
+    fleet_servable_bound: int | None = None
     # Which proven bound gave lower_bound_trips ("counting": optimizer.bounds; "lp": the LP
     # relaxation of optimizer.lp_bound) and the wall seconds spent on the LP bound.
     lower_bound_source: str = "counting"

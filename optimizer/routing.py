@@ -945,6 +945,38 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class LinearProgram:
+    """maximise `objective . x` subject to `rows` (sparse: {var: coefficient} <= bound) and
+    0 <= x <= `upper`. Solved by GLOP (OR-Tools' simplex), exact up to its tolerances."""
+
+    objective: tuple[float, ...]
+    upper: tuple[float, ...]
+    rows: tuple[tuple[dict[int, float], float], ...]
+
+
+def solve_lp(program: LinearProgram) -> tuple[float, tuple[float, ...]]:
+    """The optimum value and a solution of `program` (it is always feasible: x = 0)."""
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with every OR-Tools wheel
+        raise RuntimeError("OR-Tools GLOP is not available")
+    xs = [solver.NumVar(0.0, ub, f"x{i}") for i, ub in enumerate(program.upper)]
+    for coefficients, bound in program.rows:
+        row = solver.Constraint(-solver.infinity(), bound)
+        for index, coefficient in coefficients.items():
+            row.SetCoefficient(xs[index], coefficient)
+    goal = solver.Objective()
+    for x, weight in zip(xs, program.objective, strict=True):
+        goal.SetCoefficient(x, weight)
+    goal.SetMaximization()
+    status = solver.Solve()
+    if status != pywraplp.Solver.OPTIMAL:  # pragma: no cover - bounded and feasible by shape
+        raise RuntimeError(f"GLOP ended with status {status}")
+    return goal.Value(), tuple(x.solution_value() for x in xs)
+
+
 # --------------------------------------------------------------------------- covering LP
 class CoveringLp:
     """min Σ x_p subject to Σ_p a_rp x_p >= b_r for every row r, x >= 0, grown column by column

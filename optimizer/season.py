@@ -9,10 +9,9 @@ on its own.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from optimizer.duties import (
@@ -20,19 +19,20 @@ from optimizer.duties import (
     EmptyDriveTimer,
     TimetableEmptyDriveTimer,
     build_duties,
-    layover_minutes,
     trips_beyond_fleet,
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
+from optimizer.ledger import INPUT_REASONS, Availability, Ledger, servable_bound
 from optimizer.model import (
+    Passenger,
     Plan,
-    Policy,
     Scenario,
     Trip,
     Unserved,
     UnservedReason,
     VehicleType,
+    Worker,
 )
 from optimizer.places import county_seats
 from optimizer.solve import default_distance_provider, solve
@@ -105,64 +105,6 @@ def with_duties(plan: Plan, duties: DutyResult, trip_ids: set[str] | None = None
     return plan.replace(coaches=coaches, fleet_kpis=duties.kpis)
 
 
-def _away(
-    trip: Trip, depot: Location, timer: EmptyDriveTimer, policy: Policy
-) -> tuple[dt.datetime, dt.datetime]:
-    """When the coach of `trip`, driving it alone, leaves the depot and is back and rested.
-
-    It leaves in time to drive out empty to the pickup (a return-wave trip from Guizhou needs a
-    coach that left Cixi days before) and is home after the trip, a layover, the empty drive
-    back and another layover."""
-    first, last = trip.stops[0], trip.stops[-1]
-    out = timer(depot, Location(first.lon, first.lat, first.adcode), trip.departure)
-    leave = trip.departure
-    if out.distance_km:
-        leave -= (
-            out.arrive
-            - out.depart
-            + dt.timedelta(minutes=layover_minutes(out.driving_minutes, policy))
-        )
-    ready = trip.arrival + dt.timedelta(minutes=layover_minutes(trip.driving_minutes, policy))
-    drive = timer(Location(last.lon, last.lat, last.adcode), depot, ready)
-    home = drive.arrive + dt.timedelta(
-        minutes=layover_minutes(drive.driving_minutes, policy) if drive.distance_km else 0
-    )
-    return leave, home
-
-
-def departure_caps(
-    trips: Sequence[Trip], scenario: Scenario, depot: Location, timer: EmptyDriveTimer
-) -> dict[tuple[str, dt.date], int]:
-    """Coaches of each type free to depart on each date, given the trips already planned.
-
-    A coach is away from the time it leaves the depot (to drive out to the pickup) until it is
-    back and its crew has rested (`_away`). On date d, the coaches of trips of earlier dates
-    that are away when d's departure hours open, or when one of d's own trips has to leave the
-    depot, are not free on d. `trips` may include an earlier wave's trips: their coaches count
-    the same way.
-    """
-    policy = scenario.policy
-    counts = {v.vehicle_type: v for v in scenario.fleet}
-    spans: dict[str, list[tuple[dt.date, dt.datetime, dt.datetime]]] = defaultdict(list)
-    for trip in trips:
-        leave, home = _away(trip, depot, timer, policy)
-        spans[trip.vehicle_type].append((trip.departure_date, leave, home))
-    caps: dict[tuple[str, dt.date], int] = {}
-    day = scenario.first_departure
-    while day <= scenario.last_departure:
-        opens = dt.datetime.combine(day, dt.time(policy.earliest_departure_hour))
-        for vehicle_type, spec in counts.items():
-            mine = spans[vehicle_type]
-            instants = {opens, *(leave for left, leave, _ in mine if left == day)}
-            away = max(
-                sum(1 for left, leave, home in mine if left < day and leave <= at < home)
-                for at in instants
-            )
-            caps[(vehicle_type, day)] = max(0, spec.count_on(day) - away)
-        day += dt.timedelta(days=1)
-    return caps
-
-
 def _passenger_km(trip: Trip) -> float:
     cumulative = list(itertools.accumulate(stop.km_from_previous for stop in trip.stops))
     return sum(
@@ -171,28 +113,9 @@ def _passenger_km(trip: Trip) -> float:
     )
 
 
-def cancel_trips(plan: Plan, trip_ids: set[str], detail: str) -> Plan:
-    """`plan` without the trips `trip_ids`: their passengers are unserved as fleet_exhausted.
-
-    A party always rides one trip, so it stays together (all unserved). The figures that
-    depend on the trips are recomputed; the lower bounds stay those of the planned wave."""
-    if not trip_ids:
-        return plan
-    gone = [t for t in plan.trips if t.trip_id in trip_ids]
-    trips = tuple(t for t in plan.trips if t.trip_id not in trip_ids)
-    unserved = tuple(
-        sorted(
-            [
-                *plan.unserved,
-                *(
-                    Unserved(p.worker_id, UnservedReason.FLEET_EXHAUSTED, detail)
-                    for t in gone
-                    for p in t.passengers
-                ),
-            ],
-            key=lambda u: u.worker_id,
-        )
-    )
+def _refigured(plan: Plan, trips: Sequence[Trip], unserved: Sequence[Unserved]) -> Plan:
+    """`plan` with `trips` and `unserved`, the figures that depend on them recomputed (the lower
+    bounds stay those of the planned wave)."""
     offered = sum(t.seats for t in trips)
     seated = sum(len(t.passengers) for t in trips)
     kpis = dataclasses.replace(
@@ -207,25 +130,187 @@ def cancel_trips(plan: Plan, trip_ids: set[str], detail: str) -> Plan:
         passenger_km=round(sum(_passenger_km(t) for t in trips), 1),
         cost=round(sum(t.cost for t in trips), 2),
     )
-    note = (
-        f"fleet: {len(gone)} trip(s) cancelled, their {sum(len(t.passengers) for t in gone)} "
-        f"worker(s) unserved as fleet_exhausted: {detail}"
+    ordered = tuple(sorted(unserved, key=lambda u: u.worker_id))
+    return plan.replace(trips=tuple(trips), unserved=ordered, kpis=kpis)
+
+
+def _free_seat(trip: Trip, count: int) -> int | None:
+    """The first seat of `count` adjacent free seats of `trip`, or None."""
+    taken = {p.seat + i for p in trip.passengers for i in range(p.seat_count)}
+    for first in range(1, trip.seats - count + 2):
+        if all(first + i not in taken for i in range(count)):
+            return first
+    return None
+
+
+def _seat_on(trip: Trip, group: Sequence[Passenger], model: Passenger) -> Trip | None:
+    """`trip` with `group` seated at `model`'s stops, or None when its free seats are short."""
+    current = trip
+    added: list[Passenger] = []
+    for rider in group:
+        seat = _free_seat(current, rider.seat_count)
+        if seat is None:
+            return None
+        moved = dataclasses.replace(
+            rider, seat=seat, board_stop=model.board_stop, alight_stop=model.alight_stop
+        )
+        added.append(moved)
+        current = dataclasses.replace(current, passengers=(*current.passengers, moved))
+    stops = list(trip.stops)
+    ids = tuple(p.worker_id for p in added)
+    board, alight = stops[model.board_stop], stops[model.alight_stop]
+    stops[model.board_stop] = dataclasses.replace(board, board=(*board.board, *ids))
+    stops[model.alight_stop] = dataclasses.replace(alight, alight=(*alight.alight, *ids))
+    return dataclasses.replace(
+        trip,
+        passengers=tuple(sorted(current.passengers, key=lambda p: p.seat)),
+        stops=tuple(stops),
     )
-    return plan.replace(trips=trips, unserved=unserved, kpis=kpis, notes=(*plan.notes, note))
 
 
-def _capped(
-    fleet: Sequence[VehicleType], caps: dict[tuple[str, dt.date], int]
-) -> tuple[VehicleType, ...]:
-    """`fleet` with its per-date counts lowered to `caps` (dates it already caps stay capped)."""
-    capped = []
-    for vehicle in fleet:
-        by_date = dict(vehicle.count_by_date)
-        for (kind, day), n in caps.items():
-            if kind == vehicle.vehicle_type:
-                by_date[day] = min(n, by_date.get(day, n))
-        capped.append(dataclasses.replace(vehicle, count_by_date=tuple(sorted(by_date.items()))))
-    return tuple(capped)
+def reseat(
+    trips: Sequence[Trip], riders: Sequence[Passenger], workers: Mapping[str, Worker]
+) -> tuple[list[Trip], list[Passenger]]:
+    """Seat `riders` (passengers of cancelled trips) on free seats of `trips`: (trips, left).
+
+    A rider (with the rest of their party) takes seats on a trip departing in their window that
+    already carries a worker of the same company and home county, boarding and alighting at that
+    worker's stops. The ride is then that worker's ride, so the stop limits and the ride-time
+    limit it met hold for the rider too; only the seats are checked."""
+    out = list(trips)
+    parties: dict[str, list[Passenger]] = defaultdict(list)
+    for rider in riders:
+        parties[rider.party or f"worker:{rider.worker_id}"].append(rider)
+    carrying: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    for index, trip in enumerate(out):
+        for key in {
+            (p.company_id, workers[p.worker_id].home_adcode)
+            for p in trip.passengers
+            if p.worker_id in workers
+        }:
+            carrying[key].append(index)
+    left: list[Passenger] = []
+    for group in parties.values():
+        known = [workers[p.worker_id] for p in group if p.worker_id in workers]
+        if len(known) != len(group):
+            left.extend(group)
+            continue
+        start = max(w.earliest for w in known)
+        end = min(w.latest for w in known)
+        key = (group[0].company_id, known[0].home_adcode)
+        for index in carrying.get(key, []):
+            trip = out[index]
+            if not start <= trip.departure_date <= end:
+                continue
+            if trip.seats - trip.seats_used < sum(p.seat_count for p in group):
+                continue
+            model = next(
+                p
+                for p in trip.passengers
+                if p.worker_id in workers
+                and (p.company_id, workers[p.worker_id].home_adcode) == key
+            )
+            seated = _seat_on(trip, group, model)
+            if seated is not None:
+                out[index] = seated
+                break
+        else:
+            left.extend(group)
+    return out, left
+
+
+def cancel_trips(
+    plan: Plan,
+    trip_ids: set[str],
+    detail: str | Callable[[Trip], str],
+    workers: Mapping[str, Worker] | None = None,
+) -> Plan:
+    """`plan` without the trips `trip_ids`: their passengers are re-seated on free seats of the
+    other trips where they can (`reseat`, given `workers`), the rest are unserved as
+    fleet_exhausted with `detail` (or `detail(trip)` of the trip they lost).
+
+    A party always rides one trip, so it stays together. The figures that depend on the trips
+    are recomputed; the lower bounds stay those of the planned wave."""
+    if not trip_ids:
+        return plan
+    gone = [t for t in plan.trips if t.trip_id in trip_ids]
+    kept = [t for t in plan.trips if t.trip_id not in trip_ids]
+    riders = [p for t in gone for p in t.passengers]
+    lost_on = {p.worker_id: t for t in gone for p in t.passengers}
+    left = riders
+    if workers is not None:
+        kept, left = reseat(kept, riders, workers)
+    unserved = [
+        *plan.unserved,
+        *(
+            Unserved(
+                p.worker_id,
+                UnservedReason.FLEET_EXHAUSTED,
+                detail if isinstance(detail, str) else detail(lost_on[p.worker_id]),
+            )
+            for p in left
+        ),
+    ]
+    note = (
+        f"fleet: {len(gone)} trip(s) cancelled, {len(riders) - len(left)} of their "
+        f"{len(riders)} worker(s) re-seated on other trips, {len(left)} unserved as "
+        "fleet_exhausted"
+    )
+    plan = _refigured(plan, kept, unserved)
+    return plan.replace(notes=(*plan.notes, note))
+
+
+def _retyped(trip: Trip, vehicle: VehicleType) -> Trip:
+    return dataclasses.replace(
+        trip,
+        vehicle_type=vehicle.vehicle_type,
+        seats=vehicle.seats,
+        cost=round(vehicle.fixed_cost + vehicle.cost_per_km * trip.distance_km, 2),
+    )
+
+
+def upgrade_trips(
+    trips: Sequence[Trip],
+    beyond: set[str],
+    fleet: Sequence[VehicleType],
+    chain_beyond: Callable[[Sequence[Trip], set[str]], set[str]],
+) -> tuple[list[Trip], int]:
+    """`trips` with those in `beyond` (no coach of their type can drive them) handed, where the
+    duties allow, to a type with at least as many seats: (trips, how many moved).
+
+    Per larger type (smallest first), the candidates are chained together with that type's own
+    trips, which are kept whatever it costs (`chain_beyond(trips, keep)` answers the ids no
+    coach of the type can drive); the candidates its coaches can take change type. A trip's
+    stops, timetable, crew and passengers stay; only its type, seat count and cost change."""
+    by_id = {t.trip_id: t for t in trips}
+    pending = [by_id[i] for i in sorted(beyond) if i in by_id]
+    moved = 0
+    for vehicle in sorted(fleet, key=lambda v: (v.seats, v.fixed_cost, v.vehicle_type)):
+        candidates = [
+            _retyped(t, vehicle)
+            for t in pending
+            if t.vehicle_type != vehicle.vehicle_type
+            and vehicle.seats >= t.seats
+            and vehicle.available_on(t.departure_date)
+        ]
+        if not candidates or vehicle.count == 0:
+            continue
+        own = [t for t in by_id.values() if t.vehicle_type == vehicle.vehicle_type]
+        left = chain_beyond([*own, *candidates], {t.trip_id for t in own})
+        taken = [t for t in candidates if t.trip_id not in left]
+        for trip in taken:
+            by_id[trip.trip_id] = trip
+        moved += len(taken)
+        gone = {t.trip_id for t in taken}
+        pending = [t for t in pending if t.trip_id not in gone]
+    return [by_id[t.trip_id] for t in trips], moved
+
+
+def _no_coach(trip: Trip) -> str:
+    return (
+        f"no {trip.vehicle_type} coach free on {trip.departure_date:%m-%d}: "
+        "every one is away on other trips of the season then"
+    )
 
 
 def solve_within_fleet(
@@ -234,67 +319,76 @@ def solve_within_fleet(
     distances: DistanceProvider | None = None,
     locked: Sequence[Trip] = (),
     progress: Progress | None = None,
-    max_rounds: int = 4,
     held: Sequence[Trip] = (),
     timer: EmptyDriveTimer | None = None,
+    fit_dates: bool = True,
 ) -> tuple[Plan, DutyResult]:
     """Plan `scenario` so that its physical coaches suffice over the whole season.
 
-    `solve` holds fleet counts per departure date; a coach away on a three-day trip to Guizhou
-    is not free the next day. After each plan the trips are chained into duties; while some
-    coach type needs more coaches than the fleet has, the dates where departures exceed the
-    coaches actually back at the depot get that many coaches (never more than before) and the
-    scenario is planned again, so the planner moves flexible workers to other dates in their
-    windows and reports the rest as `fleet_exhausted`. Later rounds get half the time of the
-    one before. If a type is still short after `max_rounds`, the trips that no `count` coaches
-    can drive are cancelled (`trips_beyond_fleet`: keeping the most passengers, never a locked
-    or held trip) and their workers are unserved as `fleet_exhausted`, so the result fits the
-    fleet unless the locked or held trips alone do not.
+    One planning pass with the whole time budget: the planner knows the coaches already away
+    (`held` trips of an earlier wave and `locked` ones, `optimizer.ledger.Ledger`) and spreads
+    departure dates so that the coaches each day's trips keep busy fit the coaches free
+    (`optimizer.ledger.spread_dates`; when the fleet does not bind, the dates are those of
+    planning without a fleet). The trips are then chained into duties (exact min-cost flow).
+    If a type still needs more coaches than it has (the spread works on estimates), the trips
+    no `count` coaches can drive are cancelled (`trips_beyond_fleet`: keeping the most
+    passengers, never a locked or held trip), their passengers re-seated on free seats of other
+    trips of their window (`reseat`), and the rest unserved as `fleet_exhausted`, naming the
+    type and date that ran out. `kpis.fleet_servable_bound` is the proven upper bound on the
+    workers any plan could seat with this fleet (`optimizer.ledger.servable_bound`).
 
-    `held` are trips of an earlier wave of the season, already planned: their coaches are
-    chained with this wave's and hold the fleet while they are away. Their ids must differ
-    from this wave's. Returns the plan (with its duties) and the duties of `held` and the plan.
+    `fit_dates=False` plans without the spread (only the cancelling and re-seating then keep
+    the fleet). `held` trips' ids must differ from this wave's. Returns the plan (with its
+    duties) and the duties of `held` and the plan.
     """
     provider = distances or default_distance_provider()
     depot = depot_of(scenario)
     if timer is None:
         timer = TimetableEmptyDriveTimer(provider, scenario.policy)
-    current = scenario
-    plan = solve(current, distances=provider, locked=locked, progress=progress)
+    ledger = Ledger.of_trips([*held, *locked], scenario.fleet, depot, timer, scenario.policy)
+    plan = solve(
+        scenario,
+        distances=provider,
+        locked=locked,
+        progress=progress,
+        availability=Availability(ledger, depot, timer) if fit_dates else None,
+    )
     duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-    caps: dict[tuple[str, dt.date], int] = {}
-    for round_number in range(1, max_rounds + 1):
-        if not duties.kpis.shortages:
-            break
-        departures: dict[tuple[str, dt.date], int] = defaultdict(int)
-        for trip in plan.trips:
-            departures[(trip.vehicle_type, trip.departure_date)] += 1
-        free = departure_caps([*held, *plan.trips], scenario, depot, timer)
-        # Every date where coaches are away is capped, not only the over-full ones: workers
-        # moved off a capped date must not land on a date their coach has not come back by.
-        before = dict(caps)
-        for key, cap in free.items():
-            vehicle = next(v for v in scenario.fleet if v.vehicle_type == key[0])
-            if departures.get(key, 0) > cap or cap < vehicle.count_on(key[1]):
-                caps[key] = min(cap, caps.get(key, cap))
-        if not caps or caps == before:
-            break  # nothing new to cap: another round would plan the same
-        limit = max(1.0, scenario.solver.time_limit_s / 2**round_number)
-        current = scenario.replace(
-            fleet=_capped(scenario.fleet, caps),
-            solver=dataclasses.replace(scenario.solver, time_limit_s=limit),
-        )
-        plan = solve(current, distances=provider, locked=locked, progress=progress)
-        duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-        plan = plan.replace(
-            notes=(
-                *plan.notes,
-                f"fleet round {round_number}: departures capped on {len(caps)} type-dates "
-                "where coaches are still away on earlier trips",
-            )
-        )
+    keep = {t.trip_id for t in (*held, *locked)}
     if duties.kpis.shortages:
-        keep = {t.trip_id for t in (*held, *locked)}
+        # A type short of coaches hands trips to a larger type with coaches to spare first.
+        beyond = trips_beyond_fleet(
+            [*held, *plan.trips],
+            scenario.fleet,
+            depot=depot,
+            timer=timer,
+            policy=scenario.policy,
+            keep=keep,
+        )
+        wave = {t.trip_id for t in plan.trips}
+
+        def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
+            mine = {t.vehicle_type for t in trips}
+            others = [t for t in held if t.vehicle_type in mine]
+            return trips_beyond_fleet(
+                [*others, *trips],
+                scenario.fleet,
+                depot=depot,
+                timer=timer,
+                policy=scenario.policy,
+                keep=kept | keep,
+            )
+
+        trips, moved = upgrade_trips(
+            plan.trips, (beyond - keep) & wave, scenario.fleet, chain_beyond
+        )
+        if moved:
+            plan = _refigured(plan, trips, plan.unserved)
+            plan = plan.replace(
+                notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
+            )
+            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    if duties.kpis.shortages:
         beyond = trips_beyond_fleet(
             [*held, *plan.trips],
             scenario.fleet,
@@ -305,12 +399,12 @@ def solve_within_fleet(
         )
         cancel = beyond - keep
         if cancel:
-            plan = cancel_trips(
-                plan,
-                cancel,
-                "every coach of the type is away on other trips of the season then",
-            )
+            workers = {w.worker_id: w for w in scenario.workers}
+            plan = cancel_trips(plan, cancel, _no_coach, workers)
             duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
+    bound = servable_bound(scenario, unservable)
+    plan = plan.replace(kpis=dataclasses.replace(plan.kpis, fleet_servable_bound=bound))
     return with_duties(plan, duties, {t.trip_id for t in plan.trips}), duties
 
 

@@ -59,6 +59,7 @@ from optimizer.groups import (
     nearest_hubs,
     stop_counties,
 )
+from optimizer.ledger import Availability, spread_dates
 from optimizer.lp_bound import LpBound, plan_lp_bound
 from optimizer.model import (
     Kpis,
@@ -280,8 +281,11 @@ class _Planner:
         provider: DistanceProvider,
         locked: Sequence[Trip],
         progress: Progress | None,
+        availability: Availability | None = None,
     ) -> None:
         self.scenario = scenario
+        self.availability = availability
+        self.spread_out: set[int] = set()
         self.policy = scenario.policy
         self.provider = provider
         self.locked = tuple(locked)
@@ -401,6 +405,8 @@ class _Planner:
         no_coach: list[Unit] = []
         too_far: list[Unit] = []
         for index, unit in enumerate(units):
+            if index in self.spread_out:
+                continue  # left out by the fleet spread, already unserved with its reason
             if index not in dates:
                 no_coach.append(unit)
                 continue
@@ -498,7 +504,28 @@ class _Planner:
                 best = (estimate, name, dates)
         assert best is not None
         self.notes.append(f"departure dates: {best[1]} strategy, about {best[0]} coaches")
-        return best[2]
+        if self.availability is None or not best[2]:
+            return best[2]
+        spread = spread_dates(
+            units,
+            best[2],
+            self.stop_of,
+            self.seats,
+            allowed,
+            self.availability,
+            self.policy,
+            self.home,
+            self.far_limit,
+        )
+        if spread.binding:
+            self.notes.append(
+                f"fleet: departure dates spread over the coaches free, {spread.moved} seat(s) "
+                f"moved to other dates of their windows, {len(spread.dropped)} unit(s) left out"
+            )
+        self.spread_out = set(spread.dropped)
+        for index, detail in sorted(spread.dropped.items()):
+            self._drop([units[index]], UnservedReason.FLEET_EXHAUSTED, detail)
+        return spread.dates
 
     def _direct_km(self, near: str, far: str) -> float:
         return self.geo.km(near, far) if self.home else self.geo.km(far, near)
@@ -1784,6 +1811,7 @@ def solve(
     distances: DistanceProvider | None = None,
     locked: Sequence[Trip] = (),
     progress: Progress | None = None,
+    availability: Availability | None = None,
 ) -> Plan:
     """Plan the scenario's coach trips: fewest coaches, then least cost, every trip legal.
 
@@ -1798,11 +1826,18 @@ def solve(
         count against the fleet of their date.
     progress
         Called with (fraction done 0..1, message) as the work advances.
+    availability
+        Coaches already away (earlier waves, published trips) and how to time drives: when
+        given, departure dates are spread so that the coaches each day's trips keep busy fit
+        the coaches free (`optimizer.ledger.spread_dates`); without it, fleet counts hold per
+        departure date only.
 
     Returns a Plan: every worker seated once or listed unserved with a reason. Infeasibility is
     a result, never an exception; only invalid input raises.
     """
-    planner = _Planner(scenario, distances or default_distance_provider(), locked, progress)
+    planner = _Planner(
+        scenario, distances or default_distance_provider(), locked, progress, availability
+    )
     planner.report(0.0, "grouping workers")
     units = planner.prepare()
     planner.report(0.05, "travel matrix and departure dates")

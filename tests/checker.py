@@ -304,6 +304,7 @@ class _PlanChecker:
             if self.provider is not None:
                 self.check_detour(trip)
         self.check_fleet()
+        self.check_coaches()
         self.check_parties()
         self.check_kpis()
         return self.errors
@@ -552,6 +553,48 @@ class _PlanChecker:
                     f"{count} {vehicle_type} trips on {day}, fleet has "
                     f"{self.fleet[vehicle_type].count}"
                 )
+
+    def check_coaches(self) -> None:
+        """Coach availability, from the plan's duties (when it has them): every trip on exactly
+        one physical coach of its own type, a coach never on two things at once and standing
+        its turnaround (or crew rest after a long drive) between trips, and no type with more
+        coaches in use than the fleet has. Since a duty is one coach, the coaches away at any
+        instant never exceed the fleet."""
+        if not self.plan.coaches:
+            return
+        trips = {t.trip_id: t for t in self.plan.trips}
+        on: Counter[str] = Counter()
+        per_type: Counter[str] = Counter()
+        for duty in self.plan.coaches:
+            per_type[duty.vehicle_type] += 1
+            for before, after in itertools.pairwise(duty.legs):
+                if after.start < before.end:
+                    self.fail(f"coach {duty.coach_id}: a leg starts before the previous ends")
+            mine = [trips[t] for t in duty.trip_ids if t in trips]
+            for trip in mine:
+                on[trip.trip_id] += 1
+                if trip.vehicle_type != duty.vehicle_type:
+                    self.fail(
+                        f"coach {duty.coach_id} ({duty.vehicle_type}) drives trip "
+                        f"{trip.trip_id} of type {trip.vehicle_type}"
+                    )
+            for first, second in itertools.pairwise(mine):
+                rest = self.policy.turnaround_minutes
+                if first.driving_minutes > self.policy.crew_rest_after_driving_minutes:
+                    rest = max(rest, self.policy.crew_rest_minutes)
+                if second.departure < first.arrival + dt.timedelta(minutes=rest):
+                    self.fail(
+                        f"coach {duty.coach_id}: trip {second.trip_id} leaves "
+                        f"{second.departure} before the coach is back and rested from "
+                        f"{first.trip_id} ({first.arrival} + {rest} min)"
+                    )
+        for trip_id in trips:
+            if on[trip_id] != 1:
+                self.fail(f"trip {trip_id}: on {on[trip_id]} coaches, not one")
+        for vehicle_type, count in sorted(per_type.items()):
+            fleet = self.fleet.get(vehicle_type)
+            if fleet is not None and count > fleet.count:
+                self.fail(f"{count} {vehicle_type} coaches in use, the fleet has {fleet.count}")
 
     def check_parties(self) -> None:
         trip_of = {p.worker_id: t.trip_id for t in self.plan.trips for p in t.passengers}

@@ -288,7 +288,7 @@ def test_a_season_short_of_coaches_replans_the_return_wave(coaches: int) -> None
 
 
 def test_trips_no_coach_can_drive_are_cancelled_as_fleet_exhausted() -> None:
-    """Without re-planning rounds, the return trips that the one coach cannot reach after its
+    """Without the fleet spread of dates, the return trips that the one coach cannot reach after its
     Guizhou trip are cancelled: their workers are unserved as fleet_exhausted, the plan still
     passes the checker, and the season's duties fit the fleet."""
     from optimizer.model import UnservedReason
@@ -297,7 +297,7 @@ def test_trips_no_coach_can_drive_are_cancelled_as_fleet_exhausted() -> None:
     home, back = _one_coach_season(1)
     home_plan, _ = solve_within_fleet(home, distances=PROVIDER)
     held = [dataclasses.replace(t, trip_id=f"H-{t.trip_id}") for t in home_plan.trips]
-    plan, duties = solve_within_fleet(back, distances=PROVIDER, held=held, max_rounds=0)
+    plan, duties = solve_within_fleet(back, distances=PROVIDER, held=held, fit_dates=False)
     assert duties.kpis.shortages == () and duties.kpis.coaches == 1
     assert check_plan(back, plan, provider=PROVIDER) == []
     assert plan.unserved, "some return workers must have lost their coach"

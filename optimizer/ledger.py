@@ -1,0 +1,498 @@
+"""Coach availability: when each coach of the fleet is away, and what that leaves free.
+
+A trip holds a coach over a *busy interval*: from the time it leaves the depot (on a return wave
+it first drives out empty to the pickup) until it is back at the depot with its crew rested
+(`busy_interval`). A `Ledger` holds the busy intervals of trips already decided (an earlier
+wave, published trips) and answers how many coaches of a type are free over a time span.
+
+For planning, `estimated_span` gives the realistic busy span of a coach serving one county
+(legal drives with rests and layovers, both ways); `day_weights` spreads a span over departure
+days, the unit the date choice works in. For the servable bound, `min_span_hours` gives a span
+no coach serving the county can beat (straight line at the legal top speed, both ways).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from optimizer.duties import EmptyDriveTimer, layover_minutes
+from optimizer.geography.distance import Location
+from optimizer.groups import Unit
+from optimizer.model import Policy, Scenario, Trip, UnservedReason, VehicleType
+from optimizer.places import county_seats
+from optimizer.routing import LinearProgram, solve_lp
+
+# Road km are never shorter than this share of the great-circle km (the road graph snaps points
+# to nodes, which may bring two places a little closer than their coordinates).
+ROAD_OVER_LINE = 0.95
+
+
+def layover(driving_minutes: int, policy: Policy) -> dt.timedelta:
+    """Rest between two legs of a coach (the duties' rule)."""
+    return dt.timedelta(minutes=layover_minutes(driving_minutes, policy))
+
+
+def busy_interval(
+    trip: Trip, depot: Location, timer: EmptyDriveTimer, policy: Policy
+) -> tuple[dt.datetime, dt.datetime]:
+    """When the coach of `trip`, driving it alone, leaves the depot and is back and rested.
+
+    It leaves in time to drive out empty to the pickup (a return-wave trip from Guizhou needs a
+    coach that left Cixi days before) and is home after the trip, a layover, the empty drive
+    back and another layover."""
+    first, last = trip.stops[0], trip.stops[-1]
+    out = timer(depot, Location(first.lon, first.lat, first.adcode), trip.departure)
+    leave = trip.departure
+    if out.distance_km:
+        leave -= out.arrive - out.depart + layover(out.driving_minutes, policy)
+    ready = trip.arrival + layover(trip.driving_minutes, policy)
+    drive = timer(Location(last.lon, last.lat, last.adcode), depot, ready)
+    home = drive.arrive
+    if drive.distance_km:
+        home += layover(drive.driving_minutes, policy)
+    return leave, home
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Busy intervals per coach type, and the fleet they come out of."""
+
+    fleet: tuple[VehicleType, ...]
+    busy: Mapping[str, tuple[tuple[dt.datetime, dt.datetime], ...]]
+
+    @classmethod
+    def of_trips(
+        cls,
+        trips: Iterable[Trip],
+        fleet: Sequence[VehicleType],
+        depot: Location,
+        timer: EmptyDriveTimer,
+        policy: Policy,
+    ) -> Ledger:
+        """The ledger of `trips`, each on a coach of its own type from `depot`."""
+        busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+        for trip in trips:
+            busy[trip.vehicle_type].append(busy_interval(trip, depot, timer, policy))
+        return cls(tuple(fleet), {k: tuple(sorted(v)) for k, v in busy.items()})
+
+    def away(self, vehicle_type: str, at: dt.datetime) -> int:
+        """Coaches of the type away at the instant `at`."""
+        return sum(1 for leave, home in self.busy.get(vehicle_type, ()) if leave <= at < home)
+
+    def free(self, vehicle_type: str, start: dt.datetime, end: dt.datetime) -> int:
+        """Coaches of the type at the depot over the whole of [start, end] (its count less the
+        most that are away at any instant of the span)."""
+        spec = next((v for v in self.fleet if v.vehicle_type == vehicle_type), None)
+        if spec is None:
+            return 0
+        spans = self.busy.get(vehicle_type, ())
+        instants = {start, *(leave for leave, _ in spans if start <= leave <= end)}
+        return max(0, spec.count - max(self.away(vehicle_type, at) for at in instants))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A coach's busy span around a trip's departure, in hours: it leaves the depot `before`
+    hours ahead (return wave: the empty drive to the pickup) and is back `after` hours later."""
+
+    before: float
+    after: float
+
+
+def estimated_span(
+    origin: Location,
+    county: Location,
+    home: bool,
+    day: dt.date,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+) -> Span:
+    """The busy span of a coach driving one load between the origin and `county` on `day`:
+    legal drives (rests, night rules) both ways, each followed by its layover."""
+    depart = dt.datetime.combine(day, dt.time(policy.earliest_departure_hour))
+    out = timer(origin if home else county, county if home else origin, depart)
+    loaded = out.arrive - out.depart + layover(out.driving_minutes, policy)
+    hours = loaded.total_seconds() / 3600
+    # The empty leg takes about as long as the loaded one (same road, other way).
+    if home:
+        return Span(0.0, 2 * hours)
+    return Span(hours, hours)
+
+
+def day_weights(span: Span, policy: Policy) -> dict[int, float]:
+    """Coach-days a trip departing at the earliest hour of day 0 keeps its coach busy, per day
+    offset: the share of each departure day [earliest hour, +24 h) its busy span covers."""
+    start = policy.earliest_departure_hour - span.before
+    end = policy.earliest_departure_hour + span.after
+    weights: dict[int, float] = {}
+    first = math.floor((start - policy.earliest_departure_hour) / 24)
+    last = math.floor((end - policy.earliest_departure_hour) / 24)
+    for k in range(first, last + 1):
+        lo = 24 * k + policy.earliest_departure_hour
+        covered = max(0.0, min(end, lo + 24) - max(start, lo))
+        if covered > 0:
+            weights[k] = covered / 24
+    return weights or {0: 0.0}
+
+
+def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle km between two (lon, lat) points."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def min_span_hours(
+    origin_points: Sequence[tuple[float, float]], county: tuple[float, float], policy: Policy
+) -> float:
+    """Hours no coach serving `county` can beat, one way: the straight line from the nearest
+    boarding point of the origin side to within `drop_radius_km` of the county seat, at the
+    legal top speed (`max_speed_kmh`), roads never shorter than `ROAD_OVER_LINE` of the line."""
+    if not origin_points:
+        return 0.0
+    km = min(great_circle_km(p, county) for p in origin_points)
+    km = max(0.0, km * ROAD_OVER_LINE - policy.drop_radius_km)
+    return km / policy.max_speed_kmh
+
+
+def sure_offsets(before_h: float, after_h: float, policy: Policy) -> range:
+    """Day offsets k such that a coach whose first stop is reached at any time s of day d's
+    departure hours, busy over [s - before_h, s + after_h), is surely busy at day d+k's
+    latest departure hour."""
+    earliest, latest = policy.earliest_departure_hour, policy.latest_departure_hour
+    low = -math.floor(before_h / 24)
+    # The largest k with 24 k + latest < earliest + after_h.
+    high = math.ceil((earliest - latest + after_h) / 24) - 1
+    return range(low, high + 1)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What the planner needs to keep within the fleet: the coaches already away (`ledger`), the
+    depot they leave from, and the timer of legal drives."""
+
+    ledger: Ledger
+    depot: Location
+    timer: EmptyDriveTimer
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Departure dates fitted to the coaches free: each kept unit's date, the units left out
+    (index -> why), the seats moved off their first-choice date, and whether the fleet bound."""
+
+    dates: dict[int, dt.date]
+    dropped: dict[int, str]
+    moved: int
+    binding: bool
+
+
+# Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
+# departure hour): a day a coach is partly away on is counted this much more (never more than
+# the whole day). Measured on the robustness family's near-50-tight: the planned trips' busy
+# intervals were 1.19x their estimated spans.
+ESTIMATE_SLACK = 1.2
+# Coaches pooling small counties carry less than the stop limit times their loads (gates,
+# corridors and detours split them): measured on the robustness family's wide-6k-610, whose
+# unlimited plan drove 669 trips where full pooling promised 390, 1.7x.
+POOLED_SHORTFALL = 1.5
+# A seat moved off its first-choice date costs this share of a seated worker: seat the most,
+# then keep the dates that promise the fewest coaches.
+MOVE_PENALTY = 0.01
+
+
+def _day_label(day: dt.date) -> str:
+    return day.strftime("%m-%d")
+
+
+def spread_dates(
+    units: Sequence[Unit],
+    dates: Mapping[int, dt.date],
+    stop_of: Mapping[str, str],
+    county_location: Mapping[str, Location],
+    allowed: Sequence[dt.date],
+    availability: Availability,
+    policy: Policy,
+    home: bool,
+    stop_limit: int,
+) -> Spread:
+    """Move units to other dates of their windows so that, day by day, the coaches their trips
+    keep busy (estimated) fit the coaches free; units that fit no date are left out.
+
+    Model (an LP over (group, date), groups = units of one stop county and one window, in seat
+    units): a seat to county c departing on day d keeps `1 / fill(c)` of a coach busy on each
+    day d + k in proportion `day_weights(estimated_span(c))[k]`, where fill(c) is the seats a
+    coach carrying county c holds: the fleet's mean coach, or less when c's load of a date is
+    small (a coach stops at most `stop_limit` counties). On every day the busy coaches must not
+    exceed the coaches free that day (the count less those away on trips of the ledger).
+    Maximise seats placed, less `MOVE_PENALTY` per seat moved off the date the planner chose.
+    When the first choice already fits, nothing changes (the fleet is not binding).
+    """
+    ledger = availability.ledger
+    if not dates:
+        return Spread(dict(dates), {}, 0, False)
+    allowed_set = set(allowed)
+    weights: dict[str, dict[int, float]] = {}
+    first = min(allowed)
+    for index in dates:
+        stop = stop_of[units[index].home]
+        if stop not in weights:
+            span = estimated_span(
+                availability.depot, county_location[stop], home, first, availability.timer, policy
+            )
+            weights[stop] = {
+                k: min(1.0, w * ESTIMATE_SLACK) for k, w in day_weights(span, policy).items()
+            }
+    horizon = sorted(
+        {d + dt.timedelta(days=k) for d in allowed for w in weights.values() for k in w}
+        | set(allowed)
+    )
+    capacity: dict[dt.date, float] = {}
+    for day in horizon:
+        at = dt.datetime.combine(day, dt.time(policy.earliest_departure_hour))
+        capacity[day] = sum(
+            max(0, min(v.count_on(day), v.count - ledger.away(v.vehicle_type, at)))
+            for v in ledger.fleet
+        )
+    coaches = sum(v.count for v in ledger.fleet)
+    mean_seats = sum(v.count * v.seats for v in ledger.fleet) / max(1, coaches)
+    county_seats_: dict[str, int] = defaultdict(int)
+    county_days: dict[str, set[dt.date]] = defaultdict(set)
+    for index, day in dates.items():
+        stop = stop_of[units[index].home]
+        county_seats_[stop] += units[index].seats
+        county_days[stop].add(day)
+    # A coach carrying county c holds the fleet's mean coach, or, when c's load of a date is
+    # small, the loads of at most `stop_limit` such counties.
+    fill = {
+        stop: max(
+            1.0,
+            min(mean_seats, stop_limit * demand / len(county_days[stop]) / POOLED_SHORTFALL),
+        )
+        for stop, demand in county_seats_.items()
+    }
+    # Groups: one stop county, one window.
+    groups: dict[tuple[str, dt.date, dt.date], list[int]] = defaultdict(list)
+    for index in sorted(dates):
+        unit = units[index]
+        groups[(stop_of[unit.home], *unit.window)].append(index)
+    load: dict[dt.date, float] = defaultdict(float)
+    for index, day in dates.items():
+        stop = stop_of[units[index].home]
+        for k, w in weights[stop].items():
+            load[day + dt.timedelta(days=k)] += units[index].seats * w / fill[stop]
+    if all(load[t] <= capacity.get(t, 0.0) + 1e-9 for t in load):
+        return Spread(dict(dates), {}, 0, False)
+
+    # The LP: y[g, d] seats of group g on date d; m[g, d] seats moved off first choice d.
+    objective: list[float] = []
+    upper: list[float] = []
+    rows: list[tuple[dict[int, float], float]] = []
+    on_day: dict[dt.date, dict[int, float]] = defaultdict(dict)
+    y_index: dict[tuple[int, dt.date], int] = {}
+    keys = list(groups)
+    for g, key in enumerate(keys):
+        stop, start, end = key
+        members = groups[key]
+        total = float(sum(units[i].seats for i in members))
+        chosen: dict[dt.date, float] = defaultdict(float)
+        for i in members:
+            chosen[dates[i]] += units[i].seats
+        days = [d for d in allowed if start <= d <= end and d in allowed_set]
+        row: dict[int, float] = {}
+        for day in days:
+            var = len(objective)
+            objective.append(1.0)
+            upper.append(total)
+            y_index[(g, day)] = var
+            row[var] = 1.0
+            for k, w in weights[stop].items():
+                t = day + dt.timedelta(days=k)
+                if w > 0:
+                    on_day[t][var] = on_day[t].get(var, 0.0) + w / fill[stop]
+        rows.append((row, total))
+        for day, seats in chosen.items():
+            if (g, day) not in y_index:
+                continue
+            moved = len(objective)
+            objective.append(-MOVE_PENALTY)
+            upper.append(seats)
+            rows.append(({y_index[(g, day)]: -1.0, moved: -1.0}, -seats))
+    for t, row in on_day.items():
+        rows.append((row, capacity.get(t, 0.0)))
+    _, x = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
+    used = {t: sum(x[v] * c for v, c in row.items()) for t, row in on_day.items()}
+    full = sorted(t for t in on_day if used[t] >= capacity.get(t, 0.0) - 0.01)
+    types = ", ".join(v.vehicle_type for v in ledger.fleet if v.count > 0)
+
+    result: dict[int, dt.date] = {}
+    dropped: dict[int, str] = {}
+    moved_seats = 0
+    for g, key in enumerate(keys):
+        members = groups[key]
+        left = {d: x[v] for (gg, d), v in y_index.items() if gg == g}
+        pending: list[int] = []
+        for i in sorted(members, key=lambda i: (-units[i].seats, units[i].worker_ids)):
+            day = dates[i]
+            if left.get(day, 0.0) >= units[i].seats - 0.5:
+                left[day] -= units[i].seats
+                result[i] = day
+            else:
+                pending.append(i)
+        for i in pending:
+            best = max(
+                left,
+                key=lambda d: (left[d], -abs((d - dates[i]).days)),
+                default=None,
+            )
+            if best is not None and left[best] >= units[i].seats - 0.5:
+                left[best] -= units[i].seats
+                result[i] = best
+                moved_seats += units[i].seats
+            else:
+                _, start, end = key
+                busy = [t for t in full if start <= t <= end] or [t for t in full if t >= start][:3]
+                dropped[i] = f"coaches ({types}) all away or taken on " + (
+                    ", ".join(_day_label(t) for t in busy) or "every date of the window"
+                )
+    return Spread(result, dropped, moved_seats, True)
+
+
+# Reasons that hold for every plan: they come from the input alone (rows, homes, companies,
+# parties, windows against the season and the fleet's dates, roads), never from planning choices.
+INPUT_REASONS = frozenset(
+    {
+        UnservedReason.INVALID_ROW,
+        UnservedReason.UNKNOWN_HOME,
+        UnservedReason.AMBIGUOUS_HOME,
+        UnservedReason.UNKNOWN_COMPANY,
+        UnservedReason.PARTY_CONFLICT,
+        UnservedReason.PARTY_TOO_LARGE,
+        UnservedReason.NO_DATE_IN_WINDOW,
+        UnservedReason.NO_COACH_IN_WINDOW,
+        UnservedReason.TOO_FAR,
+        UnservedReason.UNREACHABLE,
+    }
+)
+
+
+def _hours(minutes: float) -> float:
+    return minutes / 60
+
+
+def at_most_stops(scenario: Scenario) -> int | None:
+    """County stops a trip makes at most on the far side (drop-offs going home, pickups coming
+    back), or None when a stop may serve several counties (`drop_radius_km` > 0)."""
+    if scenario.policy.drop_radius_km > 0:
+        return None
+    policy = scenario.policy
+    return policy.max_dropoff_stops if scenario.direction == "home" else policy.max_pickup_stops
+
+
+def servable_bound(scenario: Scenario, unservable: Iterable[str] = ()) -> int:
+    """A proven upper bound on the workers any plan can seat with the scenario's fleet.
+
+    `unservable` are workers no plan can seat for reasons of the input alone (a plan's unserved
+    with an `INPUT_REASONS` reason). The rest are grouped by (home county, window, seats each);
+    x[g, d] workers of group g depart on day d of their window. A coach whose trip carries a
+    worker of county c, departing at s within day d's departure hours, is busy over
+    [s - before_c, s + after_c) (`min_span_hours` one way, with the duties' layovers), so at
+    day d+k's latest departure hour for every k in `sure_offsets`; distinct trips of one coach
+    have disjoint such intervals. Hence for every day t: seats of the workers counted at t <=
+    sum over types of count * seats (types that can depart on a day whose trips reach t); and
+    the county stops of those trips at most `at_most_stops` x their count, where seats s to
+    county c on day d need at least s / min(largest coach, Q[c, d]) stops (Q: the seats of c's
+    workers free on d; one stop at least, one per full coach at least). The LP maximum of
+    sum x, floored, bounds every plan (docs/plan-format.md gives the proof).
+    """
+    policy = scenario.policy
+    fleet = [v for v in scenario.fleet if v.count > 0]
+    if not fleet:
+        return 0
+    skip = set(unservable)
+    season = [
+        scenario.first_departure + dt.timedelta(days=i)
+        for i in range((scenario.last_departure - scenario.first_departure).days + 1)
+    ]
+    season = [d for d in season if any(v.available_on(d) for v in fleet)]
+    # Where a coach can be on the origin side: gates, hubs, the depot and the types' own depots.
+    points = [(c.lon, c.lat) for c in scenario.companies] + [(h.lon, h.lat) for h in scenario.hubs]
+    points += [(p.lon, p.lat) for p in county_seats([scenario.origin]).values()]
+    points += [
+        (v.depot_lon, v.depot_lat)
+        for v in fleet
+        if v.depot_lon is not None and v.depot_lat is not None
+    ]
+    homes = {w.home_adcode for w in scenario.workers if w.home_adcode}
+    seats_of = county_seats(homes)
+    groups: dict[tuple[str, dt.date, dt.date, int], int] = defaultdict(int)
+    for worker in scenario.workers:
+        if worker.worker_id in skip or worker.home_adcode not in seats_of:
+            continue
+        start = max(worker.earliest, scenario.first_departure)
+        end = min(worker.latest, scenario.last_departure)
+        if start > end:
+            continue
+        groups[(worker.home_adcode, start, end, worker.seats)] += 1
+    offsets: dict[str, range] = {}
+    for county in {key[0] for key in groups}:
+        seat = seats_of[county]
+        one_way = min_span_hours(points, (seat.lon, seat.lat), policy)
+        rest = _hours(layover_minutes(math.floor(one_way * 60), policy))
+        if scenario.direction == "home":
+            offsets[county] = sure_offsets(0.0, 2 * (one_way + rest), policy)
+        else:
+            offsets[county] = sure_offsets(one_way + rest, one_way + rest, policy)
+    objective: list[float] = []
+    upper: list[float] = []
+    rows: list[tuple[dict[int, float], float]] = []
+    at: dict[dt.date, dict[int, float]] = defaultdict(dict)
+    low = min((r.start for r in offsets.values() if len(r)), default=0)
+    high = max((r.stop - 1 for r in offsets.values() if len(r)), default=0)
+    # Seats of county c's workers whose windows hold day d: no plan carries more to c that day.
+    most: dict[tuple[str, dt.date], float] = defaultdict(float)
+    for (county, start, end, seats), count in groups.items():
+        for day in season:
+            if start <= day <= end:
+                most[(county, day)] += seats * count
+    largest = max(v.seats for v in fleet)
+    stops = at_most_stops(scenario)
+    # stops_at[t]: the county stops of the trips surely holding t (None: not counted, a stop
+    # within drop_radius_km may serve several counties).
+    stops_at: dict[dt.date, dict[int, float]] = defaultdict(dict)
+    for (county, start, end, seats), count in groups.items():
+        for day in season:
+            if not start <= day <= end:
+                continue
+            var = len(objective)
+            objective.append(1.0)
+            upper.append(float(count))
+            share = seats / min(largest, most[(county, day)])
+            for k in offsets[county]:
+                at[day + dt.timedelta(days=k)][var] = float(seats)
+                if stops is not None:
+                    stops_at[day + dt.timedelta(days=k)][var] = share
+    for t, row in at.items():
+        reach = [t - dt.timedelta(days=k) for k in range(low, high + 1)]
+        usable = [v for v in fleet if any(v.available_on(d) for d in reach)]
+        rows.append((row, float(sum(v.count * v.seats for v in usable))))
+        if stops is not None:
+            rows.append((stops_at[t], float(stops * sum(v.count for v in usable))))
+    # Every group's workers at most once over its window.
+    index = 0
+    for (_, start, end, _), count in groups.items():
+        width = sum(1 for day in season if start <= day <= end)
+        if width:
+            rows.append(({index + i: 1.0 for i in range(width)}, float(count)))
+        index += width
+    if not objective:
+        return 0
+    value, _ = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
+    return math.floor(value + 1e-6)
