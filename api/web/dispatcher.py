@@ -452,6 +452,29 @@ def plan_page(
     province: str = "",
     use_below: str = "",
     done: str = "",
+) -> Response:
+    return _plan_view(
+        request,
+        session,
+        user,
+        plan_id,
+        date=date,
+        province=province,
+        use_below=use_below,
+        done=done,
+    )
+
+
+def _plan_view(
+    request: Request,
+    session: SessionDep,
+    user: models.User,
+    plan_id: int,
+    *,
+    date: str = "",
+    province: str = "",
+    use_below: str = "",
+    done: str = "",
     error: str = "",
     crew_problems: list[dict[str, Any]] | None = None,
     filename: str = "",
@@ -590,7 +613,7 @@ def import_crews(
             }
             for p in rejected.problems
         ]
-        return plan_page(
+        return _plan_view(
             request,
             session,
             user,
@@ -601,7 +624,7 @@ def import_crews(
         )
     except ChunyunError as refused:
         session.rollback()
-        return plan_page(
+        return _plan_view(
             request, session, user, plan_id, error=translate_detail(locale, str(refused))
         )
     return RedirectResponse(f"/d/plans/{plan_id}?done=crews", status_code=303)
@@ -656,6 +679,19 @@ def trip_page(
     user: PageDispatcher,
     plan_id: int,
     trip_id: str,
+    done: str = "",
+    error: str = "",
+) -> Response:
+    return _trip_view(request, session, user, plan_id, trip_id, done=done, error=error)
+
+
+def _trip_view(
+    request: Request,
+    session: SessionDep,
+    user: models.User,
+    plan_id: int,
+    trip_id: str,
+    *,
     done: str = "",
     error: str = "",
     crew_values: dict[str, str] | None = None,
@@ -866,7 +902,7 @@ def assign_crew(
             for name, texts in errors.items()
             for text in texts
         )
-        return trip_page(
+        return _trip_view(
             request,
             session,
             user,
@@ -907,7 +943,7 @@ def move(
         )
     except Conflict as refused:
         session.rollback()
-        return trip_page(
+        return _trip_view(
             request,
             session,
             user,
