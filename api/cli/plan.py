@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +39,25 @@ def season_waves(folder: Path) -> list[Path]:
     if (folder / SCENARIO_FILE).is_file():
         return []
     return [folder / wave for wave in WAVES if (folder / wave / SCENARIO_FILE).is_file()]
+
+
+@contextmanager
+def progress_bar(console: Console) -> Iterator[Callable[[float, str], None]]:
+    """A transient progress bar on `console` for a planning run; yields the planner's callback."""
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("planning", total=1.0)
+
+        def progress(fraction: float, text: str) -> None:
+            bar.update(task, completed=fraction, description=text)
+
+        yield progress
 
 
 def _provider(name: str) -> DistanceProvider:
@@ -214,19 +235,7 @@ def plan_command(
     distances = _provider(provider)
     for scenario in scenarios:
         _report_problems(console, scenario)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("planning", total=1.0)
-
-        def progress(fraction: float, message: str) -> None:
-            bar.update(task, completed=fraction, description=message)
-
+    with progress_bar(console) as progress:
         try:
             if waves:
                 season = plan_season(scenarios, distances=distances, progress=progress)

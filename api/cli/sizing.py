@@ -14,10 +14,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli.plan import _provider, _read, season_waves
+from api.cli.plan import _provider, _read, progress_bar, season_waves
 from api.errors import message
 from optimizer.errors import InvalidInput
 from optimizer.sizing import FleetSize, size_fleet
@@ -84,19 +83,7 @@ def fleet_size_command(
         console.print(f"[red]{message('fleet_size_failed', folder=scenario_dir)}[/red] {error}")
         raise typer.Exit(code=2) from None
     distances = _provider(provider)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("planning", total=1.0)
-
-        def progress(fraction: float, text: str) -> None:
-            bar.update(task, completed=fraction, description=text)
-
+    with progress_bar(console) as progress:
         try:
             size = size_fleet(scenarios, distances=distances, progress=progress)
         except InvalidInput as error:
