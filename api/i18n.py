@@ -12,6 +12,8 @@ Where the texts come from:
   `optimizer/`: the api layer recognises each fixed template (`ROW_REASONS`) and fills the
   translated one with the same values;
 - unserved reasons by their code (`UNSERVED`), with what would fix each;
+- the optimizer's details of unserved workers (`UNSERVED_DETAILS`), recognised by template
+  like the row problems, a bad row's detail with its reason translated;
 - the pages' own texts (`_()` in `api/web/templates`).
 
 The JSON API answers in English unless the request asks for Chinese (`Accept-Language: zh`);
@@ -299,3 +301,60 @@ def unserved_reason(locale: str, reason: UnservedReason | str) -> str:
 def unserved_fix(locale: str, reason: UnservedReason | str) -> str:
     """What would give the worker a seat, in `locale`."""
     return gettext_in(locale, UNSERVED[UnservedReason(reason)][1])
+
+
+# The optimizer's fixed details of an unserved worker (optimizer/groups.py, solve.py, season.py,
+# incremental.py), recognised like the row problems and shown in the user's language.
+UNSERVED_DETAILS: tuple[str, ...] = (
+    N_("company {company}"),
+    N_("{home} could be {codes}"),
+    N_("{home}: matches no county"),
+    N_("no county seat for {adcode}"),
+    N_("window {earliest}..{latest} misses the season {first}..{last}"),
+    N_("needs {seats} seats, the largest coach has {largest}"),
+    N_("party {party} members go to different counties {homes}"),
+    N_("party {party} members board at different companies {companies}"),
+    N_("party {party} members' windows share no date in the season"),
+    N_("party {party} needs {seats} seats, the largest coach has {largest}"),
+    N_("the fleet has no coaches"),
+    N_("every coach on every date in the window is away or taken"),
+    N_("no coach on any date in window"),
+    N_("the direct trip exceeds max_trip_km = {km}"),
+    N_("every coach on {day} is taken"),
+    N_("no coach large enough left on {day}"),
+    N_(
+        "{seats} seats on {day} to {counties}, under min_load {min_load}, and no pooling "
+        "partner within the detour limit"
+    ),
+    N_("trip of {km} km exceeds max_trip_km {limit}"),
+    N_(
+        "no {vehicle_type} coach free on {day}: every one is away on other trips of the season then"
+    ),
+    N_("no free seat on a published trip"),
+)
+_ROW_DETAIL = re.compile(r"row (?P<row>\d+) (?P<column>[^:]+): (?P<reason>.*)", re.S)
+_ROW_DETAIL_TEXT = N_("row {row} {column}: {reason}")
+# A home the gazetteer could not place, with the gazetteer's problem (a row reason).
+_HOME_DETAIL = re.compile(r"(?P<home>'[^']*'): (?P<problem>.+)", re.S)
+
+
+def translate_unserved_detail(locale: str, detail: str) -> str:
+    """An unserved worker's detail (English, from the optimizer) in `locale`. A detail may join
+    several parts with "; " (a bad row's problems, a timetable's notes); each part is shown in
+    `locale` when a template recognises it, and as it stands otherwise."""
+    if locale == ENGLISH or not detail:
+        return detail
+    parts: list[str] = []
+    for part in detail.split("; "):
+        row = _ROW_DETAIL.fullmatch(part)
+        if row is not None:
+            values = row.groupdict()
+            values["reason"] = translate_reason(locale, values["reason"])
+            parts.append(_fill(gettext_in(locale, _ROW_DETAIL_TEXT), values))
+            continue
+        found = _recognise(locale, part, UNSERVED_DETAILS)
+        home = _HOME_DETAIL.fullmatch(part)
+        if found is None and home is not None:
+            found = home["home"] + "：" + translate_reason(locale, home["problem"])
+        parts.append(translate_reason(locale, part) if found is None else found)
+    return "；".join(parts)

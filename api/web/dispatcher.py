@@ -23,6 +23,7 @@ from api.i18n import (
     translate,
     translate_detail,
     translate_reason,
+    translate_unserved_detail,
     unserved_fix,
     unserved_reason,
 )
@@ -527,7 +528,7 @@ def _plan_view(
             "key": str(u.get("worker")),
             "reason": unserved_reason(locale, str(u.get("reason"))),
             "fix": unserved_fix(locale, str(u.get("reason"))),
-            "detail": str(u.get("detail", "")),
+            "detail": translate_unserved_detail(locale, str(u.get("detail", ""))),
         }
         for u in public.unserved
     ]

@@ -183,3 +183,41 @@ def test_the_services_other_answers_come_out_in_chinese() -> None:
     }
     for english, chinese in cases.items():
         assert i18n.translate_detail("zh_CN", english) == chinese
+
+
+def test_unserved_details_of_the_optimizer_come_out_in_chinese() -> None:
+    """The details the optimizer gives unserved workers of the bundled small season (unknown and
+    ambiguous homes, unknown company, dates outside the season) are shown in Chinese with their
+    values, and a bad row's detail keeps its row and column with the reason translated."""
+    from optimizer.groups import build_units
+    from optimizer.places import county_seats
+    from optimizer.read import read_scenario
+
+    scenario = read_scenario(Path(__file__).parents[2] / "scenarios" / "small")
+    homes = {w.home_adcode for w in scenario.workers if w.home_adcode}
+    _, unserved = build_units(scenario, list(scenario.workers), county_seats(homes), 53)
+    assert {u.reason for u in unserved} >= {
+        UnservedReason.UNKNOWN_HOME,
+        UnservedReason.AMBIGUOUS_HOME,
+        UnservedReason.UNKNOWN_COMPANY,
+        UnservedReason.NO_DATE_IN_WINDOW,
+    }
+    for u in unserved:
+        shown = i18n.translate_unserved_detail("zh_CN", u.detail)
+        assert CJK.search(shown), (u.detail, shown)
+        assert i18n.translate_unserved_detail("en", u.detail) == u.detail
+    # Values survive: the window's dates and the ambiguous home's candidate codes.
+    window = next(u for u in unserved if u.reason is UnservedReason.NO_DATE_IN_WINDOW)
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", window.detail)
+    assert (
+        re.findall(r"\d{4}-\d{2}-\d{2}", i18n.translate_unserved_detail("zh_CN", window.detail))
+        == dates
+    )
+
+    problem = next(p for p in scenario.problems if p.worker_id)
+    detail = f"row {problem.row} {problem.column}: {problem.reason}"
+    shown = i18n.translate_unserved_detail("zh_CN", detail)
+    assert shown.startswith(f"第 {problem.row} 行 {problem.column}：")
+    assert shown.endswith(i18n.translate_reason("zh_CN", problem.reason))
+    # A text no template knows stays as it is rather than being guessed at.
+    assert i18n.translate_unserved_detail("zh_CN", "something new") == "something new"
