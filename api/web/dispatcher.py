@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from api import crew_import, crud, models, schemas
 from api.deps import JobRunnerDep, PlannerDep, SessionDep, SettingsDep
-from api.errors import Conflict, CrewRejected, NotFound
+from api.errors import MESSAGES, Conflict, CrewRejected, NotFound
 from api.i18n import (
     N_,
     translate,
@@ -424,7 +424,7 @@ def _kpi_rows(kpis: dict[str, Any] | None) -> list[tuple[str, str, str]]:
         return []
     rows = [
         (N_("Workers"), f"{kpis.get('workers', 0)}", ""),
-        (N_("Seated"), f"{kpis.get('seated', 0)}", ""),
+        (N_("Seated"), f"{kpis.get('seated', 0)}", _servable(kpis)),
         (N_("Unserved"), f"{kpis.get('unserved', 0)}", ""),
         (
             N_("Trips"),
@@ -441,6 +441,27 @@ def _kpi_rows(kpis: dict[str, Any] | None) -> list[tuple[str, str, str]]:
         (N_("Solve time (s)"), f"{kpis.get('solve_seconds', 0):.1f}", ""),
     ]
     return rows
+
+
+def _servable(kpis: dict[str, Any]) -> str:
+    """At most how many workers any plan can seat with the season's coaches, when known."""
+    bound = kpis.get("fleet_servable_bound")
+    return "" if bound is None else f"≤ {bound}"
+
+
+def _fleet_advice(locale: str, kpis: dict[str, Any] | None) -> list[str]:
+    """The coaches to add so that everyone is seated (only when workers ran out of coaches)."""
+    advice = ((kpis or {}).get("fleet") or {}).get("advice") or []
+    return [
+        translate(
+            locale,
+            MESSAGES["fleet_advice"],
+            add=a["add"],
+            vehicle_type=a["vehicle_type"],
+            from_date=dt.date.fromisoformat(str(a["from_date"])),
+        )
+        for a in advice
+    ]
 
 
 @router.get("/d/plans/{plan_id}", response_class=HTMLResponse)
@@ -539,6 +560,7 @@ def _plan_view(
             "plan": plan,
             "public": public,
             "kpis": _kpi_rows(plan.kpis),
+            "fleet_advice": _fleet_advice(locale, plan.kpis),
             "trips": trips,
             "dates": sorted(all_dates),
             "provinces": sorted(all_provinces),

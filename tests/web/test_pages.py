@@ -451,3 +451,28 @@ def test_refused_forms_say_which_field_in_chinese(world: dict[str, Any]) -> None
     )
     assert bad_key.status_code == 422 and "JSON 对象" not in bad_key.text
     assert "no_such_key" in bad_key.text
+
+
+def test_plan_figures_show_the_servable_bound_and_the_coaches_to_add() -> None:
+    """A plan short of coaches shows "seated ≤ servable bound" and, in the page's language, which
+    coaches to add from when (the fleet advice stored with the plan's figures)."""
+    from api.web.dispatcher import _fleet_advice, _kpi_rows
+
+    kpis = {
+        "workers": 2500,
+        "seated": 2310,
+        "fleet_servable_bound": 2450,
+        "fleet": {
+            "advice": [
+                {"vehicle_type": "coach-53", "seats": 53, "add": 35, "from_date": "2027-02-14"}
+            ]
+        },
+    }
+    seated = next(row for row in _kpi_rows(kpis) if row[0] == "Seated")
+    assert seated[1:] == ("2310", "≤ 2450")
+    assert _fleet_advice("zh_CN", kpis) == ["如需安排所有人，请自 02-14 起增加 35 辆 coach-53"]
+    assert _fleet_advice("en", kpis) == ["to seat everyone, add 35 coach-53 from 02-14"]
+    # No bound known, no advice: nothing is shown rather than a guess.
+    plain = {"workers": 10, "seated": 10}
+    assert next(row for row in _kpi_rows(plain) if row[0] == "Seated")[2] == ""
+    assert _fleet_advice("zh_CN", plain) == []
