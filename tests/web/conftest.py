@@ -51,3 +51,15 @@ class Browser:
         if token:
             body["csrf_token"] = self.token
         return self.client.post(url, data=body, follow_redirects=False, **kwargs)
+
+
+def plan_and_publish(svc: Service, dispatcher: Browser, season: str) -> tuple[int, list[Any]]:
+    """Start a plan of `season` from the dispatcher's pages, wait for it, publish it; the plan's
+    id and its trips as the API lists them."""
+    started = dispatcher.post(f"/d/seasons/{season}/plans", {"time_limit_s": "5"})
+    assert started.status_code == 303
+    svc.wait_for_jobs()
+    plan_url = started.headers["location"]
+    assert dispatcher.post(plan_url + "/publish").status_code == 303
+    plan_id = int(plan_url.rsplit("/", 1)[1])
+    return plan_id, svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json()

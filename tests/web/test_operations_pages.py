@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.api.conftest import Service, make_id_number, open_season
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, plan_and_publish
 from tests.web.test_pages import csv_rows
 
 SEASON = "ops-pages-2026"
@@ -33,13 +33,7 @@ def world(service: Service) -> Iterator[dict[str, Any]]:
     assert answer.status_code == 303, answer.text
     answer = beta.post("/e/upload", files={"file": ("b.csv", csv_rows([11]).encode("utf-8"))})
     assert answer.status_code == 303, answer.text
-    started = dispatcher.post(f"/d/seasons/{SEASON}/plans", {"time_limit_s": "5"})
-    assert started.status_code == 303
-    svc.wait_for_jobs()
-    plan_url = started.headers["location"]
-    assert dispatcher.post(plan_url + "/publish").status_code == 303
-    plan_id = int(plan_url.rsplit("/", 1)[1])
-    trips = svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json()
+    plan_id, trips = plan_and_publish(svc, dispatcher, SEASON)
     yield {
         "alpha": alpha,
         "beta": beta,

@@ -14,7 +14,7 @@ import pytest
 from starlette.routing import Route
 
 from tests.api.conftest import Service, make_id_number, open_season, worker_row
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, plan_and_publish
 
 SEASON = "pages-2026"
 HEADER = "工号,姓名,身份证号,手机号,家乡地址,最早出发日期,最晚出发日期,同行编号\n"
@@ -59,13 +59,7 @@ def world(service: Service) -> Iterator[dict[str, Any]]:
         "/e/upload", files={"file": ("b.csv", csv_rows([11, 12], party="P1").encode("utf-8-sig"))}
     )
     assert answer.status_code == 303, answer.text
-    started = dispatcher.post(f"/d/seasons/{SEASON}/plans", {"time_limit_s": "5"})
-    assert started.status_code == 303
-    svc.wait_for_jobs()
-    plan_url = started.headers["location"]
-    assert dispatcher.post(plan_url + "/publish").status_code == 303
-    plan_id = int(plan_url.rsplit("/", 1)[1])
-    trips = svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json()
+    plan_id, trips = plan_and_publish(svc, dispatcher, SEASON)
     yield {
         "alpha": alpha,
         "beta": beta,
