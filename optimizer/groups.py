@@ -184,16 +184,21 @@ def _unit(members: Sequence[Worker], window: Window, party: str) -> Unit:
 
 
 def nearest_hubs(
-    companies: Iterable[Company], hubs: Sequence[Hub], radius_km: float
+    companies: Iterable[Company], hubs: Sequence[Hub], radius_km: float, origin: str = ""
 ) -> dict[str, str]:
-    """For each company that may board at a hub: the key of the nearest hub within `radius_km`."""
+    """For each company that may board at a hub: the key of the nearest hub of its own origin
+    county within `radius_km` (a blank county is `origin`, the season's main origin)."""
     result: dict[str, str] = {}
     if radius_km <= 0 or not hubs:
         return result
     for company in companies:
         if company.no_hub:
             continue
-        best = min(hubs, key=lambda h: great_circle_km(company.lon, company.lat, h.lon, h.lat))
+        county = company.county or origin
+        own = [h for h in hubs if (h.county or origin) == county]
+        if not own:
+            continue
+        best = min(own, key=lambda h: great_circle_km(company.lon, company.lat, h.lon, h.lat))
         if great_circle_km(company.lon, company.lat, best.lon, best.lat) <= radius_km:
             result[company.company_id] = f"hub:{best.hub_id}"
     return result

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import pandas as pd
 
 from optimizer.identity import id_number_problem, normalize_phone, phone_problem
 from optimizer.model import Company, Hub, InputProblem, VehicleType, Worker
+from optimizer.region import county_of, locate_county
 
 FIRST_DATA_ROW = 2  # spreadsheet row of the first data row (the header is row 1)
 
@@ -181,11 +182,35 @@ def _duplicates(rows: _Rows, seen: set[str], row: int, column: str, value: str) 
     return False
 
 
-def parse_companies(df: pd.DataFrame) -> tuple[list[Company], list[InputProblem]]:
+def _origin_county(
+    rows: _Rows,
+    row: int,
+    record: Mapping[str, Any],
+    point: tuple[float, float],
+    origins: Sequence[str],
+) -> str | None:
+    """The origin county of a row: its `county` cell (name or code) or the county holding its
+    point ("" in a one-origin season: the origin); None (a problem added) when the cell names
+    none of the season's origins."""
+    text = _text(record, "county")
+    if not origins:
+        return ""
+    if not text:
+        return locate_county(point[0], point[1], origins) if len(origins) > 1 else ""
+    code = county_of(text, origins)
+    if code is None:
+        rows.add(row, "county", text, "is not one of the season's origin counties")
+    return code
+
+
+def parse_companies(
+    df: pd.DataFrame, origins: Sequence[str] = ()
+) -> tuple[list[Company], list[InputProblem]]:
     """Companies (gates where workers board) from `companies.csv` rows.
 
     Columns: company_id, name, lon, lat (WGS-84 degrees); optional no_hub (yes/no: workers must
-    board at the gate even near a hub) and town.
+    board at the gate even near a hub), town, and county: the origin county of the gate, a name
+    or code among `origins` (the season's region); blank: the origin county holding the gate.
     """
     rows = _Rows("companies")
     if _header_problems(rows, df, COMPANY_COLUMNS):
@@ -202,8 +227,12 @@ def parse_companies(df: pd.DataFrame) -> tuple[list[Company], list[InputProblem]
         point = _coordinates(rows, row, record)
         if point is None:
             continue
+        county = _origin_county(rows, row, record, point, origins)
+        if county is None:
+            continue
         companies.append(
             Company(
+                county=county,
                 company_id=company_id,
                 name=_text(record, "name") or company_id,
                 lon=point[0],
@@ -215,8 +244,11 @@ def parse_companies(df: pd.DataFrame) -> tuple[list[Company], list[InputProblem]
     return companies, rows.problems
 
 
-def parse_hubs(df: pd.DataFrame) -> tuple[list[Hub], list[InputProblem]]:
-    """Hubs (town coach stations, charter terminal) from `hubs.csv`: hub_id, name, lon, lat."""
+def parse_hubs(
+    df: pd.DataFrame, origins: Sequence[str] = ()
+) -> tuple[list[Hub], list[InputProblem]]:
+    """Hubs (town coach stations, charter terminal) from `hubs.csv`: hub_id, name, lon, lat;
+    optional county (the hub's origin county among `origins`, blank: the one holding it)."""
     rows = _Rows("hubs")
     if _header_problems(rows, df, HUB_COLUMNS):
         return [], rows.problems
@@ -232,7 +264,10 @@ def parse_hubs(df: pd.DataFrame) -> tuple[list[Hub], list[InputProblem]]:
         point = _coordinates(rows, row, record)
         if point is None:
             continue
-        hubs.append(Hub(hub_id, _text(record, "name") or hub_id, point[0], point[1]))
+        county = _origin_county(rows, row, record, point, origins)
+        if county is None:
+            continue
+        hubs.append(Hub(hub_id, _text(record, "name") or hub_id, point[0], point[1], county))
     return hubs, rows.problems
 
 

@@ -424,7 +424,7 @@ def servable_bound(scenario: Scenario, unservable: Iterable[str] = ()) -> int:
     season = [d for d in season if any(v.available_on(d) for v in fleet)]
     # Where a coach can be on the origin side: gates, hubs, the depot and the types' own depots.
     points = [(c.lon, c.lat) for c in scenario.companies] + [(h.lon, h.lat) for h in scenario.hubs]
-    points += [(p.lon, p.lat) for p in county_seats([scenario.origin]).values()]
+    points += [(p.lon, p.lat) for p in county_seats(scenario.origins).values()]
     points += [
         (v.depot_lon, v.depot_lat)
         for v in fleet

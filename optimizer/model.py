@@ -208,6 +208,8 @@ class Company:
     no_hub: bool = False
     town: str = ""
     address: str = ""
+    # The origin county (adcode) the gate lies in; "" in a one-origin season means its origin.
+    county: str = ""
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,9 @@ class Hub:
     name: str
     lon: float
     lat: float
+    # The origin county (adcode) of the hub; only companies of that county board there.
+    # "" in a one-origin season means its origin.
+    county: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,7 +324,12 @@ class InputProblem:
 
 @dataclass(frozen=True)
 class Scenario:
-    """Everything one planning run needs. Immutable: derive variants with `replace()`."""
+    """Everything one planning run needs. Immutable: derive variants with `replace()`.
+
+    `origin` is the season's main origin county (adcode); `origins` every origin county of its
+    region, `origin` first (a one-origin season: just `origin`). Companies and hubs name their
+    own county among them (`Company.county`, `Hub.county`; optimizer.region).
+    """
 
     name: str
     direction: Direction
@@ -336,12 +346,24 @@ class Scenario:
     problems: tuple[InputProblem, ...] = ()
     subsidy: SubsidyRule = field(default_factory=SubsidyRule)
     drop_points: tuple[DropPoint, ...] = ()
+    origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.direction not in ("home", "return"):
             raise InvalidInput(f"direction must be 'home' or 'return', not {self.direction!r}")
         if self.first_departure > self.last_departure:
             raise InvalidInput("first_departure must not be after last_departure")
+        origins = tuple(dict.fromkeys((self.origin, *self.origins)))
+        if origins != self.origins:
+            object.__setattr__(self, "origins", origins)
+
+    def company_county(self, company: Company) -> str:
+        """The origin county of `company`'s gate (its own, else the season's origin)."""
+        return company.county or self.origin
+
+    def hub_county(self, hub: Hub) -> str:
+        """The origin county of `hub` (its own, else the season's origin)."""
+        return hub.county or self.origin
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with `changes` applied."""
@@ -494,6 +516,11 @@ class Kpis:
     # relaxation of optimizer.lp_bound) and the wall seconds spent on the LP bound.
     lower_bound_source: str = "counting"
     lower_bound_seconds: float = 0.0
+    # Origin counties of the season, trips per origin county (its first pickup's going home)
+    # and trips pooling riders of several origin counties (optimizer.origins).
+    origins: int = 1
+    cross_origin_trips: int = 0
+    trips_by_origin: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

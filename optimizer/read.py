@@ -26,12 +26,13 @@ from optimizer.intake import (
     parse_workers,
 )
 from optimizer.model import Hub, InputProblem, Policy, Scenario, SolverParams, SubsidyRule
+from optimizer.origins import with_operator_depots
+from optimizer.region import expand_region
 
 SCENARIO_FILE = "scenario.toml"
 REQUIRED_KEYS = (
     "name",
     "direction",
-    "origin",
     "festival_date",
     "first_departure",
     "last_departure",
@@ -79,9 +80,11 @@ def read_settings(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(f"{SCENARIO_FILE} is not valid TOML: {error}") from None
     missing = [key for key in REQUIRED_KEYS if key not in settings]
+    if "origin" not in settings and "region" not in settings:
+        missing.append("origin (or region)")
     if missing:
         raise InvalidInput(f"{SCENARIO_FILE} lacks required key(s): {', '.join(missing)}")
-    known = set(REQUIRED_KEYS) | set(OPTIONAL_TABLES) | {"description"}
+    known = set(REQUIRED_KEYS) | set(OPTIONAL_TABLES) | {"description", "origin", "region"}
     unknown = sorted(set(settings) - known)
     if unknown:
         raise InvalidInput(
@@ -92,6 +95,27 @@ def read_settings(path: Path) -> dict[str, Any]:
         if table in settings and not isinstance(settings[table], dict):
             raise InvalidInput(f"{SCENARIO_FILE}: [{table}] must be a table")
     return settings
+
+
+def read_origins(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The season's origin counties, main origin first: `region` (a prefecture, a province, or
+    a list of counties, by name or code) expanded, with `origin` (if given) first."""
+    region = settings.get("region")
+    origin = str(settings["origin"]).strip() if "origin" in settings else ""
+    if region is None:
+        return (origin,)
+    if not isinstance(region, str | list) or (
+        isinstance(region, list) and not all(isinstance(r, str | int) for r in region)
+    ):
+        raise InvalidInput(f"{SCENARIO_FILE}: region must be a name or a list of names")
+    try:
+        counties = expand_region(region if isinstance(region, str) else [str(r) for r in region])
+        main = expand_region(origin) if origin else counties[:1]
+    except InvalidInput as error:
+        raise InvalidInput(f"{SCENARIO_FILE}: {error}") from None
+    if len(main) != 1 or main[0] not in counties:
+        raise InvalidInput(f"{SCENARIO_FILE}: origin {origin!r} is not one county of the region")
+    return tuple(dict.fromkeys((main[0], *counties)))
 
 
 def resolve_homes(texts: Sequence[str]) -> dict[str, Resolution]:
@@ -119,12 +143,17 @@ def read_scenario(folder: str | Path) -> Scenario:
     first = _toml_date(settings, "first_departure")
     last = _toml_date(settings, "last_departure")
 
-    companies, problems = parse_companies(read_table(root / "companies.csv"))
+    origins = read_origins(settings)
+    # A one-origin folder keeps its companies' county blank (the origin) unless it names one.
+    region = origins if "region" in settings else ()
+    companies, problems = parse_companies(read_table(root / "companies.csv"), region)
     fleet, fleet_problems = parse_fleet(read_table(root / "fleet.csv"))
+    if region:
+        fleet = list(with_operator_depots(fleet))
     hubs: list[Hub] = []
     hub_problems: list[InputProblem] = []
     if (root / "hubs.csv").exists():
-        hubs, hub_problems = parse_hubs(read_table(root / "hubs.csv"))
+        hubs, hub_problems = parse_hubs(read_table(root / "hubs.csv"), region)
     worker_table = read_table(root / "workers.csv")
     homes = worker_table["home"].astype(str).str.strip().tolist() if "home" in worker_table else []
     workers, worker_problems = parse_workers(
@@ -137,7 +166,8 @@ def read_scenario(folder: str | Path) -> Scenario:
     return Scenario(
         name=str(settings["name"]),
         direction=settings["direction"],
-        origin=str(settings["origin"]),
+        origin=origins[0],
+        origins=origins,
         festival_date=_toml_date(settings, "festival_date"),
         first_departure=first,
         last_departure=last,
