@@ -44,6 +44,7 @@ def _summary(season: GeneratedSeason, folder: Path) -> Table:
         ("workers", f"{len(scenario.workers)}"),
         ("seats needed", f"{sum(w.seats for w in scenario.workers)}"),
         ("companies", f"{len(scenario.companies)}"),
+        ("origin counties", f"{len(scenario.origins)}"),
         ("home counties", f"{len(counties)}"),
         ("first days of windows", f"{len(days)}"),
         ("deliberate bad rows", f"{len(season.bad_rows)}"),
@@ -85,6 +86,14 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--bad-rows", min=0, help="Deliberately bad rows to include."),
         ] = None,
+        origins: Annotated[
+            str | None,
+            typer.Option(
+                "--origins",
+                help="Origin counties, comma-separated: county names or codes, or a prefecture "
+                "or province expanding to its counties (e.g. 宁波市).",
+            ),
+        ] = None,
     ) -> None:
         """Generate a realistic Spring Festival season as a scenario folder.
 
@@ -96,6 +105,8 @@ def register(app: typer.Typer) -> None:
         options = dict(spec.options) if spec is not None else {}
         if bad_rows is not None:
             options["bad_rows"] = bad_rows
+        if origins:
+            options["origins"] = origins.split(",")
         if spec is None and (workers is None or seed is None):
             raise typer.BadParameter(f"{name!r} is not a bundled season: give --workers and --seed")
         chosen: Profile = "concentrated"
