@@ -1,7 +1,7 @@
 """The benchmark runner: measure the planner against its bounds, hand planning and peer solvers.
 
     python -m benchmarks [--quick] [--sections seasons,peers,lilim,parallel,duties,robustness,
-                          lpbound,incremental] [--lp-time S]
+                          lpbound,incremental,origins] [--lp-time S]
                          [--out benchmarks/results] [--time-limit S] [--family-seed N]
 
 Writes `report.md`, `report.json` and `season-scaling.png` into `--out`. Every figure is measured
@@ -405,6 +405,10 @@ def render_report(results: dict[str, Any]) -> str:
         from benchmarks.robustness import render_robustness
 
         lines += render_robustness(results["robustness"])
+    if "origins" in results:
+        from benchmarks.origins import render as render_origins
+
+        lines += [*render_origins(results["origins"]), ""]
     return "\n".join(lines)
 
 
@@ -485,6 +489,10 @@ def main(argv: list[str] | None = None) -> None:
             from benchmarks.lp_bound import section_lpbound
 
             results["lpbound"] = section_lpbound(args.quick, cache, args.time_limit, args.lp_time)
+        elif section == "origins":
+            from benchmarks.origins import section_origins
+
+            results["origins"] = section_origins(args.quick, cache, args.time_limit)
         elif section == "robustness":
             from benchmarks.family import DEFAULT_SEED
 

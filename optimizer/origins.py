@@ -11,6 +11,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 
+from optimizer.errors import InvalidInput
 from optimizer.model import Kpis, Scenario, Trip, VehicleType
 
 
@@ -72,3 +73,24 @@ def with_operator_depots(fleet: Sequence[VehicleType]) -> tuple[VehicleType, ...
             vehicle = dataclasses.replace(vehicle, depot_lon=depot[0], depot_lat=depot[1])
         result.append(vehicle)
     return tuple(result)
+
+
+def origin_alone(scenario: Scenario, county: str) -> Scenario:
+    """The part of a many-origin season one origin county would plan on its own: its companies,
+    their workers, its hubs, and the whole fleet (the baseline pooling across origins is
+    measured against; the fleet is left whole so that only pooling differs)."""
+    if county not in scenario.origins:
+        raise InvalidInput(f"{county!r} is not an origin county of season {scenario.name!r}")
+    companies = tuple(c for c in scenario.companies if scenario.company_county(c) == county)
+    ids = {c.company_id for c in companies}
+    workers = tuple(w for w in scenario.workers if w.company_id in ids)
+    kept = {w.worker_id for w in workers}
+    return scenario.replace(
+        name=f"{scenario.name}-{county}",
+        origin=county,
+        origins=(county,),
+        companies=companies,
+        workers=workers,
+        hubs=tuple(h for h in scenario.hubs if scenario.hub_county(h) == county),
+        problems=tuple(p for p in scenario.problems if p.worker_id in kept),
+    )

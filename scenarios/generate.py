@@ -774,7 +774,12 @@ def _draw_companies(
     # The biggest employers fill coaches on their own and keep their gate (no_hub).
     big = sorted(range(n_companies), key=lambda i: -sizes[i])[: max(0, n_companies // 100)]
     for i in range(n_companies):
-        town = towns[int(rng.choice(len(towns), p=town_p))]
+        # Origin counties of a many-origin season take companies in turn (an even spread).
+        town = (
+            towns[i % len(towns)]
+            if towns[0].county
+            else towns[int(rng.choice(len(towns), p=town_p))]
+        )
         # Industrial zones sit within a few km of a town centre (0.01 deg ~ 1 km).
         lon = town.lon + float(rng.normal(0, town.spread_deg or 0.012))
         lat = town.lat + float(rng.normal(0, town.spread_deg or 0.010))

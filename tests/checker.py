@@ -24,6 +24,7 @@ from pathlib import Path
 
 from optimizer.geography.distance import DistanceProvider, Location
 from optimizer.model import (
+    Duty,
     Plan,
     Policy,
     Scenario,
@@ -41,6 +42,9 @@ KM_SUM_SLACK_KM = 0.1
 SPEED_SLACK = 0.01
 SPEED_SLACK_S = 60
 PLACE_SLACK_KM = 0.5
+# A duty may start or end with a trip (no empty drive) when the trip's first or last stop lies in
+# the depot's own area: empty drives inside one county are timed as none (optimizer.duties).
+DEPOT_AREA_KM = 30.0
 DATA_REASONS = {
     UnservedReason.INVALID_ROW,
     UnservedReason.UNKNOWN_HOME,
@@ -448,6 +452,15 @@ class _PlanChecker:
             return f"stop {index} is at unknown hub {stop.hub_id}"
         if company.no_hub:
             return f"stop {index} is hub {hub.hub_id} but {company.company_id} opted out of hubs"
+        # Many origins: a company boards only at hubs of its own origin county (blank: the
+        # season's main origin).
+        hub_county = hub.county or self.scenario.origin
+        company_county = company.county or self.scenario.origin
+        if hub_county != company_county:
+            return (
+                f"stop {index}: hub {hub.hub_id} lies in origin county {hub_county}, "
+                f"{company.company_id} in {company_county}"
+            )
         if self.policy.hub_radius_km <= 0 or not _near(
             company.lon, company.lat, hub.lon, hub.lat, self.policy.hub_radius_km
         ):
@@ -591,10 +604,51 @@ class _PlanChecker:
         for trip_id in trips:
             if on[trip_id] != 1:
                 self.fail(f"trip {trip_id}: on {on[trip_id]} coaches, not one")
+        for duty in self.plan.coaches:
+            self.check_depot(duty)
         for vehicle_type, count in sorted(per_type.items()):
             fleet = self.fleet.get(vehicle_type)
             if fleet is not None and count > fleet.count:
                 self.fail(f"{count} {vehicle_type} coaches in use, the fleet has {fleet.count}")
+
+    def _depot(self, vehicle_type: str) -> tuple[float, float] | None:
+        """The coach type's depot: its own, else (a region season) its operator's, one depot
+        per operator, else the seat of the season's main origin."""
+        spec = self.fleet.get(vehicle_type)
+        if spec is None:
+            return None
+        candidates = [spec]
+        if len(self.scenario.origins) > 1 and spec.operator:
+            candidates += [v for v in self.fleet.values() if v.operator == spec.operator]
+        for vehicle in candidates:
+            if vehicle.depot_lon is not None and vehicle.depot_lat is not None:
+                return (vehicle.depot_lon, vehicle.depot_lat)
+        return self.county_seat(self.scenario.origin)
+
+    def check_depot(self, duty: Duty) -> None:
+        """A coach leaves from and returns to its operator's depot: an empty drive starts at the
+        depot (or the first trip starts in the depot's own area) and the last leg ends there;
+        the duty's empty km are the sum of its empty drives."""
+        depot = self._depot(duty.vehicle_type)
+        if depot is None or not duty.legs:
+            return
+        first, last = duty.legs[0], duty.legs[-1]
+        for label, lon, lat, kind in (
+            ("starts", first.from_lon, first.from_lat, first.kind),
+            ("ends", last.to_lon, last.to_lat, last.kind),
+        ):
+            reach = PLACE_SLACK_KM if kind == "deadhead" else DEPOT_AREA_KM
+            if not _near(lon, lat, depot[0], depot[1], reach):
+                self.fail(
+                    f"coach {duty.coach_id} ({duty.vehicle_type}) {label} "
+                    f"{haversine_km(lon, lat, *depot):.1f} km from its depot"
+                )
+        empty = sum(leg.distance_km for leg in duty.legs if leg.kind == "deadhead")
+        if abs(empty - duty.deadhead_km) > KM_SUM_SLACK_KM:
+            self.fail(
+                f"coach {duty.coach_id}: empty km {duty.deadhead_km} but its empty drives sum "
+                f"to {empty:.1f}"
+            )
 
     def check_parties(self) -> None:
         trip_of = {p.worker_id: t.trip_id for t in self.plan.trips for p in t.passengers}
