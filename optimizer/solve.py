@@ -72,6 +72,7 @@ from optimizer.model import (
     VehicleType,
     Worker,
 )
+from optimizer.origins import with_origin_kpis
 from optimizer.places import county_name, county_seats
 from optimizer.routing import (
     PickupDeliveryProblem,
@@ -1887,6 +1888,7 @@ def solve(
     if lp_box >= LP_BOUND_MIN_S and all_trips:
         lp = plan_lp_bound(scenario, all_trips, workers, planner.provider, lp_box)
     kpis = _with_lp(_kpis(all_trips, unserved, bounds, planner.elapsed()), lp)
+    kpis = with_origin_kpis(kpis, scenario, all_trips)
     planner.report(1.0, "done")
     notes = [
         f"distances: {planner.provider.name}",

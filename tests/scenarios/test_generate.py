@@ -356,3 +356,35 @@ def test_cli_generate_writes_a_plannable_folder(tmp_path: Path) -> None:
     )
     assert stress.exit_code == 0, stress.output
     assert math.isclose(len(read_scenario(tmp_path / "s").problems), 3, abs_tol=1)
+
+
+def test_cli_generate_spreads_a_province_season_over_its_origins(tmp_path: Path) -> None:
+    """`--origins 宁波市`: ten origin counties, companies in every one (gates, hubs and an operator
+    with its depot per county), read back with the same counties; same seed, same bytes."""
+    folders = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = CliRunner().invoke(
+            app,
+            [
+                *("generate", "nb", "--workers", "900", "--seed", "4"),
+                *("--origins", "宁波市", "--out", str(out)),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        folders.append(out)
+    for file in ("scenario.toml", "companies.csv", "workers.csv", "fleet.csv", "hubs.csv"):
+        assert (folders[0] / file).read_bytes() == (folders[1] / file).read_bytes(), file
+    scenario = read_scenario(folders[0])
+    assert scenario.problems == ()
+    assert len(scenario.origins) == 10 and "330282" in scenario.origins
+    assert {c.county for c in scenario.companies} == set(scenario.origins)
+    assert {h.county for h in scenario.hubs} == set(scenario.origins)
+    depots = {v.operator: (v.depot_lon, v.depot_lat) for v in scenario.fleet}
+    assert len(depots) == 10 and len(set(depots.values())) == 10
+    generated = generate_season("nb", 900, 4, origins=["宁波市"])
+    assert {c.company_id: c.county for c in generated.scenario.companies} == {
+        c.company_id: c.county for c in scenario.companies
+    }
+    with pytest.raises(InvalidInput, match="'火星' is not a county"):
+        generate_season("x", 100, 1, origins=["火星"])
