@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from maps.offline import HtmlPopup, Legend, Transform, new_map, simplify_line
 from maps.stops import is_gate, stop_name
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Plan, Trip
+from optimizer.places import county_name, county_seats
 
 # Colour-blind-friendly qualitative palette (Tableau 10 + extras); cycled when there are more keys.
 PALETTE = (
@@ -184,6 +186,54 @@ def _trip_popup(trip: Trip) -> str:
     )
 
 
+def _add_origins(
+    fmap: folium.Map, origins: Sequence[str], transform: Transform, *, outlines: bool
+) -> list[tuple[float, float]]:
+    """One layer marking every origin county: a square at its seat, its outline; the positions
+    drawn (lat, lon) for the map's bounds."""
+    group = folium.FeatureGroup(name=f"出发地：{len(origins)} 县（区）", show=True)
+    seats = county_seats(origins)
+    if outlines:
+        data = load_outlines("county")
+        shapes = [f for f in (data or {}).get("features", []) if feature_adcode(f) in seats]
+        if shapes:
+            folium.GeoJson(
+                _transform_geojson({"features": shapes}, transform),
+                style_function=lambda _feature: {
+                    "color": "#08519c",
+                    "weight": 2,
+                    "fillColor": "#c6dbef",
+                    "fillOpacity": 0.35,
+                },
+                interactive=False,
+                control=False,
+            ).add_to(group)
+    positions = []
+    for code in origins:
+        seat = seats.get(code)
+        if seat is None:
+            continue
+        (position,) = _latlon([(seat.lon, seat.lat)], transform)
+        positions.append(position)
+        marker = folium.RegularPolygonMarker(
+            location=position,
+            number_of_sides=4,
+            radius=7,
+            color="#08519c",
+            weight=2,
+            fill=True,
+            fill_color="#2171b5",
+            fill_opacity=0.9,
+            class_name="chunyun-origin",
+        )
+        name = county_name(code)
+        marker.add_child(folium.Tooltip(html.escape(f"出发地 {name}")))
+        marker.add_child(HtmlPopup(f"<b>出发地</b> {html.escape(name)}（{html.escape(code)}）"))
+        marker.add_to(group)
+    group.add_to(fmap)
+    return positions
+
+
 def overview_map(
     plan: Plan,
     *,
@@ -191,6 +241,7 @@ def overview_map(
     outlines: bool = True,
     online_tiles: bool | str = False,
     colour_by: ColourBy = "date",
+    origins: Sequence[str] = (),
 ) -> folium.Map:
     """The season on one map. Writes no file: call `.save(path)` or `.get_root().render()`.
 
@@ -199,7 +250,8 @@ def overview_map(
     destination-county outlines as an offline base layer; `online_tiles` False (offline), True or
     "osm" (WGS-84), "amap" (GCJ-02, points shifted to match); `colour_by` "date" or "corridor"
     (destination province). Layers: one per departure date (routes), one per province (home
-    counties as circles sized by people), gates; with a layer control and a legend.
+    counties as circles sized by people), gates, and `origins` (the season's origin counties,
+    adcodes) each marked at its seat with its outline; with a layer control and a legend.
     """
     routes = RouteLines(provider or default_provider())
     fmap, transform = new_map(online_tiles, title=f"春运包车 {plan.scenario} 线路总图")
@@ -311,6 +363,8 @@ def overview_map(
         group.add_to(fmap)
 
     gates.add_to(fmap)
+    if origins:
+        bounds.extend(_add_origins(fmap, origins, transform, outlines=outlines))
     folium.LayerControl(collapsed=len(dates) + len(by_province) > 14).add_to(fmap)
     title = "发车日期" if colour_by == "date" else "目的省份"
     entries = [(colour[k], k[5:] if colour_by == "date" else k) for k in keys]

@@ -79,7 +79,7 @@ def render_plan(
     if maps:
         provider = provider or provider_for(plan)
         result.overview = out / "map.html"
-        overview_map(plan, provider=provider).save(str(result.overview))
+        overview_map(plan, provider=provider, origins=scenario.origins).save(str(result.overview))
         (out / "trips").mkdir(exist_ok=True)
         for trip in plan.trips:
             path = out / "trips" / f"{safe_name(trip.trip_id)}.html"

@@ -243,3 +243,21 @@ def test_user_supplied_names_cannot_inject_markup() -> None:
     page = html_of(fmap)
     assert evil not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_every_origin_county_of_a_region_season_is_marked() -> None:
+    """A season over 慈溪 and 余姚: one origin layer, a square at each origin's seat with its
+    name; a one-origin call without origins draws no such layer."""
+    plan = fixtures.plan()
+    fmap = overview_map(plan, provider=GreatCircleProvider(), origins=("330282", "330281"))
+    groups = [e.layer_name for e in walk(fmap) if isinstance(e, folium.FeatureGroup)]
+    assert "出发地：2 县（区）" in groups
+    markers = [e for e in walk(fmap) if isinstance(e, folium.RegularPolygonMarker)]
+    assert len(markers) == 2
+    assert {tuple(round(x, 2) for x in m.location) for m in markers} == {
+        (30.17, 121.26),
+        (30.04, 121.15),
+    }
+    assert "出发地</b> 慈溪市" in popups(fmap) and "出发地</b> 余姚市" in popups(fmap)
+    plain = overview_map(plan, provider=GreatCircleProvider())
+    assert not [e for e in walk(plain) if isinstance(e, folium.RegularPolygonMarker)]
