@@ -527,7 +527,7 @@ def plan_lp_bound(
     Parties, fleet counts per type and the pickup-stop limit are relaxed (left out); with a drop
     radius the alighting county is not fixed, so the bound is not computed (the counting bounds
     stand alone). Boarding options are the gate and, for a company that may use hubs, every hub
-    within `hub_radius_km`.
+    of its own origin county within `hub_radius_km`.
     """
     started = time.monotonic()
     policy = scenario.policy
@@ -563,6 +563,8 @@ def plan_lp_bound(
         options = [gate]
         if policy.hub_radius_km > 0 and not company.no_hub:
             for hub_key, hub in hubs.items():
+                if scenario.hub_county(hub) != scenario.company_county(company):
+                    continue  # a company boards only at hubs of its own origin county
                 km = great_circle_km(company.lon, company.lat, hub.lon, hub.lat)
                 if km <= policy.hub_radius_km:
                     options.append(hub_key)
