@@ -107,6 +107,13 @@ def _report_kpis(console: Console, plan: Plan) -> None:
         ("cost", f"{kpis.cost:,.0f}"),
         ("solve seconds", f"{kpis.solve_seconds:.1f}"),
     ]
+    if kpis.origins > 1:
+        rows.append(
+            (
+                "origin counties",
+                f"{kpis.origins}  ({kpis.cross_origin_trips} trips board in several)",
+            )
+        )
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
