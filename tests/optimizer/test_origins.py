@@ -3,6 +3,7 @@ neighbouring origins, and one-origin folders unchanged."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from optimizer.region import expand_region, locate_county
 from optimizer.season import solve_within_fleet
 from optimizer.solve import solve
 from scenarios import bundled_path
-from tests.checker import assert_valid_plan
+from tests.checker import assert_valid_plan, check_plan
 
 TWO_ORIGINS = Path(__file__).resolve().parents[1] / "data" / "two-origins"
 CIXI, YUYAO = "330282", "330281"
@@ -142,6 +143,15 @@ def test_coaches_of_a_region_season_return_to_their_operators_depot(
     assert_valid_plan(scenario, plan)
     assert plan.coaches and all(d.legs for d in plan.coaches)
     assert duties.kpis.deadhead_km > 0
+    # The checker catches a coach that ends its duty away from its depot, or miscounted km.
+    duty = plan.coaches[0]
+    last = dataclasses.replace(duty.legs[-1], to_lon=duty.legs[-1].to_lon + 0.5)
+    moved = dataclasses.replace(duty, legs=(*duty.legs[:-1], last))
+    errors = check_plan(scenario, plan.replace(coaches=(moved, *plan.coaches[1:])))
+    assert any(f"coach {duty.coach_id} ({duty.vehicle_type}) ends" in e for e in errors)
+    short = dataclasses.replace(duty, deadhead_km=duty.deadhead_km - 10)
+    errors = check_plan(scenario, plan.replace(coaches=(short, *plan.coaches[1:])))
+    assert any(f"coach {duty.coach_id}: empty km" in e for e in errors)
 
 
 def test_a_one_origin_folder_reads_and_plans_as_before() -> None:
