@@ -133,6 +133,23 @@ def test_two_neighbouring_origins_share_one_coach(two_origins: tuple[Scenario, P
     assert [p.kpis.seated for p in alone] == [25, 25]
 
 
+@pytest.mark.parametrize(
+    "limits",
+    [{"detour_ratio": 1.0, "detour_grace_minutes": 0}, {"max_pickup_stops": 1}],
+    ids=["no detour", "one pickup"],
+)
+def test_origins_pool_only_within_the_detour_and_pickup_limits(
+    two_origins: tuple[Scenario, Plan], limits: dict[str, float]
+) -> None:
+    """Without room for the drive from one origin to the next (no detour allowed, or one
+    pickup stop per coach) the two origins' workers ride two coaches, still legally."""
+    scenario, _ = two_origins
+    scenario = scenario.replace(policy=dataclasses.replace(scenario.policy, **limits))
+    plan = solve(scenario)
+    assert_valid_plan(scenario, plan)
+    assert (plan.kpis.trips, plan.kpis.seated, plan.kpis.cross_origin_trips) == (2, 50, 0)
+
+
 def test_coaches_of_a_region_season_return_to_their_operators_depot(
     two_origins: tuple[Scenario, Plan],
 ) -> None:
