@@ -1690,10 +1690,12 @@ class _Planner:
             options = [gate]
             hub = None
             if hub_radius > 0 and not company.no_hub:
+                # Only hubs of the company's own origin county (as the planner boards it).
                 options += [
                     key
                     for key, h in hubs.items()
-                    if great_circle_km(company.lon, company.lat, h.lon, h.lat) <= hub_radius
+                    if scenario.hub_county(h) == scenario.company_county(company)
+                    and great_circle_km(company.lon, company.lat, h.lon, h.lat) <= hub_radius
                 ]
                 hub = len(options) > 1
             seat = seats[first.home_adcode]
