@@ -53,7 +53,8 @@ class Absorb(Stage):
         removed = moved_days = 0
         for _ in range(2):
             before = removed
-            for victim in sorted(group, key=lambda c: (c.seats, c.day, id(c))):
+            # Ties keep the coaches' order (a stable sort), never their memory addresses.
+            for victim in sorted(group, key=lambda c: (c.seats, c.day)):
                 assert victim.vehicle is not None
                 if time.monotonic() > deadline:
                     break
@@ -109,6 +110,8 @@ class Absorb(Stage):
         """
         state: dict[int, CoachState] = {}
         by_id = {id(c): c for c in others}
+        # Among equally good receivers the earlier coach wins, whatever its memory address.
+        position = {id(c): i for i, c in enumerate(others)}
 
         def current(coach: Coach) -> CoachState:
             if id(coach) in state:
@@ -173,7 +176,7 @@ class Absorb(Stage):
         ) -> bool:
             pending = sorted(units, key=lambda u: -u.seats)
             while pending:
-                options: list[tuple[tuple[int, bool, int], int]] = []
+                options: list[tuple[tuple[int, bool, int, int], int]] = []
                 blocked: list[int] = []
                 for coach in others:
                     if id(coach) in exclude or not window[0] <= coach.day <= window[1]:
@@ -194,7 +197,8 @@ class Absorb(Stage):
                     if f not in far and not all(self._pair_ok(b, f, g) for g in far):
                         continue
                     added = (b not in near) + (f not in far)
-                    options.append(((added, coach.day != victim.day, -room), id(coach)))
+                    rank = (added, coach.day != victim.day, -room, position[id(coach)])
+                    options.append((rank, id(coach)))
                 if any(put(by_id[key], b, f, pending) for _, key in sorted(options)):
                     continue
                 if depth > 0 and any(eject(by_id[key], b, f, pending, exclude) for key in blocked):
