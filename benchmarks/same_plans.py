@@ -4,6 +4,8 @@
 bundled tiny and small) with `solver.workers = 1`, great-circle distances, no LP bound and each
 OR-Tools search stopped after `SOLUTIONS` solutions rather than by the clock (with a time limit,
 a busier machine can stop the search at another solution, so even one commit is not repeatable).
+The whole run gets an hour, so that absorbing (which stops at the time limit less a reserve)
+never stops early on a loaded machine: a run that takes longer than that is not comparable.
 It writes OUT_DIR/NAME.json (trips with stops and riders, unserved workers, notes) and prints
 trips, unserved and wall seconds per folder. Run it on two commits and compare the files with
 `cmp`: identical files mean the same plans.
@@ -34,11 +36,11 @@ def plan_json(folder: Path) -> dict[str, Any]:
 
     scenario = read_scenario(folder)
     solver = dataclasses.replace(
-        scenario.solver, workers=1, time_limit_s=600.0, lower_bound_share=0.0
+        scenario.solver, workers=1, time_limit_s=3600.0, lower_bound_share=0.0
     )
 
     def by_count(time_limit_s: float = 10.0) -> RoutingParams:
-        return RoutingParams(time_limit_s=600.0, solution_limit=SOLUTIONS)
+        return RoutingParams(time_limit_s=3600.0, solution_limit=SOLUTIONS)
 
     # Where the pooling stage builds its routing parameters: its own module since the split
     # (issue 11), optimizer.solve before it (so older commits can be compared too).
