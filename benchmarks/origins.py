@@ -46,9 +46,7 @@ def plan_one(folder: Path, origin: str | None, time_limit_s: float | None) -> di
     if origin is not None:
         scenario = origin_alone(scenario, origin)
     scenario = scenario.replace(
-        solver=SolverParams(
-            time_limit_s=time_limit_s or scenario.solver.time_limit_s, seed=scenario.solver.seed
-        )
+        solver=SolverParams(time_limit_s=time_limit_s or scenario.solver.time_limit_s)
     )
     plan = solve(scenario)
     kpis = with_origin_kpis(plan.kpis, scenario, plan.trips)

@@ -39,7 +39,7 @@ NINGBO = (
 @pytest.fixture(scope="module")
 def two_origins() -> tuple[Scenario, Plan]:
     scenario = read_scenario(TWO_ORIGINS)
-    scenario = scenario.replace(solver=SolverParams(time_limit_s=3.0, seed=1))
+    scenario = scenario.replace(solver=SolverParams(time_limit_s=3.0))
     return scenario, solve(scenario)
 
 
@@ -176,7 +176,7 @@ def test_a_one_origin_folder_reads_and_plans_as_before() -> None:
     scenario = read_scenario(bundled_path("tiny"))
     assert scenario.origins == (scenario.origin,) == ("330282",)
     assert all(c.county == "" for c in scenario.companies)
-    plan = solve(scenario.replace(solver=SolverParams(time_limit_s=2.0, seed=1)))
+    plan = solve(scenario.replace(solver=SolverParams(time_limit_s=2.0)))
     assert_valid_plan(scenario, plan)
     kpis = with_origin_kpis(plan.kpis, scenario, plan.trips)
     assert (kpis.origins, kpis.cross_origin_trips) == (1, 0)
