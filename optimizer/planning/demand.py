@@ -41,7 +41,8 @@ def prepare(
     ctx: Context, work: Work
 ) -> tuple[list[Unit], dict[str, Location], tuple[float, float]]:
     """Parties and lone workers as units, with the county seats of their homes and the origin
-    (lon, lat). Workers on locked trips are left out; their coaches count against the fleet."""
+    (lon, lat; a region season's: the mean of its origin seats). Workers on locked trips are
+    left out; their coaches count against the fleet."""
     scenario = ctx.scenario
     known = {w.worker_id for w in scenario.workers}
     invalid = sorted(
@@ -61,6 +62,13 @@ def prepare(
     open_workers = [w for w in scenario.workers if w.worker_id not in on_locked]
     homes = {w.home_adcode for w in open_workers if w.home_adcode}
     origin_seat = county_seats([scenario.origin]).get(scenario.origin)
+    # A region season is seen from the middle of its origin counties' seats (corridor bearings,
+    # driving order), not from one of them at its edge.
+    region = list(county_seats(scenario.origins).values())
+    if len(scenario.origins) > 1 and region:
+        origin_seat = Location(
+            sum(p.lon for p in region) / len(region), sum(p.lat for p in region) / len(region)
+        )
     seats = county_seats(homes)
     largest = max((v.seats for v in work.fleet.types), default=0)
     units, unserved = build_units(scenario, open_workers, seats, max(largest, 1))
