@@ -23,7 +23,7 @@ from optimizer.duties import (
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
-from optimizer.ledger import INPUT_REASONS, Availability, Ledger, servable_bound
+from optimizer.ledger import INPUT_REASONS, Availability, Ledger
 from optimizer.model import (
     Passenger,
     Plan,
@@ -35,6 +35,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.places import county_seats
+from optimizer.servable import servable_bound
 from optimizer.solve import default_distance_provider, solve
 
 Progress = Callable[[float, str], None]
@@ -335,7 +336,7 @@ def solve_within_fleet(
     passengers, never a locked or held trip), their passengers re-seated on free seats of other
     trips of their window (`reseat`), and the rest unserved as `fleet_exhausted`, naming the
     type and date that ran out. `kpis.fleet_servable_bound` is the proven upper bound on the
-    workers any plan could seat with this fleet (`optimizer.ledger.servable_bound`).
+    workers any plan could seat with this fleet (`optimizer.servable.servable_bound`).
 
     `fit_dates=False` plans without the spread (only the cancelling and re-seating then keep
     the fleet). `held` trips' ids must differ from this wave's. Returns the plan (with its
@@ -403,7 +404,7 @@ def solve_within_fleet(
             plan = cancel_trips(plan, cancel, _no_coach, workers)
             duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
-    bound = servable_bound(scenario, unservable)
+    bound = servable_bound(scenario, unservable, distances=provider)
     plan = plan.replace(kpis=dataclasses.replace(plan.kpis, fleet_servable_bound=bound))
     return with_duties(plan, duties, {t.trip_id for t in plan.trips}), duties
 
