@@ -36,10 +36,10 @@ from optimizer.model import Policy, Scenario
 from optimizer.places import county_seats
 from optimizer.routing import LinearProgram, solve_lp
 
-# Coach-time windows around each day t: [E_t - X, L_t + X) for these X (hours). Every window
-# gives a valid row; several let the LP pick the one that binds (short turns bind in short
-# windows, long ones in long windows).
-WINDOW_HOURS = (2.0, 4.0, 8.0, 12.0, 24.0, 48.0)
+# Coach-time windows from day t to day t + j: [E_t - X, L_{t+j} + X) for the X (hours) listed
+# at j. Every window gives a valid row; several let the LP pick the one that binds (short turns
+# bind in short windows, long ones in long windows, chains of trips over several days).
+WINDOW_HOURS = ((4.0, 12.0, 24.0), (12.0, 24.0), (24.0,))
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,9 @@ class Turn:
     out_h: float
     back_h: float
     empty_layover: bool = True
-    # At most this many county stops on a trip carrying the county (1 + the counties it can
-    # share a coach with under the detour limit, `optimizer.lp_bound.county_sets`); None: the
-    # policy's stop limit.
-    most_stops: int | None = None
+    # The counties a trip carrying this one may also stop at (pairs one coach can serve within
+    # the detour limit, `optimizer.lp_bound.county_sets`); None: any.
+    partners: frozenset[str] | None = None
 
 
 def _progress_rate(hour: float, policy: Policy) -> float:
@@ -195,8 +194,8 @@ def county_turns(
             turns: dict[str, Turn] = {}
             for n, code in enumerate(sorted(seats)):
                 j = len(origin_sites) + n
-                most = None if partners is None else 1 + partners.get(code, 0)
-                turns[code] = Turn(float(out[j]) / 3600, float(back[j]) / 3600, positive, most)
+                mates = None if partners is None else frozenset(partners.get(code, ()))
+                turns[code] = Turn(float(out[j]) / 3600, float(back[j]) / 3600, positive, mates)
             return turns
     points = [(c.lon, c.lat) for c in scenario.companies] + [(h.lon, h.lat) for h in scenario.hubs]
     points += [(p.lon, p.lat) for p in county_seats([scenario.origin]).values()]
@@ -212,8 +211,8 @@ def _partners(
     seconds: npt.NDArray[np.int64],
     origin_count: int,
     counties: Sequence[str],
-) -> dict[str, int] | None:
-    """How many other counties each county can share one coach with: the pairs one coach can
+) -> dict[str, set[str]] | None:
+    """The other counties each county can share one coach with: the pairs one coach can
     serve in some order with every passenger's ride within the detour limit, in the relaxed
     sense of `optimizer.lp_bound.county_sets` (any legal coach's pair is among them, and any
     two counties of a legal coach form such a pair). None when the pairs are too many."""
@@ -255,50 +254,64 @@ def _partners(
     )
     if found is None:
         return None
-    partners: dict[str, int] = {c: 0 for c in counties}
+    partners: dict[str, set[str]] = {k.removeprefix("county:"): set() for k in keys}
     for pair in found:
         if len(pair) == 2:
-            for i in pair:
-                partners[keys[i].removeprefix("county:")] += 1
-    for county in counties:
-        if f"county:{county}" not in boarding:
-            partners.pop(county, None)
+            a, b = (keys[i].removeprefix("county:") for i in pair)
+            partners[a].add(b)
+            partners[b].add(a)
     return partners
 
 
 @dataclass(frozen=True)
 class Hold:
     """How a trip of one county holds its coach, in hours from the midnight of its departure
-    day: from its departure s in [E, L] until at least `after(s)`; `after_earliest` is that for
-    s = E (the least, later departures end no earlier), and `length` a length the whole busy
-    interval (which contains s) surely has."""
+    day: from `before` hours before its departure s in [E, L] until at least `after(s)`;
+    `after_earliest` is that for s = E (the least, later departures end no earlier), and
+    `length` a length the whole busy interval (which contains s) surely has."""
 
+    before: float
     after_earliest: float
     length: float
 
 
-def hold_of(turn: Turn, home: bool, policy: Policy) -> Hold:
-    """The `Hold` of a trip carrying a worker of a county with `turn`.
+def hold_of(
+    turn: Turn,
+    home: bool,
+    policy: Policy,
+    mate_out_h: float | None = None,
+    mate_back_h: float | None = None,
+) -> Hold:
+    """The `Hold` of a trip carrying a worker of a county with `turn`; `mate_out_h` and
+    `mate_back_h` are the least `out_h` and `back_h` over the county and the counties it can
+    share a coach with (default: the county's own, valid only when it shares with none).
 
     Homeward: from the departure s the coach drives at least `out_h` to the county's stop,
     stands the layover of a trip with that much driving, drives at least `back_h` to a gate or
-    hub (the next trip's first stop) and stands at least the turnaround there: the layover at
-    the far end costs no less than the least driving it prevents (`least_progress`). Return
-    wave: from s at least `back_h` of driving to the origin side, then the layover of that
-    trip; the whole interval (the empty drive out and its layover before s) is at least
-    `out_h + back_h` of driving and both layovers long."""
+    hub (the next trip's first stop; the empty part from the last stop, a mate, at least
+    `mate_back_h`) and stands that drive's layover: the layover at the far end costs no less
+    than the least driving it prevents (`least_progress`). Return wave: before s the coach drove
+    out empty to the first pickup (a mate: at least `mate_out_h`) and stood that drive's
+    layover; from s at least `back_h` of driving to the origin side, then the layover of that
+    trip; the whole interval is at least `out_h + back_h` of driving and both layovers long."""
     earliest = float(policy.earliest_departure_hour)
-    turnaround = policy.turnaround_minutes / 60
+    mate_out = turn.out_h if mate_out_h is None else mate_out_h
+    mate_back = turn.back_h if mate_back_h is None else mate_back_h
     if home:
         far_rest = layover_minutes(math.floor(turn.out_h * 60), policy) / 60
         drive = turn.out_h + turn.back_h + least_progress(far_rest, policy)
-        end_rest = turnaround if turn.empty_layover else 0.0
+        end_rest = (
+            layover_minutes(math.floor(mate_back * 60), policy) / 60 if turn.empty_layover else 0.0
+        )
         after = earliest_back(earliest, drive, policy) + end_rest
-        return Hold(after, drive + end_rest)
+        return Hold(0.0, after, drive + end_rest)
     loaded_rest = layover_minutes(math.floor(turn.back_h * 60), policy) / 60
     after = earliest_back(earliest, turn.back_h, policy) + loaded_rest
-    empty_rest = turnaround if turn.empty_layover else 0.0
-    return Hold(after, turn.out_h + turn.back_h + empty_rest + loaded_rest)
+    empty_rest = (
+        layover_minutes(math.floor(mate_out * 60), policy) / 60 if turn.empty_layover else 0.0
+    )
+    before = mate_out + empty_rest
+    return Hold(before, after, turn.out_h + turn.back_h + empty_rest + loaded_rest)
 
 
 def _overlap(
@@ -309,13 +322,32 @@ def _overlap(
     a, b = window
     earliest = 24 * day + policy.earliest_departure_hour
     latest = 24 * day + policy.latest_departure_hour
-    # [latest, after(E)) is inside [s, after(s)) for every departure s in [E, L].
-    sure = max(0.0, min(24 * day + hold.after_earliest, b) - max(latest, a))
+    # [L - before, after(E)) is inside [s - before, after(s)) for every departure s in [E, L].
+    sure = max(0.0, min(24 * day + hold.after_earliest, b) - max(latest - hold.before, a))
     if earliest >= a and latest <= b:
         # The busy interval contains s and is at least `length` long (homeward it starts at s).
         reach = b - latest if home else min(b - latest, earliest - a)
         sure = max(sure, min(hold.length, reach))
     return sure
+
+
+def _stops_with(
+    county: str,
+    day: dt.date,
+    turn: Turn,
+    most: Mapping[tuple[str, dt.date], float],
+    stops: int,
+) -> int:
+    """County stops a trip of `day` carrying `county` makes at most."""
+    if turn.partners is None:
+        return stops
+    mates = 0
+    for other in turn.partners:
+        if (other, day) in most:
+            mates += 1
+            if mates + 1 >= stops:
+                return stops
+    return 1 + mates
 
 
 def _covers(
@@ -384,7 +416,21 @@ def servable_bound_of_turns(
         groups[(county, start, end, worker.seats)] += 1
     if not groups or not season:
         return 0
-    holds = {c: hold_of(turns[c], home, policy) for c in {key[0] for key in groups}}
+    present = {key[0] for key in groups}
+    least_out = min(turns[c].out_h for c in present)
+    least_back = min(turns[c].back_h for c in present)
+    holds: dict[str, Hold] = {}
+    for county in present:
+        turn = turns[county]
+        mates = [county] if turn.partners is None else [county, *turn.partners]
+        mates = [m for m in mates if m in turns]
+        holds[county] = hold_of(
+            turn,
+            home,
+            policy,
+            least_out if turn.partners is None else min(turns[m].out_h for m in mates),
+            least_back if turn.partners is None else min(turns[m].back_h for m in mates),
+        )
     most: dict[tuple[str, dt.date], float] = defaultdict(float)
     for (county, start, end, seats), count in groups.items():
         for day in season:
@@ -403,8 +449,12 @@ def servable_bound_of_turns(
         t = index(day)
         latest = 24 * t + policy.latest_departure_hour
         windows.append((latest, latest))
-        for x in WINDOW_HOURS:
-            windows.append((24 * t + policy.earliest_departure_hour - x, latest + x))
+        for span, margins in enumerate(WINDOW_HOURS):
+            if t + span > index(season[-1]):
+                break
+            end = 24 * (t + span) + policy.latest_departure_hour
+            for x in margins:
+                windows.append((24 * t + policy.earliest_departure_hour - x, end + x))
 
     objective: list[float] = []
     upper: list[float] = []
@@ -415,6 +465,7 @@ def servable_bound_of_turns(
     longest = max((h.after_earliest for h in holds.values()), default=0.0)
     longest = max(longest, max((h.length for h in holds.values()), default=0.0))
     covers: dict[tuple[str, int], list[tuple[int, float]]] = {}
+    stops_with: dict[tuple[str, dt.date], int] = {}
     for (county, start, end, seats), count in groups.items():
         hold = holds[county]
         members: dict[int, float] = {}
@@ -428,11 +479,13 @@ def servable_bound_of_turns(
             d = index(day)
             if (county, d) not in covers:
                 covers[(county, d)] = _covers(hold, d, windows, home, policy, longest)
-            # A trip carrying county c stops at most at `k` counties, so it gives c at least
-            # 1/k of itself: seats s to c on day d need s / m[c, d] trips, each counting
-            # once per window for every county stop, at most k per trip.
-            k = stops if stops is None else min(stops, turns[county].most_stops or stops)
-            share = seats / min(largest, most[(county, day)]) * ((stops or 1) / (k or 1))
+            # A trip of day d carrying county c stops at most at k[c, d] counties: c and its
+            # partners with workers free on d (`Turn.partners`), at most the stop limit.
+            share = seats / min(largest, most[(county, day)])
+            if stops is not None:
+                if (county, day) not in stops_with:
+                    stops_with[(county, day)] = _stops_with(county, day, turns[county], most, stops)
+                share *= stops / stops_with[(county, day)]
             for w, cover in covers[(county, d)]:
                 seat_rows[w][var] = seats * cover
                 if stops is not None:
