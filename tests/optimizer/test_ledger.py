@@ -14,7 +14,6 @@ from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.geography.distance import GreatCircleProvider, Location
 from optimizer.identity import id_check_char
 from optimizer.ledger import Ledger, Span, busy_interval, day_weights, sure_offsets
-from optimizer.servable import servable_bound
 from optimizer.model import (
     Company,
     Policy,
@@ -25,6 +24,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.season import depot_of, solve_within_fleet
+from optimizer.servable import servable_bound
 from optimizer.solve import solve
 from optimizer.write import plan_from_json, plan_to_json
 from tests.checker import check_plan

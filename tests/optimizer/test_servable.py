@@ -1,6 +1,6 @@
 """The servable bound (issue 11): never below what a plan can seat, checked against small seasons
-solved exhaustively; an unsound variant of it (turns claimed three times as long as the roads allow) is
-caught by the same check; its time model follows the rules it relies on."""
+solved exhaustively; an unsound variant of it (turns claimed three times as long as the roads
+allow) is caught by the same check; its time model follows the rules it relies on."""
 
 from __future__ import annotations
 
