@@ -443,7 +443,7 @@ def servable_bound_of_turns(
         return (day - first).days
 
     # Windows: the instant L_t of each day (a zero-length window, rows count coaches) and
-    # [E_t - X, L_t + X) for each X.
+    # [E_t - X, L_{t+j} + X) for each j and X of `WINDOW_HOURS`.
     windows: list[tuple[float, float]] = []
     for day in season:
         t = index(day)
@@ -452,9 +452,9 @@ def servable_bound_of_turns(
         for span, margins in enumerate(WINDOW_HOURS):
             if t + span > index(season[-1]):
                 break
-            end = 24 * (t + span) + policy.latest_departure_hour
+            close = 24 * (t + span) + policy.latest_departure_hour
             for x in margins:
-                windows.append((24 * t + policy.earliest_departure_hour - x, end + x))
+                windows.append((24 * t + policy.earliest_departure_hour - x, close + x))
 
     objective: list[float] = []
     upper: list[float] = []
