@@ -180,6 +180,10 @@ class Availability:
     ledger: Ledger
     depot: Location
     timer: EmptyDriveTimer
+    # Keep the dates of planning without a fleet when even the optimistic estimate (no slack,
+    # full pooling) fits: the caller then checks the exact chaining and re-plans with
+    # `optimistic=False` only if it does not fit (`optimizer.season.solve_within_fleet`).
+    optimistic: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,9 @@ class Spread:
     dropped: dict[int, str]
     moved: int
     binding: bool
+    # The realistic estimate said the fleet binds, the optimistic one that it does not: the
+    # dates were kept (`Availability.optimistic`).
+    uncertain: bool = False
 
 
 # Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
@@ -202,6 +209,11 @@ ESTIMATE_SLACK = 1.2
 # corridors and detours split them): measured on the robustness family's wide-6k-610, whose
 # unlimited plan drove 669 trips where full pooling promised 390, 1.7x.
 POOLED_SHORTFALL = 1.5
+# The plan's note when the dates were kept although the realistic estimate said the fleet binds.
+UNCERTAIN_SPREAD_NOTE = (
+    "fleet: dates kept as without a fleet (only the realistic estimate says the fleet binds); "
+    "the exact chaining decides"
+)
 # A seat moved off its first-choice date costs this share of a seated worker: seat the most,
 # then keep the dates that promise the fewest coaches.
 MOVE_PENALTY = 0.01
@@ -289,6 +301,21 @@ def spread_dates(
             load[day + dt.timedelta(days=k)] += units[index].seats * w / fill[stop]
     if all(load[t] <= capacity.get(t, 0.0) + 1e-9 for t in load):
         return Spread(dict(dates), {}, 0, False)
+    if availability.optimistic:
+        # The same load with the drives as estimated and coaches pooled to the stop limit.
+        bare: dict[dt.date, float] = defaultdict(float)
+        for index, day in dates.items():
+            stop = stop_of[units[index].home]
+            span = estimated_span(
+                availability.depot, county_location[stop], home, first, availability.timer, policy
+            )
+            fill_bare = max(
+                1.0, min(mean_seats, stop_limit * county_seats_[stop] / len(county_days[stop]))
+            )
+            for k, w in day_weights(span, policy).items():
+                bare[day + dt.timedelta(days=k)] += units[index].seats * w / fill_bare
+        if all(bare[t] <= capacity.get(t, 0.0) + 1e-9 for t in bare):
+            return Spread(dict(dates), {}, 0, False, uncertain=True)
 
     # The LP: y[g, d] seats of group g on date d; m[g, d] seats moved off first choice d.
     objective: list[float] = []

@@ -23,7 +23,7 @@ from optimizer.duties import (
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
-from optimizer.ledger import INPUT_REASONS, Availability, Ledger
+from optimizer.ledger import INPUT_REASONS, UNCERTAIN_SPREAD_NOTE, Availability, Ledger
 from optimizer.model import (
     Passenger,
     Plan,
@@ -330,7 +330,10 @@ def solve_within_fleet(
     (`held` trips of an earlier wave and `locked` ones, `optimizer.ledger.Ledger`) and spreads
     departure dates so that the coaches each day's trips keep busy fit the coaches free
     (`optimizer.ledger.spread_dates`; when the fleet does not bind, the dates are those of
-    planning without a fleet). The trips are then chained into duties (exact min-cost flow).
+    planning without a fleet). When only the realistic estimate says the fleet binds, the dates
+    of planning without a fleet are tried first; if their trips then do not chain into the
+    fleet, the season is planned a second time with the dates spread (a second time budget).
+    The trips are then chained into duties (exact min-cost flow).
     If a type still needs more coaches than it has (the spread works on estimates), the trips
     no `count` coaches can drive are cancelled (`trips_beyond_fleet`: keeping the most
     passengers, never a locked or held trip), their passengers re-seated on free seats of other
@@ -352,9 +355,23 @@ def solve_within_fleet(
         distances=provider,
         locked=locked,
         progress=progress,
-        availability=Availability(ledger, depot, timer) if fit_dates else None,
+        availability=Availability(ledger, depot, timer, optimistic=True) if fit_dates else None,
     )
     duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    if duties.kpis.shortages and UNCERTAIN_SPREAD_NOTE in plan.notes:
+        # The dates of planning without a fleet were kept because the fleet might not bind;
+        # the exact chaining says it does: plan again with the dates spread.
+        plan = solve(
+            scenario,
+            distances=provider,
+            locked=locked,
+            progress=progress,
+            availability=Availability(ledger, depot, timer),
+        )
+        plan = plan.replace(
+            notes=(*plan.notes, "fleet: planned twice (the first plan's trips did not chain)")
+        )
+        duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     keep = {t.trip_id for t in (*held, *locked)}
     if duties.kpis.shortages:
         # A type short of coaches hands trips to a larger type with coaches to spare first.

@@ -59,7 +59,7 @@ from optimizer.groups import (
     nearest_hubs,
     stop_counties,
 )
-from optimizer.ledger import Availability, spread_dates
+from optimizer.ledger import UNCERTAIN_SPREAD_NOTE, Availability, spread_dates
 from optimizer.lp_bound import LpBound, plan_lp_bound
 from optimizer.model import (
     Kpis,
@@ -517,6 +517,8 @@ class _Planner:
             self.home,
             self.far_limit,
         )
+        if spread.uncertain:
+            self.notes.append(UNCERTAIN_SPREAD_NOTE)
         if spread.binding:
             self.notes.append(
                 f"fleet: departure dates spread over the coaches free, {spread.moved} seat(s) "
