@@ -184,6 +184,9 @@ class Availability:
     # full pooling) fits: the caller then checks the exact chaining and re-plans with
     # `optimistic=False` only if it does not fit (`optimizer.season.solve_within_fleet`).
     optimistic: bool = False
+    # Coach-days per seat by day offset, per stop county, measured on trips already built
+    # (`measured_costs`): used instead of the estimate for the counties it has.
+    measured: Mapping[str, Mapping[int, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,43 @@ UNCERTAIN_SPREAD_NOTE = (
 # A seat moved off its first-choice date costs this share of a seated worker: seat the most,
 # then keep the dates that promise the fewest coaches.
 MOVE_PENALTY = 0.01
+
+
+def measured_costs(
+    trips: Iterable[Trip], scenario: Scenario, depot: Location, timer: EmptyDriveTimer
+) -> dict[str, dict[int, float]]:
+    """Coach-days per seat by day offset (as `day_weights`, from the earliest departure hour of
+    the trip's date), per home county, measured on built `trips`: each trip's busy interval
+    (`busy_interval`) shared among its counties by the seats they take on it."""
+    policy = scenario.policy
+    home_of = {w.worker_id: w.home_adcode for w in scenario.workers}
+    days: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    seats: dict[str, float] = defaultdict(float)
+    for trip in trips:
+        taken: dict[str, int] = defaultdict(int)
+        for passenger in trip.passengers:
+            county = home_of.get(passenger.worker_id)
+            if county is not None:
+                taken[county] += passenger.seat_count
+        total = sum(taken.values())
+        if not total:
+            continue
+        leave, back = busy_interval(trip, depot, timer, policy)
+        base = dt.datetime.combine(trip.departure_date, dt.time(policy.earliest_departure_hour))
+        span = Span(
+            max(0.0, (base - leave).total_seconds() / 3600),
+            max(0.0, (back - base).total_seconds() / 3600),
+        )
+        for k, w in day_weights(span, policy).items():
+            for county, n in taken.items():
+                days[county][k] += w * n / total
+        for county, n in taken.items():
+            seats[county] += n
+    return {
+        county: {k: w / seats[county] for k, w in by_day.items()}
+        for county, by_day in days.items()
+        if seats[county]
+    }
 
 
 def _day_label(day: dt.date) -> str:
@@ -294,6 +334,11 @@ def spread_dates(
     for index in sorted(dates):
         unit = units[index]
         groups[(stop_of[unit.home], *unit.window)].append(index)
+    if availability.measured:
+        for stop in list(weights):
+            if stop in availability.measured:
+                weights[stop] = dict(availability.measured[stop])
+                fill[stop] = 1.0
     load: dict[dt.date, float] = defaultdict(float)
     for index, day in dates.items():
         stop = stop_of[units[index].home]

@@ -23,7 +23,7 @@ from optimizer.duties import (
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
-from optimizer.ledger import INPUT_REASONS, UNCERTAIN_SPREAD_NOTE, Availability, Ledger
+from optimizer.ledger import INPUT_REASONS, Availability, Ledger, measured_costs
 from optimizer.model import (
     Passenger,
     Plan,
@@ -330,9 +330,11 @@ def solve_within_fleet(
     (`held` trips of an earlier wave and `locked` ones, `optimizer.ledger.Ledger`) and spreads
     departure dates so that the coaches each day's trips keep busy fit the coaches free
     (`optimizer.ledger.spread_dates`; when the fleet does not bind, the dates are those of
-    planning without a fleet). When only the realistic estimate says the fleet binds, the dates
-    of planning without a fleet are tried first; if their trips then do not chain into the
-    fleet, the season is planned a second time with the dates spread (a second time budget).
+    planning without a fleet, also when only the realistic estimate says the fleet binds). If the
+    trips then do not chain into the fleet, the season is planned a second time (a second time
+    budget), the spread now costing each county's seats the coach-days the first plan's trips
+    really took (`optimizer.ledger.measured_costs`), and the better plan is kept (more seated,
+    then fewer trips).
     The trips are then chained into duties (exact min-cost flow).
     If a type still needs more coaches than it has (the spread works on estimates), the trips
     no `count` coaches can drive are cancelled (`trips_beyond_fleet`: keeping the most
@@ -350,6 +352,61 @@ def solve_within_fleet(
     if timer is None:
         timer = TimetableEmptyDriveTimer(provider, scenario.policy)
     ledger = Ledger.of_trips([*held, *locked], scenario.fleet, depot, timer, scenario.policy)
+    keep = {t.trip_id for t in (*held, *locked)}
+
+    def fit(plan: Plan) -> tuple[Plan, DutyResult]:
+        """`plan` chained into duties, trips no coach of their type can drive handed to a
+        larger type, the rest cancelled (riders re-seated where they can)."""
+        duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+        if duties.kpis.shortages:
+            # A type short of coaches hands trips to a larger type with coaches to spare first.
+            beyond = trips_beyond_fleet(
+                [*held, *plan.trips],
+                scenario.fleet,
+                depot=depot,
+                timer=timer,
+                policy=scenario.policy,
+                keep=keep,
+            )
+            wave = {t.trip_id for t in plan.trips}
+
+            def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
+                mine = {t.vehicle_type for t in trips}
+                others = [t for t in held if t.vehicle_type in mine]
+                return trips_beyond_fleet(
+                    [*others, *trips],
+                    scenario.fleet,
+                    depot=depot,
+                    timer=timer,
+                    policy=scenario.policy,
+                    keep=kept | keep,
+                )
+
+            trips, moved = upgrade_trips(
+                plan.trips, (beyond - keep) & wave, scenario.fleet, chain_beyond
+            )
+            if moved:
+                plan = _refigured(plan, trips, plan.unserved)
+                plan = plan.replace(
+                    notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
+                )
+                duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+        if duties.kpis.shortages:
+            beyond = trips_beyond_fleet(
+                [*held, *plan.trips],
+                scenario.fleet,
+                depot=depot,
+                timer=timer,
+                policy=scenario.policy,
+                keep=keep,
+            )
+            cancel = beyond - keep
+            if cancel:
+                workers = {w.worker_id: w for w in scenario.workers}
+                plan = cancel_trips(plan, cancel, _no_coach, workers)
+                duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+        return plan, duties
+
     plan = solve(
         scenario,
         distances=provider,
@@ -357,69 +414,30 @@ def solve_within_fleet(
         progress=progress,
         availability=Availability(ledger, depot, timer, optimistic=True) if fit_dates else None,
     )
-    duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-    if duties.kpis.shortages and UNCERTAIN_SPREAD_NOTE in plan.notes:
-        # The dates of planning without a fleet were kept because the fleet might not bind;
-        # the exact chaining says it does: plan again with the dates spread.
-        plan = solve(
+    first = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    if fit_dates and first.kpis.shortages:
+        # The dates did not fit the fleet (an estimate of the coach-days each date costs, or
+        # the dates of planning without a fleet): plan again with the coach-days the trips
+        # just built really cost per county, and keep the better plan.
+        costs = measured_costs(plan.trips, scenario, depot, timer)
+        again = solve(
             scenario,
             distances=provider,
             locked=locked,
             progress=progress,
-            availability=Availability(ledger, depot, timer),
+            availability=Availability(ledger, depot, timer, measured=costs),
         )
-        plan = plan.replace(
-            notes=(*plan.notes, "fleet: planned twice (the first plan's trips did not chain)")
-        )
-        duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-    keep = {t.trip_id for t in (*held, *locked)}
-    if duties.kpis.shortages:
-        # A type short of coaches hands trips to a larger type with coaches to spare first.
-        beyond = trips_beyond_fleet(
-            [*held, *plan.trips],
-            scenario.fleet,
-            depot=depot,
-            timer=timer,
-            policy=scenario.policy,
-            keep=keep,
-        )
-        wave = {t.trip_id for t in plan.trips}
-
-        def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
-            mine = {t.vehicle_type for t in trips}
-            others = [t for t in held if t.vehicle_type in mine]
-            return trips_beyond_fleet(
-                [*others, *trips],
-                scenario.fleet,
-                depot=depot,
-                timer=timer,
-                policy=scenario.policy,
-                keep=kept | keep,
+        again = again.replace(
+            notes=(
+                *again.notes,
+                "fleet: planned twice, the second time with the coach-days the first plan's "
+                "trips took",
             )
-
-        trips, moved = upgrade_trips(
-            plan.trips, (beyond - keep) & wave, scenario.fleet, chain_beyond
         )
-        if moved:
-            plan = _refigured(plan, trips, plan.unserved)
-            plan = plan.replace(
-                notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
-            )
-            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-    if duties.kpis.shortages:
-        beyond = trips_beyond_fleet(
-            [*held, *plan.trips],
-            scenario.fleet,
-            depot=depot,
-            timer=timer,
-            policy=scenario.policy,
-            keep=keep,
-        )
-        cancel = beyond - keep
-        if cancel:
-            workers = {w.worker_id: w for w in scenario.workers}
-            plan = cancel_trips(plan, cancel, _no_coach, workers)
-            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+        fitted = [fit(plan), fit(again)]
+        plan, duties = max(fitted, key=lambda pd: (pd[0].kpis.seated, -pd[0].kpis.trips))
+    else:
+        plan, duties = fit(plan)
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
     bound = servable_bound(scenario, unservable, distances=provider)
     plan = plan.replace(kpis=dataclasses.replace(plan.kpis, fleet_servable_bound=bound))
