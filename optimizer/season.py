@@ -439,7 +439,11 @@ def solve_within_fleet(
     else:
         plan, duties = fit(plan)
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
-    bound = servable_bound(scenario, unservable, distances=provider)
+    if plan.kpis.seated >= len(scenario.workers) - len(unservable):
+        # Every worker the input allows is seated: no bound can be lower (nor higher).
+        bound = plan.kpis.seated
+    else:
+        bound = servable_bound(scenario, unservable, distances=provider)
     plan = plan.replace(kpis=dataclasses.replace(plan.kpis, fleet_servable_bound=bound))
     return with_duties(plan, duties, {t.trip_id for t in plan.trips}), duties
 

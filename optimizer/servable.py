@@ -224,20 +224,22 @@ def _partners(
     gate_index = {c.company_id: i for i, c in enumerate(scenario.companies)}
     hub_index = {h.hub_id: len(scenario.companies) + i for i, h in enumerate(scenario.hubs)}
     boarding: dict[str, set[str]] = defaultdict(set)
-    company_of = {c.company_id: c for c in scenario.companies}
     wanted = set(counties)
-    for worker in scenario.workers:
-        county = worker.home_adcode
-        company = company_of.get(worker.company_id)
-        if county not in wanted or county is None or company is None:
-            continue
-        options = boarding[f"county:{county}"]
-        options.add(f"o{gate_index[company.company_id]}")
+    # Where each company's workers may board: its gate, and hubs within `hub_radius_km`.
+    boards: dict[str, set[str]] = {}
+    for company in scenario.companies:
+        options = {f"o{gate_index[company.company_id]}"}
         if policy.hub_radius_km > 0 and not company.no_hub:
             for hub in scenario.hubs:
                 km = great_circle_km(company.lon, company.lat, hub.lon, hub.lat)
                 if km <= policy.hub_radius_km:
                     options.add(f"o{hub_index[hub.hub_id]}")
+        boards[company.company_id] = options
+    for worker in scenario.workers:
+        county = worker.home_adcode
+        if county not in wanted or county is None or worker.company_id not in boards:
+            continue
+        boarding[f"county:{county}"] |= boards[worker.company_id]
     keys = [f"county:{c}" for c in counties if f"county:{c}" in boarding]
     if not keys:
         return {}
