@@ -330,9 +330,9 @@ def solve_within_fleet(
     (`held` trips of an earlier wave and `locked` ones, `optimizer.ledger.Ledger`) and spreads
     departure dates so that the coaches each day's trips keep busy fit the coaches free
     (`optimizer.ledger.spread_dates`; when the fleet does not bind, the dates are those of
-    planning without a fleet, also when only the realistic estimate says the fleet binds). If the
-    trips then do not chain into the fleet, the season is planned a second time (a second time
-    budget), the spread now costing each county's seats the coach-days the first plan's trips
+    planning without a fleet, also when only the realistic estimate says the fleet binds). If trips
+    must then be cancelled (no coach left to drive them), the season is planned a second time (a
+    second time budget), the spread now costing each county's seats the coach-days the first plan's trips
     really took (`optimizer.ledger.measured_costs`), and the better plan is kept (more seated,
     then fewer trips).
     The trips are then chained into duties (exact min-cost flow).
@@ -414,12 +414,17 @@ def solve_within_fleet(
         progress=progress,
         availability=Availability(ledger, depot, timer, optimistic=True) if fit_dates else None,
     )
-    first = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-    if fit_dates and first.kpis.shortages:
+    planned = plan
+    plan, duties = fit(planned)
+
+    def exhausted(p: Plan) -> int:
+        return sum(1 for u in p.unserved if u.reason is UnservedReason.FLEET_EXHAUSTED)
+
+    if fit_dates and exhausted(plan) > exhausted(planned):
         # The dates did not fit the fleet (an estimate of the coach-days each date costs, or
-        # the dates of planning without a fleet): plan again with the coach-days the trips
-        # just built really cost per county, and keep the better plan.
-        costs = measured_costs(plan.trips, scenario, depot, timer)
+        # the dates of planning without a fleet) and trips were cancelled: plan again with the
+        # coach-days the trips just built really cost per county, and keep the better plan.
+        costs = measured_costs(planned.trips, scenario, depot, timer)
         again = solve(
             scenario,
             distances=provider,
@@ -434,10 +439,8 @@ def solve_within_fleet(
                 "trips took",
             )
         )
-        fitted = [fit(plan), fit(again)]
+        fitted = [(plan, duties), fit(again)]
         plan, duties = max(fitted, key=lambda pd: (pd[0].kpis.seated, -pd[0].kpis.trips))
-    else:
-        plan, duties = fit(plan)
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
     if plan.kpis.seated >= len(scenario.workers) - len(unservable):
         # Every worker the input allows is seated: no bound can be lower (nor higher).
