@@ -330,11 +330,11 @@ def solve_within_fleet(
     (`held` trips of an earlier wave and `locked` ones, `optimizer.ledger.Ledger`) and spreads
     departure dates so that the coaches each day's trips keep busy fit the coaches free
     (`optimizer.ledger.spread_dates`; when the fleet does not bind, the dates are those of
-    planning without a fleet, also when only the realistic estimate says the fleet binds). If trips
-    must then be cancelled (no coach left to drive them), the season is planned a second time (a
-    second time budget), the spread now costing each county's seats the coach-days the first plan's trips
-    really took (`optimizer.ledger.measured_costs`), and the better plan is kept (more seated,
-    then fewer trips).
+    planning without a fleet, also when only the realistic estimate says the fleet binds).
+    If trips must then be cancelled (no coach left to drive them), the season is planned a
+    second time (a second time budget), the spread now costing each county's seats the
+    coach-days the first plan's trips really took (`optimizer.ledger.measured_costs`), and the
+    better plan is kept (more seated, then fewer trips).
     The trips are then chained into duties (exact min-cost flow).
     If a type still needs more coaches than it has (the spread works on estimates), the trips
     no `count` coaches can drive are cancelled (`trips_beyond_fleet`: keeping the most
