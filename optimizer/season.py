@@ -432,15 +432,17 @@ def solve_within_fleet(
             progress=progress,
             availability=Availability(ledger, depot, timer, measured=costs),
         )
-        again = again.replace(
+        fitted = [(plan, duties), fit(again)]
+        best = max((0, 1), key=lambda i: (fitted[i][0].kpis.seated, -fitted[i][0].kpis.trips))
+        plan, duties = fitted[best]
+        plan = plan.replace(
             notes=(
-                *again.notes,
-                "fleet: planned twice, the second time with the coach-days the first plan's "
-                "trips took",
+                *plan.notes,
+                f"fleet: planned twice, the second time with the coach-days the first plan's "
+                f"trips took: {fitted[0][0].kpis.seated} then {fitted[1][0].kpis.seated} "
+                f"seated, the {('first', 'second')[best]} plan kept",
             )
         )
-        fitted = [(plan, duties), fit(again)]
-        plan, duties = max(fitted, key=lambda pd: (pd[0].kpis.seated, -pd[0].kpis.trips))
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
     if plan.kpis.seated >= len(scenario.workers) - len(unservable):
         # Every worker the input allows is seated: no bound can be lower (nor higher).
