@@ -1022,3 +1022,86 @@ class CoveringLp:
         duals = np.array([row.dual_value() for row in self._rows], dtype=np.float64)
         values = np.array([v.solution_value() for v in self._columns], dtype=np.float64)
         return float(self._objective.Value()), duals, values
+
+
+class HighsCoveringLp:
+    """The same covering LP as `CoveringLp`, solved with HiGHS' dual simplex, which keeps its
+    basis when columns are appended: each re-solve of column generation starts from the last
+    optimal basis (hot start) instead of from scratch.
+
+    Columns added between solves are buffered and passed to HiGHS in one call.
+    """
+
+    def __init__(self, rhs: Sequence[float]) -> None:
+        import highspy
+
+        self._highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        self._highs.setOptionValue("output_flag", False)
+        self._optimal = highspy.HighsModelStatus.kOptimal
+        self._infinity = highspy.kHighsInf
+        count = len(rhs)
+        self._row_count = count
+        self._highs.addRows(
+            count,
+            np.asarray(rhs, dtype=np.float64),
+            np.full(count, self._infinity),
+            0,
+            np.zeros(count, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.float64),
+        )
+        self._columns = 0
+        self._pending: list[tuple[Sequence[int], Sequence[float]]] = []
+
+    @property
+    def column_count(self) -> int:
+        """Columns added so far."""
+        return self._columns + len(self._pending)
+
+    def add_column(self, rows: Sequence[int], coefficients: Sequence[float]) -> int:
+        """A new column x_p (cost 1) with `coefficients` in `rows`; returns its index."""
+        self._pending.append((rows, coefficients))
+        return self.column_count - 1
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        count = len(self._pending)
+        starts = np.cumsum([0, *(len(rows) for rows, _ in self._pending[:-1])], dtype=np.int32)
+        indices = np.fromiter(
+            itertools.chain.from_iterable(rows for rows, _ in self._pending), dtype=np.int32
+        )
+        values = np.fromiter(
+            itertools.chain.from_iterable(c for _, c in self._pending), dtype=np.float64
+        )
+        self._highs.addCols(
+            count,
+            np.ones(count),
+            np.zeros(count),
+            np.full(count, self._infinity),
+            len(indices),
+            starts,
+            indices,
+            values,
+        )
+        self._columns += count
+        self._pending = []
+
+    def solve(
+        self, time_limit_s: float
+    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
+        """(objective, row duals, column values) at the optimum, or None when HiGHS did not
+        reach it within `time_limit_s` seconds (or the rows cannot be covered by the columns)."""
+        self._flush()
+        # HiGHS' time limit counts from the object's first run: extend it by the box.
+        self._highs.setOptionValue(
+            "time_limit", float(self._highs.getRunTime() + max(0.001, time_limit_s))
+        )
+        self._highs.run()
+        if self._highs.getModelStatus() != self._optimal:
+            return None
+        solution = self._highs.getSolution()
+        duals = np.asarray(solution.row_dual, dtype=np.float64)
+        values = np.asarray(solution.col_value, dtype=np.float64)
+        objective = float(self._highs.getInfo().objective_function_value)
+        return objective, duals, values

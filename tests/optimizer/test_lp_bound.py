@@ -168,6 +168,7 @@ def lp_bound(
         detour_grace_s=season.grace_s,
         time_limit_s=30,
         max_rounds=max_rounds,
+        until_converged=True,
     )
 
 
