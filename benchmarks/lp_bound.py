@@ -58,7 +58,7 @@ def run_one(folder: Path, time_limit_s: float | None, lp_time_s: float) -> dict[
     parts = [re.search(r"date intervals (\d+)", note) for note in plan.notes]
     counting = next((int(m.group(1)) for m in parts if m), kpis.lower_bound_trips)
     workers = {w.worker_id: w for w in scenario.workers}
-    lp = plan_lp_bound(scenario, plan.trips, workers, provider, lp_time_s)
+    lp = plan_lp_bound(scenario, plan.trips, workers, provider, lp_time_s, known_bound=counting)
     best = max(counting, lp.trips)
     return {
         "season": folder.name,

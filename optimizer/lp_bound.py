@@ -232,6 +232,7 @@ def lp_lower_bound(
     max_rounds: int | None = None,
     lp_solver: str = "highs",
     until_converged: bool = False,
+    known_bound: int = 0,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -259,6 +260,9 @@ def lp_lower_bound(
     lp_solver
         "highs" (HiGHS, hot-started from the last basis) or "glop" (OR-Tools' GLOP) for the
         restricted master.
+    known_bound
+        A proven lower bound on the coaches of any legal plan (the counting bound): added as
+        the row Σ_p x_p >= known_bound, so the LP bound starts there and never falls below it.
     until_converged
         Go on after the proven bound has reached the restricted master's value rounded up
         (the integer bound cannot improve any more; by default the loop stops there).
@@ -308,7 +312,10 @@ def lp_lower_bound(
         seats = sum(seats_of[g] for g in mine)
         visits.append(max(math.ceil(seats / largest), min_stabbing_count(g[1] for g in mine)))
     visit_row = len(groups)
-    rhs = np.array([*(seats_of[g] for g in groups), *visits], dtype=np.float64)
+    # The known bound as a row every pattern is in: a legal plan has at least that many coaches.
+    total_row = visit_row + len(counties)
+    totals = [float(known_bound)] if known_bound > 0 else []
+    rhs = np.array([*(seats_of[g] for g in groups), *visits, *totals], dtype=np.float64)
     days = sorted(d for d, q in capacity_by_date.items() if q > 0)
     # Per date and county, the rows of the groups that may depart that date.
     eligible: dict[tuple[int, int], npt.NDArray[np.int64]] = {}
@@ -333,7 +340,8 @@ def lp_lower_bound(
             return
         seen.add(key)
         rows = [r for r, _ in load] + [visit_row + c for c in served]
-        lp.add_column(rows, [a for _, a in load] + [1] * len(served))
+        rows += [total_row] if totals else []
+        lp.add_column(rows, [a for _, a in load] + [1] * len(served) + [1] * len(totals))
         column_day.append(day_index)
         column_sets.append(served)
 
@@ -353,6 +361,11 @@ def lp_lower_bound(
 
     best = 0.0
     center: npt.NDArray[np.float64] | None = None
+    if totals:
+        # The known bound's dual alone is feasible (every pattern is worth 1): the first centre.
+        center = np.zeros(len(rhs))
+        center[total_row] = 1.0
+        best = float(known_bound)
     sets_priced = 0
     lp_value = 0.0
     solver_seconds = pricing_seconds = 0.0
@@ -384,7 +397,15 @@ def lp_lower_bound(
             )
             clock = time.monotonic()
             priced = _price(
-                point, sizes, visit_row, corridor, days, capacity_by_date, eligible, deadline
+                point[:total_row],
+                sizes,
+                visit_row,
+                corridor,
+                days,
+                capacity_by_date,
+                eligible,
+                deadline,
+                per_coach=float(point[total_row]) if totals else 0.0,
             )
             pricing_seconds += time.monotonic() - clock
             if priced is None:
@@ -499,9 +520,11 @@ def _price(
     capacity_by_date: Mapping[dt.date, int],
     eligible: Mapping[tuple[int, int], npt.NDArray[np.int64]],
     deadline: float,
+    per_coach: float = 0.0,
 ) -> tuple[float, list[Column], int] | None:
     """The largest dual value of any pattern (exact), the best columns, and the sets priced
-    exactly; None at the deadline.
+    exactly; None at the deadline. `duals` are the group rows' then the visit rows'; `per_coach`
+    the dual of the row every pattern is in (the known bound's), added to every value.
 
     The best loading of a set on a date takes the date's capacity in seats at the highest dual
     prices among its counties' eligible groups (seats weigh alike, so greedy is exact). Counties
@@ -516,12 +539,14 @@ def _price(
     group_duals = duals[:visit_row]
     county_duals = duals[visit_row:]
     count = len(county_duals)
+    # A pattern improves the master when its value, with the per-coach dual, exceeds 1.
+    threshold = 1.0 - per_coach + PRICE_TOLERANCE
     by_day: dict[int, list[tuple[int, npt.NDArray[np.int64]]]] = defaultdict(list)
     for (di, ci), rows in eligible.items():
         by_day[di].append((ci, rows))
     most = 0.0
     evaluated = 0
-    found: dict[tuple[int, tuple[int, ...]], float] = {}
+    found = _Found(threshold)
     # Every county alone first (on every date), so the best single value prunes the labels.
     priced_days = []
     for di, day in enumerate(days):
@@ -539,6 +564,7 @@ def _price(
                 per_seat = np.repeat(prices[keep][order], seats)[:capacity]
                 marginal[ci, : len(per_seat)] = per_seat
         seat_value = marginal.sum(axis=1)
+        filled = (marginal > 0).sum(axis=1)
         # A coach serves a county on a date only if some of its groups may depart then.
         visit = np.where(usable, county_duals, 0.0)
         own = seat_value + visit
@@ -547,11 +573,10 @@ def _price(
             continue
         evaluated += len(candidates)
         most = max(most, float(own[candidates].max()))
-        for ci in candidates[own[candidates] > 1.0 + PRICE_TOLERANCE].tolist():
-            found[(di, (ci,))] = float(own[ci])
-        priced_days.append((di, capacity, marginal, seat_value, visit, own, candidates))
-    priced_days.sort(key=lambda p: -float(p[5][p[6]].max()))
-    for di, capacity, marginal, seat_value, visit, own, candidates in priced_days:
+        found.add(di, candidates[:, None], own[candidates])
+        priced_days.append((di, capacity, marginal, seat_value, filled, visit, own, candidates))
+    priced_days.sort(key=lambda p: -float(p[6][p[7]].max()))
+    for di, capacity, marginal, seat_value, filled, visit, own, candidates in priced_days:
         if corridor.stop_limit < 2:
             break
         position = np.full(count, -1, dtype=np.int64)
@@ -595,12 +620,22 @@ def _price(
             bound = np.full(len(sets), -np.inf)
             np.maximum.at(bound, inverse, grown.value)
             exact = bound.copy()
-            order = np.argsort(-bound, kind="stable")
+            # Sets whose counties' positive seats fit in one coach are worth their sum: exact.
+            fits = (filled[sets].sum(axis=1) <= capacity) & (bound > most + 1e-12)
+            if fits.any():
+                members = sets[fits]
+                values = seat_value[members].sum(axis=1) + visit[members].sum(axis=1)
+                exact[fits] = values
+                evaluated += len(values)
+                most = max(most, float(values.max()))
+                found.add(di, members, values)
+            pending = np.where(fits, -np.inf, bound)
+            order = np.argsort(-pending, kind="stable")
             for start in range(0, len(order), PRICE_CHUNK):
                 if time.monotonic() > deadline:
                     return None
                 chunk = order[start : start + PRICE_CHUNK]
-                chunk = chunk[bound[chunk] > most + 1e-12]
+                chunk = chunk[pending[chunk] > most + 1e-12]
                 if not len(chunk):
                     break
                 members = sets[chunk]
@@ -612,21 +647,59 @@ def _price(
                 exact[chunk] = values
                 evaluated += len(chunk)
                 most = max(most, float(values.max()))
-                for k in np.nonzero(values > 1.0 + PRICE_TOLERANCE)[0].tolist():
-                    found[(di, tuple(sets[chunk[k]].tolist()))] = float(values[k])
+                found.add(di, members, values)
             grown.value = np.minimum(grown.value, exact[inverse])
             # Only labels that could still lead to a better set are extended.
             labels = grown.take(grown.value + later > most + 1e-12)
             if not len(labels.last):
                 break
-    best = sorted(found.items(), key=lambda item: -item[1])[:COLUMNS_PER_ROUND]
     columns: list[Column] = []
-    for (di, served), _ in best:
+    for di, served in found.best():
         parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
         rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         _, loading = _fill(group_duals[rows], rows, sizes, capacity_by_date[days[di]])
         columns.append((di, served, loading))
-    return most, columns, evaluated
+    return most + per_coach, columns, evaluated
+
+
+class _Found:
+    """The best improving columns seen while pricing (value above `threshold`), kept to about
+    `COLUMNS_PER_ROUND` by date and county set."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.values: list[npt.NDArray[np.float64]] = []
+        self.days: list[npt.NDArray[np.int64]] = []
+        self.sets: list[tuple[int, ...]] = []
+        self.size = 0
+
+    def add(self, day: int, sets: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> None:
+        good = values > self.threshold
+        if not good.any():
+            return
+        values = values[good]
+        if len(values) > COLUMNS_PER_ROUND:
+            values_kept = np.argpartition(-values, COLUMNS_PER_ROUND)[:COLUMNS_PER_ROUND]
+            values, rows = values[values_kept], sets[good][values_kept]
+        else:
+            rows = sets[good]
+        self.values.append(values)
+        self.days.append(np.full(len(values), day, dtype=np.int64))
+        self.sets.extend(tuple(row) for row in rows.tolist())
+        self.size += len(values)
+
+    def best(self) -> list[tuple[int, tuple[int, ...]]]:
+        """The best distinct (date, county set) pairs, best first."""
+        if not self.size:
+            return []
+        values = np.concatenate(self.values)
+        days = np.concatenate(self.days)
+        chosen: dict[tuple[int, tuple[int, ...]], None] = {}
+        for k in np.argsort(-values, kind="stable").tolist():
+            chosen.setdefault((int(days[k]), self.sets[k]), None)
+            if len(chosen) >= COLUMNS_PER_ROUND:
+                break
+        return list(chosen)
 
 
 def _extend(
@@ -700,8 +773,10 @@ def plan_lp_bound(
     workers: Mapping[str, Worker],
     provider: DistanceProvider,
     time_limit_s: float,
+    known_bound: int = 0,
 ) -> LpBound:
-    """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them).
+    """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
+    `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from.
 
     Parties, fleet counts per type and the pickup-stop limit are relaxed (left out); with a drop
     radius the alighting county is not fixed, so the bound is not computed (the counting bounds
@@ -788,5 +863,6 @@ def plan_lp_bound(
         detour_grace_s=policy.detour_grace_minutes * 60.0,
         time_limit_s=left,
         warm_start=warm,
+        known_bound=known_bound,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)

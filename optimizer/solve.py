@@ -1885,7 +1885,9 @@ def solve(
     lp_box = min(lp_reserve, scenario.solver.time_limit_s - planner.elapsed())
     lp = LpBound(0, 0.0, 0.0, False, 0, 0, 0, 0.0, "not run: no time reserved")
     if lp_box >= LP_BOUND_MIN_S and all_trips:
-        lp = plan_lp_bound(scenario, all_trips, workers, planner.provider, lp_box)
+        lp = plan_lp_bound(
+            scenario, all_trips, workers, planner.provider, lp_box, known_bound=bounds.trips
+        )
     kpis = _with_lp(_kpis(all_trips, unserved, bounds, planner.elapsed()), lp)
     planner.report(1.0, "done")
     notes = [

@@ -148,6 +148,7 @@ def lp_bound(
     collapse_windows: bool = False,
     county_stops: int = 0,
     max_rounds: int | None = None,
+    known: int = 0,
 ) -> LpBound:
     demands = []
     for g in season.groups:
@@ -169,6 +170,7 @@ def lp_bound(
         time_limit_s=30,
         max_rounds=max_rounds,
         until_converged=True,
+        known_bound=known,
     )
 
 
@@ -206,6 +208,11 @@ def test_lp_bound_never_exceeds_the_optimum(season: Season) -> None:
     check(season, lambda s: lp_bound(s, max_rounds=1))
     lp = lp_bound(season)
     assert lp.converged
+    # Given the counting bound as a row, the LP bound is never below it and still valid.
+    counting = counting_bound(season)
+    check(season, lambda s: lp_bound(s, known=counting))
+    check(season, lambda s: lp_bound(s, known=counting, max_rounds=1))
+    assert lp_bound(season, known=counting, max_rounds=1).trips >= counting
     # The LP alone is at least the seat bound (its rows cover every seat).
     assert lp.value >= sum(g.seats for g in season.groups) / max(season.capacity) - 1e-6
 
