@@ -774,9 +774,13 @@ def plan_lp_bound(
     provider: DistanceProvider,
     time_limit_s: float,
     known_bound: int = 0,
+    *,
+    lp_solver: str = "highs",
+    max_rounds: int | None = None,
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
-    `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from.
+    `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
+    `lp_solver` and `max_rounds` as in `lp_lower_bound`.
 
     Parties, fleet counts per type and the pickup-stop limit are relaxed (left out); with a drop
     radius the alighting county is not fixed, so the bound is not computed (the counting bounds
@@ -864,5 +868,7 @@ def plan_lp_bound(
         time_limit_s=left,
         warm_start=warm,
         known_bound=known_bound,
+        lp_solver=lp_solver,
+        max_rounds=max_rounds,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)
