@@ -2,7 +2,6 @@
 
     python -m benchmarks --sections lpbound [--quick] [--time-limit S] [--lp-time S]
     python -m benchmarks.lp_bound one --scenario DIR [--time-limit S] [--lp-time S]
-    python -m benchmarks.lp_bound master --scenario DIR --rounds N [--time-limit S]
 
 For each season (the bundled small, cixi-2019 and dispersed-stress, and the robustness family of
 `benchmarks.family`): plan it with its own time limit and the default `lower_bound_share`, which
@@ -10,10 +9,6 @@ gives the bound a user sees (`kpis.lower_bound_trips`, its source and seconds); 
 LP bound again on the plan's seated workers with a longer box (`--lp-time`, default 120 s) to
 show what the relaxation gives with a longer box. Each season runs in its own process;
 the load average is recorded before and after, since the machine is shared.
-
-`master` plans a folder once, then runs the same number of column-generation rounds with each
-master LP solver (GLOP, HiGHS hot-started, and again in the other order) and prints the seconds
-spent in the solver, one JSON line per run.
 """
 
 from __future__ import annotations
@@ -163,57 +158,6 @@ def render_lpbound(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def run_master(folder: Path, time_limit_s: float | None, rounds: int) -> list[dict[str, Any]]:
-    """Plan `folder`, then `rounds` LP rounds with each master solver (GLOP, HiGHS, HiGHS, GLOP)."""
-    from optimizer.lp_bound import plan_lp_bound
-    from optimizer.read import read_scenario
-    from optimizer.solve import default_distance_provider, solve
-
-    scenario = read_scenario(folder)
-    if time_limit_s is not None:
-        scenario = scenario.replace(
-            solver=scenario.solver.__class__(
-                time_limit_s=time_limit_s,
-                seed=scenario.solver.seed,
-                workers=scenario.solver.workers,
-                lower_bound_share=0.0,
-            )
-        )
-    provider = default_distance_provider()
-    plan = solve(scenario, distances=provider)
-    parts = [re.search(r"date intervals (\d+)", note) for note in plan.notes]
-    counting = next((int(m.group(1)) for m in parts if m), plan.kpis.lower_bound_trips)
-    workers = {w.worker_id: w for w in scenario.workers}
-    rows = []
-    for solver in ("glop", "highs", "highs", "glop"):
-        load = _load()
-        lp = plan_lp_bound(
-            scenario,
-            plan.trips,
-            workers,
-            provider,
-            3600.0,
-            known_bound=counting,
-            lp_solver=solver,
-            max_rounds=rounds,
-        )
-        rows.append(
-            {
-                "season": folder.name,
-                "solver": solver,
-                "rounds": lp.iterations,
-                "columns": lp.columns,
-                "solver_s": round(lp.solver_seconds, 2),
-                "pricing_s": round(lp.pricing_seconds, 2),
-                "master_value": round(lp.lp_value, 3),
-                "proven": round(lp.value, 3),
-                "load": f"{load}-{_load()}",
-            }
-        )
-        print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
-    return rows
-
-
 def main(argv: list[str] | None = None) -> None:
     """`python -m benchmarks.lp_bound one ...`: print one JSON line."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.lp_bound", description=__doc__)
@@ -222,14 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     one.add_argument("--scenario", type=Path, required=True)
     one.add_argument("--time-limit", type=float, default=None)
     one.add_argument("--lp-time", type=float, default=DEFAULT_LP_TIME_S)
-    master = sub.add_parser("master", help="the same LP rounds with GLOP and with HiGHS")
-    master.add_argument("--scenario", type=Path, required=True)
-    master.add_argument("--time-limit", type=float, default=None)
-    master.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args(argv)
-    if args.command == "master":
-        run_master(args.scenario, args.time_limit, args.rounds)
-        return
     print(json.dumps(run_one(args.scenario, args.time_limit, args.lp_time), ensure_ascii=False))
 
 

@@ -30,7 +30,7 @@ from optimizer.dates import Window, min_stabbing_count
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
 from optimizer.model import Scenario, Trip, Worker
 from optimizer.places import county_seats
-from optimizer.routing import CoveringLp, HighsCoveringLp
+from optimizer.routing import CoveringLp
 
 # The proven bound is rounded up after this allowance for floating-point error in the duals.
 ROUND_TOLERANCE = 1e-6
@@ -230,7 +230,6 @@ def lp_lower_bound(
     boarding_sites: Collection[str] | None = None,
     warm_start: Sequence[tuple[dt.date, Mapping[GroupKey, int]]] = (),
     max_rounds: int | None = None,
-    lp_solver: str = "highs",
     until_converged: bool = False,
     known_bound: int = 0,
 ) -> LpBound:
@@ -257,9 +256,6 @@ def lp_lower_bound(
         Known coaches (e.g. the planner's): date and seats per (county, window), as first columns.
     max_rounds
         Stop after this many pricing rounds (the bound is proven at every round).
-    lp_solver
-        "highs" (HiGHS, hot-started from the last basis) or "glop" (OR-Tools' GLOP) for the
-        restricted master.
     known_bound
         A proven lower bound on the coaches of any legal plan (the counting bound): added as
         the row Σ_p x_p >= known_bound, so the LP bound starts there and never falls below it.
@@ -328,7 +324,7 @@ def lp_lower_bound(
             eligible[(di, ci)] = np.array(rows, dtype=np.int64)
     sizes = rhs[: len(groups)]
 
-    lp = (HighsCoveringLp if lp_solver == "highs" else CoveringLp)(rhs.tolist())
+    lp = CoveringLp(rhs.tolist())
     seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
     column_day: list[int] = []
     column_sets: list[tuple[int, ...]] = []
@@ -775,12 +771,11 @@ def plan_lp_bound(
     time_limit_s: float,
     known_bound: int = 0,
     *,
-    lp_solver: str = "highs",
     max_rounds: int | None = None,
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
     `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
-    `lp_solver` and `max_rounds` as in `lp_lower_bound`.
+    `max_rounds` as in `lp_lower_bound`.
 
     Parties, fleet counts per type and the pickup-stop limit are relaxed (left out); with a drop
     radius the alighting county is not fixed, so the bound is not computed (the counting bounds
@@ -868,7 +863,6 @@ def plan_lp_bound(
         time_limit_s=left,
         warm_start=warm,
         known_bound=known_bound,
-        lp_solver=lp_solver,
         max_rounds=max_rounds,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)
