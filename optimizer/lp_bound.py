@@ -4,8 +4,10 @@ The counting bounds of `optimizer.bounds` see seats, stop counts and dates but n
 module solves the LP relaxation of a covering model over *coach patterns*: a departure date, a
 set of at most `county_stop_limit` counties that one coach can serve in some driving order
 within the detour limit, and a loading of at most the date's largest coach. Workers' windows are
-kept (a demand group may only ride a pattern whose date lies in its window). Columns are priced by
-enumeration of the corridor-compatible county sets, pruned by an upper bound.
+kept (a demand group may only ride a pattern whose date lies in its window). Columns are priced
+exactly by extending labels (chains of counties in driving order) and dropping those whose upper
+bound cannot beat the best set found, so the compatible county sets are never listed. The known
+counting bound is a row of the LP, so the LP bound starts there.
 
 Validity does not depend on convergence: at every iteration the restricted master's duals,
 scaled by the exact pricing maximum (a Farley bound), are a feasible solution of the full dual,
@@ -36,14 +38,12 @@ from optimizer.routing import CoveringLp
 ROUND_TOLERANCE = 1e-6
 # A column enters the master when its priced value exceeds 1 by this much.
 PRICE_TOLERANCE = 1e-7
-# Corridor-compatible county sets enumerated at most; beyond this the LP bound is not tried.
+# County sets `county_sets` lists at most (a listing for tests and checks; pricing lists none).
 MAX_COUNTY_SETS = 400_000
 # Columns added per pricing round at most.
 COLUMNS_PER_ROUND = 400
 # Weight of the best dual found so far in the point priced each round (Wentges smoothing).
 SMOOTHING = 0.8
-# States extended at once while listing county sets (times the number of counties).
-STATES_PER_STEP = 4_000_000
 # A passenger's ride may exceed the limit by one second (the plan checker's rounding allowance).
 RIDE_ALLOWANCE_S = 1.0
 
@@ -78,7 +78,8 @@ class LpBound:
     """The LP bound: `trips` = ⌈`value` - 1e-6⌉ is proven; 0 when not computed (see `note`).
 
     `value` is the best Farley dual bound found, `lp_value` the last restricted master optimum
-    (equal to `value` up to tolerance when `converged`), `seconds` the wall time spent.
+    (equal to `value` up to tolerance when `converged`), `county_sets` the (date, county set)
+    pairs priced exactly over all rounds, `seconds` the wall time spent.
     """
 
     trips: int
