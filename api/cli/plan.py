@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli.text import _, cli_locale, error_text, service_message
+from api.cli.text import _, cli_locale, detail_text, error_text, service_message
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
 from optimizer.model import FleetKpis, Plan, Scenario
@@ -53,10 +53,10 @@ def progress_bar(console: Console) -> Iterator[Callable[[float, str], None]]:
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("planning", total=1.0)
+        task = bar.add_task(_("planning"), total=1.0)
 
         def progress(fraction: float, text: str) -> None:
-            bar.update(task, completed=fraction, description=text)
+            bar.update(task, completed=fraction, description=detail_text(text))
 
         yield progress
 

@@ -23,6 +23,17 @@ recognise(
     N_("{name} is the former name of {county}"),
     N_("retired code {code} ({name}, last listed {year}) is now {adcode} {county} ({reason})"),
 )
+# The planner's progress texts (optimizer/solve.py, optimizer/season.py) on the progress bar.
+recognise(
+    N_("grouping workers"),
+    N_("travel matrix and departure dates"),
+    N_("full coaches"),
+    N_("pooling remainders"),
+    N_("pooled part {part}"),
+    N_("timetabled {count}"),
+    N_("coach duties"),
+    N_("done"),
+)
 
 
 def set_locale(value: str | None) -> None:
@@ -57,4 +68,9 @@ def service_message(key: str, /, **values: Any) -> str:
 
 def error_text(error: BaseException) -> str:
     """An error's message in the run's language (known templates translated, else as it is)."""
-    return translate_detail(cli_locale(), str(error))
+    return detail_text(str(error))
+
+
+def detail_text(text: str) -> str:
+    """A text made elsewhere in English (a recognised template) in the run's language."""
+    return translate_detail(cli_locale(), text)
