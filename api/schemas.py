@@ -354,6 +354,7 @@ class ManifestRow(BaseModel):
     boarding_time: str
     alighting: str
     alighting_adcode: str
+    change: str = Field("", description="发布后新增: seated in a free seat after publishing")
 
 
 class ManifestPublic(BaseModel):

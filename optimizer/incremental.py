@@ -142,6 +142,7 @@ def _seat_unit(trip: Trip, unit: Sequence[Worker], board: int, alight: int) -> T
                 alight_stop=alight,
                 seat_count=worker.seats,
                 party=worker.party,
+                late=True,
             )
         )
         current = dataclasses.replace(current, passengers=tuple(passengers))

@@ -72,6 +72,12 @@ def test_withdrawal_and_late_registration_after_publishing(service: Service) -> 
     assert {(p["worker"], p["seat"]) for p in after["passengers"]} < {
         (p["worker"], p["seat"]) for p in trip["passengers"]
     }
+    # The manifest gains the row, flagged as a change; the others' rows are not.
+    manifest = service.call(
+        "GET", f"/api/plans/{plan_id}/trips/{trip_id}/manifest.json", "dispatcher"
+    ).json()
+    assert {r["staff_number"]: r["change"] for r in manifest["rows"]}["LATE-1"] == "发布后新增"
+    assert all(r["change"] == "" for r in manifest["rows"] if r["staff_number"] != "LATE-1")
     [new_row] = [r for r in notices(service, plan_id) if r["工号"] == "LATE-1"]
     assert new_row["变更"] == "新增安排" and new_row["状态"] == "已安排"
 

@@ -60,6 +60,7 @@ def _check(plan: Plan, result: LatePlacement, late: list[Worker], closed: set[st
         assert set(trip.passengers) <= set(new.passengers), f"{trip_id}: a seat moved"
         riders = {p.worker_id for p in new.passengers} - {p.worker_id for p in trip.passengers}
         assert riders <= set(result.into_free_seats), f"{trip_id}: someone not late was added"
+        assert all(p.late == (p.worker_id in riders) for p in new.passengers), "late not flagged"
         for old, now in zip(trip.stops, new.stops, strict=True):
             assert now.board[: len(old.board)] == old.board
             assert now.alight[: len(old.alight)] == old.alight
