@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from api.cli import generate, geo, operations, plan, render, serve, sizing
-from api.cli.text import set_locale
+from api.cli.text import _, set_locale
 
 app = typer.Typer(
     name="chunyun",
@@ -33,7 +33,7 @@ def choose_language(
 ) -> None:
     """春运 charter coaches: plan legal, full coach trips for migrant workers going home."""
     if lang is not None and not lang.strip().lower().replace("-", "_").startswith(("zh", "en")):
-        raise typer.BadParameter("zh_CN or en", param_hint="--lang")
+        raise typer.BadParameter(_("--lang takes zh_CN or en"), param_hint="--lang")
     set_locale(lang)
 
 

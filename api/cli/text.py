@@ -23,6 +23,17 @@ recognise(
     N_("{name} is the former name of {county}"),
     N_("retired code {code} ({name}, last listed {year}) is now {adcode} {county} ({reason})"),
 )
+# The scenario reader's refusals (optimizer/read.py) that `chunyun plan` and `fleet-size` print.
+recognise(
+    N_("{file} is missing from the scenario folder {folder}"),
+    N_("{file} is not a readable UTF-8 CSV table: {error}"),
+    N_("{file}: {key} = {value} is not a date (YYYY-MM-DD)"),
+    N_("{file} is not valid TOML: {error}"),
+    N_("{file} lacks required key(s): {keys}"),
+    N_("{file} has unknown key(s) {keys}; known: {known}"),
+    N_("{file}: [{table}] must be a table"),
+    N_("scenario folder {folder} does not exist"),
+)
 # The planner's progress texts (optimizer/solve.py, optimizer/season.py) on the progress bar.
 recognise(
     N_("grouping workers"),

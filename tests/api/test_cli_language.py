@@ -50,10 +50,15 @@ def test_the_environment_chooses_when_no_option_is_given(
 
 
 def test_a_plan_error_names_the_folder_in_chinese(tmp_path: Path) -> None:
-    """`chunyun plan` on a folder without scenario.toml: the refusal is in Chinese."""
+    """`chunyun plan` on a folder without scenario.toml: the refusal and the reader's reason are
+    in Chinese, or both in English."""
     result = CliRunner().invoke(app, ["plan", str(tmp_path), "--out", str(tmp_path / "p")])
     assert result.exit_code == 2
-    assert "无法为" in result.output and "排班" in result.output
+    assert "无法为" in result.output and "中缺少 scenario.toml" in result.output
+    english = CliRunner().invoke(
+        app, ["--lang", "en", "plan", str(tmp_path), "--out", str(tmp_path / "p")]
+    )
+    assert "cannot plan" in english.output and "scenario.toml is missing" in english.output
 
 
 def test_an_unknown_language_is_refused() -> None:
