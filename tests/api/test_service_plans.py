@@ -237,7 +237,7 @@ def test_progress_is_recorded_directly(svc: Service) -> None:
         season = crud.resolve_season(session, name="prog-2026")
         user = crud.get_user_by_username(session, username="dispatcher")
         assert user is not None
-        plan = crud.create_plan(session, season=season, user=user, time_limit_s=1, seed=0)
+        plan = crud.create_plan(session, season=season, user=user, time_limit_s=1)
         plan_id = plan.id
     with svc.session() as session:
         assert crud.mark_running(session, plan_id=plan_id)
