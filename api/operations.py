@@ -550,7 +550,6 @@ def start_new_trips_job(
             season=plan.season,
             user=user,
             time_limit_s=time_limit_s,
-            seed=int(plan.season.solver.get("seed", 0)),
         )
     except Conflict:
         return None
