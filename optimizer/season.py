@@ -8,6 +8,7 @@ on its own.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import itertools
 from collections import defaultdict
@@ -322,6 +323,7 @@ def solve_within_fleet(
     held: Sequence[Trip] = (),
     timer: EmptyDriveTimer | None = None,
     fit_dates: bool = True,
+    executor: concurrent.futures.Executor | None = None,
 ) -> tuple[Plan, DutyResult]:
     """Plan `scenario` so that its physical coaches suffice over the whole season.
 
@@ -338,7 +340,8 @@ def solve_within_fleet(
     workers any plan could seat with this fleet (`optimizer.ledger.servable_bound`).
 
     `fit_dates=False` plans without the spread (only the cancelling and re-seating then keep
-    the fleet). `held` trips' ids must differ from this wave's. Returns the plan (with its
+    the fleet). `executor` runs the routing parts (see `optimizer.solve.solve`). `held` trips'
+    ids must differ from this wave's. Returns the plan (with its
     duties) and the duties of `held` and the plan.
     """
     provider = distances or default_distance_provider()
@@ -352,6 +355,7 @@ def solve_within_fleet(
         locked=locked,
         progress=progress,
         availability=Availability(ledger, depot, timer) if fit_dates else None,
+        executor=executor,
     )
     duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     keep = {t.trip_id for t in (*held, *locked)}
@@ -431,6 +435,7 @@ def plan_season(
     *,
     distances: DistanceProvider | None = None,
     progress: Progress | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> SeasonPlan:
     """Plan every wave of a season, then chain all trips into coach duties.
 
@@ -442,6 +447,8 @@ def plan_season(
         Road metres and driving seconds (default: the road graph).
     progress
         Called with (fraction done 0..1, message).
+    executor
+        Where the routing parts run (see `optimizer.solve.solve`); default: as the solver says.
     """
     if not scenarios:
         raise InvalidInput("a season needs at least one wave")
@@ -465,6 +472,7 @@ def plan_season(
             progress=_scaled(progress, index * share, share, scenario.direction),
             held=[t for p in plans for t in p.trips],
             timer=timer if scenario.policy == ordered[0].policy else None,
+            executor=executor,
         )
         plans.append(_prefixed(plan, WAVE_PREFIX[scenario.direction]) if multi else plan)
     if progress is not None:

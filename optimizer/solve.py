@@ -18,7 +18,8 @@ Pipeline (each step keeps every worker either on a coach or in the unserved list
 
 Direction "return" mirrors the geometry: coaches collect in the home counties and deliver to the
 gates and hubs. Decomposed parts are plain picklable values solved by a top-level function, so
-they run in a process pool when `SolverParams.workers` > 1.
+they run in a process pool when `SolverParams.workers` > 1, or on any `concurrent.futures`
+executor the caller passes (a Dask cluster's `Client.get_executor()`: api/engine.py).
 """
 
 from __future__ import annotations
@@ -282,8 +283,10 @@ class _Planner:
         locked: Sequence[Trip],
         progress: Progress | None,
         availability: Availability | None = None,
+        executor: concurrent.futures.Executor | None = None,
     ) -> None:
         self.scenario = scenario
+        self.executor = executor
         self.availability = availability
         self.spread_out: set[int] = set()
         self.policy = scenario.policy
@@ -764,7 +767,10 @@ class _Planner:
             share = time_budget_s * len(part.chunks) / total * self.scenario.solver.workers
             # Small parts converge fast; their unused share is not worth waiting for.
             limit = max(0.2, min(share, time_budget_s, 0.5 + 0.1 * len(part.chunks)))
-            jobs.append((self._problem(part, vehicles), RoutingParams(time_limit_s=limit)))
+            params = RoutingParams(
+                time_limit_s=limit, solution_limit=self.scenario.solver.part_solution_limit
+            )
+            jobs.append((self._problem(part, vehicles), params))
         solutions = self._run(jobs)
         dropped: dict[dt.date, list[_Chunk]] = defaultdict(list)
         improved = 0
@@ -1114,16 +1120,32 @@ class _Planner:
     ) -> list[PickupDeliverySolution]:
         workers = self.scenario.solver.workers
         results: list[PickupDeliverySolution] = []
+        if self.executor is not None and jobs:
+            return self._collect(self.executor, jobs)
         if workers > 1 and len(jobs) > 1:
             with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(solve_part, problem, params) for problem, params in jobs]
-                for done, future in enumerate(futures, start=1):
-                    results.append(future.result())
-                    self.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
-            return results
+                return self._collect(pool, jobs)
         for done, (problem, params) in enumerate(jobs, start=1):
             results.append(solve_part(problem, params))
             self.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
+        return results
+
+    def _collect(
+        self,
+        executor: concurrent.futures.Executor,
+        jobs: Sequence[tuple[PickupDeliveryProblem, RoutingParams]],
+    ) -> list[PickupDeliverySolution]:
+        """Every part submitted at once, results in submission order (so the plan does not
+        depend on which part finishes first)."""
+        futures = [executor.submit(solve_part, problem, params) for problem, params in jobs]
+        results: list[PickupDeliverySolution] = []
+        try:
+            for done, future in enumerate(futures, start=1):
+                results.append(future.result())
+                self.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
+        finally:
+            for future in futures:  # a cancelled job stops queued parts from starting
+                future.cancel()
         return results
 
     def _coaches_from(
@@ -1812,6 +1834,7 @@ def solve(
     locked: Sequence[Trip] = (),
     progress: Progress | None = None,
     availability: Availability | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> Plan:
     """Plan the scenario's coach trips: fewest coaches, then least cost, every trip legal.
 
@@ -1831,12 +1854,15 @@ def solve(
         given, departure dates are spread so that the coaches each day's trips keep busy fit
         the coaches free (`optimizer.ledger.spread_dates`); without it, fleet counts hold per
         departure date only.
+    executor
+        Where the decomposed routing parts run (any `concurrent.futures.Executor`, e.g. a Dask
+        client's); default: a process pool of `scenario.solver.workers`, or this process.
 
     Returns a Plan: every worker seated once or listed unserved with a reason. Infeasibility is
     a result, never an exception; only invalid input raises.
     """
     planner = _Planner(
-        scenario, distances or default_distance_provider(), locked, progress, availability
+        scenario, distances or default_distance_provider(), locked, progress, availability, executor
     )
     planner.report(0.0, "grouping workers")
     units = planner.prepare()

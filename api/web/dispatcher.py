@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api import crew_import, crud, models, schemas
-from api.deps import JobRunnerDep, PlannerDep, SessionDep, SettingsDep
+from api.deps import JobRunnerDep, SessionDep, SettingsDep
 from api.errors import MESSAGES, Conflict, CrewRejected, NotFound
 from api.i18n import (
     N_,
@@ -401,7 +401,6 @@ def start_plan(
     settings: SettingsDep,
     user: PageDispatcher,
     runner: JobRunnerDep,
-    planner: PlannerDep,
     _form: FormChecked,
     name: str,
     time_limit_s: Annotated[float | None, Form(gt=0, le=3600)] = None,
@@ -412,7 +411,6 @@ def start_plan(
         settings,
         user,
         runner,
-        planner,
         schemas.PlanCreate(season=name, time_limit_s=time_limit_s),
     )
     return RedirectResponse(f"/d/plans/{plan.id}", status_code=303)
