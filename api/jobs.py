@@ -228,7 +228,10 @@ class JobWorker:
         log.info("worker %s runs plan %s", claim, plan_id)
         job = _JobState()
         heartbeat = threading.Thread(
-            target=self._heartbeat, args=(plan_id, claim, job), name=f"heartbeat-{plan_id}", daemon=True
+            target=self._heartbeat,
+            args=(plan_id, claim, job),
+            name=f"heartbeat-{plan_id}",
+            daemon=True,
         )
         heartbeat.start()
         try:

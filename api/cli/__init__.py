@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import generate, geo, plan, render, serve, sizing
+from api.cli import generate, geo, plan, render, serve, sizing, worker
 
 app = typer.Typer(
     name="chunyun",
@@ -13,7 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (geo, plan, sizing, generate, render, serve):
+for module in (geo, plan, sizing, generate, render, serve, worker):
     module.register(app)
 
 

@@ -34,6 +34,14 @@ def serve(
             "bundled season, a dispatcher and a few employers, whose passwords are printed"
         ),
     ] = False,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="run planning jobs in this process (default; CHUNYUN_IN_PROCESS_WORKER=false "
+            "or --no-worker: `chunyun worker` processes run them)",
+        ),
+    ] = True,
 ) -> None:
     """Run the web service: the pages at /, the API reference at /docs. Database:
     DATABASE_URL, else the SQLite default."""
@@ -41,6 +49,7 @@ def serve(
 
     from api.core.config import Settings, get_settings, user_data_dir
     from api.core.db import describe, make_engine
+    from api.errors import message
     from api.main import create_app
 
     app = create_app()
@@ -51,11 +60,15 @@ def serve(
             demo_file.with_name(demo_file.name + suffix).unlink(missing_ok=True)
         settings = Settings(DATABASE_URL=f"sqlite:///{demo_file}")  # type: ignore[call-arg]
         _load_demo(settings.database_url)
-        demo_settings = settings
-        app.dependency_overrides[get_settings] = lambda: demo_settings
+    if not worker:
+        settings = settings.model_copy(update={"in_process_worker": False})
+    if demo or not worker:
+        chosen = settings
+        app.dependency_overrides[get_settings] = lambda: chosen
     engine = make_engine(settings.database_url)
     typer.echo(f"database: {describe(engine)}")
     engine.dispose()
+    typer.echo(message("serve_jobs_here" if settings.in_process_worker else "serve_jobs_elsewhere"))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.echo(f"chunyun pages: open http://{shown}:{port}/ in a browser and sign in")
     typer.echo(f"API reference (offline): http://{shown}:{port}/docs")
