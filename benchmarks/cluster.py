@@ -63,7 +63,7 @@ class TimingExecutor(concurrent.futures.Executor):
         self._last_submit = -1e9
         self._lock = threading.Lock()
 
-    def submit(  # type: ignore[override]
+    def submit(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         now = time.perf_counter()
@@ -147,7 +147,7 @@ def run_one(folder: Path, time_limit_s: float | None, dask_workers: int) -> dict
         from distributed import Client
 
         client = Client.current()  # type: ignore[no-untyped-call]
-        worker_peaks = sorted(client.run(_peak_rss_mb).values())  # type: ignore[no-untyped-call]
+        worker_peaks = sorted(client.run(_peak_rss_mb).values())
     kpis = plan.kpis
     part_times = [seconds for _, seconds in timing.parts]
     return {
