@@ -88,8 +88,6 @@ def get_planner() -> Planner:
     return optimizer_planner
 
 
-PlannerDep = Annotated[Planner, Depends(get_planner)]
-
 
 def get_job_runner(request: Request) -> JobWorker:
     """The app's job worker: told of new jobs (it may be idle when jobs run elsewhere)."""
