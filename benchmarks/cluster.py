@@ -23,7 +23,9 @@ import argparse
 import concurrent.futures
 import dataclasses
 import heapq
+import itertools
 import json
+import re
 import resource
 import statistics
 import subprocess
@@ -142,7 +144,16 @@ def run_one(folder: Path, time_limit_s: float | None, dask_workers: int) -> dict
             workers=dask_workers,
         )
         scenario = scenario.replace(solver=solver)
-        plan = solve(scenario, executor=timing)
+        marks: list[tuple[float, str]] = [(time.perf_counter(), "reading the season")]
+
+        def progress(_fraction: float, message: str) -> None:
+            # "pooled part 3/8" -> "pooled", "timetabled 10/40" -> "timetabled"
+            stage = re.sub(r"( part)? \d+/\d+$", "", message)
+            if stage != marks[-1][1]:
+                marks.append((time.perf_counter(), stage))
+
+        plan = solve(scenario, executor=timing, progress=progress)
+        marks.append((time.perf_counter(), "end"))
         wall_s = time.perf_counter() - started - cluster_s
         from distributed import Client
 
@@ -167,9 +178,18 @@ def run_one(folder: Path, time_limit_s: float | None, dask_workers: int) -> dict
         "part_s_median": round(statistics.median(part_times), 2) if part_times else 0.0,
         "part_times": [(batch, round(seconds, 3)) for batch, seconds in timing.parts],
         "planner_peak_mb": _peak_rss_mb(),
+        # Seconds from each progress message of the planner to the next (where the time goes).
+        "stages": _stage_seconds(marks),
         "worker_peak_mb": worker_peaks,
         "time_limit_s": solver.time_limit_s,
     }
+
+
+def _stage_seconds(marks: list[tuple[float, str]]) -> dict[str, float]:
+    seconds: dict[str, float] = {}
+    for (start, stage), (end, _) in itertools.pairwise(marks):
+        seconds[stage] = round(seconds.get(stage, 0.0) + end - start, 1)
+    return seconds
 
 
 def run_in_child(
@@ -238,6 +258,16 @@ def render(result: dict[str, Any]) -> list[str]:
             f"| {r['part_s_sum']} / {r['part_s_max']} | {r['planner_peak_mb']} "
             f"| {', '.join(str(m) for m in r['worker_peak_mb'])} |"
         )
+    stages = next((r.get("stages") for r in result["runs"] if r.get("stages")), None)
+    if stages:
+        lines += [
+            "",
+            "Where the one-worker run's time goes (planner progress messages, seconds):",
+            "",
+            "| " + " | ".join(stages) + " |",
+            "|" + "---|" * len(stages),
+            "| " + " | ".join(str(v) for v in stages.values()) + " |",
+        ]
     projected = result.get("projection")
     if projected:
         lines += [
