@@ -88,7 +88,6 @@ def get_planner() -> Planner:
     return optimizer_planner
 
 
-
 def get_job_runner(request: Request) -> JobWorker:
     """The app's job worker: told of new jobs (it may be idle when jobs run elsewhere)."""
     runner: JobWorker = request.app.state.job_runner
