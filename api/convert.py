@@ -94,14 +94,11 @@ def season_to_scenario(
     workers: Sequence[models.Worker],
     hubs: Sequence[models.Hub] = (),
     time_limit_s: float | None = None,
-    seed: int | None = None,
 ) -> domain.Scenario:
     """The scenario a planning job solves: the season's rows as they are now."""
     solver = dict(season.solver)
     if time_limit_s is not None:
         solver["time_limit_s"] = time_limit_s
-    if seed is not None:
-        solver["seed"] = seed
     return domain.Scenario(
         name=season.name,
         direction=season.direction,  # type: ignore[arg-type]

@@ -574,7 +574,6 @@ def create_plan(
     season: models.Season,
     user: models.User,
     time_limit_s: float,
-    seed: int,
 ) -> models.Plan:
     """A queued planning job for `season`; refuses while another job of the season is active."""
     active = session.scalars(
@@ -592,7 +591,6 @@ def create_plan(
         season_id=season.id,
         status="queued",
         time_limit_s=time_limit_s,
-        seed=seed,
         base_plan_id=base.id if base else None,
         created_by=user.id,
     )
@@ -685,7 +683,6 @@ def job_inputs(session: Session, *, plan: models.Plan) -> tuple[domain.Scenario,
         workers=list_workers(session, season=season),
         hubs=list_hubs(session, season=season),
         time_limit_s=plan.time_limit_s,
-        seed=plan.seed,
     )
     locked: list[domain.Trip] = []
     if plan.base_plan_id is not None:

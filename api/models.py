@@ -198,7 +198,6 @@ class Plan(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     time_limit_s: Mapped[float] = mapped_column(Float)
-    seed: Mapped[int] = mapped_column(Integer, default=0)
     # The published plan whose locked trips this job had to keep, if any.
     base_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
     kpis: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -226,7 +226,6 @@ class RegistrationResult(BaseModel):
 class PlanCreate(Inbound):
     season: Annotated[str | None, text(128, description="default: the only open season")] = None
     time_limit_s: float | None = Field(default=None, gt=0, le=3600)
-    seed: int | None = Field(default=None, ge=0, le=INT32_MAX)
 
 
 class PlanPublic(BaseModel):

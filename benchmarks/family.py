@@ -760,7 +760,7 @@ def render(drawn: Drawn, counts: Mapping[str, int]) -> dict[str, str]:
     ]
     if drawn.gatherings:
         toml += ["", "[policy]", f"hub_radius_km = {r.hub_radius_km!r}"]
-    toml += ["", "[solver]", f"time_limit_s = {r.time_limit_s!r}", f"seed = {drawn.seed}"]
+    toml += ["", "[solver]", f"time_limit_s = {r.time_limit_s!r}"]
     files = {
         "scenario.toml": "\n".join(toml) + "\n",
         "companies.csv": _csv_text(COMPANY_HEADER, map(_company_row, drawn.employers), excel),

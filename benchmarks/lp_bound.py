@@ -43,7 +43,6 @@ def run_one(folder: Path, time_limit_s: float | None, lp_time_s: float) -> dict[
         scenario = scenario.replace(
             solver=scenario.solver.__class__(
                 time_limit_s=time_limit_s,
-                seed=scenario.solver.seed,
                 workers=scenario.solver.workers,
                 lower_bound_share=scenario.solver.lower_bound_share,
             )

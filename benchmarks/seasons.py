@@ -39,7 +39,6 @@ def run_one(
     scenario = scenario.replace(
         solver=SolverParams(
             time_limit_s=time_limit_s or scenario.solver.time_limit_s,
-            seed=scenario.solver.seed,
             workers=processes,
         )
     )

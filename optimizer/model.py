@@ -134,7 +134,6 @@ class SolverParams:
     """How long and how the solver searches. `workers` is the number of processes."""
 
     time_limit_s: float = 60.0
-    seed: int = 0
     workers: int = 1
     # Share of time_limit_s kept for the LP lower bound (optimizer.lp_bound); 0 turns it off.
     lower_bound_share: float = 0.1
@@ -155,8 +154,10 @@ class SolverParams:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SolverParams:
-        """Parameters from a `[solver]` TOML table; unknown keys are an error."""
-        params: SolverParams = _from_mapping(cls, values, "solver")
+        """Parameters from a `[solver]` TOML table; unknown keys are an error, except `seed`,
+        which older files carry: the planner has no randomised choice, so it is ignored."""
+        known = {key: value for key, value in values.items() if key != "seed"}
+        params: SolverParams = _from_mapping(cls, known, "solver")
         return params
 
 

@@ -472,7 +472,7 @@ def generate_season(
         fleet=_fleet(total_seats),
         hubs=hubs,
         policy=policy,
-        solver=SolverParams(time_limit_s=60.0, seed=seed),
+        solver=SolverParams(time_limit_s=60.0),
     )
     return GeneratedSeason(
         scenario=scenario,
@@ -633,7 +633,6 @@ def _scenario_toml(season: GeneratedSeason) -> str:
         "",
         "[solver]",
         f"time_limit_s = {_toml_value(s.solver.time_limit_s)}",
-        f"seed = {_toml_value(s.solver.seed)}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -198,7 +198,6 @@ def plan_command(
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Seconds (default: scenario's [solver]).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -239,8 +238,6 @@ def plan_command(
     changes: dict[str, Any] = {}
     if time_limit is not None:
         changes["time_limit_s"] = time_limit
-    if seed is not None:
-        changes["seed"] = seed
     if workers is not None:
         changes["workers"] = workers
     waves = season_waves(scenario_dir)

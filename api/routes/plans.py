@@ -87,7 +87,6 @@ def start_plan(
         season=season,
         user=user,
         time_limit_s=float(time_limit_s),
-        seed=plan_in.seed if plan_in.seed is not None else int(season.solver.get("seed", 0)),
     )
     public = convert.plan_public(plan)
     # A worker (this process's or another machine's) claims the row once it is committed.

@@ -78,7 +78,7 @@ def test_a_worker_killed_mid_job_leaves_no_partial_plan(database_url: str, tmp_p
         season = crud.resolve_season(session, name=scenario.name)
         user = crud.get_user_by_username(session, username="dispatcher")
         assert user is not None
-        plan_id = crud.create_plan(session, season=season, user=user, time_limit_s=4, seed=0).id
+        plan_id = crud.create_plan(session, season=season, user=user, time_limit_s=4).id
         registered = len(crud.list_workers(session, season=season))
 
     def row() -> models.Plan:

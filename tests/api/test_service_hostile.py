@@ -194,7 +194,7 @@ def test_writes_to_ids_beyond_the_columns_are_404(svc: Service, method: str, url
             {"vehicle_type": "X", "seats": 40, "count": 2**40, "cost_per_km": 1, "fixed_cost": 1},
             "count",
         ),
-        ("/api/plans", {"season": SEASON, "seed": 2**40}, "seed"),
+        ("/api/plans", {"season": SEASON, "time_limit_s": 2**40}, "time_limit_s"),
         ("/api/workers", [worker_row(1, company_id="ALPHA", name="x" * 200)], "name"),
         ("/api/workers", [worker_row(1, company_id="ALPHA", seats=2**40)], "seats"),
         ("/api/workers", [worker_row(1, company_id="ALPHA", home="临\x00泉")], "home"),

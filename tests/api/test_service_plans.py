@@ -246,7 +246,7 @@ def test_progress_is_recorded_directly(svc: Service) -> None:
         season = crud.resolve_season(session, name="prog-2026")
         user = crud.get_user_by_username(session, username="dispatcher")
         assert user is not None
-        plan = crud.create_plan(session, season=season, user=user, time_limit_s=1, seed=0)
+        plan = crud.create_plan(session, season=season, user=user, time_limit_s=1)
         plan_id = plan.id
         # Claimed in the same transaction, so the service's own worker never sees it queued.
         assert crud.claim_job(session, worker="test", lease_s=600) == plan_id

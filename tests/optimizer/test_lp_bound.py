@@ -320,7 +320,7 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
 
     folder = Path(__file__).resolve().parents[1] / "data" / "pooling"
     scenario = read_scenario(folder).replace(
-        solver=SolverParams(time_limit_s=10.0, seed=1, lower_bound_share=0.5)
+        solver=SolverParams(time_limit_s=10.0, lower_bound_share=0.5)
     )
     provider = GreatCircleProvider()
     plan = solve(scenario, distances=provider)
@@ -336,7 +336,7 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
     assert lp.converged and 0 < lp.trips <= kpis.trips
     assert lp.patterns and all(p.coaches > 0 for p in lp.patterns)
     skipped = solve(
-        scenario.replace(solver=SolverParams(time_limit_s=3.0, seed=1, lower_bound_share=0.0)),
+        scenario.replace(solver=SolverParams(time_limit_s=3.0, lower_bound_share=0.0)),
         distances=provider,
     )
     assert skipped.kpis.lower_bound_seconds == 0 and skipped.kpis.lower_bound_source == "counting"

@@ -84,3 +84,14 @@ def test_bad_settings_are_invalid_input(folder: Path, text: str, message: str) -
     (folder / "scenario.toml").write_text(content, encoding="utf-8")
     with pytest.raises(InvalidInput, match=message):
         read_scenario(folder)
+
+
+def test_an_old_solver_seed_is_ignored(folder: Path) -> None:
+    """A `[solver]` table still carrying `seed` (older folders) loads; other unknown keys do not."""
+    text = (folder / "scenario.toml").read_text(encoding="utf-8")
+    assert "\nseed = " in text  # the test season is such an older folder
+    scenario = read_scenario(folder)
+    assert not hasattr(scenario.solver, "seed") and scenario.solver.time_limit_s == 10
+    (folder / "scenario.toml").write_text(text.replace("\nseed = ", "\nshuffle = "), "utf-8")
+    with pytest.raises(InvalidInput, match=r"\[solver\] has unknown key\(s\) shuffle"):
+        read_scenario(folder)

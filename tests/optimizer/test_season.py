@@ -33,7 +33,7 @@ def wave(tmp: Path, direction: str, workers: int = 90) -> Scenario:
     )
     folder = write_scenario(season, tmp / direction)
     scenario = read_scenario(folder)
-    return scenario.replace(solver=SolverParams(time_limit_s=4, seed=1))
+    return scenario.replace(solver=SolverParams(time_limit_s=4))
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,7 @@ def _wave(tmp: Path, direction: str, workers: int = 90) -> Scenario:
         hub_radius_km=0.0,
     )
     scenario = read_scenario(write_scenario(season, tmp / direction))
-    return scenario.replace(solver=SolverParams(time_limit_s=3, seed=1))
+    return scenario.replace(solver=SolverParams(time_limit_s=3))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Scenario], Fl
 @pytest.fixture(scope="module")
 def tiny() -> tuple[Scenario, FleetSize]:
     scenario = read_scenario(ROOT / "scenarios" / "tiny")
-    scenario = scenario.replace(solver=SolverParams(time_limit_s=3, seed=1))
+    scenario = scenario.replace(solver=SolverParams(time_limit_s=3))
     return scenario, size_fleet(scenario, distances=PROVIDER)
 
 

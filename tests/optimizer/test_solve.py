@@ -25,8 +25,11 @@ from optimizer.model import (
     VehicleType,
     Worker,
 )
+from optimizer.planning.absorb import Absorb
+from optimizer.planning.context import Context, Work
+from optimizer.planning.demand import Demand, locate, prepare
 from optimizer.read import read_scenario
-from optimizer.solve import Coach, _Planner, solve
+from optimizer.solve import Coach, solve
 from tests.checker import check_plan
 
 POOLING = Path(__file__).resolve().parents[1] / "data" / "pooling"
@@ -356,18 +359,20 @@ def test_generated_seasons_always_give_legal_plans(scenario: Scenario) -> None:
         assert isinstance(unserved.reason, UnservedReason) and unserved.detail
 
 
-def _planner_with(workers: list[Worker]) -> tuple[_Planner, list[Unit]]:
-    planner = _Planner(season(workers), PROVIDER, (), None)
-    units = planner.prepare()
-    planner.place(units)
-    return planner, units
+def _planner_with(workers: list[Worker]) -> tuple[Absorb, list[Unit]]:
+    scenario = season(workers)
+    ctx, work = Context.of(scenario, PROVIDER), Work.of(scenario)
+    units, seats, origin = prepare(ctx, work)
+    places = locate(ctx, units, seats, origin)
+    Demand(ctx, work, places).place(units)
+    return Absorb(ctx, work, places), units
 
 
-def _coach(planner: _Planner, units: list[Unit], day: dt.date) -> Coach:
+def _coach(planner: Absorb, units: list[Unit], day: dt.date) -> Coach:
     loads = [(u, planner.boarding(u), f"county:{u.home}") for u in units]
     far = planner._order_far(list(dict.fromkeys(f for _, _, f in loads)))
     near = planner._order_near(list(dict.fromkeys(b for _, b, _ in loads)), far[0])
-    vehicle = planner.fleet.take(day, sum(u.seats for u in units), 0.0)
+    vehicle = planner.work.fleet.take(day, sum(u.seats for u in units), 0.0)
     assert vehicle is not None
     return Coach(day, near, far, loads, vehicle)
 
@@ -386,7 +391,7 @@ def test_absorb_shares_out_a_part_full_coach_and_keeps_everyone() -> None:
             u.worker_ids for u in units
         )
         assert all(c.seats <= c.vehicle.seats for c in kept if c.vehicle is not None)
-        assert sum(planner.fleet.used.values()) == expected
+        assert sum(planner.work.fleet.used.values()) == expected
 
 
 def test_absorb_respects_the_drop_off_limit() -> None:

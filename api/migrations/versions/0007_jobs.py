@@ -1,8 +1,8 @@
 """jobs: planning jobs as durable rows claimed by worker processes (lease, heartbeat, attempts,
 cancellation)
 
-Revision ID: 0006_jobs
-Revises: 0005_operations
+Revision ID: 0007_jobs
+Revises: 0006_no_seed
 Create Date: 2026-12-07 05:00:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_jobs"
-down_revision: str | None = "0005_operations"
+revision: str = "0007_jobs"
+down_revision: str | None = "0006_no_seed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

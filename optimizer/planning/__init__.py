@@ -1,0 +1,1 @@
+"""The planner's stages (see optimizer.solve, which wires them)."""

@@ -1,0 +1,601 @@
+"""Pooling: the remainders of each date, several counties per coach."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import ctypes
+import ctypes.util
+import datetime as dt
+import gc
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from optimizer.groups import (
+    Unit,
+)
+from optimizer.model import (
+    UnservedReason,
+    VehicleType,
+)
+from optimizer.planning.context import (
+    COACH_WEIGHT,
+    COVER_PARTNERS,
+    COVER_SEEDS,
+    DROP_PENALTY,
+    KEEP_FILL,
+    MAX_PART_REQUESTS,
+    POOL_FILL,
+    POOL_FLOOR,
+    POOL_STEP,
+    PROBE,
+    WHOLE_DATE_REQUESTS,
+    WHOLE_DATE_WITH_DIRECT,
+    Chunk,
+    Coach,
+    Part,
+    cut_chunks,
+    dedupe,
+    pack,
+)
+from optimizer.planning.stage import Stage
+from optimizer.routing import (
+    PickupDeliveryProblem,
+    PickupDeliverySolution,
+    Request,
+    RoutingParams,
+    Vehicle,
+    solve_pickup_delivery,
+)
+
+
+class Pooling(Stage):
+    """Several counties per coach: greedy covers, then OR-Tools on each date or corridor."""
+
+    def pool(
+        self, remainders: Sequence[Coach], time_budget_s: float, direct: Sequence[Coach] = ()
+    ) -> list[Coach]:
+        """Several counties per coach: the remainders of each date, routed as one model per
+        date or by corridor on busy dates. `direct` are the date's full coaches: on a date
+        small enough (WHOLE_DATE_WITH_DIRECT requests in all) the router may re-cut them too.
+        Returns the pooled coaches and the direct ones, whichever the router kept."""
+        direct_by_day: dict[dt.date, list[Coach]] = defaultdict(list)
+        for coach in direct:
+            direct_by_day[coach.day].append(coach)
+        chunks_by_day: dict[dt.date, list[Chunk]] = defaultdict(list)
+        for remainder in remainders:
+            capacity = max(self._capacity(remainder.day), 1)
+            by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+            for unit, near, far in remainder.loads:
+                by_pair[(near, far)].append(unit)
+            for (near, far), units in sorted(by_pair.items()):
+                chunks_by_day[remainder.day].extend(cut_chunks(near, far, units, capacity))
+        coaches: list[Coach] = []
+        parts: list[Part] = []
+        baselines: list[list[Coach]] = []
+        if direct_by_day:
+            # Dates without remainders keep their direct coaches as they are.
+            for day in [d for d in direct_by_day if d not in chunks_by_day]:
+                coaches.extend(direct_by_day.pop(day))
+        # Per whole-date part: the units its greedy baseline could not seat (set aside for
+        # other dates or dropped), withdrawn when the router seats the whole date.
+        whole: dict[int, list[tuple[Unit, dt.date, str]]] = {}
+        for day, chunks in sorted(chunks_by_day.items()):
+            full = direct_by_day.get(day, [])
+            full_chunks = self._chunks_of(full) if full else []
+            if len(chunks) + len(full_chunks) <= WHOLE_DATE_WITH_DIRECT:
+                direct_by_day.pop(day, None)
+            else:
+                full, full_chunks = [], []
+            if len(chunks) <= WHOLE_DATE_REQUESTS:
+                # One model for the whole date's remainders: bigger pools than any corridor
+                # split. The complete greedy (covers, then one county per coach) is the
+                # baseline the router must beat, with at most the coaches the greedy took.
+                covered, left = self._cover(day, chunks)
+                chunks = chunks + full_chunks
+                mark = len(self.work.spilled) if self.work.spilled is not None else 0
+                unseated_before = len(self.work.unserved)
+                baseline = full + covered + self._fallback(day, left)
+                if len(self.work.unserved) != unseated_before or not chunks:
+                    coaches.extend(baseline)
+                    continue
+                if not baseline:
+                    continue
+                whole[len(parts)] = (
+                    list(self.work.spilled[mark:]) if self.work.spilled is not None else []
+                )
+                parts.append(Part(day, tuple(chunks)))
+                baselines.append(baseline)
+                continue
+            covered, left = self._cover(day, chunks)
+            weak = []
+            for coach in covered:
+                assert coach.vehicle is not None
+                if coach.seats >= KEEP_FILL * coach.vehicle.seats:
+                    coaches.append(coach)
+                else:
+                    weak.append(coach)
+            for group in self._coach_corridors(weak):
+                parts.append(Part(day, tuple(self._chunks_of(group))))
+                baselines.append(group)
+            for chunk_group in self._corridors(left):
+                parts.append(Part(day, tuple(chunk_group)))
+                baselines.append([])
+        total = sum(len(p.chunks) for p in parts) or 1
+        jobs: list[tuple[PickupDeliveryProblem, RoutingParams]] = []
+        vehicles_of: list[list[VehicleType]] = []
+        reserved: dict[tuple[dt.date, str], int] = defaultdict(int)
+        for part, baseline in zip(parts, baselines, strict=True):
+            if baseline:
+                # The router may use exactly the coaches the greedy took (they stay counted as
+                # used until it is decided), so no other part's fleet is touched.
+                vehicles = [c.vehicle for c in baseline if c.vehicle is not None]
+            else:
+                vehicles = self._vehicles_for(part, reserved)
+            vehicles_of.append(vehicles)
+            share = time_budget_s * len(part.chunks) / total * self.ctx.scenario.solver.workers
+            # Small parts converge fast; their unused share is not worth waiting for.
+            limit = max(0.2, min(share, time_budget_s, 0.5 + 0.1 * len(part.chunks)))
+            params = RoutingParams(
+                time_limit_s=limit, solution_limit=self.ctx.scenario.solver.part_solution_limit
+            )
+            jobs.append((self._problem(part, vehicles), params))
+        solutions = self._run(jobs)
+        dropped: dict[dt.date, list[Chunk]] = defaultdict(list)
+        improved = 0
+        for index, (part, baseline, vehicles, solution) in enumerate(
+            zip(parts, baselines, vehicles_of, solutions, strict=True)
+        ):
+            routed, left_out = self._coaches_from(part, vehicles, solution)
+            if index in whole:
+                set_aside = whole[index]
+                keep = bool(left_out) or (not set_aside and not self._better(routed, baseline))
+                if not keep and set_aside and self.work.spilled is not None:
+                    gone = {id(entry) for entry in set_aside}
+                    self.work.spilled = [e for e in self.work.spilled if id(e) not in gone]
+                for coach in routed if keep else baseline:
+                    assert coach.vehicle is not None
+                    self.work.fleet.used[(part.day, coach.vehicle.vehicle_type)] -= 1
+                if keep:
+                    coaches.extend(baseline)
+                    continue
+                improved += len(baseline) - len(routed)
+                coaches.extend(routed)
+                continue
+            if baseline:
+                keep = bool(left_out) or not self._better(routed, baseline)
+                for coach in routed if keep else baseline:  # give back the other's coaches
+                    assert coach.vehicle is not None
+                    self.work.fleet.used[(part.day, coach.vehicle.vehicle_type)] -= 1
+                if keep:
+                    coaches.extend(baseline)
+                    continue
+                improved += len(baseline) - len(routed)
+            coaches.extend(routed)
+            dropped[part.day].extend(left_out)
+        if improved:
+            self.work.notes.append(f"routing saved {improved} coach(es) over the greedy pooling")
+        for kept in direct_by_day.values():
+            coaches.extend(kept)
+        # Only now, with every routed coach counted against the fleet, place what is left.
+        for day, chunks in sorted(dropped.items()):
+            coaches.extend(self._fallback(day, chunks))
+        return coaches
+
+    def _better(self, routed: Sequence[Coach], baseline: Sequence[Coach]) -> bool:
+        """Fewer coaches, or as many with fewer km."""
+        if len(routed) != len(baseline):
+            return len(routed) < len(baseline)
+        return self._coach_km(routed) < self._coach_km(baseline)
+
+    def _chunks_of(self, coaches: Sequence[Coach]) -> list[Chunk]:
+        by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for coach in coaches:
+            for unit, near, far in coach.loads:
+                by_pair[(near, far)].append(unit)
+        chunks = []
+        for (near, far), units in sorted(by_pair.items()):
+            chunks.extend(cut_chunks(near, far, units, self.work.fleet.largest_type()))
+        return chunks
+
+    def _coach_corridors(self, coaches: Sequence[Coach]) -> list[list[Coach]]:
+        """Coaches grouped by the bearing of their first county, at most MAX_PART_REQUESTS
+        (near, far) pairs per group."""
+        ordered = sorted(coaches, key=lambda c: (self.places.geo.bearing(c.far[0]), c.far, c.near))
+        groups: list[list[Coach]] = []
+        size = 0
+        for coach in ordered:
+            pairs = len({(near, far) for _, near, far in coach.loads})
+            if not groups or size + pairs > MAX_PART_REQUESTS:
+                groups.append([])
+                size = 0
+            groups[-1].append(coach)
+            size += pairs
+        return groups
+
+    def _cover(self, day: dt.date, chunks: Sequence[Chunk]) -> tuple[list[Coach], list[Chunk]]:
+        """Nearly full coaches across counties, chosen greedily before routing the rest.
+
+        Each coach is a choice of at most the pickup limit of boarding points and the drop-off
+        limit of counties; it carries what waits at those points for those counties (units may
+        be split between coaches, unlike routing requests). The coach covering the most seats
+        is taken while it is at least POOL_FILL full and every ride stays within the detour.
+        """
+        waiting: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for chunk in chunks:
+            waiting[(chunk.near, chunk.far)].extend(chunk.units)
+        coaches: list[Coach] = []
+        fill = POOL_FILL
+        while True:
+            capacity = self._capacity(day)
+            if capacity == 0:
+                break
+            seats: dict[tuple[str, str], int] = {
+                pair: sum(u.seats for u in units) for pair, units in waiting.items() if units
+            }
+            if not seats:
+                break
+            best = self._best_cover(seats, capacity, fill)
+            if best is None:
+                fill = round(fill - POOL_STEP, 6)
+                if fill < POOL_FLOOR - 1e-9:
+                    break
+                continue
+            near, far = best
+            built = None
+            # The final check of every ride; on failure, fewer counties, then one point.
+            for near_try, far_try in [(near, far[:k]) for k in range(len(far), 0, -1)] + [
+                (near[:1], far[:1])
+            ]:
+                built = self._cover_coach(waiting, near_try, far_try, capacity)
+                if built is not None:
+                    break
+            if built is None:
+                break
+            pairs, loads, order, used_far, sequence = built
+            taken_ids = {u.worker_ids for u, _, _ in loads}
+            vehicle = self.work.fleet.take(day, sum(u.seats for u, _, _ in loads), 0.0)
+            if vehicle is None:
+                break
+            coaches.append(Coach(day, order, used_far, loads, vehicle, sequence=sequence))
+            for b, f in pairs:
+                waiting[(b, f)] = [u for u in waiting[(b, f)] if u.worker_ids not in taken_ids]
+        left: list[Chunk] = []
+        capacity = max(self._capacity(day), 1)
+        for (near_key, far_key), units in sorted(waiting.items()):
+            left.extend(cut_chunks(near_key, far_key, units, capacity))
+        return coaches, left
+
+    def _cover_coach(
+        self,
+        waiting: Mapping[tuple[str, str], list[Unit]],
+        near: Sequence[str],
+        far: Sequence[str],
+        capacity: int,
+    ) -> (
+        tuple[list[tuple[str, str]], list[tuple[Unit, str, str]], list[str], list[str], list[str]]
+        | None
+    ):
+        """What a coach over `near` x `far` carries and its stop order, if every ride is legal."""
+        pairs = [(b, f) for b in near for f in far if waiting.get((b, f))]
+        pool = [(u, b, f) for b, f in pairs for u in waiting[(b, f)]]
+        taken, _ = pack([u for u, _, _ in pool], capacity)
+        if not taken:  # only units larger than any coach still free on this date
+            return None
+        taken_ids = {u.worker_ids for u in taken}
+        loads = [item for item in pool if item[0].worker_ids in taken_ids]
+        order, used_far, sequence = self._in_order(
+            dedupe(b for _, b, _ in loads), dedupe(f for _, _, f in loads)
+        )
+        if not self.ride_ok(sequence, loads):
+            return None
+        return pairs, loads, order, used_far, sequence
+
+    def _best_cover(
+        self, seats: Mapping[tuple[str, str], int], capacity: int, fill: float
+    ) -> tuple[list[str], list[str]] | None:
+        by_far: dict[str, dict[str, int]] = defaultdict(dict)
+        by_near: dict[str, int] = defaultdict(int)
+        for (b, f), n in seats.items():
+            by_far[f][b] = n
+            by_near[b] += n
+        busiest = sorted(by_near, key=lambda b: (-by_near[b], b))[: self.ctx.near_limit]
+        best: tuple[int, list[str], list[str]] | None = None
+        seeds = sorted(by_far, key=lambda f: (-sum(by_far[f].values()), f))[:COVER_SEEDS]
+        for seed in seeds:
+            own = sorted(by_far[seed], key=lambda b: (-by_far[seed][b], b))[: self.ctx.near_limit]
+            if not self._cover_ok(own, [seed], seats):
+                own = own[:1]
+            neighbours = sorted(
+                (f for f in by_far if f != seed), key=lambda f: (self.places.geo.km(seed, f), f)
+            )[:COVER_PARTNERS]
+            for near in (own, busiest):
+                far = [seed]
+                total = sum(by_far[seed].get(b, 0) for b in near)
+                if total == 0 or (near is busiest and not self._cover_ok(near, far, seats)):
+                    continue
+                partners = sorted(
+                    neighbours,
+                    key=lambda f: (-sum(by_far[f].get(b, 0) for b in near), f),
+                )
+                for partner in partners:
+                    if len(far) >= self.ctx.far_limit or total >= capacity:
+                        break
+                    extra = sum(by_far[partner].get(b, 0) for b in near)
+                    if extra == 0:
+                        break
+                    if self._cover_ok(near, [*far, partner], seats):
+                        far.append(partner)
+                        total += extra
+                covered = min(total, capacity)
+                if best is None or covered > best[0]:
+                    best = (covered, list(near), far)
+            if best is not None and best[0] >= capacity:
+                break
+        if best is None or best[0] < fill * capacity:
+            return None
+        return best[1], best[2]
+
+    def _corridors(self, chunks: Sequence[Chunk]) -> list[list[Chunk]]:
+        """Chunks of one date split into corridors (bearing sectors) of bounded size."""
+        if len(chunks) <= MAX_PART_REQUESTS:
+            return [list(chunks)]
+        ordered = sorted(chunks, key=lambda c: (self.places.geo.bearing(c.far), c.far, c.near))
+        bearings = [self.places.geo.bearing(c.far) for c in ordered]
+        # Start the circle at its widest gap so no corridor straddles it.
+        gaps = [
+            (bearings[(i + 1) % len(bearings)] - bearings[i]) % 360.0 for i in range(len(ordered))
+        ]
+        start = (max(range(len(gaps)), key=lambda i: gaps[i]) + 1) % len(ordered)
+        ordered = ordered[start:] + ordered[:start]
+        bearings = bearings[start:] + bearings[:start]
+        count = math.ceil(len(ordered) / MAX_PART_REQUESTS)
+        size = len(ordered) / count
+        cuts = [0]
+        for k in range(1, count):
+            ideal = round(k * size)
+            low, high = max(cuts[-1] + 1, ideal - int(size * 0.25)), min(len(ordered) - 1, ideal)
+            candidates = [
+                i for i in range(low, high + 1) if ordered[i].far != ordered[i - 1].far
+            ] or [ideal]
+            cut = max(
+                candidates, key=lambda i: ((bearings[i] - bearings[i - 1]) % 360.0, -abs(i - ideal))
+            )
+            cuts.append(cut)
+        cuts.append(len(ordered))
+        return [ordered[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+
+    def _vehicles_for(
+        self, part: Part, reserved: dict[tuple[dt.date, str], int]
+    ) -> list[VehicleType]:
+        """Coaches offered to one part: plenty for its requests, within what the fleet has left
+        on that date after the parts before it (`reserved` is updated)."""
+        offered: list[VehicleType] = []
+        for vehicle in sorted(self.work.fleet.types, key=lambda v: -v.seats):
+            key = (part.day, vehicle.vehicle_type)
+            free = max(0, self.work.fleet.left(part.day, vehicle) - reserved[key])
+            # A part rarely needs more coaches than a third of its requests; the rest of the
+            # fleet stays free for the other corridors of the date and for the fallback.
+            count = min(free, len(part.chunks) // 3 + 3)
+            reserved[key] += count
+            offered.extend([vehicle] * count)
+        return offered
+
+    def _problem(self, part: Part, vehicles: Sequence[VehicleType]) -> PickupDeliveryProblem:
+        """The part as a pickup-and-delivery model, always shaped "going home": picked up at the
+        gates' side, delivered in the counties. Coming back is solved on the transposed matrices
+        and the routes reversed, so one model shape serves both directions.
+
+        Pickups get a time window that closes soon after the first one, so a coach cannot
+        deliver in a county and come back for a second load (each coach is one trip).
+        """
+        keys = sorted({c.near for c in part.chunks} | {c.far for c in part.chunks})
+        local = {key: i + 1 for i, key in enumerate(keys)}  # location 0: where coaches appear
+        index = [self.places.geo.index[k] for k in keys]
+        size = len(keys) + 1
+        distance = np.zeros((size, size), dtype=np.int64)
+        duration = np.zeros((size, size), dtype=np.int64)
+        distance[1:, 1:] = self.places.geo.distance_m[np.ix_(index, index)]
+        duration[1:, 1:] = self.places.geo.duration_s[np.ix_(index, index)]
+        if not self.ctx.home:
+            distance, duration = distance.T.copy(), duration.T.copy()
+        service = np.zeros(size, dtype=np.int64)
+        near_locations = [local[k] for k in keys if not k.startswith("county:")]
+        for key in keys:
+            service[local[key]] = self._dwell_s(key)
+        gather = int(duration[np.ix_(near_locations, near_locations)].max(initial=0))
+        gather = (gather + int(service[near_locations].max(initial=0))) * self.ctx.near_limit + 60
+        horizon = 14 * 86_400
+        windows = [(0, horizon)] * size
+        for location in near_locations:
+            windows[location] = (0, gather)
+        requests = []
+        for chunk in part.chunks:
+            direct = self._direct_s(chunk.near, chunk.far)
+            ride = int(
+                direct * self.ctx.policy.detour_ratio + self.ctx.policy.detour_grace_minutes * 60
+            )
+            requests.append(
+                Request(
+                    local[chunk.near], local[chunk.far], chunk.seats, DROP_PENALTY, max_ride_s=ride
+                )
+            )
+        fleet = tuple(
+            Vehicle(
+                capacity=v.seats,
+                fixed_cost=COACH_WEIGHT + round(v.fixed_cost),
+                cost_per_km=v.cost_per_km,
+                start=0,
+                end=None,
+            )
+            for v in vehicles
+        )
+        return PickupDeliveryProblem(
+            distance_m=distance,
+            duration_s=duration,
+            requests=tuple(requests),
+            vehicles=fleet,
+            service_s=service,
+            time_windows=tuple(windows),
+            max_pickup_stops=self.ctx.near_limit,
+            max_dropoff_stops=self.ctx.far_limit,
+        )
+
+    def _run(
+        self, jobs: Sequence[tuple[PickupDeliveryProblem, RoutingParams]]
+    ) -> list[PickupDeliverySolution]:
+        workers = self.ctx.scenario.solver.workers
+        results: list[PickupDeliverySolution] = []
+        if self.ctx.executor is not None and jobs:
+            return self._collect(self.ctx.executor, jobs)
+        if workers > 1 and len(jobs) > 1:
+            with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+                return self._collect(pool, jobs)
+        for done, (problem, params) in enumerate(jobs, start=1):
+            results.append(solve_part(problem, params))
+            self.ctx.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
+        return results
+
+    def _collect(
+        self,
+        executor: concurrent.futures.Executor,
+        jobs: Sequence[tuple[PickupDeliveryProblem, RoutingParams]],
+    ) -> list[PickupDeliverySolution]:
+        """Every part submitted at once, results in submission order (so the plan does not
+        depend on which part finishes first)."""
+        futures = [executor.submit(solve_part, problem, params) for problem, params in jobs]
+        results: list[PickupDeliverySolution] = []
+        try:
+            for done, future in enumerate(futures, start=1):
+                results.append(future.result())
+                self.ctx.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
+        finally:
+            for future in futures:  # a cancelled job stops queued parts from starting
+                future.cancel()
+        return results
+
+    def _coaches_from(
+        self, part: Part, vehicles: Sequence[VehicleType], solution: PickupDeliverySolution
+    ) -> tuple[list[Coach], list[Chunk]]:
+        """Coaches of the routes, and the chunks the router left out."""
+        coaches: list[Coach] = []
+        rejected: list[int] = []
+        for route in solution.routes:
+            vehicle = vehicles[route.vehicle]
+            served = sorted(set(route.requests))
+            loads = [
+                (u, part.chunks[r].near, part.chunks[r].far)
+                for r in served
+                for u in part.chunks[r].units
+            ]
+            sequence: list[str] = []
+            keys = {r: (part.chunks[r].near, part.chunks[r].far) for r in served}
+            seen: dict[int, int] = defaultdict(int)
+            for r in route.requests:
+                key = keys[r][seen[r]]
+                seen[r] += 1
+                if not sequence or sequence[-1] != key:
+                    sequence.append(key)
+            near = [k for k in sequence if not k.startswith("county:")]
+            far = [k for k in sequence if k.startswith("county:")]
+            if sequence[: len(near)] != near:  # a second load after a delivery: not one trip
+                rejected.extend(served)
+                continue
+            # The router may come back to a boarding point (or county) it already visited,
+            # for another request there; one visit serves them all. Keeping a boarding point's
+            # last visit and a county's first never lengthens a ride (triangle inequality), and
+            # leaves no stop where nobody boards or alights.
+            near = dedupe(reversed(near))[::-1]
+            far = dedupe(far)
+            sequence = [*near, *far]
+            if not self.ctx.home:
+                sequence.reverse()
+            coach = Coach(part.day, near, far, loads, vehicle)
+            coach.sequence = sequence
+            self.work.fleet.used[(part.day, vehicle.vehicle_type)] += 1
+            coaches.append(coach)
+        return coaches, [part.chunks[r] for r in [*solution.dropped, *rejected]]
+
+    def _fallback(self, day: dt.date, chunks: Sequence[Chunk]) -> list[Coach]:
+        """Coaches for chunks the router left out: one stop county each, always legal."""
+        coaches: list[Coach] = []
+        by_far: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in chunks:
+            by_far[chunk.far].append(chunk)
+        for far, group in sorted(by_far.items()):
+            pending = sorted(group, key=lambda c: -c.seats)
+            while pending:
+                capacity = self._capacity(day)
+                if capacity == 0:
+                    units = [u for c in pending for u in c.units]
+                    self.work.drop(
+                        units,
+                        UnservedReason.FLEET_EXHAUSTED,
+                        f"every coach on {day.isoformat()} is taken",
+                        day,
+                    )
+                    break
+                chosen: list[Chunk] = []
+                load = 0
+                for chunk in list(pending):
+                    near_count = len({c.near for c in chosen} | {chunk.near})
+                    if load + chunk.seats <= capacity and near_count <= self.ctx.near_limit:
+                        chosen.append(chunk)
+                        load += chunk.seats
+                        pending.remove(chunk)
+                if not chosen:  # the next chunk is larger than any coach still free
+                    chunk = pending.pop(0)
+                    self.work.drop(
+                        chunk.units,
+                        UnservedReason.FLEET_EXHAUSTED,
+                        f"no coach large enough left on {day.isoformat()}",
+                        day,
+                    )
+                    continue
+                near = self._order_near(dedupe([c.near for c in chosen]), far)
+                probe = [(PROBE, c.near, far) for c in chosen]
+                sequence = [*near, far] if self.ctx.home else [far, *near]
+                if len(near) > 1 and not self.ride_ok(sequence, probe):
+                    pending.extend(chosen[1:])  # one boarding point: always within the detour
+                    chosen = chosen[:1]
+                    load = chosen[0].seats
+                    near = [chosen[0].near]
+                vehicle = self.work.fleet.take(day, load, self._direct_km(near[0], far))
+                if vehicle is None:  # only smaller coaches left: give back the tail
+                    pending.extend(chosen[1:])
+                    chosen = chosen[:1]
+                    load = chosen[0].seats
+                    near = [chosen[0].near]
+                    vehicle = self.work.fleet.take(day, load, self._direct_km(near[0], far))
+                    if vehicle is None:
+                        self.work.drop(
+                            chosen[0].units,
+                            UnservedReason.FLEET_EXHAUSTED,
+                            f"no coach large enough left on {day.isoformat()}",
+                            day,
+                        )
+                        continue
+                loads = [(u, c.near, c.far) for c in chosen for u in c.units]
+                coaches.append(Coach(day, near, [far], loads, vehicle))
+        return coaches
+
+
+def solve_part(problem: PickupDeliveryProblem, params: RoutingParams) -> PickupDeliverySolution:
+    """Solve one decomposed part (top-level so a process pool can run it)."""
+    solution = solve_pickup_delivery(problem, params)
+    _release_memory()
+    return solution
+
+
+def _release_memory() -> None:
+    """Hand the freed OR-Tools model back to the system: glibc keeps freed heap otherwise, and
+    one model per date would add up to gigabytes over a season."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
