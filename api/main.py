@@ -66,8 +66,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         return chosen
 
     # Jobs are rows: whichever worker claims one runs it (this process's, or `chunyun worker`s).
+    # This process's worker has connections of its own (a claim or progress write and a
+    # heartbeat per slot), so planning never takes a request's connection, nor the reverse.
+    job_engine = engine
+    if settings.in_process_worker:
+        job_engine = make_engine(
+            settings.database_url,
+            pool_size=2 * settings.job_slots + 1,
+            max_overflow=2,
+            pool_timeout_s=settings.db_pool_timeout_s,
+            busy_timeout_s=settings.sqlite_busy_timeout_s,
+        )
     worker = JobWorker(
-        session_factory,
+        make_session_factory(job_engine),
         planner=planner,
         lease_s=settings.job_lease_s,
         poll_s=settings.job_poll_s,
@@ -84,6 +95,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         worker.stop()
+        if job_engine is not engine:
+            job_engine.dispose()
         engine.dispose()
 
 
