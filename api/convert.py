@@ -464,6 +464,7 @@ def manifest_public(
             boarding_time=line.board_time.strftime("%Y-%m-%d %H:%M") if line.board_time else "",
             alighting=line.alight_stop,
             alighting_adcode=line.alight_adcode,
+            change=line.change,
         )
         for line in manifest_lines(trip, scenario, full_ids=not masked)
     ]

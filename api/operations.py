@@ -100,7 +100,23 @@ def _row_problem(problem: CrewProblem, rows: Mapping[str, int]) -> RowProblem:
 
 # --- changes after publishing ---------------------------------------------------------------------
 
-CHANGE_KINDS = ("withdrawal", "late_placed", "late_waiting", "edit")
+CHANGE_KINDS = ("withdrawal", "late_placed", "late_waiting", "edit", "moved")
+
+
+def _without(trip: domain.Trip, key: str) -> domain.Trip:
+    """`trip` without passenger `key`: the stops and the others' seats stay as printed."""
+    return dataclasses.replace(
+        trip,
+        passengers=tuple(p for p in trip.passengers if p.worker_id != key),
+        stops=tuple(
+            dataclasses.replace(
+                s,
+                board=tuple(w for w in s.board if w != key),
+                alight=tuple(w for w in s.alight if w != key),
+            )
+            for s in trip.stops
+        ),
+    )
 
 
 def _add_change(
@@ -110,7 +126,8 @@ def _add_change(
     kind: str,
     worker: models.Worker,
     trip_id: str = "",
-    **detail: object,
+    detail: Mapping[str, object] | None = None,
+    **values: object,
 ) -> models.PlanChange:
     change = models.PlanChange(
         plan_id=plan.id,
@@ -122,7 +139,8 @@ def _add_change(
             "staff_number": worker.worker_code,
             "name": worker.name,
             "phone": worker.phone,
-            **detail,
+            **(detail or {}),
+            **values,
         },
     )
     session.add(change)
@@ -152,20 +170,7 @@ def withdraw_from_published(session: Session, *, worker: models.Worker) -> None:
     ).first()
     seat = assignment.seat
     if row is not None:
-        trip = convert.trip_from_data(row.data)
-        trip = dataclasses.replace(
-            trip,
-            passengers=tuple(p for p in trip.passengers if p.worker_id != key),
-            stops=tuple(
-                dataclasses.replace(
-                    s,
-                    board=tuple(w for w in s.board if w != key),
-                    alight=tuple(w for w in s.alight if w != key),
-                )
-                for s in trip.stops
-            ),
-        )
-        row.data = convert.trip_to_data(trip)
+        row.data = convert.trip_to_data(_without(convert.trip_from_data(row.data), key))
     session.delete(assignment)
     _add_change(
         session, plan=plan, kind="withdrawal", worker=worker, trip_id=assignment.trip_id, seat=seat
@@ -177,10 +182,11 @@ def place_late_registrations(
     session: Session, *, plan: models.Plan, user: models.User
 ) -> tuple[list[models.PlanChange], list[models.PlanChange]]:
     """Seat the season's registrations that have no seat in the published `plan` in free seats
-    of its unlocked trips (optimizer.incremental; stops and seats already printed stay as they
-    are; locked trips are not touched).
-    Returns the changes of those placed and of those still waiting for a re-plan (new trips:
-    POST /plans, which keeps every published trip)."""
+    of its trips, locked ones included (optimizer.incremental: a trip keeps its coach, crew,
+    times, stops and passengers; a late worker boards and alights only where it already stops,
+    within the ride limit; the manifest gains a row).
+    Returns the changes of those placed and of those still waiting for new trips (the caller
+    starts a planning job that keeps every published trip, `start_new_trips_job`)."""
     from optimizer.incremental import place_in_free_seats
     from optimizer.solve import default_distance_provider
 
@@ -212,11 +218,9 @@ def place_late_registrations(
         workers=late_rows,
     )
     trips = [convert.trip_from_data(r.data) for r in rows.values()]
-    # A locked trip (all are on publishing; the dispatcher unlocks those that may take late
-    # registrations, POST /plans/{id}/trips/{trip_id}/unlock) stays exactly as published.
-    frozen = {trip_id for trip_id, r in rows.items() if r.locked}
+    # Locked (published) trips take late riders too: nothing printed moves (see the docstring).
     after, placed, left = place_in_free_seats(
-        trips, scenario.workers, scenario, default_distance_provider(), frozen=frozen
+        trips, scenario.workers, scenario, default_distance_provider()
     )
     placed_changes, waiting_changes = [], []
     for trip in after:
@@ -376,12 +380,20 @@ def seated_snapshot(
     }
 
 
+# Fields whose change may make a seat wrong: the trip's date, the stop of the home county, the
+# seats taken, the party that must share the coach.
+SEAT_FIELDS = ("home_adcode", "earliest", "latest", "seats", "party")
+
+
 def note_edits(
     session: Session, *, before: Mapping[str, Mapping[str, object]], rows: Iterable[models.Worker]
 ) -> None:
     """Put every seated registration whose notice-relevant fields changed on the published
-    plan's change list (kind `edit`, the fields named; a new home, dates or seats may no longer
-    fit the seat: the dispatcher decides, e.g. with a re-plan)."""
+    plan's change list. One whose seat no longer fits (date outside the new window, home county
+    not a stop of the trip, other seats, a party on another coach) is re-seated: off the old
+    trip, onto a free seat that fits (kind `moved`, both trips named) or, if none does, waiting
+    for new trips (kind `late_waiting`: POST /plans/{id}/late starts the job). Otherwise kind
+    `edit`: the seat stays, the notice changes."""
     for row in rows:
         old = before.get(row.id_number)
         if old is None:
@@ -398,6 +410,13 @@ def note_edits(
                 models.Assignment.worker_key == str(row.id),
             )
         ).first()
+        seat_may_move = any(f in SEAT_FIELDS for f in fields)
+        if (
+            assignment is not None
+            and seat_may_move
+            and _reseat(session, plan=plan, worker=row, assignment=assignment, fields=fields)
+        ):
+            continue
         _add_change(
             session,
             plan=plan,
@@ -408,3 +427,134 @@ def note_edits(
             fields=fields,
         )
     session.flush()
+
+
+def _seat_fits(
+    trip: domain.Trip, key: str, worker: models.Worker, *, direction: str, party_trips: set[str]
+) -> bool:
+    """Whether passenger `key`'s seat on `trip` still fits the edited registration `worker`."""
+    passenger = next((p for p in trip.passengers if p.worker_id == key), None)
+    if passenger is None:
+        return False
+    home_stop = passenger.alight_stop if direction == "home" else passenger.board_stop
+    return (
+        worker.earliest <= trip.departure_date <= worker.latest
+        and passenger.seat_count == worker.seats
+        and trip.stops[home_stop].adcode == worker.home_adcode
+        and party_trips <= {trip.trip_id}
+    )
+
+
+def _reseat(
+    session: Session,
+    *,
+    plan: models.Plan,
+    worker: models.Worker,
+    assignment: models.Assignment,
+    fields: list[str],
+) -> bool:
+    """Re-seat an edited worker whose seat no longer fits; False when the seat still fits."""
+    from optimizer.incremental import place_in_free_seats
+    from optimizer.solve import default_distance_provider
+
+    key = str(worker.id)
+    rows = {
+        r.trip_id: r
+        for r in session.scalars(
+            select(models.Trip).where(models.Trip.plan_id == plan.id).with_for_update()
+        )
+    }
+    old_row = rows.get(assignment.trip_id)
+    if old_row is None:
+        return False
+    old_trip = convert.trip_from_data(old_row.data)
+    party_trips: set[str] = set()
+    if worker.party:
+        mates = [
+            str(w.id)
+            for w in crud.list_workers(session, season=plan.season, company_id=worker.company_id)
+            if w.party == worker.party and w.id != worker.id
+        ]
+        party_trips = set(
+            session.scalars(
+                select(models.Assignment.trip_id).where(
+                    models.Assignment.plan_id == plan.id,
+                    models.Assignment.worker_key.in_(mates),
+                )
+            )
+        )
+    direction = plan.season.direction
+    if _seat_fits(old_trip, key, worker, direction=direction, party_trips=party_trips):
+        return False
+    old_seat = assignment.seat
+    old_row.data = convert.trip_to_data(_without(old_trip, key))
+    session.delete(assignment)
+    session.flush()
+    scenario = convert.season_to_scenario(
+        plan.season,
+        companies=crud.list_companies(session, season=plan.season),
+        fleet=crud.list_vehicle_types(session, season=plan.season),
+        workers=[worker],
+    )
+    trips = [convert.trip_from_data(r.data) for r in rows.values()]
+    # A party changed to one already seated goes where the party sits, or waits.
+    candidates = [t for t in trips if not party_trips or t.trip_id in party_trips]
+    after, placed, _left = place_in_free_seats(
+        candidates, scenario.workers, scenario, default_distance_provider()
+    )
+    moved_from: dict[str, object] = {
+        "from_trip": assignment.trip_id,
+        "from_seat": old_seat,
+        "fields": fields,
+    }
+    if key not in placed:
+        _add_change(session, plan=plan, kind="late_waiting", worker=worker, detail=moved_from)
+        return True
+    trip = next(t for t in after if t.trip_id == placed[key])
+    rows[trip.trip_id].data = convert.trip_to_data(trip)
+    [passenger] = [p for p in trip.passengers if p.worker_id == key]
+    session.add(
+        models.Assignment(
+            plan_id=plan.id,
+            trip_id=trip.trip_id,
+            worker_key=key,
+            company_id=worker.company_id,
+            seat=passenger.seat,
+            seat_count=passenger.seat_count,
+        )
+    )
+    _add_change(
+        session,
+        plan=plan,
+        kind="moved",
+        worker=worker,
+        trip_id=trip.trip_id,
+        detail={**moved_from, "seat": passenger.seat},
+    )
+    return True
+
+
+def start_new_trips_job(
+    session: Session, *, plan: models.Plan, user: models.User, time_limit_s: float
+) -> models.Plan | None:
+    """A planning job (api/jobs.py) for the registrations waiting for a seat: the season is
+    planned again with the published plan's locked trips kept as they are, so only new trips
+    are added; the result is a new plan whose `changes` the dispatcher checks before publishing
+    it. None when another planning job of the season is active (it sees the same registrations).
+    The waiting changes of `plan` name the job."""
+    from api.errors import Conflict
+
+    try:
+        job = crud.create_plan(
+            session,
+            season=plan.season,
+            user=user,
+            time_limit_s=time_limit_s,
+        )
+    except Conflict:
+        return None
+    for change in list_changes(session, plan=plan):
+        if change.kind == "late_waiting" and "new_trips_plan" not in change.detail:
+            change.detail = {**change.detail, "new_trips_plan": job.id}
+    session.flush()
+    return job

@@ -357,6 +357,7 @@ class ManifestRow(BaseModel):
     boarding_time: str
     alighting: str
     alighting_adcode: str
+    change: str = Field("", description="发布后新增: seated in a free seat after publishing")
 
 
 class ManifestPublic(BaseModel):
@@ -419,7 +420,8 @@ class CostsPublic(BaseModel):
 
 class ChangePublic(BaseModel):
     """A change to a published plan: a withdrawal (seat freed), a late registration seated in a
-    free seat (late_placed) or waiting for a new trip (late_waiting)."""
+    free seat (late_placed) or waiting for a new trip (late_waiting), an edit that keeps the seat
+    (edit) or moves the worker to another trip (moved: `from_trip_id` names the old one)."""
 
     id: int
     kind: str
@@ -429,6 +431,11 @@ class ChangePublic(BaseModel):
     company_id: str
     trip_id: str
     seat: int | None
+    from_trip_id: str = Field("", description="an edited worker's old trip (moved, late_waiting)")
+    fields: list[str] = Field(default_factory=list, description="what an edit changed")
+    new_trips_plan: int | None = Field(
+        None, description="the planning job adding trips for a waiting worker"
+    )
     created_at: UtcTime
     confirmed_at: UtcTime | None
 
@@ -436,7 +443,13 @@ class ChangePublic(BaseModel):
 class LatePlacementPublic(BaseModel):
     placed: list[ChangePublic]
     waiting: list[ChangePublic] = Field(
-        description="not seated in a free seat: a re-plan (POST /plans) adds trips for them"
+        description="not seated in a free seat: the planning job `new_trips_plan` adds trips"
+    )
+    new_trips_plan: int | None = Field(
+        None,
+        description="the planning job started for those waiting (published trips locked, new "
+        "trips added; poll GET /plans/{id}, check its changes, publish it); null when nobody "
+        "waits or another job of the season is running",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
+import math
 import re
 from typing import Any
 
@@ -91,16 +92,39 @@ def _gazetteer() -> Any:
         return None
 
 
+# Within this many km of a county seat a rest is "near" it; further out the distance and the
+# direction from the seat are given.
+NEAR_SEAT_KM = 3.0
+_COMPASS = ("北", "东北", "东", "东南", "南", "西南", "西", "西北")
+
+
 def rest_place_name(stop: Stop) -> str:
-    """Where a rest the planner placed by time is, "安徽省宣州区附近", from the gazetteer."""
+    """Where a rest the planner placed by time is, named by the nearest county seat in the
+    shipped gazetteer: "江西省玉山县驻地附近", or further out "江西省玉山县驻地以东约 12 公里"
+    (great-circle km, WGS-84). The offline road graph joins counties and carries no road names,
+    towns or service areas, so no road is named: nothing is invented."""
     gazetteer = _gazetteer()
     if gazetteer is None:
         return f"途中休息点（{stop.lat:.3f}, {stop.lon:.3f}）"
     try:
         county = gazetteer.nearest(stop.lon, stop.lat)
+        km = gazetteer.distance_to_seat_km(county, stop.lon, stop.lat)
     except (ValueError, IndexError):
         return "途中休息点"
-    return f"{county.province}{county.name}附近"
+    place = f"{county.province}{county.name}驻地"
+    if km < NEAR_SEAT_KM:
+        return f"{place}附近"
+    return f"{place}以{_bearing(county.lon, county.lat, stop.lon, stop.lat)}约 {km:.0f} 公里"
+
+
+def _bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> str:
+    """The compass direction (8 Chinese points) from the first point to the second."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dlmb = math.radians(lon2 - lon1)
+    y = math.sin(dlmb) * math.cos(phi2)
+    x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlmb)
+    degrees = (math.degrees(math.atan2(y, x)) + 360) % 360
+    return _COMPASS[int((degrees + 22.5) // 45) % 8]
 
 
 def is_gate(stop: Stop) -> bool:

@@ -1,17 +1,21 @@
 """Late registrations on a published plan: free seats first, new trips only for the rest.
 
-`place_late` seats each late worker (a party as one unit) in a free seat of a published trip
-that already stops at the worker's boarding point (the company's gate on a homeward trip, the
-home county on a return trip) and alighting point, on a date in the worker's window. Nothing a
-passenger holds changes: the trip's stops and times stay as printed, and the seated keep their
-seats (new passengers take the lowest free seats). So the stop limits hold by construction, and
-the ride limit is checked for the new passenger's own ride: a board/alight pair someone already
-rides was checked by the planner; another pair must keep the planner's detour rule (driving
-time between its stops, rests left out, within `direct x detour_ratio + detour_grace_minutes`).
+The rule (docs/operations.md): a published trip is locked (its coach, times, stops, crew and
+every passenger already on it stay as printed), yet a late worker may take a free seat on it,
+because that changes nothing anyone holds: the trip sheet's route and timetable stay the same and
+the manifest gains a row (listed as a change). A late worker (a party as one unit) boards at a
+stop the trip already makes for the worker's company (its gate, or a gathering point where its
+workers already board on a homeward trip; the home county on a return trip), alights at a stop
+it already makes in the worker's home county, departs on a date in the worker's window, and
+takes the lowest free seats. So stop counts, timetable and crew need no new check, and the ride
+limit is checked for the new passenger's own ride: a board/alight pair someone already rides was
+checked by the planner; another pair must keep the planner's detour rule (driving time between
+its stops, rests left out, within `direct x detour_ratio + detour_grace_minutes`).
 
-Trips in `frozen` (the dispatcher's locks) are not touched at all. Workers left over go to
-`optimizer.solve.solve` with every existing trip passed as locked (its coaches count against the
-fleet of their date); their new trips get ids that do not clash with the published ones.
+Trips in `closed` (e.g. already on the road, or closed by the dispatcher) take nobody. Workers
+left over go to `optimizer.solve.solve` with every existing trip passed as locked (its coaches
+count against the fleet of their date); their new trips get ids that do not clash with the
+published ones.
 """
 
 from __future__ import annotations
@@ -138,6 +142,7 @@ def _seat_unit(trip: Trip, unit: Sequence[Worker], board: int, alight: int) -> T
                 alight_stop=alight,
                 seat_count=worker.seats,
                 party=worker.party,
+                late=True,
             )
         )
         current = dataclasses.replace(current, passengers=tuple(passengers))
@@ -161,11 +166,12 @@ def place_in_free_seats(
     scenario: Scenario,
     distances: DistanceProvider,
     *,
-    frozen: Iterable[str] = (),
+    closed: Iterable[str] = (),
 ) -> tuple[tuple[Trip, ...], dict[str, str], list[Worker]]:
-    """Seat late workers in free seats of `trips` (never of `frozen` ones). Returns the trips,
+    """Seat late workers in free seats of `trips`, locked ones included (their stops, times,
+    crew and passengers stay as they are), never of `closed` ones. Returns the trips,
     worker_id -> trip_id of everyone seated, and the workers left over."""
-    frozen_ids = set(frozen)
+    closed_ids = set(closed)
     by_id = {t.trip_id: t for t in trips}
     rides = _RideCheck(scenario, distances)
     placed: dict[str, str] = {}
@@ -180,7 +186,7 @@ def place_in_free_seats(
         done = False
         for candidate in order:
             trip = by_id[candidate.trip_id]
-            if trip.trip_id in frozen_ids or trip.seats - trip.seats_used < seats:
+            if trip.trip_id in closed_ids or trip.seats - trip.seats_used < seats:
                 continue
             if not lead.earliest <= trip.departure_date <= lead.latest:
                 continue
@@ -205,13 +211,14 @@ def place_late(
     scenario: Scenario,
     distances: DistanceProvider,
     *,
-    frozen: Iterable[str] = (),
+    closed: Iterable[str] = (),
     new_trips: bool = True,
 ) -> LatePlacement:
-    """Place `late` workers on a published plan: free seats first, then new trips (solve on the
-    rest, every existing trip locked). `scenario` supplies policy, companies, fleet and dates."""
+    """Place `late` workers on a published plan: free seats first (on any trip not `closed`,
+    locked or not), then new trips (solve on the rest, every existing trip locked). `scenario`
+    supplies policy, companies, fleet and dates; `distances` the ride-limit check."""
     started = time.monotonic()
-    trips, placed, left = place_in_free_seats(plan_trips, late, scenario, distances, frozen=frozen)
+    trips, placed, left = place_in_free_seats(plan_trips, late, scenario, distances, closed=closed)
     free_seat_seconds = time.monotonic() - started
     fresh: dict[str, str] = {}
     unserved: tuple[Unserved, ...] = ()

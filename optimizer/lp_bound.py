@@ -4,8 +4,10 @@ The counting bounds of `optimizer.bounds` see seats, stop counts and dates but n
 module solves the LP relaxation of a covering model over *coach patterns*: a departure date, a
 set of at most `county_stop_limit` counties that one coach can serve in some driving order
 within the detour limit, and a loading of at most the date's largest coach. Workers' windows are
-kept (a demand group may only ride a pattern whose date lies in its window). Columns are priced by
-enumeration of the corridor-compatible county sets, pruned by an upper bound.
+kept (a demand group may only ride a pattern whose date lies in its window). Columns are priced
+exactly by extending labels (chains of counties in driving order) and dropping those whose upper
+bound cannot beat the best set found, so the compatible county sets are never listed. The known
+counting bound is a row of the LP, so the LP bound starts there.
 
 Validity does not depend on convergence: at every iteration the restricted master's duals,
 scaled by the exact pricing maximum (a Farley bound), are a feasible solution of the full dual,
@@ -36,12 +38,12 @@ from optimizer.routing import CoveringLp
 ROUND_TOLERANCE = 1e-6
 # A column enters the master when its priced value exceeds 1 by this much.
 PRICE_TOLERANCE = 1e-7
-# Corridor-compatible county sets enumerated at most; beyond this the LP bound is not tried.
+# County sets `county_sets` lists at most (a listing for tests and checks; pricing lists none).
 MAX_COUNTY_SETS = 400_000
 # Columns added per pricing round at most.
 COLUMNS_PER_ROUND = 400
-# States extended at once while listing county sets (times the number of counties).
-STATES_PER_STEP = 4_000_000
+# Weight of the best dual found so far in the point priced each round (Wentges smoothing).
+SMOOTHING = 0.8
 # A passenger's ride may exceed the limit by one second (the plan checker's rounding allowance).
 RIDE_ALLOWANCE_S = 1.0
 
@@ -76,7 +78,8 @@ class LpBound:
     """The LP bound: `trips` = ⌈`value` - 1e-6⌉ is proven; 0 when not computed (see `note`).
 
     `value` is the best Farley dual bound found, `lp_value` the last restricted master optimum
-    (equal to `value` up to tolerance when `converged`), `seconds` the wall time spent.
+    (equal to `value` up to tolerance when `converged`), `county_sets` the (date, county set)
+    pairs priced exactly over all rounds, `seconds` the wall time spent.
     """
 
     trips: int
@@ -108,6 +111,54 @@ def metric_closure(seconds: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return closure
 
 
+@dataclass(frozen=True)
+class Corridors:
+    """What decides whether one coach can serve a set of counties (docs/plan-format.md).
+
+    `reach[c]`: the least driving seconds from any boarding site to county c (metric closure);
+    `allowed[c]`: the longest ride a passenger of c may have (ratio x the slowest own boarding
+    option's direct time + grace + the checker's 1 s); `between[a, b]`: the closure's seconds
+    from county a to county b; `stop_limit`: counties per coach.
+    """
+
+    reach: npt.NDArray[np.float64]
+    allowed: npt.NDArray[np.float64]
+    between: npt.NDArray[np.float64]
+    stop_limit: int
+
+
+def corridors(
+    counties: Sequence[str],
+    *,
+    sites: Sequence[str],
+    leg_s: npt.ArrayLike,
+    boarding_sites: Collection[str],
+    boarding_of: Mapping[str, Collection[str]],
+    county_stop_limit: int,
+    detour_ratio: float,
+    detour_grace_s: float,
+) -> Corridors:
+    """The corridor data of `counties` (keys into `sites`); `leg_s[i, j]` is the driving time
+    from `sites[i]` to `sites[j]` in the passengers' direction (boarding points before counties;
+    the transpose of the road matrix for return trips)."""
+    index = {key: i for i, key in enumerate(sites)}
+    closure = metric_closure(leg_s)
+    raw = np.asarray(leg_s, dtype=np.float64)
+    boards = [index[b] for b in boarding_sites]
+    at = [index[c] for c in counties]
+    reach = closure[np.ix_(boards, at)].min(axis=0) if at else np.zeros(0)
+    allowed = np.array(
+        [
+            detour_ratio * max(raw[index[b], index[c]] for b in boarding_of[c])
+            + detour_grace_s
+            + RIDE_ALLOWANCE_S
+            for c in counties
+        ],
+        dtype=np.float64,
+    )
+    return Corridors(reach, allowed, closure[np.ix_(at, at)], county_stop_limit)
+
+
 def county_sets(
     counties: Sequence[str],
     *,
@@ -126,72 +177,42 @@ def county_sets(
     sense that any legal coach satisfies (docs/plan-format.md); None when there are more than
     `limit` or when time.monotonic() passes `deadline`.
 
-    `leg_s[i, j]` is the driving time from `sites[i]` to `sites[j]` in the passengers' direction
-    (boarding points before counties; the transpose of the road matrix for return trips).
     A passenger alighting at the j-th county c_j rides at least
     min_b T(b, c_1) + Σ_{i<j} T(c_i, c_{i+1}) over the metric closure T, and may ride at most
-    ratio x max_b t(b, c_j) + grace over the county's own boarding points b.
+    ratio x max_b t(b, c_j) + grace over the county's own boarding points b. The LP's pricing
+    does not list these sets (it extends labels, `_price`); this listing serves tests and
+    small checks.
     """
-    index = {key: i for i, key in enumerate(sites)}
-    closure = metric_closure(leg_s)
-    raw = np.asarray(leg_s, dtype=np.float64)
-    boards = [index[b] for b in boarding_sites]
-    at = [index[c] for c in counties]
+    corridor = corridors(
+        counties,
+        sites=sites,
+        leg_s=leg_s,
+        boarding_sites=boarding_sites,
+        boarding_of=boarding_of,
+        county_stop_limit=county_stop_limit,
+        detour_ratio=detour_ratio,
+        detour_grace_s=detour_grace_s,
+    )
     size = len(counties)
     if size == 0:
         return []
-    reach = closure[np.ix_(boards, at)].min(axis=0)  # fastest way from any boarding point
-    allowed = np.array(
-        [
-            detour_ratio * max(raw[index[b], index[c]] for b in boarding_of[c])
-            + detour_grace_s
-            + RIDE_ALLOWANCE_S
-            for c in counties
-        ]
-    )
-    between = closure[np.ix_(at, at)]
-    found: list[tuple[int, ...]] = [(c,) for c in range(size)]
-    # States: the counties served (sorted), the last one, and the least time so far on the chain.
-    served = np.arange(size, dtype=np.int64)[:, None]
-    last = np.arange(size, dtype=np.int64)
-    elapsed = reach.astype(np.float64)
-    for length in range(2, county_stop_limit + 1):
-        # Each set of `length` counties is reached by at most length! chains.
-        most_chains = math.factorial(length) * limit
-        chains = 0
-        parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]
-        parts = []
-        step = max(1, STATES_PER_STEP // max(1, size))
-        for start in range(0, len(last), step):
+    found: set[tuple[int, ...]] = {(c,) for c in range(size)}
+    chains: list[tuple[tuple[int, ...], int, float]]
+    chains = [((c,), c, float(corridor.reach[c])) for c in range(size)]
+    for _ in range(2, county_stop_limit + 1):
+        grown: dict[tuple[tuple[int, ...], int], float] = {}
+        for served, last, elapsed in chains:
             if time.monotonic() > deadline:
                 return None
-            block = slice(start, start + step)
-            arrival = elapsed[block, None] + between[last[block]]
-            ok = arrival <= allowed[None, :]
-            rows = np.arange(ok.shape[0])
-            for column in range(served.shape[1]):
-                ok[rows, served[block, column]] = False
-            state, following = np.nonzero(ok)
-            grown = np.sort(np.column_stack([served[block][state], following]), axis=1)
-            parts.append((grown, following, arrival[state, following]))
-            chains += len(following)
-            if chains > most_chains:
-                return None
-        if not parts or not sum(len(p[1]) for p in parts):
-            break
-        served = np.concatenate([p[0] for p in parts])
-        last = np.concatenate([p[1] for p in parts])
-        elapsed = np.concatenate([p[2] for p in parts])
-        # Keep one state per (counties, last county): the one with the least time so far.
-        keys = np.column_stack([served, last])
-        order = np.lexsort((elapsed, *keys.T[::-1]))
-        keys = keys[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
-        kept = order[first]
-        served, last, elapsed = served[kept], last[kept], elapsed[kept]
-        level = np.unique(served, axis=0)
-        found.extend(tuple(row) for row in level.tolist())
+            arrival = elapsed + corridor.between[last]
+            for following in np.nonzero(arrival <= corridor.allowed)[0].tolist():
+                if following in served:
+                    continue
+                key = (tuple(sorted((*served, following))), following)
+                if grown.get(key, math.inf) > arrival[following]:
+                    grown[key] = float(arrival[following])
+        chains = [(served, last, elapsed) for (served, last), elapsed in grown.items()]
+        found.update(served for served, _ in grown)
         if len(found) > limit:
             return None
     return sorted(found, key=lambda s: (len(s), s))
@@ -210,6 +231,8 @@ def lp_lower_bound(
     boarding_sites: Collection[str] | None = None,
     warm_start: Sequence[tuple[dt.date, Mapping[GroupKey, int]]] = (),
     max_rounds: int | None = None,
+    until_converged: bool = False,
+    known_bound: int = 0,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -234,6 +257,12 @@ def lp_lower_bound(
         Known coaches (e.g. the planner's): date and seats per (county, window), as first columns.
     max_rounds
         Stop after this many pricing rounds (the bound is proven at every round).
+    known_bound
+        A proven lower bound on the coaches of any legal plan (the counting bound): added as
+        the row Σ_p x_p >= known_bound, so the LP bound starts there and never falls below it.
+    until_converged
+        Go on after the proven bound has reached the restricted master's value rounded up
+        (the integer bound cannot improve any more; by default the loop stops there).
     """
     started = time.monotonic()
     deadline = started + time_limit_s
@@ -257,7 +286,7 @@ def lp_lower_bound(
     missing = sorted((boards | set(counties)) - known)
     if missing:
         return _not_computed(f"sites without travel times: {', '.join(missing[:3])}", started)
-    sets = county_sets(
+    corridor = corridors(
         counties,
         sites=sites,
         leg_s=leg_s,
@@ -267,21 +296,23 @@ def lp_lower_bound(
         detour_ratio=detour_ratio,
         detour_grace_s=detour_grace_s,
     )
-    if sets is None:
-        return _not_computed(
-            f"more than {MAX_COUNTY_SETS} corridor-compatible county sets", started
-        )
     groups = sorted(seats_of)
     group_row = {g: i for i, g in enumerate(groups)}
     largest = max(capacity_by_date.values())
     # Visit rows: each county needs max(⌈seats / C⌉, stabbing count of its windows) coach visits.
+    groups_of: dict[str, list[GroupKey]] = defaultdict(list)
+    for group in groups:
+        groups_of[group[0]].append(group)
     visits = []
     for county in counties:
-        mine = [g for g in groups if g[0] == county]
+        mine = groups_of[county]
         seats = sum(seats_of[g] for g in mine)
         visits.append(max(math.ceil(seats / largest), min_stabbing_count(g[1] for g in mine)))
     visit_row = len(groups)
-    rhs = np.array([*(seats_of[g] for g in groups), *visits], dtype=np.float64)
+    # The known bound as a row every pattern is in: a legal plan has at least that many coaches.
+    total_row = visit_row + len(counties)
+    totals = [float(known_bound)] if known_bound > 0 else []
+    rhs = np.array([*(seats_of[g] for g in groups), *visits, *totals], dtype=np.float64)
     days = sorted(d for d, q in capacity_by_date.items() if q > 0)
     # Per date and county, the rows of the groups that may depart that date.
     eligible: dict[tuple[int, int], npt.NDArray[np.int64]] = {}
@@ -294,7 +325,6 @@ def lp_lower_bound(
             eligible[(di, ci)] = np.array(rows, dtype=np.int64)
     sizes = rhs[: len(groups)]
 
-    padded = _padded(sets, len(counties))
     lp = CoveringLp(rhs.tolist())
     seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
     column_day: list[int] = []
@@ -307,7 +337,8 @@ def lp_lower_bound(
             return
         seen.add(key)
         rows = [r for r, _ in load] + [visit_row + c for c in served]
-        lp.add_column(rows, [a for _, a in load] + [1] * len(served))
+        rows += [total_row] if totals else []
+        lp.add_column(rows, [a for _, a in load] + [1] * len(served) + [1] * len(totals))
         column_day.append(day_index)
         column_sets.append(served)
 
@@ -326,6 +357,13 @@ def lp_lower_bound(
         add(day_index[day], (county_index[county],), {row: carried})
 
     best = 0.0
+    center: npt.NDArray[np.float64] | None = None
+    if totals:
+        # The known bound's dual alone is feasible (every pattern is worth 1): the first centre.
+        center = np.zeros(len(rhs))
+        center[total_row] = 1.0
+        best = float(known_bound)
+    sets_priced = 0
     lp_value = 0.0
     solver_seconds = pricing_seconds = 0.0
     iterations = 0
@@ -346,20 +384,47 @@ def lp_lower_bound(
         lp_value, duals, values = solved
         iterations += 1
         duals = np.maximum(duals, 0.0)
-        clock = time.monotonic()
-        priced = _price(
-            duals, sizes, visit_row, sets, padded, days, capacity_by_date, eligible, deadline
-        )
-        pricing_seconds += time.monotonic() - clock
+        # Price at a point between the best dual found (the centre) and the master's duals
+        # (Wentges smoothing): the master's duals jump about; the mixture is what the bound
+        # is proven at, so every round's Farley value is still a valid bound.
+        weight = SMOOTHING if center is not None else 0.0
+        while True:
+            point = (
+                duals if center is None or weight == 0.0 else weight * center + (1 - weight) * duals
+            )
+            clock = time.monotonic()
+            priced = _price(
+                point[:total_row],
+                sizes,
+                visit_row,
+                corridor,
+                days,
+                capacity_by_date,
+                eligible,
+                deadline,
+                per_coach=float(point[total_row]) if totals else 0.0,
+            )
+            pricing_seconds += time.monotonic() - clock
+            if priced is None:
+                break
+            most, columns, evaluated = priced
+            sets_priced += evaluated
+            # Farley: point / max(1, most) is feasible for the full dual LP.
+            proven = float(point @ rhs) / max(1.0, most)
+            if proven > best:
+                best, center = proven, point / max(1.0, most)
+            if columns or weight == 0.0:
+                break
+            weight = 0.0  # nothing prices out at the mixture: price at the master's duals
         if priced is None:
             note = "time limit reached while pricing"
             break
-        most, columns = priced
-        # Farley: duals / max(1, most) are feasible for the full dual LP.
-        proven = float(duals @ rhs) / max(1.0, most)
-        best = max(best, proven)
-        if most <= 1.0 + PRICE_TOLERANCE or not columns:
+        if not columns:
             converged = True
+            break
+        rounded = math.ceil(best - ROUND_TOLERANCE) >= math.ceil(lp_value - ROUND_TOLERANCE)
+        if rounded and not until_converged:
+            note = "bound equals the master's value rounded up"
             break
         if max_rounds is not None and iterations >= max_rounds:
             note = f"stopped after {max_rounds} round(s)"
@@ -378,7 +443,7 @@ def lp_lower_bound(
         converged=converged,
         iterations=iterations,
         columns=lp.column_count,
-        county_sets=len(sets),
+        county_sets=sets_priced,
         seconds=time.monotonic() - started,
         note=note,
         patterns=patterns,
@@ -413,106 +478,290 @@ def _fill(
     return value, loading
 
 
-def _padded(sets: Sequence[tuple[int, ...]], count: int) -> npt.NDArray[np.int64]:
-    """The county sets as rows of indices, short sets padded with `count` (a county of no value)."""
-    width = max(len(s) for s in sets)
-    padded = np.full((len(sets), width), count, dtype=np.int64)
-    for i, served in enumerate(sets):
-        padded[i, : len(served)] = served
-    return padded
-
-
+# Labels extended at once while pricing (rows x candidate counties).
+LABELS_PER_STEP = 2_000_000
 # Sets priced exactly at once (vectorised), in decreasing order of their upper bound.
 PRICE_CHUNK = 4096
+
+Column = tuple[int, tuple[int, ...], dict[int, int]]
+
+
+@dataclass
+class _Labels:
+    """Chains of counties one coach can serve in this order, with what bounds their value.
+
+    `served` holds each chain's counties (sorted), `last` the county it ends at, `elapsed` the
+    least seconds of driving so far, `value` its exact value (or an upper bound of it), and
+    `seat_sum`, `visit_sum`, `top_price` the sums of its counties' own seat values and visit duals
+    and the highest seat price among them.
+    """
+
+    served: npt.NDArray[np.int64]
+    last: npt.NDArray[np.int64]
+    elapsed: npt.NDArray[np.float64]
+    value: npt.NDArray[np.float64]
+    seat_sum: npt.NDArray[np.float64]
+    visit_sum: npt.NDArray[np.float64]
+    top_price: npt.NDArray[np.float64]
+
+    def take(self, keep: npt.NDArray[np.int64] | npt.NDArray[np.bool_]) -> _Labels:
+        return _Labels(*(getattr(self, f.name)[keep] for f in dataclasses.fields(self)))
 
 
 def _price(
     duals: npt.NDArray[np.float64],
     sizes: npt.NDArray[np.float64],
     visit_row: int,
-    sets: Sequence[tuple[int, ...]],
-    padded: npt.NDArray[np.int64],
+    corridor: Corridors,
     days: Sequence[dt.date],
     capacity_by_date: Mapping[dt.date, int],
     eligible: Mapping[tuple[int, int], npt.NDArray[np.int64]],
     deadline: float,
-) -> tuple[float, list[tuple[int, tuple[int, ...], dict[int, int]]]] | None:
-    """The largest dual value of any pattern (exact), and the best columns; None at the deadline.
+    per_coach: float = 0.0,
+) -> tuple[float, list[Column], int] | None:
+    """The largest dual value of any pattern (exact), the best columns, and the sets priced
+    exactly; None at the deadline. `duals` are the group rows' then the visit rows'; `per_coach`
+    the dual of the row every pattern is in (the known bound's), added to every value.
 
     The best loading of a set on a date takes the date's capacity in seats at the highest dual
-    prices among its counties' eligible groups (seats weigh alike, so greedy is exact): the sum
-    of the largest Q of the counties' per-seat price lists. A set's value is at most the sum of
-    its counties' own values, so sets are priced in decreasing order of that bound until it
-    falls below the best exact value found.
+    prices among its counties' eligible groups (seats weigh alike, so greedy is exact). Counties
+    of no positive value never raise a set's value and compatible sets are closed under removal,
+    so only counties of positive value are extended, by labels along corridor order: a chain
+    grows by a county it reaches within that county's ride limit. A set's value is at most
+    min(Σ own seat values, C x its highest seat price) + Σ visit duals, and at most its chain's
+    value plus the added county's own value; a label whose bound, plus the best values the
+    remaining stops could add, does not beat the best set found is dropped, so the maximum is
+    exact without listing every set.
     """
     group_duals = duals[:visit_row]
     county_duals = duals[visit_row:]
     count = len(county_duals)
-    widest = max(capacity_by_date[d] for d in days)
-    # marginal[d, c, k]: the (k+1)-th best seat price of county c's groups on date d.
-    marginal = np.zeros((len(days), count + 1, widest))
-    visit = np.zeros((len(days), count + 1))
+    # A pattern improves the master when its value, with the per-coach dual, exceeds 1.
+    threshold = 1.0 - per_coach + PRICE_TOLERANCE
+    by_day: dict[int, list[tuple[int, npt.NDArray[np.int64]]]] = defaultdict(list)
     for (di, ci), rows in eligible.items():
-        capacity = capacity_by_date[days[di]]
-        prices = group_duals[rows]
-        keep = prices > 0
-        if keep.any():
-            order = np.argsort(-prices[keep], kind="stable")
-            seats = np.minimum(sizes[rows][keep][order].astype(np.int64), capacity)
-            per_seat = np.repeat(prices[keep][order], seats)[:capacity]
-            marginal[di, ci, : len(per_seat)] = per_seat
-        # A coach serves a county on a date only if some of its groups may depart then.
-        visit[di, ci] = county_duals[ci]
-    single = marginal.sum(axis=2) + visit
-    upper = single[:, padded].sum(axis=2)  # days x sets
-    flat_order = np.argsort(-upper, axis=None, kind="stable")
-    upper_sorted = upper.ravel()[flat_order]
+        by_day[di].append((ci, rows))
     most = 0.0
-    # The best columns so far: values, dates and sets (kept to COLUMNS_PER_ROUND).
-    best_values = np.zeros(0)
-    best_days = np.zeros(0, dtype=np.int64)
-    best_sets = np.zeros(0, dtype=np.int64)
-    start = 0
-    while start < len(flat_order):
-        if upper_sorted[start] <= most + 1e-12 or upper_sorted[start] <= 0:
+    evaluated = 0
+    found = _Found(threshold)
+    # Every county alone first (on every date), so the best single value prunes the labels.
+    priced_days = []
+    for di, day in enumerate(days):
+        capacity = capacity_by_date[day]
+        # marginal[c, k]: the (k+1)-th best seat price of county c's groups on this date.
+        marginal = np.zeros((count, capacity))
+        usable = np.zeros(count, dtype=bool)
+        for ci, rows in by_day.get(di, []):
+            usable[ci] = True
+            prices = group_duals[rows]
+            keep = prices > 0
+            if keep.any():
+                order = np.argsort(-prices[keep], kind="stable")
+                seats = np.minimum(sizes[rows][keep][order].astype(np.int64), capacity)
+                per_seat = np.repeat(prices[keep][order], seats)[:capacity]
+                marginal[ci, : len(per_seat)] = per_seat
+        seat_value = marginal.sum(axis=1)
+        filled = (marginal > 0).sum(axis=1)
+        # A coach serves a county on a date only if some of its groups may depart then.
+        visit = np.where(usable, county_duals, 0.0)
+        own = seat_value + visit
+        candidates = np.nonzero(usable & (own > 0))[0]
+        if not len(candidates):
+            continue
+        evaluated += len(candidates)
+        most = max(most, float(own[candidates].max()))
+        found.add(di, candidates[:, None], own[candidates])
+        priced_days.append((di, capacity, marginal, seat_value, filled, visit, own, candidates))
+    priced_days.sort(key=lambda p: -float(p[6][p[7]].max()))
+    for di, capacity, marginal, seat_value, filled, visit, own, candidates in priced_days:
+        if corridor.stop_limit < 2:
             break
-        if time.monotonic() > deadline:
-            return None
-        chunk = flat_order[start : start + PRICE_CHUNK]
-        bounds = upper_sorted[start : start + PRICE_CHUNK]
-        chunk = chunk[bounds > most + 1e-12]
-        start += PRICE_CHUNK
-        day_of, set_of = np.divmod(chunk, len(sets))
-        for di in np.unique(day_of).tolist():
-            mine = set_of[day_of == di]
-            capacity = capacity_by_date[days[di]]
-            members = padded[mine]
-            prices = marginal[di][members][:, :, :capacity].reshape(len(mine), -1)
-            if prices.shape[1] > capacity:
-                prices = np.partition(prices, prices.shape[1] - capacity, axis=1)[:, -capacity:]
-            values = prices.sum(axis=1) + visit[di][members].sum(axis=1)
-            most = max(most, float(values.max()))
-            good = values > 1.0 + PRICE_TOLERANCE
-            best_values = np.concatenate([best_values, values[good]])
-            best_days = np.concatenate([best_days, np.full(int(good.sum()), di)])
-            best_sets = np.concatenate([best_sets, mine[good]])
-            if len(best_values) > 4 * COLUMNS_PER_ROUND:
-                kept = np.argpartition(-best_values, COLUMNS_PER_ROUND)[:COLUMNS_PER_ROUND]
-                best_values, best_days, best_sets = (
-                    best_values[kept],
-                    best_days[kept],
-                    best_sets[kept],
-                )
-    order = np.argsort(-best_values, kind="stable")[:COLUMNS_PER_ROUND]
-    found = [(int(best_days[k]), int(best_sets[k])) for k in order]
-    columns = []
-    for di, si in found:
-        served = sets[si]
+        position = np.full(count, -1, dtype=np.int64)
+        position[candidates] = np.arange(len(candidates))
+        own_sorted = np.sort(own[candidates])[::-1]
+        labels = _Labels(
+            candidates[:, None],
+            candidates,
+            corridor.reach[candidates],
+            own[candidates],
+            seat_value[candidates],
+            visit[candidates],
+            marginal[candidates, 0],
+        )
+        allowed = corridor.allowed[candidates]
+        for length in range(2, corridor.stop_limit + 1):
+            # What counties after this one could still add, at most.
+            later = float(own_sorted[: corridor.stop_limit - length].sum())
+            grown = _extend(
+                labels,
+                candidates,
+                position,
+                corridor,
+                allowed,
+                own,
+                seat_value,
+                visit,
+                marginal,
+                capacity,
+                later,
+                most,
+                deadline,
+            )
+            if grown is None:
+                return None
+            if not len(grown.last):
+                break
+            # Price exactly, best bound first, the distinct sets whose bound beats the best.
+            sets, inverse = np.unique(grown.served, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            bound = np.full(len(sets), -np.inf)
+            np.maximum.at(bound, inverse, grown.value)
+            exact = bound.copy()
+            # Sets whose counties' positive seats fit in one coach are worth their sum: exact.
+            fits = (filled[sets].sum(axis=1) <= capacity) & (bound > most + 1e-12)
+            if fits.any():
+                members = sets[fits]
+                values = seat_value[members].sum(axis=1) + visit[members].sum(axis=1)
+                exact[fits] = values
+                evaluated += len(values)
+                most = max(most, float(values.max()))
+                found.add(di, members, values)
+            pending = np.where(fits, -np.inf, bound)
+            order = np.argsort(-pending, kind="stable")
+            for start in range(0, len(order), PRICE_CHUNK):
+                if time.monotonic() > deadline:
+                    return None
+                chunk = order[start : start + PRICE_CHUNK]
+                chunk = chunk[pending[chunk] > most + 1e-12]
+                if not len(chunk):
+                    break
+                members = sets[chunk]
+                prices = marginal[members].reshape(len(chunk), -1)
+                if prices.shape[1] > capacity:
+                    prices = np.partition(prices, prices.shape[1] - capacity, axis=1)
+                    prices = prices[:, -capacity:]
+                values = prices.sum(axis=1) + visit[members].sum(axis=1)
+                exact[chunk] = values
+                evaluated += len(chunk)
+                most = max(most, float(values.max()))
+                found.add(di, members, values)
+            grown.value = np.minimum(grown.value, exact[inverse])
+            # Only labels that could still lead to a better set are extended.
+            labels = grown.take(grown.value + later > most + 1e-12)
+            if not len(labels.last):
+                break
+    columns: list[Column] = []
+    for di, served in found.best():
         parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
         rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         _, loading = _fill(group_duals[rows], rows, sizes, capacity_by_date[days[di]])
         columns.append((di, served, loading))
-    return most, columns
+    return most + per_coach, columns, evaluated
+
+
+class _Found:
+    """The best improving columns seen while pricing (value above `threshold`), kept to about
+    `COLUMNS_PER_ROUND` by date and county set."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.values: list[npt.NDArray[np.float64]] = []
+        self.days: list[npt.NDArray[np.int64]] = []
+        self.sets: list[tuple[int, ...]] = []
+        self.size = 0
+
+    def add(self, day: int, sets: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> None:
+        good = values > self.threshold
+        if not good.any():
+            return
+        values = values[good]
+        if len(values) > COLUMNS_PER_ROUND:
+            values_kept = np.argpartition(-values, COLUMNS_PER_ROUND)[:COLUMNS_PER_ROUND]
+            values, rows = values[values_kept], sets[good][values_kept]
+        else:
+            rows = sets[good]
+        self.values.append(values)
+        self.days.append(np.full(len(values), day, dtype=np.int64))
+        self.sets.extend(tuple(row) for row in rows.tolist())
+        self.size += len(values)
+
+    def best(self) -> list[tuple[int, tuple[int, ...]]]:
+        """The best distinct (date, county set) pairs, best first."""
+        if not self.size:
+            return []
+        values = np.concatenate(self.values)
+        days = np.concatenate(self.days)
+        chosen: dict[tuple[int, tuple[int, ...]], None] = {}
+        for k in np.argsort(-values, kind="stable").tolist():
+            chosen.setdefault((int(days[k]), self.sets[k]), None)
+            if len(chosen) >= COLUMNS_PER_ROUND:
+                break
+        return list(chosen)
+
+
+def _extend(
+    labels: _Labels,
+    candidates: npt.NDArray[np.int64],
+    position: npt.NDArray[np.int64],
+    corridor: Corridors,
+    allowed: npt.NDArray[np.float64],
+    own: npt.NDArray[np.float64],
+    seat_value: npt.NDArray[np.float64],
+    visit: npt.NDArray[np.float64],
+    marginal: npt.NDArray[np.float64],
+    capacity: int,
+    later: float,
+    most: float,
+    deadline: float,
+) -> _Labels | None:
+    """Every label grown by one candidate county it reaches in time, with an upper bound on the
+    value of the grown set, keeping those whose bound plus `later` beats `most`; one label per
+    (set, last county), the one with the least driving so far. None at the deadline."""
+    step = max(1, LABELS_PER_STEP // max(1, len(candidates)))
+    parts: list[_Labels] = []
+    for start in range(0, len(labels.last), step):
+        if time.monotonic() > deadline:
+            return None
+        block = labels.take(np.arange(start, min(start + step, len(labels.last))))
+        arrival = block.elapsed[:, None] + corridor.between[np.ix_(block.last, candidates)]
+        ok = arrival <= allowed[None, :]
+        rows = np.arange(len(block.last))
+        for column in range(block.served.shape[1]):
+            ok[rows, position[block.served[:, column]]] = False
+        top_price = np.maximum(block.top_price[:, None], marginal[candidates, 0][None, :])
+        seat_sum = block.seat_sum[:, None] + seat_value[candidates][None, :]
+        visit_sum = block.visit_sum[:, None] + visit[candidates][None, :]
+        bound = np.minimum(
+            block.value[:, None] + own[candidates][None, :],
+            np.minimum(seat_sum, capacity * top_price) + visit_sum,
+        )
+        ok &= bound + later > most + 1e-12
+        state, following = np.nonzero(ok)
+        parts.append(
+            _Labels(
+                np.sort(np.column_stack([block.served[state], candidates[following]]), axis=1),
+                candidates[following],
+                arrival[state, following],
+                bound[state, following],
+                seat_sum[state, following],
+                visit_sum[state, following],
+                top_price[state, following],
+            )
+        )
+    if not parts:
+        return labels.take(np.zeros(0, dtype=np.int64))
+    grown = _Labels(
+        *(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(_Labels))
+    )
+    if not len(grown.last):
+        return grown
+    # One label per (set, last county): the least driving so far extends furthest.
+    keys = np.column_stack([grown.served, grown.last])
+    order = np.lexsort((grown.elapsed, *keys.T[::-1]))
+    keys = keys[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+    return grown.take(order[first])
 
 
 def plan_lp_bound(
@@ -521,8 +770,13 @@ def plan_lp_bound(
     workers: Mapping[str, Worker],
     provider: DistanceProvider,
     time_limit_s: float,
+    known_bound: int = 0,
+    *,
+    max_rounds: int | None = None,
 ) -> LpBound:
-    """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them).
+    """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
+    `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
+    `max_rounds` as in `lp_lower_bound`.
 
     Parties, fleet counts per type and the pickup-stop limit are relaxed (left out); with a drop
     radius the alighting county is not fixed, so the bound is not computed (the counting bounds
@@ -609,5 +863,7 @@ def plan_lp_bound(
         detour_grace_s=policy.detour_grace_minutes * 60.0,
         time_limit_s=left,
         warm_start=warm,
+        known_bound=known_bound,
+        max_rounds=max_rounds,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)

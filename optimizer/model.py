@@ -406,7 +406,8 @@ class Stop:
 @dataclass(frozen=True)
 class Passenger:
     """A seated worker: first seat number, seats taken (a child's seat counts), and the indices
-    of the trip's stops where they board and alight."""
+    of the trip's stops where they board and alight. `late` marks a passenger seated after the
+    plan was published, in a free seat (optimizer.incremental): the manifests flag the row."""
 
     worker_id: str
     company_id: str
@@ -415,6 +416,7 @@ class Passenger:
     alight_stop: int
     seat_count: int = 1
     party: str = ""
+    late: bool = False
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,9 @@ def solve(
     lp_box = min(lp_reserve, scenario.solver.time_limit_s - ctx.elapsed())
     lp = LpBound(0, 0.0, 0.0, False, 0, 0, 0, 0.0, "not run: no time reserved")
     if lp_box >= LP_BOUND_MIN_S and all_trips:
-        lp = plan_lp_bound(scenario, all_trips, workers, ctx.provider, lp_box)
+        lp = plan_lp_bound(
+            scenario, all_trips, workers, ctx.provider, lp_box, known_bound=bounds.trips
+        )
     kpis = with_lp(plan_kpis(all_trips, unserved, bounds, ctx.elapsed()), lp)
     ctx.report(1.0, "done")
     notes = [

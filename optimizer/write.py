@@ -108,9 +108,17 @@ def trip_to_json(trip: Trip) -> dict[str, Any]:
         "cost": trip.cost,
         "locked": trip.locked,
         "stops": [_stop_json(stop) for stop in trip.stops],
-        "passengers": [dataclasses.asdict(p) for p in trip.passengers],
+        "passengers": [_passenger_json(p) for p in trip.passengers],
         "crew": dataclasses.asdict(trip.crew) if trip.crew is not None else None,
     }
+
+
+def _passenger_json(passenger: Passenger) -> dict[str, Any]:
+    """A passenger; `late` only when set (a plan as planned carries none)."""
+    values = dataclasses.asdict(passenger)
+    if not passenger.late:
+        del values["late"]
+    return values
 
 
 def _leg_json(leg: DutyLeg) -> dict[str, Any]:

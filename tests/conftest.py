@@ -86,3 +86,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for offender in offenders[:50]:
         terminalreporter.write_line(offender)
     terminalreporter.write_line(f"{hits} ID or phone number(s) in {lines} log lines")
+
+
+@pytest.fixture
+def english_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line in English (its default is Chinese): for tests that read its output."""
+    monkeypatch.setenv("LC_ALL", "en_US.UTF-8")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from api.cli import generate, geo, plan, render, serve, sizing, worker
+from api.cli import generate, geo, operations, plan, render, serve, sizing, worker
+from api.cli.text import _, set_locale
 
 app = typer.Typer(
     name="chunyun",
@@ -13,8 +16,25 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (geo, plan, sizing, generate, render, serve, worker):
+for module in (geo, plan, sizing, generate, render, serve, operations, worker):
     module.register(app)
+
+
+@app.callback()
+def choose_language(
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of the messages: zh_CN (default) or en; "
+            "without it LC_ALL, LC_MESSAGES or LANG decide.",
+        ),
+    ] = None,
+) -> None:
+    """春运 charter coaches: plan legal, full coach trips for migrant workers going home."""
+    if lang is not None and not lang.strip().lower().replace("-", "_").startswith(("zh", "en")):
+        raise typer.BadParameter(_("--lang takes zh_CN or en"), param_hint="--lang")
+    set_locale(lang)
 
 
 @app.command()

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.text import _, error_text
 from optimizer.baseline import hand_planning_trips, plain_county_date_trips
 from optimizer.errors import InvalidInput
 from scenarios.generate import (
@@ -37,24 +38,32 @@ def _summary(season: GeneratedSeason, folder: Path) -> Table:
     hand = hand_planning_trips(scenario)
     counties = {w.home_adcode for w in scenario.workers if w.home_adcode}
     days = {w.earliest for w in scenario.workers}
-    table = Table(title=f"{scenario.name} written to {folder}")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table = Table(title=_("{season} written to {folder}", season=scenario.name, folder=folder))
+    table.add_column(_("figure"))
+    table.add_column(_("value"), justify="right")
     rows = [
-        ("workers", f"{len(scenario.workers)}"),
-        ("seats needed", f"{sum(w.seats for w in scenario.workers)}"),
-        ("companies", f"{len(scenario.companies)}"),
-        ("home counties", f"{len(counties)}"),
-        ("first days of windows", f"{len(days)}"),
-        ("deliberate bad rows", f"{len(season.bad_rows)}"),
-        ("seat bound (trips)", f"{plain.seat_bound_trips}"),
+        (_("workers"), f"{len(scenario.workers)}"),
+        (_("seats needed"), f"{sum(w.seats for w in scenario.workers)}"),
+        (_("companies"), f"{len(scenario.companies)}"),
+        (_("home counties"), f"{len(counties)}"),
+        (_("first days of windows"), f"{len(days)}"),
+        (_("deliberate bad rows"), f"{len(season.bad_rows)}"),
+        (_("seat bound (trips)"), f"{plain.seat_bound_trips}"),
         (
-            "plain county-and-date plan",
-            f"{plain.trips} trips, {plain.people_per_coach:.1f} per coach",
+            _("plain county-and-date plan"),
+            _(
+                "{trips} trips, {people} per coach",
+                trips=plain.trips,
+                people=f"{plain.people_per_coach:.1f}",
+            ),
         ),
         (
-            "each company alone",
-            f"{hand.trips} trips, {hand.people_per_coach:.1f} per coach",
+            _("each company alone"),
+            _(
+                "{trips} trips, {people} per coach",
+                trips=hand.trips,
+                people=f"{hand.people_per_coach:.1f}",
+            ),
         ),
     ]
     for label, value in rows:
@@ -97,7 +106,9 @@ def register(app: typer.Typer) -> None:
         if bad_rows is not None:
             options["bad_rows"] = bad_rows
         if spec is None and (workers is None or seed is None):
-            raise typer.BadParameter(f"{name!r} is not a bundled season: give --workers and --seed")
+            raise typer.BadParameter(
+                _("{name} is not a bundled season: give --workers and --seed", name=repr(name))
+            )
         chosen: Profile = "concentrated"
         if profile is not None:
             chosen = "dispersed" if profile is ProfileOption.dispersed else "concentrated"
@@ -113,7 +124,7 @@ def register(app: typer.Typer) -> None:
                 **options,
             )
         except InvalidInput as error:
-            console.print(f"[red]{error}[/red]")
+            console.print(f"[red]{error_text(error)}[/red]")
             raise typer.Exit(code=2) from None
         folder = write_scenario(season, out)
         console.print(_summary(season, folder))

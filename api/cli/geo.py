@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.text import _, error_text
 from optimizer.errors import PlaceError, UnknownPlace, Unreachable
 from optimizer.geography.distance import Location
 from optimizer.geography.gazetteer import load_gazetteer
@@ -45,19 +46,21 @@ def resolution_json(resolution: Resolution) -> dict[str, Any]:
 def _table(resolutions: list[Resolution]) -> Table:
     gazetteer = load_gazetteer()
     table = Table(show_lines=False)
-    table.add_column("query")
-    table.add_column("adcode")
-    table.add_column("county")
-    table.add_column("note")
+    table.add_column(_("query"))
+    table.add_column(_("adcode"))
+    table.add_column(_("county"))
+    table.add_column(_("note"))
     for resolution in resolutions:
         if resolution.ok and resolution.adcode is not None:
             county = gazetteer[resolution.adcode]
-            table.add_row(resolution.query, county.adcode, county.full_name, resolution.note)
+            note = error_text(ValueError(resolution.note)) if resolution.note else ""
+            table.add_row(resolution.query, county.adcode, county.full_name, note)
             continue
         choices = "\n".join(f"  {code} {name}" for code, name in resolution.candidates)
-        label = "candidates" if resolution.ambiguous else "did you mean"
-        detail = f"{resolution.error}\n{label}:\n{choices}" if choices else str(resolution.error)
-        table.add_row(resolution.query, "-", "[red]not resolved[/red]", detail)
+        label = _("candidates") if resolution.ambiguous else _("did you mean")
+        error = error_text(ValueError(resolution.error or ""))
+        detail = f"{error}\n{label}:\n{choices}" if choices else error
+        table.add_row(resolution.query, "-", f"[red]{_('not resolved')}[/red]", detail)
     return table
 
 
@@ -144,7 +147,7 @@ def route_command(
             typer.echo(json.dumps(payload, ensure_ascii=False))
         else:
             choices = "".join(f"\n  {code} {name}" for code, name in candidates)
-            typer.echo(f"error: {error}{choices}", err=True)
+            typer.echo(_("error: {error}", error=error_text(error)) + choices, err=True)
         raise typer.Exit(code=1) from None
     if as_json:
         answer: dict[str, Any] = {
@@ -159,12 +162,19 @@ def route_command(
 
     def label(text: str, adcode: str) -> str:
         county = gazetteer[adcode].full_name
-        return county if text == county else f"{text} (snapped to {county}, {adcode})"
+        if text == county:
+            return county
+        return _("{text} (snapped to {county}, {adcode})", text=text, county=county, adcode=adcode)
 
+    typer.echo(f"{label(start_label, start_node.adcode)} -> {label(end_label, end_node.adcode)}")
     typer.echo(
-        f"{label(start_label, start_node.adcode)} -> {label(end_label, end_node.adcode)}\n"
-        f"{km:,.0f} road km, {hours:.1f} h driving at coach day speed "
-        f"(no rests; night driving is slower), {max(len(line) - 2, 0)} county seats on the way"
+        _(
+            "{km} road km, {hours} h driving at coach day speed (no rests; night driving is "
+            "slower), {seats} county seats on the way",
+            km=f"{km:,.0f}",
+            hours=f"{hours:.1f}",
+            seats=max(len(line) - 2, 0),
+        )
     )
 
 

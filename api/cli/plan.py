@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli.text import _, cli_locale, detail_text, error_text, service_message
 from api.engine import solve_engine
-from api.errors import message
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
 from optimizer.model import FleetKpis, Plan, Scenario
@@ -55,10 +55,10 @@ def progress_bar(console: Console) -> Iterator[Callable[[float, str], None]]:
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("planning", total=1.0)
+        task = bar.add_task(_("planning"), total=1.0)
 
         def progress(fraction: float, text: str) -> None:
-            bar.update(task, completed=fraction, description=text)
+            bar.update(task, completed=fraction, description=detail_text(text))
 
         yield progress
 
@@ -68,83 +68,109 @@ def _provider(name: str) -> DistanceProvider:
         return GreatCircleProvider()
     if name == "road":
         return default_distance_provider()
-    raise typer.BadParameter("provider must be 'road' or 'great-circle'")
+    raise typer.BadParameter(_("provider must be 'road' or 'great-circle'"))
 
 
 def _report_problems(console: Console, scenario: Scenario) -> None:
     if not scenario.problems:
         return
-    table = Table(title=f"{len(scenario.problems)} bad input cell(s): those rows are not planned")
-    for column in ("table", "row", "column", "value", "reason"):
+    from api.i18n import translate_reason
+
+    table = Table(
+        title=_(
+            "{count} bad input cell(s): those rows are not planned", count=len(scenario.problems)
+        )
+    )
+    for column in (_("table"), _("row"), _("column"), _("value"), _("reason")):
         table.add_column(column)
     for problem in scenario.problems[:PROBLEMS_SHOWN]:
         table.add_row(
-            problem.table, str(problem.row), problem.column, problem.value, problem.reason
+            problem.table,
+            str(problem.row),
+            problem.column,
+            problem.value,
+            translate_reason(cli_locale(), problem.reason),
         )
     console.print(table)
     if len(scenario.problems) > PROBLEMS_SHOWN:
-        console.print(f"… and {len(scenario.problems) - PROBLEMS_SHOWN} more in plan.json")
+        more = len(scenario.problems) - PROBLEMS_SHOWN
+        console.print(_("… and {count} more in plan.json", count=more))
 
 
 def _report_kpis(console: Console, plan: Plan) -> None:
     kpis = plan.kpis
-    table = Table(title=f"plan {plan.scenario} ({plan.direction})")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table = Table(
+        title=_("plan {scenario} ({direction})", scenario=plan.scenario, direction=plan.direction)
+    )
+    table.add_column(_("figure"))
+    table.add_column(_("value"), justify="right")
     gap = kpis.trips / kpis.lower_bound_trips if kpis.lower_bound_trips else 0.0
     rows = [
-        ("workers", f"{kpis.workers}"),
-        ("seated", f"{kpis.seated}"),
-        ("unserved", f"{kpis.unserved}"),
-        ("trips", f"{kpis.trips}"),
+        (_("workers"), f"{kpis.workers}"),
+        (_("seated"), f"{kpis.seated}"),
+        (_("unserved"), f"{kpis.unserved}"),
+        (_("trips"), f"{kpis.trips}"),
         (
-            "lower bound (trips)",
-            f"{kpis.lower_bound_trips}  (trips / bound = {gap:.3f}; {kpis.lower_bound_source}"
-            f", LP {kpis.lower_bound_seconds:.1f} s)",
+            _("lower bound (trips)"),
+            _(
+                "{bound}  (trips / bound = {gap}; {source}, LP {seconds} s)",
+                bound=kpis.lower_bound_trips,
+                gap=f"{gap:.3f}",
+                source=kpis.lower_bound_source,
+                seconds=f"{kpis.lower_bound_seconds:.1f}",
+            ),
         ),
-        ("seats offered", f"{kpis.seats_offered}"),
-        ("seat utilization", f"{kpis.seat_utilization:.1%}"),
-        ("coach-km", f"{kpis.coach_km:,.0f}"),
-        ("lower bound (coach-km)", f"{kpis.lower_bound_coach_km:,.0f}"),
-        ("passenger-km", f"{kpis.passenger_km:,.0f}"),
-        ("cost", f"{kpis.cost:,.0f}"),
-        ("solve seconds", f"{kpis.solve_seconds:.1f}"),
+        (_("seats offered"), f"{kpis.seats_offered}"),
+        (_("seat utilization"), f"{kpis.seat_utilization:.1%}"),
+        (_("coach-km"), f"{kpis.coach_km:,.0f}"),
+        (_("lower bound (coach-km)"), f"{kpis.lower_bound_coach_km:,.0f}"),
+        (_("passenger-km"), f"{kpis.passenger_km:,.0f}"),
+        (_("cost"), f"{kpis.cost:,.0f}"),
+        (_("solve seconds"), f"{kpis.solve_seconds:.1f}"),
     ]
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
-    reasons = Counter(str(u.reason) for u in plan.unserved)
+    from api.i18n import unserved_reason
+
+    reasons = Counter(u.reason for u in plan.unserved)
     if reasons:
-        console.print(
-            "unserved by reason: " + ", ".join(f"{r} {n}" for r, n in reasons.most_common())
+        listed = ", ".join(
+            f"{unserved_reason(cli_locale(), r)} {n}" for r, n in reasons.most_common()
         )
+        console.print(_("unserved by reason: {reasons}", reasons=listed))
 
 
 def _report_fleet(console: Console, fleet: FleetKpis | None, title: str) -> None:
     if fleet is None:
         return
     table = Table(title=title)
-    table.add_column("fleet figure")
-    table.add_column("value", justify="right")
+    table.add_column(_("fleet figure"))
+    table.add_column(_("value"), justify="right")
     by_type = ", ".join(
-        f"{kind} {count} (overlap bound {fleet.overlap_bound_by_type.get(kind, 0)})"
+        _(
+            "{kind} {count} (overlap bound {bound})",
+            kind=kind,
+            count=count,
+            bound=fleet.overlap_bound_by_type.get(kind, 0),
+        )
         for kind, count in sorted(fleet.coaches_by_type.items())
     )
     rows = [
-        ("physical coaches", f"{fleet.coaches}"),
-        ("coaches by type", by_type or "-"),
-        ("overlap bound", f"{sum(fleet.overlap_bound_by_type.values())}"),
-        ("coach-days", f"{fleet.coach_days}"),
-        ("deadhead km", f"{fleet.deadhead_km:,.0f}"),
-        ("loaded km share", f"{fleet.loaded_km_share:.1%}"),
-        ("shortages", "; ".join(fleet.shortages) if fleet.shortages else "none"),
+        (_("physical coaches"), f"{fleet.coaches}"),
+        (_("coaches by type"), by_type or "-"),
+        (_("overlap bound"), f"{sum(fleet.overlap_bound_by_type.values())}"),
+        (_("coach-days"), f"{fleet.coach_days}"),
+        (_("deadhead km"), f"{fleet.deadhead_km:,.0f}"),
+        (_("loaded km share"), f"{fleet.loaded_km_share:.1%}"),
+        (_("shortages"), "; ".join(fleet.shortages) if fleet.shortages else _("none")),
     ]
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
     for advice in fleet.advice:
         console.print(
-            message(
+            service_message(
                 "fleet_advice",
                 add=advice.add,
                 vehicle_type=advice.vehicle_type,
@@ -180,8 +206,12 @@ def _render(
     if render:
         written = render_plan(plan, scenario, folder, distances, contact_phone=contact_phone)
         console.print(
-            f"rendered {len(written.all())} files into {folder} "
-            "(map.html, trips/, manifests/, trip_sheets/, notices.csv, notices/)"
+            _(
+                "rendered {count} files into {folder} "
+                "(map.html, trips/, manifests/, trip_sheets/, notices.csv, notices/)",
+                count=len(written.all()),
+                folder=folder,
+            )
         )
         return
     manifests = folder / "manifests"
@@ -244,7 +274,8 @@ def plan_command(
     try:
         scenarios = [_read(folder, changes) for folder in (waves or [scenario_dir])]
     except InvalidInput as error:
-        console.print(f"[red]cannot plan {scenario_dir}:[/red] {error}")
+        failed = _("cannot plan {folder}:", folder=scenario_dir)
+        console.print(f"[red]{failed}[/red] {error_text(error)}")
         raise typer.Exit(code=2) from None
     distances = _provider(provider)
     for scenario in scenarios:
@@ -253,9 +284,10 @@ def plan_command(
         try:
             engine = stack.enter_context(solve_engine(scheduler=scheduler, workers=workers))
         except InvalidInput as error:
-            console.print(f"[red]cannot plan {scenario_dir}:[/red] {error}")
+            failed = _("cannot plan {folder}:", folder=scenario_dir)
+            console.print(f"[red]{failed}[/red] {error_text(error)}")
             raise typer.Exit(code=2) from None
-        console.print(message("engine_started", engine=engine.description))
+        console.print(service_message("engine_started", engine=engine.description))
         if engine.executor is not None:
             # The solver shares its time budget among the parts that run at once.
             scenarios = [
@@ -269,7 +301,9 @@ def plan_command(
     if not waves:
         folder = write_plan(plan, scenarios[0], out, scenario_dir=scenario_dir)
         _report_kpis(console, plan)
-        _report_fleet(console, plan.fleet_kpis, f"coach duties {plan.scenario}")
+        _report_fleet(
+            console, plan.fleet_kpis, _("coach duties {scenario}", scenario=plan.scenario)
+        )
         _render(
             console,
             plan,
@@ -279,18 +313,19 @@ def plan_command(
             render=render,
             contact_phone=contact_phone,
         )
-        console.print(f"plan written to {folder}")
+        console.print(_("plan written to {folder}", folder=folder))
         return
     by_direction = {s.direction: (s, d) for s, d in zip(scenarios, waves, strict=True)}
     ordered = [by_direction[p.direction] for p in season.waves]
     folder = write_season(
-        season, [s for s, _ in ordered], out, scenario_dirs=[d for _, d in ordered]
+        season, [s for s, _dir in ordered], out, scenario_dirs=[d for _s, d in ordered]
     )
     for wave in season.waves:
         _report_kpis(console, wave)
-    _report_fleet(console, season.duties.kpis, "coach duties over the season")
-    console.print(f"backhaul km saved: {season.backhaul_saved_km:,.1f} km")
-    for wave, (scenario, _) in zip(season.waves, ordered, strict=True):
+    _report_fleet(console, season.duties.kpis, _("coach duties over the season"))
+    saved = f"{season.backhaul_saved_km:,.1f}"
+    console.print(_("backhaul km saved: {km} km", km=saved))
+    for wave, (scenario, _folder) in zip(season.waves, ordered, strict=True):
         _render(
             console,
             wave,
@@ -300,7 +335,7 @@ def plan_command(
             render=render,
             contact_phone=contact_phone,
         )
-    console.print(f"season written to {folder}")
+    console.print(_("season written to {folder}", folder=folder))
 
 
 def _plan_season(
@@ -316,11 +351,12 @@ def _plan_season(
                 scenarios, distances=distances, progress=progress, executor=executor
             )
             # Only a season with fleet_exhausted workers is planned again, for the advice.
-            progress(1.0, "fleet advice")
+            progress(1.0, _("fleet advice"))
             advice = fleet_advice(scenarios, season.waves, distances=distances)
             return season_with_advice(season, advice)
         except InvalidInput as error:
-            console.print(f"[red]cannot plan {scenario_dir}:[/red] {error}")
+            failed = _("cannot plan {folder}:", folder=scenario_dir)
+            console.print(f"[red]{failed}[/red] {error_text(error)}")
             raise typer.Exit(code=2) from None
 
 
@@ -333,13 +369,14 @@ def _plan_one(
 ) -> Plan:
     with progress_bar(console) as progress:
         try:
-            plan, _ = solve_within_fleet(
+            plan, _sizes = solve_within_fleet(
                 scenarios[0], distances=distances, progress=progress, executor=executor
             )
-            progress(1.0, "fleet advice")
+            progress(1.0, _("fleet advice"))
             return with_advice(plan, fleet_advice(scenarios, [plan], distances=distances))
         except InvalidInput as error:
-            console.print(f"[red]cannot plan {scenario_dir}:[/red] {error}")
+            failed = _("cannot plan {folder}:", folder=scenario_dir)
+            console.print(f"[red]{failed}[/red] {error_text(error)}")
             raise typer.Exit(code=2) from None
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, cast
 
 import typer
 
+from api.cli.text import _, error_text
 from optimizer.errors import ChunyunError
 
 SCENARIO_FILE = "scenario.toml"
@@ -31,7 +32,10 @@ def find_scenario(plan_dir: Path, scenario: Path | None) -> Path:
     else a copy in PLAN_DIR/scenario or PLAN_DIR itself; a clear error when none is found."""
     if scenario is not None:
         if not (scenario / SCENARIO_FILE).is_file():
-            raise typer.BadParameter(f"{scenario} has no {SCENARIO_FILE}", param_hint="--scenario")
+            raise typer.BadParameter(
+                _("{folder} has no {file}", folder=scenario, file=SCENARIO_FILE),
+                param_hint="--scenario",
+            )
         return scenario
     candidates = [plan_dir / "scenario", plan_dir]
     recorded = _recorded_scenario_dir(plan_dir)
@@ -41,8 +45,12 @@ def find_scenario(plan_dir: Path, scenario: Path | None) -> Path:
         if (candidate / SCENARIO_FILE).is_file():
             return candidate
     raise typer.BadParameter(
-        f"no scenario found in {plan_dir} (looked for scenario/{SCENARIO_FILE}); "
-        "pass the scenario folder the plan was made from with --scenario DIR",
+        _(
+            "no scenario found in {folder} (looked for scenario/{file}); "
+            "pass the scenario folder the plan was made from with --scenario DIR",
+            folder=plan_dir,
+            file=SCENARIO_FILE,
+        ),
         param_hint="--scenario",
     )
 
@@ -91,12 +99,14 @@ def render_command(
     try:
         from optimizer.write import read_plan
     except ImportError:
-        typer.echo("error: this installation cannot read plan folders (optimizer.write)", err=True)
+        typer.echo(
+            _("error: this installation cannot read plan folders (optimizer.write)"), err=True
+        )
         raise typer.Exit(1) from None
 
     if provider not in ("auto", "road", "great-circle"):
         raise typer.BadParameter(
-            "provider must be 'auto', 'road' or 'great-circle'", param_hint="--provider"
+            _("provider must be 'auto', 'road' or 'great-circle'"), param_hint="--provider"
         )
     scenario_dir = find_scenario(plan_dir, scenario)
     try:
@@ -117,15 +127,21 @@ def render_command(
             maps=maps,
         )
     except (ChunyunError, OSError) as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(_("error: {error}", error=error_text(error)), err=True)
         raise typer.Exit(1) from None
     target = written.out_dir
     typer.echo(
-        f"{len(plan.trips)} trips rendered into {target}: "
-        + ("map.html, " if written.overview else "")
-        + f"{len(written.trip_maps)} trip maps, {len(written.manifests)} manifest files, "
-        f"{len(written.trip_sheets)} trip sheets, notices.csv, "
-        f"{len(written.company_notices)} employer lists"
+        _(
+            "{trips} trips rendered into {folder}: {overview}{maps} trip maps, {manifests} "
+            "manifest files, {sheets} trip sheets, notices.csv, {lists} employer lists",
+            trips=len(plan.trips),
+            folder=target,
+            overview="map.html, " if written.overview else "",
+            maps=len(written.trip_maps),
+            manifests=len(written.manifests),
+            sheets=len(written.trip_sheets),
+            lists=len(written.company_notices),
+        )
     )
 
 

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from api.cli.text import _, error_text
+
 users_app = typer.Typer(
     help="Accounts of the service (dispatchers and employers).", no_args_is_help=True
 )
@@ -47,9 +49,9 @@ def serve(
     DATABASE_URL, else the SQLite default."""
     import uvicorn
 
+    from api.cli.text import service_message
     from api.core.config import Settings, get_settings, user_data_dir
     from api.core.db import describe, make_engine
-    from api.errors import message
     from api.main import create_app
 
     app = create_app()
@@ -66,12 +68,15 @@ def serve(
         chosen = settings
         app.dependency_overrides[get_settings] = lambda: chosen
     engine = make_engine(settings.database_url)
-    typer.echo(f"database: {describe(engine)}")
+    typer.echo(_("database: {database}", database=describe(engine)))
     engine.dispose()
-    typer.echo(message("serve_jobs_here" if settings.in_process_worker else "serve_jobs_elsewhere"))
+    typer.echo(
+        service_message("serve_jobs_here" if settings.in_process_worker else "serve_jobs_elsewhere")
+    )
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    typer.echo(f"chunyun pages: open http://{shown}:{port}/ in a browser and sign in")
-    typer.echo(f"API reference (offline): http://{shown}:{port}/docs")
+    address = f"http://{shown}:{port}"
+    typer.echo(_("chunyun pages: open {address}/ in a browser and sign in", address=address))
+    typer.echo(_("API reference (offline): {address}/docs", address=address))
     # A stop (Ctrl-C, SIGTERM) waits at most this long for requests in flight, then ends.
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=15)
 
@@ -89,15 +94,21 @@ def _load_demo(database_url: str) -> None:
         accounts = load_scenario(session, scenario=scenario)
     engine.dispose()
     typer.echo(
-        f"demo season {scenario.name!r} from {folder.name}: {len(scenario.workers)} workers, "
-        f"{len(scenario.companies)} companies, {len(scenario.fleet)} coach types"
-    )
-    typer.echo("demo accounts (sign in on the start page with a user name and password below):")
-    for account in accounts:
-        company = f" company {account.company_id}" if account.company_id else ""
-        typer.echo(
-            f"  {account.role:<10} {account.username:<24} password {account.password}{company}"
+        _(
+            "demo season {season} from {folder}: {workers} workers, {companies} companies, "
+            "{types} coach types",
+            season=repr(scenario.name),
+            folder=folder.name,
+            workers=len(scenario.workers),
+            companies=len(scenario.companies),
+            types=len(scenario.fleet),
         )
+    )
+    typer.echo(_("demo accounts (sign in on the start page with a user name and password below):"))
+    for account in accounts:
+        company = _(" company {company}", company=account.company_id) if account.company_id else ""
+        password = _("password {password}", password=account.password)
+        typer.echo(f"  {account.role:<10} {account.username:<24} {password}{company}")
 
 
 @users_app.command("add")
@@ -134,7 +145,10 @@ def add_user(
             company_id=company,
         )
     except ValidationError as error:
-        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {error_text(ValueError(e['msg']))}"
+            for e in error.errors()
+        )
         raise typer.BadParameter(reasons) from None
     engine = make_engine(get_settings().database_url)
     migrate(engine)
@@ -142,14 +156,14 @@ def add_user(
         with make_session_factory(engine).begin() as session:
             user = crud.create_user(session, user_in=user_in)
             made = f"{user.role} {user.username!r}" + (
-                f" of company {user.company_id}" if user.company_id else ""
+                _(" of company {company}", company=user.company_id) if user.company_id else ""
             )
     except ChunyunError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(_("error: {error}", error=error_text(error)), err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    typer.echo(f"created {made} in {describe(engine)}")
+    typer.echo(_("created {account} in {database}", account=made, database=describe(engine)))
 
 
 @users_app.command("list")
@@ -164,7 +178,7 @@ def list_users() -> None:
     with make_session_factory(engine)() as session:
         for user in crud.list_users(session):
             company = user.company_id or ""
-            state = "" if user.is_active else " (disabled)"
+            state = "" if user.is_active else _(" (disabled)")
             typer.echo(f"{user.id:>4}  {user.role:<10} {user.username:<24} {company}{state}")
     engine.dispose()
 
@@ -186,7 +200,7 @@ def _change_user(username: str, change: str) -> None:
             else:
                 crud.set_active(session, user=user, active=change == "enable")
     except ChunyunError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(_("error: {error}", error=error_text(error)), err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
@@ -196,18 +210,18 @@ def _change_user(username: str, change: str) -> None:
 def disable_user(username: Annotated[str, typer.Argument(help="sign-in name")]) -> None:
     """Disable an account: it cannot sign in, and its tokens stop working at once."""
     _change_user(username, "disable")
-    typer.echo(f"disabled {username!r}; its sign-ins have ended")
+    typer.echo(_("disabled {user}; its sign-ins have ended", user=repr(username)))
 
 
 @users_app.command("enable")
 def enable_user(username: Annotated[str, typer.Argument(help="sign-in name")]) -> None:
     """Enable a disabled account again."""
     _change_user(username, "enable")
-    typer.echo(f"enabled {username!r}")
+    typer.echo(_("enabled {user}", user=repr(username)))
 
 
 @users_app.command("revoke-tokens")
 def revoke_tokens(username: Annotated[str, typer.Argument(help="sign-in name")]) -> None:
     """End every sign-in of an account (e.g. after a lost laptop); the password stays."""
     _change_user(username, "revoke")
-    typer.echo(f"every token of {username!r} is revoked")
+    typer.echo(_("every token of {user} is revoked", user=repr(username)))

@@ -17,15 +17,15 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.plan import _provider, _read, progress_bar, season_waves
-from api.errors import message
+from api.cli.text import error_text, service_message
 from optimizer.errors import InvalidInput
 from optimizer.sizing import FleetSize, size_fleet
 
 
 def _table(size: FleetSize) -> Table:
     table = Table(
-        title=message("fleet_size_title", seated=size.seated, workers=size.workers),
-        caption=message("fleet_size_caption", trips=size.trips, seconds=size.solve_seconds),
+        title=service_message("fleet_size_title", seated=size.seated, workers=size.workers),
+        caption=service_message("fleet_size_caption", trips=size.trips, seconds=size.solve_seconds),
     )
     for key, justify in (
         ("type", "left"),
@@ -34,7 +34,7 @@ def _table(size: FleetSize) -> Table:
         ("from", "left"),
         ("to", "left"),
     ):
-        table.add_column(message(f"fleet_size_column_{key}"), justify=justify)  # type: ignore[arg-type]
+        table.add_column(service_message(f"fleet_size_column_{key}"), justify=justify)  # type: ignore[arg-type]
     for need in size.fleet:
         table.add_row(
             need.vehicle_type,
@@ -73,28 +73,30 @@ def fleet_size_command(
     changes: dict[str, Any] = {}
     if time_limit is not None:
         if time_limit <= 0:
-            console.print(f"[red]{message('fleet_size_time_limit')}[/red]")
+            console.print(f"[red]{service_message('fleet_size_time_limit')}[/red]")
             raise typer.Exit(code=2)
         changes["time_limit_s"] = time_limit
     waves = season_waves(scenario_dir)
     try:
         scenarios = [_read(folder, changes) for folder in (waves or [scenario_dir])]
     except InvalidInput as error:
-        console.print(f"[red]{message('fleet_size_failed', folder=scenario_dir)}[/red] {error}")
+        failed = service_message("fleet_size_failed", folder=scenario_dir)
+        console.print(f"[red]{failed}[/red] {error_text(error)}")
         raise typer.Exit(code=2) from None
     distances = _provider(provider)
     with progress_bar(console) as progress:
         try:
             size = size_fleet(scenarios, distances=distances, progress=progress)
         except InvalidInput as error:
-            console.print(f"[red]{message('fleet_size_failed', folder=scenario_dir)}[/red] {error}")
+            failed = service_message("fleet_size_failed", folder=scenario_dir)
+            console.print(f"[red]{failed}[/red] {error_text(error)}")
             raise typer.Exit(code=2) from None
     if as_json:
         typer.echo(json.dumps(size.to_json(), ensure_ascii=False))
         return
     Console().print(_table(size))
     if size.seated < size.workers:
-        console.print(message("fleet_size_unseatable", unseated=size.workers - size.seated))
+        console.print(service_message("fleet_size_unseatable", unseated=size.workers - size.seated))
 
 
 def register(app: typer.Typer) -> None:

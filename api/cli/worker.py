@@ -38,11 +38,11 @@ def worker(
 ) -> None:
     """Run planning jobs from the service's database until stopped (Ctrl-C or SIGTERM: the
     running job goes back to the queue at its next progress report)."""
+    from api.cli.text import service_message
     from api.core.config import get_settings
     from api.core.db import describe, make_engine, make_session_factory, migrate
     from api.deps import get_planner
     from api.engine import solve_engine
-    from api.errors import message
     from api.jobs import JobWorker, Planner, planner_on
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -67,7 +67,7 @@ def worker(
                 slots=jobs_at_once,
             )
             typer.echo(
-                message(
+                service_message(
                     "worker_started",
                     name=job_worker.name,
                     database=describe(engine),
@@ -79,7 +79,7 @@ def worker(
                 job_worker.run_once()
                 return
             _run_until_signalled(job_worker.start, job_worker.stop)
-            typer.echo(message("worker_stopped", name=job_worker.name))
+            typer.echo(service_message("worker_stopped", name=job_worker.name))
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None

@@ -47,7 +47,10 @@ MANIFEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("party", "同行"),
     ("staff_number", "工号"),
     ("worker", "登记编号"),
+    ("change", "变更"),
 )
+# A passenger seated after publishing (`Passenger.late`) is flagged on every manifest.
+LATE_LABEL = "发布后新增"
 PRINTED_KEYS = ("seat", "name", "id_number", "phone", "company", "board_stop", "alight_stop")
 CONFIDENTIAL = "本名单含旅客个人信息，仅供本次运输核验使用，请妥善保管，不得外传。"
 
@@ -74,6 +77,7 @@ class ManifestLine:
     board_time: dt.datetime | None
     alight_stop: str
     alight_adcode: str
+    change: str = ""
 
 
 def manifest_lines(trip: Trip, scenario: Scenario, *, full_ids: bool = False) -> list[ManifestLine]:
@@ -111,6 +115,7 @@ def manifest_lines(trip: Trip, scenario: Scenario, *, full_ids: bool = False) ->
                 board_time=board.depart if board else None,
                 alight_stop=names.stop(alight) if alight else "",
                 alight_adcode=(alight.adcode or "") if alight else "",
+                change=LATE_LABEL if passenger.late else "",
             )
         )
     return lines
@@ -132,6 +137,7 @@ def manifest_rows(
             "party": line.party,
             "staff_number": line.staff_number,
             "worker": line.worker,
+            "change": line.change,
         }
         for line in manifest_lines(trip, scenario, full_ids=full_ids)
     ]
@@ -302,7 +308,13 @@ def manifest_story(trip: Trip, scenario: Scenario, *, full_ids: bool = False) ->
     rows = manifest_rows(trip, scenario, full_ids=full_ids)
     labels = dict(MANIFEST_COLUMNS)
     table_rows: list[list[Any]] = [[labels[k] for k in PRINTED_KEYS]]
-    table_rows += [[row[k] for k in PRINTED_KEYS] for row in rows]
+    table_rows += [
+        [
+            f"{row[k]} {row['change']}" if k == "seat" and row["change"] else row[k]
+            for k in PRINTED_KEYS
+        ]
+        for row in rows
+    ]
     widths = [w * mm for w in (13, 19, 33, 24, 41, 26, 26)]
     scale = CONTENT_WIDTH / sum(widths)
     stop_rows = _stop_lines(trip, scenario)

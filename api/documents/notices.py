@@ -158,6 +158,7 @@ CHANGE_LABELS = {
     "withdrawal": "已取消",
     "late_waiting": "待安排",
     "edit": "信息变更",
+    "moved": "改乘车次",
 }
 
 
@@ -170,7 +171,8 @@ def notices_with_changes(
     signature: str = "春运包车",
 ) -> list[dict[str, str]]:
     """The notice list after publishing: each row's `change` says whether it is a change (新增安排
-    for a late registration seated, 待安排 for one waiting for a new trip), and every withdrawal
+    for a late registration seated, 待安排 for one waiting for a new trip, with a notice of its
+    own, 改乘车次 for an edit moved to another trip), and every withdrawal
     gets a cancellation notice (已取消) to the worker, listed for the company too. `changes` are
     dicts with kind, worker_id, staff_number, name, phone, company_id, company, trip_id, seat."""
     trip_kind = "返乡包车" if direction == "home" else "返岗包车"
@@ -181,7 +183,23 @@ def notices_with_changes(
         if kind == "withdrawal":
             continue
         out.append({**row, "change": CHANGE_LABELS.get(kind, "")})
+    listed = {row["worker_id"] for row in out}
     for change in changes:
+        if change["kind"] == "late_waiting" and change["worker_id"] not in listed:
+            # Waiting for the new trips' job (a late registration, or an edit that lost its seat).
+            listed.add(change["worker_id"])
+            out.append(
+                {
+                    **dict.fromkeys((k for k, _ in NOTICE_COLUMNS), ""),
+                    **{k: change[k] for k in ("worker_id", "staff_number", "name", "phone")},
+                    "company_id": change["company_id"],
+                    "company": change["company"],
+                    "status": "待安排",
+                    "message": f"【{signature}】{change['name']}您好，您的{trip_kind}登记已收到，"
+                    f"正在为您安排车次，安排后另行通知。{_contact(contact_phone)}",
+                    "change": CHANGE_LABELS["late_waiting"],
+                }
+            )
         if change["kind"] != "withdrawal":
             continue
         message = (

@@ -15,6 +15,7 @@ from api.core.db import begin_write
 from api.deps import (
     CurrentUser,
     DispatcherUser,
+    JobRunnerDep,
     MaskedQuery,
     SessionDep,
     SettingsDep,
@@ -219,9 +220,16 @@ def _change_public(change: models.PlanChange) -> ChangePublic:
         company_id=change.company_id,
         trip_id=change.trip_id,
         seat=int(seat) if isinstance(seat, int) else None,
+        from_trip_id=str(change.detail.get("from_trip", "")),
+        fields=[str(f) for f in change.detail.get("fields", [])],
+        new_trips_plan=_int_or_none(change.detail.get("new_trips_plan")),
         created_at=change.created_at,
         confirmed_at=change.confirmed_at,
     )
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) else None
 
 
 def _published(session: SessionDep, plan_id: int) -> models.Plan:
@@ -233,18 +241,42 @@ def _published(session: SessionDep, plan_id: int) -> models.Plan:
 
 
 @router.post("/{plan_id}/late")
-def place_late(session: SessionDep, user: DispatcherUser, plan_id: int) -> LatePlacementPublic:
-    """Seat registrations made after publishing in free seats of the published plan's unlocked
-    trips (publishing locks every trip: unlock those that may take late registrations; stops,
-    times and the seats already given stay as printed; seat, stop and ride limits kept). Those
-    that fit nowhere wait for a re-plan (POST /plans adds trips, keeping every locked one).
-    Each is put on the change list; audited."""
+def place_late(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: DispatcherUser,
+    runner: JobRunnerDep,
+    plan_id: int,
+) -> LatePlacementPublic:
+    """Seat registrations made after publishing (and edited ones that lost their seat) in free
+    seats of the published plan's trips, locked ones included: a trip keeps its coach, crew,
+    times, stops and passengers; the late worker boards and alights where it already stops,
+    within the seat and ride limits. Those that fit nowhere wait: a planning job starts for them
+    (`new_trips_plan`; the published trips locked, only new trips added), whose plan the
+    dispatcher checks (its `changes`) and publishes. Each is put on the change list; audited."""
     begin_write(session)
     plan = _published(session, plan_id)
     placed, waiting = operations.place_late_registrations(session, plan=plan, user=user)
-    return LatePlacementPublic(
-        placed=[_change_public(c) for c in placed], waiting=[_change_public(c) for c in waiting]
+    pending = [
+        c for c in operations.list_changes(session, plan=plan)
+        if c.kind == "late_waiting" and "new_trips_plan" not in c.detail
+    ]  # fmt: skip
+    job = None
+    if pending:
+        time_limit_s = plan.season.solver.get("time_limit_s", settings.plan_time_limit_s)
+        job = operations.start_new_trips_job(
+            session, plan=plan, user=user, time_limit_s=float(time_limit_s)
+        )
+    public = LatePlacementPublic(
+        placed=[_change_public(c) for c in placed],
+        waiting=[_change_public(c) for c in waiting],
+        new_trips_plan=job.id if job is not None else None,
     )
+    if job is not None:
+        # A worker claims the row once it is committed.
+        session.commit()
+        runner.submit(job.id)
+    return public
 
 
 @router.get("/{plan_id}/changes")

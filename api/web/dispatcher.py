@@ -655,10 +655,16 @@ def import_crews(
 
 @router.post("/d/plans/{plan_id}/late")
 def place_late(
-    session: SessionDep, user: PageDispatcher, _form: FormChecked, plan_id: int
+    session: SessionDep,
+    settings: SettingsDep,
+    user: PageDispatcher,
+    runner: JobRunnerDep,
+    _form: FormChecked,
+    plan_id: int,
 ) -> Response:
-    """Seat late registrations in free seats of the published plan (the API's placement)."""
-    operation_routes.place_late(session, user, plan_id)
+    """Seat late registrations in free seats of the published plan, and start the planning job
+    of new trips for those that fit none (the API's placement)."""
+    operation_routes.place_late(session, settings, user, runner, plan_id)
     return RedirectResponse(f"/d/plans/{plan_id}?done=late#changes", status_code=303)
 
 

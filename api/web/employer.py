@@ -368,6 +368,7 @@ CHANGE_KINDS = {
     "late_placed": N_("newly seated"),
     "late_waiting": N_("waiting for a seat"),
     "edit": N_("details changed"),
+    "moved": N_("moved to another trip"),
 }
 
 

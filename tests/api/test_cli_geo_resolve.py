@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+
+# The command line's texts are read in English (its default is Chinese).
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 runner = CliRunner()
 

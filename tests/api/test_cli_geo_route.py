@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
 from optimizer.geography.network import load_road_network, shortest_route
+
+# The command line's texts are read in English (its default is Chinese).
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 runner = CliRunner()
 

@@ -16,6 +16,9 @@ from optimizer.write import DUTY_COLUMNS, read_plan
 from scenarios.generate import generate_season, write_scenario
 from tests.checker import check_plan
 
+# The command line's texts are read in English (its default is Chinese).
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 POOLING = Path(__file__).resolve().parents[1] / "data" / "pooling"
 FAST = ["--time-limit", "2", "--provider", "great-circle"]
 

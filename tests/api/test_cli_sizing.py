@@ -7,10 +7,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
 from optimizer.write import read_plan
+
+# The command line's texts are read in English (its default is Chinese).
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tiny"
 FAST = ["--time-limit", "2", "--provider", "great-circle"]

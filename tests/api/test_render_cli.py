@@ -16,6 +16,9 @@ from optimizer.read import read_scenario
 from optimizer.write import write_plan
 from tests.maps import fixtures
 
+# The command line's texts are read in English (its default is Chinese).
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 runner = CliRunner()
 
 

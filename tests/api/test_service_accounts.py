@@ -16,6 +16,9 @@ from api.core.config import get_settings
 from api.core.security import WeakPassword, check_password_policy
 from tests.api.conftest import PASSWORD, Service, open_season
 
+# The command line's texts are read in English (its default is Chinese).
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 
 @pytest.fixture(scope="module")
 def svc(service: Service) -> Service:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -148,6 +149,7 @@ def lp_bound(
     collapse_windows: bool = False,
     county_stops: int = 0,
     max_rounds: int | None = None,
+    known: int = 0,
 ) -> LpBound:
     demands = []
     for g in season.groups:
@@ -168,6 +170,8 @@ def lp_bound(
         detour_grace_s=season.grace_s,
         time_limit_s=30,
         max_rounds=max_rounds,
+        until_converged=True,
+        known_bound=known,
     )
 
 
@@ -205,6 +209,11 @@ def test_lp_bound_never_exceeds_the_optimum(season: Season) -> None:
     check(season, lambda s: lp_bound(s, max_rounds=1))
     lp = lp_bound(season)
     assert lp.converged
+    # Given the counting bound as a row, the LP bound is never below it and still valid.
+    counting = counting_bound(season)
+    check(season, lambda s: lp_bound(s, known=counting))
+    check(season, lambda s: lp_bound(s, known=counting, max_rounds=1))
+    assert lp_bound(season, known=counting, max_rounds=1).trips >= counting
     # The LP alone is at least the seat bound (its rows cover every seat).
     assert lp.value >= sum(g.seats for g in season.groups) / max(season.capacity) - 1e-6
 
@@ -340,3 +349,67 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
         distances=provider,
     )
     assert skipped.kpis.lower_bound_seconds == 0 and skipped.kpis.lower_bound_source == "counting"
+
+
+@settings(max_examples=30, deadline=None)
+@given(seasons(), st.integers(0, 2**31 - 1))
+def test_label_pricing_finds_the_exact_maximum(season: Season, seed: int) -> None:
+    """The pricing that extends labels with pruning finds the same largest pattern value as
+    pricing every corridor-compatible county set by brute force, at random duals (some zero):
+    the Farley bound rests on that maximum being exact."""
+    from optimizer.lp_bound import _price, corridors
+
+    rng = np.random.default_rng(seed)
+    counties = [season.site(season.gates + c) for c in range(season.counties)]
+    sites = [season.site(i) for i in range(season.gates + season.counties)]
+    boarding = {
+        c: [season.site(g.gate) for g in season.groups if season.site(season.gates + g.county) == c]
+        or [sites[0]]
+        for c in counties
+    }
+    corridor = corridors(
+        counties,
+        sites=sites,
+        leg_s=np.array(season.seconds),
+        boarding_sites=sites[: season.gates],
+        boarding_of=boarding,
+        county_stop_limit=season.county_stops,
+        detour_ratio=season.ratio,
+        detour_grace_s=season.grace_s,
+    )
+    sets = county_sets(
+        counties,
+        sites=sites,
+        leg_s=np.array(season.seconds),
+        boarding_sites=sites[: season.gates],
+        boarding_of=boarding,
+        county_stop_limit=season.county_stops,
+        detour_ratio=season.ratio,
+        detour_grace_s=season.grace_s,
+    )
+    assert sets is not None
+    days = [season.day(i) for i in range(len(season.capacity))]
+    capacity = {season.day(i): q for i, q in enumerate(season.capacity)}
+    sizes = np.array([float(g.seats) for g in season.groups])
+    duals = rng.random(len(season.groups) + season.counties) * (
+        rng.random(len(season.groups) + season.counties) < 0.7
+    )
+    eligible: dict[tuple[int, int], list[int]] = {}
+    for row, g in enumerate(season.groups):
+        first, last = season.window(g)
+        for di, day in enumerate(days):
+            if first <= day <= last:
+                eligible.setdefault((di, g.county), []).append(row)
+    arrays = {key: np.array(rows, dtype=np.int64) for key, rows in eligible.items()}
+    priced = _price(duals, sizes, len(season.groups), corridor, days, capacity, arrays, math.inf)
+    assert priced is not None
+    brute = 0.0
+    for di, day in enumerate(days):
+        for served in sets:
+            rows = [r for c in served for r in eligible.get((di, c), [])]
+            prices = sorted(
+                (p for r in rows for p in [duals[r]] * season.groups[r].seats), reverse=True
+            )
+            visits = sum(duals[len(season.groups) + c] for c in served if (di, c) in eligible)
+            brute = max(brute, sum(prices[: capacity[day]]) + visits)
+    assert priced[0] == pytest.approx(brute, abs=1e-9)

@@ -31,6 +31,9 @@ from scenarios.generate import (
     write_scenario,
 )
 
+# The command line's texts are read in English (its default is Chinese).
+pytestmark = pytest.mark.usefixtures("english_cli")
+
 # Cixi's hand-made 2019 season (DOMAIN.md); how close the bundled season's plain plan must be.
 CIXI_2019_TRIPS = 612
 CIXI_2019_PEOPLE = 20_710

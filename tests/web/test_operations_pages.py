@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.api.conftest import Service, make_id_number, open_season
+from tests.api.conftest import Service, make_id_number, open_season, worker_row
 from tests.web.conftest import Browser, plan_and_publish
 from tests.web.test_pages import csv_rows
 
@@ -238,3 +238,25 @@ def test_employer_documents_show_own_statement_changes_and_sheets(world: dict[st
     assert 'data-company="BETA"' in own.text and "已取消" in own.text
     assert "/statements/ALPHA" not in own.text
     assert world["dispatcher"].get("/e/documents", follow_redirects=False).status_code == 403
+
+
+def test_a_late_registration_no_trip_fits_goes_to_a_new_trips_job(world: dict[str, Any]) -> None:
+    """Late, to a county no published trip serves: waiting, and the plan page links the planning
+    job that adds its trip; the published trips stay as they are."""
+    dispatcher, svc, plan_id = world["dispatcher"], world["svc"], world["plan_id"]
+    before = svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json()
+    late = worker_row(530, company_id="ALPHA", worker_id="LATE-W", home="522427")
+    assert svc.call("POST", f"/api/workers?season={SEASON}", "dispatcher", json=[late]).is_success
+    assert dispatcher.post(f"/d/plans/{plan_id}/late").status_code == 303
+    changes = svc.call("GET", f"/api/plans/{plan_id}/changes", "dispatcher").json()
+    [waiting] = [c for c in changes if c["staff_number"] == "LATE-W"]
+    assert waiting["kind"] == "late_waiting" and waiting["new_trips_plan"] is not None
+    page = dispatcher.get(f"/d/plans/{plan_id}")
+    assert f"新车次：方案 {waiting['new_trips_plan']}" in page.text
+    assert f'href="/d/plans/{waiting["new_trips_plan"]}"' in page.text
+    svc.wait_for_jobs()
+    job = svc.call("GET", f"/api/plans/{waiting['new_trips_plan']}", "dispatcher").json()
+    assert job["status"] == "succeeded" and job["published_at"] is None
+    assert set(job["changes"]["locked_trips_kept"]) == {t["trip_id"] for t in before}
+    assert waiting["worker"] in job["changes"]["workers_newly_seated"]
+    assert svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json() == before

@@ -1,0 +1,68 @@
+"""The command line speaks the catalogue's languages: Chinese by default, English with --lang en
+or an English LC_ALL/LC_MESSAGES/LANG."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from api.errors import MESSAGES
+from api.i18n import translate
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+TIME_LIMIT = MESSAGES["fleet_size_time_limit"]
+
+
+@pytest.fixture(autouse=True)
+def no_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _fleet_size(tmp_path: Path, *options: str) -> str:
+    result = CliRunner().invoke(app, [*options, "fleet-size", str(tmp_path), "--time-limit", "0"])
+    assert result.exit_code == 2, result.output
+    return result.output
+
+
+def test_a_cli_error_is_chinese_by_default_and_english_with_lang_en(tmp_path: Path) -> None:
+    """The same refusal, in Chinese without options and in English with --lang en."""
+    chinese = translate("zh_CN", TIME_LIMIT)
+    assert CJK.search(chinese)
+    assert chinese in _fleet_size(tmp_path) and TIME_LIMIT not in _fleet_size(tmp_path)
+    assert TIME_LIMIT in _fleet_size(tmp_path, "--lang", "en")
+    assert chinese in _fleet_size(tmp_path, "--lang", "zh_CN")
+
+
+def test_the_environment_chooses_when_no_option_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LANG=en_US.UTF-8 gives English; LC_ALL wins over LANG; --lang wins over both."""
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert TIME_LIMIT in _fleet_size(tmp_path)
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    assert translate("zh_CN", TIME_LIMIT) in _fleet_size(tmp_path)
+    assert TIME_LIMIT in _fleet_size(tmp_path, "--lang", "en")
+
+
+def test_a_plan_error_names_the_folder_in_chinese(tmp_path: Path) -> None:
+    """`chunyun plan` on a folder without scenario.toml: the refusal and the reader's reason are
+    in Chinese, or both in English."""
+    result = CliRunner().invoke(app, ["plan", str(tmp_path), "--out", str(tmp_path / "p")])
+    assert result.exit_code == 2
+    text = "".join(result.output.split())  # rich wraps long lines
+    assert "无法为" in text and "中缺少scenario.toml" in text
+    english = CliRunner().invoke(
+        app, ["--lang", "en", "plan", str(tmp_path), "--out", str(tmp_path / "p")]
+    )
+    words = " ".join(english.output.split())
+    assert "cannot plan" in words and "scenario.toml is missing" in words
+
+
+def test_an_unknown_language_is_refused() -> None:
+    result = CliRunner().invoke(app, ["--lang", "fr", "version"])
+    assert result.exit_code == 2 and "--lang" in result.output
