@@ -23,7 +23,6 @@ from optimizer.duties import EmptyDriveTimer, layover_minutes
 from optimizer.geography.distance import Location
 from optimizer.groups import Unit
 from optimizer.model import Policy, Scenario, Trip, UnservedReason, VehicleType
-from optimizer.places import county_seats
 from optimizer.routing import LinearProgram, solve_lp
 
 # Road km are never shorter than this share of the great-circle km (the road graph snaps points
@@ -181,6 +180,13 @@ class Availability:
     ledger: Ledger
     depot: Location
     timer: EmptyDriveTimer
+    # Keep the dates of planning without a fleet when even the optimistic estimate (no slack,
+    # full pooling) fits: the caller then checks the exact chaining and re-plans with
+    # `optimistic=False` only if it does not fit (`optimizer.season.solve_within_fleet`).
+    optimistic: bool = False
+    # Coach-days per seat by day offset, per stop county, measured on trips already built
+    # (`measured_costs`): used instead of the estimate for the counties it has.
+    measured: Mapping[str, Mapping[int, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,9 @@ class Spread:
     dropped: dict[int, str]
     moved: int
     binding: bool
+    # The realistic estimate said the fleet binds, the optimistic one that it does not: the
+    # dates were kept (`Availability.optimistic`).
+    uncertain: bool = False
 
 
 # Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
@@ -203,9 +212,51 @@ ESTIMATE_SLACK = 1.2
 # corridors and detours split them): measured on the robustness family's wide-6k-610, whose
 # unlimited plan drove 669 trips where full pooling promised 390, 1.7x.
 POOLED_SHORTFALL = 1.5
+# The plan's note when the dates were kept although the realistic estimate said the fleet binds.
+UNCERTAIN_SPREAD_NOTE = (
+    "fleet: dates kept as without a fleet (only the realistic estimate says the fleet binds); "
+    "the exact chaining decides"
+)
 # A seat moved off its first-choice date costs this share of a seated worker: seat the most,
 # then keep the dates that promise the fewest coaches.
 MOVE_PENALTY = 0.01
+
+
+def measured_costs(
+    trips: Iterable[Trip], scenario: Scenario, depot: Location, timer: EmptyDriveTimer
+) -> dict[str, dict[int, float]]:
+    """Coach-days per seat by day offset (as `day_weights`, from the earliest departure hour of
+    the trip's date), per home county, measured on built `trips`: each trip's busy interval
+    (`busy_interval`) shared among its counties by the seats they take on it."""
+    policy = scenario.policy
+    home_of = {w.worker_id: w.home_adcode for w in scenario.workers}
+    days: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    seats: dict[str, float] = defaultdict(float)
+    for trip in trips:
+        taken: dict[str, int] = defaultdict(int)
+        for passenger in trip.passengers:
+            county = home_of.get(passenger.worker_id)
+            if county is not None:
+                taken[county] += passenger.seat_count
+        total = sum(taken.values())
+        if not total:
+            continue
+        leave, back = busy_interval(trip, depot, timer, policy)
+        base = dt.datetime.combine(trip.departure_date, dt.time(policy.earliest_departure_hour))
+        span = Span(
+            max(0.0, (base - leave).total_seconds() / 3600),
+            max(0.0, (back - base).total_seconds() / 3600),
+        )
+        for k, w in day_weights(span, policy).items():
+            for county, n in taken.items():
+                days[county][k] += w * n / total
+        for county, n in taken.items():
+            seats[county] += n
+    return {
+        county: {k: w / seats[county] for k, w in by_day.items()}
+        for county, by_day in days.items()
+        if seats[county]
+    }
 
 
 def _day_label(day: dt.date) -> str:
@@ -283,6 +334,11 @@ def spread_dates(
     for index in sorted(dates):
         unit = units[index]
         groups[(stop_of[unit.home], *unit.window)].append(index)
+    if availability.measured:
+        for stop in list(weights):
+            if stop in availability.measured:
+                weights[stop] = dict(availability.measured[stop])
+                fill[stop] = 1.0
     load: dict[dt.date, float] = defaultdict(float)
     for index, day in dates.items():
         stop = stop_of[units[index].home]
@@ -290,6 +346,21 @@ def spread_dates(
             load[day + dt.timedelta(days=k)] += units[index].seats * w / fill[stop]
     if all(load[t] <= capacity.get(t, 0.0) + 1e-9 for t in load):
         return Spread(dict(dates), {}, 0, False)
+    if availability.optimistic:
+        # The same load with the drives as estimated and coaches pooled to the stop limit.
+        bare: dict[dt.date, float] = defaultdict(float)
+        for index, day in dates.items():
+            stop = stop_of[units[index].home]
+            span = estimated_span(
+                availability.depot, county_location[stop], home, first, availability.timer, policy
+            )
+            fill_bare = max(
+                1.0, min(mean_seats, stop_limit * county_seats_[stop] / len(county_days[stop]))
+            )
+            for k, w in day_weights(span, policy).items():
+                bare[day + dt.timedelta(days=k)] += units[index].seats * w / fill_bare
+        if all(bare[t] <= capacity.get(t, 0.0) + 1e-9 for t in bare):
+            return Spread(dict(dates), {}, 0, False, uncertain=True)
 
     # The LP: y[g, d] seats of group g on date d; m[g, d] seats moved off first choice d.
     objective: list[float] = []
@@ -394,105 +465,3 @@ def at_most_stops(scenario: Scenario) -> int | None:
         return None
     policy = scenario.policy
     return policy.max_dropoff_stops if scenario.direction == "home" else policy.max_pickup_stops
-
-
-def servable_bound(scenario: Scenario, unservable: Iterable[str] = ()) -> int:
-    """A proven upper bound on the workers any plan can seat with the scenario's fleet.
-
-    `unservable` are workers no plan can seat for reasons of the input alone (a plan's unserved
-    with an `INPUT_REASONS` reason). The rest are grouped by (home county, window, seats each);
-    x[g, d] workers of group g depart on day d of their window. A coach whose trip carries a
-    worker of county c, departing at s within day d's departure hours, is busy over
-    [s - before_c, s + after_c) (`min_span_hours` one way, with the duties' layovers), so at
-    day d+k's latest departure hour for every k in `sure_offsets`; distinct trips of one coach
-    have disjoint such intervals. Hence for every day t: seats of the workers counted at t <=
-    sum over types of count * seats (types that can depart on a day whose trips reach t); and
-    the county stops of those trips at most `at_most_stops` x their count, where seats s to
-    county c on day d need at least s / min(largest coach, Q[c, d]) stops (Q: the seats of c's
-    workers free on d; one stop at least, one per full coach at least). The LP maximum of
-    sum x, floored, bounds every plan (docs/plan-format.md gives the proof).
-    """
-    policy = scenario.policy
-    fleet = [v for v in scenario.fleet if v.count > 0]
-    if not fleet:
-        return 0
-    skip = set(unservable)
-    season = [
-        scenario.first_departure + dt.timedelta(days=i)
-        for i in range((scenario.last_departure - scenario.first_departure).days + 1)
-    ]
-    season = [d for d in season if any(v.available_on(d) for v in fleet)]
-    # Where a coach can be on the origin side: gates, hubs, the depot and the types' own depots.
-    points = [(c.lon, c.lat) for c in scenario.companies] + [(h.lon, h.lat) for h in scenario.hubs]
-    points += [(p.lon, p.lat) for p in county_seats([scenario.origin]).values()]
-    points += [
-        (v.depot_lon, v.depot_lat)
-        for v in fleet
-        if v.depot_lon is not None and v.depot_lat is not None
-    ]
-    homes = {w.home_adcode for w in scenario.workers if w.home_adcode}
-    seats_of = county_seats(homes)
-    groups: dict[tuple[str, dt.date, dt.date, int], int] = defaultdict(int)
-    for worker in scenario.workers:
-        if worker.worker_id in skip or worker.home_adcode not in seats_of:
-            continue
-        start = max(worker.earliest, scenario.first_departure)
-        end = min(worker.latest, scenario.last_departure)
-        if start > end:
-            continue
-        groups[(worker.home_adcode, start, end, worker.seats)] += 1
-    offsets: dict[str, range] = {}
-    for county in {key[0] for key in groups}:
-        seat = seats_of[county]
-        one_way = min_span_hours(points, (seat.lon, seat.lat), policy)
-        rest = _hours(layover_minutes(math.floor(one_way * 60), policy))
-        if scenario.direction == "home":
-            offsets[county] = sure_offsets(0.0, 2 * (one_way + rest), policy)
-        else:
-            offsets[county] = sure_offsets(one_way + rest, one_way + rest, policy)
-    objective: list[float] = []
-    upper: list[float] = []
-    rows: list[tuple[dict[int, float], float]] = []
-    at: dict[dt.date, dict[int, float]] = defaultdict(dict)
-    low = min((r.start for r in offsets.values() if len(r)), default=0)
-    high = max((r.stop - 1 for r in offsets.values() if len(r)), default=0)
-    # Seats of county c's workers whose windows hold day d: no plan carries more to c that day.
-    most: dict[tuple[str, dt.date], float] = defaultdict(float)
-    for (county, start, end, seats), count in groups.items():
-        for day in season:
-            if start <= day <= end:
-                most[(county, day)] += seats * count
-    largest = max(v.seats for v in fleet)
-    stops = at_most_stops(scenario)
-    # stops_at[t]: the county stops of the trips surely holding t (None: not counted, a stop
-    # within drop_radius_km may serve several counties).
-    stops_at: dict[dt.date, dict[int, float]] = defaultdict(dict)
-    for (county, start, end, seats), count in groups.items():
-        for day in season:
-            if not start <= day <= end:
-                continue
-            var = len(objective)
-            objective.append(1.0)
-            upper.append(float(count))
-            share = seats / min(largest, most[(county, day)])
-            for k in offsets[county]:
-                at[day + dt.timedelta(days=k)][var] = float(seats)
-                if stops is not None:
-                    stops_at[day + dt.timedelta(days=k)][var] = share
-    for t, row in at.items():
-        reach = [t - dt.timedelta(days=k) for k in range(low, high + 1)]
-        usable = [v for v in fleet if any(v.available_on(d) for d in reach)]
-        rows.append((row, float(sum(v.count * v.seats for v in usable))))
-        if stops is not None:
-            rows.append((stops_at[t], float(stops * sum(v.count for v in usable))))
-    # Every group's workers at most once over its window.
-    index = 0
-    for (_, start, end, _), count in groups.items():
-        width = sum(1 for day in season if start <= day <= end)
-        if width:
-            rows.append(({index + i: 1.0 for i in range(width)}, float(count)))
-        index += width
-    if not objective:
-        return 0
-    value, _ = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
-    return math.floor(value + 1e-6)

@@ -24,7 +24,7 @@ from optimizer.duties import (
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
-from optimizer.ledger import INPUT_REASONS, Availability, Ledger, servable_bound
+from optimizer.ledger import INPUT_REASONS, Availability, Ledger, measured_costs
 from optimizer.model import (
     Passenger,
     Plan,
@@ -36,6 +36,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.places import county_seats
+from optimizer.servable import servable_bound
 from optimizer.solve import default_distance_provider, solve
 
 Progress = Callable[[float, str], None]
@@ -331,13 +332,18 @@ def solve_within_fleet(
     (`held` trips of an earlier wave and `locked` ones, `optimizer.ledger.Ledger`) and spreads
     departure dates so that the coaches each day's trips keep busy fit the coaches free
     (`optimizer.ledger.spread_dates`; when the fleet does not bind, the dates are those of
-    planning without a fleet). The trips are then chained into duties (exact min-cost flow).
+    planning without a fleet, also when only the realistic estimate says the fleet binds).
+    If trips must then be cancelled (no coach left to drive them), the season is planned a
+    second time (a second time budget), the spread now costing each county's seats the
+    coach-days the first plan's trips really took (`optimizer.ledger.measured_costs`), and the
+    better plan is kept (more seated, then fewer trips).
+    The trips are then chained into duties (exact min-cost flow).
     If a type still needs more coaches than it has (the spread works on estimates), the trips
     no `count` coaches can drive are cancelled (`trips_beyond_fleet`: keeping the most
     passengers, never a locked or held trip), their passengers re-seated on free seats of other
     trips of their window (`reseat`), and the rest unserved as `fleet_exhausted`, naming the
     type and date that ran out. `kpis.fleet_servable_bound` is the proven upper bound on the
-    workers any plan could seat with this fleet (`optimizer.ledger.servable_bound`).
+    workers any plan could seat with this fleet (`optimizer.servable.servable_bound`).
 
     `fit_dates=False` plans without the spread (only the cancelling and re-seating then keep
     the fleet). `executor` runs the routing parts (see `optimizer.solve.solve`). `held` trips'
@@ -349,65 +355,104 @@ def solve_within_fleet(
     if timer is None:
         timer = TimetableEmptyDriveTimer(provider, scenario.policy)
     ledger = Ledger.of_trips([*held, *locked], scenario.fleet, depot, timer, scenario.policy)
+    keep = {t.trip_id for t in (*held, *locked)}
+
+    def fit(plan: Plan) -> tuple[Plan, DutyResult]:
+        """`plan` chained into duties, trips no coach of their type can drive handed to a
+        larger type, the rest cancelled (riders re-seated where they can)."""
+        duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+        if duties.kpis.shortages:
+            # A type short of coaches hands trips to a larger type with coaches to spare first.
+            beyond = trips_beyond_fleet(
+                [*held, *plan.trips],
+                scenario.fleet,
+                depot=depot,
+                timer=timer,
+                policy=scenario.policy,
+                keep=keep,
+            )
+            wave = {t.trip_id for t in plan.trips}
+
+            def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
+                mine = {t.vehicle_type for t in trips}
+                others = [t for t in held if t.vehicle_type in mine]
+                return trips_beyond_fleet(
+                    [*others, *trips],
+                    scenario.fleet,
+                    depot=depot,
+                    timer=timer,
+                    policy=scenario.policy,
+                    keep=kept | keep,
+                )
+
+            trips, moved = upgrade_trips(
+                plan.trips, (beyond - keep) & wave, scenario.fleet, chain_beyond
+            )
+            if moved:
+                plan = _refigured(plan, trips, plan.unserved)
+                plan = plan.replace(
+                    notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
+                )
+                duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+        if duties.kpis.shortages:
+            beyond = trips_beyond_fleet(
+                [*held, *plan.trips],
+                scenario.fleet,
+                depot=depot,
+                timer=timer,
+                policy=scenario.policy,
+                keep=keep,
+            )
+            cancel = beyond - keep
+            if cancel:
+                workers = {w.worker_id: w for w in scenario.workers}
+                plan = cancel_trips(plan, cancel, _no_coach, workers)
+                duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+        return plan, duties
+
     plan = solve(
         scenario,
         distances=provider,
         locked=locked,
         progress=progress,
-        availability=Availability(ledger, depot, timer) if fit_dates else None,
+        availability=Availability(ledger, depot, timer, optimistic=True) if fit_dates else None,
         executor=executor,
     )
-    duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-    keep = {t.trip_id for t in (*held, *locked)}
-    if duties.kpis.shortages:
-        # A type short of coaches hands trips to a larger type with coaches to spare first.
-        beyond = trips_beyond_fleet(
-            [*held, *plan.trips],
-            scenario.fleet,
-            depot=depot,
-            timer=timer,
-            policy=scenario.policy,
-            keep=keep,
-        )
-        wave = {t.trip_id for t in plan.trips}
+    planned = plan
+    plan, duties = fit(planned)
 
-        def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
-            mine = {t.vehicle_type for t in trips}
-            others = [t for t in held if t.vehicle_type in mine]
-            return trips_beyond_fleet(
-                [*others, *trips],
-                scenario.fleet,
-                depot=depot,
-                timer=timer,
-                policy=scenario.policy,
-                keep=kept | keep,
-            )
+    def exhausted(p: Plan) -> int:
+        return sum(1 for u in p.unserved if u.reason is UnservedReason.FLEET_EXHAUSTED)
 
-        trips, moved = upgrade_trips(
-            plan.trips, (beyond - keep) & wave, scenario.fleet, chain_beyond
+    if fit_dates and exhausted(plan) > exhausted(planned):
+        # The dates did not fit the fleet (an estimate of the coach-days each date costs, or
+        # the dates of planning without a fleet) and trips were cancelled: plan again with the
+        # coach-days the trips just built really cost per county, and keep the better plan.
+        costs = measured_costs(planned.trips, scenario, depot, timer)
+        again = solve(
+            scenario,
+            distances=provider,
+            locked=locked,
+            progress=progress,
+            availability=Availability(ledger, depot, timer, measured=costs),
         )
-        if moved:
-            plan = _refigured(plan, trips, plan.unserved)
-            plan = plan.replace(
-                notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
+        fitted = [(plan, duties), fit(again)]
+        best = max((0, 1), key=lambda i: (fitted[i][0].kpis.seated, -fitted[i][0].kpis.trips))
+        plan, duties = fitted[best]
+        plan = plan.replace(
+            notes=(
+                *plan.notes,
+                f"fleet: planned twice, the second time with the coach-days the first plan's "
+                f"trips took: {fitted[0][0].kpis.seated} then {fitted[1][0].kpis.seated} "
+                f"seated, the {('first', 'second')[best]} plan kept",
             )
-            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-    if duties.kpis.shortages:
-        beyond = trips_beyond_fleet(
-            [*held, *plan.trips],
-            scenario.fleet,
-            depot=depot,
-            timer=timer,
-            policy=scenario.policy,
-            keep=keep,
         )
-        cancel = beyond - keep
-        if cancel:
-            workers = {w.worker_id: w for w in scenario.workers}
-            plan = cancel_trips(plan, cancel, _no_coach, workers)
-            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
-    bound = servable_bound(scenario, unservable)
+    if plan.kpis.seated >= len(scenario.workers) - len(unservable):
+        # Every worker the input allows is seated: no bound can be lower (nor higher).
+        bound = plan.kpis.seated
+    else:
+        bound = servable_bound(scenario, unservable, distances=provider)
     plan = plan.replace(kpis=dataclasses.replace(plan.kpis, fleet_servable_bound=bound))
     return with_duties(plan, duties, {t.trip_id for t in plan.trips}), duties
 

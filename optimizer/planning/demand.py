@@ -21,7 +21,7 @@ from optimizer.groups import (
     nearest_hubs,
     stop_counties,
 )
-from optimizer.ledger import spread_dates
+from optimizer.ledger import UNCERTAIN_SPREAD_NOTE, spread_dates
 from optimizer.model import (
     Scenario,
     Unserved,
@@ -246,6 +246,8 @@ class Demand(Stage):
             self.ctx.home,
             self.ctx.far_limit,
         )
+        if spread.uncertain:
+            self.work.notes.append(UNCERTAIN_SPREAD_NOTE)
         if spread.binding:
             self.work.notes.append(
                 f"fleet: departure dates spread over the coaches free, {spread.moved} seat(s) "

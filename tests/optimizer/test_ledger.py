@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.geography.distance import GreatCircleProvider, Location
 from optimizer.identity import id_check_char
-from optimizer.ledger import Ledger, Span, busy_interval, day_weights, servable_bound, sure_offsets
+from optimizer.ledger import Ledger, Span, busy_interval, day_weights, sure_offsets
 from optimizer.model import (
     Company,
     Policy,
@@ -24,6 +24,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.season import depot_of, solve_within_fleet
+from optimizer.servable import servable_bound
 from optimizer.solve import solve
 from optimizer.write import plan_from_json, plan_to_json
 from tests.checker import check_plan
@@ -236,7 +237,7 @@ def test_the_bound_is_never_below_the_exact_optimum() -> None:
     ]
     scenario = _scenario(workers, (VehicleType("c53", 53, 1, 9.0, 800.0),), days=3, limit=2.0)
     exact = _exact_far(scenario, 53)
-    bound = servable_bound(scenario)
+    bound = servable_bound(scenario, distances=PROVIDER)
     assert bound >= exact
     plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
     assert plan.kpis.seated <= exact
@@ -304,3 +305,21 @@ def test_a_short_small_type_hands_trips_to_a_larger_spare_type() -> None:
     assert plan.kpis.seated == 30 and duties.kpis.shortages == ()
     assert sorted(t.vehicle_type for t in plan.trips) == ["c20", "c53"]
     assert any("moved to a larger coach type" in note for note in plan.notes), plan.notes
+
+
+def test_a_fleet_of_exactly_the_unlimited_plans_coaches_plans_as_without_a_fleet() -> None:
+    """The fleet set to the coaches per type the unlimited-fleet plan's duties use (the fleet
+    just suffices): the plan seats everyone on the unlimited plan's trips within one coach."""
+    workers = [_worker(n, COUNTIES[n % 3], n % 3, 2 + n % 2) for n in range(240)]
+    fleet = (VehicleType("c53", 53, 1000, 9.0, 800.0), VehicleType("c35", 35, 1000, 7.0, 600.0))
+    scenario = _scenario(workers, fleet, days=4, limit=2.0)
+    free = solve(scenario, distances=PROVIDER)
+    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
+    from optimizer.season import coach_duties
+
+    need = coach_duties(free.trips, scenario, PROVIDER, timer=timer).kpis.coaches_by_type
+    exact = tuple(dataclasses.replace(v, count=need.get(v.vehicle_type, 0)) for v in fleet)
+    plan, duties = solve_within_fleet(scenario.replace(fleet=exact), distances=PROVIDER)
+    assert duties.kpis.shortages == ()
+    assert plan.kpis.seated == free.kpis.seated == 240
+    assert abs(len(plan.trips) - len(free.trips)) <= 1

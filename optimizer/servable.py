@@ -1,0 +1,510 @@
+"""The servable bound: a proven upper bound on the workers any plan can seat with a fleet.
+
+Two stages, each usable alone:
+
+- `county_turns` gives, per home county c, what no coach carrying a worker of c can beat: the
+  road driving time from the origin side (gates, hubs) to c's stop and from there back to the
+  origin side, as shortest paths over the SAME distance provider's matrix among every place a
+  trip can stop at (so no triangle inequality of the provider is assumed), plus the duties'
+  layovers, the 02:00-05:00 park and the slower night driving (`earliest_back`).
+- `servable_bound_of_turns` is the LP over (group of workers, departure day) that counts, in
+  windows of time, the coach time those turns force on the fleet (docs/plan-format.md gives
+  the proof). `servable_bound` wires the two.
+
+Without a provider (or when the provider cannot answer for some place) a county falls back to
+the straight line at the legal top speed (`optimizer.ledger.min_span_hours`), still a valid
+lower bound, only weaker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.duties import layover_minutes
+from optimizer.errors import ChunyunError
+from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
+from optimizer.groups import county_site, gate_site, hub_site
+from optimizer.ledger import at_most_stops, min_span_hours
+from optimizer.model import Policy, Scenario
+from optimizer.places import county_seats
+from optimizer.routing import LinearProgram, solve_lp
+
+# Coach-time windows from day t to day t + j: [E_t - X, L_{t+j} + X) for the X (hours) listed
+# at j. Every window gives a valid row; several let the LP pick the one that binds (short turns
+# bind in short windows, long ones in long windows, chains of trips over several days).
+WINDOW_HOURS = ((4.0, 12.0, 24.0), (12.0, 24.0), (24.0,))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What no coach carrying a worker of one county can beat, in hours.
+
+    `out_h`: day-speed driving from any origin-side place to the county's stop (through any
+    places); `back_h`: from the stop back to any origin-side place. `empty_layover`: whether an
+    empty drive between the far side and the origin side always has positive length (then a
+    layover follows it)."""
+
+    out_h: float
+    back_h: float
+    empty_layover: bool = True
+    # The counties a trip carrying this one may also stop at (pairs one coach can serve within
+    # the detour limit, `optimizer.lp_bound.county_sets`); None: any.
+    partners: frozenset[str] | None = None
+
+
+def _progress_rate(hour: float, policy: Policy) -> float:
+    """Day-speed driving a coach can do per clock hour at `hour` (0-24): none in the park
+    window, `night_speed_factor` at night, 1 by day."""
+    if _inside(hour, policy.park_start_hour, policy.park_end_hour):
+        return 0.0
+    if _inside(hour, policy.night_start_hour, policy.night_end_hour):
+        return policy.night_speed_factor
+    return 1.0
+
+
+def _inside(hour: float, start: int, end: int) -> bool:
+    if start == end:
+        return False
+    if start < end:
+        return start <= hour < end
+    return hour >= start or hour < end
+
+
+def _edges(policy: Policy) -> list[float]:
+    return sorted(
+        {
+            float(policy.park_start_hour),
+            float(policy.park_end_hour),
+            float(policy.night_start_hour),
+            float(policy.night_end_hour),
+            0.0,
+        }
+    )
+
+
+def earliest_back(start_h: float, drive_h: float, policy: Policy) -> float:
+    """The earliest clock hour (counted from the midnight before `start_h`'s day) at which a
+    coach leaving at `start_h` can have done `drive_h` hours of day-speed driving: it makes no
+    progress in the park window and `night_speed_factor` per hour at night (rests ignored)."""
+    edges = _edges(policy)
+    t = start_h
+    left = drive_h
+    for _ in range(10_000):
+        if left <= 1e-12:
+            return t
+        day = math.floor(t / 24)
+        hour = t - 24 * day
+        following = next((e for e in edges if e > hour + 1e-12), 24.0)
+        span = following - hour
+        rate = _progress_rate(hour, policy)
+        if rate * span >= left:
+            return t + left / rate
+        left -= rate * span
+        t += span
+    raise ValueError("drive too long to time")  # pragma: no cover - 10,000 segments is > 2 years
+
+
+def least_progress(pause_h: float, policy: Policy) -> float:
+    """The least day-speed driving any `pause_h`-hour stretch of clock time allows (the pause
+    placed where it costs the least: over the park, at night). Exact: the progress over
+    [a, a + pause) is piecewise linear in a, so its minimum is at a breakpoint."""
+    if pause_h <= 0:
+        return 0.0
+    edges = _edges(policy)
+    starts = {e for e in edges} | {(e - pause_h) % 24 for e in edges}
+    best = math.inf
+    for a in starts:
+        done = earliest_progress(a, a + pause_h, policy)
+        best = min(best, done)
+    return max(0.0, best)
+
+
+def earliest_progress(start_h: float, end_h: float, policy: Policy) -> float:
+    """Day-speed driving possible over clock hours [start_h, end_h)."""
+    edges = _edges(policy)
+    t = start_h
+    done = 0.0
+    while t < end_h - 1e-12:
+        day = math.floor(t / 24)
+        hour = t - 24 * day
+        following = next((e for e in edges if e > hour + 1e-12), 24.0)
+        step = min(following - hour, end_h - t)
+        done += _progress_rate(hour, policy) * step
+        t += step
+    return done
+
+
+def _closure(duration_s: npt.NDArray[np.int64], sources: Sequence[int]) -> npt.NDArray[np.float64]:
+    """Shortest durations from any of `sources` to every place over the complete graph of
+    `duration_s` (dense Dijkstra): a lower bound on any chain of legs between those places."""
+    size = duration_s.shape[0]
+    weights = duration_s.astype(np.float64)
+    best = np.full(size, np.inf)
+    best[list(sources)] = 0.0
+    done = np.zeros(size, dtype=bool)
+    for _ in range(size):
+        open_ = np.where(done, np.inf, best)
+        u = int(np.argmin(open_))
+        if not np.isfinite(open_[u]):
+            break
+        done[u] = True
+        best = np.minimum(best, best[u] + weights[u])
+    return best
+
+
+def county_turns(
+    scenario: Scenario, provider: DistanceProvider | None, counties: Iterable[str]
+) -> dict[str, Turn]:
+    """The `Turn` of each county among `counties` that has a seat (drop radius 0: a worker
+    alights at their own county's stop, the county seat). Without a provider, or with
+    `drop_radius_km` > 0, or when the provider fails, the straight line at the legal top speed
+    (`min_span_hours`) is used instead."""
+    policy = scenario.policy
+    wanted = sorted(set(counties))
+    seats = county_seats(wanted)
+    origin_sites = [gate_site(c).location for c in scenario.companies]
+    origin_sites += [hub_site(h).location for h in scenario.hubs]
+    if provider is not None and policy.drop_radius_km == 0 and origin_sites and seats:
+        far_sites = [county_site(code, seats[code]).location for code in sorted(seats)]
+        places: list[Location] = [*origin_sites, *far_sites]
+        try:
+            matrix = provider.matrix(places)
+        except (ChunyunError, ValueError):
+            # A place the provider cannot reach: its workers are unserved as unreachable; the
+            # straight line below stays valid for the others.
+            matrix = None
+        if matrix is not None:
+            seconds = np.asarray(matrix.duration_s, dtype=np.int64)
+            metres = np.asarray(matrix.distance_m, dtype=np.int64)
+            sources = range(len(origin_sites))
+            out = _closure(seconds, sources)
+            back = _closure(seconds.T.copy(), sources)
+            cross = metres[: len(origin_sites), len(origin_sites) :]
+            positive = bool(
+                (cross > 0).all() and (metres[len(origin_sites) :, : len(origin_sites)] > 0).all()
+            )
+            partners = _partners(scenario, seconds, len(origin_sites), sorted(seats))
+            turns: dict[str, Turn] = {}
+            for n, code in enumerate(sorted(seats)):
+                j = len(origin_sites) + n
+                mates = None if partners is None else frozenset(partners.get(code, ()))
+                turns[code] = Turn(float(out[j]) / 3600, float(back[j]) / 3600, positive, mates)
+            return turns
+    points = [(c.lon, c.lat) for c in scenario.companies] + [(h.lon, h.lat) for h in scenario.hubs]
+    points += [(p.lon, p.lat) for p in county_seats([scenario.origin]).values()]
+    turns = {}
+    for code, seat in seats.items():
+        one_way = min_span_hours(points, (seat.lon, seat.lat), policy)
+        turns[code] = Turn(one_way, one_way, True)
+    return turns
+
+
+def _partners(
+    scenario: Scenario,
+    seconds: npt.NDArray[np.int64],
+    origin_count: int,
+    counties: Sequence[str],
+) -> dict[str, set[str]] | None:
+    """The other counties each county can share one coach with: the pairs one coach can
+    serve in some order with every passenger's ride within the detour limit, in the relaxed
+    sense of `optimizer.lp_bound.county_sets` (any legal coach's pair is among them, and any
+    two counties of a legal coach form such a pair). None when the pairs are too many."""
+    from optimizer.lp_bound import county_sets
+
+    policy = scenario.policy
+    home = scenario.direction == "home"
+    sites = [f"o{i}" for i in range(origin_count)] + [f"county:{c}" for c in counties]
+    gate_index = {c.company_id: i for i, c in enumerate(scenario.companies)}
+    hub_index = {h.hub_id: len(scenario.companies) + i for i, h in enumerate(scenario.hubs)}
+    boarding: dict[str, set[str]] = defaultdict(set)
+    wanted = set(counties)
+    # Where each company's workers may board: its gate, and hubs within `hub_radius_km`.
+    boards: dict[str, set[str]] = {}
+    for company in scenario.companies:
+        options = {f"o{gate_index[company.company_id]}"}
+        if policy.hub_radius_km > 0 and not company.no_hub:
+            for hub in scenario.hubs:
+                km = great_circle_km(company.lon, company.lat, hub.lon, hub.lat)
+                if km <= policy.hub_radius_km:
+                    options.add(f"o{hub_index[hub.hub_id]}")
+        boards[company.company_id] = options
+    for worker in scenario.workers:
+        county = worker.home_adcode
+        if county not in wanted or county is None or worker.company_id not in boards:
+            continue
+        boarding[f"county:{county}"] |= boards[worker.company_id]
+    keys = [f"county:{c}" for c in counties if f"county:{c}" in boarding]
+    if not keys:
+        return {}
+    leg = seconds if home else seconds.T
+    found = county_sets(
+        keys,
+        sites=sites,
+        leg_s=leg,
+        boarding_sites=sites[:origin_count],
+        boarding_of=boarding,
+        county_stop_limit=2,
+        detour_ratio=policy.detour_ratio,
+        detour_grace_s=policy.detour_grace_minutes * 60.0,
+    )
+    if found is None:
+        return None
+    partners: dict[str, set[str]] = {k.removeprefix("county:"): set() for k in keys}
+    for pair in found:
+        if len(pair) == 2:
+            a, b = (keys[i].removeprefix("county:") for i in pair)
+            partners[a].add(b)
+            partners[b].add(a)
+    return partners
+
+
+@dataclass(frozen=True)
+class Hold:
+    """How a trip of one county holds its coach, in hours from the midnight of its departure
+    day: from `before` hours before its departure s in [E, L] until at least `after(s)`;
+    `after_earliest` is that for s = E (the least, later departures end no earlier), and
+    `length` a length the whole busy interval (which contains s) surely has."""
+
+    before: float
+    after_earliest: float
+    length: float
+
+
+def hold_of(
+    turn: Turn,
+    home: bool,
+    policy: Policy,
+    mate_out_h: float | None = None,
+    mate_back_h: float | None = None,
+) -> Hold:
+    """The `Hold` of a trip carrying a worker of a county with `turn`; `mate_out_h` and
+    `mate_back_h` are the least `out_h` and `back_h` over the county and the counties it can
+    share a coach with (default: the county's own, valid only when it shares with none).
+
+    Homeward: from the departure s the coach drives at least `out_h` to the county's stop,
+    stands the layover of a trip with that much driving, drives at least `back_h` to a gate or
+    hub (the next trip's first stop; the empty part from the last stop, a mate, at least
+    `mate_back_h`) and stands that drive's layover: the layover at the far end costs no less
+    than the least driving it prevents (`least_progress`). Return wave: before s the coach drove
+    out empty to the first pickup (a mate: at least `mate_out_h`) and stood that drive's
+    layover; from s at least `back_h` of driving to the origin side, then the layover of that
+    trip; the whole interval is at least `out_h + back_h` of driving and both layovers long."""
+    earliest = float(policy.earliest_departure_hour)
+    mate_out = turn.out_h if mate_out_h is None else mate_out_h
+    mate_back = turn.back_h if mate_back_h is None else mate_back_h
+    if home:
+        far_rest = layover_minutes(math.floor(turn.out_h * 60), policy) / 60
+        drive = turn.out_h + turn.back_h + least_progress(far_rest, policy)
+        end_rest = (
+            layover_minutes(math.floor(mate_back * 60), policy) / 60 if turn.empty_layover else 0.0
+        )
+        after = earliest_back(earliest, drive, policy) + end_rest
+        return Hold(0.0, after, drive + end_rest)
+    loaded_rest = layover_minutes(math.floor(turn.back_h * 60), policy) / 60
+    after = earliest_back(earliest, turn.back_h, policy) + loaded_rest
+    empty_rest = (
+        layover_minutes(math.floor(mate_out * 60), policy) / 60 if turn.empty_layover else 0.0
+    )
+    before = mate_out + empty_rest
+    return Hold(before, after, turn.out_h + turn.back_h + empty_rest + loaded_rest)
+
+
+def _overlap(
+    hold: Hold, day: int, window: tuple[float, float], home: bool, policy: Policy
+) -> float:
+    """Hours of the window [a, b) (hours from day 0's midnight) that a trip departing on day
+    `day` surely holds its coach for."""
+    a, b = window
+    earliest = 24 * day + policy.earliest_departure_hour
+    latest = 24 * day + policy.latest_departure_hour
+    # [L - before, after(E)) is inside [s - before, after(s)) for every departure s in [E, L].
+    sure = max(0.0, min(24 * day + hold.after_earliest, b) - max(latest - hold.before, a))
+    if earliest >= a and latest <= b:
+        # The busy interval contains s and is at least `length` long (homeward it starts at s).
+        reach = b - latest if home else min(b - latest, earliest - a)
+        sure = max(sure, min(hold.length, reach))
+    return sure
+
+
+def _stops_with(
+    county: str,
+    day: dt.date,
+    turn: Turn,
+    most: Mapping[tuple[str, dt.date], float],
+    stops: int,
+) -> int:
+    """County stops a trip of `day` carrying `county` makes at most."""
+    if turn.partners is None:
+        return stops
+    mates = 0
+    for other in turn.partners:
+        if (other, day) in most:
+            mates += 1
+            if mates + 1 >= stops:
+                return stops
+    return 1 + mates
+
+
+def _covers(
+    hold: Hold,
+    day: int,
+    windows: Sequence[tuple[float, float]],
+    home: bool,
+    policy: Policy,
+    longest: float,
+) -> list[tuple[int, float]]:
+    """(window, hours held) of a trip departing on day `day`, for the windows it surely holds
+    (a zero-length window is an instant: 1 when held)."""
+    found: list[tuple[int, float]] = []
+    latest = 24 * day + policy.latest_departure_hour
+    for w, (a, b) in enumerate(windows):
+        if b < 24 * day - longest - 24 or a > 24 * day + longest + 48:
+            continue
+        if a == b:
+            cover = 1.0 if latest <= a < 24 * day + hold.after_earliest else 0.0
+        else:
+            cover = _overlap(hold, day, (a, b), home, policy)
+        if cover > 1e-9:
+            found.append((w, cover))
+    return found
+
+
+def servable_bound(
+    scenario: Scenario,
+    unservable: Iterable[str] = (),
+    distances: DistanceProvider | None = None,
+) -> int:
+    """A proven upper bound on the workers any plan can seat with the scenario's fleet.
+
+    `unservable` are workers no plan can seat for reasons of the input alone; `distances` is the
+    provider the plan is made with (without it, straight lines at top speed: valid, weaker)."""
+    homes = {w.home_adcode for w in scenario.workers if w.home_adcode}
+    turns = county_turns(scenario, distances, homes)
+    return servable_bound_of_turns(scenario, turns, unservable)
+
+
+def servable_bound_of_turns(
+    scenario: Scenario, turns: Mapping[str, Turn], unservable: Iterable[str] = ()
+) -> int:
+    """The LP bound for given county turns (`county_turns`; tests pass others to check that an
+    unsound turn is caught). docs/plan-format.md gives the model and its proof."""
+    policy = scenario.policy
+    home = scenario.direction == "home"
+    fleet = [v for v in scenario.fleet if v.count > 0]
+    if not fleet:
+        return 0
+    skip = set(unservable)
+    first = scenario.first_departure
+    season = [
+        first + dt.timedelta(days=i) for i in range((scenario.last_departure - first).days + 1)
+    ]
+    season = [d for d in season if any(v.available_on(d) for v in fleet)]
+    groups: dict[tuple[str, dt.date, dt.date, int], int] = defaultdict(int)
+    for worker in scenario.workers:
+        county = worker.home_adcode
+        if worker.worker_id in skip or county is None or county not in turns:
+            continue
+        start = max(worker.earliest, scenario.first_departure)
+        end = min(worker.latest, scenario.last_departure)
+        if start > end:
+            continue
+        groups[(county, start, end, worker.seats)] += 1
+    if not groups or not season:
+        return 0
+    present = {key[0] for key in groups}
+    least_out = min(turns[c].out_h for c in present)
+    least_back = min(turns[c].back_h for c in present)
+    holds: dict[str, Hold] = {}
+    for county in present:
+        turn = turns[county]
+        mates = [county] if turn.partners is None else [county, *turn.partners]
+        mates = [m for m in mates if m in turns]
+        holds[county] = hold_of(
+            turn,
+            home,
+            policy,
+            least_out if turn.partners is None else min(turns[m].out_h for m in mates),
+            least_back if turn.partners is None else min(turns[m].back_h for m in mates),
+        )
+    most: dict[tuple[str, dt.date], float] = defaultdict(float)
+    for (county, start, end, seats), count in groups.items():
+        for day in season:
+            if start <= day <= end:
+                most[(county, day)] += seats * count
+    largest = max(v.seats for v in fleet)
+    stops = at_most_stops(scenario)
+
+    def index(day: dt.date) -> int:
+        return (day - first).days
+
+    # Windows: the instant L_t of each day (a zero-length window, rows count coaches) and
+    # [E_t - X, L_{t+j} + X) for each j and X of `WINDOW_HOURS`.
+    windows: list[tuple[float, float]] = []
+    for day in season:
+        t = index(day)
+        latest = 24 * t + policy.latest_departure_hour
+        windows.append((latest, latest))
+        for span, margins in enumerate(WINDOW_HOURS):
+            if t + span > index(season[-1]):
+                break
+            close = 24 * (t + span) + policy.latest_departure_hour
+            for x in margins:
+                windows.append((24 * t + policy.earliest_departure_hour - x, close + x))
+
+    objective: list[float] = []
+    upper: list[float] = []
+    rows: list[tuple[dict[int, float], float]] = []
+    seat_rows: list[dict[int, float]] = [{} for _ in windows]
+    stop_rows: list[dict[int, float]] = [{} for _ in windows]
+    row_days: list[set[int]] = [set() for _ in windows]
+    longest = max((h.after_earliest for h in holds.values()), default=0.0)
+    longest = max(longest, max((h.length for h in holds.values()), default=0.0))
+    covers: dict[tuple[str, int], list[tuple[int, float]]] = {}
+    stops_with: dict[tuple[str, dt.date], int] = {}
+    for (county, start, end, seats), count in groups.items():
+        hold = holds[county]
+        members: dict[int, float] = {}
+        for day in season:
+            if not start <= day <= end:
+                continue
+            var = len(objective)
+            objective.append(1.0)
+            upper.append(float(count))
+            members[var] = 1.0
+            d = index(day)
+            if (county, d) not in covers:
+                covers[(county, d)] = _covers(hold, d, windows, home, policy, longest)
+            # A trip of day d carrying county c stops at most at k[c, d] counties: c and its
+            # partners with workers free on d (`Turn.partners`), at most the stop limit.
+            share = seats / min(largest, most[(county, day)])
+            if stops is not None:
+                if (county, day) not in stops_with:
+                    stops_with[(county, day)] = _stops_with(county, day, turns[county], most, stops)
+                share *= stops / stops_with[(county, day)]
+            for w, cover in covers[(county, d)]:
+                seat_rows[w][var] = seats * cover
+                if stops is not None:
+                    stop_rows[w][var] = share * cover
+                row_days[w].add(d)
+        rows.append((members, float(count)))
+    for w, (a, b) in enumerate(windows):
+        if not seat_rows[w]:
+            continue
+        usable = [
+            v
+            for v in fleet
+            if any(v.available_on(first + dt.timedelta(days=d)) for d in row_days[w])
+        ]
+        length = 1.0 if a == b else b - a
+        rows.append((seat_rows[w], float(sum(v.count * v.seats for v in usable)) * length))
+        if stops is not None:
+            rows.append((stop_rows[w], float(stops * sum(v.count for v in usable)) * length))
+    value, _ = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
+    return math.floor(value + 1e-6)
