@@ -245,6 +245,8 @@ def plan_public(row: models.Plan) -> schemas.PlanPublic:
         progress=row.progress,
         message=row.message,
         kpis=row.kpis,
+        attempts=row.attempts or 0,
+        cancel_requested=bool(row.cancel_requested),
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,

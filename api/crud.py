@@ -32,6 +32,16 @@ from api.models import ACTIVE_JOB_STATUSES, utcnow
 from optimizer import model as domain
 from optimizer.errors import InvalidInput
 
+# What a planning job's row says at each turn of the queue (api/i18n.py translates them).
+JOB_CANCELLED = "cancelled by a dispatcher"
+JOB_CANCELLING = "cancelling: the worker stops at its next progress report"
+JOB_RELEASED = "queued again: the worker planning it was shut down"
+JOB_REQUEUED = "queued again: the worker planning it stopped (attempt {attempt} of {attempts})"
+JOB_GAVE_UP = (
+    "planning failed: the worker planning it stopped {attempts} time(s), so it is not tried "
+    "again; start the plan again (with a shorter time limit if it keeps happening)"
+)
+
 # --- users -----------------------------------------------------------------------------------
 
 # Keys of every table are 32-bit integers: a larger number names no row (404, not a DB error).
@@ -682,22 +692,77 @@ def job_inputs(session: Session, *, plan: models.Plan) -> tuple[domain.Scenario,
     return scenario, locked
 
 
-def mark_running(session: Session, *, plan_id: int) -> bool:
-    """Move a queued job to running; False if it is no longer queued."""
+def claim_job(session: Session, *, worker: str, lease_s: float) -> int | None:
+    """Claim the oldest queued job for `worker`: it becomes running, leased for `lease_s` seconds.
+
+    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so workers on many machines never wait on each
+    other or claim the same row. SQLite: every write transaction starts with BEGIN IMMEDIATE
+    (api/core/db.py), so claims are serialised by the database's write lock; the update's
+    `status = 'queued'` condition makes a lost race a no-op either way.
+    """
+    plan_id = session.scalars(
+        select(models.Plan.id)
+        .where(models.Plan.status == "queued")
+        .order_by(models.Plan.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if plan_id is None:
+        return None
+    now = utcnow()
     result = session.execute(
         update(models.Plan)
         .where(models.Plan.id == plan_id, models.Plan.status == "queued")
-        .values(status="running", started_at=utcnow(), message="planning")
+        .values(
+            status="running",
+            worker=worker[:200],
+            started_at=now,
+            heartbeat_at=now,
+            lease_expires_at=now + dt.timedelta(seconds=lease_s),
+            attempts=models.Plan.attempts + 1,
+            progress=0.0,
+            message="planning",
+        )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return plan_id if result.rowcount else None  # type: ignore[attr-defined]
 
 
-def set_progress(session: Session, *, plan_id: int, progress: float, message: str) -> None:
-    session.execute(
+def renew_lease(
+    session: Session, *, plan_id: int, worker: str, lease_s: float
+) -> tuple[bool, bool]:
+    """Extend `worker`'s lease on a running job. Returns (still held, cancel requested): a job
+    whose lease ran out and was taken from the worker is no longer held."""
+    now = utcnow()
+    result = session.execute(
         update(models.Plan)
-        .where(models.Plan.id == plan_id, models.Plan.status == "running")
-        .values(progress=max(0.0, min(1.0, progress)), message=message[:500])
+        .where(
+            models.Plan.id == plan_id,
+            models.Plan.worker == worker,
+            models.Plan.status == "running",
+        )
+        .values(heartbeat_at=now, lease_expires_at=now + dt.timedelta(seconds=lease_s))
     )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False, False
+    cancel = session.scalar(select(models.Plan.cancel_requested).where(models.Plan.id == plan_id))
+    return True, bool(cancel)
+
+
+def set_progress(
+    session: Session, *, plan_id: int, progress: float, message: str, worker: str | None = None
+) -> tuple[bool, bool]:
+    """Record a running job's progress. Returns (still held, cancel requested) like
+    `renew_lease`; without `worker`, any running job's progress is written."""
+    query = update(models.Plan).where(models.Plan.id == plan_id, models.Plan.status == "running")
+    if worker is not None:
+        query = query.where(models.Plan.worker == worker)
+    result = session.execute(
+        query.values(progress=max(0.0, min(1.0, progress)), message=message[:500])
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False, False
+    cancel = session.scalar(select(models.Plan.cancel_requested).where(models.Plan.id == plan_id))
+    return True, bool(cancel)
 
 
 def finish_plan(
@@ -707,20 +772,28 @@ def finish_plan(
     result: domain.Plan,
     locked_ids: set[str],
     changes: dict[str, object] | None,
+    worker: str | None = None,
 ) -> bool:
     """Write a finished plan and mark the job succeeded, in the caller's one transaction.
 
-    Returns False (and writes nothing the caller should keep) when the job is no longer running,
-    e.g. it was declared failed by a restart while this thread was still solving.
+    Returns False (and writes nothing the caller should keep) when the job is no longer this
+    worker's running job: its lease ran out and it was re-queued or failed, or a dispatcher
+    cancelled it while it was being solved.
     """
+    query = update(models.Plan).where(
+        models.Plan.id == plan_id,
+        models.Plan.status == "running",
+        models.Plan.cancel_requested.is_(False),
+    )
+    if worker is not None:
+        query = query.where(models.Plan.worker == worker)
     claimed = session.execute(
-        update(models.Plan)
-        .where(models.Plan.id == plan_id, models.Plan.status == "running")
-        .values(
+        query.values(
             status="succeeded",
             progress=1.0,
             message="done",
             finished_at=utcnow(),
+            lease_expires_at=None,
             kpis=convert.kpis_to_data(result),
             unserved=convert.unserved_to_data(result.unserved),
             problems=convert.problems_to_data(result.problems),
@@ -756,26 +829,104 @@ def finish_plan(
     return True
 
 
-def fail_plan(session: Session, *, plan_id: int, message: str) -> None:
-    session.execute(
-        update(models.Plan)
-        .where(models.Plan.id == plan_id, models.Plan.status.in_(ACTIVE_JOB_STATUSES))
-        .values(status="failed", message=message[:2000], finished_at=utcnow())
+def fail_plan(session: Session, *, plan_id: int, message: str, worker: str | None = None) -> None:
+    """Mark an active job failed with `message` (only `worker`'s, when given)."""
+    query = update(models.Plan).where(
+        models.Plan.id == plan_id, models.Plan.status.in_(ACTIVE_JOB_STATUSES)
     )
-
-
-def fail_abandoned_jobs(session: Session) -> int:
-    """Mark every job left queued or running by a previous server process as failed."""
-    result = session.execute(
-        update(models.Plan)
-        .where(models.Plan.status.in_(ACTIVE_JOB_STATUSES))
-        .values(
-            status="failed",
-            finished_at=utcnow(),
-            message="the server stopped while this plan was being made; start the plan again",
+    if worker is not None:
+        query = query.where(models.Plan.worker == worker)
+    session.execute(
+        query.values(
+            status="failed", message=message[:2000], finished_at=utcnow(), lease_expires_at=None
         )
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_cancelled(session: Session, *, plan_id: int, worker: str | None = None) -> None:
+    """End a job whose cancellation was asked for (only `worker`'s, when given)."""
+    query = update(models.Plan).where(
+        models.Plan.id == plan_id, models.Plan.status.in_(ACTIVE_JOB_STATUSES)
+    )
+    if worker is not None:
+        query = query.where(models.Plan.worker == worker)
+    session.execute(
+        query.values(
+            status="cancelled",
+            message=JOB_CANCELLED,
+            finished_at=utcnow(),
+            lease_expires_at=None,
+        )
+    )
+
+
+def release_job(session: Session, *, plan_id: int, worker: str) -> None:
+    """Hand a running job back to the queue (its worker is shutting down); the attempt it used
+    is not counted."""
+    session.execute(
+        update(models.Plan)
+        .where(
+            models.Plan.id == plan_id,
+            models.Plan.worker == worker,
+            models.Plan.status == "running",
+        )
+        .values(
+            status="queued",
+            worker=None,
+            lease_expires_at=None,
+            progress=0.0,
+            attempts=models.Plan.attempts - 1,
+            message=JOB_RELEASED,
+        )
+    )
+
+
+def cancel_job(session: Session, *, plan: models.Plan) -> models.Plan:
+    """Cancel a queued job at once, or ask the worker running it to stop (it checks the row at
+    its next progress report or heartbeat, then marks the job cancelled); a finished job: 409."""
+    if plan.status == "queued":
+        plan.status = "cancelled"
+        plan.message = JOB_CANCELLED
+        plan.finished_at = utcnow()
+    elif plan.status == "running":
+        plan.cancel_requested = True
+        plan.message = JOB_CANCELLING
+    else:
+        raise Conflict(
+            f"plan {plan.id} is {plan.status}; only a queued or running job can be cancelled"
+        )
+    session.flush()
+    return plan
+
+
+def recover_expired_jobs(session: Session, *, max_attempts: int) -> tuple[int, int]:
+    """Running jobs whose lease ran out (their worker died or lost the database): re-queued while
+    they have attempts left, else failed with the reason; a job asked to cancel is cancelled.
+    Returns (re-queued, failed or cancelled)."""
+    now = utcnow()
+    expired = session.scalars(
+        select(models.Plan)
+        .where(models.Plan.status == "running", models.Plan.lease_expires_at < now)
+        .order_by(models.Plan.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    requeued = ended = 0
+    for plan in expired:
+        plan.worker = None
+        plan.lease_expires_at = None
+        if plan.cancel_requested:
+            plan.status, plan.message, plan.finished_at = "cancelled", JOB_CANCELLED, now
+            ended += 1
+        elif plan.attempts < max_attempts:
+            plan.status, plan.progress = "queued", 0.0
+            plan.message = JOB_REQUEUED.format(attempt=plan.attempts, attempts=max_attempts)
+            requeued += 1
+        else:
+            plan.status, plan.finished_at = "failed", now
+            plan.message = JOB_GAVE_UP.format(attempts=plan.attempts)
+            ended += 1
+    session.flush()
+    return requeued, ended
 
 
 def publish_plan(session: Session, *, plan: models.Plan, user: models.User) -> models.Plan:

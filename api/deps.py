@@ -13,7 +13,7 @@ from api import crud, models
 from api.core.config import Settings, get_settings
 from api.core.throttle import LoginThrottle
 from api.errors import Forbidden
-from api.jobs import JobRunner, Planner, optimizer_planner
+from api.jobs import JobWorker, Planner, optimizer_planner
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token")
 
@@ -88,15 +88,13 @@ def get_planner() -> Planner:
     return optimizer_planner
 
 
-PlannerDep = Annotated[Planner, Depends(get_planner)]
-
-
-def get_job_runner(request: Request) -> JobRunner:
-    runner: JobRunner = request.app.state.job_runner
+def get_job_runner(request: Request) -> JobWorker:
+    """The app's job worker: told of new jobs (it may be idle when jobs run elsewhere)."""
+    runner: JobWorker = request.app.state.job_runner
     return runner
 
 
-JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]
+JobRunnerDep = Annotated[JobWorker, Depends(get_job_runner)]
 
 SeasonQuery = Annotated[str | None, Query(description="season name; default: the only open season")]
 MaskedQuery = Annotated[

@@ -122,6 +122,13 @@ MESSAGES: dict[str, str] = {
     "before sizing the fleet",
     "fleet_size_busy": "the server is already sizing fleets; try again in a few seconds",
     "fleet_advice": "to seat everyone, add {add} {vehicle_type} from {from_date:%m-%d}",
+    # Planning jobs and their workers (api/jobs.py, `chunyun serve`, `chunyun worker`).
+    "serve_jobs_here": "planning jobs: run by this process (start more with `chunyun worker`)",
+    "serve_jobs_elsewhere": "planning jobs: run by `chunyun worker` processes on this database",
+    "worker_started": "worker {name}: planning jobs from {database}, {slots} at a time; "
+    "routing parts: {engine}",
+    "worker_stopped": "worker {name} stopped",
+    "engine_started": "routing parts: {engine}",
 }
 
 

@@ -166,6 +166,16 @@ SERVICE_TEXTS: tuple[str, ...] = (
     N_("plan {plan} of season {season} is still {state}; wait for it to finish"),
     N_("another plan of season {season} is already running"),
     N_("the server stopped while this plan was being made; start the plan again"),
+    # The job queue (api/crud.py, api/jobs.py).
+    N_("plan {plan} is {state}; only a queued or running job can be cancelled"),
+    N_("cancelled by a dispatcher"),
+    N_("cancelling: the worker stops at its next progress report"),
+    N_("queued again: the worker planning it was shut down"),
+    N_("queued again: the worker planning it stopped (attempt {attempt} of {attempts})"),
+    N_(
+        "planning failed: the worker planning it stopped {attempts} time(s), so it is not tried "
+        "again; start the plan again (with a shorter time limit if it keeps happening)"
+    ),
     N_("{filename} is neither UTF-8 nor GB18030 text"),
     N_("{filename} is not a readable CSV table: {error}"),
     N_("{filename}: send a .csv or .xlsx file (the template is an .xlsx)"),

@@ -1,5 +1,5 @@
-"""The FastAPI application: `create_app()` builds it; the lifespan migrates the database and
-declares failed any planning job a previous process left running."""
+"""The FastAPI application: `create_app()` builds it; the lifespan migrates the database and,
+unless settings say jobs run on external workers, starts this process's planning worker."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import crud
 from api.core.config import Settings, get_settings
 from api.core.db import describe, make_engine, make_session_factory, migrate
 from api.core.throttle import make_login_throttle
+from api.deps import get_planner
 from api.errors import document_errors, install_error_handlers
-from api.jobs import JobRunner
+from api.jobs import JobWorker, Planner
 from api.middleware import BodyLimitMiddleware
 from api.routes import api_router
 from api.web import install_pages
@@ -46,10 +46,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     migrate(engine)
     session_factory = make_session_factory(engine)
-    with session_factory.begin() as session:
-        abandoned = crud.fail_abandoned_jobs(session)
-    if abandoned:
-        log.warning("%d planning job(s) were cut off by a restart and marked failed", abandoned)
     log.info(
         "database: %s (pool %d + %d, %d worker threads)",
         describe(engine),
@@ -61,11 +57,46 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.read_session_factory = make_session_factory(engine, write=False)
-    app.state.job_runner = JobRunner(session_factory)
     app.state.login_throttle = make_login_throttle(settings, engine)
+
+    def planner() -> Planner:
+        # Tests override the planner dependency; the worker honours the same override.
+        provider = app.dependency_overrides.get(get_planner, get_planner)
+        chosen: Planner = provider()
+        return chosen
+
+    # Jobs are rows: whichever worker claims one runs it (this process's, or `chunyun worker`s).
+    # This process's worker has connections of its own (a claim or progress write and a
+    # heartbeat per slot), so planning never takes a request's connection, nor the reverse.
+    job_engine = engine
+    if settings.in_process_worker:
+        job_engine = make_engine(
+            settings.database_url,
+            pool_size=2 * settings.job_slots + 1,
+            max_overflow=2,
+            pool_timeout_s=settings.db_pool_timeout_s,
+            busy_timeout_s=settings.sqlite_busy_timeout_s,
+        )
+    worker = JobWorker(
+        make_session_factory(job_engine),
+        planner=planner,
+        lease_s=settings.job_lease_s,
+        poll_s=settings.job_poll_s,
+        max_attempts=settings.job_max_attempts,
+        slots=settings.job_slots,
+    )
+    app.state.job_runner = worker
+    if settings.in_process_worker:
+        worker.start()
+        log.info("planning jobs: worker %s in this process (%d slots)", worker.name, worker.slots)
+    else:
+        log.info("planning jobs: run by external workers (`chunyun worker`)")
     try:
         yield
     finally:
+        worker.stop()
+        if job_engine is not engine:
+            job_engine.dispose()
         engine.dispose()
 
 

@@ -23,11 +23,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ACTIVE_JOB_STATUSES = ("queued", "running")
+# Every state a planning job can be in; the last three are final.
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 
 def utcnow() -> dt.datetime:
@@ -185,6 +188,8 @@ class Plan(Base):
             sqlite_where=text("status IN ('queued', 'running')"),
             postgresql_where=text("status IN ('queued', 'running')"),
         ),
+        # Workers look for the oldest queued job and for running jobs whose lease ran out.
+        Index("ix_plans_status", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,6 +211,14 @@ class Plan(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The job queue (api/jobs.py): which worker process holds the job, until when its lease runs
+    # (renewed by the worker's heartbeat), how often a worker has claimed it, and whether a
+    # dispatcher asked to cancel it while it ran.
+    worker: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     season: Mapped[Season] = relationship()
 

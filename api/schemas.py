@@ -231,10 +231,14 @@ class PlanCreate(Inbound):
 class PlanPublic(BaseModel):
     id: int
     season: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     progress: float
     message: str
     kpis: dict[str, Any] | None
+    # The job queue: claims by workers so far (a worker that died re-queues its job), and
+    # whether a cancellation was asked for and not yet carried out.
+    attempts: int = 0
+    cancel_requested: bool = False
     created_at: UtcTime
     started_at: UtcTime | None
     finished_at: UtcTime | None

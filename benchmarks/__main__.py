@@ -1,7 +1,8 @@
 """The benchmark runner: measure the planner against its bounds, hand planning and peer solvers.
 
     python -m benchmarks [--quick] [--sections seasons,peers,lilim,parallel,duties,robustness,
-                          lpbound,incremental,origins] [--lp-time S]
+                          lpbound,incremental,cluster,origins] [--lp-time S]
+                         [--cluster-workers N] [--cluster-repeats R]
                          [--out benchmarks/results] [--time-limit S] [--family-seed N]
 
 Writes `report.md`, `report.json` and `season-scaling.png` into `--out`. Every figure is measured
@@ -405,6 +406,10 @@ def render_report(results: dict[str, Any]) -> str:
         from benchmarks.robustness import render_robustness
 
         lines += render_robustness(results["robustness"])
+    if "cluster" in results:
+        from benchmarks.cluster import render as render_cluster
+
+        lines += ["", *render_cluster(results["cluster"])]
     if "origins" in results:
         from benchmarks.origins import render as render_origins
 
@@ -459,6 +464,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--lp-time", type=float, default=None, help="LP bound box per season (lpbound section)"
     )
+    parser.add_argument(
+        "--cluster-workers",
+        type=int,
+        default=None,
+        help="size of the generated season of the cluster section (default 200,000; quick 400)",
+    )
+    parser.add_argument(
+        "--cluster-repeats", type=int, default=1, help="runs per Dask worker count (median)"
+    )
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -489,6 +503,15 @@ def main(argv: list[str] | None = None) -> None:
             from benchmarks.lp_bound import section_lpbound
 
             results["lpbound"] = section_lpbound(args.quick, cache, args.time_limit, args.lp_time)
+        elif section == "cluster":
+            from benchmarks.cluster import section_cluster
+
+            size = args.cluster_workers or (400 if args.quick else 200_000)
+            folder = _generated(cache, size, seed=1)
+            limit = args.time_limit
+            if limit is None and args.quick:
+                limit = 2.0
+            results["cluster"] = section_cluster(args.quick, folder, limit, args.cluster_repeats)
         elif section == "origins":
             from benchmarks.origins import section_origins
 

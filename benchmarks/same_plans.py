@@ -39,7 +39,7 @@ def plan_json(folder: Path) -> dict[str, Any]:
         scenario.solver, workers=1, time_limit_s=3600.0, lower_bound_share=0.0
     )
 
-    def by_count(time_limit_s: float = 10.0) -> RoutingParams:
+    def by_count(time_limit_s: float = 10.0, **_: Any) -> RoutingParams:
         return RoutingParams(time_limit_s=3600.0, solution_limit=SOLUTIONS)
 
     # Where the pooling stage builds its routing parameters: its own module since the split

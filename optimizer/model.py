@@ -137,6 +137,10 @@ class SolverParams:
     workers: int = 1
     # Share of time_limit_s kept for the LP lower bound (optimizer.lp_bound); 0 turns it off.
     lower_bound_share: float = 0.1
+    # Stop each routed part after this many improving solutions (None: time only). With a time
+    # limit generous enough never to bind, the plan no longer depends on machine speed or on
+    # where the parts run (tests compare an in-process run with a Dask cluster's).
+    part_solution_limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -145,6 +149,8 @@ class SolverParams:
             raise InvalidInput("lower_bound_share must be from 0 to 0.5")
         if self.workers < 1:
             raise InvalidInput("workers must be at least 1")
+        if self.part_solution_limit is not None and self.part_solution_limit < 1:
+            raise InvalidInput("part_solution_limit must be at least 1")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SolverParams:

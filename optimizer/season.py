@@ -8,6 +8,7 @@ on its own.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import itertools
 from collections import defaultdict
@@ -323,6 +324,7 @@ def solve_within_fleet(
     held: Sequence[Trip] = (),
     timer: EmptyDriveTimer | None = None,
     fit_dates: bool = True,
+    executor: concurrent.futures.Executor | None = None,
 ) -> tuple[Plan, DutyResult]:
     """Plan `scenario` so that its physical coaches suffice over the whole season.
 
@@ -344,7 +346,8 @@ def solve_within_fleet(
     workers any plan could seat with this fleet (`optimizer.servable.servable_bound`).
 
     `fit_dates=False` plans without the spread (only the cancelling and re-seating then keep
-    the fleet). `held` trips' ids must differ from this wave's. Returns the plan (with its
+    the fleet). `executor` runs the routing parts (see `optimizer.solve.solve`). `held` trips'
+    ids must differ from this wave's. Returns the plan (with its
     duties) and the duties of `held` and the plan.
     """
     provider = distances or default_distance_provider()
@@ -413,6 +416,7 @@ def solve_within_fleet(
         locked=locked,
         progress=progress,
         availability=Availability(ledger, depot, timer, optimistic=True) if fit_dates else None,
+        executor=executor,
     )
     planned = plan
     plan, duties = fit(planned)
@@ -476,6 +480,7 @@ def plan_season(
     *,
     distances: DistanceProvider | None = None,
     progress: Progress | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> SeasonPlan:
     """Plan every wave of a season, then chain all trips into coach duties.
 
@@ -487,6 +492,8 @@ def plan_season(
         Road metres and driving seconds (default: the road graph).
     progress
         Called with (fraction done 0..1, message).
+    executor
+        Where the routing parts run (see `optimizer.solve.solve`); default: as the solver says.
     """
     if not scenarios:
         raise InvalidInput("a season needs at least one wave")
@@ -510,6 +517,7 @@ def plan_season(
             progress=_scaled(progress, index * share, share, scenario.direction),
             held=[t for p in plans for t in p.trips],
             timer=timer if scenario.policy == ordered[0].policy else None,
+            executor=executor,
         )
         plans.append(_prefixed(plan, WAVE_PREFIX[scenario.direction]) if multi else plan)
     if progress is not None:

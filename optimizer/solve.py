@@ -18,7 +18,8 @@ Pipeline (each step keeps every worker either on a coach or in the unserved list
 
 Direction "return" mirrors the geometry: coaches collect in the home counties and deliver to the
 gates and hubs. Decomposed parts are plain picklable values solved by a top-level function, so
-they run in a process pool when `SolverParams.workers` > 1.
+they run in a process pool when `SolverParams.workers` > 1, or on any `concurrent.futures`
+executor the caller passes (a Dask cluster's `Client.get_executor()`: api/engine.py).
 
 Each step is a stage module of `optimizer.planning` (demand and dates, direct, pooling, absorb,
 trips, kpis) that takes the run's immutable `Context`, the sites in play (`Places`) and the
@@ -27,6 +28,7 @@ explicit shared `Work` state (fleet counters, unserved workers, notes); `solve` 
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Sequence
 
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
@@ -72,6 +74,7 @@ def solve(
     locked: Sequence[Trip] = (),
     progress: Progress | None = None,
     availability: Availability | None = None,
+    executor: concurrent.futures.Executor | None = None,
 ) -> Plan:
     """Plan the scenario's coach trips: fewest coaches, then least cost, every trip legal.
 
@@ -91,12 +94,15 @@ def solve(
         given, departure dates are spread so that the coaches each day's trips keep busy fit
         the coaches free (`optimizer.ledger.spread_dates`); without it, fleet counts hold per
         departure date only.
+    executor
+        Where the decomposed routing parts run (any `concurrent.futures.Executor`, e.g. a Dask
+        client's); default: a process pool of `scenario.solver.workers`, or this process.
 
     Returns a Plan: every worker seated once or listed unserved with a reason. Infeasibility is
     a result, never an exception; only invalid input raises.
     """
     ctx = Context.of(
-        scenario, distances or default_distance_provider(), locked, progress, availability
+        scenario, distances or default_distance_provider(), locked, progress, availability, executor
     )
     work = Work.of(scenario)
     ctx.report(0.0, "grouping workers")

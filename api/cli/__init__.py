@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import generate, geo, operations, plan, render, serve, sizing
+from api.cli import generate, geo, operations, plan, render, serve, sizing, worker
 from api.cli.text import _, set_locale
 
 app = typer.Typer(
@@ -16,7 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (geo, plan, sizing, generate, render, serve, operations):
+for module in (geo, plan, sizing, generate, render, serve, operations, worker):
     module.register(app)
 
 

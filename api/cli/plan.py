@@ -7,10 +7,11 @@ folders and is planned as one season, so coach duties chain the waves (backhaul)
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,11 +21,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.cli.text import _, cli_locale, detail_text, error_text, service_message
+from api.engine import solve_engine
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
 from optimizer.model import FleetKpis, Plan, Scenario
 from optimizer.read import read_scenario
-from optimizer.season import plan_season, solve_within_fleet
+from optimizer.season import SeasonPlan, plan_season, solve_within_fleet
 from optimizer.sizing import fleet_advice, season_with_advice, with_advice
 from optimizer.solve import default_distance_provider
 from optimizer.write import write_plan, write_season
@@ -237,7 +239,23 @@ def plan_command(
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Seconds (default: scenario's [solver]).")
     ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Solver processes.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes for the routing parts: a Dask LocalCluster of N (with "
+            "chunyun[cluster] installed), else the solver's own process pool.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="A running Dask scheduler (tcp://host:8786): its workers solve the routing "
+            "parts (needs chunyun[cluster]).",
+        ),
+    ] = None,
     provider: Annotated[
         str, typer.Option("--provider", help="Distances: 'road' or 'great-circle'.")
     ] = "road",
@@ -273,24 +291,24 @@ def plan_command(
     distances = _provider(provider)
     for scenario in scenarios:
         _report_problems(console, scenario)
-    with progress_bar(console) as progress:
+    with ExitStack() as stack:
         try:
-            if waves:
-                season = plan_season(scenarios, distances=distances, progress=progress)
-                # Only a season with fleet_exhausted workers is planned again, for the advice.
-                progress(1.0, _("fleet advice"))
-                advice = fleet_advice(scenarios, season.waves, distances=distances)
-                season = season_with_advice(season, advice)
-            else:
-                plan, _sizes = solve_within_fleet(
-                    scenarios[0], distances=distances, progress=progress
-                )
-                progress(1.0, _("fleet advice"))
-                plan = with_advice(plan, fleet_advice(scenarios, [plan], distances=distances))
+            engine = stack.enter_context(solve_engine(scheduler=scheduler, workers=workers))
         except InvalidInput as error:
             failed = _("cannot plan {folder}:", folder=scenario_dir)
             console.print(f"[red]{failed}[/red] {error_text(error)}")
             raise typer.Exit(code=2) from None
+        console.print(service_message("engine_started", engine=engine.description))
+        if engine.executor is not None:
+            # The solver shares its time budget among the parts that run at once.
+            scenarios = [
+                s.replace(solver=dataclasses.replace(s.solver, workers=engine.slots))
+                for s in scenarios
+            ]
+        if waves:
+            season = _plan_season(console, scenario_dir, scenarios, distances, engine.executor)
+        else:
+            plan = _plan_one(console, scenario_dir, scenarios, distances, engine.executor)
     if not waves:
         folder = write_plan(plan, scenarios[0], out, scenario_dir=scenario_dir)
         _report_kpis(console, plan)
@@ -329,6 +347,48 @@ def plan_command(
             contact_phone=contact_phone,
         )
     console.print(_("season written to {folder}", folder=folder))
+
+
+def _plan_season(
+    console: Console,
+    scenario_dir: Path,
+    scenarios: list[Scenario],
+    distances: DistanceProvider,
+    executor: concurrent.futures.Executor | None,
+) -> SeasonPlan:
+    with progress_bar(console) as progress:
+        try:
+            season = plan_season(
+                scenarios, distances=distances, progress=progress, executor=executor
+            )
+            # Only a season with fleet_exhausted workers is planned again, for the advice.
+            progress(1.0, _("fleet advice"))
+            advice = fleet_advice(scenarios, season.waves, distances=distances)
+            return season_with_advice(season, advice)
+        except InvalidInput as error:
+            failed = _("cannot plan {folder}:", folder=scenario_dir)
+            console.print(f"[red]{failed}[/red] {error_text(error)}")
+            raise typer.Exit(code=2) from None
+
+
+def _plan_one(
+    console: Console,
+    scenario_dir: Path,
+    scenarios: list[Scenario],
+    distances: DistanceProvider,
+    executor: concurrent.futures.Executor | None,
+) -> Plan:
+    with progress_bar(console) as progress:
+        try:
+            plan, _sizes = solve_within_fleet(
+                scenarios[0], distances=distances, progress=progress, executor=executor
+            )
+            progress(1.0, _("fleet advice"))
+            return with_advice(plan, fleet_advice(scenarios, [plan], distances=distances))
+        except InvalidInput as error:
+            failed = _("cannot plan {folder}:", folder=scenario_dir)
+            console.print(f"[red]{failed}[/red] {error_text(error)}")
+            raise typer.Exit(code=2) from None
 
 
 def register(app: typer.Typer) -> None:

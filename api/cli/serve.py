@@ -36,11 +36,20 @@ def serve(
             "bundled season, a dispatcher and a few employers, whose passwords are printed"
         ),
     ] = False,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="run planning jobs in this process (default; CHUNYUN_IN_PROCESS_WORKER=false "
+            "or --no-worker: `chunyun worker` processes run them)",
+        ),
+    ] = True,
 ) -> None:
     """Run the web service: the pages at /, the API reference at /docs. Database:
     DATABASE_URL, else the SQLite default."""
     import uvicorn
 
+    from api.cli.text import service_message
     from api.core.config import Settings, get_settings, user_data_dir
     from api.core.db import describe, make_engine
     from api.main import create_app
@@ -53,11 +62,17 @@ def serve(
             demo_file.with_name(demo_file.name + suffix).unlink(missing_ok=True)
         settings = Settings(DATABASE_URL=f"sqlite:///{demo_file}")  # type: ignore[call-arg]
         _load_demo(settings.database_url)
-        demo_settings = settings
-        app.dependency_overrides[get_settings] = lambda: demo_settings
+    if not worker:
+        settings = settings.model_copy(update={"in_process_worker": False})
+    if demo or not worker:
+        chosen = settings
+        app.dependency_overrides[get_settings] = lambda: chosen
     engine = make_engine(settings.database_url)
     typer.echo(_("database: {database}", database=describe(engine)))
     engine.dispose()
+    typer.echo(
+        service_message("serve_jobs_here" if settings.in_process_worker else "serve_jobs_elsewhere")
+    )
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     address = f"http://{shown}:{port}"
     typer.echo(_("chunyun pages: open {address}/ in a browser and sign in", address=address))

@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=8 * 60, alias="CHUNYUN_TOKEN_MINUTES")
     # Solver time for a planning job started without an explicit time limit.
     plan_time_limit_s: float = Field(default=60.0, alias="CHUNYUN_PLAN_TIME_LIMIT_S")
+    # Planning jobs (api/jobs.py). `chunyun serve` runs a worker in its own process unless this
+    # is false (`serve --no-worker`): then `chunyun worker` processes on any machine do the jobs.
+    in_process_worker: bool = Field(default=True, alias="CHUNYUN_IN_PROCESS_WORKER")
+    # Jobs one worker process runs at once.
+    job_slots: int = Field(default=2, ge=1, le=64, alias="CHUNYUN_JOB_SLOTS")
+    # A running job's lease (seconds): its worker renews it every third of this; a job whose
+    # worker stopped renewing is re-queued after it runs out, at most `job_max_attempts` claims.
+    job_lease_s: float = Field(default=30.0, gt=0, alias="CHUNYUN_JOB_LEASE_S")
+    job_max_attempts: int = Field(default=2, ge=1, le=20, alias="CHUNYUN_JOB_MAX_ATTEMPTS")
+    # Seconds an idle worker waits before it looks for queued jobs again.
+    job_poll_s: float = Field(default=2.0, gt=0, alias="CHUNYUN_JOB_POLL_S")
+    # A Dask scheduler (tcp://host:8786) whose workers solve the routing parts of every job
+    # this process's worker runs; unset: the solver's own processes.
+    dask_scheduler: str | None = Field(default=None, alias="CHUNYUN_DASK_SCHEDULER")
     # Fleet sizing answers while the caller waits: its planning time is capped at this many
     # seconds, and at most `fleet_size_concurrency` run at once per process (then 503).
     fleet_size_max_s: float = Field(default=120.0, gt=0, alias="CHUNYUN_FLEET_SIZE_MAX_S")

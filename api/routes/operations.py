@@ -17,7 +17,6 @@ from api.deps import (
     DispatcherUser,
     JobRunnerDep,
     MaskedQuery,
-    PlannerDep,
     SessionDep,
     SettingsDep,
     company_scope,
@@ -247,7 +246,6 @@ def place_late(
     settings: SettingsDep,
     user: DispatcherUser,
     runner: JobRunnerDep,
-    planner: PlannerDep,
     plan_id: int,
 ) -> LatePlacementPublic:
     """Seat registrations made after publishing (and edited ones that lost their seat) in free
@@ -275,9 +273,9 @@ def place_late(
         new_trips_plan=job.id if job is not None else None,
     )
     if job is not None:
-        # The job's thread reads the plan row: it must be committed before the thread starts.
+        # A worker claims the row once it is committed.
         session.commit()
-        runner.submit(job.id, planner=planner)
+        runner.submit(job.id)
     return public
 
 

@@ -18,7 +18,6 @@ from api.deps import (
     DispatcherUser,
     JobRunnerDep,
     MaskedQuery,
-    PlannerDep,
     SeasonQuery,
     SessionDep,
     SettingsDep,
@@ -72,7 +71,6 @@ def start_plan(
     settings: SettingsDep,
     user: DispatcherUser,
     runner: JobRunnerDep,
-    planner: PlannerDep,
     plan_in: PlanCreate,
 ) -> PlanPublic:
     """Start planning the season in the background (dispatchers only); poll GET /plans/{id}.
@@ -91,9 +89,9 @@ def start_plan(
         time_limit_s=float(time_limit_s),
     )
     public = convert.plan_public(plan)
-    # The job's thread reads the plan row: it must be committed before the thread starts.
+    # A worker (this process's or another machine's) claims the row once it is committed.
     session.commit()
-    runner.submit(plan.id, planner=planner)
+    runner.submit(plan.id)
     return public
 
 
@@ -112,6 +110,14 @@ def read_plan(session: SessionDep, user: CurrentUser, plan_id: int) -> PlanPubli
     """Status, progress and KPIs of a planning job; `changes` after a re-plan."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     return _plan_public(session, plan=plan, user=user)
+
+
+@router.post("/{plan_id}/cancel")
+def cancel_plan(session: SessionDep, user: DispatcherUser, plan_id: int) -> PlanPublic:
+    """Cancel a planning job (dispatchers only): a queued job ends at once; a running one is
+    stopped by its worker at its next progress report and writes no plan. A finished job: 409."""
+    plan = crud.cancel_job(session, plan=crud.get_plan(session, plan_id=plan_id))
+    return convert.plan_public(plan)
 
 
 @router.post("/{plan_id}/publish")

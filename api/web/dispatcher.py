@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api import crew_import, crud, models, schemas
-from api.deps import JobRunnerDep, PlannerDep, SessionDep, SettingsDep
+from api.deps import JobRunnerDep, SessionDep, SettingsDep
 from api.errors import MESSAGES, Conflict, CrewRejected, NotFound
 from api.i18n import (
     N_,
@@ -52,6 +52,7 @@ DONE = {
     "drop_point_removed": N_("The drop-off point was removed; the county prints by its name."),
     "address": N_("The company's address was saved; notices print it with the gate."),
     "published": N_("The plan was published: employers see their workers' seats now."),
+    "cancelling": N_("Cancelling: the job stops at its next progress report and keeps no plan."),
     "user_added": N_("The account was added."),
     "disabled": N_("The account was disabled; its sign-ins have ended."),
     "enabled": N_("The account was enabled."),
@@ -73,6 +74,7 @@ STORED_WORDS = (
     N_("running"),
     N_("succeeded"),
     N_("failed"),
+    N_("cancelled"),
     N_("employer"),
     N_("dispatcher"),
 )
@@ -401,7 +403,6 @@ def start_plan(
     settings: SettingsDep,
     user: PageDispatcher,
     runner: JobRunnerDep,
-    planner: PlannerDep,
     _form: FormChecked,
     name: str,
     time_limit_s: Annotated[float | None, Form(gt=0, le=3600)] = None,
@@ -412,7 +413,6 @@ def start_plan(
         settings,
         user,
         runner,
-        planner,
         schemas.PlanCreate(season=name, time_limit_s=time_limit_s),
     )
     return RedirectResponse(f"/d/plans/{plan.id}", status_code=303)
@@ -659,13 +659,12 @@ def place_late(
     settings: SettingsDep,
     user: PageDispatcher,
     runner: JobRunnerDep,
-    planner: PlannerDep,
     _form: FormChecked,
     plan_id: int,
 ) -> Response:
     """Seat late registrations in free seats of the published plan, and start the planning job
     of new trips for those that fit none (the API's placement)."""
-    operation_routes.place_late(session, settings, user, runner, planner, plan_id)
+    operation_routes.place_late(session, settings, user, runner, plan_id)
     return RedirectResponse(f"/d/plans/{plan_id}?done=late#changes", status_code=303)
 
 
@@ -690,7 +689,7 @@ def plan_progress(
     """The job's progress (polled by the plan page every second while the job runs); once the
     job has ended, the page reloads itself to show the plan."""
     public = plan_routes.read_plan(session, user, plan_id)
-    headers = {"HX-Refresh": "true"} if public.status in ("succeeded", "failed") else {}
+    headers = {"HX-Refresh": "true"} if public.status not in ("queued", "running") else {}
     return render(request, "dispatcher/_progress.html", {"public": public}, headers=headers)
 
 
@@ -700,6 +699,13 @@ def publish(
 ) -> Response:
     plan_routes.publish_plan(session, user, plan_id)
     return RedirectResponse(f"/d/plans/{plan_id}?done=published", status_code=303)
+
+
+@router.post("/d/plans/{plan_id}/cancel")
+def cancel(session: SessionDep, user: PageDispatcher, _form: FormChecked, plan_id: int) -> Response:
+    """Cancel the planning job (the API's)."""
+    plan_routes.cancel_plan(session, user, plan_id)
+    return RedirectResponse(f"/d/plans/{plan_id}?done=cancelling", status_code=303)
 
 
 @router.get("/d/plans/{plan_id}/trips/{trip_id}", response_class=HTMLResponse)

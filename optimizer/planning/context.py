@@ -4,6 +4,7 @@ on to each other."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import math
 import time
@@ -260,6 +261,8 @@ class Context:
     progress: Progress | None
     availability: Availability | None
     started: float  # time.monotonic() when the run began
+    # Where the routing parts run (e.g. a Dask client's executor); None: the solver's own pool.
+    executor: concurrent.futures.Executor | None = None
 
     @classmethod
     def of(
@@ -269,9 +272,12 @@ class Context:
         locked: Sequence[Trip] = (),
         progress: Progress | None = None,
         availability: Availability | None = None,
+        executor: concurrent.futures.Executor | None = None,
     ) -> Context:
         """The context of a run starting now."""
-        return cls(scenario, provider, tuple(locked), progress, availability, time.monotonic())
+        return cls(
+            scenario, provider, tuple(locked), progress, availability, time.monotonic(), executor
+        )
 
     @property
     def policy(self) -> Policy:

@@ -139,7 +139,10 @@ class Pooling(Stage):
             share = time_budget_s * len(part.chunks) / total * self.ctx.scenario.solver.workers
             # Small parts converge fast; their unused share is not worth waiting for.
             limit = max(0.2, min(share, time_budget_s, 0.5 + 0.1 * len(part.chunks)))
-            jobs.append((self._problem(part, vehicles), RoutingParams(time_limit_s=limit)))
+            params = RoutingParams(
+                time_limit_s=limit, solution_limit=self.ctx.scenario.solver.part_solution_limit
+            )
+            jobs.append((self._problem(part, vehicles), params))
         solutions = self._run(jobs)
         dropped: dict[dt.date, list[Chunk]] = defaultdict(list)
         improved = 0
@@ -446,16 +449,32 @@ class Pooling(Stage):
     ) -> list[PickupDeliverySolution]:
         workers = self.ctx.scenario.solver.workers
         results: list[PickupDeliverySolution] = []
+        if self.ctx.executor is not None and jobs:
+            return self._collect(self.ctx.executor, jobs)
         if workers > 1 and len(jobs) > 1:
             with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(solve_part, problem, params) for problem, params in jobs]
-                for done, future in enumerate(futures, start=1):
-                    results.append(future.result())
-                    self.ctx.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
-            return results
+                return self._collect(pool, jobs)
         for done, (problem, params) in enumerate(jobs, start=1):
             results.append(solve_part(problem, params))
             self.ctx.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
+        return results
+
+    def _collect(
+        self,
+        executor: concurrent.futures.Executor,
+        jobs: Sequence[tuple[PickupDeliveryProblem, RoutingParams]],
+    ) -> list[PickupDeliverySolution]:
+        """Every part submitted at once, results in submission order (so the plan does not
+        depend on which part finishes first)."""
+        futures = [executor.submit(solve_part, problem, params) for problem, params in jobs]
+        results: list[PickupDeliverySolution] = []
+        try:
+            for done, future in enumerate(futures, start=1):
+                results.append(future.result())
+                self.ctx.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
+        finally:
+            for future in futures:  # a cancelled job stops queued parts from starting
+                future.cancel()
         return results
 
     def _coaches_from(

@@ -44,6 +44,7 @@ DISPATCHER_ONLY = {
     ("DELETE", "/api/fleet/{vehicle_type}"),
     ("POST", "/api/plans"),
     ("POST", "/api/plans/{plan_id}/publish"),
+    ("POST", "/api/plans/{plan_id}/cancel"),
     ("GET", "/api/plans/{plan_id}/map.html"),
     ("GET", "/api/plans/{plan_id}/documents.zip"),
     ("POST", "/api/plans/{plan_id}/moves"),
@@ -429,6 +430,8 @@ def test_dispatcher_reaches_everything(
         assert response.status_code == 202
     elif method == "DELETE" and "{adcode}" in path:
         assert response.status_code in (204, 404)  # 404 once the point is gone
+    elif path.endswith("/cancel"):
+        assert response.status_code == 409  # both plans are finished: nothing to cancel
     elif path.endswith("/late") and variant.get("plan") == "draft":
         assert response.status_code == 409  # late registrations go on the published plan
     elif path in ("/api/plans/{plan_id}/moves", "/api/plans/{plan_id}/trips/{trip_id}/{action}"):

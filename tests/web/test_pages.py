@@ -470,3 +470,31 @@ def test_plan_figures_show_the_servable_bound_and_the_coaches_to_add() -> None:
     plain = {"workers": 10, "seated": 10}
     assert next(row for row in _kpi_rows(plain) if row[0] == "Seated")[2] == ""
     assert _fleet_advice("zh_CN", plain) == []
+
+
+def test_the_dispatcher_cancels_a_running_plan_from_its_page(world: dict[str, Any]) -> None:
+    """The plan page of a running job has a cancel button; after it, the job ends cancelled,
+    the page says so in Chinese and shows no trips."""
+    from tests.api.conftest import BlockingPlanner, fake_planner
+
+    svc, dispatcher = world["svc"], world["dispatcher"]
+    blocking = BlockingPlanner()
+    svc.planner = blocking
+    try:
+        started = dispatcher.post(f"/d/seasons/{SEASON}/plans", {"time_limit_s": "5"})
+        assert started.status_code == 303
+        plan_url = started.headers["location"]
+        assert blocking.started.wait(10)
+        page = dispatcher.get(plan_url)
+        assert "取消排班" in page.text
+        cancelled = dispatcher.post(plan_url + "/cancel")
+        assert cancelled.status_code == 303
+        assert "正在取消" in dispatcher.get(cancelled.headers["location"]).text
+    finally:
+        blocking.release.set()
+        svc.wait_for_jobs()
+        svc.planner = fake_planner
+    page = dispatcher.get(plan_url)
+    assert "排班任务已取消" in page.text and "已取消" in page.text
+    plan_id = int(plan_url.rsplit("/", 1)[1])
+    assert svc.call("GET", f"/api/plans/{plan_id}/trips", "dispatcher").json() == []

@@ -1,0 +1,88 @@
+"""The Dask engine of the solve: a LocalCluster of worker processes plans exactly what the
+in-process run plans (parts stopped by solution count, not the clock), and a scheduler that is
+not there is a clear error."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api import engine as engine_module
+from api.engine import ClusterUnavailable, solve_engine
+from optimizer.model import Scenario
+from optimizer.read import read_scenario
+from optimizer.season import solve_within_fleet
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+class Counting(concurrent.futures.Executor):
+    """Passes every part on to `inner`, counting them."""
+
+    def __init__(self, inner: concurrent.futures.Executor) -> None:
+        self.inner = inner
+        self.parts = 0
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        self.parts += 1
+        return self.inner.submit(fn, *args, **kwargs)
+
+
+def reproducible(name: str) -> Scenario:
+    """A bundled scenario whose routing parts stop after a number of solutions, with a time
+    limit that never binds, and no LP bound (it is time-boxed)."""
+    scenario = read_scenario(SCENARIOS / name)
+    solver = dataclasses.replace(
+        scenario.solver, time_limit_s=300, part_solution_limit=10, lower_bound_share=0
+    )
+    return scenario.replace(solver=solver)
+
+
+def test_a_local_cluster_plans_the_same_as_the_in_process_run() -> None:
+    """`tiny` (60 workers, two routing parts) planned with its parts on a two-process
+    LocalCluster gives the in-process plan: same trips, stops, passengers and seats."""
+    pytest.importorskip("distributed")
+    scenario = reproducible("tiny")
+    alone, _ = solve_within_fleet(scenario)
+    with solve_engine(workers=2) as cluster:
+        assert cluster.executor is not None and cluster.slots == 2
+        counting = Counting(cluster.executor)
+        on_cluster, _ = solve_within_fleet(scenario, executor=counting)
+    assert counting.parts >= 2
+    assert on_cluster.trips == alone.trips
+    assert on_cluster.unserved == alone.unserved
+    assert on_cluster.kpis.trips == alone.kpis.trips and alone.kpis.trips > 0
+
+
+def test_an_absent_scheduler_is_a_clear_error() -> None:
+    """--scheduler pointing at nothing fails fast, naming the address."""
+    pytest.importorskip("distributed")
+    with (
+        pytest.raises(ClusterUnavailable, match=r"no Dask scheduler answers at tcp://127\.0\.0\.1"),
+        solve_engine(scheduler="tcp://127.0.0.1:9", timeout_s=2),
+    ):
+        pass
+
+
+def test_without_dask_workers_fall_back_and_a_scheduler_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the `cluster` extra, --workers N is the solver's own process pool and
+    --scheduler says what to install."""
+    monkeypatch.setattr(engine_module, "dask_installed", lambda: False)
+    with solve_engine(workers=3) as pool:
+        assert pool.executor is None and pool.slots == 3
+    with (
+        pytest.raises(ClusterUnavailable, match=r"chunyun\[cluster\]"),
+        solve_engine(scheduler="tcp://127.0.0.1:8786"),
+    ):
+        pass
+    with solve_engine() as default:
+        assert default.executor is None and default.description == "in-process"
