@@ -232,7 +232,11 @@ def cancel_trips(
     fleet_exhausted with `detail` (or `detail(trip)` of the trip they lost).
 
     A party always rides one trip, so it stays together. The figures that depend on the trips
-    are recomputed; the lower bounds stay those of the planned wave."""
+    are recomputed. The lower bounds were proven for the workers the planned wave seated; when
+    some of them lose their seat they no longer bound this plan, so each drops by what the
+    cancelled trips add: any plan for the workers still seated, plus the cancelled trips (legal,
+    and still legal with their re-seated riders taken off), seats every worker the wave seated,
+    so OPT(wave) <= OPT(still seated) + cancelled trips (and their km)."""
     if not trip_ids:
         return plan
     gone = [t for t in plan.trips if t.trip_id in trip_ids]
@@ -259,6 +263,17 @@ def cancel_trips(
         "fleet_exhausted"
     )
     plan = _refigured(plan, kept, unserved)
+    if left:
+        kpis = plan.kpis
+        plan = plan.replace(
+            kpis=dataclasses.replace(
+                kpis,
+                lower_bound_trips=max(0, kpis.lower_bound_trips - len(gone)),
+                lower_bound_coach_km=round(
+                    max(0.0, kpis.lower_bound_coach_km - sum(t.distance_km for t in gone)), 1
+                ),
+            )
+        )
     return plan.replace(notes=(*plan.notes, note))
 
 

@@ -306,3 +306,22 @@ def test_trips_no_coach_can_drive_are_cancelled_as_fleet_exhausted() -> None:
     assert seated | {u.worker_id for u in plan.unserved} == {w.worker_id for w in back.workers}
     assert any("cancelled" in note for note in plan.notes)
     assert plan.kpis.unserved == len(plan.unserved) and plan.kpis.trips == len(plan.trips)
+
+
+def test_cancelled_trips_lower_the_bounds_by_what_they_carried(season) -> None:  # type: ignore[no-untyped-def]
+    """Riders who lose their seat leave the set the bounds were proven for: the bounds drop by
+    the cancelled trips' count and km (still valid), and stay put when every rider is re-seated."""
+    from optimizer.season import cancel_trips
+
+    _, result = season
+    plan = result.waves[0]
+    gone = plan.trips[:2]
+    cut = cancel_trips(plan, {t.trip_id for t in gone}, "test")
+    assert cut.kpis.unserved == plan.kpis.unserved + sum(len(t.passengers) for t in gone)
+    assert cut.kpis.lower_bound_trips == max(0, plan.kpis.lower_bound_trips - 2)
+    assert cut.kpis.lower_bound_coach_km == pytest.approx(
+        max(0.0, plan.kpis.lower_bound_coach_km - sum(t.distance_km for t in gone)), abs=0.11
+    )
+    assert cut.kpis.trips >= cut.kpis.lower_bound_trips
+    # Nothing cancelled: nothing changes.
+    assert cancel_trips(plan, set(), "test").kpis == plan.kpis
