@@ -37,6 +37,12 @@ recognise(
     N_("{file}: region: {place} is ambiguous ({candidates}); write it in full"),
     N_("{file}: origin {origin} is not one county of the region"),
     N_("{file}: region must be a name or a list of names"),
+    # The same region refusals without a file: `chunyun generate --origins ...`.
+    N_("region: {place} is not a county, prefecture or province"),
+    N_("region: {place} is ambiguous ({candidates}); write it in full"),
+    N_("the region names no county, prefecture or province"),
+    N_("origin {code} is not a county of the gazetteer"),
+    N_("a region needs at least one origin county"),
 )
 # The planner's progress texts (optimizer/solve.py, optimizer/season.py) on the progress bar.
 recognise(

@@ -66,3 +66,17 @@ def test_a_plan_error_names_the_folder_in_chinese(tmp_path: Path) -> None:
 def test_an_unknown_language_is_refused() -> None:
     result = CliRunner().invoke(app, ["--lang", "fr", "version"])
     assert result.exit_code == 2 and "--lang" in result.output
+
+
+def test_generate_names_an_unknown_origin_in_the_runs_language(tmp_path: Path) -> None:
+    """`chunyun generate --origins` with a place the gazetteer lacks: the refusal (no scenario
+    file behind it) is Chinese by default and English with --lang en, and nothing is written."""
+    args = ["generate", "bad", "--workers", "50", "--seed", "1", "--origins", "不存在县"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "zh")])
+    assert result.exit_code == 2
+    text = "".join(result.output.split())
+    assert "不存在县" in text and "不是区县、地级市或省份" in text, result.output
+    english = CliRunner().invoke(app, ["--lang", "en", *args, "--out", str(tmp_path / "en")])
+    assert english.exit_code == 2
+    assert "is not a county, prefecture or province" in english.output
+    assert not (tmp_path / "zh").exists() and not (tmp_path / "en").exists()
