@@ -166,16 +166,15 @@ def test_an_ample_fleet_plans_as_without_a_fleet() -> None:
     assert duties.kpis.shortages == ()
 
 
-def _exact_far(scenario: Scenario, seats: int) -> int:
-    """Workers one coach can seat on a season of far trips, by brute force: every set of
-    departure days the coach can drive in turn (it must be back and rested from one trip before
-    the next: busy intervals of real planned trips), each trip filled from the workers whose
-    window holds its day (a unit-capacity matching, greedy by earliest window end is exact)."""
+def day_spans(
+    scenario: Scenario,
+) -> tuple[list[dt.date], dict[dt.date, tuple[dt.datetime, dt.datetime]]]:
+    """The season's departure days, and a coach's busy interval (from the depot and back,
+    rested) on the planner's own trip of each day, planned for the first worker alone."""
     days = [
         scenario.first_departure + dt.timedelta(d)
         for d in range((scenario.last_departure - scenario.first_departure).days + 1)
     ]
-    # The coach's busy interval on a trip of each day, from the planner's own trip of that day.
     timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
     depot = depot_of(scenario)
     spans = {}
@@ -187,6 +186,15 @@ def _exact_far(scenario: Scenario, seats: int) -> int:
         )
         (trip,) = solve(one, distances=PROVIDER).trips
         spans[day] = busy_interval(trip, depot, timer, scenario.policy)
+    return days, spans
+
+
+def _exact_far(scenario: Scenario, seats: int) -> int:
+    """Workers one coach can seat on a season of far trips, by brute force: every set of
+    departure days the coach can drive in turn (it must be back and rested from one trip before
+    the next: busy intervals of real planned trips), each trip filled from the workers whose
+    window holds its day (a unit-capacity matching, greedy by earliest window end is exact)."""
+    days, spans = day_spans(scenario)
     best = 0
     for size in range(1, len(days) + 1):
         for chosen in itertools.combinations(days, size):

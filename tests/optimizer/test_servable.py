@@ -4,17 +4,13 @@ allow) is caught by the same check; its time model follows the rules it relies o
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import itertools
 import random
 
 import pytest
 
 from optimizer.duties import TimetableEmptyDriveTimer
-from optimizer.ledger import busy_interval
 from optimizer.model import Policy, Scenario, VehicleType, Worker
-from optimizer.season import depot_of
 from optimizer.servable import (
     Turn,
     county_turns,
@@ -24,7 +20,7 @@ from optimizer.servable import (
     servable_bound_of_turns,
 )
 from optimizer.solve import solve
-from tests.optimizer.test_ledger import COUNTIES, PROVIDER, _scenario, _worker
+from tests.optimizer.test_ledger import COUNTIES, PROVIDER, _scenario, _worker, day_spans
 
 
 def test_a_drive_makes_no_progress_in_the_park_window_and_less_at_night() -> None:
@@ -51,21 +47,7 @@ def _exact(scenario: Scenario, seats: int, coaches: int) -> int:
     graphs: then `coaches` coaches can drive them); each day's trips filled with the waiting
     workers whose window ends first (exact for interval windows). A feasible plan: the true
     optimum is at least this."""
-    days = [
-        scenario.first_departure + dt.timedelta(d)
-        for d in range((scenario.last_departure - scenario.first_departure).days + 1)
-    ]
-    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
-    depot = depot_of(scenario)
-    spans = {}
-    for day in days:
-        one = scenario.replace(
-            workers=tuple(
-                dataclasses.replace(w, earliest=day, latest=day) for w in scenario.workers[:1]
-            )
-        )
-        (trip,) = solve(one, distances=PROVIDER).trips
-        spans[day] = busy_interval(trip, depot, timer, scenario.policy)
+    days, spans = day_spans(scenario)
     best = 0
     for counts in itertools.product(range(coaches + 1), repeat=len(days)):
         intervals = [spans[d] for d, n in zip(days, counts, strict=True) for _ in range(n)]
