@@ -97,6 +97,23 @@ class LpBound:
     pricing_seconds: float = 0.0
 
 
+def rounded_patterns(
+    patterns: Sequence[FractionalPattern], minimum: float = 0.5
+) -> list[tuple[dt.date, tuple[str, ...], int]]:
+    """The LP's patterns rounded to whole coaches: (date, counties, coaches) for every (date,
+    county set) whose summed value is at least `minimum`, round(value) coaches (at least one),
+    the largest values first. Columns that differ only in their loading are one pattern here.
+
+    This is the planner's use of the relaxation (pooling seeds), not part of the proof.
+    """
+    summed: dict[tuple[dt.date, tuple[str, ...]], float] = defaultdict(float)
+    for pattern in patterns:
+        summed[(pattern.day, tuple(sorted(pattern.counties)))] += pattern.coaches
+    chosen = [(key, value) for key, value in summed.items() if value >= minimum - 1e-9]
+    chosen.sort(key=lambda item: (-item[1], item[0][0], item[0][1]))
+    return [(day, counties, max(1, math.floor(value + 0.5))) for (day, counties), value in chosen]
+
+
 def _not_computed(note: str, started: float) -> LpBound:
     return LpBound(0, 0.0, 0.0, False, 0, 0, 0, time.monotonic() - started, note)
 

@@ -141,6 +141,10 @@ class SolverParams:
     # limit generous enough never to bind, the plan no longer depends on machine speed or on
     # where the parts run (tests compare an in-process run with a Dask cluster's).
     part_solution_limit: int | None = None
+    # Seed the pooling of remainders with the patterns of an LP over them (issue 16): the
+    # counties the LP's near-integral patterns put on one coach ride one coach before the
+    # greedy covers the rest (optimizer.planning.pooling). Off by default: see docs/benchmarks.md.
+    lp_seeds: bool = False
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -151,6 +155,8 @@ class SolverParams:
             raise InvalidInput("workers must be at least 1")
         if self.part_solution_limit is not None and self.part_solution_limit < 1:
             raise InvalidInput("part_solution_limit must be at least 1")
+        if not isinstance(self.lp_seeds, bool):
+            raise InvalidInput("lp_seeds must be true or false")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SolverParams:

@@ -9,6 +9,7 @@ import datetime as dt
 import gc
 import itertools
 import math
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -17,6 +18,7 @@ import numpy as np
 from optimizer.groups import (
     Unit,
 )
+from optimizer.lp_bound import LpDemand, lp_lower_bound, rounded_patterns
 from optimizer.model import (
     UnservedReason,
     VehicleType,
@@ -51,6 +53,15 @@ from optimizer.routing import (
     solve_pickup_delivery,
 )
 
+# With `SolverParams.lp_seeds`: share of the pooling budget the LP over the remainders may use
+# (its time is taken from the routing parts' budget), and the least summed value of a (date,
+# county set) pattern for it to become a seed coach (x >= 0.5 rounds to one coach).
+LP_SEEDS_SHARE = 0.2
+SEED_MIN_VALUE = 0.5
+
+# A seed: the stop counties one coach should serve together, and how many such coaches.
+Seed = tuple[tuple[str, ...], int]
+
 
 class Pooling(Stage):
     """Several counties per coach: greedy covers, then OR-Tools on each date or corridor."""
@@ -73,6 +84,11 @@ class Pooling(Stage):
                 by_pair[(near, far)].append(unit)
             for (near, far), units in sorted(by_pair.items()):
                 chunks_by_day[remainder.day].extend(cut_chunks(near, far, units, capacity))
+        seeds: dict[dt.date, list[Seed]] = {}
+        if self.ctx.scenario.solver.lp_seeds and chunks_by_day:
+            clock = time.monotonic()
+            seeds = self.lp_seeds(chunks_by_day, LP_SEEDS_SHARE * time_budget_s)
+            time_budget_s = max(0.2, time_budget_s - (time.monotonic() - clock))
         coaches: list[Coach] = []
         parts: list[Part] = []
         baselines: list[list[Coach]] = []
@@ -94,7 +110,7 @@ class Pooling(Stage):
                 # One model for the whole date's remainders: bigger pools than any corridor
                 # split. The complete greedy (covers, then one county per coach) is the
                 # baseline the router must beat, with at most the coaches the greedy took.
-                covered, left = self._cover(day, chunks)
+                covered, left = self._cover(day, chunks, seeds.get(day, ()))
                 chunks = chunks + full_chunks
                 mark = len(self.work.spilled) if self.work.spilled is not None else 0
                 unseated_before = len(self.work.unserved)
@@ -110,7 +126,7 @@ class Pooling(Stage):
                 parts.append(Part(day, tuple(chunks)))
                 baselines.append(baseline)
                 continue
-            covered, left = self._cover(day, chunks)
+            covered, left = self._cover(day, chunks, seeds.get(day, ()))
             weak = []
             for coach in covered:
                 assert coach.vehicle is not None
@@ -216,18 +232,21 @@ class Pooling(Stage):
             size += pairs
         return groups
 
-    def _cover(self, day: dt.date, chunks: Sequence[Chunk]) -> tuple[list[Coach], list[Chunk]]:
+    def _cover(
+        self, day: dt.date, chunks: Sequence[Chunk], seeds: Sequence[Seed] = ()
+    ) -> tuple[list[Coach], list[Chunk]]:
         """Nearly full coaches across counties, chosen greedily before routing the rest.
 
         Each coach is a choice of at most the pickup limit of boarding points and the drop-off
         limit of counties; it carries what waits at those points for those counties (units may
         be split between coaches, unlike routing requests). The coach covering the most seats
         is taken while it is at least POOL_FILL full and every ride stays within the detour.
+        `seeds` (the LP's rounded patterns, `lp_seeds`) are built first, whatever their fill.
         """
         waiting: dict[tuple[str, str], list[Unit]] = defaultdict(list)
         for chunk in chunks:
             waiting[(chunk.near, chunk.far)].extend(chunk.units)
-        coaches: list[Coach] = []
+        coaches = self._seeded(day, waiting, seeds)
         fill = POOL_FILL
         while True:
             capacity = self._capacity(day)
@@ -255,19 +274,110 @@ class Pooling(Stage):
                     break
             if built is None:
                 break
-            pairs, loads, order, used_far, sequence = built
-            taken_ids = {u.worker_ids for u, _, _ in loads}
-            vehicle = self.work.fleet.take(day, sum(u.seats for u, _, _ in loads), 0.0)
-            if vehicle is None:
+            coach = self._take_cover(day, waiting, built)
+            if coach is None:
                 break
-            coaches.append(Coach(day, order, used_far, loads, vehicle, sequence=sequence))
-            for b, f in pairs:
-                waiting[(b, f)] = [u for u in waiting[(b, f)] if u.worker_ids not in taken_ids]
+            coaches.append(coach)
         left: list[Chunk] = []
         capacity = max(self._capacity(day), 1)
         for (near_key, far_key), units in sorted(waiting.items()):
             left.extend(cut_chunks(near_key, far_key, units, capacity))
         return coaches, left
+
+    def _take_cover(
+        self,
+        day: dt.date,
+        waiting: dict[tuple[str, str], list[Unit]],
+        built: tuple[
+            list[tuple[str, str]], list[tuple[Unit, str, str]], list[str], list[str], list[str]
+        ],
+    ) -> Coach | None:
+        """The coach `_cover_coach` built, on a coach of the fleet, its units no longer waiting;
+        None when no coach of the date fits its load."""
+        pairs, loads, order, used_far, sequence = built
+        taken_ids = {u.worker_ids for u, _, _ in loads}
+        vehicle = self.work.fleet.take(day, sum(u.seats for u, _, _ in loads), 0.0)
+        if vehicle is None:
+            return None
+        for b, f in pairs:
+            waiting[(b, f)] = [u for u in waiting[(b, f)] if u.worker_ids not in taken_ids]
+        return Coach(day, order, used_far, loads, vehicle, sequence=sequence)
+
+    def _seeded(
+        self, day: dt.date, waiting: dict[tuple[str, str], list[Unit]], seeds: Sequence[Seed]
+    ) -> list[Coach]:
+        """One coach per seed (as many as its count): its counties, boarding at the points where
+        most of their seats wait (at most the pickup limit), when every ride is legal; a seed
+        whose coach breaks a ride limit is left to the greedy."""
+        coaches: list[Coach] = []
+        for counties, count in seeds:
+            wanted = set(counties)
+            for _ in range(count):
+                capacity = self._capacity(day)
+                if capacity == 0:
+                    return coaches
+                by_near: dict[str, int] = defaultdict(int)
+                for (b, f), units in waiting.items():
+                    if f in wanted and units:
+                        by_near[b] += sum(u.seats for u in units)
+                near = sorted(by_near, key=lambda b: (-by_near[b], b))[: self.ctx.near_limit]
+                far = [f for f in counties if any(waiting.get((b, f)) for b in near)]
+                if not far:
+                    break
+                built = self._cover_coach(waiting, near, far, capacity)
+                coach = None if built is None else self._take_cover(day, waiting, built)
+                if coach is None:
+                    break
+                coaches.append(coach)
+        return coaches
+
+    def lp_seeds(
+        self, chunks_by_day: Mapping[dt.date, Sequence[Chunk]], box_s: float
+    ) -> dict[dt.date, list[Seed]]:
+        """The counties the LP relaxation over the remainders puts on one coach, per date.
+
+        Each chunk is a demand of its date only (the dates are chosen already) at its boarding
+        point; the largest coach still free is each date's capacity. The LP
+        (`optimizer.lp_bound.lp_lower_bound`, run to convergence within `box_s`) is solved over
+        all dates at once, and its patterns are rounded: x >= SEED_MIN_VALUE makes round(x)
+        coaches (`rounded_patterns`)."""
+        demands: list[LpDemand] = []
+        capacity: dict[dt.date, int] = {}
+        keys: set[str] = set()
+        for day, chunks in chunks_by_day.items():
+            largest = self._capacity(day)
+            if largest <= 0:
+                continue
+            capacity[day] = largest
+            for chunk in chunks:
+                demands.append(LpDemand(chunk.seats, chunk.far, (day, day), (chunk.near,)))
+                keys.update((chunk.near, chunk.far))
+        if not demands or box_s <= 0:
+            return {}
+        geo = self.places.geo
+        sites = sorted(keys)
+        index = [geo.index[k] for k in sites]
+        matrix = geo.duration_s[np.ix_(index, index)]
+        lp = lp_lower_bound(
+            demands,
+            capacity_by_date=capacity,
+            county_stop_limit=self.ctx.far_limit,
+            sites=sites,
+            leg_s=matrix if self.ctx.home else matrix.T,
+            detour_ratio=self.ctx.policy.detour_ratio,
+            detour_grace_s=self.ctx.policy.detour_grace_minutes * 60.0,
+            time_limit_s=box_s,
+            until_converged=True,
+        )
+        seeds: dict[dt.date, list[Seed]] = defaultdict(list)
+        for day, counties, count in rounded_patterns(lp.patterns, SEED_MIN_VALUE):
+            seeds[day].append((counties, count))
+        self.work.notes.append(
+            f"LP seeds: {sum(n for s in seeds.values() for _, n in s)} coach(es) from "
+            f"{len(lp.patterns)} pattern(s), LP {lp.lp_value:.2f} in {lp.seconds:.1f} s"
+            + (", converged" if lp.converged else f", {lp.note}")
+        )
+        return dict(seeds)
 
     def _cover_coach(
         self,
