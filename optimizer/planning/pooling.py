@@ -58,6 +58,8 @@ from optimizer.routing import (
 # county set) pattern for it to become a seed coach (x >= 0.5 rounds to one coach).
 LP_SEEDS_SHARE = 0.2
 SEED_MIN_VALUE = 0.5
+# A date's LP counts as converged when its proven value is within this share of the master's.
+SEED_GAP = 0.02
 
 # A seed: the stop counties one coach should serve together, and how many such coaches.
 Seed = tuple[tuple[str, ...], int]
@@ -76,19 +78,13 @@ class Pooling(Stage):
         direct_by_day: dict[dt.date, list[Coach]] = defaultdict(list)
         for coach in direct:
             direct_by_day[coach.day].append(coach)
-        chunks_by_day: dict[dt.date, list[Chunk]] = defaultdict(list)
-        for remainder in remainders:
-            capacity = max(self._capacity(remainder.day), 1)
-            by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
-            for unit, near, far in remainder.loads:
-                by_pair[(near, far)].append(unit)
-            for (near, far), units in sorted(by_pair.items()):
-                chunks_by_day[remainder.day].extend(cut_chunks(near, far, units, capacity))
+        chunks_by_day = self.chunks_by_day(remainders)
         seeds: dict[dt.date, list[Seed]] = {}
         if self.ctx.scenario.solver.lp_seeds and chunks_by_day:
             clock = time.monotonic()
             seeds = self.lp_seeds(chunks_by_day, LP_SEEDS_SHARE * time_budget_s)
             time_budget_s = max(0.2, time_budget_s - (time.monotonic() - clock))
+        seeded_days: list[dt.date] = []
         coaches: list[Coach] = []
         parts: list[Part] = []
         baselines: list[list[Coach]] = []
@@ -110,7 +106,7 @@ class Pooling(Stage):
                 # One model for the whole date's remainders: bigger pools than any corridor
                 # split. The complete greedy (covers, then one county per coach) is the
                 # baseline the router must beat, with at most the coaches the greedy took.
-                covered, left = self._cover(day, chunks, seeds.get(day, ()))
+                covered, left = self._cover_seeded(day, chunks, seeds.get(day, ()), seeded_days)
                 chunks = chunks + full_chunks
                 mark = len(self.work.spilled) if self.work.spilled is not None else 0
                 unseated_before = len(self.work.unserved)
@@ -126,7 +122,7 @@ class Pooling(Stage):
                 parts.append(Part(day, tuple(chunks)))
                 baselines.append(baseline)
                 continue
-            covered, left = self._cover(day, chunks, seeds.get(day, ()))
+            covered, left = self._cover_seeded(day, chunks, seeds.get(day, ()), seeded_days)
             weak = []
             for coach in covered:
                 assert coach.vehicle is not None
@@ -140,6 +136,11 @@ class Pooling(Stage):
             for chunk_group in self._corridors(left):
                 parts.append(Part(day, tuple(chunk_group)))
                 baselines.append([])
+        if seeds:
+            self.work.notes.append(
+                f"LP seeds: the seeded cover promised fewer coaches on {len(seeded_days)} of "
+                f"{len(seeds)} date(s)"
+            )
         total = sum(len(p.chunks) for p in parts) or 1
         jobs: list[tuple[PickupDeliveryProblem, RoutingParams]] = []
         vehicles_of: list[list[VehicleType]] = []
@@ -201,6 +202,19 @@ class Pooling(Stage):
             coaches.extend(self._fallback(day, chunks))
         return coaches
 
+    def chunks_by_day(self, remainders: Sequence[Coach]) -> dict[dt.date, list[Chunk]]:
+        """The remainders as routing requests: per date, (boarding point, county) chunks of at
+        most one coach each."""
+        chunks_by_day: dict[dt.date, list[Chunk]] = defaultdict(list)
+        for remainder in remainders:
+            capacity = max(self._capacity(remainder.day), 1)
+            by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+            for unit, near, far in remainder.loads:
+                by_pair[(near, far)].append(unit)
+            for (near, far), units in sorted(by_pair.items()):
+                chunks_by_day[remainder.day].extend(cut_chunks(near, far, units, capacity))
+        return chunks_by_day
+
     def _better(self, routed: Sequence[Coach], baseline: Sequence[Coach]) -> bool:
         """Fewer coaches, or as many with fewer km."""
         if len(routed) != len(baseline):
@@ -231,6 +245,32 @@ class Pooling(Stage):
             groups[-1].append(coach)
             size += pairs
         return groups
+
+    def _cover_seeded(
+        self, day: dt.date, chunks: Sequence[Chunk], seeds: Sequence[Seed], kept: list[dt.date]
+    ) -> tuple[list[Coach], list[Chunk]]:
+        """`_cover` with the date's seeds and without; the seeded one is kept (and its date
+        added to `kept`) only when it promises fewer coaches: its coaches plus the seats it
+        leaves over the largest coach, rounded up. The fleet counters follow the cover kept."""
+        if not seeds:
+            return self._cover(day, chunks)
+        used = self.work.fleet.used
+        before = dict(used)
+        plain = self._cover(day, chunks)
+        after_plain = dict(used)
+        used.clear()
+        used.update(before)
+        seeded = self._cover(day, chunks, seeds)
+        if self._promise(*seeded) < self._promise(*plain):
+            kept.append(day)
+            return seeded
+        used.clear()
+        used.update(after_plain)
+        return plain
+
+    def _promise(self, coaches: Sequence[Coach], left: Sequence[Chunk]) -> int:
+        seats = sum(chunk.seats for chunk in left)
+        return len(coaches) + math.ceil(seats / max(1, self.work.fleet.largest_type()))
 
     def _cover(
         self, day: dt.date, chunks: Sequence[Chunk], seeds: Sequence[Seed] = ()
@@ -325,6 +365,13 @@ class Pooling(Stage):
                 if not far:
                     break
                 built = self._cover_coach(waiting, near, far, capacity)
+                # The LP's corridors leave out dwell times: when a ride breaks its limit, the
+                # seed's largest legal part (one county fewer) is tried instead.
+                smaller = itertools.combinations(far, len(far) - 1) if built is None else ()
+                for fewer in (list(f) for f in smaller if f):
+                    trial = self._cover_coach(waiting, near, fewer, capacity)
+                    if trial is not None and (built is None or _seats(trial) > _seats(built)):
+                        built = trial
                 coach = None if built is None else self._take_cover(day, waiting, built)
                 if coach is None:
                     break
@@ -334,50 +381,52 @@ class Pooling(Stage):
     def lp_seeds(
         self, chunks_by_day: Mapping[dt.date, Sequence[Chunk]], box_s: float
     ) -> dict[dt.date, list[Seed]]:
-        """The counties the LP relaxation over the remainders puts on one coach, per date.
+        """The counties the LP relaxation over each date's remainders puts on one coach.
 
-        Each chunk is a demand of its date only (the dates are chosen already) at its boarding
-        point; the largest coach still free is each date's capacity. The LP
-        (`optimizer.lp_bound.lp_lower_bound`, run to convergence within `box_s`) is solved over
-        all dates at once, and its patterns are rounded: x >= SEED_MIN_VALUE makes round(x)
-        coaches (`rounded_patterns`)."""
-        demands: list[LpDemand] = []
-        capacity: dict[dt.date, int] = {}
-        keys: set[str] = set()
-        for day, chunks in chunks_by_day.items():
-            largest = self._capacity(day)
-            if largest <= 0:
-                continue
-            capacity[day] = largest
-            for chunk in chunks:
-                demands.append(LpDemand(chunk.seats, chunk.far, (day, day), (chunk.near,)))
-                keys.update((chunk.near, chunk.far))
-        if not demands or box_s <= 0:
-            return {}
+        Each chunk is a demand of its date only (dates are chosen already) at its boarding
+        point; the largest coach still free is the date's capacity. One LP per date
+        (`optimizer.lp_bound.lp_lower_bound`, run towards convergence), the smallest dates
+        first, each with its share of `box_s` by requests (what a date leaves unused passes on).
+        Only a date whose LP converged (its proven value within SEED_GAP of the master's) gives
+        seeds: an unconverged master is mostly its first one-county columns. Its patterns are
+        rounded: x >= SEED_MIN_VALUE makes round(x) coaches (`rounded_patterns`)."""
+        deadline = time.monotonic() + box_s
         geo = self.places.geo
-        sites = sorted(keys)
-        index = [geo.index[k] for k in sites]
-        matrix = geo.duration_s[np.ix_(index, index)]
-        lp = lp_lower_bound(
-            demands,
-            capacity_by_date=capacity,
-            county_stop_limit=self.ctx.far_limit,
-            sites=sites,
-            leg_s=matrix if self.ctx.home else matrix.T,
-            detour_ratio=self.ctx.policy.detour_ratio,
-            detour_grace_s=self.ctx.policy.detour_grace_minutes * 60.0,
-            time_limit_s=box_s,
-            until_converged=True,
-        )
-        seeds: dict[dt.date, list[Seed]] = defaultdict(list)
-        for day, counties, count in rounded_patterns(lp.patterns, SEED_MIN_VALUE):
-            seeds[day].append((counties, count))
+        seeds: dict[dt.date, list[Seed]] = {}
+        days = sorted(chunks_by_day, key=lambda d: (len(chunks_by_day[d]), d))
+        waiting = sum(len(chunks_by_day[d]) for d in days)
+        tried = 0
+        for day in days:
+            chunks = chunks_by_day[day]
+            share = (deadline - time.monotonic()) * len(chunks) / max(1, waiting)
+            waiting -= len(chunks)
+            capacity = self._capacity(day)
+            if capacity <= 0 or not chunks or share <= 0.01:
+                continue
+            tried += 1
+            sites = sorted({c.near for c in chunks} | {c.far for c in chunks})
+            index = [geo.index[k] for k in sites]
+            matrix = geo.duration_s[np.ix_(index, index)]
+            lp = lp_lower_bound(
+                [LpDemand(c.seats, c.far, (day, day), (c.near,)) for c in chunks],
+                capacity_by_date={day: capacity},
+                county_stop_limit=self.ctx.far_limit,
+                sites=sites,
+                leg_s=matrix if self.ctx.home else matrix.T,
+                detour_ratio=self.ctx.policy.detour_ratio,
+                detour_grace_s=self.ctx.policy.detour_grace_minutes * 60.0,
+                time_limit_s=share,
+                until_converged=True,
+            )
+            if not (lp.converged or lp.lp_value - lp.value <= SEED_GAP * lp.lp_value):
+                continue
+            rounded = rounded_patterns(lp.patterns, SEED_MIN_VALUE)
+            seeds[day] = [(counties, count) for _, counties, count in rounded]
         self.work.notes.append(
-            f"LP seeds: {sum(n for s in seeds.values() for _, n in s)} coach(es) from "
-            f"{len(lp.patterns)} pattern(s), LP {lp.lp_value:.2f} in {lp.seconds:.1f} s"
-            + (", converged" if lp.converged else f", {lp.note}")
+            f"LP seeds: {sum(n for s in seeds.values() for _, n in s)} coach(es) on "
+            f"{len(seeds)} of {tried} date(s) whose LP converged"
         )
-        return dict(seeds)
+        return seeds
 
     def _cover_coach(
         self,
@@ -691,6 +740,11 @@ class Pooling(Stage):
                 loads = [(u, c.near, c.far) for c in chosen for u in c.units]
                 coaches.append(Coach(day, near, [far], loads, vehicle))
         return coaches
+
+
+def _seats(built: tuple[object, list[tuple[Unit, str, str]], object, object, object]) -> int:
+    """Seats a built cover coach carries."""
+    return sum(unit.seats for unit, _, _ in built[1])
 
 
 def solve_part(problem: PickupDeliveryProblem, params: RoutingParams) -> PickupDeliverySolution:
