@@ -77,7 +77,7 @@ def one(folder: Path, seeds: bool, time_limit_s: float | None) -> dict[str, Any]
         else None,
         "cost": round(kpis.cost),
         "wall_s": round(wall, 1),
-        "seed_note": next((n for n in plan.notes if n.startswith("LP seeds")), ""),
+        "seed_note": "; ".join(n for n in plan.notes if n.startswith("LP seeds")),
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
         "utc": time.strftime("%H:%M:%S", time.gmtime()),
