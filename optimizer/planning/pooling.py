@@ -418,7 +418,8 @@ class Pooling(Stage):
                 time_limit_s=share,
                 until_converged=True,
             )
-            if not (lp.converged or lp.lp_value - lp.value <= SEED_GAP * lp.lp_value):
+            near_optimal = lp.iterations > 0 and lp.lp_value - lp.value <= SEED_GAP * lp.lp_value
+            if not (lp.converged or near_optimal):
                 continue
             rounded = rounded_patterns(lp.patterns, SEED_MIN_VALUE)
             seeds[day] = [(counties, count) for _, counties, count in rounded]
