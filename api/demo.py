@@ -53,6 +53,7 @@ def load_scenario(
             name=scenario.name,
             direction=scenario.direction,
             origin=scenario.origin,
+            region=list(scenario.origins) if len(scenario.origins) > 1 else None,
             festival_date=scenario.festival_date,
             first_departure=scenario.first_departure,
             last_departure=scenario.last_departure,
@@ -75,6 +76,8 @@ def load_scenario(
                 lat=c.lat,
                 no_hub=c.no_hub,
                 town=c.town,
+                address=c.address,
+                county=c.county,
             )
             for c in scenario.companies
         ],
@@ -94,6 +97,7 @@ def load_scenario(
                 depot_lat=v.depot_lat,
                 available_from=v.available_from,
                 available_to=v.available_to,
+                registered=v.registered,
             )
             for v in scenario.fleet
         ],
@@ -102,7 +106,7 @@ def load_scenario(
         session,
         season=season,
         hubs_in=[
-            schemas.HubCreate(hub_id=h.hub_id, name=h.name, lon=h.lon, lat=h.lat)
+            schemas.HubCreate(hub_id=h.hub_id, name=h.name, lon=h.lon, lat=h.lat, county=h.county)
             for h in scenario.hubs
         ],
     )

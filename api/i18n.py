@@ -99,7 +99,7 @@ ROW_REASONS: tuple[str, ...] = (
     N_("latest is before earliest ({earliest})"),
     N_("is not a company_id of companies.csv (or that company's row is invalid)"),
     N_("is not one of the season's origin counties"),
-    N_("is not one of the season's origin counties"),
+    N_("is not a county, prefecture or province"),
     N_("home is empty"),
     N_("home was not resolved"),
     N_("matches several counties"),

@@ -156,6 +156,7 @@ def fleet_kpis_json(kpis: FleetKpis | None) -> dict[str, Any] | None:
         return None
     values = dataclasses.asdict(kpis)
     values["shortages"] = list(kpis.shortages)
+    values["sign_refused"] = list(kpis.sign_refused)
     values["advice"] = [
         {**dataclasses.asdict(a), "from_date": a.from_date.isoformat()} for a in kpis.advice
     ]
@@ -282,6 +283,7 @@ def fleet_kpis_from_json(values: dict[str, Any] | None) -> FleetKpis | None:
         loaded_km_share=float(values["loaded_km_share"]),
         overlap_bound_by_type={k: int(v) for k, v in values["overlap_bound_by_type"].items()},
         shortages=tuple(values.get("shortages", ())),
+        sign_refused=tuple(values.get("sign_refused", ())),
         advice=tuple(
             FleetAdvice(
                 vehicle_type=a["vehicle_type"],
