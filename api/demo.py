@@ -62,7 +62,14 @@ def load_scenario(
                 for f in dataclasses.fields(scenario.policy)
                 if getattr(scenario.policy, f.name) != f.default
             },
-            solver={"time_limit_s": min(scenario.solver.time_limit_s, 30.0)},
+            solver={
+                **{
+                    f.name: getattr(scenario.solver, f.name)
+                    for f in dataclasses.fields(scenario.solver)
+                    if getattr(scenario.solver, f.name) != f.default
+                },
+                "time_limit_s": min(scenario.solver.time_limit_s, 30.0),
+            },
         ),
     )
     crud.upsert_companies(
