@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from api import crud, schemas
+from api import convert, crud, schemas
 from optimizer import model as domain
 
 # Bundled scenarios tried in order: the smallest that exists is planned in seconds.
@@ -139,3 +139,36 @@ def load_scenario(
             ),
         )
     return accounts
+
+
+def season_scenario(session: Session, *, name: str) -> domain.Scenario:
+    """The season called `name` as a scenario (its region, companies and hubs with their
+    counties, fleet, policy and solver, every registered worker under the employer's own
+    worker_id): what `export_season` writes."""
+    season = crud.resolve_season(session, name=name)
+    scenario = convert.season_to_scenario(
+        season,
+        companies=crud.list_companies(session, season=season),
+        fleet=crud.list_vehicle_types(session, season=season),
+        workers=crud.list_workers(session, season=season),
+        hubs=crud.list_hubs(session, season=season),
+    )
+    workers = tuple(
+        dataclasses.replace(w, worker_id=w.staff_number or w.worker_id) for w in scenario.workers
+    )
+    return dataclasses.replace(scenario, workers=workers)
+
+
+def export_season(session: Session, *, name: str, folder: Path) -> Path:
+    """Write the season called `name` as a scenario folder (docs/scenarios.md): the inverse of
+    `load_scenario`, so a folder imported and exported means the same (region, counties, fleet,
+    workers). Returns the folder."""
+    from scenarios.generate import GeneratedSeason, write_scenario
+
+    scenario = season_scenario(session, name=name)
+    out = write_scenario(GeneratedSeason(scenario, seed=0, profile="exported"), folder)
+    toml = out / "scenario.toml"
+    lines = toml.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[0] = f"# Exported from the chunyun service: season {scenario.name}\n"
+    toml.write_text("".join(lines), encoding="utf-8")
+    return out

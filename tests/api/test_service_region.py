@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from api import convert, crud
-from api.demo import load_scenario
+from api.demo import export_season, load_scenario
 from api.jobs import optimizer_planner
 from optimizer import model as domain
 from optimizer.read import read_scenario
@@ -39,7 +39,9 @@ def _deterministic(scenario: domain.Scenario) -> domain.Scenario:
     return dataclasses.replace(scenario, solver=solver)
 
 
-def test_a_region_folder_round_trips_through_the_database(service: Service, folder: Path) -> None:
+def test_a_region_folder_round_trips_through_the_database(
+    service: Service, folder: Path, tmp_path: Path
+) -> None:
     """Import (the folder into a season) then export (the season as the planner's scenario):
     the same origins, main origin, companies' and hubs' counties, fleet and depots."""
     scenario = dataclasses.replace(read_scenario(folder), name="round-trip")
@@ -65,6 +67,28 @@ def test_a_region_folder_round_trips_through_the_database(service: Service, fold
     )
     public = service.call("GET", "/api/seasons/round-trip", "dispatcher").json()
     assert public["region"] == list(scenario.origins)
+
+    # Exported as a folder and read again: the same files' meaning.
+    with service.session() as session:
+        out = export_season(session, name="round-trip", folder=tmp_path / "exported")
+    again = read_scenario(out)
+    assert (again.origin, again.origins) == (scenario.origin, scenario.origins)
+    assert again.companies == scenario.companies
+    assert again.hubs == scenario.hubs
+    assert sorted(again.fleet, key=lambda v: v.vehicle_type) == sorted(
+        scenario.fleet, key=lambda v: v.vehicle_type
+    )
+    assert (again.policy, again.first_departure, again.last_departure) == (
+        scenario.policy,
+        scenario.first_departure,
+        scenario.last_departure,
+    )
+    people = lambda s: sorted(  # noqa: E731
+        (w.worker_id, w.id_number, w.home_adcode, w.earliest, w.latest, w.party, w.seats)
+        for w in s.workers
+    )
+    assert people(again) == people(scenario)
+    assert not again.problems
 
 
 def test_a_season_opens_with_a_region_and_refuses_a_county_outside_it(service: Service) -> None:
