@@ -16,6 +16,7 @@ counties of its first and last service stop: a gate's or hub's origin county
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -134,3 +135,26 @@ def assign_types(
         best = min(candidates, key=lambda v: (v.seats != trip.seats, v.seats, v.vehicle_type))
         chosen[trip.trip_id] = best.vehicle_type
     return chosen, refused
+
+
+def apply_sign_rule(
+    trips: Sequence[Trip], fleet: Sequence[VehicleType], rule: SignRule
+) -> tuple[tuple[Trip, ...], tuple[SignRefusal, ...]]:
+    """`trips` as the rule lets coaches drive them: each on the type `assign_types` gives it
+    (seats and cost, fixed plus per km, of that type) and the refusals. For the planner's own
+    use before building duties, so that every trip's type is the one its coach has (the
+    independent checker requires it); trips the rule refuses are returned unchanged."""
+    chosen, refused = assign_types(trips, fleet, rule)
+    types = {v.vehicle_type: v for v in fleet}
+    result = []
+    for trip in trips:
+        vehicle = types.get(chosen.get(trip.trip_id, trip.vehicle_type))
+        if vehicle is not None and vehicle.vehicle_type != trip.vehicle_type:
+            trip = dataclasses.replace(
+                trip,
+                vehicle_type=vehicle.vehicle_type,
+                seats=vehicle.seats,
+                cost=round(vehicle.fixed_cost + vehicle.cost_per_km * trip.distance_km, 2),
+            )
+        result.append(trip)
+    return tuple(result), tuple(refused)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.charter import registration_places, route_ends, sign_rule
+from optimizer.charter import apply_sign_rule, registration_places, route_ends, sign_rule
 from optimizer.duties import DutyResult, TimetableEmptyDriveTimer, build_duties
 from optimizer.geography.providers import default_provider
 from optimizer.model import Plan, Scenario, SolverParams, VehicleType
@@ -108,6 +108,18 @@ def test_a_trip_goes_to_an_operator_registered_at_one_of_its_ends(
     assert not duties.refused
     assert {d.vehicle_type for d in duties.duties} == {"yuyao-53"}
     assert {d.operator for d in duties.duties} == {"余姚公运"}
+
+    # The planner's hook: the trips retyped as their coaches are, then the plan checks clean.
+    retyped, refused = apply_sign_rule(
+        planned.trips, scenario.fleet, sign_rule(scenario, planned.trips)
+    )
+    assert not refused and {t.vehicle_type for t in retyped} == {"yuyao-53"}
+    again = _duties(scenario, planned.replace(trips=retyped))
+    assert check_plan(scenario, planned.replace(trips=retyped, coaches=again.duties)) == []
+    errors = check_plan(
+        scenario, planned.replace(coaches=_duties(scenario, planned, rule=False).duties)
+    )
+    assert any("neither end lies in its operator's registration place" in e for e in errors)
 
 
 def test_one_origin_seasons_keep_todays_duties() -> None:
