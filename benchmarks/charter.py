@@ -52,6 +52,16 @@ def measure(name: str, origins: str, workers: int, seed: int) -> dict[str, Any]:
     moved = sum(
         1 for a, b in zip(plan.trips, retyped, strict=True) if a.vehicle_type != b.vehicle_type
     )
+    # Coaches a type would need to depart on one date beyond its count, once retyped.
+    from collections import Counter
+
+    departing = Counter((t.vehicle_type, t.departure_date) for t in retyped)
+    types = {v.vehicle_type: v for v in scenario.fleet}
+    beyond = sum(
+        max(0, n - types[kind].count_on(day))
+        for (kind, day), n in departing.items()
+        if kind in types
+    )
     prefecture = expand_region(origins.split(","))[0][:4] + "00"
     wide = scenario.replace(
         fleet=tuple(dataclasses.replace(v, registered=prefecture) for v in scenario.fleet)
@@ -66,6 +76,7 @@ def measure(name: str, origins: str, workers: int, seed: int) -> dict[str, Any]:
         "outside": outside,
         "retyped": moved,
         "refused": len(refused),
+        "beyond_fleet": beyond,
         "outside_prefecture": sum(1 for t in plan.trips if not wide_rule.allows(t, t.vehicle_type)),
         "plan_s": round(plan_s, 1),
         "rule_ms": round(rule_s * 1000, 1),
@@ -82,6 +93,7 @@ def render(rows: Sequence[dict[str, Any]]) -> list[str]:
         "trips on an operator registered at neither end",
         "retyped by the rule",
         "refused",
+        "departures beyond a type's count once retyped",
         "neither end, operators registered at the prefecture",
         "plan s",
         "rule ms",
@@ -91,6 +103,7 @@ def render(rows: Sequence[dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {r['season']} | {r['origins']} | {r['workers']:,} | {r['trips']} | "
             f"{r['cross_origin']} | {r['outside']} | {r['retyped']} | {r['refused']} | "
+            f"{r['beyond_fleet']} | "
             f"{r['outside_prefecture']} | {r['plan_s']} | {r['rule_ms']} |"
         )
     return lines
