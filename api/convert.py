@@ -350,9 +350,10 @@ def worker_public(
 
 
 def trip_public(
-    trip: domain.Trip, *, locked: bool, company_id: str | None = None
+    trip: domain.Trip, *, locked: bool, company_id: str | None = None, origin: str = ""
 ) -> schemas.TripPublic:
-    """A trip for the caller; with `company_id`, only that company's passengers are listed."""
+    """A trip for the caller; with `company_id`, only that company's passengers are listed.
+    `origin` is the trip's origin county (optimizer.origins.trip_origin), shown with its name."""
     passengers = [p for p in trip.passengers if company_id is None or p.company_id == company_id]
     shown = {p.worker_id for p in passengers}
     stops = [
@@ -405,6 +406,8 @@ def trip_public(
         sign=schemas.SignPublic(
             **sign_data(trip, stops=[_sign_stop(s) for s in stops if s.kind != "rest"])
         ),
+        origin=origin,
+        origin_name=county_name(origin) if origin else "",
     )
 
 

@@ -396,6 +396,18 @@ def upsert_hubs(
     return result
 
 
+def origin_scenario(session: Session, *, season: models.Season) -> domain.Scenario:
+    """The season with its companies and hubs (no workers, no fleet): enough to tell each
+    trip's origin county (optimizer.origins.trip_origin)."""
+    return convert.season_to_scenario(
+        season,
+        companies=list_companies(session, season=season),
+        fleet=(),
+        workers=(),
+        hubs=list_hubs(session, season=season),
+    )
+
+
 def list_hubs(session: Session, *, season: models.Season) -> Sequence[models.Hub]:
     return session.scalars(
         select(models.Hub).where(models.Hub.season_id == season.id).order_by(models.Hub.hub_id)

@@ -382,6 +382,12 @@ class TripPublic(BaseModel):
     passengers: list[PassengerPublic]
     crew: Annotated[CrewPublic | None, Field(description="None until a crew is assigned")] = None
     sign: SignPublic | None = None
+    origin: str = Field(
+        "",
+        description="the trip's origin county (adcode): its first pickup's going home, its last "
+        "drop-off's coming back",
+    )
+    origin_name: str = ""
 
 
 class ManifestRow(BaseModel):

@@ -42,7 +42,6 @@ from api.schemas import (
     TripPublic,
 )
 from api.spreadsheet import spreadsheet_safe
-from optimizer import model as domain
 from optimizer.costs import SeasonCosts, costs_to_json, season_costs
 from optimizer.identity import mask_phone
 from optimizer.model import Trip
@@ -403,19 +402,6 @@ def _download(content: bytes, media: str, filename: str) -> Response:
     )
 
 
-def origin_scenario(session: SessionDep, plan: models.Plan) -> domain.Scenario:
-    """The plan's season with its companies and hubs (no workers): enough to tell each trip's
-    origin county."""
-    season = plan.season
-    return convert.season_to_scenario(
-        season,
-        companies=crud.list_companies(session, season=season),
-        fleet=(),
-        workers=(),
-        hubs=crud.list_hubs(session, season=season),
-    )
-
-
 def _scoped_trips(session: SessionDep, plan: models.Plan, user: models.User) -> list[Trip]:
     scope = company_scope(user)
     trips = [t for t, _ in crud.plan_trips(session, plan_id=plan.id)]
@@ -438,7 +424,8 @@ def read_trips_csv(session: SessionDep, user: CurrentUser, plan_id: int) -> Resp
     workers, other companies' gates unnamed. Formula-like cells are quoted."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     origins = trip_origins(
-        [t for t, _ in crud.plan_trips(session, plan_id=plan.id)], origin_scenario(session, plan)
+        [t for t, _ in crud.plan_trips(session, plan_id=plan.id)],
+        crud.origin_scenario(session, season=plan.season),
     )
     rows = [trip_row(t, origins.get(t.trip_id, "")) for t in _scoped_trips(session, plan, user)]
     return _download(_csv(rows, TRIP_COLUMNS), CSV, f"trips-plan-{plan.id}.csv")

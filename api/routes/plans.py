@@ -6,6 +6,7 @@ only their own passengers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -28,6 +29,7 @@ from api.documents.notices import safe_name
 from api.errors import NotFound
 from api.schemas import ManifestPublic, PlanCreate, PlanPublic, TripPublic
 from optimizer import model as domain
+from optimizer.write import trip_origins
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
@@ -153,17 +155,28 @@ def list_trips(session: SessionDep, user: CurrentUser, plan_id: int) -> list[Tri
     """The plan's trips with timetables; an employer gets the trips carrying its workers."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     scope = company_scope(user)
+    trips = _trips_for(session, plan=plan, user=user)
+    origins = _origins(session, plan, [t for t, _ in trips])
     return [
-        convert.trip_public(t, locked=locked, company_id=scope)
-        for t, locked in _trips_for(session, plan=plan, user=user)
+        convert.trip_public(t, locked=locked, company_id=scope, origin=origins.get(t.trip_id, ""))
+        for t, locked in trips
     ]
+
+
+def _origins(
+    session: SessionDep, plan: models.Plan, trips: Sequence[domain.Trip]
+) -> dict[str, str]:
+    """Each trip's origin county, from the trips as planned (before an employer's view hides
+    other companies' stops)."""
+    return trip_origins(trips, crud.origin_scenario(session, season=plan.season))
 
 
 @router.get("/{plan_id}/trips/{trip_id}")
 def read_trip(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str) -> TripPublic:
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, locked = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
-    return convert.trip_public(trip, locked=locked, company_id=company_scope(user))
+    origin = _origins(session, plan, [trip]).get(trip.trip_id, "")
+    return convert.trip_public(trip, locked=locked, company_id=company_scope(user), origin=origin)
 
 
 def _manifest(

@@ -575,7 +575,7 @@ def _plan_view(
         stored = crud.plan_trips(session, plan_id=plan.id)
         if plan.season.region:
             origin_of = trip_origins(
-                [t for t, _ in stored], operation_routes.origin_scenario(session, plan)
+                [t for t, _ in stored], crud.origin_scenario(session, season=plan.season)
             )
         for trip, locked in stored:
             provinces = sorted(

@@ -214,3 +214,6 @@ def test_a_region_season_plans_through_the_job_as_the_command_line_does(
     origins = Counter(row.split(",")[-2] for row in rows)
     assert dict(origins) == command_line.kpis.trips_by_origin
     assert {row.split(",")[-1] for row in rows} <= {"慈溪市", "余姚市"}
+    listed = service.call("GET", f"/api/plans/{job['id']}/trips", "dispatcher").json()
+    assert dict(Counter(t["origin"] for t in listed)) == command_line.kpis.trips_by_origin
+    assert {t["origin_name"] for t in listed} <= {"慈溪市", "余姚市"}
