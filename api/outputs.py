@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from api.errors import NotAvailable
+from api.i18n import DEFAULT_LOCALE, gettext_for
 from optimizer import model as domain
 
 MANIFEST_MEDIA_TYPES = {
@@ -71,20 +72,21 @@ def _maps() -> Any:
     return maps
 
 
-def overview_map_html(plan: domain.Plan) -> str:
-    """The season overview map of `plan` as a standalone HTML page (from maps)."""
+def overview_map_html(plan: domain.Plan, locale: str = DEFAULT_LOCALE) -> str:
+    """The season overview map of `plan` as a standalone HTML page (from maps), its texts in
+    `locale`."""
     draw = getattr(_maps(), "overview_map", None)
     if draw is None:
         raise NotAvailable("maps are not available in this build")
-    return str(draw(plan).get_root().render())
+    return str(draw(plan, gettext=gettext_for(locale)).get_root().render())
 
 
-def trip_map_html(trip: domain.Trip) -> str:
-    """The map of one trip as a standalone HTML page (from maps)."""
+def trip_map_html(trip: domain.Trip, locale: str = DEFAULT_LOCALE) -> str:
+    """The map of one trip as a standalone HTML page (from maps), its texts in `locale`."""
     draw = getattr(_maps(), "trip_map", None)
     if draw is None:
         raise NotAvailable("maps are not available in this build")
-    return str(draw(trip).get_root().render())
+    return str(draw(trip, gettext=gettext_for(locale)).get_root().render())
 
 
 def plan_for_maps(
