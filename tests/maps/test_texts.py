@@ -4,7 +4,6 @@ people's names stay as they are."""
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 
@@ -14,15 +13,12 @@ from babel.messages.pofile import read_po
 import maps
 from api.i18n import LOCALE_DIR, gettext_for
 from maps import overview_map, trip_map
-from maps.geography import PROVINCES
 from maps.stops import kind_label, note_text, rest_place_name
 from maps.texts import CHINESE
 from optimizer.geography.distance import GreatCircleProvider
-from optimizer.geography.gazetteer import load_gazetteer
 from optimizer.model import Stop
 from tests.maps import fixtures
 
-CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 ID = re.compile(r"_[0-9a-f]{32}")
 
 
@@ -52,35 +48,6 @@ def _unescaped(fmap: object) -> str:
     return ID.sub("_ID", re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), text))
 
 
-@functools.cache
-def _place_names() -> tuple[str, ...]:
-    """Every name the maps may show as data (provinces, prefectures, counties, the scenario's
-    gates, coach types and people, notes written by hand), as their CJK runs, longest first."""
-    gazetteer = load_gazetteer()
-    names = set(PROVINCES.values())
-    names |= {c.name for c in gazetteer} | {c.province for c in gazetteer}
-    names |= {p.name for p in gazetteer.prefectures.values()}
-    scenario = fixtures.scenario()
-    names |= {c.name for c in scenario.companies} | {h.name for h in scenario.hubs}
-    names |= {w.name for w in scenario.workers}
-    for trip in fixtures.plan().trips:
-        names |= {text for s in trip.stops for text in (s.name, s.note) if text}
-        names.add(trip.vehicle_type)
-    runs = {run for name in names for run in CJK.findall(name)}
-    return tuple(sorted(runs, key=len, reverse=True))
-
-
-def _cjk_besides_names(text: str) -> set[str]:
-    left = set()
-    for run in set(CJK.findall(text)):
-        rest = run
-        for name in _place_names():
-            if name in rest:
-                rest = rest.replace(name, " ")
-        left |= set(CJK.findall(rest))
-    return left
-
-
 def test_an_english_overview_map_has_no_chinese_but_names() -> None:
     plan = fixtures.plan()
     english = _unescaped(
@@ -88,7 +55,7 @@ def test_an_english_overview_map_has_no_chinese_but_names() -> None:
             plan, provider=GreatCircleProvider(), origins=("330282",), gettext=gettext_for("en")
         )
     )
-    assert _cjk_besides_names(english) == set()
+    assert fixtures.cjk_besides_names(english) == set()
     for label in ("Departure date", "factory gates / gathering points", "province outlines"):
         assert label in english
     assert "departures: " in english and " trips, " in english
@@ -102,7 +69,7 @@ def test_an_english_trip_map_has_no_chinese_but_names() -> None:
         english = _unescaped(
             trip_map(trip, provider=GreatCircleProvider(), gettext=gettext_for("en"))
         )
-        assert _cjk_besides_names(english) == set(), trip.trip_id
+        assert fixtures.cjk_besides_names(english) == set(), trip.trip_id
         assert "Pickup point" in english and "km from the previous stop" in english
         chinese = _unescaped(trip_map(trip, provider=GreatCircleProvider()))
         assert "上车点" in chinese and "距上一站" in chinese
