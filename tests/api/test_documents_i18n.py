@@ -196,3 +196,26 @@ def test_the_pages_send_papers_and_maps_in_the_users_language(service: Service) 
     assert "Seat no." in pdf_text(manifest.content)
     page = browser.client.get(f"/d/plans/{plan['id']}/map")
     assert page.status_code == 200 and "Departure date" in page.text
+
+
+def test_the_command_line_renders_in_its_language(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from api.cli.text import set_locale
+    from optimizer.write import write_plan
+    from tests.api.test_render_cli import write_scenario_folder
+
+    scenario = fixtures.scenario()
+    scenario_dir = write_scenario_folder(scenario, tmp_path / "scenario-in")
+    plan_dir = Path(write_plan(fixtures.plan(), scenario, tmp_path / "plan"))
+    base = ["render", str(plan_dir), "--scenario", str(scenario_dir), "--provider", "great-circle"]
+    try:
+        for lang, label in (("zh", "发车日期"), ("en", "Departure date")):
+            result = CliRunner().invoke(app, ["--lang", lang, *base])
+            assert result.exit_code == 0, result.output
+            assert label in (plan_dir / "map.html").read_text(encoding="utf-8")
+            sheet = pdf_text((plan_dir / "trip_sheets" / "T0129-01.pdf").read_bytes())
+            assert ("Charter trip sheet" in sheet) == (lang == "en")
+    finally:
+        set_locale(None)
