@@ -219,3 +219,21 @@ def test_the_command_line_renders_in_its_language(tmp_path: Path) -> None:
             assert ("Charter trip sheet" in sheet) == (lang == "en")
     finally:
         set_locale(None)
+
+
+def test_the_workers_sms_are_chinese_unless_asked_and_the_list_keeps_its_codes() -> None:
+    from api.documents.notices import worker_notices
+
+    plan = fixtures.plan()
+    scenario = fixtures.scenario()
+    chinese = worker_notices(plan, scenario, contact_phone="0574-63012345")
+    english = worker_notices(plan, scenario, contact_phone="0574-63012345", locale="en")
+    assert [r["worker_id"] for r in english] == [r["worker_id"] for r in chinese]
+    for zh, en in zip(chinese, english, strict=True):
+        assert "您好" in zh["message"] and "Dear " in en["message"]
+        assert fixtures.cjk_besides_names(en["message"], ("春运包车",)) == set(), en["message"]
+        # The coded cells an SMS gateway or an employer's program reads stay as they are.
+        assert {k: v for k, v in en.items() if k != "message"} == {
+            k: v for k, v in zh.items() if k != "message"
+        }
+    assert any("no seat could be found" in r["message"] for r in english)
