@@ -57,43 +57,28 @@ RICH_TEXTS: dict[str, str] = {
     "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
 }
 
-# Typer's usage errors (typer/_click/exceptions.py, parser.py, core.py; typer/core.py) and the
-# type checks behind "Invalid value for ..." (typer's path checks, pydantic's messages), as they
-# read after formatting. The more specific template of two that could both match comes first.
+# Typer's usage errors that this command line can raise (typer/_click/exceptions.py, parser.py,
+# core.py; typer/core.py) and the checks behind "Invalid value for ..." (typer's path checks and
+# choices, pydantic's number checks), as they read when shown. Of two templates that could both
+# match, the more specific comes first.
 USAGE_ERRORS: tuple[str, ...] = (
     N_("Missing argument {name}."),
     N_("Missing option {name}."),
-    N_("Missing parameter {name}."),
     N_("Missing command."),
     N_("No such command {name}."),
     N_("No such option: {name} (Possible options: {options})"),
     N_("No such option: {name}"),
     N_("Option {name} requires an argument."),
-    N_("Option {name} requires {count} arguments."),
     N_("Option {name} does not take a value."),
-    N_("Argument {name} takes {count} values."),
     N_("Got unexpected extra argument(s) ({arguments})"),
-    N_("Value {value} is not a valid {kind}."),
-    N_("Value must be an iterable."),
-    N_("path {path} does not exist."),
-    N_("file {path} does not exist."),
     N_("dir {path} does not exist."),
     N_("dir {path} is a file."),
-    N_("file {path} is a directory."),
-    N_("path {path} is not readable."),
-    N_("file {path} is not readable."),
     N_("dir {path} is not readable."),
     N_("Input should be a valid number, unable to parse string as a number"),
     N_("Input should be a valid integer, unable to parse string as an integer"),
-    N_("Input should be a valid integer, got a number with a fractional part"),
-    N_("Input should be a valid boolean, unable to interpret input"),
-    N_("Input should be a finite number"),
     N_("Input should be greater than or equal to {limit}"),
     N_("Input should be less than or equal to {limit}"),
-    N_("Input should be greater than {limit}"),
-    N_("Input should be less than {limit}"),
-    N_("Input should be {choices} or {last}"),
-    N_("Input should be {choice}"),
+    N_("Value error, {value} is not one of {choices}."),
 )
 # Errors that carry another error's text: the inner text is translated in its turn.
 INVALID_VALUE_FOR = N_("Invalid value for {hint}: {message}")
