@@ -23,6 +23,7 @@ the root group, makes that tree speak the run's language before parsing begins:
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import typer.rich_utils
 from rich.markup import escape
@@ -126,27 +127,40 @@ class LocalisedContext(Context):
     formatter_class = LocalisedFormatter
 
 
+# The English texts of each command and parameter as Typer made them, kept on first use: a tree
+# localised again (one `get_command` invoked twice) starts from English, not from a translation.
+_ENGLISH: WeakKeyDictionary[object, dict[str, str | None]] = WeakKeyDictionary()
+
+
+def _english(thing: object, *names: str) -> dict[str, str | None]:
+    return _ENGLISH.setdefault(thing, {name: getattr(thing, name) for name in names})
+
+
 def localise_command(command: Command) -> None:
     """`command` and every command below it with their help texts in the run's language."""
     command.context_class = LocalisedContext
-    command.help = help_text(command.help)
-    command.short_help = help_text(command.short_help)
-    if command.options_metavar:
-        command.options_metavar = _(command.options_metavar)
+    group = isinstance(command, TyperGroup)
+    names = ("help", "short_help", "options_metavar") + (("subcommand_metavar",) if group else ())
+    english = _english(command, *names)
+    command.help = help_text(english["help"])
+    command.short_help = help_text(english["short_help"])
+    if english["options_metavar"]:
+        command.options_metavar = _(english["options_metavar"])
     for param in command.params:
+        texts = _english(param, "help", "metavar")
         if isinstance(param, TyperArgument | TyperOption):
-            param.help = help_text(param.help)
-        if param.metavar is None and param.param_type_name == "argument" and param.name:
+            param.help = help_text(texts["help"])
+        metavar = texts["metavar"]
+        if metavar is None and param.param_type_name == "argument" and param.name:
             # An argument is shown (usage line, errors) by its upper-case name: a word to read.
-            param.metavar = param.name.upper()
-        if param.metavar:
-            param.metavar = _(param.metavar)
+            metavar = param.name.upper()
+        param.metavar = _(metavar) if metavar else metavar
     # The --help option is made (once per command) from click's English text; make it now.
     help_option = command.get_help_option(LocalisedContext(command, **command.context_settings))
     if help_option is not None:
         help_option.help = help_text(HELP_OPTION)
     if isinstance(command, TyperGroup):
-        command.subcommand_metavar = _(command.subcommand_metavar or SUBCOMMAND_METAVAR)
+        command.subcommand_metavar = _(english["subcommand_metavar"] or SUBCOMMAND_METAVAR)
         for sub in command.commands.values():
             localise_command(sub)
 

@@ -153,6 +153,23 @@ def test_plan_help_in_chinese_by_default_and_english_from_lang() -> None:
     assert "[default: road]" in english and "[solver]" in english and "SCENARIO_DIR" in english
 
 
+def test_one_command_tree_run_again_starts_from_english() -> None:
+    """The same click tree invoked in Chinese, English and Chinese again: each run translates
+    from the English texts, not from the previous run's (no double escaping, no Chinese left)."""
+    command = typer.main.get_command(app)
+
+    def run(*args: str) -> str:
+        with CliRunner().isolation() as (_stdout, _stderr, output):
+            assert command.main(list(args), prog_name="chunyun", standalone_mode=False) == 0
+            return output.getvalue().decode()
+
+    first = run("plan", "--help")
+    english = run("--lang", "en", "plan", "--help")
+    again = run("plan", "--help")
+    assert first == again and "[solver]" in again and "\\[" not in again
+    assert "Seconds (default: scenario's [solver])." in english and not CJK.search(english)
+
+
 def test_an_english_environment_gives_english_help(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     code, english = _run("plan", "--help")
