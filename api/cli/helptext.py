@@ -22,9 +22,12 @@ the root group, makes that tree speak the run's language before parsing begins:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import typer.core
 import typer.rich_utils
 from rich.markup import escape
 from rich.text import Text
@@ -110,17 +113,24 @@ def _known_language(value: str | None) -> str | None:
 
 def help_text(text: str | None) -> str | None:
     """A help text in the run's language, escaped for Typer's rich markup (the texts hold
-    literal brackets such as `[solver]`)."""
+    literal brackets such as `[solver]`) unless Typer prints without rich (TYPER_USE_RICH=0)."""
     if not text:
         return text
-    return escape(gettext_in(cli_locale(), text))
+    translated = gettext_in(cli_locale(), text)
+    return escape(translated) if typer.core.HAS_RICH else translated
 
 
 class LocalisedFormatter(HelpFormatter):
-    """click's help formatter with the usage line's `Usage:` in the run's language."""
+    """click's help formatter with the usage line's `Usage:` in the run's language, and the
+    section headings Typer writes without rich (TYPER_USE_RICH=0)."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, args, _(USAGE_PREFIX) if prefix is None else prefix)
+
+    @contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        with super().section(_(name)):
+            yield
 
 
 class LocalisedContext(Context):

@@ -17,6 +17,7 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.testing import CliRunner
 
 from api.cli import app, helptext
+from api.cli.text import set_locale
 from api.i18n import LOCALE_DIR, gettext_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -284,6 +285,21 @@ def test_usage_errors_in_chinese_and_english(
     assert code == 2, english
     assert english_text in " ".join(english.replace("│", " ").split())
     assert not CJK.search(english)
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("zh_CN", "选项:"), ("en", "Options:")])
+def test_plain_help_headings_follow_the_language(lang: str, heading: str) -> None:
+    """Without rich (TYPER_USE_RICH=0) Typer writes its sections through click's formatter."""
+    set_locale(lang)
+    try:
+        formatter = helptext.LocalisedFormatter()
+        formatter.write_usage("chunyun", "--lang")
+        with formatter.section("Options"):
+            formatter.write_text("--lang")
+        text = formatter.getvalue()
+    finally:
+        set_locale(None)
+    assert heading in text and text.startswith(_flat(gettext_in(lang, "Usage: ")))
 
 
 def test_an_unknown_usage_error_is_shown_as_it_is() -> None:
