@@ -237,12 +237,28 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
     return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def _recognise(locale: str, text: str, templates: tuple[str, ...]) -> str | None:
+def match_template(text: str, templates: tuple[str, ...]) -> tuple[str, dict[str, str]] | None:
+    """The first of `templates` that `text` is (with `{name}` fields standing for any text), and
+    the values of its fields in `text`; None when none is."""
     for template in templates:
         match = _pattern(template).fullmatch(text)
         if match is not None:
-            return _fill(gettext_in(locale, template), match.groupdict())
+            return template, match.groupdict()
     return None
+
+
+def _recognise(locale: str, text: str, templates: tuple[str, ...]) -> str | None:
+    found = match_template(text, templates)
+    if found is None:
+        return None
+    template, values = found
+    return _fill(gettext_in(locale, template), values)
+
+
+def translate_known(locale: str, text: str, templates: tuple[str, ...]) -> str | None:
+    """`text` (English) in `locale` when one of `templates` recognises it, else None; the values
+    of its fields are carried over as they stand."""
+    return _recognise(locale, text, templates)
 
 
 def translate_reason(locale: str, reason: str) -> str:
