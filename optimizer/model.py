@@ -294,6 +294,9 @@ class VehicleType:
     depot_lat: float | None = None
     available_from: dt.date | None = None
     available_to: dt.date | None = None
+    # The operator's registration place (charter sign, optimizer/charter.py): a county or
+    # prefecture name or code; "" = the origin county of the operator's depot.
+    registered: str = ""
     # Fewer coaches than `count` free to depart on some dates (e.g. the rest are still away on
     # long trips): (date, coaches) pairs; dates not listed have `count`.
     count_by_date: tuple[tuple[dt.date, int], ...] = ()
@@ -596,6 +599,9 @@ class FleetKpis:
     overlap_bound_by_type: dict[str, int]
     shortages: tuple[str, ...] = ()
     advice: tuple[FleetAdvice, ...] = ()
+    # Trips no coach may drive under the charter-sign rule (optimizer/charter.py): neither end
+    # of the route lies in the registration place of an operator with a coach large enough.
+    sign_refused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
