@@ -10,9 +10,9 @@ from typing import Any
 from api import models, schemas
 from api.documents.context import county_name
 from api.documents.manifest import manifest_lines
-from api.i18n import N_, recognise
+from api.i18n import ENGLISH, N_, gettext_in, recognise, translate_plan_notes
 from optimizer import model as domain
-from optimizer.crews import normalize_crew, sign_data
+from optimizer.crews import UNASSIGNED, normalize_crew, sign_data
 from optimizer.errors import InvalidInput
 from optimizer.identity import mask_id_number, mask_phone
 from optimizer.origins import with_operator_depots
@@ -297,7 +297,9 @@ def _key_order(key: str) -> tuple[int, str]:
     return (int(key), key) if key.isdigit() else (1 << 62, key)
 
 
-def plan_public(row: models.Plan) -> schemas.PlanPublic:
+def plan_public(row: models.Plan, *, locale: str = ENGLISH) -> schemas.PlanPublic:
+    """A plan as the API shows it; its notes in `locale` (the stored plan keeps them in the
+    optimizer's English, the data format)."""
     return schemas.PlanPublic(
         id=row.id,
         season=row.season.name,
@@ -315,7 +317,7 @@ def plan_public(row: models.Plan) -> schemas.PlanPublic:
         changes=row.changes,
         unserved=list(row.unserved),
         problems=list(row.problems),
-        notes=[str(n) for n in row.notes],
+        notes=translate_plan_notes(locale, [str(n) for n in row.notes]),
     )
 
 
@@ -350,10 +352,16 @@ def worker_public(
 
 
 def trip_public(
-    trip: domain.Trip, *, locked: bool, company_id: str | None = None, origin: str = ""
+    trip: domain.Trip,
+    *,
+    locked: bool,
+    company_id: str | None = None,
+    origin: str = "",
+    locale: str = ENGLISH,
 ) -> schemas.TripPublic:
     """A trip for the caller; with `company_id`, only that company's passengers are listed.
-    `origin` is the trip's origin county (optimizer.origins.trip_origin), shown with its name."""
+    `origin` is the trip's origin county (optimizer.origins.trip_origin), shown with its name;
+    the charter sign's fixed words are in `locale`."""
     passengers = [p for p in trip.passengers if company_id is None or p.company_id == company_id]
     shown = {p.worker_id for p in passengers}
     stops = [
@@ -403,11 +411,32 @@ def trip_public(
             for p in passengers
         ],
         crew=crew_public(trip.crew, masked=company_id is not None),
-        sign=schemas.SignPublic(
-            **sign_data(trip, stops=[_sign_stop(s) for s in stops if s.kind != "rest"])
-        ),
+        sign=sign_public(trip, [_sign_stop(s) for s in stops if s.kind != "rest"], locale),
         origin=origin,
         origin_name=county_name(origin) if origin else "",
+    )
+
+
+def sign_public(trip: domain.Trip, stops: Sequence[str], locale: str) -> schemas.SignPublic:
+    """The charter sign (optimizer.crews.sign_data) with its fixed words in `locale`: an
+    unassigned plate or operator, no main stops, the list separator and the validity's "to"
+    (the optimizer writes them in Chinese, as the sign is printed; see api/documents)."""
+    sign = sign_data(trip, stops=stops)
+    served = list(dict.fromkeys(stops))
+    main = served[1:-1]
+
+    def filled(value: str) -> str:
+        return gettext_in(locale, "unassigned") if value == UNASSIGNED else value
+
+    return schemas.SignPublic(
+        origin=sign["origin"],
+        destination=sign["destination"],
+        main_stops=gettext_in(locale, ", ").join(main) if main else gettext_in(locale, "none"),
+        plate=filled(sign["plate"]),
+        operator=filled(sign["operator"]),
+        validity=gettext_in(locale, "{first} to {last}").format(
+            first=f"{trip.departure:%Y-%m-%d}", last=f"{trip.arrival:%Y-%m-%d}"
+        ),
     )
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gettext
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -404,3 +404,117 @@ def translate_unserved_detail(locale: str, detail: str) -> str:
             found = home["home"] + "：" + translate_reason(locale, home["problem"])
         parts.append(translate_reason(locale, part) if found is None else found)
     return "；".join(parts)
+
+
+# --- the plan's notes ---------------------------------------------------------------------------
+
+# Why the LP bound stopped where it did (optimizer/lp_bound.py, optimizer/solve.py), the tail of
+# the "lower bound parts" note.
+LP_NOTES: tuple[str, ...] = (
+    N_("not run: no time reserved"),
+    N_("no seated demand"),
+    N_("sites without travel times: {sites}"),
+    N_("drop_radius_km > 0: alighting counties are not fixed"),
+    N_("no time left after the travel matrix"),
+    N_("time limit reached before the LP converged"),
+    N_("time limit reached inside the LP solver"),
+    N_("time limit reached while pricing"),
+    N_("bound equals the master's value rounded up"),
+    N_("stopped after {rounds} round(s)"),
+)
+
+# The departure-date strategies the demand stage compares (optimizer/planning/demand.py).
+DATE_STRATEGIES: dict[str, str] = {
+    "county": N_("each county alone"),
+    "province": N_("counties of a province together"),
+    "season": N_("the whole season together"),
+}
+
+# The optimizer's notes on a plan (optimizer/solve.py, season.py, ledger.py, planning/*.py),
+# recognised by template like the row problems and shown in the reader's language; a field
+# named in `_NOTE_FIELDS` is itself translated. tests/web/test_i18n.py collects the notes from
+# the optimizer's sources and fails on one no template here recognises.
+PLAN_NOTES: tuple[str, ...] = (
+    N_("distances: {provider}"),
+    N_(
+        "lower bound parts: seats {seats}, county stops {county_stops}, boarding stops "
+        "{boarding_stops}, date intervals {dates}, LP {lp} ({value} proven, {seconds} s, "
+        "converged)"
+    ),
+    N_(
+        "lower bound parts: seats {seats}, county stops {county_stops}, boarding stops "
+        "{boarding_stops}, date intervals {dates}, LP {lp} ({value} proven, {seconds} s, "
+        "{lp_note})"
+    ),
+    N_(
+        "lower bound parts: seats {seats}, county stops {county_stops}, boarding stops "
+        "{boarding_stops}, date intervals {dates}, LP {lp} ({value} proven, {seconds} s)"
+    ),
+    N_("departure dates: {strategy} strategy, about {coaches} coaches"),
+    N_(
+        "fleet: dates kept as without a fleet (only the realistic estimate says the fleet "
+        "binds); the exact chaining decides"
+    ),
+    N_(
+        "fleet: departure dates spread over the coaches free, {moved} seat(s) moved to other "
+        "dates of their windows, {dropped} unit(s) left out"
+    ),
+    N_(
+        "{removed} part-full coach(es) shared out among other coaches ({days} receiving "
+        "coach(es) on another date of the windows)"
+    ),
+    N_("LP seeds: the seeded cover promised fewer coaches on {days} of {dates} date(s)"),
+    N_("LP seeds: {coaches} coach(es) on {days} of {tried} date(s) whose LP converged"),
+    N_("routing saved {coaches} coach(es) over the greedy pooling"),
+    N_(
+        "fleet: {cancelled} trip(s) cancelled, {reseated} of their {riders} worker(s) re-seated "
+        "on other trips, {left} unserved as fleet_exhausted"
+    ),
+    N_("fleet: {moved} trip(s) moved to a larger coach type"),
+    N_(
+        "fleet: planned twice, the second time with the coach-days the first plan's trips "
+        "took: {first} then {second} seated, the first plan kept"
+    ),
+    N_(
+        "fleet: planned twice, the second time with the coach-days the first plan's trips "
+        "took: {first} then {second} seated, the second plan kept"
+    ),
+)
+
+
+def _lp_note(locale: str, note: str) -> str:
+    found = _recognise(locale, note, LP_NOTES)
+    return note if found is None else found
+
+
+def _strategy(locale: str, name: str) -> str:
+    return gettext_in(locale, DATE_STRATEGIES[name]) if name in DATE_STRATEGIES else name
+
+
+_NOTE_FIELDS: dict[str, Callable[[str, str], str]] = {"lp_note": _lp_note, "strategy": _strategy}
+
+
+def translate_plan_note(locale: str, note: str) -> str:
+    """One of a plan's notes (English, from the optimizer) in `locale`; a note no template
+    recognises is shown as it stands (English), never dropped."""
+    if locale == ENGLISH:
+        return note
+    found = match_template(note, PLAN_NOTES)
+    if found is None:
+        return note
+    template, values = found
+    for name, translator in _NOTE_FIELDS.items():
+        if name in values:
+            values[name] = translator(locale, values[name])
+    return _fill(gettext_in(locale, template), values)
+
+
+def translate_plan_notes(locale: str, notes: Sequence[str]) -> list[str]:
+    """A plan's notes in `locale`, in their order."""
+    return [translate_plan_note(locale, str(n)) for n in notes]
+
+
+def json_locale(lang: str | None = None, accept_language: str | None = None) -> str:
+    """The language of a JSON answer that carries texts for people (a plan's notes, a charter
+    sign): `?lang=` when given, else English unless Accept-Language asks for Chinese first."""
+    return normalise_locale(lang) if lang else api_locale(accept_language)

@@ -356,7 +356,7 @@ class CrewPublic(BaseModel):
 
 
 class SignPublic(BaseModel):
-    """The charter sign (包车客运标志牌); unassigned fields read 未分配."""
+    """The charter sign (包车客运标志牌); unassigned fields read 未分配 (unassigned in English)."""
 
     origin: str
     destination: str

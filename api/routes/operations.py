@@ -33,8 +33,8 @@ from api.documents.notices import (
 from api.documents.statement import statement_pdf_bytes, statement_xlsx_bytes
 from api.documents.trip_sheet import trip_sheet_pdf_bytes
 from api.errors import Conflict, NotFound, TooLarge, message
-from api.i18n import DEFAULT_LOCALE, document_locale
-from api.routes.plans import AcceptLanguage, LangQuery
+from api.i18n import DEFAULT_LOCALE, document_locale, json_locale
+from api.routes.plans import AcceptLanguage, AnswerLangQuery, LangQuery
 from api.schemas import (
     ChangePublic,
     ChangesConfirm,
@@ -68,7 +68,13 @@ CREW_REFUSED: dict[int | str, dict[str, Any]] = {
 
 @router.put("/{plan_id}/trips/{trip_id}/crew", responses=CREW_REFUSED)
 def assign_crew(
-    session: SessionDep, user: DispatcherUser, plan_id: int, trip_id: str, crew: CrewIn
+    session: SessionDep,
+    user: DispatcherUser,
+    plan_id: int,
+    trip_id: str,
+    crew: CrewIn,
+    lang: AnswerLangQuery = None,
+    accept_language: AcceptLanguage = None,
 ) -> TripPublic:
     """Assign the coach (plate, type, seats, operator), drivers (name, licence, phone; as many
     as the trip's timetable needs) and escort to a trip. Refused (422, nothing saved) when the
@@ -78,18 +84,25 @@ def assign_crew(
     [(trip, locked)] = operations.assign_crews(
         session, plan=plan, crews={trip_id: convert.crew_from_schema(crew)}, user=user
     )
-    return convert.trip_public(trip, locked=locked)
+    return convert.trip_public(trip, locked=locked, locale=json_locale(lang, accept_language))
 
 
 @router.delete("/{plan_id}/trips/{trip_id}/crew")
-def clear_crew(session: SessionDep, user: DispatcherUser, plan_id: int, trip_id: str) -> TripPublic:
+def clear_crew(
+    session: SessionDep,
+    user: DispatcherUser,
+    plan_id: int,
+    trip_id: str,
+    lang: AnswerLangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> TripPublic:
     """Take the coach and crew off a trip: it prints as unassigned (未分配) again."""
     begin_write(session)
     plan = crud.get_plan(session, plan_id=plan_id)
     [(trip, locked)] = operations.assign_crews(
         session, plan=plan, crews={trip_id: None}, user=user, action="clear crew"
     )
-    return convert.trip_public(trip, locked=locked)
+    return convert.trip_public(trip, locked=locked, locale=json_locale(lang, accept_language))
 
 
 @router.get(
@@ -116,6 +129,8 @@ def import_crews(
     user: DispatcherUser,
     plan_id: int,
     file: Annotated[UploadFile, File(description="the crew template (XLSX) or a CSV like it")],
+    lang: AnswerLangQuery = None,
+    accept_language: AcceptLanguage = None,
 ) -> list[TripPublic]:
     """Import the operator's coaches and crews, all or nothing: every bad row is reported with
     its row, column, value and reason, and nothing is saved."""
@@ -130,7 +145,8 @@ def import_crews(
     changed = operations.assign_crews(
         session, plan=plan, crews=crews, user=user, rows=rows, action="import crews"
     )
-    return [convert.trip_public(t, locked=locked) for t, locked in changed]
+    locale = json_locale(lang, accept_language)
+    return [convert.trip_public(t, locked=locked, locale=locale) for t, locked in changed]
 
 
 def _visible_plan(session: SessionDep, *, plan_id: int, user: models.User) -> models.Plan:

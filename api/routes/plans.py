@@ -27,7 +27,7 @@ from api.deps import (
 )
 from api.documents.notices import safe_name
 from api.errors import NotFound
-from api.i18n import DEFAULT_LOCALE, document_locale
+from api.i18n import DEFAULT_LOCALE, document_locale, json_locale
 from api.schemas import ManifestPublic, PlanCreate, PlanPublic, TripPublic
 from optimizer import model as domain
 from optimizer.write import trip_origins
@@ -48,6 +48,17 @@ LangQuery = Annotated[
     ),
 ]
 AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
+# The language of a JSON answer's texts for people (a plan's notes, the charter sign's fixed
+# words): ?lang=, else English unless Accept-Language asks for Chinese (api.i18n.json_locale).
+AnswerLangQuery = Annotated[
+    str | None,
+    Query(
+        max_length=16,
+        pattern=r"^[A-Za-z_-]*$",
+        description="language of the plan's notes and the charter sign's words: en (default) "
+        "or zh; without it, Chinese when Accept-Language asks for it first",
+    ),
+]
 
 
 def _visible_plan(session: SessionDep, *, plan_id: int, user: models.User) -> models.Plan:
@@ -58,8 +69,10 @@ def _visible_plan(session: SessionDep, *, plan_id: int, user: models.User) -> mo
     return plan
 
 
-def _plan_public(session: SessionDep, *, plan: models.Plan, user: models.User) -> PlanPublic:
-    public = convert.plan_public(plan)
+def _plan_public(
+    session: SessionDep, *, plan: models.Plan, user: models.User, locale: str = "en"
+) -> PlanPublic:
+    public = convert.plan_public(plan, locale=locale)
     scope = company_scope(user)
     if scope is None:
         return public
@@ -113,19 +126,31 @@ def start_plan(
 
 @router.get("")
 def list_plans(
-    session: SessionDep, user: CurrentUser, season: SeasonQuery = None
+    session: SessionDep,
+    user: CurrentUser,
+    season: SeasonQuery = None,
+    lang: AnswerLangQuery = None,
+    accept_language: AcceptLanguage = None,
 ) -> list[PlanPublic]:
     """The season's plans (employers: published ones)."""
     row = crud.resolve_season(session, name=season)
     plans = crud.list_plans(session, season=row, published_only=user.role != "dispatcher")
-    return [_plan_public(session, plan=p, user=user) for p in plans]
+    locale = json_locale(lang, accept_language)
+    return [_plan_public(session, plan=p, user=user, locale=locale) for p in plans]
 
 
 @router.get("/{plan_id}")
-def read_plan(session: SessionDep, user: CurrentUser, plan_id: int) -> PlanPublic:
-    """Status, progress and KPIs of a planning job; `changes` after a re-plan."""
+def read_plan(
+    session: SessionDep,
+    user: CurrentUser,
+    plan_id: int,
+    lang: AnswerLangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> PlanPublic:
+    """Status, progress and KPIs of a planning job; `changes` after a re-plan; `notes` (how
+    the plan was made) in English, or Chinese when asked (?lang=zh or Accept-Language: zh)."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
-    return _plan_public(session, plan=plan, user=user)
+    return _plan_public(session, plan=plan, user=user, locale=json_locale(lang, accept_language))
 
 
 @router.post("/{plan_id}/cancel")
@@ -165,14 +190,24 @@ def _trip_for(
 
 
 @router.get("/{plan_id}/trips")
-def list_trips(session: SessionDep, user: CurrentUser, plan_id: int) -> list[TripPublic]:
-    """The plan's trips with timetables; an employer gets the trips carrying its workers."""
+def list_trips(
+    session: SessionDep,
+    user: CurrentUser,
+    plan_id: int,
+    lang: AnswerLangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> list[TripPublic]:
+    """The plan's trips with timetables; an employer gets the trips carrying its workers. The
+    charter sign's fixed words (unassigned, none) in English, or Chinese when asked."""
+    locale = json_locale(lang, accept_language)
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     scope = company_scope(user)
     trips = _trips_for(session, plan=plan, user=user)
     origins = _origins(session, plan, [t for t, _ in trips])
     return [
-        convert.trip_public(t, locked=locked, company_id=scope, origin=origins.get(t.trip_id, ""))
+        convert.trip_public(
+            t, locked=locked, company_id=scope, origin=origins.get(t.trip_id, ""), locale=locale
+        )
         for t, locked in trips
     ]
 
@@ -186,11 +221,24 @@ def _origins(
 
 
 @router.get("/{plan_id}/trips/{trip_id}")
-def read_trip(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str) -> TripPublic:
+def read_trip(
+    session: SessionDep,
+    user: CurrentUser,
+    plan_id: int,
+    trip_id: str,
+    lang: AnswerLangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> TripPublic:
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, locked = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
     origin = _origins(session, plan, [trip]).get(trip.trip_id, "")
-    return convert.trip_public(trip, locked=locked, company_id=company_scope(user), origin=origin)
+    return convert.trip_public(
+        trip,
+        locked=locked,
+        company_id=company_scope(user),
+        origin=origin,
+        locale=json_locale(lang, accept_language),
+    )
 
 
 def _manifest(

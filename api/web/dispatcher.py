@@ -566,7 +566,7 @@ def _plan_view(
     operations: crew sheet, changes since publishing, late registrations, costs, downloads."""
     locale = page_locale(request)
     plan = crud.get_plan(session, plan_id=plan_id)
-    public = plan_routes.read_plan(session, user, plan_id)
+    public = plan_routes.read_plan(session, user, plan_id, lang=locale)
     trips: list[dict[str, Any]] = []
     all_dates: set[str] = set()
     all_provinces: set[str] = set()
@@ -813,7 +813,7 @@ def _trip_view(
     its map, and its coach and crew (the form, the charter sign's data, the trip sheet)."""
     plan = crud.get_plan(session, plan_id=plan_id)
     trip, locked = crud.get_plan_trip(session, plan_id=plan.id, trip_id=trip_id)
-    public = plan_routes.read_trip(session, user, plan_id, trip_id)
+    public = plan_routes.read_trip(session, user, plan_id, trip_id, lang=page_locale(request))
     workers = crud.workers_by_key(session, keys=[p.worker_id for p in trip.passengers])
     companies = {c.company_id: c.name for c in crud.list_companies(session, season=plan.season)}
     others = [(t, is_locked) for t, is_locked in crud.plan_trips(session, plan_id=plan.id)]

@@ -58,8 +58,13 @@ def test_a_crew_short_of_the_timetable_is_refused(service: Service, plan: dict[s
     assert response.status_code == 422
     [problem] = response.json()["problems"]
     assert problem["column"] == "drivers" and "needs 2 driver(s); 1 given" in problem["reason"]
-    again = service.call("GET", f"/api/plans/{plan['id']}/trips/{trip['trip_id']}", "dispatcher")
-    assert again.json()["crew"] is None and again.json()["sign"]["plate"] == "未分配"
+    url = f"/api/plans/{plan['id']}/trips/{trip['trip_id']}"
+    again = service.call("GET", url, "dispatcher")
+    # The sign's fixed words follow the JSON API's language: English unless Chinese is asked.
+    assert again.json()["crew"] is None and again.json()["sign"]["plate"] == "unassigned"
+    zh = service.call("GET", url, "dispatcher", params={"lang": "zh"}).json()["sign"]
+    assert zh["plate"] == zh["operator"] == "未分配"
+    assert " 至 " in zh["validity"] and " to " in again.json()["sign"]["validity"]
 
 
 def test_a_plate_on_two_overlapping_trips_is_refused(

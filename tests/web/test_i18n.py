@@ -4,6 +4,7 @@ pages' own texts) are all in it."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 from pathlib import Path
@@ -221,3 +222,175 @@ def test_unserved_details_of_the_optimizer_come_out_in_chinese() -> None:
     assert shown.endswith(i18n.translate_reason("zh_CN", problem.reason))
     # A text no template knows stays as it is rather than being guessed at.
     assert i18n.translate_unserved_detail("zh_CN", "something new") == "something new"
+
+
+# --- the plan's notes ---------------------------------------------------------------------------
+
+OPTIMIZER = Path(__file__).parents[2] / "optimizer"
+SAMPLE = "7"  # what a note's value stands as when its template is checked
+
+
+def _samples(node: ast.expr, names: dict[str, list[ast.expr]], unknown: list[str]) -> list[str]:
+    """The texts `node` (a note as the optimizer writes it) can be, its values as `SAMPLE`:
+    both sides of a conditional, each word a value is picked from, a name's assigned text."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        texts = [""]
+        for part in node.values:
+            texts = [t + s for t in texts for s in _samples(part, names, unknown)]
+        return texts
+    if isinstance(node, ast.FormattedValue):
+        picked = node.value
+        if isinstance(picked, ast.Subscript) and isinstance(picked.value, ast.Tuple):
+            return [s for e in picked.value.elts for s in _samples(e, names, unknown)]
+        return [SAMPLE]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _samples(node.left, names, unknown), _samples(node.right, names, unknown)
+        return [a + b for a in left for b in right]
+    if isinstance(node, ast.IfExp):
+        return _samples(node.body, names, unknown) + _samples(node.orelse, names, unknown)
+    if isinstance(node, ast.Name) and node.id in names:
+        return [s for value in names[node.id] for s in _samples(value, names, unknown)]
+    unknown.append(ast.unparse(node))
+    return []
+
+
+def _elements(node: ast.expr, names: dict[str, list[ast.expr]]) -> list[ast.expr]:
+    """The items of a `notes=` value: a tuple or list, or `tuple(name)` of a listed name (none
+    for `tuple(values.get("notes", ()))`, a stored plan's notes read back)."""
+    if isinstance(node, ast.Tuple | ast.List):
+        return list(node.elts)
+    if isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
+        return [e for value in names.get(node.args[0].id, []) for e in _elements(value, names)]
+    if isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.args[0], ast.Call):
+        read = node.args[0].func
+        if isinstance(read, ast.Attribute) and read.attr == "get":
+            return []  # notes read back from a stored plan (optimizer/write.py), made before
+    return [node]
+
+
+def _optimizer_notes() -> tuple[list[str], list[str], list[str]]:
+    """Every note the optimizer's sources can give a plan (appended to `work.notes`, passed as
+    `notes=` to `Plan(...)` or `plan.replace(...)`), every reason its LP bound gives (`note = ...`,
+    `_not_computed(...)`, an `LpBound(...)`'s last value), and the expressions not understood."""
+    trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in OPTIMIZER.rglob("*.py")}
+    constants: dict[str, list[ast.expr]] = {}
+    for tree in trees.values():
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    constants.setdefault(target.id, []).append(node.value)
+    notes: list[str] = []
+    lp_notes: list[str] = []
+    unknown: list[str] = []
+    for tree in trees.values():
+        names = dict(constants)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and not target.id.isupper():
+                    names.setdefault(target.id, []).append(node.value)
+        for node in ast.walk(tree):
+            sinks: list[ast.expr] = []
+            lp_sinks: list[ast.expr] = []
+            if isinstance(node, ast.Call):
+                func = node.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr == "append"
+                    and isinstance(func.value, ast.Attribute)
+                    and func.value.attr == "notes"
+                ):
+                    sinks.extend(node.args)
+                plan = (isinstance(func, ast.Name) and func.id == "Plan") or (
+                    isinstance(func, ast.Attribute) and func.attr == "replace"
+                )
+                for keyword in node.keywords:
+                    if keyword.arg == "notes" and plan:
+                        sinks.extend(_elements(keyword.value, names))
+                if isinstance(func, ast.Name) and func.id == "_not_computed":
+                    lp_sinks.append(node.args[0])
+                if isinstance(func, ast.Name) and func.id == "LpBound" and len(node.args) == 9:
+                    lp_sinks.append(node.args[-1])
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if (
+                    isinstance(target, ast.Name)
+                    and target.id == "note"
+                    and tree is trees.get(OPTIMIZER / "lp_bound.py")
+                ):
+                    lp_sinks.append(node.value)
+            for sink in sinks:
+                if not isinstance(sink, ast.Starred):
+                    notes.extend(_samples(sink, names, unknown))
+            for sink in lp_sinks:
+                lp_notes.extend(s for s in _samples(sink, names, unknown) if s)
+    return notes, lp_notes, unknown
+
+
+def test_every_note_the_optimizer_gives_a_plan_has_a_catalogue_template() -> None:
+    """A note added to the optimizer without its PLAN_NOTES template (and Chinese) fails here:
+    the notes are collected from the optimizer's sources, not from plans that happen to run."""
+    notes, lp_notes, unknown = _optimizer_notes()
+    assert not unknown, f"notes of a shape the test does not read: {unknown}"
+    assert len(notes) >= 15 and len(lp_notes) >= 8, (notes, lp_notes)
+    missing = [n for n in notes if i18n.match_template(n, i18n.PLAN_NOTES) is None]
+    assert not missing, f"add these notes to api.i18n.PLAN_NOTES and the catalogue: {missing}"
+    missing = [n for n in lp_notes if i18n.match_template(n, i18n.LP_NOTES) is None]
+    assert not missing, f"add these LP notes to api.i18n.LP_NOTES and the catalogue: {missing}"
+    for note in notes:
+        assert CJK.search(i18n.translate_plan_note("zh_CN", note)), note
+        assert i18n.translate_plan_note("en", note) == note
+
+
+def test_a_short_fleet_plans_real_notes_come_out_in_chinese_with_their_values() -> None:
+    from tests.web.plan_notes import short_fleet_notes
+
+    notes = short_fleet_notes()
+    assert any(n.startswith("fleet: ") for n in notes), notes
+    assert any(n.startswith("lower bound parts: ") for n in notes), notes
+    for note in notes:
+        assert i18n.match_template(note, i18n.PLAN_NOTES) is not None, note
+        shown = i18n.translate_plan_note("zh_CN", note)
+        assert CJK.search(shown) and not re.search(r"\b(trips?|coaches|seated)\b", shown), shown
+        # Every figure of the note is in its translation (the order may differ).
+        figures = sorted(re.findall(r"\d+(?:\.\d+)?", note))
+        assert sorted(re.findall(r"\d+(?:\.\d+)?", shown)) == figures, (note, shown)
+    assert i18n.translate_plan_notes("en", list(notes)) == list(notes)
+
+
+def test_a_note_no_template_knows_is_shown_as_it_is() -> None:
+    assert i18n.translate_plan_note("zh_CN", "something new") == "something new"
+    assert i18n.translate_plan_notes("zh_CN", ["something new", "distances: osrm"]) == [
+        "something new",
+        "距离来源：osrm",
+    ]
+    lp = (
+        "lower bound parts: seats 3, county stops 2, boarding stops 1, date intervals 4, "
+        "LP 5 (4.500 proven, 1.2 s, stopped after 40 round(s))"
+    )
+    assert i18n.translate_plan_note("zh_CN", lp).endswith("1.2 秒，40 轮后停止）")
+    unknown_tail = lp.replace("stopped after 40 round(s)", "a new reason")
+    assert i18n.translate_plan_note("zh_CN", unknown_tail).endswith("1.2 秒，a new reason）")
+
+
+def test_every_departure_date_strategy_has_its_words() -> None:
+    """The strategy named in the "departure dates" note is shown by its catalogue words."""
+    tree = ast.parse((OPTIMIZER / "planning" / "demand.py").read_text(encoding="utf-8"))
+    named = [
+        key.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign | ast.Assign)
+        and isinstance(node.value, ast.Dict)
+        and "strategies" in ast.unparse(node)
+        for key in node.value.keys
+        if isinstance(key, ast.Constant)
+    ]
+    assert named and set(named) <= set(i18n.DATE_STRATEGIES), named
+    for name in named:
+        note = f"departure dates: {name} strategy, about 12 coaches"
+        assert i18n.gettext_in("zh_CN", i18n.DATE_STRATEGIES[name]) in (
+            i18n.translate_plan_note("zh_CN", note)
+        )
