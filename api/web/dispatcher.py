@@ -1007,23 +1007,27 @@ def lock(
 
 
 @router.get("/d/plans/{plan_id}/trips/{trip_id}/map", response_class=HTMLResponse)
-def trip_map(session: SessionDep, user: PageDispatcher, plan_id: int, trip_id: str) -> Response:
-    return plan_routes.trip_map(session, user, plan_id, trip_id)
+def trip_map(
+    request: Request, session: SessionDep, user: PageDispatcher, plan_id: int, trip_id: str
+) -> Response:
+    return plan_routes.trip_map(session, user, plan_id, trip_id, lang=page_locale(request))
 
 
 @router.get("/d/plans/{plan_id}/map", response_class=HTMLResponse)
-def plan_map(session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
-    return plan_routes.overview_map(session, user, plan_id)
+def plan_map(request: Request, session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
+    return plan_routes.overview_map(session, user, plan_id, lang=page_locale(request))
 
 
 @router.get("/d/plans/{plan_id}/documents.zip")
 def documents_zip(
-    session: SessionDep, user: PageDispatcher, plan_id: int, company_id: str = ""
+    request: Request, session: SessionDep, user: PageDispatcher, plan_id: int, company_id: str = ""
 ) -> Response:
     """Every document of the plan, or (company_id) one company's zip."""
     if "\x00" in company_id or len(company_id) > 64:
         raise NotFound(f"no company {company_id!r}")
-    return plan_routes.read_documents_zip(session, user, plan_id, company_id=company_id or None)
+    return plan_routes.read_documents_zip(
+        session, user, plan_id, company_id=company_id or None, lang=page_locale(request)
+    )
 
 
 # --- audit and accounts --------------------------------------------------------------------------
