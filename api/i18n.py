@@ -479,6 +479,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "fleet: planned twice, the second time with the coach-days the first plan's trips "
         "took: {first} then {second} seated, the second plan kept"
     ),
+    N_(
+        "fleet: top-up of the unseated workers on the coach time left free ({rounds} "
+        "round(s)): {seated} more seated"
+    ),
 )
 
 
