@@ -33,6 +33,7 @@ from optimizer.geography.distance import (
 from optimizer.geography.network import (
     PathCache,
     RoadNetwork,
+    Route,
     county_matrix,
     load_road_network,
     shortest_route,
@@ -193,6 +194,8 @@ class RoadGraphProvider:
         self.snapper = CountySnapper(self.network, local_detour_factor, nearest)
         self.local_speed_kmh = local_speed_kmh
         self.cache = cache
+        # County-to-county routes of `route_line`: a season's many gates share few county pairs.
+        self.routes: dict[tuple[str, str], Route] = {}
 
     def snap(self, location: Location) -> Snapped:
         """The county node of `location` and its local leg in km."""
@@ -221,7 +224,10 @@ class RoadGraphProvider:
         start, end = self.snapper.snap(origin), self.snapper.snap(destination)
         line = [(origin.lon, origin.lat)]
         if start.adcode != end.adcode:
-            route = shortest_route(self.network, start.adcode, end.adcode)
+            route = self.routes.get((start.adcode, end.adcode))
+            if route is None:
+                route = shortest_route(self.network, start.adcode, end.adcode)
+                self.routes[(start.adcode, end.adcode)] = route
             direct_km = great_circle_km(origin.lon, origin.lat, destination.lon, destination.lat)
             direct_km *= self.snapper.local_detour_factor
             land = route.adcodes == (start.adcode, end.adcode) and not route.crossings
