@@ -10,9 +10,9 @@ the lower bound, the solve time of every routing part inside its Dask worker (an
 batch it belonged to), the peak memory of the planning process and of each Dask worker.
 
 Parts come in kinds (`PART_KINDS`): departure-date strategies, routing parts (pooling) and
-timetable parts (timetables and seats of a few hundred coaches). Each kind's parts are submitted
-in batches (one submission loop: parts further apart than BATCH_GAP_S, or of another kind, start
-a new batch); the planning process waits for a batch before it goes on.
+timetable parts (timetables and seats of a few hundred coaches). The planner submits a batch of
+parts in one loop, then waits for their results before it goes on: a part submitted after the
+planner waited on an earlier one, or of another kind, starts a new batch.
 
 Projection (stated, not measured): with `slots` parallel slots (machines x cores per machine),
 wall(slots) = serial + sum over batches of the longest-processing-time schedule of the batch's
@@ -45,8 +45,6 @@ DASK_WORKERS = (1, 2, 4)
 # Parallel slots of the projection: machines of this kind (2 cores) x 2.
 PROJECTED_MACHINES = (1, 2, 4, 8, 16, 32)
 CORES_PER_MACHINE = 2
-# Submissions further apart than this start a new batch (a batch is submitted in one loop).
-BATCH_GAP_S = 0.5
 # The planner's part functions and what the tables call them.
 PART_KINDS = {"date_strategy": "dates", "solve_part": "routing", "time_trips": "timetables"}
 
@@ -69,22 +67,22 @@ class TimingExecutor(concurrent.futures.Executor):
         self.inner = inner
         self.parts: list[tuple[str, int, float]] = []  # (kind, batch, seconds)
         self._batch = -1
-        self._last_submit = -1e9
         self._last_kind = ""
+        # Set when the planner waits on a part's result: its next submission starts a batch.
+        self._waited = False
         self._lock = threading.Lock()
 
     def submit(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
-        now = time.perf_counter()
         kind = PART_KINDS.get(getattr(fn, "__name__", ""), getattr(fn, "__name__", "other"))
         with self._lock:
-            if now - self._last_submit > BATCH_GAP_S or kind != self._last_kind:
+            if self._waited or kind != self._last_kind:
                 self._batch += 1
-            self._last_submit = now
+            self._waited = False
             self._last_kind = kind
             batch = self._batch
-        outer: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        outer: concurrent.futures.Future[Any] = _Watched(self)
         inner = self.inner.submit(_timed, fn, *args)
 
         def done(future: concurrent.futures.Future[Any]) -> None:
@@ -102,6 +100,19 @@ class TimingExecutor(concurrent.futures.Executor):
 
         inner.add_done_callback(done)
         return outer
+
+
+class _Watched(concurrent.futures.Future[Any]):
+    """A part's future that tells its executor when the planner waits on it."""
+
+    def __init__(self, executor: TimingExecutor) -> None:
+        super().__init__()
+        self.executor = executor
+
+    def result(self, timeout: float | None = None) -> Any:
+        with self.executor._lock:
+            self.executor._waited = True
+        return super().result(timeout)
 
 
 def lpt_makespan(times: list[float], slots: int) -> float:
