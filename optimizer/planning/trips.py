@@ -50,6 +50,8 @@ class Trips(Stage):
         TIMETABLE_PART_TRIPS coaches (`time_trips`) on the run's executor, process pool or
         here, and applied in coach order: the plan is the same wherever the parts ran.
         """
+        # The stage starts here (road lines and jobs come before the first part's result).
+        self.ctx.report(0.7, f"timetabled 0/{-(-len(coaches) // TIMETABLE_PART_TRIPS)}")
         taken_ids = {trip.trip_id for trip in self.ctx.locked}
         counters: dict[dt.date, int] = defaultdict(int)
         ordered = sorted(
