@@ -83,7 +83,11 @@ class TimingExecutor(concurrent.futures.Executor):
             self._last_kind = kind
             batch = self._batch
         outer: concurrent.futures.Future[Any] = _Watched(self)
-        inner = self.inner.submit(_timed, fn, *args)
+        # `_timed` by its module's import name: run as `python -m benchmarks.cluster` it lives in
+        # __main__, and Dask then pickles the whole part with cloudpickle (several times slower).
+        from benchmarks import cluster
+
+        inner = self.inner.submit(cluster._timed, fn, *args)
 
         def done(future: concurrent.futures.Future[Any]) -> None:
             if future.cancelled():
