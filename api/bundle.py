@@ -12,29 +12,37 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api import outputs
+from api.i18n import DEFAULT_LOCALE
 from optimizer import model as domain
 
 
 def documents_zip(
-    plan: domain.Plan, scenario: domain.Scenario, *, folder: str, maps: bool = True
+    plan: domain.Plan,
+    scenario: domain.Scenario,
+    *,
+    folder: str,
+    maps: bool = True,
+    locale: str = DEFAULT_LOCALE,
 ) -> bytes:
     """The zip of every document of `plan` (from the caller's view: `scenario` carries only
-    the workers the caller may see, masked or not), files under `folder/`."""
+    the workers the caller may see, masked or not), files under `folder/`; papers and maps in
+    `locale` (as `render_plan`)."""
     from api.documents.render import render_plan
 
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="chunyun-zip-") as work:
         out = Path(work) / "out"
-        render_plan(plan, scenario, out, maps=False)
+        render_plan(plan, scenario, out, maps=False, locale=locale)
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(out.rglob("*")):
                 if path.is_file():
                     archive.write(path, f"{folder}/{path.relative_to(out).as_posix()}")
             if maps and plan.trips:
-                archive.writestr(f"{folder}/map.html", outputs.overview_map_html(plan))
+                archive.writestr(f"{folder}/map.html", outputs.overview_map_html(plan, locale))
                 for trip in plan.trips:
                     archive.writestr(
-                        f"{folder}/trips/{_safe(trip.trip_id)}.html", outputs.trip_map_html(trip)
+                        f"{folder}/trips/{_safe(trip.trip_id)}.html",
+                        outputs.trip_map_html(trip, locale),
                     )
     return buffer.getvalue()
 

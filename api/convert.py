@@ -10,9 +10,13 @@ from typing import Any
 from api import models, schemas
 from api.documents.context import county_name
 from api.documents.manifest import manifest_lines
+from api.i18n import N_, recognise
 from optimizer import model as domain
 from optimizer.crews import normalize_crew, sign_data
+from optimizer.errors import InvalidInput
 from optimizer.identity import mask_id_number, mask_phone
+from optimizer.origins import with_operator_depots
+from optimizer.region import county_of, expand_region, locate_county
 from optimizer.write import trip_from_json, trip_to_json
 
 # --- seasons ---------------------------------------------------------------------------------
@@ -24,12 +28,62 @@ def check_season_tables(policy: Mapping[str, Any], solver: Mapping[str, Any]) ->
     domain.SolverParams.from_mapping(solver)
 
 
+recognise(
+    N_("region: {place} is not a county, prefecture or province"),
+    N_("region: {place} is ambiguous ({candidates}); write it in full"),
+    N_("the region names no county, prefecture or province"),
+)
+NO_ORIGIN = N_("a season needs its origin county, or a region of origin counties")
+ORIGIN_OUTSIDE_REGION = N_("origin {origin} is not one county of the region")
+COUNTY_OUTSIDE_REGION = N_("is not one of the season's origin counties")
+recognise(NO_ORIGIN, ORIGIN_OUTSIDE_REGION)
+
+
+def season_origins(origin: str, region: Sequence[str] | None) -> tuple[str, ...]:
+    """The origin counties of a season being opened, main origin first: `region` expanded (a
+    prefecture, a province, county names or codes) with `origin` (name or code, default the
+    region's first county) first; without a region, `origin` alone, as given.
+
+    Raises InvalidInput naming an unknown or ambiguous place, or an origin outside the region."""
+    origin = origin.strip()
+    if region is None:
+        if not origin:
+            raise InvalidInput(NO_ORIGIN)
+        return (origin,)
+    counties = expand_region(list(region))
+    main = expand_region(origin) if origin else counties[:1]
+    if len(main) != 1 or main[0] not in counties:
+        raise InvalidInput(ORIGIN_OUTSIDE_REGION.format(origin=repr(origin)))
+    return tuple(dict.fromkeys((main[0], *counties)))
+
+
+def season_origin_list(season: models.Season) -> tuple[str, ...]:
+    """The stored season's origin counties, main origin first (one-origin: just `origin`)."""
+    return tuple(dict.fromkeys((season.origin, *(str(c) for c in season.region or ()))))
+
+
+def row_county(text: str, lon: float, lat: float, season: models.Season) -> str | None:
+    """The origin county (adcode) of a company's gate or a hub in `season`: its `county` text
+    (name or code of one of the season's origin counties) or, blank, the origin county holding
+    the point; "" in a season without a region when blank or the origin itself; None when the
+    text names none of the season's origin counties."""
+    text = text.strip()
+    if not season.region:
+        return (
+            "" if not text or county_of(text, (season.origin,)) or text == season.origin else None
+        )
+    origins = season_origin_list(season)
+    if not text:
+        return locate_county(lon, lat, origins)
+    return county_of(text, origins)
+
+
 def check_season_dates(season: schemas.SeasonCreate) -> None:
     """Raise InvalidInput when the season's dates are not in order."""
     domain.Scenario(
         name=season.name,
         direction=season.direction,
-        origin=season.origin,
+        origin=season.origin or "-",
         festival_date=season.festival_date,
         first_departure=season.first_departure,
         last_departure=season.last_departure,
@@ -45,6 +99,7 @@ def company_to_domain(row: models.Company) -> domain.Company:
         no_hub=row.no_hub,
         town=row.town,
         address=row.address,
+        county=row.county,
     )
 
 
@@ -60,11 +115,12 @@ def vehicle_type_to_domain(row: models.VehicleType) -> domain.VehicleType:
         depot_lat=row.depot_lat,
         available_from=row.available_from,
         available_to=row.available_to,
+        registered=row.registered,
     )
 
 
 def hub_to_domain(row: models.Hub) -> domain.Hub:
-    return domain.Hub(hub_id=row.hub_id, name=row.name, lon=row.lon, lat=row.lat)
+    return domain.Hub(hub_id=row.hub_id, name=row.name, lon=row.lon, lat=row.lat, county=row.county)
 
 
 def worker_to_domain(row: models.Worker) -> domain.Worker:
@@ -103,12 +159,15 @@ def season_to_scenario(
         name=season.name,
         direction=season.direction,  # type: ignore[arg-type]
         origin=season.origin,
+        origins=season_origin_list(season),
         festival_date=season.festival_date,
         first_departure=season.first_departure,
         last_departure=season.last_departure,
         companies=tuple(company_to_domain(c) for c in companies),
         workers=tuple(worker_to_domain(w) for w in workers),
-        fleet=tuple(vehicle_type_to_domain(v) for v in fleet),
+        fleet=with_operator_depots(tuple(vehicle_type_to_domain(v) for v in fleet))
+        if season.region
+        else tuple(vehicle_type_to_domain(v) for v in fleet),
         hubs=tuple(hub_to_domain(h) for h in hubs),
         policy=domain.Policy.from_mapping(season.policy),
         solver=domain.SolverParams.from_mapping(solver),
@@ -143,6 +202,7 @@ def scenario_for_documents(
         name=season.name,
         direction=season.direction,  # type: ignore[arg-type]
         origin=season.origin,
+        origins=season_origin_list(season),
         festival_date=season.festival_date,
         first_departure=season.first_departure,
         last_departure=season.last_departure,
@@ -290,9 +350,10 @@ def worker_public(
 
 
 def trip_public(
-    trip: domain.Trip, *, locked: bool, company_id: str | None = None
+    trip: domain.Trip, *, locked: bool, company_id: str | None = None, origin: str = ""
 ) -> schemas.TripPublic:
-    """A trip for the caller; with `company_id`, only that company's passengers are listed."""
+    """A trip for the caller; with `company_id`, only that company's passengers are listed.
+    `origin` is the trip's origin county (optimizer.origins.trip_origin), shown with its name."""
     passengers = [p for p in trip.passengers if company_id is None or p.company_id == company_id]
     shown = {p.worker_id for p in passengers}
     stops = [
@@ -345,6 +406,8 @@ def trip_public(
         sign=schemas.SignPublic(
             **sign_data(trip, stops=[_sign_stop(s) for s in stops if s.kind != "rest"])
         ),
+        origin=origin,
+        origin_name=county_name(origin) if origin else "",
     )
 
 

@@ -27,10 +27,19 @@ from api.core.security import (
     verify_password,
 )
 from api.core.throttle import LoginThrottle
-from api.errors import Conflict, Forbidden, NotFound, Unauthorised, message
+from api.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RegistrationRejected,
+    RowProblem,
+    Unauthorised,
+    message,
+)
 from api.models import ACTIVE_JOB_STATUSES, utcnow
 from optimizer import model as domain
 from optimizer.errors import InvalidInput
+from optimizer.intake import REGISTERED_UNKNOWN, is_place
 
 # What a planning job's row says at each turn of the queue (api/i18n.py translates them).
 JOB_CANCELLED = "cancelled by a dispatcher"
@@ -207,6 +216,9 @@ def create_season(session: Session, *, season_in: schemas.SeasonCreate) -> model
         raise Conflict(f"season {season_in.name!r} already exists")
     values = season_in.model_dump()
     values["subsidy"] = values["subsidy"] or {}
+    origins = convert.season_origins(season_in.origin, season_in.region)
+    values["origin"] = origins[0]
+    values["region"] = list(origins) if season_in.region is not None else []
     season = models.Season(**values)
     session.add(season)
     session.flush()
@@ -252,6 +264,8 @@ def update_season(
     policy = season.policy if season_in.policy is None else season_in.policy
     solver = season.solver if season_in.solver is None else season_in.solver
     convert.check_season_tables(policy, solver)
+    if season_in.region is not None:
+        _change_region(session, season, season_in.region)
     season.policy, season.solver = dict(policy), dict(solver)
     if season_in.subsidy is not None:
         season.subsidy = season_in.subsidy.model_dump()
@@ -261,21 +275,65 @@ def update_season(
     return season
 
 
+def _change_region(session: Session, season: models.Season, region: Sequence[str]) -> None:
+    """Give `season` the region `region` (its main origin stays first); refused, naming each
+    company and hub row, when one of them lies in a county outside it."""
+    origins = convert.season_origins(season.origin, region)
+    problems: list[RowProblem] = []
+    rows: list[models.Company | models.Hub] = [
+        *list_companies(session, season=season),
+        *list_hubs(session, season=season),
+    ]
+    for number, row in enumerate(rows, start=1):
+        county = row.county or season.origin
+        if county not in origins:
+            problems.append(RowProblem(number, "county", county, convert.COUNTY_OUTSIDE_REGION))
+    if problems:
+        raise RegistrationRejected(problems)
+    season.region = list(origins)
+    for row in rows:
+        if not row.county:
+            row.county = season.origin
+
+
+def _counties(
+    season: models.Season, items: Sequence[schemas.CompanyCreate | schemas.HubCreate]
+) -> list[str]:
+    """The origin county (adcode, "" in a season without a region) of each company or hub
+    row; refused, nothing written, naming every row whose county is not one of the season's."""
+    counties: list[str] = []
+    problems: list[RowProblem] = []
+    for number, item in enumerate(items, start=1):
+        county = convert.row_county(item.county, item.lon, item.lat, season)
+        if county is None:
+            problems.append(
+                RowProblem(number, "county", item.county, convert.COUNTY_OUTSIDE_REGION)
+            )
+        counties.append(county or "")
+    if problems:
+        raise RegistrationRejected(problems)
+    return counties
+
+
 # --- companies and fleet ----------------------------------------------------------------------
 
 
 def upsert_companies(
     session: Session, *, season: models.Season, companies_in: Iterable[schemas.CompanyCreate]
 ) -> list[models.Company]:
-    """Create or update companies of `season`, keyed by company_id."""
+    """Create or update companies of `season`, keyed by company_id. With a region, each gate's
+    county is checked first (all or nothing) and stored as its adcode."""
+    items = list(companies_in)
+    counties = _counties(season, items)
     result = []
-    for company_in in companies_in:
+    for company_in, county in zip(items, counties, strict=True):
+        values = {**company_in.model_dump(), "county": county}
         row = get_company(session, season=season, company_id=company_in.company_id)
         if row is None:
-            row = models.Company(season_id=season.id, **company_in.model_dump())
+            row = models.Company(season_id=season.id, **values)
             session.add(row)
         else:
-            for key, value in company_in.model_dump().items():
+            for key, value in values.items():
                 setattr(row, key, value)
         result.append(row)
     session.flush()
@@ -315,23 +373,39 @@ def delete_company(session: Session, *, season: models.Season, company_id: str) 
 def upsert_hubs(
     session: Session, *, season: models.Season, hubs_in: Iterable[schemas.HubCreate]
 ) -> list[models.Hub]:
-    """Create or update gathering points of `season`, keyed by hub_id."""
+    """Create or update gathering points of `season`, keyed by hub_id (counties checked as for
+    companies, all or nothing)."""
+    items = list(hubs_in)
+    counties = _counties(season, items)
     result = []
-    for hub_in in hubs_in:
+    for hub_in, county in zip(items, counties, strict=True):
+        values = {**hub_in.model_dump(), "county": county}
         row = session.scalars(
             select(models.Hub).where(
                 models.Hub.season_id == season.id, models.Hub.hub_id == hub_in.hub_id
             )
         ).first()
         if row is None:
-            row = models.Hub(season_id=season.id, **hub_in.model_dump())
+            row = models.Hub(season_id=season.id, **values)
             session.add(row)
         else:
-            for key, value in hub_in.model_dump().items():
+            for key, value in values.items():
                 setattr(row, key, value)
         result.append(row)
     session.flush()
     return result
+
+
+def origin_scenario(session: Session, *, season: models.Season) -> domain.Scenario:
+    """The season with its companies and hubs (no workers, no fleet): enough to tell each
+    trip's origin county (optimizer.origins.trip_origin)."""
+    return convert.season_to_scenario(
+        season,
+        companies=list_companies(session, season=season),
+        fleet=(),
+        workers=(),
+        hubs=list_hubs(session, season=season),
+    )
 
 
 def list_hubs(session: Session, *, season: models.Season) -> Sequence[models.Hub]:
@@ -353,10 +427,20 @@ def delete_hub(session: Session, *, season: models.Season, hub_id: str) -> None:
 def upsert_vehicle_types(
     session: Session, *, season: models.Season, fleet_in: Iterable[schemas.VehicleTypeCreate]
 ) -> list[models.VehicleType]:
-    """Create or update coach types of `season`, keyed by vehicle_type."""
-    result = []
-    for vehicle_in in fleet_in:
+    """Create or update coach types of `season`, keyed by vehicle_type; an operator's
+    `registered` place must name a county, prefecture or province (all or nothing)."""
+    items = list(fleet_in)
+    for vehicle_in in items:
         domain.VehicleType(**vehicle_in.model_dump())  # raises InvalidInput on bad values
+    problems = [
+        RowProblem(number, "registered", item.registered, REGISTERED_UNKNOWN)
+        for number, item in enumerate(items, start=1)
+        if item.registered and not is_place(item.registered)
+    ]
+    if problems:
+        raise RegistrationRejected(problems)
+    result = []
+    for vehicle_in in items:
         row = session.scalars(
             select(models.VehicleType).where(
                 models.VehicleType.season_id == season.id,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from api import crud, schemas
+from api import convert, crud, schemas
 from optimizer import model as domain
 
 # Bundled scenarios tried in order: the smallest that exists is planned in seconds.
@@ -53,6 +53,7 @@ def load_scenario(
             name=scenario.name,
             direction=scenario.direction,
             origin=scenario.origin,
+            region=list(scenario.origins) if len(scenario.origins) > 1 else None,
             festival_date=scenario.festival_date,
             first_departure=scenario.first_departure,
             last_departure=scenario.last_departure,
@@ -61,7 +62,14 @@ def load_scenario(
                 for f in dataclasses.fields(scenario.policy)
                 if getattr(scenario.policy, f.name) != f.default
             },
-            solver={"time_limit_s": min(scenario.solver.time_limit_s, 30.0)},
+            solver={
+                **{
+                    f.name: getattr(scenario.solver, f.name)
+                    for f in dataclasses.fields(scenario.solver)
+                    if getattr(scenario.solver, f.name) != f.default
+                },
+                "time_limit_s": min(scenario.solver.time_limit_s, 30.0),
+            },
         ),
     )
     crud.upsert_companies(
@@ -75,6 +83,8 @@ def load_scenario(
                 lat=c.lat,
                 no_hub=c.no_hub,
                 town=c.town,
+                address=c.address,
+                county=c.county,
             )
             for c in scenario.companies
         ],
@@ -94,6 +104,7 @@ def load_scenario(
                 depot_lat=v.depot_lat,
                 available_from=v.available_from,
                 available_to=v.available_to,
+                registered=v.registered,
             )
             for v in scenario.fleet
         ],
@@ -102,7 +113,7 @@ def load_scenario(
         session,
         season=season,
         hubs_in=[
-            schemas.HubCreate(hub_id=h.hub_id, name=h.name, lon=h.lon, lat=h.lat)
+            schemas.HubCreate(hub_id=h.hub_id, name=h.name, lon=h.lon, lat=h.lat, county=h.county)
             for h in scenario.hubs
         ],
     )
@@ -128,3 +139,36 @@ def load_scenario(
             ),
         )
     return accounts
+
+
+def season_scenario(session: Session, *, name: str) -> domain.Scenario:
+    """The season called `name` as a scenario (its region, companies and hubs with their
+    counties, fleet, policy and solver, every registered worker under the employer's own
+    worker_id): what `export_season` writes."""
+    season = crud.resolve_season(session, name=name)
+    scenario = convert.season_to_scenario(
+        season,
+        companies=crud.list_companies(session, season=season),
+        fleet=crud.list_vehicle_types(session, season=season),
+        workers=crud.list_workers(session, season=season),
+        hubs=crud.list_hubs(session, season=season),
+    )
+    workers = tuple(
+        dataclasses.replace(w, worker_id=w.staff_number or w.worker_id) for w in scenario.workers
+    )
+    return dataclasses.replace(scenario, workers=workers)
+
+
+def export_season(session: Session, *, name: str, folder: Path) -> Path:
+    """Write the season called `name` as a scenario folder (docs/scenarios.md): the inverse of
+    `load_scenario`, so a folder imported and exported means the same (region, counties, fleet,
+    workers). Returns the folder."""
+    from scenarios.generate import GeneratedSeason, write_scenario
+
+    scenario = season_scenario(session, name=name)
+    out = write_scenario(GeneratedSeason(scenario, seed=0, profile="exported"), folder)
+    toml = out / "scenario.toml"
+    lines = toml.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[0] = f"# Exported from the chunyun service: season {scenario.name}\n"
+    toml.write_text("".join(lines), encoding="utf-8")
+    return out

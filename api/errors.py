@@ -122,6 +122,9 @@ MESSAGES: dict[str, str] = {
     "before sizing the fleet",
     "fleet_size_busy": "the server is already sizing fleets; try again in a few seconds",
     "fleet_advice": "to seat everyone, add {add} {vehicle_type} from {from_date:%m-%d}",
+    # The charter-sign rule (optimizer/charter.py, code charter_sign_refused) in coach duties.
+    "charter_sign_refused": "charter sign: no coach may drive trip {trip}: neither end of its "
+    "route lies where an operator with a large enough coach is registered",
     # Planning jobs and their workers (api/jobs.py, `chunyun serve`, `chunyun worker`).
     "serve_jobs_here": "planning jobs: run by this process (start more with `chunyun worker`)",
     "serve_jobs_elsewhere": "planning jobs: run by `chunyun worker` processes on this database",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gettext
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,24 @@ def gettext_in(locale: str, msgid: str) -> str:
     return _translations(locale).gettext(msgid)
 
 
+def gettext_for(locale: str) -> Callable[[str], str]:
+    """The catalogue's translator for `locale` (msgid -> text, unformatted): what the map
+    builders take as `gettext` (maps/ cannot import the catalogue, see maps/texts.py)."""
+    return _translations(locale).gettext
+
+
+def document_locale(lang: str | None = None, accept_language: str | None = None) -> str:
+    """The language of a document or map the service sends (manifests, trip sheets,
+    statements, maps): `?lang=` when given, else the first language of Accept-Language, else
+    Chinese. Unlike the JSON API's answers (English unless asked), papers default to Chinese:
+    they are printed for crews and checkpoints, and a client that asks for nothing gets them
+    as it always has (docs/maps-and-documents.md)."""
+    if lang:
+        return normalise_locale(lang)
+    first = (accept_language or "").split(",")[0].split(";")[0].strip()
+    return normalise_locale(first) if first and first != "*" else DEFAULT_LOCALE
+
+
 def translate(locale: str, msgid: str, /, **values: Any) -> str:
     """`msgid` in `locale`, its `{name}` placeholders filled from `values`."""
     text = gettext_in(locale, msgid)
@@ -99,7 +117,7 @@ ROW_REASONS: tuple[str, ...] = (
     N_("latest is before earliest ({earliest})"),
     N_("is not a company_id of companies.csv (or that company's row is invalid)"),
     N_("is not one of the season's origin counties"),
-    N_("is not one of the season's origin counties"),
+    N_("is not a county, prefecture or province"),
     N_("home is empty"),
     N_("home was not resolved"),
     N_("matches several counties"),
@@ -219,12 +237,28 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
     return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def _recognise(locale: str, text: str, templates: tuple[str, ...]) -> str | None:
+def match_template(text: str, templates: tuple[str, ...]) -> tuple[str, dict[str, str]] | None:
+    """The first of `templates` that `text` is (with `{name}` fields standing for any text), and
+    the values of its fields in `text`; None when none is."""
     for template in templates:
         match = _pattern(template).fullmatch(text)
         if match is not None:
-            return _fill(gettext_in(locale, template), match.groupdict())
+            return template, match.groupdict()
     return None
+
+
+def _recognise(locale: str, text: str, templates: tuple[str, ...]) -> str | None:
+    found = match_template(text, templates)
+    if found is None:
+        return None
+    template, values = found
+    return _fill(gettext_in(locale, template), values)
+
+
+def translate_known(locale: str, text: str, templates: tuple[str, ...]) -> str | None:
+    """`text` (English) in `locale` when one of `templates` recognises it, else None; the values
+    of its fields are carried over as they stand."""
+    return _recognise(locale, text, templates)
 
 
 def translate_reason(locale: str, reason: str) -> str:

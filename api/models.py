@@ -75,6 +75,8 @@ class Season(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     direction: Mapped[str] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(16))
+    # The season's origin counties (adcodes), main origin first; [] = `origin` alone.
+    region: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     festival_date: Mapped[dt.date] = mapped_column(Date)
     first_departure: Mapped[dt.date] = mapped_column(Date)
     last_departure: Mapped[dt.date] = mapped_column(Date)
@@ -100,6 +102,8 @@ class Company(Base):
     town: Mapped[str] = mapped_column(String(128), default="")
     # The gate's street address, printed on notices so workers find it.
     address: Mapped[str] = mapped_column(String(256), default="")
+    # The gate's origin county (adcode) in a season with a region; "" = the season's origin.
+    county: Mapped[str] = mapped_column(String(6), default="", server_default="")
 
 
 class DropPoint(Base):
@@ -127,6 +131,8 @@ class Hub(Base):
     name: Mapped[str] = mapped_column(String(256))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
+    # The hub's origin county (adcode) in a season with a region; "" = the season's origin.
+    county: Mapped[str] = mapped_column(String(6), default="", server_default="")
 
 
 class VehicleType(Base):
@@ -145,6 +151,9 @@ class VehicleType(Base):
     depot_lat: Mapped[float | None] = mapped_column(Float)
     available_from: Mapped[dt.date | None] = mapped_column(Date)
     available_to: Mapped[dt.date | None] = mapped_column(Date)
+    # The operator's registration place (charter sign rule, optimizer/charter.py): a county or
+    # prefecture name or code; "" = the county of the operator's depot.
+    registered: Mapped[str] = mapped_column(String(128), default="", server_default="")
 
 
 class Worker(Base):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from api.errors import NotAvailable
+from api.i18n import DEFAULT_LOCALE, gettext_for
 from optimizer import model as domain
 
 MANIFEST_MEDIA_TYPES = {
@@ -38,7 +39,12 @@ def _documents() -> Any:
 
 
 def _write_document(
-    writer_name: str, trip: domain.Trip, scenario: domain.Scenario, *, full_ids: bool
+    writer_name: str,
+    trip: domain.Trip,
+    scenario: domain.Scenario,
+    *,
+    full_ids: bool,
+    locale: str = DEFAULT_LOCALE,
 ) -> bytes:
     writer = getattr(_documents(), writer_name, None)
     if writer is None:
@@ -47,20 +53,34 @@ def _write_document(
     suffix = ".xlsx" if "xlsx" in writer_name else ".pdf"
     with tempfile.TemporaryDirectory(prefix="chunyun-") as folder:
         path = Path(folder) / f"manifest{suffix}"
-        writer(trip, scenario, path, full_ids=full_ids)
+        writer(trip, scenario, path, full_ids=full_ids, locale=locale)
         return path.read_bytes()
 
 
-def manifest_xlsx(trip: domain.Trip, scenario: domain.Scenario, *, full_ids: bool = False) -> bytes:
-    """The passenger list as an Excel workbook (api.documents). `trip` and `scenario` are the
-    caller's view: only the passengers and personal data the caller may see; `full_ids` for a
-    dispatcher's unmasked (audited) download, else ID numbers are masked as on paper."""
-    return _write_document("write_manifest_xlsx", trip, scenario, full_ids=full_ids)
+def manifest_xlsx(
+    trip: domain.Trip,
+    scenario: domain.Scenario,
+    *,
+    full_ids: bool = False,
+    locale: str = DEFAULT_LOCALE,
+) -> bytes:
+    """The passenger list as an Excel workbook (api.documents) in `locale`. `trip` and
+    `scenario` are the caller's view: only the passengers and personal data the caller may see;
+    `full_ids` for a dispatcher's unmasked (audited) download, else ID numbers are masked as on
+    paper."""
+    return _write_document("write_manifest_xlsx", trip, scenario, full_ids=full_ids, locale=locale)
 
 
-def manifest_pdf(trip: domain.Trip, scenario: domain.Scenario, *, full_ids: bool = False) -> bytes:
-    """The printable A4 passenger list (api.documents), from the caller's view as above."""
-    return _write_document("write_manifest_pdf", trip, scenario, full_ids=full_ids)
+def manifest_pdf(
+    trip: domain.Trip,
+    scenario: domain.Scenario,
+    *,
+    full_ids: bool = False,
+    locale: str = DEFAULT_LOCALE,
+) -> bytes:
+    """The printable A4 passenger list (api.documents) in `locale`, from the caller's view as
+    above."""
+    return _write_document("write_manifest_pdf", trip, scenario, full_ids=full_ids, locale=locale)
 
 
 def _maps() -> Any:
@@ -71,20 +91,21 @@ def _maps() -> Any:
     return maps
 
 
-def overview_map_html(plan: domain.Plan) -> str:
-    """The season overview map of `plan` as a standalone HTML page (from maps)."""
+def overview_map_html(plan: domain.Plan, locale: str = DEFAULT_LOCALE) -> str:
+    """The season overview map of `plan` as a standalone HTML page (from maps), its texts in
+    `locale`."""
     draw = getattr(_maps(), "overview_map", None)
     if draw is None:
         raise NotAvailable("maps are not available in this build")
-    return str(draw(plan).get_root().render())
+    return str(draw(plan, gettext=gettext_for(locale)).get_root().render())
 
 
-def trip_map_html(trip: domain.Trip) -> str:
-    """The map of one trip as a standalone HTML page (from maps)."""
+def trip_map_html(trip: domain.Trip, locale: str = DEFAULT_LOCALE) -> str:
+    """The map of one trip as a standalone HTML page (from maps), its texts in `locale`."""
     draw = getattr(_maps(), "trip_map", None)
     if draw is None:
         raise NotAvailable("maps are not available in this build")
-    return str(draw(trip).get_root().render())
+    return str(draw(trip, gettext=gettext_for(locale)).get_root().render())
 
 
 def plan_for_maps(

@@ -87,7 +87,22 @@ class SeasonCreate(Inbound):
 
     name: Annotated[str, text(128, 1)]
     direction: Literal["home", "return"]
-    origin: Annotated[str, text(16, 1, description="adcode of the employers' city, e.g. 330282")]
+    origin: Annotated[
+        str,
+        text(
+            16,
+            description="adcode (or name) of the employers' city, e.g. 330282; with a region: "
+            "its main origin county (default: the region's first)",
+        ),
+    ] = ""
+    region: Annotated[
+        list[Annotated[str, text(64, 1)]] | None,
+        Field(
+            max_length=400,
+            description="many origins: county, prefecture or province names or codes "
+            '(["宁波市"], ["慈溪", "余姚"]); stored as the origin counties, main origin first',
+        ),
+    ] = None
     festival_date: dt.date
     first_departure: dt.date
     last_departure: dt.date
@@ -100,6 +115,14 @@ class SeasonCreate(Inbound):
 
 class SeasonUpdate(Inbound):
     is_open: bool | None = None
+    region: Annotated[
+        list[Annotated[str, text(64, 1)]] | None,
+        Field(
+            max_length=400,
+            description="a new region (names or codes); the main origin stays first; every "
+            "company and hub must lie in it",
+        ),
+    ] = None
     policy: dict[str, Any] | None = None
     solver: dict[str, Any] | None = None
     subsidy: SubsidyIn | None = None
@@ -112,6 +135,7 @@ class SeasonPublic(BaseModel):
     name: str
     direction: str
     origin: str
+    region: list[str] = Field(description="origin counties (adcodes), main first; [] = origin")
     festival_date: dt.date
     first_departure: dt.date
     last_departure: dt.date
@@ -129,6 +153,14 @@ class CompanyCreate(Inbound):
     no_hub: bool = False
     town: Annotated[str, text(128)] = ""
     address: Annotated[str, text(256, description="the gate's street address")] = ""
+    county: Annotated[
+        str,
+        text(
+            64,
+            description="with a region: the gate's origin county (name or code); blank: the "
+            "one holding the gate",
+        ),
+    ] = ""
 
 
 class CompanyPublic(CompanyCreate):
@@ -142,6 +174,10 @@ class HubCreate(Inbound):
     name: Annotated[str, text(256, 1)]
     lon: float = Field(ge=73, le=136, description="WGS-84")
     lat: float = Field(ge=3, le=54, description="WGS-84")
+    county: Annotated[
+        str,
+        text(64, description="with a region: the hub's origin county; blank: the one holding it"),
+    ] = ""
 
 
 class HubPublic(HubCreate):
@@ -161,6 +197,14 @@ class VehicleTypeCreate(Inbound):
     depot_lat: float | None = Field(default=None, ge=3, le=54, description="WGS-84")
     available_from: dt.date | None = None
     available_to: dt.date | None = None
+    registered: Annotated[
+        str,
+        text(
+            128,
+            description="the operator's registration place (county or prefecture, name or "
+            "code): one end of every trip its coaches drive lies there; blank: its depot's county",
+        ),
+    ] = ""
 
 
 class VehicleTypePublic(VehicleTypeCreate):
@@ -338,6 +382,12 @@ class TripPublic(BaseModel):
     passengers: list[PassengerPublic]
     crew: Annotated[CrewPublic | None, Field(description="None until a crew is assigned")] = None
     sign: SignPublic | None = None
+    origin: str = Field(
+        "",
+        description="the trip's origin county (adcode): its first pickup's going home, its last "
+        "drop-off's coming back",
+    )
+    origin_name: str = ""
 
 
 class ManifestRow(BaseModel):

@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any, cast
 
+from maps.texts import Gettext, Texts
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider, Location
 from optimizer.model import Plan, Stop, Trip
 
@@ -22,11 +23,13 @@ PROVINCES: dict[str, str] = {
 }  # fmt: skip
 
 
-def province_of(adcode: str | None) -> str:
-    """The province name of a county adcode, or "未知省份" when unknown."""
+def province_of(adcode: str | None, gettext: Gettext | None = None) -> str:
+    """The province name of a county adcode, or "unknown province" in `gettext`'s language
+    (default Chinese, "未知省份") when unknown."""
+    unknown = Texts(gettext)("unknown province")
     if not adcode:
-        return "未知省份"
-    return PROVINCES.get(adcode[:2], "未知省份")
+        return unknown
+    return PROVINCES.get(adcode[:2], unknown)
 
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:

@@ -26,6 +26,8 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from maps.texts import Gettext, Texts
+
 LEAFLET_VERSION = "1.9.4"
 
 TileChoice = Literal["osm", "amap"]
@@ -205,10 +207,13 @@ def resolve_tiles(online_tiles: bool | str) -> tuple[str | None, Transform]:
     return choice, transform
 
 
-def new_map(online_tiles: bool | str = False, title: str = "") -> tuple[OfflineMap, Transform]:
+def new_map(
+    online_tiles: bool | str = False, title: str = "", gettext: Gettext | None = None
+) -> tuple[OfflineMap, Transform]:
     """An empty offline map (no tiles unless asked) and the transform to apply to WGS-84 points.
 
-    `title` becomes the page title (the browser tab) when the map is saved as HTML.
+    `title` becomes the page title (the browser tab) when the map is saved as HTML; `gettext`
+    names the online tile layer in the reader's language (default Chinese, maps/texts.py).
     """
     choice, transform = resolve_tiles(online_tiles)
     fmap = OfflineMap(
@@ -231,7 +236,7 @@ def new_map(online_tiles: bool | str = False, title: str = "") -> tuple[OfflineM
         folium.TileLayer(
             tiles=url,
             attr=attribution,
-            name=f"在线底图 ({choice}, {crs})",
+            name=Texts(gettext)("online base map ({tiles}, {crs})", tiles=choice, crs=crs),
             subdomains="1234" if choice == "amap" else "abc",
             max_zoom=18,
             overlay=False,

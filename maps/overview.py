@@ -24,6 +24,7 @@ from maps.geography import (
 )
 from maps.offline import HtmlPopup, Legend, Transform, new_map, simplify_line
 from maps.stops import is_gate, stop_name
+from maps.texts import Gettext, Texts
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Plan, Trip
 from optimizer.places import county_name, county_seats
@@ -56,13 +57,13 @@ def home_side_index(trip: Trip, index: int) -> bool:
     return stop.kind != "rest" and not is_gate(stop)
 
 
-def corridor(trip: Trip) -> str:
+def corridor(trip: Trip, gettext: Gettext | None = None) -> str:
     """The province a trip serves: that of its home-side stops (the last one going home)."""
     homes = [s for i, s in enumerate(trip.stops) if home_side_index(trip, i)]
-    return province_of(homes[-1].adcode if homes else None)
+    return province_of(homes[-1].adcode if homes else None, gettext)
 
 
-def _counties(plan: Plan) -> dict[str, _County]:
+def _counties(plan: Plan, gettext: Gettext | None = None) -> dict[str, _County]:
     """Home counties of the plan with the number of people (seats) travelling to or from each."""
     counties: dict[str, _County] = {}
     for trip in plan.trips:
@@ -74,7 +75,9 @@ def _counties(plan: Plan) -> dict[str, _County]:
             key = stop.adcode or f"{stop.lon:.3f},{stop.lat:.3f}"
             county = counties.get(key)
             if county is None:
-                county = counties[key] = _County(key, stop_name(stop), stop.lon, stop.lat)
+                county = counties[key] = _County(
+                    key, stop_name(stop, gettext=gettext), stop.lon, stop.lat
+                )
             county.workers += passenger.seat_count
             county.trips.add(trip.trip_id)
     return counties
@@ -137,18 +140,43 @@ def _near(
     )
 
 
+def _outline_layer(
+    features: list[dict[str, Any]],
+    transform: Transform,
+    *,
+    colour: str,
+    fill: str,
+    weight: int = 1,
+    fill_opacity: float = 0.45,
+    name: str | None = None,
+) -> folium.GeoJson:
+    """Outlines drawn as one non-interactive GeoJSON layer: `name` given, it is a base layer the
+    layer control lists; without, a part of the layer it is added to."""
+    style = {"color": colour, "weight": weight, "fillColor": fill, "fillOpacity": fill_opacity}
+    extra: dict[str, Any] = {"name": name, "overlay": True} if name is not None else {}
+    return folium.GeoJson(
+        _transform_geojson({"features": features}, transform),
+        style_function=lambda _feature: style,
+        interactive=False,
+        control=name is not None,
+        **extra,
+    )
+
+
 def add_outline_base(
     fmap: folium.Map,
     transform: Transform,
     *,
     level: str = "province",
-    name: str = "省界",
+    name: str | None = None,
     around: list[tuple[float, float]] | None = None,
+    gettext: Gettext | None = None,
 ) -> bool:
     """Add the shipped outlines as a light base layer; False when the geography has none.
 
     With `around` ((lon, lat) points, WGS-84) only the outlines near them are drawn, which keeps
-    a trip map small.
+    a trip map small. `name` is the layer's name (default "province outlines" in `gettext`'s
+    language).
     """
     data = load_outlines(level)
     if not data:
@@ -159,54 +187,58 @@ def add_outline_base(
         bounds = (min(lons), min(lats), max(lons), max(lats))
         margin = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0) * 0.5
         data = {"features": [f for f in data.get("features", []) if _near(f, bounds, margin)]}
-    folium.GeoJson(
-        _transform_geojson(data, transform),
-        name=name,
-        style_function=lambda _feature: {
-            "color": "#8a8a8a",
-            "weight": 1,
-            "fillColor": "#fbfbf8",
-            "fillOpacity": 1.0,
-        },
-        interactive=False,
-        control=True,
-        overlay=True,
+    _outline_layer(
+        data.get("features", []),
+        transform,
+        colour="#8a8a8a",
+        fill="#fbfbf8",
+        fill_opacity=1.0,
+        name=Texts(gettext)("province outlines") if name is None else name,
     ).add_to(fmap)
     return True
 
 
-def _trip_popup(trip: Trip) -> str:
-    homes = [stop_name(s) for i, s in enumerate(trip.stops) if home_side_index(trip, i)]
+def _trip_popup(trip: Trip, _: Texts) -> str:
+    homes = [
+        stop_name(s, gettext=_.gettext)
+        for i, s in enumerate(trip.stops)
+        if home_side_index(trip, i)
+    ]
     return (
-        f"<b>车次 {html.escape(trip.trip_id)}</b><br>"
-        f"发车 {trip.departure:%Y-%m-%d %H:%M}，到达 {trip.arrival:%m-%d %H:%M}<br>"
-        f"座位 {trip.seats_used}/{trip.seats}（{html.escape(trip.vehicle_type)}）<br>"
-        f"{html.escape('、'.join(dict.fromkeys(homes)))}<br>"
-        f"{trip.distance_km:,.0f} km，驾驶员 {trip.drivers} 名"
+        f"<b>{_('Trip {trip}', trip=html.escape(trip.trip_id))}</b><br>"
+        + _(
+            "departs {departure}, arrives {arrival}",
+            departure=f"{trip.departure:%Y-%m-%d %H:%M}",
+            arrival=f"{trip.arrival:%m-%d %H:%M}",
+        )
+        + "<br>"
+        + _(
+            "seats {used}/{seats} ({vehicle_type})",
+            used=trip.seats_used,
+            seats=trip.seats,
+            vehicle_type=html.escape(trip.vehicle_type),
+        )
+        + "<br>"
+        + f"{html.escape(_(', ').join(dict.fromkeys(homes)))}<br>"
+        + _("{km} km, {drivers} driver(s)", km=f"{trip.distance_km:,.0f}", drivers=trip.drivers)
     )
 
 
 def _add_origins(
-    fmap: folium.Map, origins: Sequence[str], transform: Transform, *, outlines: bool
+    fmap: folium.Map, origins: Sequence[str], transform: Transform, *, outlines: bool, _: Texts
 ) -> list[tuple[float, float]]:
     """One layer marking every origin county: a square at its seat, its outline; the positions
     drawn (lat, lon) for the map's bounds."""
-    group = folium.FeatureGroup(name=f"出发地：{len(origins)} 县（区）", show=True)
+    group = folium.FeatureGroup(
+        name=_("origins: {count} counties (districts)", count=len(origins)), show=True
+    )
     seats = county_seats(origins)
     if outlines:
         data = load_outlines("county")
         shapes = [f for f in (data or {}).get("features", []) if feature_adcode(f) in seats]
         if shapes:
-            folium.GeoJson(
-                _transform_geojson({"features": shapes}, transform),
-                style_function=lambda _feature: {
-                    "color": "#08519c",
-                    "weight": 2,
-                    "fillColor": "#c6dbef",
-                    "fillOpacity": 0.35,
-                },
-                interactive=False,
-                control=False,
+            _outline_layer(
+                shapes, transform, colour="#08519c", fill="#c6dbef", weight=2, fill_opacity=0.35
             ).add_to(group)
     positions = []
     for code in origins:
@@ -227,8 +259,12 @@ def _add_origins(
             class_name="chunyun-origin",
         )
         name = county_name(code)
-        marker.add_child(folium.Tooltip(html.escape(f"出发地 {name}")))
-        marker.add_child(HtmlPopup(f"<b>出发地</b> {html.escape(name)}（{html.escape(code)}）"))
+        marker.add_child(folium.Tooltip(html.escape(_("origin {name}", name=name))))
+        marker.add_child(
+            HtmlPopup(
+                f"<b>{_('Origin')}</b> {html.escape(name)}" + _(" ({code})", code=html.escape(code))
+            )
+        )
         marker.add_to(group)
     group.add_to(fmap)
     return positions
@@ -242,6 +278,7 @@ def overview_map(
     online_tiles: bool | str = False,
     colour_by: ColourBy = "date",
     origins: Sequence[str] = (),
+    gettext: Gettext | None = None,
 ) -> folium.Map:
     """The season on one map. Writes no file: call `.save(path)` or `.get_root().render()`.
 
@@ -252,20 +289,27 @@ def overview_map(
     (destination province). Layers: one per departure date (routes), one per province (home
     counties as circles sized by people), gates, and `origins` (the season's origin counties,
     adcodes) each marked at its seat with its outline; with a layer control and a legend.
+    `gettext` gives the texts in the reader's language (English msgid -> text; default Chinese,
+    see maps/texts.py); place and people's names are shown as they are.
     """
+    _ = Texts(gettext)
     routes = RouteLines(provider or default_provider())
-    fmap, transform = new_map(online_tiles, title=f"春运包车 {plan.scenario} 线路总图")
+    fmap, transform = new_map(
+        online_tiles,
+        title=_("Chunyun charter coaches {season}: route map", season=plan.scenario),
+        gettext=gettext,
+    )
     if outlines:
-        add_outline_base(fmap, transform)
+        add_outline_base(fmap, transform, gettext=gettext)
 
     dates = sorted({t.departure_date for t in plan.trips})
-    corridors = sorted({corridor(t) for t in plan.trips})
+    corridors = sorted({corridor(t, gettext) for t in plan.trips})
     keys: list[str] = [d.isoformat() for d in dates] if colour_by == "date" else corridors
     colour = {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(keys)}
 
     bounds: list[tuple[float, float]] = []
 
-    gates = folium.FeatureGroup(name="厂门 / 集合点", show=True)
+    gates = folium.FeatureGroup(name=_("factory gates / gathering points"), show=True)
     seen_gates: set[tuple[float, float]] = set()
     for trip in plan.trips:
         for stop in trip.stops:
@@ -283,15 +327,27 @@ def overview_map(
                     fill_opacity=0.9,
                     class_name="chunyun-gate",
                 )
-                marker.add_child(HtmlPopup(f"<b>上车点</b> {html.escape(stop_name(stop))}"))
+                marker.add_child(
+                    HtmlPopup(
+                        f"<b>{_('Pickup point')}</b> "
+                        f"{html.escape(stop_name(stop, gettext=gettext))}"
+                    )
+                )
                 marker.add_to(gates)
 
     for day in dates:
         trips = [t for t in plan.trips if t.departure_date == day]
         seats = sum(t.seats_used for t in trips)
-        group = folium.FeatureGroup(name=f"{day:%m-%d} 发车：{len(trips)} 车次，{seats} 人")
+        group = folium.FeatureGroup(
+            name=_(
+                "{date} departures: {trips} trips, {people} people",
+                date=f"{day:%m-%d}",
+                trips=len(trips),
+                people=seats,
+            )
+        )
         for trip in trips:
-            key = day.isoformat() if colour_by == "date" else corridor(trip)
+            key = day.isoformat() if colour_by == "date" else corridor(trip, gettext)
             line = _latlon(simplify_line(routes.trip(trip), OVERVIEW_TOLERANCE_DEG), transform)
             bounds.extend(line)
             polyline = folium.PolyLine(
@@ -302,11 +358,11 @@ def overview_map(
                 class_name=f"chunyun-route chunyun-date-{day.isoformat()}",
             )
             polyline.add_child(folium.Tooltip(html.escape(f"{trip.trip_id} {day:%m-%d}")))
-            polyline.add_child(HtmlPopup(_trip_popup(trip)))
+            polyline.add_child(HtmlPopup(_trip_popup(trip, _)))
             polyline.add_to(group)
         group.add_to(fmap)
 
-    counties = _counties(plan)
+    counties = _counties(plan, gettext)
     county_outlines: dict[str, dict[str, Any]] = {}
     if outlines and counties:
         data = load_outlines("county")
@@ -318,24 +374,21 @@ def overview_map(
             }
     by_province: dict[str, list[_County]] = defaultdict(list)
     for county in counties.values():
-        by_province[province_of(county.adcode)].append(county)
+        by_province[province_of(county.adcode, gettext)].append(county)
     for province in sorted(by_province, key=lambda p: -sum(c.workers for c in by_province[p])):
         members = sorted(by_province[province], key=lambda c: -c.workers)
         people = sum(c.workers for c in members)
-        group = folium.FeatureGroup(name=f"{province}：{len(members)} 县，{people} 人")
+        group = folium.FeatureGroup(
+            name=_(
+                "{province}: {counties} counties, {people} people",
+                province=province,
+                counties=len(members),
+                people=people,
+            )
+        )
         outlines_here = [county_outlines[c.adcode] for c in members if c.adcode in county_outlines]
         if outlines_here:
-            folium.GeoJson(
-                _transform_geojson({"features": outlines_here}, transform),
-                style_function=lambda _feature: {
-                    "color": "#b5651d",
-                    "weight": 1,
-                    "fillColor": "#f6d7b0",
-                    "fillOpacity": 0.45,
-                },
-                interactive=False,
-                control=False,
-            ).add_to(group)
+            _outline_layer(outlines_here, transform, colour="#b5651d", fill="#f6d7b0").add_to(group)
         for county in members:
             (position,) = _latlon([(county.lon, county.lat)], transform)
             bounds.append(position)
@@ -351,12 +404,23 @@ def overview_map(
                 fill_opacity=0.55,
                 class_name="chunyun-county",
             )
-            circle.add_child(folium.Tooltip(html.escape(f"{name} {county.workers} 人")))
+            circle.add_child(
+                folium.Tooltip(
+                    html.escape(_("{name} {people} people", name=name, people=county.workers))
+                )
+            )
             circle.add_child(
                 HtmlPopup(
-                    f"<b>{html.escape(name)}</b>（{html.escape(county.adcode)}）<br>"
-                    f"{province}<br>{county.workers} 人，{len(county.trips)} 车次：<br>"
-                    f"{html.escape('、'.join(sorted(county.trips)))}"
+                    f"<b>{html.escape(name)}</b>"
+                    + _(" ({code})", code=html.escape(county.adcode))
+                    + "<br>"
+                    f"{province}<br>"
+                    + _(
+                        "{people} people, {trips} trips:",
+                        people=county.workers,
+                        trips=len(county.trips),
+                    )
+                    + f"<br>{html.escape(_(', ').join(sorted(county.trips)))}"
                 )
             )
             circle.add_to(group)
@@ -364,14 +428,20 @@ def overview_map(
 
     gates.add_to(fmap)
     if origins:
-        bounds.extend(_add_origins(fmap, origins, transform, outlines=outlines))
+        bounds.extend(_add_origins(fmap, origins, transform, outlines=outlines, _=_))
     folium.LayerControl(collapsed=len(dates) + len(by_province) > 14).add_to(fmap)
-    title = "发车日期" if colour_by == "date" else "目的省份"
+    title = _("Departure date") if colour_by == "date" else _("Destination province")
     entries = [(colour[k], k[5:] if colour_by == "date" else k) for k in keys]
     notes = [
-        f"{len(plan.trips)} 车次，{sum(t.seats_used for t in plan.trips)} 人",
-        "圆圈：返乡县，大小按人数",
-        "坐标 WGS-84" if transform(120.0, 30.0) == (120.0, 30.0) else "坐标 GCJ-02（配合高德底图）",
+        _(
+            "{trips} trips, {people} people",
+            trips=len(plan.trips),
+            people=sum(t.seats_used for t in plan.trips),
+        ),
+        _("circles: home counties, sized by people"),
+        _("coordinates WGS-84")
+        if transform(120.0, 30.0) == (120.0, 30.0)
+        else _("coordinates GCJ-02 (to match the AutoNavi base map)"),
     ]
     fmap.add_child(Legend(title, entries, notes))
     if bounds:

@@ -9,10 +9,8 @@ import math
 import re
 from typing import Any
 
+from maps.texts import Gettext, Texts
 from optimizer.model import Stop
-
-KIND_LABELS = {"pickup": "上车", "dropoff": "下车", "rest": "休息"}
-PARK_LABEL = "夜间停车 02:00-05:00"
 
 
 def is_night_park(stop: Stop, park_start_hour: int = 2, park_end_hour: int = 5) -> bool:
@@ -34,20 +32,31 @@ def is_night_park(stop: Stop, park_start_hour: int = 2, park_end_hour: int = 5) 
     return False
 
 
-def kind_label(stop: Stop) -> str:
-    """The Chinese label of a stop's kind, the park named as such."""
+def kind_label(stop: Stop, gettext: Gettext | None = None) -> str:
+    """The label of a stop's kind in `gettext`'s language (default Chinese), the park named as
+    such."""
+    _ = Texts(gettext)
     if is_night_park(stop):
-        return PARK_LABEL
-    return KIND_LABELS.get(stop.kind, stop.kind)
+        return _("night park 02:00-05:00")
+    if stop.kind == "pickup":
+        return _("board")
+    if stop.kind == "dropoff":
+        return _("alight")
+    if stop.kind == "rest":
+        return _("rest")
+    return stop.kind
 
 
-def stop_name(stop: Stop, names: dict[str, str] | None = None) -> str:
+def stop_name(
+    stop: Stop, names: dict[str, str] | None = None, gettext: Gettext | None = None
+) -> str:
     """A readable name for a stop: its own name, else the gate's company or hub, else the code.
 
-    `names` maps company_id / hub_id / adcode to display names when the caller knows them.
+    `names` maps company_id / hub_id / adcode to display names when the caller knows them; a
+    rest the planner placed by time is named by the nearest county seat in `gettext`'s language.
     """
     if stop.kind == "rest" and stop.name.strip().lower() in GENERIC_REST_NAMES:
-        return rest_place_name(stop)
+        return rest_place_name(stop, gettext)
     if stop.name:
         return stop.name
     names = names or {}
@@ -63,22 +72,23 @@ def stop_name(stop: Stop, names: dict[str, str] | None = None) -> str:
 # Names the planner gives rests it places by time, not at a named service area.
 GENERIC_REST_NAMES = {"", "rest", "park", "休息"}
 
-# The planner writes notes in English; the papers and maps are read by Chinese crews.
-_NOTE_WORDS = (
-    (r"\bcrew out of driving hours\b", "驾驶员当日驾驶时间已满"),
-    (r"\bdriver change\b", "换驾驶员"),
-    (r"\bpark\b", "停车休息"),
-    (r"\brest\b", "休息"),
-    (r"(\d+) h\b", r"\1 小时"),
-    (r"(\d+) min\b", r"\1 分钟"),
-    (r";\s*", "；"),
-)
 
-
-def note_text(note: str) -> str:
-    """A stop note in Chinese: the planner's English phrases translated, anything else kept."""
+def note_text(note: str, gettext: Gettext | None = None) -> str:
+    """A stop note in `gettext`'s language (default Chinese): the planner writes its notes in
+    English ("rest 20 min; driver change"); its fixed phrases are translated, anything else is
+    kept as written."""
+    _ = Texts(gettext)
+    words = (
+        (r"\bcrew out of driving hours\b", _("crew out of driving hours")),
+        (r"\bdriver change\b", _("driver change")),
+        (r"\bpark\b", _("park")),
+        (r"\brest\b", _("rest")),
+        (r"(\d+) h\b", _("{hours} h", hours=r"\1")),
+        (r"(\d+) min\b", _("{minutes} min", minutes=r"\1")),
+        (r";\s*", _("; ")),
+    )
     text = note
-    for pattern, replacement in _NOTE_WORDS:
+    for pattern, replacement in words:
         text = re.sub(pattern, replacement, text)
     return text
 
@@ -95,36 +105,62 @@ def _gazetteer() -> Any:
 # Within this many km of a county seat a rest is "near" it; further out the distance and the
 # direction from the seat are given.
 NEAR_SEAT_KM = 3.0
-_COMPASS = ("北", "东北", "东", "东南", "南", "西南", "西", "西北")
 
 
-def rest_place_name(stop: Stop) -> str:
+def _compass(index: int, gettext: Gettext | None) -> str:
+    _ = Texts(gettext)
+    points = (
+        _("north"),
+        _("northeast"),
+        _("east"),
+        _("southeast"),
+        _("south"),
+        _("southwest"),
+        _("west"),
+        _("northwest"),
+    )
+    return points[index]
+
+
+def rest_place_name(stop: Stop, gettext: Gettext | None = None) -> str:
     """Where a rest the planner placed by time is, named by the nearest county seat in the
     shipped gazetteer: "江西省玉山县驻地附近", or further out "江西省玉山县驻地以东约 12 公里"
-    (great-circle km, WGS-84). The offline road graph joins counties and carries no road names,
-    towns or service areas, so no road is named: nothing is invented."""
+    (great-circle km, WGS-84), in `gettext`'s language ("about 12 km east of the seat of 玉山县,
+    江西省"). The offline road graph joins counties and carries no road names, towns or
+    service areas, so no road is named: nothing is invented."""
+    _ = Texts(gettext)
     gazetteer = _gazetteer()
     if gazetteer is None:
-        return f"途中休息点（{stop.lat:.3f}, {stop.lon:.3f}）"
+        return _(
+            "rest stop on the way ({lat}, {lon})", lat=f"{stop.lat:.3f}", lon=f"{stop.lon:.3f}"
+        )
     try:
         county = gazetteer.nearest(stop.lon, stop.lat)
         km = gazetteer.distance_to_seat_km(county, stop.lon, stop.lat)
     except (ValueError, IndexError):
-        return "途中休息点"
-    place = f"{county.province}{county.name}驻地"
+        return _("rest stop on the way")
     if km < NEAR_SEAT_KM:
-        return f"{place}附近"
-    return f"{place}以{_bearing(county.lon, county.lat, stop.lon, stop.lat)}约 {km:.0f} 公里"
+        return _(
+            "near the seat of {county}, {province}", county=county.name, province=county.province
+        )
+    return _(
+        "about {km} km {direction} of the seat of {county}, {province}",
+        km=f"{km:.0f}",
+        direction=_compass(_bearing(county.lon, county.lat, stop.lon, stop.lat), gettext),
+        county=county.name,
+        province=county.province,
+    )
 
 
-def _bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> str:
-    """The compass direction (8 Chinese points) from the first point to the second."""
+def _bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> int:
+    """The compass direction (one of 8 points, 0 = north, clockwise) from the first point to the
+    second."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
     dlmb = math.radians(lon2 - lon1)
     y = math.sin(dlmb) * math.cos(phi2)
     x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlmb)
     degrees = (math.degrees(math.atan2(y, x)) + 360) % 360
-    return _COMPASS[int((degrees + 22.5) // 45) % 8]
+    return int((degrees + 22.5) // 45) % 8
 
 
 def is_gate(stop: Stop) -> bool:

@@ -13,6 +13,7 @@ from maps.geography import RouteLines, default_provider
 from maps.offline import HtmlPopup, Legend, new_map, simplify_line
 from maps.overview import add_outline_base
 from maps.stops import is_night_park, kind_label, note_text, stop_name
+from maps.texts import Gettext, Texts
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Stop, Trip
 
@@ -27,18 +28,29 @@ def stop_colour(stop: Stop) -> str:
     return STOP_COLOURS["park"] if is_night_park(stop) else STOP_COLOURS[stop.kind]
 
 
-def _stop_popup(number: int, stop: Stop, trip: Trip, cumulative_km: float) -> str:
+def _stop_popup(number: int, stop: Stop, trip: Trip, cumulative_km: float, _: Texts) -> str:
     board = sum(p.seat_count for p in trip.passengers if p.board_stop == number - 1)
     alight = sum(p.seat_count for p in trip.passengers if p.alight_stop == number - 1)
+    name = html.escape(stop_name(stop, gettext=_.gettext))
     rows = [
-        f"<b>{number}. {html.escape(stop_name(stop))}</b>（{kind_label(stop)}）",
-        f"到达 {stop.arrive:%m-%d %H:%M}，出发 {stop.depart:%m-%d %H:%M}",
+        f"<b>{number}. {name}</b>" + _(" ({kind})", kind=kind_label(stop, _.gettext)),
+        _(
+            "arrives {arrival}, departs {departure}",
+            arrival=f"{stop.arrive:%m-%d %H:%M}",
+            departure=f"{stop.depart:%m-%d %H:%M}",
+        ),
     ]
     if stop.kind != "rest":
-        rows.append(f"上车 {board} 人，下车 {alight} 人")
-    rows.append(f"距上一站 {stop.km_from_previous:,.0f} km，累计 {cumulative_km:,.0f} km")
+        rows.append(_("{board} board, {alight} alight", board=board, alight=alight))
+    rows.append(
+        _(
+            "{km} km from the previous stop, {total} km in all",
+            km=f"{stop.km_from_previous:,.0f}",
+            total=f"{cumulative_km:,.0f}",
+        )
+    )
     if stop.note:
-        rows.append(html.escape(note_text(stop.note)))
+        rows.append(html.escape(note_text(stop.note, _.gettext)))
     return "<br>".join(rows)
 
 
@@ -48,24 +60,35 @@ def trip_map(
     provider: DistanceProvider | None = None,
     outlines: bool = True,
     online_tiles: bool | str = False,
+    gettext: Gettext | None = None,
 ) -> folium.Map:
     """A map of one trip. Writes no file.
 
     Every stop (gates, drop-offs, rests including the 02:00-05:00 park) is a numbered marker whose
     popup gives arrival, departure and how many board and alight; legs follow the road lines of
     `provider` (default: the product's road graph, great-circle if not installed).
-    `online_tiles` as in `overview_map`.
+    `online_tiles` as in `overview_map`; `gettext` gives the texts in the reader's language
+    (default Chinese, see maps/texts.py).
     """
+    _ = Texts(gettext)
     routes = RouteLines(provider or default_provider())
+    departure = f"{trip.departure:%Y-%m-%d %H:%M}"
     fmap, transform = new_map(
-        online_tiles, title=f"车次 {trip.trip_id} {trip.departure:%Y-%m-%d %H:%M} 发车"
+        online_tiles,
+        title=_("Trip {trip}, departs {departure}", trip=trip.trip_id, departure=departure),
+        gettext=gettext,
     )
     road = simplify_line(routes.trip(trip), TRIP_TOLERANCE_DEG)
     if outlines:
-        add_outline_base(fmap, transform, around=road + [(s.lon, s.lat) for s in trip.stops])
+        add_outline_base(
+            fmap,
+            transform,
+            around=road + [(s.lon, s.lat) for s in trip.stops],
+            gettext=gettext,
+        )
 
     line = [(round(y, 5), round(x, 5)) for x, y in (transform(lon, lat) for lon, lat in road)]
-    route = folium.FeatureGroup(name=html.escape(f"路线 {trip.trip_id}"))
+    route = folium.FeatureGroup(name=html.escape(_("route {trip}", trip=trip.trip_id)))
     polyline = folium.PolyLine(
         locations=line if len(line) > 1 else line * 2,
         color="#1565c0",
@@ -75,14 +98,20 @@ def trip_map(
     )
     polyline.add_child(
         HtmlPopup(
-            f"<b>车次 {html.escape(trip.trip_id)}</b><br>{trip.distance_km:,.0f} km，"
-            f"座位 {trip.seats_used}/{trip.seats}，驾驶员 {trip.drivers} 名"
+            f"<b>{_('Trip {trip}', trip=html.escape(trip.trip_id))}</b><br>"
+            + _(
+                "{km} km, seats {used}/{seats}, {drivers} driver(s)",
+                km=f"{trip.distance_km:,.0f}",
+                used=trip.seats_used,
+                seats=trip.seats,
+                drivers=trip.drivers,
+            )
         )
     )
     polyline.add_to(route)
     route.add_to(fmap)
 
-    stops_layer = folium.FeatureGroup(name="停靠点")
+    stops_layer = folium.FeatureGroup(name=_("Stops"))
     cumulative = 0.0
     positions = []
     for number, stop in enumerate(trip.stops, start=1):
@@ -104,23 +133,34 @@ def trip_map(
         )
         marker = folium.Marker(location=position, icon=icon)
         marker.add_child(
-            folium.Tooltip(html.escape(f"{number}. {stop_name(stop)} {stop.arrive:%m-%d %H:%M}"))
+            folium.Tooltip(
+                html.escape(
+                    f"{number}. {stop_name(stop, gettext=gettext)} {stop.arrive:%m-%d %H:%M}"
+                )
+            )
         )
-        marker.add_child(HtmlPopup(_stop_popup(number, stop, trip, cumulative)))
+        marker.add_child(HtmlPopup(_stop_popup(number, stop, trip, cumulative, _)))
         marker.add_to(stops_layer)
     stops_layer.add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.add_child(
         Legend(
-            f"车次 {trip.trip_id}（{trip.departure:%Y-%m-%d %H:%M} 发车）",
+            _("Trip {trip} (departs {departure})", trip=trip.trip_id, departure=departure),
             [
-                (STOP_COLOURS["pickup"], "上车点"),
-                (STOP_COLOURS["dropoff"], "下车点"),
-                (STOP_COLOURS["rest"], "途中休息"),
-                (STOP_COLOURS["park"], "02:00-05:00 停车休息"),
+                (STOP_COLOURS["pickup"], _("Pickup point")),
+                (STOP_COLOURS["dropoff"], _("Drop-off point")),
+                (STOP_COLOURS["rest"], _("rest on the way")),
+                (STOP_COLOURS["park"], _("02:00-05:00 night park")),
             ],
-            [f"{trip.distance_km:,.0f} km，{trip.seats_used}/{trip.seats} 座"],
+            [
+                _(
+                    "{km} km, {used}/{seats} seats",
+                    km=f"{trip.distance_km:,.0f}",
+                    used=trip.seats_used,
+                    seats=trip.seats,
+                )
+            ],
         )
     )
     points = positions + line

@@ -10,6 +10,7 @@ the start of j, is there before j departs.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.charter import SignRefusal, SignRule, assign_types
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
 from optimizer.model import Duty, DutyLeg, FleetKpis, Policy, Trip, VehicleType
 from optimizer.routing import min_cost_flow
@@ -159,6 +161,8 @@ class DutyResult:
 
     duties: tuple[Duty, ...]
     kpis: FleetKpis
+    # Trips the charter-sign rule left without a coach (build_duties' `sign`).
+    refused: tuple[SignRefusal, ...] = ()
 
 
 def build_duties(
@@ -168,6 +172,7 @@ def build_duties(
     depot: Location,
     timer: EmptyDriveTimer,
     policy: Policy,
+    sign: SignRule | None = None,
 ) -> DutyResult:
     """Chain `trips` into coach duties: fewest coaches per type, then fewest deadhead km.
 
@@ -177,6 +182,11 @@ def build_duties(
         depot: where coaches start and end their duties (default: the origin city).
         timer: times a legal empty drive between two places from a departure time.
         policy: turnaround and crew-rest minutes between drives.
+        sign: the charter-sign rule (optimizer/charter.py): a coach drives a trip only when one
+            end of the route lies in its operator's registration place. A trip whose planned
+            type's operator may not drive it goes to another type (same seats first) whose
+            operator may; a trip no type may drive is chained into no duty and listed in
+            `kpis.sign_refused`. None: not checked.
 
     The chaining per type is an exact minimum-cost path cover (min-cost flow), so the number of
     coaches is the fewest possible under the link rule; `overlap_bound_by_type` is the trivial lower
@@ -191,9 +201,14 @@ def build_duties(
             if v.depot_lon is not None and v.depot_lat is not None
         ]
         prepare([*depots, *(_start(t) for t in trips), *(_end(t) for t in trips)])
+    chosen = {t.trip_id: t.vehicle_type for t in trips}
+    refused: list[SignRefusal] = []
+    if sign is not None:
+        chosen, refused = assign_types(trips, fleet, sign)
     by_type: dict[str, list[Trip]] = defaultdict(list)
     for trip in trips:
-        by_type[trip.vehicle_type].append(trip)
+        if trip.trip_id in chosen:
+            by_type[chosen[trip.trip_id]].append(trip)
     types = {v.vehicle_type: v for v in fleet}
 
     duties: list[Duty] = []
@@ -227,7 +242,10 @@ def build_duties(
         if spec is None:
             shortages.append(f"coach type {vehicle_type}: not in the fleet")
 
-    return DutyResult(tuple(duties), _kpis(duties, bounds, shortages))
+    kpis = _kpis(duties, bounds, shortages)
+    if refused:
+        kpis = dataclasses.replace(kpis, sign_refused=tuple(r.trip_id for r in refused))
+    return DutyResult(tuple(duties), kpis, tuple(refused))
 
 
 @dataclass(frozen=True)

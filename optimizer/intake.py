@@ -16,9 +16,10 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from optimizer.errors import InvalidInput
 from optimizer.identity import id_number_problem, normalize_phone, phone_problem
 from optimizer.model import Company, Hub, InputProblem, VehicleType, Worker
-from optimizer.region import county_of, locate_county
+from optimizer.region import county_of, expand_region, locate_county
 
 FIRST_DATA_ROW = 2  # spreadsheet row of the first data row (the header is row 1)
 
@@ -271,9 +272,23 @@ def parse_hubs(
     return hubs, rows.problems
 
 
+# A fleet row's `registered` cell that names no place (optimizer/charter.py).
+REGISTERED_UNKNOWN = "is not a county, prefecture or province"
+
+
+def is_place(text: str) -> bool:
+    """Whether `text` names one county, prefecture or province (the charter-sign place)."""
+    try:
+        expand_region(text)
+    except InvalidInput:
+        return False
+    return True
+
+
 def parse_fleet(df: pd.DataFrame) -> tuple[list[VehicleType], list[InputProblem]]:
     """Coach types from `fleet.csv`: vehicle_type, seats, count, cost_per_km (RMB), fixed_cost (RMB
-    per trip); optional operator, depot_lon, depot_lat, available_from, available_to (dates)."""
+    per trip); optional operator, depot_lon, depot_lat, available_from, available_to (dates),
+    registered (the operator's registration place: a county or prefecture name or code)."""
     rows = _Rows("fleet")
     if _header_problems(rows, df, FLEET_COLUMNS):
         return [], rows.problems
@@ -306,6 +321,9 @@ def parse_fleet(df: pd.DataFrame) -> tuple[list[VehicleType], list[InputProblem]
                     available[index] = parse_date(text)
                 except ValueError:
                     rows.add(row, column, text, "must be a date written YYYY-MM-DD")
+        registered = _text(record, "registered")
+        if registered and not is_place(registered):
+            rows.add(row, "registered", registered, REGISTERED_UNKNOWN)
         if len(rows.problems) > before:
             continue
         assert seats is not None and count is not None
@@ -322,6 +340,7 @@ def parse_fleet(df: pd.DataFrame) -> tuple[list[VehicleType], list[InputProblem]
                 depot_lat=depot[1],
                 available_from=available[0],
                 available_to=available[1],
+                registered=registered,
             )
         )
     return fleet, rows.problems

@@ -97,6 +97,23 @@ class LpBound:
     pricing_seconds: float = 0.0
 
 
+def rounded_patterns(
+    patterns: Sequence[FractionalPattern], minimum: float = 0.5
+) -> list[tuple[dt.date, tuple[str, ...], int]]:
+    """The LP's patterns rounded to whole coaches: (date, counties, coaches) for every (date,
+    county set) whose summed value is at least `minimum`, round(value) coaches (at least one),
+    the largest values first. Columns that differ only in their loading are one pattern here.
+
+    This is the planner's use of the relaxation (pooling seeds), not part of the proof.
+    """
+    summed: dict[tuple[dt.date, tuple[str, ...]], float] = defaultdict(float)
+    for pattern in patterns:
+        summed[(pattern.day, tuple(sorted(pattern.counties)))] += pattern.coaches
+    chosen = [(key, value) for key, value in summed.items() if value >= minimum - 1e-9]
+    chosen.sort(key=lambda item: (-item[1], item[0][0], item[0][1]))
+    return [(day, counties, max(1, math.floor(value + 0.5))) for (day, counties), value in chosen]
+
+
 def _not_computed(note: str, started: float) -> LpBound:
     return LpBound(0, 0.0, 0.0, False, 0, 0, 0, time.monotonic() - started, note)
 
@@ -233,6 +250,7 @@ def lp_lower_bound(
     max_rounds: int | None = None,
     until_converged: bool = False,
     known_bound: int = 0,
+    presolve: bool = True,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -263,6 +281,8 @@ def lp_lower_bound(
     until_converged
         Go on after the proven bound has reached the restricted master's value rounded up
         (the integer bound cannot improve any more; by default the loop stops there).
+    presolve
+        GLOP's preprocessing (False: off, so GLOP keeps its basis between rounds).
     """
     started = time.monotonic()
     deadline = started + time_limit_s
@@ -325,7 +345,7 @@ def lp_lower_bound(
             eligible[(di, ci)] = np.array(rows, dtype=np.int64)
     sizes = rhs[: len(groups)]
 
-    lp = CoveringLp(rhs.tolist())
+    lp = CoveringLp(rhs.tolist(), presolve=presolve)
     seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
     column_day: list[int] = []
     column_sets: list[tuple[int, ...]] = []
@@ -773,10 +793,11 @@ def plan_lp_bound(
     known_bound: int = 0,
     *,
     max_rounds: int | None = None,
+    presolve: bool = True,
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
     `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
-    `max_rounds` as in `lp_lower_bound`.
+    `max_rounds` and `presolve` as in `lp_lower_bound`.
 
     Parties, fleet counts per type and the pickup-stop limit are relaxed (left out); with a drop
     radius the alighting county is not fixed, so the bound is not computed (the counting bounds
@@ -867,5 +888,6 @@ def plan_lp_bound(
         warm_start=warm,
         known_bound=known_bound,
         max_rounds=max_rounds,
+        presolve=presolve,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)

@@ -141,6 +141,10 @@ class SolverParams:
     # limit generous enough never to bind, the plan no longer depends on machine speed or on
     # where the parts run (tests compare an in-process run with a Dask cluster's).
     part_solution_limit: int | None = None
+    # Seed the pooling of remainders with the patterns of an LP over them (issue 16): the
+    # counties the LP's near-integral patterns put on one coach ride one coach before the
+    # greedy covers the rest (optimizer.planning.pooling). Off by default: see docs/benchmarks.md.
+    lp_seeds: bool = False
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -151,6 +155,8 @@ class SolverParams:
             raise InvalidInput("workers must be at least 1")
         if self.part_solution_limit is not None and self.part_solution_limit < 1:
             raise InvalidInput("part_solution_limit must be at least 1")
+        if not isinstance(self.lp_seeds, bool):
+            raise InvalidInput("lp_seeds must be true or false")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SolverParams:
@@ -288,6 +294,9 @@ class VehicleType:
     depot_lat: float | None = None
     available_from: dt.date | None = None
     available_to: dt.date | None = None
+    # The operator's registration place (charter sign, optimizer/charter.py): a county or
+    # prefecture name or code; "" = the origin county of the operator's depot.
+    registered: str = ""
     # Fewer coaches than `count` free to depart on some dates (e.g. the rest are still away on
     # long trips): (date, coaches) pairs; dates not listed have `count`.
     count_by_date: tuple[tuple[dt.date, int], ...] = ()
@@ -590,6 +599,9 @@ class FleetKpis:
     overlap_bound_by_type: dict[str, int]
     shortages: tuple[str, ...] = ()
     advice: tuple[FleetAdvice, ...] = ()
+    # Trips no coach may drive under the charter-sign rule (optimizer/charter.py): neither end
+    # of the route lies in the registration place of an operator with a coach large enough.
+    sign_refused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -986,10 +986,16 @@ class CoveringLp:
     column generation are cheap.
     """
 
-    def __init__(self, rhs: Sequence[float]) -> None:
+    def __init__(self, rhs: Sequence[float], *, presolve: bool = True) -> None:
+        """`presolve` False turns GLOP's preprocessing off, which lets it keep its basis between
+        solves (measured against the default in docs/benchmarks.md)."""
         solver = pywraplp.Solver.CreateSolver("GLOP")
         if solver is None:  # pragma: no cover - GLOP ships with every OR-Tools wheel
             raise RuntimeError("OR-Tools GLOP is not available")
+        if not presolve and not solver.SetSolverSpecificParametersAsString(
+            "use_preprocessing: false"
+        ):  # pragma: no cover - a GLOP parameter since OR-Tools 6
+            raise RuntimeError("GLOP refused use_preprocessing: false")
         self._solver = solver
         self._rows = [solver.Constraint(float(b), solver.infinity()) for b in rhs]
         self._objective = solver.Objective()

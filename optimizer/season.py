@@ -11,8 +11,9 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import itertools
+import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from optimizer.duties import (
@@ -35,6 +36,7 @@ from optimizer.model import (
     VehicleType,
     Worker,
 )
+from optimizer.origins import with_origin_kpis
 from optimizer.places import county_seats
 from optimizer.servable import servable_bound
 from optimizer.solve import default_distance_provider, solve
@@ -323,6 +325,72 @@ def upgrade_trips(
     return [by_id[t.trip_id] for t in trips], moved
 
 
+def fit_to_fleet(
+    plan: Plan,
+    scenario: Scenario,
+    *,
+    provider: DistanceProvider,
+    held: Sequence[Trip],
+    keep: Set[str],
+    timer: EmptyDriveTimer,
+) -> tuple[Plan, DutyResult]:
+    """`plan` chained into duties with the `held` trips of earlier waves, trips no coach of
+    their type can drive handed to a larger type, the rest cancelled (riders re-seated where
+    they can, `cancel_trips`); trips in `keep` (held, locked, a top-up's kept trips) are never
+    moved or cancelled. Returns the plan and the duties of `held` and its trips."""
+    depot = depot_of(scenario)
+    keep_all = keep
+    duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    if duties.kpis.shortages:
+        # A type short of coaches hands trips to a larger type with coaches to spare first.
+        beyond = trips_beyond_fleet(
+            [*held, *plan.trips],
+            scenario.fleet,
+            depot=depot,
+            timer=timer,
+            policy=scenario.policy,
+            keep=keep_all,
+        )
+        wave = {t.trip_id for t in plan.trips}
+
+        def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
+            mine = {t.vehicle_type for t in trips}
+            others = [t for t in held if t.vehicle_type in mine]
+            return trips_beyond_fleet(
+                [*others, *trips],
+                scenario.fleet,
+                depot=depot,
+                timer=timer,
+                policy=scenario.policy,
+                keep=kept | keep_all,
+            )
+
+        trips, moved = upgrade_trips(
+            plan.trips, (beyond - keep_all) & wave, scenario.fleet, chain_beyond
+        )
+        if moved:
+            plan = _refigured(plan, trips, plan.unserved)
+            plan = plan.replace(
+                notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
+            )
+            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    if duties.kpis.shortages:
+        beyond = trips_beyond_fleet(
+            [*held, *plan.trips],
+            scenario.fleet,
+            depot=depot,
+            timer=timer,
+            policy=scenario.policy,
+            keep=keep_all,
+        )
+        cancel = beyond - keep_all
+        if cancel:
+            workers = {w.worker_id: w for w in scenario.workers}
+            plan = cancel_trips(plan, cancel, _no_coach, workers)
+            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    return plan, duties
+
+
 def _no_coach(trip: Trip) -> str:
     return (
         f"no {trip.vehicle_type} coach free on {trip.departure_date:%m-%d}: "
@@ -349,9 +417,12 @@ def solve_within_fleet(
     (`optimizer.ledger.spread_dates`; when the fleet does not bind, the dates are those of
     planning without a fleet, also when only the realistic estimate says the fleet binds).
     If trips must then be cancelled (no coach left to drive them), the season is planned a
-    second time (a second time budget), the spread now costing each county's seats the
-    coach-days the first plan's trips really took (`optimizer.ledger.measured_costs`), and the
-    better plan is kept (more seated, then fewer trips).
+    second time (`MEASURED_PASS_SHARE` of the time limit), the spread now costing each
+    county's seats the coach-days the first plan's trips really took
+    (`optimizer.ledger.measured_costs`), and the better plan is kept (more seated, then fewer
+    trips); the workers it leaves fleet_exhausted are then planned once more on the coach time
+    its trips leave free (`top_up`, `TOP_UP_SHARE` of the time limit, every kept trip locked).
+    A season whose fleet does not bind never gets there: it is planned once, as without a fleet.
     The trips are then chained into duties (exact min-cost flow).
     If a type still needs more coaches than it has (the spread works on estimates), the trips
     no `count` coaches can drive are cancelled (`trips_beyond_fleet`: keeping the most
@@ -372,58 +443,10 @@ def solve_within_fleet(
     ledger = Ledger.of_trips([*held, *locked], scenario.fleet, depot, timer, scenario.policy)
     keep = {t.trip_id for t in (*held, *locked)}
 
-    def fit(plan: Plan) -> tuple[Plan, DutyResult]:
-        """`plan` chained into duties, trips no coach of their type can drive handed to a
-        larger type, the rest cancelled (riders re-seated where they can)."""
-        duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-        if duties.kpis.shortages:
-            # A type short of coaches hands trips to a larger type with coaches to spare first.
-            beyond = trips_beyond_fleet(
-                [*held, *plan.trips],
-                scenario.fleet,
-                depot=depot,
-                timer=timer,
-                policy=scenario.policy,
-                keep=keep,
-            )
-            wave = {t.trip_id for t in plan.trips}
-
-            def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
-                mine = {t.vehicle_type for t in trips}
-                others = [t for t in held if t.vehicle_type in mine]
-                return trips_beyond_fleet(
-                    [*others, *trips],
-                    scenario.fleet,
-                    depot=depot,
-                    timer=timer,
-                    policy=scenario.policy,
-                    keep=kept | keep,
-                )
-
-            trips, moved = upgrade_trips(
-                plan.trips, (beyond - keep) & wave, scenario.fleet, chain_beyond
-            )
-            if moved:
-                plan = _refigured(plan, trips, plan.unserved)
-                plan = plan.replace(
-                    notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
-                )
-                duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-        if duties.kpis.shortages:
-            beyond = trips_beyond_fleet(
-                [*held, *plan.trips],
-                scenario.fleet,
-                depot=depot,
-                timer=timer,
-                policy=scenario.policy,
-                keep=keep,
-            )
-            cancel = beyond - keep
-            if cancel:
-                workers = {w.worker_id: w for w in scenario.workers}
-                plan = cancel_trips(plan, cancel, _no_coach, workers)
-                duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
-        return plan, duties
+    def fit(plan: Plan, protect: frozenset[str] = frozenset()) -> tuple[Plan, DutyResult]:
+        return fit_to_fleet(
+            plan, scenario, provider=provider, held=held, keep=keep | protect, timer=timer
+        )
 
     plan = solve(
         scenario,
@@ -445,11 +468,12 @@ def solve_within_fleet(
         # coach-days the trips just built really cost per county, and keep the better plan.
         costs = measured_costs(planned.trips, scenario, depot, timer)
         again = solve(
-            scenario,
+            _within_budget(scenario, MEASURED_PASS_SHARE),
             distances=provider,
             locked=locked,
             progress=progress,
             availability=Availability(ledger, depot, timer, measured=costs),
+            executor=executor,
         )
         fitted = [(plan, duties), fit(again)]
         best = max((0, 1), key=lambda i: (fitted[i][0].kpis.seated, -fitted[i][0].kpis.trips))
@@ -462,6 +486,15 @@ def solve_within_fleet(
                 f"seated, the {('first', 'second')[best]} plan kept",
             )
         )
+        plan, duties = top_up(
+            scenario,
+            plan,
+            duties,
+            distances=provider,
+            held=held,
+            timer=timer,
+            executor=executor,
+        )
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
     if plan.kpis.seated >= len(scenario.workers) - len(unservable):
         # Every worker the input allows is seated: no bound can be lower (nor higher).
@@ -470,6 +503,105 @@ def solve_within_fleet(
         bound = servable_bound(scenario, unservable, distances=provider)
     plan = plan.replace(kpis=dataclasses.replace(plan.kpis, fleet_servable_bound=bound))
     return with_duties(plan, duties, {t.trip_id for t in plan.trips}), duties
+
+
+# When trips had to be cancelled, the plan with measured date costs gets this share of the time
+# limit and the top-up of the workers still unseated this share: the first pass keeps the whole
+# budget (a season whose fleet does not bind is planned exactly as before), the rest together
+# cost at most 0.75 of another (was: one more whole budget).
+MEASURED_PASS_SHARE = 0.5
+TOP_UP_SHARE = 0.25
+# A top-up round is not started with less than this many seconds of its budget left.
+TOP_UP_MIN_S = 1.0
+
+
+def _within_budget(scenario: Scenario, share: float, lp_bound: bool = True) -> Scenario:
+    """`scenario` planned with `share` of its time limit (without the LP lower bound when not
+    `lp_bound`: a top-up keeps the bounds of the plan it tops up)."""
+    solver = dataclasses.replace(
+        scenario.solver,
+        time_limit_s=max(TOP_UP_MIN_S, share * scenario.solver.time_limit_s),
+        lower_bound_share=scenario.solver.lower_bound_share if lp_bound else 0.0,
+    )
+    return scenario.replace(solver=solver)
+
+
+def top_up(
+    scenario: Scenario,
+    plan: Plan,
+    duties: DutyResult,
+    *,
+    distances: DistanceProvider,
+    held: Sequence[Trip] = (),
+    timer: EmptyDriveTimer | None = None,
+    executor: concurrent.futures.Executor | None = None,
+) -> tuple[Plan, DutyResult]:
+    """Seat workers `plan` left fleet_exhausted on the coach time its trips leave idle.
+
+    The workers not on `plan`'s trips are planned again as a sub-season (`TOP_UP_SHARE` of the
+    time limit) with every trip of `plan` locked: the planner knows the coaches those trips and
+    the `held` ones of earlier waves hold (`Ledger`), and the new trips are chained with them;
+    new trips no coach can drive are cancelled (`fit_to_fleet`, every earlier trip kept), so
+    nothing already seated loses a seat. Rounds repeat while the budget lasts and a round seats
+    someone. `duties` are `plan`'s (with `held`), returned unchanged when nobody more is seated.
+    The lower bounds stay the plan's: proven for a subset of the workers now seated, they
+    bound any plan seating more (a plan for more workers, their riders taken off, is a plan
+    for fewer)."""
+    provider = distances
+    depot = depot_of(scenario)
+    if timer is None:
+        timer = TimetableEmptyDriveTimer(provider, scenario.policy)
+    keep = frozenset(t.trip_id for t in held)
+    started = time.monotonic()
+    budget = TOP_UP_SHARE * scenario.solver.time_limit_s
+    seated_before = plan.kpis.seated
+    rounds = 0
+    while True:
+        left = budget - (time.monotonic() - started)
+        waiting = [u for u in plan.unserved if u.reason is UnservedReason.FLEET_EXHAUSTED]
+        if (rounds and left < TOP_UP_MIN_S) or not waiting:
+            break
+        sub = _within_budget(scenario, left / scenario.solver.time_limit_s, lp_bound=False)
+        again = solve(
+            sub,
+            distances=provider,
+            locked=plan.trips,
+            availability=Availability(
+                Ledger.of_trips(
+                    [*held, *plan.trips], scenario.fleet, depot, timer, scenario.policy
+                ),
+                depot,
+                timer,
+            ),
+            executor=executor,
+        )
+        known = {t.trip_id for t in plan.trips}
+        new = [t for t in again.trips if t.trip_id not in known]
+        if not new:
+            break
+        seated = {p.worker_id for t in new for p in t.passengers}
+        merged = _refigured(
+            plan,
+            sorted([*plan.trips, *new], key=lambda t: (t.departure_date, t.trip_id)),
+            [u for u in plan.unserved if u.worker_id not in seated],
+        )
+        fitted, fitted_duties = fit_to_fleet(
+            merged, scenario, provider=provider, held=held, keep=keep | known, timer=timer
+        )
+        if fitted.kpis.seated <= plan.kpis.seated:
+            break
+        plan, duties = fitted, fitted_duties
+        rounds += 1
+    if rounds:
+        plan = plan.replace(
+            kpis=with_origin_kpis(plan.kpis, scenario, plan.trips),
+            notes=(
+                *plan.notes,
+                f"fleet: top-up of the unseated workers on the coach time left free "
+                f"({rounds} round(s)): {plan.kpis.seated - seated_before} more seated",
+            ),
+        )
+    return plan, duties
 
 
 def _prefixed(plan: Plan, prefix: str) -> Plan:

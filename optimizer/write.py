@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from optimizer.costs import costs_to_json, season_costs
 from optimizer.errors import InvalidInput
+from optimizer.geography.gazetteer import load_gazetteer
 from optimizer.model import (
     Crew,
     Driver,
@@ -37,6 +38,7 @@ from optimizer.model import (
     Unserved,
     UnservedReason,
 )
+from optimizer.origins import trip_origin
 from optimizer.places import county_seats
 
 if TYPE_CHECKING:
@@ -59,6 +61,8 @@ TRIP_COLUMNS = (
     "rests",
     "cost",
     "locked",
+    "origin",
+    "origin_name",
 )
 DUTY_COLUMNS = (
     "coach_id",
@@ -156,6 +160,7 @@ def fleet_kpis_json(kpis: FleetKpis | None) -> dict[str, Any] | None:
         return None
     values = dataclasses.asdict(kpis)
     values["shortages"] = list(kpis.shortages)
+    values["sign_refused"] = list(kpis.sign_refused)
     values["advice"] = [
         {**dataclasses.asdict(a), "from_date": a.from_date.isoformat()} for a in kpis.advice
     ]
@@ -282,6 +287,7 @@ def fleet_kpis_from_json(values: dict[str, Any] | None) -> FleetKpis | None:
         loaded_km_share=float(values["loaded_km_share"]),
         overlap_bound_by_type={k: int(v) for k, v in values["overlap_bound_by_type"].items()},
         shortages=tuple(values.get("shortages", ())),
+        sign_refused=tuple(values.get("sign_refused", ())),
         advice=tuple(
             FleetAdvice(
                 vehicle_type=a["vehicle_type"],
@@ -438,8 +444,22 @@ def write_duties_csv(
     return target
 
 
-def trip_row(trip: Trip) -> list[object]:
-    """One row of trips.csv (the columns of `TRIP_COLUMNS`)."""
+def trip_origins(trips: Sequence[Trip], scenario: Scenario | None) -> dict[str, str]:
+    """Each trip's origin county (adcode): its first pickup's going home, its last drop-off's
+    coming back (optimizer.origins.trip_origin); empty without the scenario."""
+    if scenario is None:
+        return {}
+    return {t.trip_id: trip_origin(t, scenario) for t in trips}
+
+
+def _county_name(adcode: str) -> str:
+    county = load_gazetteer().get(adcode) if adcode else None
+    return county.name if county is not None else ""
+
+
+def trip_row(trip: Trip, origin: str = "") -> list[object]:
+    """One row of trips.csv (the columns of `TRIP_COLUMNS`); `origin` is the trip's origin
+    county (`trip_origins`), written with its name."""
     service = [s for s in trip.stops if s.kind != "rest"]
     return [
         trip.trip_id,
@@ -457,6 +477,8 @@ def trip_row(trip: Trip) -> list[object]:
         sum(1 for s in trip.stops if s.kind == "rest"),
         trip.cost,
         "yes" if trip.locked else "",
+        origin,
+        _county_name(origin),
     ]
 
 
@@ -489,8 +511,9 @@ def write_plan(
     with (root / "trips.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(TRIP_COLUMNS)
+        origins = trip_origins(plan.trips, scenario)
         for trip in plan.trips:
-            writer.writerow(trip_row(trip))
+            writer.writerow(trip_row(trip, origins.get(trip.trip_id, "")))
     places = depot_names(scenario) if scenario is not None else None
     write_duties_csv(plan.coaches, root / "duties.csv", plan.trips, places)
     return root

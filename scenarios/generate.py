@@ -570,9 +570,12 @@ def write_scenario(season: GeneratedSeason, folder: str | Path) -> Path:
             for w in scenario.workers
         ),
     )
+    # Operators' registration places (charter sign) only when one is named: folders without
+    # them stay as they were, byte for byte.
+    registered = any(v.registered for v in scenario.fleet)
     _write_csv(
         out / "fleet.csv",
-        FLEET_COLUMNS,
+        FLEET_COLUMNS + (("registered",) if registered else ()),
         (
             (
                 v.vehicle_type,
@@ -586,6 +589,7 @@ def write_scenario(season: GeneratedSeason, folder: str | Path) -> Path:
                 v.available_from.isoformat() if v.available_from else "",
                 v.available_to.isoformat() if v.available_to else "",
             )
+            + ((v.registered,) if registered else ())
             for v in scenario.fleet
         ),
     )

@@ -28,6 +28,7 @@ from optimizer.model import (
     Plan,
     Policy,
     Scenario,
+    Stop,
     Trip,
     UnservedReason,
     Worker,
@@ -606,10 +607,58 @@ class _PlanChecker:
                 self.fail(f"trip {trip_id}: on {on[trip_id]} coaches, not one")
         for duty in self.plan.coaches:
             self.check_depot(duty)
+            self.check_charter_sign(duty, trips)
         for vehicle_type, count in sorted(per_type.items()):
             fleet = self.fleet.get(vehicle_type)
             if fleet is not None and count > fleet.count:
                 self.fail(f"{count} {vehicle_type} coaches in use, the fleet has {fleet.count}")
+
+    def _registration(self, vehicle_type: str) -> set[str] | None:
+        """The counties where the coach type's operator is registered (docs/timetable-rules.md,
+        charter sign): the `registered` place of any of its operator's rows (a county code, or
+        a prefecture code standing for its counties), else the origin county whose seat lies
+        nearest its depot, else the season's main origin. Read from the shipped county table,
+        not from optimizer.charter."""
+        spec = self.fleet.get(vehicle_type)
+        if spec is None:
+            return None
+        rows = [v for v in self.fleet.values() if v.operator == spec.operator] or [spec]
+        named = next((v.registered for v in rows if v.registered), "")
+        if named:
+            counties = {c for c in shipped_county_seats() if named in (c, c[:4] + "00")}
+            return counties or None  # a name, not a code: not checked here
+        depot = self._depot(vehicle_type)
+        seats = {o: self.county_seat(o) for o in self.scenario.origins}
+        located = {o: s for o, s in seats.items() if s is not None}
+        if depot is None or not located:
+            return {self.scenario.origin}
+        return {min(located, key=lambda o: haversine_km(*depot, *located[o]))}
+
+    def _end_county(self, stop: Stop) -> str | None:
+        if stop.hub_id is not None and stop.hub_id in self.hubs:
+            return self.hubs[stop.hub_id].county or self.scenario.origin
+        if stop.company_id is not None and stop.company_id in self.companies:
+            return self.companies[stop.company_id].county or self.scenario.origin
+        return stop.adcode
+
+    def check_charter_sign(self, duty: Duty, trips: Mapping[str, Trip]) -> None:
+        """The charter sign: one end of each trip the coach drives (its first or last service
+        stop) lies in the coach operator's registration place."""
+        place = self._registration(duty.vehicle_type)
+        if place is None:
+            return
+        for trip_id in duty.trip_ids:
+            trip = trips.get(trip_id)
+            service = [s for s in trip.stops if s.kind != "rest"] if trip else []
+            if not service:
+                continue
+            ends = {self._end_county(service[0]), self._end_county(service[-1])}
+            if not ends & place:
+                self.fail(
+                    f"coach {duty.coach_id} ({duty.vehicle_type}) drives trip {trip_id} from "
+                    f"{self._end_county(service[0])} to {self._end_county(service[-1])}: neither "
+                    f"end lies in its operator's registration place {sorted(place)}"
+                )
 
     def _depot(self, vehicle_type: str) -> tuple[float, float] | None:
         """The coach type's depot: its own, else (a region season) its operator's, one depot

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from api.cli import generate, geo, operations, plan, render, serve, sizing, worker
+from api.cli.helptext import LocalisedGroup
 from api.cli.text import _, set_locale
 
 app = typer.Typer(
     name="chunyun",
+    cls=LocalisedGroup,
     help="春运 charter coaches: plan legal, full coach trips for migrant workers going home.",
     no_args_is_help=True,
     add_completion=False,

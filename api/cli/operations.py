@@ -205,7 +205,7 @@ def statements_command(
                     (".pdf", statement_pdf_bytes),
                 ):
                     path = stem.with_suffix(suffix)
-                    path.write_bytes(render(statement, costs, trips, name))
+                    path.write_bytes(render(statement, costs, trips, name, cli_locale()))
                     written.append(path)
     except (ChunyunError, OSError) as error:
         raise _fail(error) from None

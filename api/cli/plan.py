@@ -215,7 +215,9 @@ def _render(
     from api.documents.notices import safe_name
 
     if render:
-        written = render_plan(plan, scenario, folder, distances, contact_phone=contact_phone)
+        written = render_plan(
+            plan, scenario, folder, distances, contact_phone=contact_phone, locale=cli_locale()
+        )
         console.print(
             _(
                 "rendered {count} files into {folder} "

@@ -8,7 +8,7 @@ from typing import Annotated, cast
 
 import typer
 
-from api.cli.text import _, error_text
+from api.cli.text import _, cli_locale, error_text
 from optimizer.errors import ChunyunError
 
 SCENARIO_FILE = "scenario.toml"
@@ -125,6 +125,7 @@ def render_command(
             lines,
             contact_phone=contact_phone,
             maps=maps,
+            locale=cli_locale(),
         )
     except (ChunyunError, OSError) as error:
         typer.echo(_("error: {error}", error=error_text(error)), err=True)

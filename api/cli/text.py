@@ -4,7 +4,8 @@ catalogue (api/i18n.py), in Chinese unless English is asked for.
 The language is `--lang` (`chunyun --lang en plan ...`), else the first of LC_ALL, LC_MESSAGES
 and LANG that is set (`en_US.UTF-8` -> English; `zh_CN.UTF-8`, `C` and anything else -> Chinese),
 else Chinese. Texts are English msgids marked with `_()` here, so `pybabel extract` and the
-catalogue test find them.
+catalogue test find them. The `--help` texts and Typer's usage errors follow the same language
+(api/cli/helptext.py).
 """
 
 from __future__ import annotations

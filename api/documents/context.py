@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from api.i18n import DEFAULT_LOCALE, gettext_for, gettext_in, translate
 
 # Re-exported: the document writers quote formula-like CSV cells with the service's one rule.
 from api.spreadsheet import from_spreadsheet as from_spreadsheet
@@ -42,10 +45,12 @@ class Names:
     companies: dict[str, Company]
     places: dict[str, str]
     drop_points: dict[str, DropPoint] = field(default_factory=dict)
+    locale: str = DEFAULT_LOCALE
 
     @classmethod
-    def of(cls, scenario: Scenario) -> Names:
-        """Index a scenario's workers, companies and hubs by id."""
+    def of(cls, scenario: Scenario, locale: str = DEFAULT_LOCALE) -> Names:
+        """Index a scenario's workers, companies and hubs by id; rests the planner placed by
+        time are named in `locale`."""
         places = {c.company_id: c.name for c in scenario.companies}
         places.update({h.hub_id: h.name for h in scenario.hubs})
         return cls(
@@ -53,6 +58,7 @@ class Names:
             companies={c.company_id: c for c in scenario.companies},
             places=places,
             drop_points={d.adcode: d for d in scenario.drop_points},
+            locale=locale,
         )
 
     def stop(self, stop: Stop) -> str:
@@ -63,7 +69,7 @@ class Names:
             return point.name
         if not stop.name and stop.adcode and not (stop.company_id or stop.hub_id):
             return county_name(stop.adcode)
-        return stop_name(stop, self.places)
+        return stop_name(stop, self.places, gettext_for(self.locale))
 
     def _drop_point(self, stop: Stop) -> DropPoint | None:
         if stop.kind == "rest" or stop.company_id or stop.hub_id or not stop.adcode:
@@ -96,6 +102,22 @@ def seat_label(seat: int, seat_count: int) -> str:
     return str(seat) if seat_count <= 1 else f"{seat}-{seat + seat_count - 1}"
 
 
+def texts(locale: str) -> Callable[..., str]:
+    """`_ = texts(locale)`, then `_("msgid", name=value)`: the catalogue's text in `locale`
+    (marked `_()` so the catalogue test finds every msgid)."""
+    return functools.partial(translate, locale)
+
+
+def legal_title(msgid: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A document title the regulations name in Chinese (旅客名单, 包车客运标志牌): in another
+    language its translation with the Chinese in brackets, "Passenger list (旅客名单)", so the
+    checkpoint and the crew name the same paper (docs/maps-and-documents.md)."""
+    text = gettext_in(locale, msgid)
+    if locale == DEFAULT_LOCALE:
+        return text
+    return f"{text} ({gettext_in(DEFAULT_LOCALE, msgid)})"
+
+
 def route_summary(trip: Trip, names: Names) -> tuple[str, str, list[str]]:
     """Origin, destination and the main intermediate stops (gates and drop-offs, no rests)."""
     served = [names.stop(s) for s in trip.stops if s.kind != "rest"]
@@ -105,7 +127,7 @@ def route_summary(trip: Trip, names: Names) -> tuple[str, str, list[str]]:
     return served[0], served[-1], served[1:-1]
 
 
-UNASSIGNED = "未分配"
+UNASSIGNED = "未分配"  # the default (Chinese) text of `unassigned`
 
 
 def plate(trip: Trip) -> str:
@@ -118,25 +140,41 @@ def driver_names(trip: Trip) -> list[str]:
     return [d.name for d in trip.crew.drivers] if trip.crew is not None else []
 
 
-def plate_text(trip: Trip) -> str:
+def unassigned(locale: str = DEFAULT_LOCALE) -> str:
+    """What an empty crew field reads: 未分配 / unassigned."""
+    _ = texts(locale)
+    return _("unassigned")
+
+
+def plate_text(trip: Trip, locale: str = DEFAULT_LOCALE) -> str:
     """The plate, or 未分配 (unassigned) so a blank never looks filled."""
-    return plate(trip) or UNASSIGNED
+    return plate(trip) or unassigned(locale)
 
 
-def drivers_text(trip: Trip) -> str:
+def drivers_text(trip: Trip, locale: str = DEFAULT_LOCALE) -> str:
     """Drivers with licence numbers and phones, or how many are needed and 未分配."""
+    _ = texts(locale)
     if trip.crew is None:
-        return f"{trip.drivers} 名，{UNASSIGNED}"
-    return "；".join(f"{d.name}（驾驶证 {d.licence}，电话 {d.phone}）" for d in trip.crew.drivers)
+        return _("{count} driver(s), {unassigned}", count=trip.drivers, unassigned=_("unassigned"))
+    return _("; ").join(
+        _(
+            "{name} (licence {licence}, phone {phone})",
+            name=d.name,
+            licence=d.licence,
+            phone=d.phone,
+        )
+        for d in trip.crew.drivers
+    )
 
 
-def escort_text(trip: Trip) -> str:
+def escort_text(trip: Trip, locale: str = DEFAULT_LOCALE) -> str:
     """The coach captain or escort with phone, or 未分配."""
+    _ = texts(locale)
     if trip.crew is None:
-        return UNASSIGNED
-    return f"{trip.crew.escort_name}（电话 {trip.crew.escort_phone}）"
+        return _("unassigned")
+    return _("{name} (phone {phone})", name=trip.crew.escort_name, phone=trip.crew.escort_phone)
 
 
-def stop_kind(stop: Stop) -> str:
-    """The Chinese label of the stop's kind (the 02:00-05:00 park named as such)."""
-    return kind_label(stop)
+def stop_kind(stop: Stop, locale: str = DEFAULT_LOCALE) -> str:
+    """The label of the stop's kind in `locale` (the 02:00-05:00 park named as such)."""
+    return kind_label(stop, gettext_for(locale))

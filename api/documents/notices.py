@@ -2,6 +2,11 @@
 
 Every registered worker gets a message, seated or not: a late or missing cancellation notice was
 one of the failures seen in the field, so the unserved are told why and whom to call.
+
+The messages come from the catalogue in the workers' language, Chinese (`locale`; the service
+and the command line never change it: the dispatcher's choice of language is not the workers').
+The lists' headings and coded cells (状态, 变更) are fixed: an SMS gateway and the employers'
+programs read them (docs/maps-and-documents.md).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import io
 from collections import defaultdict
 from pathlib import Path
 
-from api.documents.context import Names, plate, seat_label, spreadsheet_safe
+from api.documents.context import Names, plate, seat_label, spreadsheet_safe, texts
+from api.i18n import DEFAULT_LOCALE, N_, gettext_in
 from optimizer.identity import normalize_phone
 from optimizer.model import Plan, Scenario
 
@@ -38,25 +44,34 @@ COMPANY_COLUMNS = (
     "name", "phone", "status", "trip_id", "coach", "date", "time", "gate", "seat", "destination",
 )  # fmt: skip
 
-# Why a worker has no seat, in words a worker understands (UnservedReason values).
+# Why a worker has no seat, in words a worker understands (UnservedReason values; msgids).
 REASON_TEXT = {
-    "invalid_row": "登记信息有误",
-    "unknown_home": "家乡地址无法识别",
-    "ambiguous_home": "家乡地址不明确",
-    "unknown_company": "单位信息有误",
-    "party_conflict": "同行人员信息不一致",
-    "party_too_large": "同行人数超过单车座位",
-    "no_date_in_window": "登记日期不在发车期内",
-    "no_coach_in_window": "登记日期内无可用车辆",
-    "fleet_exhausted": "登记日期内车辆已满",
-    "below_min_load": "同方向人数不足",
-    "too_far": "路途过远无法安排",
-    "unreachable": "目的地无法通行",
+    "invalid_row": N_("your registration details are wrong"),
+    "unknown_home": N_("your home address could not be recognised"),
+    "ambiguous_home": N_("your home address is unclear"),
+    "unknown_company": N_("your employer's details are wrong"),
+    "party_conflict": N_("your party's details do not agree"),
+    "party_too_large": N_("your party is larger than a coach"),
+    "no_date_in_window": N_("your dates are outside the departure days"),
+    "no_coach_in_window": N_("no coach is free on your dates"),
+    "fleet_exhausted": N_("the coaches on your dates are full"),
+    "below_min_load": N_("too few people travel your way"),
+    "too_far": N_("the journey is too long to arrange"),
+    "unreachable": N_("your destination cannot be reached"),
 }
+NO_TRIP_TEXT = N_("no suitable trip yet")
 
 
-def _contact(contact_phone: str) -> str:
-    return f"咨询电话{contact_phone}" if contact_phone else "如有疑问请联系所在单位"
+def _contact(contact_phone: str, locale: str = DEFAULT_LOCALE) -> str:
+    _ = texts(locale)
+    if contact_phone:
+        return _("enquiries: {phone}", phone=contact_phone)
+    return _("if in doubt, ask your employer")
+
+
+def _trip_kind(direction: str, locale: str) -> str:
+    _ = texts(locale)
+    return _("homeward charter") if direction == "home" else _("return charter")
 
 
 def worker_notices(
@@ -65,21 +80,29 @@ def worker_notices(
     *,
     contact_phone: str = "",
     signature: str = "春运包车",
+    locale: str = DEFAULT_LOCALE,
 ) -> list[dict[str, str]]:
     """One row per worker with an SMS `message` and its parts (keys of `NOTICE_COLUMNS`).
 
     Seated workers get date, departure time, when and where to board, coach (plate when
     assigned, else trip id), seat and a contact phone; unserved workers get the reason.
-    `contact_phone` is the service line printed in every message (employer if empty).
+    `contact_phone` is the service line printed in every message (employer if empty); `locale`
+    the messages' language (the workers', Chinese).
     """
+    _ = texts(locale)
     names = Names.of(scenario)
-    trip_kind = "返乡包车" if plan.direction == "home" else "返岗包车"
+    trip_kind = _trip_kind(plan.direction, locale)
+    contact = _contact(contact_phone, locale)
     rows: list[dict[str, str]] = []
     seated: set[str] = set()
     for trip in sorted(plan.trips, key=lambda t: (t.departure, t.trip_id)):
         coach = plate(trip) or trip.trip_id
         on_board = (
-            f"随车电话{trip.crew.escort_phone}（{trip.crew.escort_name}），"
+            _(
+                "on-board phone {phone} ({name}), ",
+                phone=trip.crew.escort_phone,
+                name=trip.crew.escort_name,
+            )
             if trip.crew is not None and trip.crew.escort_phone
             else ""
         )
@@ -93,12 +116,24 @@ def worker_notices(
             gate = names.stop_with_address(board)
             destination = names.stop_with_address(alight)
             seat = seat_label(passenger.seat, passenger.seat_count)
-            seat_text = f"座位{seat}号" if seat else "座位上车时安排"
-            message = (
-                f"【{signature}】{worker.name}您好，您的{trip_kind}："
-                f"{board.depart.month}月{board.depart.day}日{board.depart:%H:%M}发车，请于{board.arrive:%H:%M}前到{gate}上车，"
-                f"车次{coach}，{seat_text}，到{destination}下车。请携带身份证。"
-                f"{on_board}{_contact(contact_phone)}"
+            seat_text = _("seat {seat}", seat=seat) if seat else _("seat given when boarding")
+            message = _(
+                "[{signature}] Dear {name}, your {trip_kind}: departs {month}/{day} {time}; be at "
+                "{gate} by {arrive} to board, trip {coach}, {seat_text}, get off at "
+                "{destination}. Please bring your ID card. {on_board}{contact}",
+                signature=signature,
+                name=worker.name,
+                trip_kind=trip_kind,
+                month=board.depart.month,
+                day=board.depart.day,
+                time=f"{board.depart:%H:%M}",
+                arrive=f"{board.arrive:%H:%M}",
+                gate=gate,
+                coach=coach,
+                seat_text=seat_text,
+                destination=destination,
+                on_board=on_board,
+                contact=contact,
             )
             rows.append(
                 {
@@ -124,11 +159,18 @@ def worker_notices(
         worker = names.workers.get(unserved.worker_id)
         if worker is None or worker.worker_id in seated:
             continue
-        reason = REASON_TEXT.get(str(unserved.reason), "暂无合适车次")
+        reason = gettext_in(locale, REASON_TEXT.get(str(unserved.reason), NO_TRIP_TEXT))
         company = names.company(worker.company_id)
-        message = (
-            f"【{signature}】{worker.name}您好，很抱歉，您登记的{trip_kind}暂未能安排座位"
-            f"（{reason}），请尽快联系{company}另行安排。{_contact(contact_phone)}"
+        message = _(
+            "[{signature}] Dear {name}, we are sorry: no seat could be found yet on the "
+            "{trip_kind} you registered for ({reason}); please ask {company} soon to arrange "
+            "another way. {contact}",
+            signature=signature,
+            name=worker.name,
+            trip_kind=trip_kind,
+            reason=reason,
+            company=company,
+            contact=contact,
         )
         rows.append(
             {
@@ -169,13 +211,17 @@ def notices_with_changes(
     direction: str,
     contact_phone: str = "",
     signature: str = "春运包车",
+    locale: str = DEFAULT_LOCALE,
 ) -> list[dict[str, str]]:
     """The notice list after publishing: each row's `change` says whether it is a change (新增安排
     for a late registration seated, 待安排 for one waiting for a new trip, with a notice of its
     own, 改乘车次 for an edit moved to another trip), and every withdrawal
     gets a cancellation notice (已取消) to the worker, listed for the company too. `changes` are
-    dicts with kind, worker_id, staff_number, name, phone, company_id, company, trip_id, seat."""
-    trip_kind = "返乡包车" if direction == "home" else "返岗包车"
+    dicts with kind, worker_id, staff_number, name, phone, company_id, company, trip_id, seat.
+    `locale` is the messages' language (the workers', Chinese)."""
+    _ = texts(locale)
+    trip_kind = _trip_kind(direction, locale)
+    contact = _contact(contact_phone, locale)
     kinds = {c["worker_id"]: c["kind"] for c in changes}
     out = []
     for row in rows:
@@ -195,17 +241,30 @@ def notices_with_changes(
                     "company_id": change["company_id"],
                     "company": change["company"],
                     "status": "待安排",
-                    "message": f"【{signature}】{change['name']}您好，您的{trip_kind}登记已收到，"
-                    f"正在为您安排车次，安排后另行通知。{_contact(contact_phone)}",
+                    "message": _(
+                        "[{signature}] Dear {name}, your registration for the {trip_kind} has "
+                        "been received; we are finding you a trip and will tell you once it is "
+                        "arranged. {contact}",
+                        signature=signature,
+                        name=change["name"],
+                        trip_kind=trip_kind,
+                        contact=contact,
+                    ),
                     "change": CHANGE_LABELS["late_waiting"],
                 }
             )
         if change["kind"] != "withdrawal":
             continue
-        message = (
-            f"【{signature}】{change['name']}您好，您的{trip_kind}登记已取消，"
-            f"原车次{change['trip_id']}的座位已释放。如需乘车请联系{change['company']}重新登记。"
-            f"{_contact(contact_phone)}"
+        message = _(
+            "[{signature}] Dear {name}, your registration for the {trip_kind} is cancelled and "
+            "your seat on trip {trip} released. To travel, ask {company} to register you "
+            "again. {contact}",
+            signature=signature,
+            name=change["name"],
+            trip_kind=trip_kind,
+            trip=change["trip_id"],
+            company=change["company"],
+            contact=contact,
         )
         out.append(
             {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -15,12 +17,25 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from api.documents.fonts import markup, register_fonts
+from api.i18n import DEFAULT_LOCALE, ENGLISH, translate
 
 MARGIN = 14 * mm
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
 GRID = colors.HexColor("#555555")
 SHADE = colors.HexColor("#eeeeee")
 PARK_SHADE = colors.HexColor("#dde3f5")
+
+
+def long_time(moment: dt.datetime, locale: str = DEFAULT_LOCALE) -> str:
+    """A date and time written out in `locale`: 2019年01月28日 08:00 / 2019-01-28 08:00."""
+    _ = functools.partial(translate, locale)
+    return _(
+        "{year}-{month}-{day} {time}",
+        year=f"{moment:%Y}",
+        month=f"{moment:%m}",
+        day=f"{moment:%d}",
+        time=f"{moment:%H:%M}",
+    )
 
 
 def styles() -> dict[str, ParagraphStyle]:
@@ -95,8 +110,9 @@ def key_value_table(pairs: Sequence[tuple[str, Any]], columns: int, style: Parag
     return table
 
 
-def _numbered_canvas(footer: str) -> type[Canvas]:
-    """A canvas class that stamps `footer` and "第 n 页 / 共 m 页" on every page."""
+def _numbered_canvas(footer: str, locale: str = DEFAULT_LOCALE) -> type[Canvas]:
+    """A canvas class that stamps `footer` and "第 n 页 / 共 m 页" (in `locale`) on every page."""
+    _ = functools.partial(translate, locale)
 
     class NumberedCanvas(Canvas):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -115,7 +131,9 @@ def _numbered_canvas(footer: str) -> type[Canvas]:
                 self.setFillColor(colors.HexColor("#444444"))
                 self.drawString(MARGIN, 8 * mm, footer)
                 self.drawRightString(
-                    A4[0] - MARGIN, 8 * mm, f"第 {self._pageNumber} 页 / 共 {total} 页"
+                    A4[0] - MARGIN,
+                    8 * mm,
+                    _("page {page} of {pages}", page=self._pageNumber, pages=total),
                 )
                 super().showPage()
             super().save()
@@ -123,8 +141,16 @@ def _numbered_canvas(footer: str) -> type[Canvas]:
     return NumberedCanvas
 
 
-def build_pdf(target: Path | BinaryIO, story: list[Flowable], *, title: str, footer: str) -> None:
-    """Write `story` to a file path or binary stream as an A4 portrait PDF, CJK font embedded."""
+def build_pdf(
+    target: Path | BinaryIO,
+    story: list[Flowable],
+    *,
+    title: str,
+    footer: str,
+    locale: str = DEFAULT_LOCALE,
+) -> None:
+    """Write `story` to a file path or binary stream as an A4 portrait PDF, CJK font embedded
+    (names stay Chinese in any language); `locale` is the document's language."""
     register_fonts()
     if isinstance(target, Path):
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +164,6 @@ def build_pdf(target: Path | BinaryIO, story: list[Flowable], *, title: str, foo
         title=title,
         author="chunyun",
         subject=title,
-        lang="zh-CN",
+        lang="en" if locale == ENGLISH else "zh-CN",
     )
-    document.build(story, canvasmaker=_numbered_canvas(footer))
+    document.build(story, canvasmaker=_numbered_canvas(footer, locale))

@@ -13,6 +13,7 @@ from api.documents.notices import (
     write_notices_csv,
 )
 from api.documents.trip_sheet import write_trip_sheet_pdf
+from api.i18n import DEFAULT_LOCALE, gettext_for
 from maps import overview_map, trip_map
 from maps.geography import provider_for
 from optimizer.geography.distance import DistanceProvider
@@ -62,6 +63,7 @@ def render_plan(
     *,
     contact_phone: str = "",
     maps: bool = True,
+    locale: str = DEFAULT_LOCALE,
 ) -> RenderedFiles:
     """Write the plan's maps and papers into `out_dir` (created if needed):
 
@@ -71,7 +73,11 @@ def render_plan(
     `provider` gives road lines for the maps (default: the one the plan was made with, see
     `maps.geography.provider_for`);
     `contact_phone` is printed in every worker's SMS; `maps=False` skips the HTML maps.
+    `locale` is the language of the maps, the manifests' XLSX and PDF and the trip sheets (the
+    dispatcher's); the CSV files keep their fixed Chinese headings for the programs that read
+    them, and the workers' SMS are in Chinese, the workers' language (docs/maps-and-documents.md).
     """
+    gettext = gettext_for(locale)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale(out)
@@ -79,25 +85,27 @@ def render_plan(
     if maps:
         provider = provider or provider_for(plan)
         result.overview = out / "map.html"
-        overview_map(plan, provider=provider, origins=scenario.origins).save(str(result.overview))
+        overview_map(plan, provider=provider, origins=scenario.origins, gettext=gettext).save(
+            str(result.overview)
+        )
         (out / "trips").mkdir(exist_ok=True)
         for trip in plan.trips:
             path = out / "trips" / f"{safe_name(trip.trip_id)}.html"
-            trip_map(trip, provider=provider).save(str(path))
+            trip_map(trip, provider=provider, gettext=gettext).save(str(path))
             result.trip_maps.append(path)
     for trip in plan.trips:
         stem = safe_name(trip.trip_id)
         result.manifests.append(
-            write_manifest_pdf(trip, scenario, out / "manifests" / f"{stem}.pdf")
+            write_manifest_pdf(trip, scenario, out / "manifests" / f"{stem}.pdf", locale=locale)
         )
         result.manifests.append(
-            write_manifest_xlsx(trip, scenario, out / "manifests" / f"{stem}.xlsx")
+            write_manifest_xlsx(trip, scenario, out / "manifests" / f"{stem}.xlsx", locale=locale)
         )
         result.manifests.append(
             write_manifest_csv(trip, scenario, out / "manifests" / f"{stem}.csv")
         )
         result.trip_sheets.append(
-            write_trip_sheet_pdf(trip, scenario, out / "trip_sheets" / f"{stem}.pdf")
+            write_trip_sheet_pdf(trip, scenario, out / "trip_sheets" / f"{stem}.pdf", locale=locale)
         )
     rows = worker_notices(plan, scenario, contact_phone=contact_phone)
     result.notices = write_notices_csv(rows, out / "notices.csv")

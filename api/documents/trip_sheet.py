@@ -15,19 +15,32 @@ from typing import BinaryIO
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
-from api.documents.context import Names, drivers_text, escort_text, stop_kind
+from api.documents.context import (
+    Names,
+    drivers_text,
+    escort_text,
+    legal_title,
+    stop_kind,
+    texts,
+    unassigned,
+)
 from api.documents.pdf import CONTENT_WIDTH, build_pdf, grid_table, key_value_table, para, styles
+from api.i18n import DEFAULT_LOCALE, N_, gettext_for
 from maps.stops import is_night_park, note_text
-from optimizer.crews import sign_data
+from optimizer.crews import UNASSIGNED, sign_data
 from optimizer.model import Scenario, Trip
 
+# The legal name of the sign; in English "Charter coach sign (包车客运标志牌)".
+SIGN_TITLE = N_("Charter coach sign")
 
-def _minutes(delta: dt.timedelta) -> str:
+
+def _minutes(delta: dt.timedelta, locale: str = DEFAULT_LOCALE) -> str:
+    _ = texts(locale)
     total = int(delta.total_seconds() // 60)
     hours, minutes = divmod(total, 60)
     if hours and minutes:
-        return f"{hours}小时{minutes}分"
-    return f"{hours}小时" if hours else f"{minutes}分"
+        return _("{hours} hr {minutes} min", hours=hours, minutes=minutes)
+    return _("{hours} hr", hours=hours) if hours else _("{minutes} minute(s)", minutes=minutes)
 
 
 def operator_of(trip: Trip, scenario: Scenario) -> str:
@@ -41,31 +54,62 @@ def operator_of(trip: Trip, scenario: Scenario) -> str:
     return ""
 
 
-def sign_fields(trip: Trip, scenario: Scenario) -> list[tuple[str, str]]:
-    """The charter sign's data as (label, value) pairs; what is not assigned reads 未分配."""
-    names = Names.of(scenario)
-    sign = sign_data(
-        trip,
-        stops=[names.stop(s) for s in trip.stops if s.kind != "rest"],
-        fleet_operator=operator_of(trip, scenario),
-    )
+def sign_fields(
+    trip: Trip, scenario: Scenario, locale: str = DEFAULT_LOCALE
+) -> list[tuple[str, str]]:
+    """The charter sign's data as (label, value) pairs in `locale`; what is not assigned reads
+    未分配 (unassigned)."""
+    _ = texts(locale)
+    names = Names.of(scenario, locale)
+    served = [names.stop(s) for s in trip.stops if s.kind != "rest"]
+    sign = sign_data(trip, stops=served, fleet_operator=operator_of(trip, scenario))
+    main_stops = list(dict.fromkeys(served))[1:-1]
+
+    def filled(value: str) -> str:
+        # optimizer.crews writes 未分配 for a field no crew fills yet.
+        return unassigned(locale) if value == UNASSIGNED else value
+
     return [
-        ("起点", sign["origin"]),
-        ("终点", sign["destination"]),
-        ("途经", sign["main_stops"]),
-        ("车牌号", sign["plate"]),
-        ("经营者", sign["operator"]),
-        ("驾驶员", drivers_text(trip)),
-        ("随车人员", escort_text(trip)),
-        ("有效期", f"{trip.departure:%Y-%m-%d} 至 {trip.arrival:%Y-%m-%d}"),
-        ("包车类型", "返乡包车" if scenario.direction == "home" else "返岗包车"),
+        (_("From"), sign["origin"]),
+        (_("To"), sign["destination"]),
+        (_("Via"), _(", ").join(main_stops) if main_stops else _("none")),
+        (_("Plate no."), filled(sign["plate"])),
+        (_("Operator"), filled(sign["operator"])),
+        (_("Driver(s)"), drivers_text(trip, locale)),
+        (_("Escort"), escort_text(trip, locale)),
+        (
+            _("Valid"),
+            _(
+                "{first} to {last}",
+                first=f"{trip.departure:%Y-%m-%d}",
+                last=f"{trip.arrival:%Y-%m-%d}",
+            ),
+        ),
+        (
+            _("Charter kind"),
+            _("homeward charter") if scenario.direction == "home" else _("return charter"),
+        ),
     ]
 
 
-def timetable_rows(trip: Trip, scenario: Scenario) -> list[list[str]]:
-    """The timetable: one row per stop including every rest, with times and kilometres."""
-    names = Names.of(scenario)
-    rows = [["#", "地点", "类型", "到达", "出发", "停留", "本段km", "累计km", "上/下车", "备注"]]
+def timetable_rows(trip: Trip, scenario: Scenario, locale: str = DEFAULT_LOCALE) -> list[list[str]]:
+    """The timetable in `locale`: one row per stop including every rest, with times and km."""
+    _ = texts(locale)
+    names = Names.of(scenario, locale)
+    rows = [
+        [
+            "#",
+            _("Place"),
+            _("Kind"),
+            _("Arrives"),
+            _("Departs"),
+            _("Stay"),
+            _("Leg km"),
+            _("Total km"),
+            _("Board / alight"),
+            _("Notes"),
+        ]
+    ]
     cumulative = 0.0
     for index, stop in enumerate(trip.stops):
         cumulative += stop.km_from_previous
@@ -75,38 +119,54 @@ def timetable_rows(trip: Trip, scenario: Scenario) -> list[list[str]]:
             [
                 str(index + 1),
                 names.stop(stop),
-                stop_kind(stop),
+                stop_kind(stop, locale),
                 f"{stop.arrive:%m-%d %H:%M}",
                 f"{stop.depart:%m-%d %H:%M}",
-                _minutes(stop.depart - stop.arrive),
+                _minutes(stop.depart - stop.arrive, locale),
                 f"{stop.km_from_previous:,.0f}",
                 f"{cumulative:,.0f}",
                 f"+{board} / -{alight}" if stop.kind != "rest" else "",
-                note_text(stop.note),
+                note_text(stop.note, gettext_for(locale)),
             ]
         )
     return rows
 
 
-def trip_sheet_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
-    """The trip sheet as ReportLab flowables."""
+def trip_sheet_story(
+    trip: Trip, scenario: Scenario, locale: str = DEFAULT_LOCALE
+) -> list[Flowable]:
+    """The trip sheet as ReportLab flowables, in `locale`."""
+    _ = texts(locale)
     style = styles()
     policy = scenario.policy
     rests = [s for s in trip.stops if s.kind == "rest"]
     parks = [s for s in rests if is_night_park(s, policy.park_start_hour, policy.park_end_hour)]
     summary = [
-        ("车次", trip.trip_id),
-        ("车型", f"{trip.vehicle_type}（核定 {trip.seats} 座）"),
-        ("发车", f"{trip.departure:%Y-%m-%d %H:%M}"),
-        ("预计到达", f"{trip.arrival:%Y-%m-%d %H:%M}"),
-        ("总里程", f"{trip.distance_km:,.0f} km"),
-        ("驾驶时间", _minutes(dt.timedelta(minutes=trip.driving_minutes))),
-        ("驾驶员人数", f"{trip.drivers} 名"),
-        ("乘客", f"{len(trip.passengers)} 人，占 {trip.seats_used} 座"),
-        ("途中休息", f"{len(rests)} 次（其中夜间停车 {len(parks)} 次）"),
-        ("全程用时", _minutes(trip.arrival - trip.departure)),
+        (_("Trip"), trip.trip_id),
+        (
+            _("Coach type"),
+            _(
+                "{vehicle_type} ({seats} seats licensed)",
+                vehicle_type=trip.vehicle_type,
+                seats=trip.seats,
+            ),
+        ),
+        (_("Departs at"), f"{trip.departure:%Y-%m-%d %H:%M}"),
+        (_("Expected arrival"), f"{trip.arrival:%Y-%m-%d %H:%M}"),
+        (_("Total distance"), f"{trip.distance_km:,.0f} km"),
+        (_("Driving time"), _minutes(dt.timedelta(minutes=trip.driving_minutes), locale)),
+        (_("Drivers needed"), _("{count} driver(s)", count=trip.drivers)),
+        (
+            _("Passengers"),
+            _("{people} people, {seats} seats", people=len(trip.passengers), seats=trip.seats_used),
+        ),
+        (
+            _("Rests on the way"),
+            _("{rests} (night parks among them: {parks})", rests=len(rests), parks=len(parks)),
+        ),
+        (_("Journey time"), _minutes(trip.arrival - trip.departure, locale)),
     ]
-    rows = timetable_rows(trip, scenario)
+    rows = timetable_rows(trip, scenario, locale)
     park_rows = [
         i + 1
         for i, s in enumerate(trip.stops)
@@ -114,55 +174,77 @@ def trip_sheet_story(trip: Trip, scenario: Scenario) -> list[Flowable]:
     ]
     widths = [w * mm for w in (7, 34, 33, 19, 19, 17, 12, 13, 13, 25)]
     scale = CONTENT_WIDTH / sum(widths)
-    rules = (
-        f"日间连续驾驶不超过 {policy.day_max_continuous_driving_minutes // 60} 小时、夜间"
-        f"（{policy.night_start_hour:02d}:00-{policy.night_end_hour:02d}:00）不超过 "
-        f"{policy.night_max_continuous_driving_minutes // 60} 小时，每次休息不少于 "
-        f"{policy.min_rest_minutes} 分钟；{policy.park_start_hour:02d}:00-"
-        f"{policy.park_end_hour:02d}:00 停车休息；单程超过 {policy.two_driver_km:,.0f} km "
-        "配备 2 名以上驾驶员；严禁超员，包车合同以外人员不得上车。"
+    rules = _(
+        "continuous driving at most {day_hours} h by day and {night_hours} h by night "
+        "({night_start}-{night_end}), every rest at least {rest} min; parked "
+        "{park_start}-{park_end}; 2 or more drivers beyond {two_driver_km} km one way; no "
+        "standing passengers, nobody outside the charter contract on board.",
+        day_hours=policy.day_max_continuous_driving_minutes // 60,
+        night_hours=policy.night_max_continuous_driving_minutes // 60,
+        night_start=f"{policy.night_start_hour:02d}:00",
+        night_end=f"{policy.night_end_hour:02d}:00",
+        rest=policy.min_rest_minutes,
+        park_start=f"{policy.park_start_hour:02d}:00",
+        park_end=f"{policy.park_end_hour:02d}:00",
+        two_driver_km=f"{policy.two_driver_km:,.0f}",
     )
     return [
-        para("包车客运行程单", style["title"]),
-        para(f"车次 {trip.trip_id}（包车客运标志牌信息及行车时刻表）", style["subtitle"]),
+        para(_("Charter trip sheet"), style["title"]),
+        para(
+            _(
+                "Trip {trip} (charter sign data and timetable)",
+                trip=trip.trip_id,
+            ),
+            style["subtitle"],
+        ),
         Spacer(1, 4 * mm),
-        para("包车客运标志牌", style["heading"]),
-        key_value_table(sign_fields(trip, scenario), 2, style["cell"]),
+        para(legal_title(SIGN_TITLE, locale), style["heading"]),
+        key_value_table(sign_fields(trip, scenario, locale), 2, style["cell"]),
         Spacer(1, 3 * mm),
-        para("行程概况", style["heading"]),
+        para(_("Journey summary"), style["heading"]),
         key_value_table(summary, 2, style["cell"]),
         Spacer(1, 3 * mm),
-        para("行车时刻表（含全部休息及夜间停车）", style["heading"]),
+        para(_("Timetable (every rest and night park included)"), style["heading"]),
         grid_table(rows, [w * scale for w in widths], shaded_rows=park_rows, style=style["cell"]),
         Spacer(1, 3 * mm),
-        para("安全规定：" + rules, style["small"]),
+        para(_("Safety rules: ") + rules, style["small"]),
         Spacer(1, 8 * mm),
         para(
-            "驾驶员签字：__________　__________　__________　　调度签字：__________　"
-            "日期：__________",
+            _(
+                "Drivers' signatures: __________  __________  __________    "
+                "Dispatcher's signature: __________  Date: __________"
+            ),
             style["body"],
         ),
     ]
 
 
-def write_trip_sheet_pdf(trip: Trip, scenario: Scenario, path: str | Path) -> Path:
+def write_trip_sheet_pdf(
+    trip: Trip, scenario: Scenario, path: str | Path, *, locale: str = DEFAULT_LOCALE
+) -> Path:
     """Write the trip sheet as an A4 portrait PDF with the CJK font embedded; returns the path."""
     target = Path(path)
-    _trip_sheet_pdf(trip, scenario, target)
+    _trip_sheet_pdf(trip, scenario, target, locale)
     return target
 
 
-def trip_sheet_pdf_bytes(trip: Trip, scenario: Scenario) -> bytes:
+def trip_sheet_pdf_bytes(trip: Trip, scenario: Scenario, locale: str = DEFAULT_LOCALE) -> bytes:
     """The trip sheet PDF as bytes (for a download response)."""
     buffer = io.BytesIO()
-    _trip_sheet_pdf(trip, scenario, buffer)
+    _trip_sheet_pdf(trip, scenario, buffer, locale)
     return buffer.getvalue()
 
 
-def _trip_sheet_pdf(trip: Trip, scenario: Scenario, target: Path | BinaryIO) -> None:
+def _trip_sheet_pdf(
+    trip: Trip, scenario: Scenario, target: Path | BinaryIO, locale: str = DEFAULT_LOCALE
+) -> None:
+    _ = texts(locale)
+    title = _("Charter trip sheet")
     build_pdf(
         target,
-        trip_sheet_story(trip, scenario),
-        title=f"包车客运行程单 {trip.trip_id}",
-        footer=f"包车客运行程单 车次 {trip.trip_id} · {trip.departure:%Y-%m-%d}",
+        trip_sheet_story(trip, scenario, locale),
+        title=f"{title} {trip.trip_id}",
+        footer=f"{title} "
+        + _("trip {trip} · {date}", trip=trip.trip_id, date=f"{trip.departure:%Y-%m-%d}"),
+        locale=locale,
     )

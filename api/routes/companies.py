@@ -22,6 +22,7 @@ def _public(row: models.Company, season: models.Season) -> CompanyPublic:
         no_hub=row.no_hub,
         town=row.town,
         address=row.address,
+        county=row.county,
     )
 
 

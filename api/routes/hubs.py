@@ -15,7 +15,14 @@ router = APIRouter(prefix="/hubs", tags=["hubs"])
 
 
 def _public(row: models.Hub, season: models.Season) -> HubPublic:
-    return HubPublic(season=season.name, hub_id=row.hub_id, name=row.name, lon=row.lon, lat=row.lat)
+    return HubPublic(
+        season=season.name,
+        hub_id=row.hub_id,
+        name=row.name,
+        lon=row.lon,
+        lat=row.lat,
+        county=row.county,
+    )
 
 
 @router.get("")

@@ -33,6 +33,8 @@ from api.documents.notices import (
 from api.documents.statement import statement_pdf_bytes, statement_xlsx_bytes
 from api.documents.trip_sheet import trip_sheet_pdf_bytes
 from api.errors import Conflict, NotFound, TooLarge, message
+from api.i18n import DEFAULT_LOCALE, document_locale
+from api.routes.plans import AcceptLanguage, LangQuery
 from api.schemas import (
     ChangePublic,
     ChangesConfirm,
@@ -45,7 +47,14 @@ from api.spreadsheet import spreadsheet_safe
 from optimizer.costs import SeasonCosts, costs_to_json, season_costs
 from optimizer.identity import mask_phone
 from optimizer.model import Trip
-from optimizer.write import DUTY_COLUMNS, TRIP_COLUMNS, depot_names, duty_rows, trip_row
+from optimizer.write import (
+    DUTY_COLUMNS,
+    TRIP_COLUMNS,
+    depot_names,
+    duty_rows,
+    trip_origins,
+    trip_row,
+)
 
 router = APIRouter(prefix="/plans", tags=["operations"])
 
@@ -153,7 +162,12 @@ def read_costs(session: SessionDep, user: CurrentUser, plan_id: int) -> CostsPub
 
 
 def _statement(
-    session: SessionDep, user: models.User, plan_id: int, company_id: str, fmt: str
+    session: SessionDep,
+    user: models.User,
+    plan_id: int,
+    company_id: str,
+    fmt: str,
+    locale: str = DEFAULT_LOCALE,
 ) -> Response:
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     scope = company_scope(user)
@@ -166,9 +180,9 @@ def _statement(
     company = crud.get_company(session, season=plan.season, company_id=company_id)
     name = company.name if company is not None else company_id
     if fmt == "xlsx":
-        content, media = statement_xlsx_bytes(statement, costs, trips, name), XLSX
+        content, media = statement_xlsx_bytes(statement, costs, trips, name, locale), XLSX
     else:
-        content, media = statement_pdf_bytes(statement, costs, trips, name), PDF
+        content, media = statement_pdf_bytes(statement, costs, trips, name, locale), PDF
     filename = f"statement-plan-{plan.id}-{company_id}.{fmt}"
     return Response(
         content,
@@ -183,11 +197,18 @@ def _statement(
     responses={200: {"content": {XLSX: {}}, "description": "the company's statement"}},
 )
 def company_statement_xlsx(
-    session: SessionDep, user: CurrentUser, plan_id: int, company_id: str
+    session: SessionDep,
+    user: CurrentUser,
+    plan_id: int,
+    company_id: str,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
 ) -> Response:
     """A company's charter statement (包车费用结算单) as XLSX: its share of each trip, subsidy
-    and amount payable. Employers: their own company's only."""
-    return _statement(session, user, plan_id, company_id, "xlsx")
+    and amount payable. Employers: their own company's only. In the language asked for
+    (`lang`, Accept-Language; default Chinese)."""
+    locale = document_locale(lang, accept_language)
+    return _statement(session, user, plan_id, company_id, "xlsx", locale)
 
 
 @router.get(
@@ -196,10 +217,16 @@ def company_statement_xlsx(
     responses={200: {"content": {PDF: {}}, "description": "the company's statement"}},
 )
 def company_statement_pdf(
-    session: SessionDep, user: CurrentUser, plan_id: int, company_id: str
+    session: SessionDep,
+    user: CurrentUser,
+    plan_id: int,
+    company_id: str,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
 ) -> Response:
     """The company's charter statement as an A4 PDF (as the XLSX)."""
-    return _statement(session, user, plan_id, company_id, "pdf")
+    locale = document_locale(lang, accept_language)
+    return _statement(session, user, plan_id, company_id, "pdf", locale)
 
 
 def _ascii(name: str) -> str:
@@ -416,7 +443,11 @@ def read_trips_csv(session: SessionDep, user: CurrentUser, plan_id: int) -> Resp
     """trips.csv as the CLI writes it (one row per trip); employers: trips carrying their
     workers, other companies' gates unnamed. Formula-like cells are quoted."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
-    rows = [trip_row(t) for t in _scoped_trips(session, plan, user)]
+    origins = trip_origins(
+        [t for t, _ in crud.plan_trips(session, plan_id=plan.id)],
+        crud.origin_scenario(session, season=plan.season),
+    )
+    rows = [trip_row(t, origins.get(t.trip_id, "")) for t in _scoped_trips(session, plan, user)]
     return _download(_csv(rows, TRIP_COLUMNS), CSV, f"trips-plan-{plan.id}.csv")
 
 
@@ -461,9 +492,17 @@ def read_duties_csv(session: SessionDep, _user: DispatcherUser, plan_id: int) ->
     response_class=Response,
     responses={200: {"content": {PDF: {}}, "description": "the trip sheet (包车客运行程单)"}},
 )
-def read_trip_sheet(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str) -> Response:
+def read_trip_sheet(
+    session: SessionDep,
+    user: CurrentUser,
+    plan_id: int,
+    trip_id: str,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
     """The trip sheet: the charter sign's data (plate, operator, drivers with phones, escort, or
-    未分配) and the timetable with every rest. Employers: trips carrying their workers."""
+    未分配) and the timetable with every rest. Employers: trips carrying their workers. In the
+    language asked for (`lang`, Accept-Language; default Chinese)."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     scope = company_scope(user)
     trip, _ = crud.get_plan_trip(session, plan_id=plan.id, trip_id=trip_id)
@@ -481,7 +520,9 @@ def read_trip_sheet(session: SessionDep, user: CurrentUser, plan_id: int, trip_i
             for d in operations.list_drop_points(session, season=plan.season)
         )
     )
-    content = trip_sheet_pdf_bytes(convert.trip_for_company(trip, scope), scenario)
+    content = trip_sheet_pdf_bytes(
+        convert.trip_for_company(trip, scope), scenario, document_locale(lang, accept_language)
+    )
     return _download(content, PDF, f"trip-sheet-{plan.id}-{trip.trip_id}.pdf")
 
 

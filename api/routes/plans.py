@@ -6,9 +6,10 @@ only their own passengers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from api import convert, crud, models, operations, outputs
@@ -26,12 +27,27 @@ from api.deps import (
 )
 from api.documents.notices import safe_name
 from api.errors import NotFound
+from api.i18n import DEFAULT_LOCALE, document_locale
 from api.schemas import ManifestPublic, PlanCreate, PlanPublic, TripPublic
 from optimizer import model as domain
+from optimizer.write import trip_origins
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
 ManifestFormat = Literal["json", "csv", "xlsx", "pdf"]
+
+# The language of a document or map (api.i18n.document_locale): ?lang=, else Accept-Language,
+# else Chinese. The pages pass the user's choice as `lang`.
+LangQuery = Annotated[
+    str | None,
+    Query(
+        max_length=16,
+        pattern=r"^[A-Za-z_-]*$",
+        description="language of the document or map: zh (default) or en; "
+        "without it, the first language of Accept-Language",
+    ),
+]
+AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
 
 
 def _visible_plan(session: SessionDep, *, plan_id: int, user: models.User) -> models.Plan:
@@ -153,17 +169,28 @@ def list_trips(session: SessionDep, user: CurrentUser, plan_id: int) -> list[Tri
     """The plan's trips with timetables; an employer gets the trips carrying its workers."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     scope = company_scope(user)
+    trips = _trips_for(session, plan=plan, user=user)
+    origins = _origins(session, plan, [t for t, _ in trips])
     return [
-        convert.trip_public(t, locked=locked, company_id=scope)
-        for t, locked in _trips_for(session, plan=plan, user=user)
+        convert.trip_public(t, locked=locked, company_id=scope, origin=origins.get(t.trip_id, ""))
+        for t, locked in trips
     ]
+
+
+def _origins(
+    session: SessionDep, plan: models.Plan, trips: Sequence[domain.Trip]
+) -> dict[str, str]:
+    """Each trip's origin county, from the trips as planned (before an employer's view hides
+    other companies' stops)."""
+    return trip_origins(trips, crud.origin_scenario(session, season=plan.season))
 
 
 @router.get("/{plan_id}/trips/{trip_id}")
 def read_trip(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str) -> TripPublic:
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, locked = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
-    return convert.trip_public(trip, locked=locked, company_id=company_scope(user))
+    origin = _origins(session, plan, [trip]).get(trip.trip_id, "")
+    return convert.trip_public(trip, locked=locked, company_id=company_scope(user), origin=origin)
 
 
 def _manifest(
@@ -213,9 +240,14 @@ def read_manifest(
     trip_id: str,
     fmt: Annotated[ManifestFormat, Path(description="json, csv, xlsx or pdf")],
     masked: MaskedQuery = False,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
 ) -> Response:
     """The passenger list of a trip (旅客名单): seat, name, ID number, phone, company, boarding
-    and alighting stop. Employers get their own workers' rows, always masked."""
+    and alighting stop. Employers get their own workers' rows, always masked. XLSX and PDF are
+    in the language asked for (`lang`, Accept-Language; default Chinese); the CSV's headings
+    are fixed for the programs that read it."""
+    locale = document_locale(lang, accept_language)
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
     manifest, shown_trip, scenario = _manifest(
@@ -227,9 +259,13 @@ def read_manifest(
     if fmt == "csv":
         content = outputs.manifest_csv(shown_trip, scenario, full_ids=not manifest.masked)
     elif fmt == "xlsx":
-        content = outputs.manifest_xlsx(shown_trip, scenario, full_ids=not manifest.masked)
+        content = outputs.manifest_xlsx(
+            shown_trip, scenario, full_ids=not manifest.masked, locale=locale
+        )
     else:
-        content = outputs.manifest_pdf(shown_trip, scenario, full_ids=not manifest.masked)
+        content = outputs.manifest_pdf(
+            shown_trip, scenario, full_ids=not manifest.masked, locale=locale
+        )
     return Response(
         content,
         media_type=outputs.MANIFEST_MEDIA_TYPES[fmt],
@@ -238,8 +274,15 @@ def read_manifest(
 
 
 @router.get("/{plan_id}/map.html", response_class=HTMLResponse)
-def overview_map(session: SessionDep, _user: DispatcherUser, plan_id: int) -> HTMLResponse:
-    """The season overview map of a plan (dispatchers only); works offline."""
+def overview_map(
+    session: SessionDep,
+    _user: DispatcherUser,
+    plan_id: int,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> HTMLResponse:
+    """The season overview map of a plan (dispatchers only); works offline. In the language
+    asked for (`lang`, Accept-Language; default Chinese)."""
     plan = crud.get_plan(session, plan_id=plan_id)
     if plan.status != "succeeded":
         raise NotFound(f"plan {plan_id} has no trips yet ({plan.status})")
@@ -247,15 +290,28 @@ def overview_map(session: SessionDep, _user: DispatcherUser, plan_id: int) -> HT
     drawn = outputs.plan_for_maps(
         season=plan.season.name, direction=plan.season.direction, trips=trips, kpis=plan.kpis
     )
-    return HTMLResponse(outputs.overview_map_html(drawn))
+    return HTMLResponse(outputs.overview_map_html(drawn, document_locale(lang, accept_language)))
 
 
 @router.get("/{plan_id}/trips/{trip_id}/map.html", response_class=HTMLResponse)
-def trip_map(session: SessionDep, user: CurrentUser, plan_id: int, trip_id: str) -> HTMLResponse:
-    """The map of one trip: numbered stops with times, rests and the route line."""
+def trip_map(
+    session: SessionDep,
+    user: CurrentUser,
+    plan_id: int,
+    trip_id: str,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
+) -> HTMLResponse:
+    """The map of one trip: numbered stops with times, rests and the route line, in the
+    language asked for (`lang`, Accept-Language; default Chinese)."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
-    return HTMLResponse(outputs.trip_map_html(convert.trip_for_company(trip, company_scope(user))))
+    return HTMLResponse(
+        outputs.trip_map_html(
+            convert.trip_for_company(trip, company_scope(user)),
+            document_locale(lang, accept_language),
+        )
+    )
 
 
 ZIP = "application/zip"
@@ -271,7 +327,12 @@ def unserved_of(plan: models.Plan, *, keys: set[str] | None = None) -> list[doma
 
 
 def documents_zip_of(
-    session: SessionDep, *, plan: models.Plan, user: models.User, company_id: str | None = None
+    session: SessionDep,
+    *,
+    plan: models.Plan,
+    user: models.User,
+    company_id: str | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> bytes:
     """Every document of `plan` as one zip, for a dispatcher: full rows, written to the audit
     log as an unmasked read. With `company_id`: that company's zip (its trips with only its
@@ -323,7 +384,7 @@ def documents_zip_of(
     folder = f"{plan.season.name}-plan-{plan.id}"
     if company_id is not None:
         folder += f"-{safe_name(company_id)}"
-    return documents_zip(drawn, scenario, folder=folder)
+    return documents_zip(drawn, scenario, folder=folder, locale=locale)
 
 
 @router.get(
@@ -339,13 +400,21 @@ def read_documents_zip(
         str | None,
         Query(max_length=64, pattern=r"^[^\x00]*$", description="one company's zip only"),
     ] = None,
+    lang: LangQuery = None,
+    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Every document of a finished plan as one zip (dispatchers only): manifests (PDF, XLSX,
     CSV), trip sheets, the SMS notice lists (all and per company) and the maps; with
     `company_id`, one company's zip (its trips with its passengers only). Full rows: the
     download is written to the audit log."""
     plan = crud.get_plan(session, plan_id=plan_id)
-    content = documents_zip_of(session, plan=plan, user=user, company_id=company_id)
+    content = documents_zip_of(
+        session,
+        plan=plan,
+        user=user,
+        company_id=company_id,
+        locale=document_locale(lang, accept_language),
+    )
     name = f"{plan.season.name}-plan-{plan.id}"
     if company_id is not None:
         name += f"-{safe_name(company_id)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from api import crew_import, crud, models, schemas
 from api.deps import JobRunnerDep, SessionDep, SettingsDep
-from api.errors import MESSAGES, Conflict, CrewRejected, NotFound
+from api.errors import MESSAGES, Conflict, CrewRejected, NotFound, RegistrationRejected
 from api.i18n import (
     N_,
     translate,
@@ -37,8 +38,10 @@ from api.routes import users as user_routes
 from api.web.common import page_season
 from api.web.deps import FormChecked, PageDispatcher, page_locale, render
 from api.web.employer import CHANGE_KINDS
+from optimizer.charter import SIGN_REFUSED
 from optimizer.errors import ChunyunError
 from optimizer.places import county_name
+from optimizer.write import trip_origins
 
 router = APIRouter(include_in_schema=False)
 
@@ -181,6 +184,7 @@ FIELD_LABELS = {
     "cap_per_company": N_("Cap per company (RMB)"),
     "address": N_("Address"),
     "adcode": N_("County"),
+    "county": N_("Origin county"),
 }
 FIELD_PROBLEMS = {
     "missing": N_("is required"),
@@ -209,6 +213,18 @@ def _error_text(request: Request, error: Exception) -> str:
                 translate(locale, FIELD_PROBLEM, field=label, problem=translate(locale, problem))
             )
         return "; ".join(parts)
+    if isinstance(error, RegistrationRejected):  # e.g. a county outside the season's region
+        return "; ".join(
+            translate(
+                locale,
+                FIELD_PROBLEM,
+                field=translate(locale, FIELD_LABELS[p.column])
+                if p.column in FIELD_LABELS
+                else p.column,
+                problem=f"{p.value} {translate_reason(locale, p.reason)}",
+            )
+            for p in error.problems
+        )
     if isinstance(error, ValueError) and not isinstance(error, ChunyunError):  # policy not JSON
         return translate(locale, NOT_JSON, example='{"max_dropoff_stops": 3}')
     return translate_detail(locale, str(error))
@@ -278,6 +294,7 @@ def season_page(
     dates = sorted(by_date.items())
     top = max([n for _, n in dates] + [1])
     plans = crud.list_plans(session, season=season)
+    origins = _origin_figures(season, companies, workers, plans)
     return render(
         request,
         "dispatcher/season.html",
@@ -302,11 +319,47 @@ def season_page(
                 ((code, county_name(code)) for code in by_county if code != "?"),
                 key=lambda item: item[1],
             ),
+            "origins": origins,
+            "region": [(code, county_name(code)) for code in season.region or ()],
             "message": _message(request, done),
             "error": error,
         },
         status_code=422 if error else 200,
     )
+
+
+def _origin_figures(
+    season: models.Season,
+    companies: Sequence[models.Company],
+    workers: Sequence[models.Worker],
+    plans: Sequence[models.Plan],
+) -> dict[str, Any]:
+    """Per origin county of a season with a region: its companies, the seats registered at its
+    gates, and the trips of the latest finished plan that leave from it; and that plan's trips
+    boarding in several origin counties."""
+    if not season.region:
+        return {}
+    county_of = {c.company_id: c.county or season.origin for c in companies}
+    finished = [p for p in plans if p.status == "succeeded" and p.kpis]
+    latest = max(finished, key=lambda p: p.id) if finished else None
+    kpis = (latest.kpis or {}) if latest is not None else {}
+    trips = kpis.get("trips_by_origin", {})
+    rows = []
+    for code in season.region:
+        rows.append(
+            {
+                "code": code,
+                "name": county_name(code),
+                "companies": sum(1 for c in county_of.values() if c == code),
+                "seats": sum(w.seats for w in workers if county_of.get(w.company_id) == code),
+                "trips": trips.get(code, 0) if latest is not None else None,
+            }
+        )
+    return {
+        "rows": rows,
+        "plan": latest,
+        "cross": kpis.get("cross_origin_trips", 0),
+    }
 
 
 @router.post("/d/seasons/{name}/subsidy", response_class=HTMLResponse)
@@ -380,13 +433,17 @@ def set_company_address(
     name: str,
     company_id: str,
     address: Annotated[str, Form(max_length=256)] = "",
+    county: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
-    """The company's street address (printed with its gate on notices), through the API."""
+    """The company's street address (printed with its gate on notices) and, in a season with
+    a region, its gate's origin county, through the API (a county outside the region is
+    refused there)."""
     company = company_routes.read_company(session, user, company_id, season=name)
+    values = {**company.model_dump(exclude={"season"}), "address": address.strip()}
+    if county is not None:
+        values["county"] = county.strip()
     try:
-        changed = schemas.CompanyCreate.model_validate(
-            {**company.model_dump(exclude={"season"}), "address": address.strip()}
-        )
+        changed = schemas.CompanyCreate.model_validate(values)
         company_routes.upsert_companies(session, user, changed, season=name)
     except (ChunyunError, ValidationError) as error:
         session.rollback()
@@ -461,6 +518,9 @@ def _fleet_advice(locale: str, kpis: dict[str, Any] | None) -> list[str]:
             from_date=dt.date.fromisoformat(str(a["from_date"])),
         )
         for a in advice
+    ] + [
+        translate(locale, MESSAGES[SIGN_REFUSED], trip=trip)
+        for trip in ((kpis or {}).get("fleet") or {}).get("sign_refused") or []
     ]
 
 
@@ -510,8 +570,14 @@ def _plan_view(
     trips: list[dict[str, Any]] = []
     all_dates: set[str] = set()
     all_provinces: set[str] = set()
+    origin_of: dict[str, str] = {}
     if plan.status == "succeeded":
-        for trip, locked in crud.plan_trips(session, plan_id=plan.id):
+        stored = crud.plan_trips(session, plan_id=plan.id)
+        if plan.season.region:
+            origin_of = trip_origins(
+                [t for t, _ in stored], crud.origin_scenario(session, season=plan.season)
+            )
+        for trip, locked in stored:
             provinces = sorted(
                 {province_name(s.adcode) for s in trip.stops if s.kind == "dropoff" and s.adcode}
             )
@@ -532,6 +598,9 @@ def _plan_view(
                     "day": day,
                     "provinces": provinces,
                     "use": use,
+                    "origin": county_name(origin_of[trip.trip_id])
+                    if trip.trip_id in origin_of
+                    else "",
                     "dropoffs": [
                         county_name(s.adcode)
                         for s in trip.stops
@@ -560,6 +629,13 @@ def _plan_view(
             "plan": plan,
             "public": public,
             "kpis": _kpi_rows(plan.kpis),
+            "by_origin": [
+                (code, county_name(code), n)
+                for code, n in (plan.kpis or {}).get("trips_by_origin", {}).items()
+            ]
+            if plan.season.region
+            else [],
+            "cross_origin": (plan.kpis or {}).get("cross_origin_trips", 0),
             "fleet_advice": _fleet_advice(locale, plan.kpis),
             "trips": trips,
             "dates": sorted(all_dates),
@@ -1007,23 +1083,27 @@ def lock(
 
 
 @router.get("/d/plans/{plan_id}/trips/{trip_id}/map", response_class=HTMLResponse)
-def trip_map(session: SessionDep, user: PageDispatcher, plan_id: int, trip_id: str) -> Response:
-    return plan_routes.trip_map(session, user, plan_id, trip_id)
+def trip_map(
+    request: Request, session: SessionDep, user: PageDispatcher, plan_id: int, trip_id: str
+) -> Response:
+    return plan_routes.trip_map(session, user, plan_id, trip_id, lang=page_locale(request))
 
 
 @router.get("/d/plans/{plan_id}/map", response_class=HTMLResponse)
-def plan_map(session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
-    return plan_routes.overview_map(session, user, plan_id)
+def plan_map(request: Request, session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
+    return plan_routes.overview_map(session, user, plan_id, lang=page_locale(request))
 
 
 @router.get("/d/plans/{plan_id}/documents.zip")
 def documents_zip(
-    session: SessionDep, user: PageDispatcher, plan_id: int, company_id: str = ""
+    request: Request, session: SessionDep, user: PageDispatcher, plan_id: int, company_id: str = ""
 ) -> Response:
     """Every document of the plan, or (company_id) one company's zip."""
     if "\x00" in company_id or len(company_id) > 64:
         raise NotFound(f"no company {company_id!r}")
-    return plan_routes.read_documents_zip(session, user, plan_id, company_id=company_id or None)
+    return plan_routes.read_documents_zip(
+        session, user, plan_id, company_id=company_id or None, lang=page_locale(request)
+    )
 
 
 # --- audit and accounts --------------------------------------------------------------------------

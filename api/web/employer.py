@@ -445,10 +445,18 @@ def notices_csv(request: Request, session: SessionDep, user: PageUser, plan_id: 
 
 @router.get("/pages/plans/{plan_id}/trips/{trip_id}/manifest.{fmt}")
 def manifest(
-    session: SessionDep, user: PageUser, plan_id: int, trip_id: str, fmt: plan_routes.ManifestFormat
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    plan_id: int,
+    trip_id: str,
+    fmt: plan_routes.ManifestFormat,
 ) -> Response:
-    """A trip's manifest as the API gives it to the caller (employers: own rows, masked)."""
-    return plan_routes.read_manifest(session, user, plan_id, trip_id, fmt, masked=False)
+    """A trip's manifest as the API gives it to the caller (employers: own rows, masked), in
+    the pages' language."""
+    return plan_routes.read_manifest(
+        session, user, plan_id, trip_id, fmt, masked=False, lang=page_locale(request)
+    )
 
 
 # --- documents of the operations (trip sheets, statements, lists with changes) ------------------
@@ -457,9 +465,13 @@ def manifest(
 
 
 @router.get("/pages/plans/{plan_id}/trips/{trip_id}/sheet.pdf")
-def trip_sheet(session: SessionDep, user: PageUser, plan_id: int, trip_id: str) -> Response:
-    """The trip sheet (包车客运行程单) with the charter sign's data."""
-    return operation_routes.read_trip_sheet(session, user, plan_id, trip_id)
+def trip_sheet(
+    request: Request, session: SessionDep, user: PageUser, plan_id: int, trip_id: str
+) -> Response:
+    """The trip sheet (包车客运行程单) with the charter sign's data, in the pages' language."""
+    return operation_routes.read_trip_sheet(
+        session, user, plan_id, trip_id, lang=page_locale(request)
+    )
 
 
 @router.get("/pages/plans/{plan_id}/changes-notices.csv")
@@ -474,14 +486,22 @@ def trips_csv(session: SessionDep, user: PageUser, plan_id: int) -> Response:
 
 
 @router.get("/pages/plans/{plan_id}/statements/{company_id}.xlsx")
-def statement_xlsx(session: SessionDep, user: PageUser, plan_id: int, company_id: str) -> Response:
+def statement_xlsx(
+    request: Request, session: SessionDep, user: PageUser, plan_id: int, company_id: str
+) -> Response:
     """A company's charter statement (包车费用结算单); employers: their own only."""
-    return operation_routes.company_statement_xlsx(session, user, plan_id, company_id)
+    return operation_routes.company_statement_xlsx(
+        session, user, plan_id, company_id, lang=page_locale(request)
+    )
 
 
 @router.get("/pages/plans/{plan_id}/statements/{company_id}.pdf")
-def statement_pdf(session: SessionDep, user: PageUser, plan_id: int, company_id: str) -> Response:
-    return operation_routes.company_statement_pdf(session, user, plan_id, company_id)
+def statement_pdf(
+    request: Request, session: SessionDep, user: PageUser, plan_id: int, company_id: str
+) -> Response:
+    return operation_routes.company_statement_pdf(
+        session, user, plan_id, company_id, lang=page_locale(request)
+    )
 
 
 @router.get("/pages/plans/{plan_id}/companies/{company_id}/notices.csv")

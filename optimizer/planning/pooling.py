@@ -9,6 +9,7 @@ import datetime as dt
 import gc
 import itertools
 import math
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -17,6 +18,7 @@ import numpy as np
 from optimizer.groups import (
     Unit,
 )
+from optimizer.lp_bound import LpDemand, lp_lower_bound, rounded_patterns
 from optimizer.model import (
     UnservedReason,
     VehicleType,
@@ -51,6 +53,17 @@ from optimizer.routing import (
     solve_pickup_delivery,
 )
 
+# With `SolverParams.lp_seeds`: share of the pooling budget the LP over the remainders may use
+# (its time is taken from the routing parts' budget), and the least summed value of a (date,
+# county set) pattern for it to become a seed coach (x >= 0.5 rounds to one coach).
+LP_SEEDS_SHARE = 0.2
+SEED_MIN_VALUE = 0.5
+# A date's LP counts as converged when its proven value is within this share of the master's.
+SEED_GAP = 0.02
+
+# A seed: the stop counties one coach should serve together, and how many such coaches.
+Seed = tuple[tuple[str, ...], int]
+
 
 class Pooling(Stage):
     """Several counties per coach: greedy covers, then OR-Tools on each date or corridor."""
@@ -65,14 +78,13 @@ class Pooling(Stage):
         direct_by_day: dict[dt.date, list[Coach]] = defaultdict(list)
         for coach in direct:
             direct_by_day[coach.day].append(coach)
-        chunks_by_day: dict[dt.date, list[Chunk]] = defaultdict(list)
-        for remainder in remainders:
-            capacity = max(self._capacity(remainder.day), 1)
-            by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
-            for unit, near, far in remainder.loads:
-                by_pair[(near, far)].append(unit)
-            for (near, far), units in sorted(by_pair.items()):
-                chunks_by_day[remainder.day].extend(cut_chunks(near, far, units, capacity))
+        chunks_by_day = self.chunks_by_day(remainders)
+        seeds: dict[dt.date, list[Seed]] = {}
+        if self.ctx.scenario.solver.lp_seeds and chunks_by_day:
+            clock = time.monotonic()
+            seeds = self.lp_seeds(chunks_by_day, LP_SEEDS_SHARE * time_budget_s)
+            time_budget_s = max(0.2, time_budget_s - (time.monotonic() - clock))
+        seeded_days: list[dt.date] = []
         coaches: list[Coach] = []
         parts: list[Part] = []
         baselines: list[list[Coach]] = []
@@ -94,7 +106,7 @@ class Pooling(Stage):
                 # One model for the whole date's remainders: bigger pools than any corridor
                 # split. The complete greedy (covers, then one county per coach) is the
                 # baseline the router must beat, with at most the coaches the greedy took.
-                covered, left = self._cover(day, chunks)
+                covered, left = self._cover_seeded(day, chunks, seeds.get(day, ()), seeded_days)
                 chunks = chunks + full_chunks
                 mark = len(self.work.spilled) if self.work.spilled is not None else 0
                 unseated_before = len(self.work.unserved)
@@ -110,7 +122,7 @@ class Pooling(Stage):
                 parts.append(Part(day, tuple(chunks)))
                 baselines.append(baseline)
                 continue
-            covered, left = self._cover(day, chunks)
+            covered, left = self._cover_seeded(day, chunks, seeds.get(day, ()), seeded_days)
             weak = []
             for coach in covered:
                 assert coach.vehicle is not None
@@ -124,6 +136,11 @@ class Pooling(Stage):
             for chunk_group in self._corridors(left):
                 parts.append(Part(day, tuple(chunk_group)))
                 baselines.append([])
+        if seeds:
+            self.work.notes.append(
+                f"LP seeds: the seeded cover promised fewer coaches on {len(seeded_days)} of "
+                f"{len(seeds)} date(s)"
+            )
         total = sum(len(p.chunks) for p in parts) or 1
         jobs: list[tuple[PickupDeliveryProblem, RoutingParams]] = []
         vehicles_of: list[list[VehicleType]] = []
@@ -185,6 +202,19 @@ class Pooling(Stage):
             coaches.extend(self._fallback(day, chunks))
         return coaches
 
+    def chunks_by_day(self, remainders: Sequence[Coach]) -> dict[dt.date, list[Chunk]]:
+        """The remainders as routing requests: per date, (boarding point, county) chunks of at
+        most one coach each."""
+        chunks_by_day: dict[dt.date, list[Chunk]] = defaultdict(list)
+        for remainder in remainders:
+            capacity = max(self._capacity(remainder.day), 1)
+            by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+            for unit, near, far in remainder.loads:
+                by_pair[(near, far)].append(unit)
+            for (near, far), units in sorted(by_pair.items()):
+                chunks_by_day[remainder.day].extend(cut_chunks(near, far, units, capacity))
+        return chunks_by_day
+
     def _better(self, routed: Sequence[Coach], baseline: Sequence[Coach]) -> bool:
         """Fewer coaches, or as many with fewer km."""
         if len(routed) != len(baseline):
@@ -216,18 +246,47 @@ class Pooling(Stage):
             size += pairs
         return groups
 
-    def _cover(self, day: dt.date, chunks: Sequence[Chunk]) -> tuple[list[Coach], list[Chunk]]:
+    def _cover_seeded(
+        self, day: dt.date, chunks: Sequence[Chunk], seeds: Sequence[Seed], kept: list[dt.date]
+    ) -> tuple[list[Coach], list[Chunk]]:
+        """`_cover` with the date's seeds and without; the seeded one is kept (and its date
+        added to `kept`) only when it promises fewer coaches: its coaches plus the seats it
+        leaves over the largest coach, rounded up. The fleet counters follow the cover kept."""
+        if not seeds:
+            return self._cover(day, chunks)
+        used = self.work.fleet.used
+        before = dict(used)
+        plain = self._cover(day, chunks)
+        after_plain = dict(used)
+        used.clear()
+        used.update(before)
+        seeded = self._cover(day, chunks, seeds)
+        if self._promise(*seeded) < self._promise(*plain):
+            kept.append(day)
+            return seeded
+        used.clear()
+        used.update(after_plain)
+        return plain
+
+    def _promise(self, coaches: Sequence[Coach], left: Sequence[Chunk]) -> int:
+        seats = sum(chunk.seats for chunk in left)
+        return len(coaches) + math.ceil(seats / max(1, self.work.fleet.largest_type()))
+
+    def _cover(
+        self, day: dt.date, chunks: Sequence[Chunk], seeds: Sequence[Seed] = ()
+    ) -> tuple[list[Coach], list[Chunk]]:
         """Nearly full coaches across counties, chosen greedily before routing the rest.
 
         Each coach is a choice of at most the pickup limit of boarding points and the drop-off
         limit of counties; it carries what waits at those points for those counties (units may
         be split between coaches, unlike routing requests). The coach covering the most seats
         is taken while it is at least POOL_FILL full and every ride stays within the detour.
+        `seeds` (the LP's rounded patterns, `lp_seeds`) are built first, whatever their fill.
         """
         waiting: dict[tuple[str, str], list[Unit]] = defaultdict(list)
         for chunk in chunks:
             waiting[(chunk.near, chunk.far)].extend(chunk.units)
-        coaches: list[Coach] = []
+        coaches = self._seeded(day, waiting, seeds)
         fill = POOL_FILL
         while True:
             capacity = self._capacity(day)
@@ -255,19 +314,120 @@ class Pooling(Stage):
                     break
             if built is None:
                 break
-            pairs, loads, order, used_far, sequence = built
-            taken_ids = {u.worker_ids for u, _, _ in loads}
-            vehicle = self.work.fleet.take(day, sum(u.seats for u, _, _ in loads), 0.0)
-            if vehicle is None:
+            coach = self._take_cover(day, waiting, built)
+            if coach is None:
                 break
-            coaches.append(Coach(day, order, used_far, loads, vehicle, sequence=sequence))
-            for b, f in pairs:
-                waiting[(b, f)] = [u for u in waiting[(b, f)] if u.worker_ids not in taken_ids]
+            coaches.append(coach)
         left: list[Chunk] = []
         capacity = max(self._capacity(day), 1)
         for (near_key, far_key), units in sorted(waiting.items()):
             left.extend(cut_chunks(near_key, far_key, units, capacity))
         return coaches, left
+
+    def _take_cover(
+        self,
+        day: dt.date,
+        waiting: dict[tuple[str, str], list[Unit]],
+        built: tuple[
+            list[tuple[str, str]], list[tuple[Unit, str, str]], list[str], list[str], list[str]
+        ],
+    ) -> Coach | None:
+        """The coach `_cover_coach` built, on a coach of the fleet, its units no longer waiting;
+        None when no coach of the date fits its load."""
+        pairs, loads, order, used_far, sequence = built
+        taken_ids = {u.worker_ids for u, _, _ in loads}
+        vehicle = self.work.fleet.take(day, sum(u.seats for u, _, _ in loads), 0.0)
+        if vehicle is None:
+            return None
+        for b, f in pairs:
+            waiting[(b, f)] = [u for u in waiting[(b, f)] if u.worker_ids not in taken_ids]
+        return Coach(day, order, used_far, loads, vehicle, sequence=sequence)
+
+    def _seeded(
+        self, day: dt.date, waiting: dict[tuple[str, str], list[Unit]], seeds: Sequence[Seed]
+    ) -> list[Coach]:
+        """One coach per seed (as many as its count): its counties, boarding at the points where
+        most of their seats wait (at most the pickup limit), when every ride is legal; a seed
+        whose coach breaks a ride limit is left to the greedy."""
+        coaches: list[Coach] = []
+        for counties, count in seeds:
+            wanted = set(counties)
+            for _ in range(count):
+                capacity = self._capacity(day)
+                if capacity == 0:
+                    return coaches
+                by_near: dict[str, int] = defaultdict(int)
+                for (b, f), units in waiting.items():
+                    if f in wanted and units:
+                        by_near[b] += sum(u.seats for u in units)
+                near = sorted(by_near, key=lambda b: (-by_near[b], b))[: self.ctx.near_limit]
+                far = [f for f in counties if any(waiting.get((b, f)) for b in near)]
+                if not far:
+                    break
+                built = self._cover_coach(waiting, near, far, capacity)
+                # The LP's corridors leave out dwell times: when a ride breaks its limit, the
+                # seed's largest legal part (one county fewer) is tried instead.
+                smaller = itertools.combinations(far, len(far) - 1) if built is None else ()
+                for fewer in (list(f) for f in smaller if f):
+                    trial = self._cover_coach(waiting, near, fewer, capacity)
+                    if trial is not None and (built is None or _seats(trial) > _seats(built)):
+                        built = trial
+                coach = None if built is None else self._take_cover(day, waiting, built)
+                if coach is None:
+                    break
+                coaches.append(coach)
+        return coaches
+
+    def lp_seeds(
+        self, chunks_by_day: Mapping[dt.date, Sequence[Chunk]], box_s: float
+    ) -> dict[dt.date, list[Seed]]:
+        """The counties the LP relaxation over each date's remainders puts on one coach.
+
+        Each chunk is a demand of its date only (dates are chosen already) at its boarding
+        point; the largest coach still free is the date's capacity. One LP per date
+        (`optimizer.lp_bound.lp_lower_bound`, run towards convergence), the smallest dates
+        first, each with its share of `box_s` by requests (what a date leaves unused passes on).
+        Only a date whose LP converged (its proven value within SEED_GAP of the master's) gives
+        seeds: an unconverged master is mostly its first one-county columns. Its patterns are
+        rounded: x >= SEED_MIN_VALUE makes round(x) coaches (`rounded_patterns`)."""
+        deadline = time.monotonic() + box_s
+        geo = self.places.geo
+        seeds: dict[dt.date, list[Seed]] = {}
+        days = sorted(chunks_by_day, key=lambda d: (len(chunks_by_day[d]), d))
+        waiting = sum(len(chunks_by_day[d]) for d in days)
+        tried = 0
+        for day in days:
+            chunks = chunks_by_day[day]
+            share = (deadline - time.monotonic()) * len(chunks) / max(1, waiting)
+            waiting -= len(chunks)
+            capacity = self._capacity(day)
+            if capacity <= 0 or not chunks or share <= 0.01:
+                continue
+            tried += 1
+            sites = sorted({c.near for c in chunks} | {c.far for c in chunks})
+            index = [geo.index[k] for k in sites]
+            matrix = geo.duration_s[np.ix_(index, index)]
+            lp = lp_lower_bound(
+                [LpDemand(c.seats, c.far, (day, day), (c.near,)) for c in chunks],
+                capacity_by_date={day: capacity},
+                county_stop_limit=self.ctx.far_limit,
+                sites=sites,
+                leg_s=matrix if self.ctx.home else matrix.T,
+                detour_ratio=self.ctx.policy.detour_ratio,
+                detour_grace_s=self.ctx.policy.detour_grace_minutes * 60.0,
+                time_limit_s=share,
+                until_converged=True,
+            )
+            near_optimal = lp.iterations > 0 and lp.lp_value - lp.value <= SEED_GAP * lp.lp_value
+            if not (lp.converged or near_optimal):
+                continue
+            rounded = rounded_patterns(lp.patterns, SEED_MIN_VALUE)
+            seeds[day] = [(counties, count) for _, counties, count in rounded]
+        self.work.notes.append(
+            f"LP seeds: {sum(n for s in seeds.values() for _, n in s)} coach(es) on "
+            f"{len(seeds)} of {tried} date(s) whose LP converged"
+        )
+        return seeds
 
     def _cover_coach(
         self,
@@ -581,6 +741,11 @@ class Pooling(Stage):
                 loads = [(u, c.near, c.far) for c in chosen for u in c.units]
                 coaches.append(Coach(day, near, [far], loads, vehicle))
         return coaches
+
+
+def _seats(built: tuple[object, list[tuple[Unit, str, str]], object, object, object]) -> int:
+    """Seats a built cover coach carries."""
+    return sum(unit.seats for unit, _, _ in built[1])
 
 
 def solve_part(problem: PickupDeliveryProblem, params: RoutingParams) -> PickupDeliverySolution:

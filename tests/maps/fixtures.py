@@ -7,7 +7,11 @@ Bijie (Guizhou) with the 02:00-05:00 park. Shared by tests/maps and tests/api.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 
+from maps.geography import PROVINCES
+from optimizer.geography.gazetteer import load_gazetteer
 from optimizer.identity import id_check_char
 from optimizer.model import (
     Company,
@@ -194,3 +198,40 @@ def plan() -> Plan:
             solve_seconds=0.1,
         ),
     )
+
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+@functools.cache
+def _place_names() -> tuple[str, ...]:
+    """Every name the maps may show as data (provinces, prefectures, counties, the scenario's
+    gates, coach types and operators, people, notes written by hand), as their CJK runs, longest
+    first."""
+    gazetteer = load_gazetteer()
+    names = set(PROVINCES.values())
+    names |= {c.name for c in gazetteer} | {c.province for c in gazetteer}
+    names |= {p.name for p in gazetteer.prefectures.values()}
+    season = scenario()
+    names |= {c.name for c in season.companies} | {h.name for h in season.hubs}
+    names |= {w.name for w in season.workers}
+    names |= {v.vehicle_type for v in season.fleet} | {v.operator for v in season.fleet}
+    for trip in plan().trips:
+        names |= {text for s in trip.stops for text in (s.name, s.note) if text}
+        names.add(trip.vehicle_type)
+    runs = {run for name in names for run in CJK.findall(name)}
+    return tuple(sorted(runs, key=len, reverse=True))
+
+
+def cjk_besides_names(text: str, allowed: tuple[str, ...] = ()) -> set[str]:
+    """The Chinese left in `text` once every name is taken out (places of the gazetteer, the
+    scenario's gates, coach types and people, notes written by hand, and `allowed`): an
+    English page or paper must leave none."""
+    left = set()
+    for run in set(CJK.findall(text)):
+        rest = run
+        for name in (*allowed, *_place_names()):
+            if name in rest:
+                rest = rest.replace(name, " ")
+        left |= set(CJK.findall(rest))
+    return left

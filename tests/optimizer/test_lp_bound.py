@@ -150,6 +150,7 @@ def lp_bound(
     county_stops: int = 0,
     max_rounds: int | None = None,
     known: int = 0,
+    presolve: bool = True,
 ) -> LpBound:
     demands = []
     for g in season.groups:
@@ -172,6 +173,7 @@ def lp_bound(
         max_rounds=max_rounds,
         until_converged=True,
         known_bound=known,
+        presolve=presolve,
     )
 
 
@@ -216,6 +218,17 @@ def test_lp_bound_never_exceeds_the_optimum(season: Season) -> None:
     assert lp_bound(season, known=counting, max_rounds=1).trips >= counting
     # The LP alone is at least the seat bound (its rows cover every seat).
     assert lp.value >= sum(g.seats for g in season.groups) / max(season.capacity) - 1e-6
+
+
+@settings(max_examples=15, deadline=None)
+@given(seasons())
+def test_glop_without_preprocessing_converges_to_the_same_lp(season: Season) -> None:
+    """GLOP with its preprocessing off (it keeps its basis between rounds) converges to the same
+    LP optimum, so the same bound."""
+    default, kept = lp_bound(season), lp_bound(season, presolve=False)
+    assert default.converged and kept.converged
+    assert kept.value == pytest.approx(default.value, abs=1e-6)
+    assert kept.trips == default.trips
 
 
 @pytest.mark.parametrize(

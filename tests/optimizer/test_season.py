@@ -13,7 +13,7 @@ from optimizer.duties import layover_minutes
 from optimizer.geography.distance import GreatCircleProvider, Location
 from optimizer.model import Policy, Scenario, SolverParams
 from optimizer.read import read_scenario
-from optimizer.season import plan_season
+from optimizer.season import cancel_trips, plan_season
 from scenarios.generate import generate_season, write_scenario
 from tests.checker import check_plan
 
@@ -325,3 +325,66 @@ def test_cancelled_trips_lower_the_bounds_by_what_they_carried(season) -> None: 
     assert cut.kpis.trips >= cut.kpis.lower_bound_trips
     # Nothing cancelled: nothing changes.
     assert cancel_trips(plan, set(), "test").kpis == plan.kpis
+
+
+def _linquan_season(workers: int, days: int, coaches: int) -> Scenario:
+    """A homeward wave to Linquan (Anhui) from one gate: every worker may leave on any of
+    `days` days, and `coaches` coach-53s carry them."""
+    from optimizer.model import Company, VehicleType
+
+    day0 = dt.date(2019, 1, 24)
+    return Scenario(
+        name="linquan",
+        direction="home",
+        origin="330282",
+        festival_date=dt.date(2019, 2, 5),
+        first_departure=day0,
+        last_departure=day0 + dt.timedelta(days - 1),
+        companies=(Company("C1", "甲厂", 121.25, 30.17),),
+        workers=tuple(_workers("341221", range(workers), day0, day0 + dt.timedelta(days - 1))),
+        fleet=(VehicleType("c53", 53, coaches, 9.0, 800.0),),
+        policy=Policy(),
+        solver=SolverParams(time_limit_s=2.0),
+    )
+
+
+def test_a_top_up_seats_workers_on_coach_time_left_idle() -> None:
+    """Workers whose trip was cancelled while the coach stands idle later in their window are
+    seated by the top-up on new trips; every trip kept before stays as it was, and the plan
+    passes the independent checker, coach availability included."""
+    from optimizer.model import UnservedReason
+    from optimizer.season import coach_duties, solve_within_fleet, top_up
+
+    scenario = _linquan_season(workers=150, days=8, coaches=1)
+    plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
+    assert plan.kpis.seated == 150 and len(plan.trips) >= 3, "the premise: one coach, 3 loads"
+    # Lose the last trip (as if no coach could drive it): its riders wait, the coach is idle.
+    last = max(plan.trips, key=lambda t: (t.departure, t.trip_id))
+    cut = cancel_trips(plan, {last.trip_id}, "test")
+    waiting = {p.worker_id for p in last.passengers}
+    assert {u.worker_id for u in cut.unserved} == waiting
+    duties = coach_duties(cut.trips, scenario, PROVIDER)
+    topped, topped_duties = top_up(scenario, cut, duties, distances=PROVIDER)
+    assert topped.kpis.seated == 150, "the idle coach should carry the waiting workers"
+    assert {t.trip_id: t for t in cut.trips}.items() <= {t.trip_id: t for t in topped.trips}.items()
+    assert topped_duties.kpis.coaches == 1 and topped_duties.kpis.shortages == ()
+    assert (
+        check_plan(scenario, topped.replace(coaches=topped_duties.duties), provider=PROVIDER) == []
+    )
+    assert not [u for u in topped.unserved if u.reason is UnservedReason.FLEET_EXHAUSTED]
+    assert any("top-up" in note for note in topped.notes)
+
+
+def test_a_top_up_adds_nothing_when_no_coach_is_free() -> None:
+    """One coach and one departure day: the workers of the trip no coach can drive stay
+    fleet_exhausted, the top-up adds no trip and the plan keeps its duties."""
+    from optimizer.season import coach_duties, solve_within_fleet, top_up
+
+    scenario = _linquan_season(workers=100, days=1, coaches=1)
+    plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
+    assert len(plan.trips) == 1 and plan.kpis.unserved > 0, "the premise: one trip fits"
+    topped, topped_duties = top_up(
+        scenario, plan, coach_duties(plan.trips, scenario, PROVIDER), distances=PROVIDER
+    )
+    assert topped.trips == plan.trips and topped.unserved == plan.unserved
+    assert topped_duties.kpis.coaches == 1

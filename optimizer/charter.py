@@ -1,0 +1,160 @@
+"""The charter-sign rule: one end of a charter coach's route lies at its registration place.
+
+道路旅客运输及客运站管理规定 art. 57: the charter sign (包车客运标志牌) names the route, and one end
+of it (where the coach starts or where it finishes) must lie in the place where the coach, that
+is its operator, is registered. With one origin county this held by itself (every operator sat
+in the origin, every route starts or ends there); with several origins a coach of one county's
+operator may be handed a trip that starts in another county and ends in Guizhou, which it may
+not drive.
+
+An operator's registration place is `VehicleType.registered` (a county or prefecture, by name
+or code, of any of its fleet rows) or, when none of its rows names one, the origin county
+holding (else nearest to) its depot, else the season's main origin. A trip's ends are the
+counties of its first and last service stop: a gate's or hub's origin county
+(`Scenario.company_county`, `Scenario.hub_county`), a home county's adcode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from optimizer.model import Scenario, Stop, Trip, VehicleType
+from optimizer.region import expand_region, locate_county
+
+# The message id of a refusal (the api layer translates it with the refusal's values).
+SIGN_REFUSED = "charter_sign_refused"
+
+
+def registration_places(scenario: Scenario) -> dict[str, frozenset[str]]:
+    """Each coach type of the scenario's fleet -> the counties where its operator is registered.
+
+    Raises InvalidInput when a `registered` value names no county, prefecture or province."""
+    named: dict[str, str] = {}
+    depots: dict[str, tuple[float, float]] = {}
+    for vehicle in scenario.fleet:
+        if vehicle.registered:
+            named.setdefault(vehicle.operator, vehicle.registered)
+        if vehicle.depot_lon is not None and vehicle.depot_lat is not None:
+            depots.setdefault(vehicle.operator, (vehicle.depot_lon, vehicle.depot_lat))
+    by_operator: dict[str, frozenset[str]] = {}
+    for operator in {v.operator for v in scenario.fleet}:
+        if operator in named:
+            by_operator[operator] = frozenset(expand_region(named[operator]))
+        elif operator in depots:
+            lon, lat = depots[operator]
+            by_operator[operator] = frozenset({locate_county(lon, lat, scenario.origins)})
+        else:
+            by_operator[operator] = frozenset({scenario.origin})
+    return {v.vehicle_type: by_operator[v.operator] for v in scenario.fleet}
+
+
+def _stop_county(stop: Stop, scenario: Scenario) -> str | None:
+    for hub in scenario.hubs:
+        if stop.hub_id is not None and hub.hub_id == stop.hub_id:
+            return scenario.hub_county(hub)
+    if stop.hub_id is None and stop.company_id is not None:
+        for company in scenario.companies:
+            if company.company_id == stop.company_id:
+                return scenario.company_county(company)
+    return stop.adcode
+
+
+def route_ends(trip: Trip, scenario: Scenario) -> tuple[str, ...]:
+    """The counties of `trip`'s first and last service stop (pickup or drop-off), those known."""
+    service = [s for s in trip.stops if s.kind in ("pickup", "dropoff")]
+    if not service:
+        return ()
+    ends = (_stop_county(service[0], scenario), _stop_county(service[-1], scenario))
+    return tuple(dict.fromkeys(e for e in ends if e))
+
+
+@dataclass(frozen=True)
+class SignRefusal:
+    """A trip no coach of the fleet may drive under the rule: message id `code`, the route's end
+    counties and the coach type the plan gave it."""
+
+    trip_id: str
+    vehicle_type: str
+    ends: tuple[str, ...]
+    code: str = SIGN_REFUSED
+
+
+@dataclass(frozen=True)
+class SignRule:
+    """What build_duties needs to apply the rule: the registration counties of each coach type
+    and the end counties of each trip (by id). A type or trip not listed is not checked."""
+
+    places: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    ends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def allows(self, trip: Trip, vehicle_type: str) -> bool:
+        """Whether a coach of `vehicle_type` may drive `trip` (one end in its operator's place)."""
+        place = self.places.get(vehicle_type)
+        ends = self.ends.get(trip.trip_id)
+        if place is None or not ends:
+            return True
+        return any(end in place for end in ends)
+
+    def merged(self, other: SignRule) -> SignRule:
+        """Both rules' places and trips (e.g. a season's two waves)."""
+        return SignRule({**self.places, **other.places}, {**self.ends, **other.ends})
+
+
+def sign_rule(scenario: Scenario, trips: Iterable[Trip]) -> SignRule:
+    """The rule for `trips` of `scenario` (its fleet's registration places)."""
+    return SignRule(
+        registration_places(scenario), {t.trip_id: route_ends(t, scenario) for t in trips}
+    )
+
+
+def assign_types(
+    trips: Sequence[Trip], fleet: Sequence[VehicleType], rule: SignRule
+) -> tuple[dict[str, str], list[SignRefusal]]:
+    """The coach type that drives each trip under the rule, and the trips none may drive.
+
+    A trip keeps its planned type when that type's operator may drive it; otherwise it goes to
+    the type with the same seats (else the smallest seating its passengers) whose operator may;
+    a trip no type may drive is refused."""
+    types = list(fleet)
+    chosen: dict[str, str] = {}
+    refused: list[SignRefusal] = []
+    for trip in trips:
+        if rule.allows(trip, trip.vehicle_type):
+            chosen[trip.trip_id] = trip.vehicle_type
+            continue
+        candidates = [
+            v for v in types if v.seats >= trip.seats_used and rule.allows(trip, v.vehicle_type)
+        ]
+        if not candidates:
+            refused.append(
+                SignRefusal(trip.trip_id, trip.vehicle_type, rule.ends.get(trip.trip_id, ()))
+            )
+            continue
+        best = min(candidates, key=lambda v: (v.seats != trip.seats, v.seats, v.vehicle_type))
+        chosen[trip.trip_id] = best.vehicle_type
+    return chosen, refused
+
+
+def apply_sign_rule(
+    trips: Sequence[Trip], fleet: Sequence[VehicleType], rule: SignRule
+) -> tuple[tuple[Trip, ...], tuple[SignRefusal, ...]]:
+    """`trips` as the rule lets coaches drive them: each on the type `assign_types` gives it
+    (seats and cost, fixed plus per km, of that type) and the refusals. For the planner's own
+    use before building duties, so that every trip's type is the one its coach has (the
+    independent checker requires it); trips the rule refuses are returned unchanged."""
+    chosen, refused = assign_types(trips, fleet, rule)
+    types = {v.vehicle_type: v for v in fleet}
+    result = []
+    for trip in trips:
+        vehicle = types.get(chosen.get(trip.trip_id, trip.vehicle_type))
+        if vehicle is not None and vehicle.vehicle_type != trip.vehicle_type:
+            trip = dataclasses.replace(
+                trip,
+                vehicle_type=vehicle.vehicle_type,
+                seats=vehicle.seats,
+                cost=round(vehicle.fixed_cost + vehicle.cost_per_km * trip.distance_km, 2),
+            )
+        result.append(trip)
+    return tuple(result), tuple(refused)

@@ -1,0 +1,135 @@
+"""The charter-sign rule (道路旅客运输及客运站管理规定 art. 57): a coach drives a trip only when one
+end of the route lies in its operator's registration place (optimizer/charter.py), enforced
+where coaches are given trips (optimizer/duties.py) and held by the independent checker."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from optimizer.charter import apply_sign_rule, registration_places, route_ends, sign_rule
+from optimizer.duties import DutyResult, TimetableEmptyDriveTimer, build_duties
+from optimizer.geography.providers import default_provider
+from optimizer.model import Plan, Scenario, SolverParams, VehicleType
+from optimizer.read import read_scenario
+from optimizer.season import depot_of
+from optimizer.solve import solve
+from tests.checker import check_plan
+
+TWO_ORIGINS = Path(__file__).resolve().parents[1] / "data" / "two-origins"
+CIXI, YUYAO, WEINING = "330282", "330281", "520526"
+NINGBO = "330200"
+
+
+def _coach(name: str, operator: str, registered: str, lon: float, lat: float) -> VehicleType:
+    return VehicleType(name, 53, 2, 7.5, 1500, operator, lon, lat, registered=registered)
+
+
+CIXI_COACH = ("cixi-53", "慈溪公运", CIXI, 121.266, 30.170)
+YUYAO_COACH = ("yuyao-53", "余姚公运", "", 121.150, 30.040)
+
+
+@pytest.fixture(scope="module")
+def yuyao_trip() -> tuple[Scenario, Plan]:
+    """The two-origin season with only 余姚's workers: one coach from 余姚 to 威宁 (Guizhou)."""
+    scenario = read_scenario(TWO_ORIGINS)
+    scenario = scenario.replace(
+        workers=tuple(w for w in scenario.workers if w.company_id == "C02"),
+        fleet=(_coach(*CIXI_COACH),),
+        solver=SolverParams(time_limit_s=3.0, part_solution_limit=3),
+    )
+    plan = solve(scenario)
+    assert plan.trips and all(route_ends(t, scenario) == (YUYAO, WEINING) for t in plan.trips)
+    return scenario, plan
+
+
+def _duties(scenario: Scenario, plan: Plan, *, rule: bool = True) -> DutyResult:
+    return build_duties(
+        plan.trips,
+        scenario.fleet,
+        depot=depot_of(scenario),
+        timer=TimetableEmptyDriveTimer(default_provider(), scenario.policy),
+        policy=scenario.policy,
+        sign=sign_rule(scenario, plan.trips) if rule else None,
+    )
+
+
+def test_a_coach_registered_in_one_county_cannot_take_a_trip_from_another(
+    yuyao_trip: tuple[Scenario, Plan],
+) -> None:
+    """A 慈溪 operator's coach may not drive 余姚 -> 威宁: the trip is refused, named, and no
+    duty carries it; the checker flags the same duty when the rule is not applied."""
+    scenario, plan = yuyao_trip
+    assert registration_places(scenario) == {"cixi-53": frozenset({CIXI})}
+    duties = _duties(scenario, plan)
+    trip_ids = {t.trip_id for t in plan.trips}
+    assert set(duties.kpis.sign_refused) == trip_ids
+    assert {r.trip_id for r in duties.refused} == trip_ids
+    assert all(
+        r.ends == (YUYAO, WEINING) and r.code == "charter_sign_refused" for r in duties.refused
+    )
+    assert not duties.duties
+
+    unchecked = _duties(scenario, plan, rule=False)
+    errors = check_plan(scenario, plan.replace(coaches=unchecked.duties))
+    assert any("neither end lies in its operator's registration place" in e for e in errors)
+
+
+def test_a_coach_registered_at_the_prefecture_may(yuyao_trip: tuple[Scenario, Plan]) -> None:
+    """Registered at 宁波市 (the prefecture holding both counties), the same coach may."""
+    scenario, plan = yuyao_trip
+    name, operator, _, lon, lat = CIXI_COACH
+    scenario = scenario.replace(fleet=(_coach(name, operator, NINGBO, lon, lat),))
+    duties = _duties(scenario, plan)
+    assert not duties.refused and not duties.kpis.sign_refused
+    assert sorted(t for d in duties.duties for t in d.trip_ids) == sorted(
+        t.trip_id for t in plan.trips
+    )
+    assert check_plan(scenario, plan.replace(coaches=duties.duties)) == []
+    # A name works as well as the code.
+    named = scenario.replace(fleet=(_coach(name, operator, "宁波市", lon, lat),))
+    assert registration_places(named)["cixi-53"] >= {CIXI, YUYAO}
+
+
+def test_a_trip_goes_to_an_operator_registered_at_one_of_its_ends(
+    yuyao_trip: tuple[Scenario, Plan],
+) -> None:
+    """With a 余姚 operator in the fleet (registered by default where its depot lies), the trip
+    planned on the 慈溪 coach is driven by a 余姚 coach of the same size."""
+    scenario, plan = yuyao_trip
+    scenario = scenario.replace(fleet=(_coach(*CIXI_COACH), _coach(*YUYAO_COACH)))
+    assert registration_places(scenario)["yuyao-53"] == frozenset({YUYAO})
+    planned = plan.replace(
+        trips=tuple(dataclasses.replace(t, vehicle_type="cixi-53") for t in plan.trips)
+    )
+    duties = _duties(scenario, planned)
+    assert not duties.refused
+    assert {d.vehicle_type for d in duties.duties} == {"yuyao-53"}
+    assert {d.operator for d in duties.duties} == {"余姚公运"}
+
+    # The planner's hook: the trips retyped as their coaches are, then the plan checks clean.
+    retyped, refused = apply_sign_rule(
+        planned.trips, scenario.fleet, sign_rule(scenario, planned.trips)
+    )
+    assert not refused and {t.vehicle_type for t in retyped} == {"yuyao-53"}
+    again = _duties(scenario, planned.replace(trips=retyped))
+    assert check_plan(scenario, planned.replace(trips=retyped, coaches=again.duties)) == []
+    errors = check_plan(
+        scenario, planned.replace(coaches=_duties(scenario, planned, rule=False).duties)
+    )
+    assert any("neither end lies in its operator's registration place" in e for e in errors)
+
+
+def test_one_origin_seasons_keep_todays_duties() -> None:
+    """One origin: every operator is registered at the origin, every route starts or ends
+    there, so the rule refuses nothing and changes no duty."""
+    from scenarios import bundled_path
+
+    scenario = read_scenario(bundled_path("tiny"))
+    scenario = scenario.replace(solver=SolverParams(time_limit_s=3.0, part_solution_limit=3))
+    plan = solve(scenario)
+    with_rule, without = _duties(scenario, plan), _duties(scenario, plan, rule=False)
+    assert not with_rule.refused
+    assert with_rule.duties == without.duties
