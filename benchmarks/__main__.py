@@ -2,7 +2,7 @@
 
     python -m benchmarks [--quick] [--sections seasons,peers,lilim,parallel,duties,robustness,
                           lpbound,incremental,cluster,origins] [--lp-time S]
-                         [--cluster-workers N] [--cluster-repeats R]
+                         [--cluster-workers N] [--cluster-repeats R] [--cluster-scenario DIR]
                          [--out benchmarks/results] [--time-limit S] [--family-seed N]
 
 Writes `report.md`, `report.json` and `season-scaling.png` into `--out`. Every figure is measured
@@ -473,6 +473,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--cluster-repeats", type=int, default=1, help="runs per Dask worker count (median)"
     )
+    parser.add_argument(
+        "--cluster-scenario",
+        type=Path,
+        default=None,
+        help="plan this season folder in the cluster section (e.g. a generated province season)",
+    )
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -507,7 +513,7 @@ def main(argv: list[str] | None = None) -> None:
             from benchmarks.cluster import section_cluster
 
             size = args.cluster_workers or (400 if args.quick else 200_000)
-            folder = _generated(cache, size, seed=1)
+            folder = args.cluster_scenario or _generated(cache, size, seed=1)
             limit = args.time_limit
             if limit is None and args.quick:
                 limit = 2.0

@@ -9,12 +9,17 @@ memory are the run's own. Measured per run: wall time (reading the season includ
 the lower bound, the solve time of every routing part inside its Dask worker (and which parallel
 batch it belonged to), the peak memory of the planning process and of each Dask worker.
 
+Parts come in kinds (`PART_KINDS`): departure-date strategies, routing parts (pooling) and
+timetable parts (timetables and seats of a few hundred coaches). The planner submits a batch of
+parts in one loop, then waits for their results before it goes on: a part submitted after the
+planner waited on an earlier one, or of another kind, starts a new batch.
+
 Projection (stated, not measured): with `slots` parallel slots (machines x cores per machine),
 wall(slots) = serial + sum over batches of the longest-processing-time schedule of the batch's
 measured part times on `slots` slots, where serial = the one-worker run's wall time minus the sum
-of its part times (reading, grouping, dates, direct coaches, absorbing, timetables, bounds). It
-ignores the transfer of parts to remote machines and assumes a machine runs a part as fast as
-this one does.
+of its part times (reading, grouping, the travel matrix, direct coaches, absorbing, the trips'
+road lines, bounds, the LP bound). It ignores the transfer of parts to remote machines and
+assumes a machine runs a part as fast as this one does.
 """
 
 from __future__ import annotations
@@ -40,8 +45,8 @@ DASK_WORKERS = (1, 2, 4)
 # Parallel slots of the projection: machines of this kind (2 cores) x 2.
 PROJECTED_MACHINES = (1, 2, 4, 8, 16, 32)
 CORES_PER_MACHINE = 2
-# Submissions further apart than this start a new batch (a batch is submitted in one loop).
-BATCH_GAP_S = 0.5
+# The planner's part functions and what the tables call them.
+PART_KINDS = {"date_strategy": "dates", "solve_part": "routing", "time_trips": "timetables"}
 
 
 def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
@@ -56,26 +61,33 @@ def _peak_rss_mb() -> float:
 
 
 class TimingExecutor(concurrent.futures.Executor):
-    """Passes parts to `inner`, recording each part's solve time and batch."""
+    """Passes parts to `inner`, recording each part's kind, batch and solve time."""
 
     def __init__(self, inner: concurrent.futures.Executor) -> None:
         self.inner = inner
-        self.parts: list[tuple[int, float]] = []  # (batch, seconds)
+        self.parts: list[tuple[str, int, float]] = []  # (kind, batch, seconds)
         self._batch = -1
-        self._last_submit = -1e9
+        self._last_kind = ""
+        # Set when the planner waits on a part's result: its next submission starts a batch.
+        self._waited = False
         self._lock = threading.Lock()
 
     def submit(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
-        now = time.perf_counter()
+        kind = PART_KINDS.get(getattr(fn, "__name__", ""), getattr(fn, "__name__", "other"))
         with self._lock:
-            if now - self._last_submit > BATCH_GAP_S:
+            if self._waited or kind != self._last_kind:
                 self._batch += 1
-            self._last_submit = now
+            self._waited = False
+            self._last_kind = kind
             batch = self._batch
-        outer: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        inner = self.inner.submit(_timed, fn, *args)
+        outer: concurrent.futures.Future[Any] = _Watched(self)
+        # `_timed` by its module's import name: run as `python -m benchmarks.cluster` it lives in
+        # __main__, and Dask then pickles the whole part with cloudpickle (several times slower).
+        from benchmarks import cluster
+
+        inner = self.inner.submit(cluster._timed, fn, *args)
 
         def done(future: concurrent.futures.Future[Any]) -> None:
             if future.cancelled():
@@ -87,11 +99,24 @@ class TimingExecutor(concurrent.futures.Executor):
                 return
             result, seconds = future.result()
             with self._lock:
-                self.parts.append((batch, seconds))
+                self.parts.append((kind, batch, seconds))
             outer.set_result(result)
 
         inner.add_done_callback(done)
         return outer
+
+
+class _Watched(concurrent.futures.Future[Any]):
+    """A part's future that tells its executor when the planner waits on it."""
+
+    def __init__(self, executor: TimingExecutor) -> None:
+        super().__init__()
+        self.executor = executor
+
+    def result(self, timeout: float | None = None) -> Any:
+        with self.executor._lock:
+            self.executor._waited = True
+        return super().result(timeout)
 
 
 def lpt_makespan(times: list[float], slots: int) -> float:
@@ -103,27 +128,54 @@ def lpt_makespan(times: list[float], slots: int) -> float:
     return max(loads)
 
 
-def projection(wall_s: float, parts: list[tuple[int, float]]) -> dict[str, Any]:
-    """Projected wall time on 1..32 machines of CORES_PER_MACHINE slots (see the module doc)."""
+def projection(wall_s: float, parts: list[tuple[str, int, float]]) -> dict[str, Any]:
+    """Projected wall time on 1..32 machines of CORES_PER_MACHINE slots (see the module doc),
+    and each part kind's share of it."""
     batches: dict[int, list[float]] = {}
-    for batch, seconds in parts:
+    kind_of: dict[int, str] = {}
+    for kind, batch, seconds in parts:
         batches.setdefault(batch, []).append(seconds)
-    serial = max(0.0, wall_s - sum(seconds for _, seconds in parts))
+        kind_of[batch] = kind
+    serial = max(0.0, wall_s - sum(seconds for _, _, seconds in parts))
+    kinds = sorted(set(kind_of.values()))
+
+    def stage(kind: str, slots: int) -> float:
+        return sum(lpt_makespan(t, slots) for b, t in batches.items() if kind_of[b] == kind)
+
     return {
         "serial_s": round(serial, 1),
         "batches": len(batches),
         "by_machines": {
-            machines: round(
-                serial
-                + sum(lpt_makespan(t, machines * CORES_PER_MACHINE) for t in batches.values()),
-                1,
-            )
+            machines: round(serial + sum(stage(k, machines * CORES_PER_MACHINE) for k in kinds), 1)
             for machines in PROJECTED_MACHINES
+        },
+        # Each kind's batches on N machines (LPT makespans, summed over its batches).
+        "by_kind": {
+            kind: {
+                machines: round(stage(kind, machines * CORES_PER_MACHINE), 1)
+                for machines in PROJECTED_MACHINES
+            }
+            for kind in kinds
         },
         "limit_s": round(serial + sum(max(t) for t in batches.values()), 1),
         # The model on one slot, against the measured one-worker wall time (a check of it).
         "one_slot_s": round(serial + sum(sum(t) for t in batches.values()), 1),
     }
+
+
+def part_summary(parts: list[tuple[str, int, float]]) -> dict[str, dict[str, Any]]:
+    """Per part kind: count, batches, seconds summed, largest and median part."""
+    summary: dict[str, dict[str, Any]] = {}
+    for kind in sorted({k for k, _, _ in parts}):
+        times = [s for k, _, s in parts if k == kind]
+        summary[kind] = {
+            "parts": len(times),
+            "batches": len({b for k, b, _ in parts if k == kind}),
+            "sum_s": round(sum(times), 1),
+            "max_s": round(max(times), 2),
+            "median_s": round(statistics.median(times), 2),
+        }
+    return summary
 
 
 def run_one(folder: Path, time_limit_s: float | None, dask_workers: int) -> dict[str, Any]:
@@ -161,7 +213,7 @@ def run_one(folder: Path, time_limit_s: float | None, dask_workers: int) -> dict
         client = Client.current()  # type: ignore[no-untyped-call]
         worker_peaks = sorted(client.run(_peak_rss_mb).values())
     kpis = plan.kpis
-    part_times = [seconds for _, seconds in timing.parts]
+    part_times = [seconds for _, _, seconds in timing.parts]
     return {
         "dask_workers": dask_workers,
         "workers": kpis.workers,
@@ -177,7 +229,8 @@ def run_one(folder: Path, time_limit_s: float | None, dask_workers: int) -> dict
         "part_s_sum": round(sum(part_times), 1),
         "part_s_max": round(max(part_times, default=0.0), 1),
         "part_s_median": round(statistics.median(part_times), 2) if part_times else 0.0,
-        "part_times": [(batch, round(seconds, 3)) for batch, seconds in timing.parts],
+        "part_times": [(kind, batch, round(seconds, 3)) for kind, batch, seconds in timing.parts],
+        "part_kinds": part_summary(timing.parts),
         "planner_peak_mb": _peak_rss_mb(),
         # Seconds from each progress message of the planner to the next (where the time goes).
         "stages": {"reading the season": round(read_s, 1), **_stage_seconds(marks)},
@@ -269,8 +322,28 @@ def render(result: dict[str, Any]) -> list[str]:
             "|" + "---|" * len(stages),
             "| " + " | ".join(str(v) for v in stages.values()) + " |",
         ]
+    kinds = [
+        (r["dask_workers"], kind, summary)
+        for r in result["runs"]
+        if "error" not in r
+        for kind, summary in r.get("part_kinds", {}).items()
+    ]
+    if kinds:
+        lines += [
+            "",
+            "Parts by kind (seconds inside the Dask worker, transfer excluded):",
+            "",
+            "| dask workers | kind | parts | batches | sum s | largest s | median s |",
+            "|---|---|---|---|---|---|---|",
+            *(
+                f"| {workers} | {kind} | {p['parts']} | {p['batches']} | {p['sum_s']} "
+                f"| {p['max_s']} | {p['median_s']} |"
+                for workers, kind, p in kinds
+            ),
+        ]
     projected = result.get("projection")
     if projected:
+        machines = list(projected["by_machines"])
         lines += [
             "",
             f"Projected wall time from the one-worker run's part times (serial "
@@ -278,10 +351,17 @@ def render(result: dict[str, Any]) -> list[str]:
             f"{CORES_PER_MACHINE} slots per machine; limit with unlimited machines "
             f"{projected['limit_s']} s; the model on one slot: {projected['one_slot_s']} s):",
             "",
-            "| machines | " + " | ".join(str(m) for m in projected["by_machines"]) + " |",
-            "|---|" + "---|" * len(projected["by_machines"]),
-            "| projected wall s | "
-            + " | ".join(str(v) for v in projected["by_machines"].values())
+            "| machines | " + " | ".join(str(m) for m in machines) + " |",
+            "|---|" + "---|" * len(machines),
+            "| serial (planning process) s | "
+            + " | ".join(str(projected["serial_s"]) for _ in machines)
+            + " |",
+            *(
+                f"| {kind} parts s | " + " | ".join(str(by[m]) for m in machines) + " |"
+                for kind, by in projected.get("by_kind", {}).items()
+            ),
+            "| **projected wall s** | "
+            + " | ".join(f"**{v}**" for v in projected["by_machines"].values())
             + " |",
         ]
     return [*lines, ""]

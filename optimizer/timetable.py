@@ -244,8 +244,7 @@ def _point_along(line: Sequence[tuple[float, float]], fraction: float) -> tuple[
     """The point at `fraction` of the polyline's great-circle length."""
     if len(line) == 1 or fraction <= 0:
         return line[0]
-    lengths = [great_circle_km(a[0], a[1], b[0], b[1]) for a, b in itertools.pairwise(line)]
-    total = sum(lengths)
+    lengths, total = _segment_km(tuple(line))
     if total == 0:
         return line[0]
     target = min(fraction, 1.0) * total
@@ -254,6 +253,16 @@ def _point_along(line: Sequence[tuple[float, float]], fraction: float) -> tuple[
             return _great_circle_point(a, b, target / length)
         target -= length
     return line[-1]
+
+
+@functools.lru_cache(maxsize=8192)
+def _segment_km(
+    line: tuple[tuple[float, float], ...],
+) -> tuple[tuple[float, ...], float]:
+    """Each segment's great-circle km and their sum: one road line is asked for a point at
+    every rest of every departure time and crew tried, so its lengths are computed once."""
+    lengths = tuple(great_circle_km(a[0], a[1], b[0], b[1]) for a, b in itertools.pairwise(line))
+    return lengths, sum(lengths)
 
 
 class _CrewTooSmall(Exception):

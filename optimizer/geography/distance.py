@@ -64,11 +64,24 @@ def great_circle_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float
 
 def great_circle_matrix_km(lons: npt.ArrayLike, lats: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """All-pairs great-circle km between points given as arrays of lon and lat (degrees)."""
+    return great_circle_rows_km(lons, lats, lons, lats)
+
+
+def great_circle_rows_km(
+    row_lons: npt.ArrayLike, row_lats: npt.ArrayLike, lons: npt.ArrayLike, lats: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """Great-circle km from each row point to each column point (degrees): a block of rows of
+    `great_circle_matrix_km`, element for element the same arithmetic."""
+    row_lon = np.radians(np.asarray(row_lons, dtype=np.float64))
+    row_lat = np.radians(np.asarray(row_lats, dtype=np.float64))
     lon = np.radians(np.asarray(lons, dtype=np.float64))
     lat = np.radians(np.asarray(lats, dtype=np.float64))
-    dphi = lat[:, None] - lat[None, :]
-    dlmb = lon[:, None] - lon[None, :]
-    h = np.sin(dphi / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlmb / 2) ** 2
+    dphi = row_lat[:, None] - lat[None, :]
+    dlmb = row_lon[:, None] - lon[None, :]
+    h = (
+        np.sin(dphi / 2) ** 2
+        + np.cos(row_lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlmb / 2) ** 2
+    )
     result: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
     return result
 

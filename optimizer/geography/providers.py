@@ -28,11 +28,12 @@ from optimizer.geography.distance import (
     Location,
     TravelMatrix,
     great_circle_km,
-    great_circle_matrix_km,
+    great_circle_rows_km,
 )
 from optimizer.geography.network import (
     PathCache,
     RoadNetwork,
+    Route,
     county_matrix,
     load_road_network,
     shortest_route,
@@ -93,29 +94,31 @@ class CountySnapper:
         return Snapped(adcode, gc * self.local_detour_factor)
 
 
-def _land_neighbours(network: RoadNetwork, snapped: Sequence[Snapped]) -> npt.NDArray[np.bool_]:
-    """Pairs of locations whose counties are the same or share a land boundary.
+# Site rows of a travel matrix computed at a time: a province season has ~17,000 sites, whose
+# full float64 intermediates would take tens of GB; row blocks keep them to tens of MB.
+MATRIX_BLOCK_ROWS = 512
+
+
+def _land_neighbours(network: RoadNetwork, counties: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Pairs of `counties` that are the same or share a land boundary.
 
     Only these may take the direct local road: across a bay or strait (Hangzhou Bay, the
     Qiongzhou Strait) the way lies over the bridge or ferry link, whatever the straight line says.
     """
-    nodes = [s.adcode for s in snapped]
-    unique = sorted(set(nodes))
-    position = {code: n for n, code in enumerate(unique)}
-    land = np.eye(len(unique), dtype=bool)
+    position = {code: n for n, code in enumerate(counties)}
+    land = np.eye(len(counties), dtype=bool)
     graph = network.graph
-    for a in unique:
+    for a in counties:
         for b, data in graph.adj[a].items():
             if data["kind"] == "adjacent" and b in position:
                 land[position[a], position[b]] = True
-    rows = [position[code] for code in nodes]
-    picked: npt.NDArray[np.bool_] = land[np.ix_(rows, rows)]
-    return picked
+    return land
 
 
 def _combine(
     locations: Sequence[Location],
     snapped: Sequence[Snapped],
+    counties: Sequence[str],
     county_km: npt.NDArray[np.float64],
     county_hours: npt.NDArray[np.float64],
     land_neighbours: npt.NDArray[np.bool_],
@@ -123,27 +126,39 @@ def _combine(
     local_speed_kmh: float,
 ) -> TravelMatrix:
     """Site-to-site km and hours: local leg + county-to-county + local leg, or the direct local
-    road when both sites are in one county, or in land neighbours and the direct road is shorter."""
-    leg = np.array([s.leg_km for s in snapped])
-    km = county_km + leg[:, None] + leg[None, :]
-    hours = county_hours + (leg[:, None] + leg[None, :]) / local_speed_kmh
-    direct_km = (
-        great_circle_matrix_km([p.lon for p in locations], [p.lat for p in locations])
-        * local_detour_factor
-    )
-    nodes = np.array([s.adcode for s in snapped])
-    local = (nodes[:, None] == nodes[None, :]) | (land_neighbours & (direct_km < km))
-    km = np.where(local, direct_km, km)
-    hours = np.where(local, direct_km / local_speed_kmh, hours)
-    np.fill_diagonal(km, 0.0)
-    np.fill_diagonal(hours, 0.0)
-    if not np.isfinite(km).all():
-        i, j = np.argwhere(~np.isfinite(km))[0]
-        raise Unreachable(f"no road between {snapped[i].adcode} and {snapped[j].adcode}")
-    return TravelMatrix(
-        distance_m=np.rint(km * 1000).astype(np.int64),
-        duration_s=np.rint(hours * 3600).astype(np.int64),
-    )
+    road when both sites are in one county, or in land neighbours and the direct road is shorter.
+
+    `county_km`, `county_hours` and `land_neighbours` are square over `counties` (each site's
+    snapped county among them); the site matrix is built MATRIX_BLOCK_ROWS rows at a time.
+    """
+    size = len(snapped)
+    index = {code: n for n, code in enumerate(counties)}
+    node = np.array([index[s.adcode] for s in snapped], dtype=np.int64)
+    leg = np.array([s.leg_km for s in snapped], dtype=np.float64)
+    lons = np.array([p.lon for p in locations], dtype=np.float64)
+    lats = np.array([p.lat for p in locations], dtype=np.float64)
+    distance_m = np.empty((size, size), dtype=np.int64)
+    duration_s = np.empty((size, size), dtype=np.int64)
+    for start in range(0, size, MATRIX_BLOCK_ROWS):
+        rows = slice(start, min(size, start + MATRIX_BLOCK_ROWS))
+        pairs = np.ix_(node[rows], node)
+        km = county_km[pairs] + leg[rows, None] + leg[None, :]
+        hours = county_hours[pairs] + (leg[rows, None] + leg[None, :]) / local_speed_kmh
+        direct_km = great_circle_rows_km(lons[rows], lats[rows], lons, lats) * local_detour_factor
+        local = (node[rows, None] == node[None, :]) | (land_neighbours[pairs] & (direct_km < km))
+        km = np.where(local, direct_km, km)
+        hours = np.where(local, direct_km / local_speed_kmh, hours)
+        own = np.arange(rows.start, rows.stop)
+        km[own - start, own] = 0.0
+        hours[own - start, own] = 0.0
+        if not np.isfinite(km).all():
+            i, j = np.argwhere(~np.isfinite(km))[0]
+            raise Unreachable(
+                f"no road between {snapped[start + i].adcode} and {snapped[j].adcode}"
+            )
+        distance_m[rows] = np.rint(km * 1000).astype(np.int64)
+        duration_s[rows] = np.rint(hours * 3600).astype(np.int64)
+    return TravelMatrix(distance_m=distance_m, duration_s=duration_s)
 
 
 def _gazetteer_nearest(lon: float, lat: float) -> str:
@@ -193,6 +208,8 @@ class RoadGraphProvider:
         self.snapper = CountySnapper(self.network, local_detour_factor, nearest)
         self.local_speed_kmh = local_speed_kmh
         self.cache = cache
+        # County-to-county routes of `route_line`: a season's many gates share few county pairs.
+        self.routes: dict[tuple[str, str], Route] = {}
 
     def snap(self, location: Location) -> Snapped:
         """The county node of `location` and its local leg in km."""
@@ -201,13 +218,15 @@ class RoadGraphProvider:
     def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
         """Road metres and day-speed driving seconds between every pair of `locations`."""
         snapped = [self.snapper.snap(p) for p in locations]
-        km, hours = county_matrix(self.network, [s.adcode for s in snapped], self.cache)
+        counties = sorted({s.adcode for s in snapped})
+        km, hours = county_matrix(self.network, counties, self.cache)
         return _combine(
             locations,
             snapped,
+            counties,
             km,
             hours,
-            _land_neighbours(self.network, snapped),
+            _land_neighbours(self.network, counties),
             self.snapper.local_detour_factor,
             self.local_speed_kmh,
         )
@@ -221,7 +240,10 @@ class RoadGraphProvider:
         start, end = self.snapper.snap(origin), self.snapper.snap(destination)
         line = [(origin.lon, origin.lat)]
         if start.adcode != end.adcode:
-            route = shortest_route(self.network, start.adcode, end.adcode)
+            route = self.routes.get((start.adcode, end.adcode))
+            if route is None:
+                route = shortest_route(self.network, start.adcode, end.adcode)
+                self.routes[(start.adcode, end.adcode)] = route
             direct_km = great_circle_km(origin.lon, origin.lat, destination.lon, destination.lat)
             direct_km *= self.snapper.local_detour_factor
             land = route.adcodes == (start.adcode, end.adcode) and not route.crossings
@@ -264,26 +286,27 @@ class MatrixFileProvider:
     def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
         """Metres and seconds between every pair of `locations`, from the file's county pairs."""
         snapped = [self.snapper.snap(p) for p in locations]
-        size = len(snapped)
+        # In the order the sites first name them, so a missing pair is reported as before.
+        counties = list(dict.fromkeys(s.adcode for s in snapped))
+        size = len(counties)
         km = np.zeros((size, size))
         hours = np.zeros((size, size))
-        for i, a in enumerate(snapped):
-            for j, b in enumerate(snapped):
-                if a.adcode == b.adcode:
+        for i, a in enumerate(counties):
+            for j, b in enumerate(counties):
+                if a == b:
                     continue
-                pair = (a.adcode, b.adcode)
+                pair = (a, b)
                 if pair not in self._km:
-                    raise InvalidInput(
-                        f"{self.path.name} has no distance from {a.adcode} to {b.adcode}"
-                    )
+                    raise InvalidInput(f"{self.path.name} has no distance from {a} to {b}")
                 km[i, j] = self._km[pair]
                 hours[i, j] = self._hours[pair]
         return _combine(
             locations,
             snapped,
+            counties,
             km,
             hours,
-            _land_neighbours(self.network, snapped),
+            _land_neighbours(self.network, counties),
             self.snapper.local_detour_factor,
             self.local_speed_kmh,
         )

@@ -64,6 +64,9 @@ COACH_WEIGHT = 1_000_000
 DROP_PENALTY = 100 * COACH_WEIGHT
 # Departure times tried per timetable (minutes apart, from the earliest departure hour).
 TIMETABLE_STEP_MINUTES = 60
+# Coaches timed and seated per part (`trips.time_trips`): a part is a few seconds of work and
+# a few hundred kB to send, so a cluster's scheduling overhead stays small next to it.
+TIMETABLE_PART_TRIPS = 200
 # Times units that found no coach on their date are moved to another date of their window.
 SPILL_ROUNDS = 3
 # Coaches less full than this are offered to the date's other coaches (`absorb`).

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from optimizer.geography.distance import (
     Location,
@@ -34,6 +36,7 @@ from optimizer.planning.context import (
     Places,
     Work,
 )
+from optimizer.planning.parts import run_parts
 from optimizer.planning.stage import Stage
 
 
@@ -226,19 +229,27 @@ class Demand(Stage):
             "season": {s: "" for s in stops},
         }
         capacity = max((v.seats for v in self.work.fleet.types), default=1)
-        best: tuple[int, str, dict[int, dt.date]] | None = None
-        for name, corridor_of in strategies.items():
-            dates = assign_dates(
-                units, self.places.stop_of, allowed, corridor_of=corridor_of, point_of=self.boarding
-            )
-            estimate = estimate_coaches(
-                units,
-                dates,
-                self.places.stop_of,
-                {s: s[:2] for s in stops},
+        # The strategies are independent parts; a unit travels without its worker ids (dates
+        # need its seats, home, window and boarding point only), so the parts stay small.
+        slim = tuple(dataclasses.replace(unit, worker_ids=()) for unit in units)
+        provinces = {s: s[:2] for s in stops}
+        boarding = BoardingPoint(dict(self.places.hub_of))
+        parts = [
+            (
+                slim,
+                dict(self.places.stop_of),
+                tuple(allowed),
+                corridor_of,
+                boarding,
+                provinces,
                 capacity,
                 self.ctx.far_limit,
             )
+            for corridor_of in strategies.values()
+        ]
+        estimates = run_parts(self.ctx, date_strategy, parts)
+        best: tuple[int, str, dict[int, dt.date]] | None = None
+        for name, (estimate, dates) in zip(strategies, estimates, strict=True):
             if best is None or estimate < best[0]:
                 best = (estimate, name, dates)
         assert best is not None
@@ -267,3 +278,29 @@ class Demand(Stage):
         for index, detail in sorted(spread.dropped.items()):
             self.work.drop([units[index]], UnservedReason.FLEET_EXHAUSTED, detail)
         return spread.dates
+
+
+@dataclass(frozen=True)
+class BoardingPoint:
+    """Where a unit boards when pooled (`Stage.boarding` as a picklable value): its company's
+    hub when near one, else its gate."""
+
+    hub_of: Mapping[str, str]
+
+    def __call__(self, unit: Unit) -> str:
+        return self.hub_of.get(unit.company_id, unit.gate)
+
+
+def date_strategy(
+    units: Sequence[Unit],
+    stop_of: Mapping[str, str],
+    allowed: Sequence[dt.date],
+    corridor_of: Mapping[str, str] | None,
+    point_of: BoardingPoint,
+    provinces: Mapping[str, str],
+    capacity: int,
+    stop_limit: int,
+) -> tuple[int, dict[int, dt.date]]:
+    """One departure-date strategy (a part): each unit's date and the coaches it promises."""
+    dates = assign_dates(units, stop_of, allowed, corridor_of=corridor_of, point_of=point_of)
+    return estimate_coaches(units, dates, stop_of, provinces, capacity, stop_limit), dates

@@ -7,17 +7,21 @@ import datetime as dt
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from optimizer.groups import (
     Unit,
 )
 from optimizer.model import (
     Passenger,
+    Policy,
     Trip,
     UnservedReason,
+    VehicleType,
     Worker,
 )
 from optimizer.planning.context import (
+    TIMETABLE_PART_TRIPS,
     TIMETABLE_STEP_MINUTES,
     Coach,
     Context,
@@ -25,6 +29,7 @@ from optimizer.planning.context import (
     Work,
     dedupe,
 )
+from optimizer.planning.parts import run_parts
 from optimizer.planning.stage import Stage
 from optimizer.seating import assign_seats
 from optimizer.timetable import Leg, ServiceStop, Timetable, plan_timetable
@@ -38,21 +43,25 @@ class Trips(Stage):
         self.timetables: dict[tuple[tuple[str, ...], dt.date], Timetable] = {}
 
     def build_trips(self, coaches: Sequence[Coach], workers: Mapping[str, Worker]) -> list[Trip]:
-        """Timetables and seats for every coach; coaches that cannot run are reported."""
+        """Timetables and seats for every coach; coaches that cannot run are reported.
+
+        Coaches are ordered, balanced, given their type and trip id here; their timetables and
+        seats are independent of each other, so they are built in parts of
+        TIMETABLE_PART_TRIPS coaches (`time_trips`) on the run's executor, process pool or
+        here, and applied in coach order: the plan is the same wherever the parts ran.
+        """
+        # The stage starts here (road lines and jobs come before the first part's result).
+        self.ctx.report(0.7, f"timetabled 0/{-(-len(coaches) // TIMETABLE_PART_TRIPS)}")
         taken_ids = {trip.trip_id for trip in self.ctx.locked}
         counters: dict[dt.date, int] = defaultdict(int)
-        trips: list[Trip] = []
         ordered = sorted(
             coaches,
             key=lambda c: (c.day, min(self.places.geo.bearing(k) for k in c.far), c.far, c.near),
         )
         self.balance(ordered)
         self.work.fleet.downsize(ordered, lambda c: self._coach_km([c]))
-        for done, coach in enumerate(ordered, start=1):
-            if done % 25 == 0 or done == len(ordered):
-                self.ctx.report(
-                    0.7 + 0.28 * done / len(ordered), f"timetabled {done}/{len(ordered)}"
-                )
+        jobs: list[tuple[Coach, TripJob]] = []
+        for coach in ordered:
             units = [u for u, _, _ in coach.loads]
             if coach.seats < self.ctx.policy.min_load:
                 self._cancel(coach, units, workers)
@@ -63,10 +72,26 @@ class Trips(Stage):
                 if trip_id not in taken_ids:
                     break
             taken_ids.add(trip_id)
-            trip = self._trip(coach, trip_id, workers)
-            if trip is None:
+            jobs.append((coach, self._job(coach, trip_id, workers)))
+        parts = [
+            (tuple(job for _, job in jobs[start : start + TIMETABLE_PART_TRIPS]), self.ctx.policy)
+            for start in range(0, len(jobs), TIMETABLE_PART_TRIPS)
+        ]
+
+        def timed(done: int, total: int) -> None:
+            self.ctx.report(0.7 + 0.28 * done / total, f"timetabled {done}/{total}")
+
+        results = [
+            outcome for part in run_parts(self.ctx, time_trips, parts, timed) for outcome in part
+        ]
+        trips: list[Trip] = []
+        for (coach, _), outcome in zip(jobs, results, strict=True):
+            if isinstance(outcome, Trip):
+                trips.append(outcome)
                 continue
-            trips.append(trip)
+            assert coach.vehicle is not None
+            self.work.fleet.used[(coach.day, coach.vehicle.vehicle_type)] -= 1
+            self.work.drop([u for u, _, _ in coach.loads], outcome.reason, outcome.detail)
         return trips
 
     def balance(self, coaches: list[Coach]) -> None:
@@ -113,30 +138,6 @@ class Trips(Stage):
             small.sequence = sequence
             donor.loads = [item for item in donor.loads if item is not load]
 
-    def _timetable(
-        self,
-        sequence: tuple[str, ...],
-        day: dt.date,
-        service: Sequence[ServiceStop],
-        legs: Sequence[Leg],
-    ) -> Timetable:
-        """The legal timetable of a stop sequence on `day`; coaches driving the same stops on the
-        same day share it (only who boards and alights differs)."""
-        cached = self.timetables.get((sequence, day))
-        if cached is None:
-            cached = plan_timetable(
-                service, legs, day, self.ctx.policy, step_minutes=TIMETABLE_STEP_MINUTES
-            )
-            self.timetables[(sequence, day)] = cached
-        served = iter(service)
-        stops = tuple(
-            stop
-            if stop.kind == "rest"
-            else dataclasses.replace(stop, board=(own := next(served)).board, alight=own.alight)
-            for stop in cached.stops
-        )
-        return dataclasses.replace(cached, stops=stops)
-
     def _cancel(self, coach: Coach, units: Sequence[Unit], workers: Mapping[str, Worker]) -> None:
         assert coach.vehicle is not None
         self.work.fleet.used[(coach.day, coach.vehicle.vehicle_type)] -= 1
@@ -148,7 +149,9 @@ class Trips(Stage):
             f"{self.ctx.policy.min_load}, and no pooling partner within the detour limit",
         )
 
-    def _trip(self, coach: Coach, trip_id: str, workers: Mapping[str, Worker]) -> Trip | None:
+    def _job(self, coach: Coach, trip_id: str, workers: Mapping[str, Worker]) -> TripJob:
+        """What `time_trips` needs to time and seat the coach: its stops, the legs between
+        them (road lines included), its type and its riders; nothing else of the season."""
         assert coach.vehicle is not None
         sequence = coach.stops(self.ctx.home)
         board: dict[int, list[str]] = defaultdict(list)
@@ -206,50 +209,118 @@ class Trips(Stage):
             )
             for a, b in itertools.pairwise(sequence)
         ]
-        table = self._timetable(tuple(sequence), coach.day, service, legs)
         units = [u for u, _, _ in coach.loads]
-        vehicle = coach.vehicle
-        if not table.legal:
-            self.work.fleet.used[(coach.day, vehicle.vehicle_type)] -= 1
-            self.work.drop(units, UnservedReason.TOO_FAR, "; ".join(table.notes) or "no legal crew")
-            return None
-        limit_km = self.ctx.policy.max_trip_km
-        if limit_km is not None and table.distance_km > limit_km:
-            self.work.fleet.used[(coach.day, vehicle.vehicle_type)] -= 1
-            self.work.drop(
-                units,
-                UnservedReason.TOO_FAR,
-                f"trip of {table.distance_km:.0f} km exceeds max_trip_km {limit_km}",
-            )
-            return None
-        trip = Trip(
-            trip_id=trip_id,
-            vehicle_type=vehicle.vehicle_type,
-            seats=vehicle.seats,
-            drivers=table.drivers,
-            departure_date=coach.day,
-            stops=table.stops,
-            distance_km=table.distance_km,
-            driving_minutes=table.driving_minutes,
-            cost=round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2),
+        riders = tuple(
+            (w, workers[w].company_id, workers[w].seats) for u in units for w in u.worker_ids
         )
-        parties = {w: u.party for u in units for w in u.worker_ids if u.party}
-        return _seat(trip, parties, workers)
+        return TripJob(
+            trip_id=trip_id,
+            day=coach.day,
+            vehicle=coach.vehicle,
+            sequence=tuple(sequence),
+            service=tuple(service),
+            legs=tuple(legs),
+            parties=tuple((w, u.party) for u in units for w in u.worker_ids if u.party),
+            riders=riders,
+        )
+
+
+@dataclass(frozen=True)
+class TripJob:
+    """One coach to time and seat (a `time_trips` part holds a few hundred): small and
+    picklable, so parts can run in other processes or on other machines."""
+
+    trip_id: str
+    day: dt.date
+    vehicle: VehicleType
+    sequence: tuple[str, ...]  # site keys in driving order (shared timetables are keyed on them)
+    service: tuple[ServiceStop, ...]
+    legs: tuple[Leg, ...]
+    parties: tuple[tuple[str, str], ...]  # worker_id, party
+    riders: tuple[tuple[str, str, int], ...]  # worker_id, company_id, seats
+
+
+@dataclass(frozen=True)
+class TripRefused:
+    """A coach no legal timetable can run: its riders' reason and detail."""
+
+    reason: UnservedReason
+    detail: str
+
+
+def time_trips(jobs: Sequence[TripJob], policy: Policy) -> list[Trip | TripRefused]:
+    """Each coach's legal timetable, trip and seats, in the order of `jobs` (a part: top-level
+    and deterministic, so it runs the same in any process)."""
+    timetables: dict[tuple[tuple[str, ...], dt.date], Timetable] = {}
+    return [_time_trip(job, policy, timetables) for job in jobs]
+
+
+def _time_trip(
+    job: TripJob,
+    policy: Policy,
+    timetables: dict[tuple[tuple[str, ...], dt.date], Timetable],
+) -> Trip | TripRefused:
+    table = _timetable(job, policy, timetables)
+    if not table.legal:
+        return TripRefused(UnservedReason.TOO_FAR, "; ".join(table.notes) or "no legal crew")
+    limit_km = policy.max_trip_km
+    if limit_km is not None and table.distance_km > limit_km:
+        return TripRefused(
+            UnservedReason.TOO_FAR,
+            f"trip of {table.distance_km:.0f} km exceeds max_trip_km {limit_km}",
+        )
+    vehicle = job.vehicle
+    trip = Trip(
+        trip_id=job.trip_id,
+        vehicle_type=vehicle.vehicle_type,
+        seats=vehicle.seats,
+        drivers=table.drivers,
+        departure_date=job.day,
+        stops=table.stops,
+        distance_km=table.distance_km,
+        driving_minutes=table.driving_minutes,
+        cost=round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2),
+    )
+    return _seat(trip, dict(job.parties), {w: (c, n) for w, c, n in job.riders})
+
+
+def _timetable(
+    job: TripJob,
+    policy: Policy,
+    timetables: dict[tuple[tuple[str, ...], dt.date], Timetable],
+) -> Timetable:
+    """The legal timetable of the job's stop sequence on its day; coaches driving the same stops
+    on the same day share it (only who boards and alights differs)."""
+    cached = timetables.get((job.sequence, job.day))
+    if cached is None:
+        cached = plan_timetable(
+            job.service, job.legs, job.day, policy, step_minutes=TIMETABLE_STEP_MINUTES
+        )
+        timetables[(job.sequence, job.day)] = cached
+    served = iter(job.service)
+    stops = tuple(
+        stop
+        if stop.kind == "rest"
+        else dataclasses.replace(stop, board=(own := next(served)).board, alight=own.alight)
+        for stop in cached.stops
+    )
+    return dataclasses.replace(cached, stops=stops)
 
 
 # --------------------------------------------------------------------------------- trips
-def _seat(trip: Trip, parties: Mapping[str, str], workers: Mapping[str, Worker]) -> Trip:
-    """The trip's passengers, from its stops' board and alight lists, with assigned seats."""
+def _seat(trip: Trip, parties: Mapping[str, str], riders: Mapping[str, tuple[str, int]]) -> Trip:
+    """The trip's passengers, from its stops' board and alight lists, with assigned seats
+    (`riders`: worker_id to company_id and seats taken)."""
     board = {w: i for i, stop in enumerate(trip.stops) for w in stop.board}
     alight = {w: i for i, stop in enumerate(trip.stops) for w in stop.alight}
     passengers = tuple(
         Passenger(
             worker_id=worker_id,
-            company_id=workers[worker_id].company_id,
+            company_id=riders[worker_id][0],
             seat=0,
             board_stop=board[worker_id],
             alight_stop=alight[worker_id],
-            seat_count=workers[worker_id].seats,
+            seat_count=riders[worker_id][1],
             party=parties.get(worker_id, ""),
         )
         for worker_id in sorted(board, key=lambda w: (board[w], alight[w], w))

@@ -1,11 +1,13 @@
 """The Dask engine of the solve: a LocalCluster of worker processes plans exactly what the
-in-process run plans (parts stopped by solution count, not the clock), and a scheduler that is
-not there is a clear error."""
+in-process run plans (parts stopped by solution count, not the clock), whichever part kinds it
+runs (departure-date strategies, routing parts, timetable parts), and a scheduler that is not
+there is a clear error."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 from api import engine as engine_module
 from api.engine import ClusterUnavailable, solve_engine
 from optimizer.model import Scenario
+from optimizer.planning import trips as trips_module
 from optimizer.read import read_scenario
 from optimizer.season import solve_within_fleet
 
@@ -22,16 +25,18 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 class Counting(concurrent.futures.Executor):
-    """Passes every part on to `inner`, counting them."""
+    """Passes every part on to `inner`, counting them by part function."""
 
     def __init__(self, inner: concurrent.futures.Executor) -> None:
         self.inner = inner
         self.parts = 0
+        self.kinds: Counter[str] = Counter()
 
     def submit(  # type: ignore[override]
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         self.parts += 1
+        self.kinds[fn.__name__] += 1
         return self.inner.submit(fn, *args, **kwargs)
 
 
@@ -45,20 +50,42 @@ def reproducible(name: str) -> Scenario:
     return scenario.replace(solver=solver)
 
 
-def test_a_local_cluster_plans_the_same_as_the_in_process_run() -> None:
+def test_a_local_cluster_plans_the_same_as_the_in_process_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """`tiny` (60 workers, two routing parts) planned with its parts on a two-process
-    LocalCluster gives the in-process plan: same trips, stops, passengers and seats."""
+    LocalCluster gives the in-process plan: same trips, stops, passengers and seats. Timetable
+    parts of one coach each, so every coach is timed in a part of its own."""
     pytest.importorskip("distributed")
+    monkeypatch.setattr(trips_module, "TIMETABLE_PART_TRIPS", 1)
     scenario = reproducible("tiny")
     alone, _ = solve_within_fleet(scenario)
     with solve_engine(workers=2) as cluster:
         assert cluster.executor is not None and cluster.slots == 2
         counting = Counting(cluster.executor)
         on_cluster, _ = solve_within_fleet(scenario, executor=counting)
-    assert counting.parts >= 2
+    assert counting.kinds["solve_part"] >= 2
+    assert counting.kinds["date_strategy"] == 3  # county, province, season
+    assert counting.kinds["time_trips"] == len(alone.trips) >= 2
     assert on_cluster.trips == alone.trips
     assert on_cluster.unserved == alone.unserved
     assert on_cluster.kpis.trips == alone.kpis.trips and alone.kpis.trips > 0
+
+
+def test_parts_in_a_process_pool_plan_the_same_as_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`small` (600 workers, seven bad rows) with the solver's own pool of two processes (no
+    executor): every part kind runs in other processes, in parts of five coaches, and the plan
+    is the in-process one, unserved workers and their reasons included."""
+    monkeypatch.setattr(trips_module, "TIMETABLE_PART_TRIPS", 5)
+    scenario = reproducible("small")
+    alone, _ = solve_within_fleet(scenario)
+    pooled = scenario.replace(solver=dataclasses.replace(scenario.solver, workers=2))
+    in_pool, _ = solve_within_fleet(pooled)
+    assert len(alone.trips) > 5 and alone.unserved
+    assert in_pool.trips == alone.trips
+    assert in_pool.unserved == alone.unserved
 
 
 def test_an_absent_scheduler_is_a_clear_error() -> None:
