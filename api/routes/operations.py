@@ -33,8 +33,8 @@ from api.documents.notices import (
 from api.documents.statement import statement_pdf_bytes, statement_xlsx_bytes
 from api.documents.trip_sheet import trip_sheet_pdf_bytes
 from api.errors import Conflict, NotFound, TooLarge, message
-from api.i18n import DEFAULT_LOCALE, document_locale, json_locale
-from api.routes.plans import AcceptLanguage, AnswerLangQuery, LangQuery
+from api.i18n import DEFAULT_LOCALE, document_locale
+from api.routes.plans import AcceptLanguage, AnswerLocale, LangQuery
 from api.schemas import (
     ChangePublic,
     ChangesConfirm,
@@ -73,8 +73,7 @@ def assign_crew(
     plan_id: int,
     trip_id: str,
     crew: CrewIn,
-    lang: AnswerLangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: AnswerLocale,
 ) -> TripPublic:
     """Assign the coach (plate, type, seats, operator), drivers (name, licence, phone; as many
     as the trip's timetable needs) and escort to a trip. Refused (422, nothing saved) when the
@@ -84,7 +83,7 @@ def assign_crew(
     [(trip, locked)] = operations.assign_crews(
         session, plan=plan, crews={trip_id: convert.crew_from_schema(crew)}, user=user
     )
-    return convert.trip_public(trip, locked=locked, locale=json_locale(lang, accept_language))
+    return convert.trip_public(trip, locked=locked, locale=locale)
 
 
 @router.delete("/{plan_id}/trips/{trip_id}/crew")
@@ -93,8 +92,7 @@ def clear_crew(
     user: DispatcherUser,
     plan_id: int,
     trip_id: str,
-    lang: AnswerLangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: AnswerLocale,
 ) -> TripPublic:
     """Take the coach and crew off a trip: it prints as unassigned (未分配) again."""
     begin_write(session)
@@ -102,7 +100,7 @@ def clear_crew(
     [(trip, locked)] = operations.assign_crews(
         session, plan=plan, crews={trip_id: None}, user=user, action="clear crew"
     )
-    return convert.trip_public(trip, locked=locked, locale=json_locale(lang, accept_language))
+    return convert.trip_public(trip, locked=locked, locale=locale)
 
 
 @router.get(
@@ -129,8 +127,7 @@ def import_crews(
     user: DispatcherUser,
     plan_id: int,
     file: Annotated[UploadFile, File(description="the crew template (XLSX) or a CSV like it")],
-    lang: AnswerLangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: AnswerLocale,
 ) -> list[TripPublic]:
     """Import the operator's coaches and crews, all or nothing: every bad row is reported with
     its row, column, value and reason, and nothing is saved."""
@@ -145,7 +142,6 @@ def import_crews(
     changed = operations.assign_crews(
         session, plan=plan, crews=crews, user=user, rows=rows, action="import crews"
     )
-    locale = json_locale(lang, accept_language)
     return [convert.trip_public(t, locked=locked, locale=locale) for t, locked in changed]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from api import convert, crud, models, operations, outputs
@@ -59,6 +59,14 @@ AnswerLangQuery = Annotated[
         "or zh; without it, Chinese when Accept-Language asks for it first",
     ),
 ]
+
+
+def answer_locale(lang: AnswerLangQuery = None, accept_language: AcceptLanguage = None) -> str:
+    """The locale of a JSON answer's texts for people (`api.i18n.json_locale`)."""
+    return json_locale(lang, accept_language)
+
+
+AnswerLocale = Annotated[str, Depends(answer_locale)]
 
 
 def _visible_plan(session: SessionDep, *, plan_id: int, user: models.User) -> models.Plan:
@@ -128,14 +136,12 @@ def start_plan(
 def list_plans(
     session: SessionDep,
     user: CurrentUser,
+    locale: AnswerLocale,
     season: SeasonQuery = None,
-    lang: AnswerLangQuery = None,
-    accept_language: AcceptLanguage = None,
 ) -> list[PlanPublic]:
     """The season's plans (employers: published ones)."""
     row = crud.resolve_season(session, name=season)
     plans = crud.list_plans(session, season=row, published_only=user.role != "dispatcher")
-    locale = json_locale(lang, accept_language)
     return [_plan_public(session, plan=p, user=user, locale=locale) for p in plans]
 
 
@@ -144,13 +150,12 @@ def read_plan(
     session: SessionDep,
     user: CurrentUser,
     plan_id: int,
-    lang: AnswerLangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: AnswerLocale,
 ) -> PlanPublic:
     """Status, progress and KPIs of a planning job; `changes` after a re-plan; `notes` (how
     the plan was made) in English, or Chinese when asked (?lang=zh or Accept-Language: zh)."""
     plan = _visible_plan(session, plan_id=plan_id, user=user)
-    return _plan_public(session, plan=plan, user=user, locale=json_locale(lang, accept_language))
+    return _plan_public(session, plan=plan, user=user, locale=locale)
 
 
 @router.post("/{plan_id}/cancel")
@@ -194,12 +199,10 @@ def list_trips(
     session: SessionDep,
     user: CurrentUser,
     plan_id: int,
-    lang: AnswerLangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: AnswerLocale,
 ) -> list[TripPublic]:
     """The plan's trips with timetables; an employer gets the trips carrying its workers. The
     charter sign's fixed words (unassigned, none) in English, or Chinese when asked."""
-    locale = json_locale(lang, accept_language)
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     scope = company_scope(user)
     trips = _trips_for(session, plan=plan, user=user)
@@ -226,8 +229,7 @@ def read_trip(
     user: CurrentUser,
     plan_id: int,
     trip_id: str,
-    lang: AnswerLangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: AnswerLocale,
 ) -> TripPublic:
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, locked = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
@@ -237,7 +239,7 @@ def read_trip(
         locked=locked,
         company_id=company_scope(user),
         origin=origin,
-        locale=json_locale(lang, accept_language),
+        locale=locale,
     )
 
 

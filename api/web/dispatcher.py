@@ -21,6 +21,7 @@ from api.deps import JobRunnerDep, SessionDep, SettingsDep
 from api.errors import MESSAGES, Conflict, CrewRejected, NotFound, RegistrationRejected
 from api.i18n import (
     N_,
+    json_locale,
     translate,
     translate_detail,
     translate_reason,
@@ -566,7 +567,7 @@ def _plan_view(
     operations: crew sheet, changes since publishing, late registrations, costs, downloads."""
     locale = page_locale(request)
     plan = crud.get_plan(session, plan_id=plan_id)
-    public = plan_routes.read_plan(session, user, plan_id, lang=locale)
+    public = plan_routes.read_plan(session, user, plan_id, json_locale(locale))
     trips: list[dict[str, Any]] = []
     all_dates: set[str] = set()
     all_provinces: set[str] = set()
@@ -700,7 +701,7 @@ def import_crews(
     """Import the operator's crew sheet through the API, all or nothing; every bad row shown."""
     locale = page_locale(request)
     try:
-        operation_routes.import_crews(session, settings, user, plan_id, file)
+        operation_routes.import_crews(session, settings, user, plan_id, file, json_locale())
     except CrewRejected as rejected:
         session.rollback()
         problems = [
@@ -764,7 +765,7 @@ def plan_progress(
 ) -> Response:
     """The job's progress (polled by the plan page every second while the job runs); once the
     job has ended, the page reloads itself to show the plan."""
-    public = plan_routes.read_plan(session, user, plan_id)
+    public = plan_routes.read_plan(session, user, plan_id, json_locale())
     headers = {"HX-Refresh": "true"} if public.status not in ("queued", "running") else {}
     return render(request, "dispatcher/_progress.html", {"public": public}, headers=headers)
 
@@ -813,7 +814,9 @@ def _trip_view(
     its map, and its coach and crew (the form, the charter sign's data, the trip sheet)."""
     plan = crud.get_plan(session, plan_id=plan_id)
     trip, locked = crud.get_plan_trip(session, plan_id=plan.id, trip_id=trip_id)
-    public = plan_routes.read_trip(session, user, plan_id, trip_id, lang=page_locale(request))
+    public = plan_routes.read_trip(
+        session, user, plan_id, trip_id, json_locale(page_locale(request))
+    )
     workers = crud.workers_by_key(session, keys=[p.worker_id for p in trip.passengers])
     companies = {c.company_id: c.name for c in crud.list_companies(session, season=plan.season)}
     others = [(t, is_locked) for t, is_locked in crud.plan_trips(session, plan_id=plan.id)]
@@ -999,7 +1002,7 @@ def assign_crew(
     errors: dict[str, list[str]] = {}
     try:
         crew = schemas.CrewIn.model_validate(body)
-        operation_routes.assign_crew(session, user, plan_id, trip_id, crew)
+        operation_routes.assign_crew(session, user, plan_id, trip_id, crew, json_locale())
     except ValidationError as invalid:
         errors = _crew_validation_errors(locale, invalid)
     except CrewRejected as rejected:
@@ -1031,7 +1034,7 @@ def assign_crew(
 def clear_crew(
     session: SessionDep, user: PageDispatcher, _form: FormChecked, plan_id: int, trip_id: str
 ) -> Response:
-    operation_routes.clear_crew(session, user, plan_id, trip_id)
+    operation_routes.clear_crew(session, user, plan_id, trip_id, json_locale())
     return RedirectResponse(
         f"/d/plans/{plan_id}/trips/{quote(trip_id)}?done=crew_cleared", status_code=303
     )
