@@ -33,8 +33,8 @@ from api.documents.notices import (
 from api.documents.statement import statement_pdf_bytes, statement_xlsx_bytes
 from api.documents.trip_sheet import trip_sheet_pdf_bytes
 from api.errors import Conflict, NotFound, TooLarge, message
-from api.i18n import DEFAULT_LOCALE, document_locale
-from api.routes.plans import AcceptLanguage, AnswerLocale, LangQuery
+from api.i18n import DEFAULT_LOCALE
+from api.routes.plans import AnswerLocale, PaperLocale
 from api.schemas import (
     ChangePublic,
     ChangesConfirm,
@@ -213,13 +213,11 @@ def company_statement_xlsx(
     user: CurrentUser,
     plan_id: int,
     company_id: str,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: PaperLocale,
 ) -> Response:
     """A company's charter statement (包车费用结算单) as XLSX: its share of each trip, subsidy
     and amount payable. Employers: their own company's only. In the language asked for
     (`lang`, Accept-Language; default Chinese)."""
-    locale = document_locale(lang, accept_language)
     return _statement(session, user, plan_id, company_id, "xlsx", locale)
 
 
@@ -233,11 +231,9 @@ def company_statement_pdf(
     user: CurrentUser,
     plan_id: int,
     company_id: str,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: PaperLocale,
 ) -> Response:
     """The company's charter statement as an A4 PDF (as the XLSX)."""
-    locale = document_locale(lang, accept_language)
     return _statement(session, user, plan_id, company_id, "pdf", locale)
 
 
@@ -509,8 +505,7 @@ def read_trip_sheet(
     user: CurrentUser,
     plan_id: int,
     trip_id: str,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: PaperLocale,
 ) -> Response:
     """The trip sheet: the charter sign's data (plate, operator, drivers with phones, escort, or
     未分配) and the timetable with every rest. Employers: trips carrying their workers. In the
@@ -532,9 +527,7 @@ def read_trip_sheet(
             for d in operations.list_drop_points(session, season=plan.season)
         )
     )
-    content = trip_sheet_pdf_bytes(
-        convert.trip_for_company(trip, scope), scenario, document_locale(lang, accept_language)
-    )
+    content = trip_sheet_pdf_bytes(convert.trip_for_company(trip, scope), scenario, locale)
     return _download(content, PDF, f"trip-sheet-{plan.id}-{trip.trip_id}.pdf")
 
 

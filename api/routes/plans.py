@@ -69,6 +69,14 @@ def answer_locale(lang: AnswerLangQuery = None, accept_language: AcceptLanguage 
 AnswerLocale = Annotated[str, Depends(answer_locale)]
 
 
+def paper_locale(lang: LangQuery = None, accept_language: AcceptLanguage = None) -> str:
+    """The locale of a document or map (`api.i18n.document_locale`)."""
+    return document_locale(lang, accept_language)
+
+
+PaperLocale = Annotated[str, Depends(paper_locale)]
+
+
 def _visible_plan(session: SessionDep, *, plan_id: int, user: models.User) -> models.Plan:
     """The plan, if the caller may see it: dispatchers any, employers published ones only."""
     plan = crud.get_plan(session, plan_id=plan_id)
@@ -289,15 +297,13 @@ def read_manifest(
     plan_id: int,
     trip_id: str,
     fmt: Annotated[ManifestFormat, Path(description="json, csv, xlsx or pdf")],
+    locale: PaperLocale,
     masked: MaskedQuery = False,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """The passenger list of a trip (旅客名单): seat, name, ID number, phone, company, boarding
     and alighting stop. Employers get their own workers' rows, always masked. XLSX and PDF are
     in the language asked for (`lang`, Accept-Language; default Chinese); the CSV's headings
     are fixed for the programs that read it."""
-    locale = document_locale(lang, accept_language)
     plan = _visible_plan(session, plan_id=plan_id, user=user)
     trip, _ = _trip_for(session, plan=plan, trip_id=trip_id, user=user)
     manifest, shown_trip, scenario = _manifest(
@@ -328,8 +334,7 @@ def overview_map(
     session: SessionDep,
     _user: DispatcherUser,
     plan_id: int,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: PaperLocale,
 ) -> HTMLResponse:
     """The season overview map of a plan (dispatchers only); works offline. In the language
     asked for (`lang`, Accept-Language; default Chinese)."""
@@ -340,7 +345,7 @@ def overview_map(
     drawn = outputs.plan_for_maps(
         season=plan.season.name, direction=plan.season.direction, trips=trips, kpis=plan.kpis
     )
-    return HTMLResponse(outputs.overview_map_html(drawn, document_locale(lang, accept_language)))
+    return HTMLResponse(outputs.overview_map_html(drawn, locale))
 
 
 @router.get("/{plan_id}/trips/{trip_id}/map.html", response_class=HTMLResponse)
@@ -349,8 +354,7 @@ def trip_map(
     user: CurrentUser,
     plan_id: int,
     trip_id: str,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
+    locale: PaperLocale,
 ) -> HTMLResponse:
     """The map of one trip: numbered stops with times, rests and the route line, in the
     language asked for (`lang`, Accept-Language; default Chinese)."""
@@ -359,7 +363,7 @@ def trip_map(
     return HTMLResponse(
         outputs.trip_map_html(
             convert.trip_for_company(trip, company_scope(user)),
-            document_locale(lang, accept_language),
+            locale,
         )
     )
 
@@ -446,12 +450,11 @@ def read_documents_zip(
     session: SessionDep,
     user: DispatcherUser,
     plan_id: int,
+    locale: PaperLocale,
     company_id: Annotated[
         str | None,
         Query(max_length=64, pattern=r"^[^\x00]*$", description="one company's zip only"),
     ] = None,
-    lang: LangQuery = None,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Every document of a finished plan as one zip (dispatchers only): manifests (PDF, XLSX,
     CSV), trip sheets, the SMS notice lists (all and per company) and the maps; with
@@ -463,7 +466,7 @@ def read_documents_zip(
         plan=plan,
         user=user,
         company_id=company_id,
-        locale=document_locale(lang, accept_language),
+        locale=locale,
     )
     name = f"{plan.season.name}-plan-{plan.id}"
     if company_id is not None:

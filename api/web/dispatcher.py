@@ -1089,12 +1089,12 @@ def lock(
 def trip_map(
     request: Request, session: SessionDep, user: PageDispatcher, plan_id: int, trip_id: str
 ) -> Response:
-    return plan_routes.trip_map(session, user, plan_id, trip_id, lang=page_locale(request))
+    return plan_routes.trip_map(session, user, plan_id, trip_id, locale=page_locale(request))
 
 
 @router.get("/d/plans/{plan_id}/map", response_class=HTMLResponse)
 def plan_map(request: Request, session: SessionDep, user: PageDispatcher, plan_id: int) -> Response:
-    return plan_routes.overview_map(session, user, plan_id, lang=page_locale(request))
+    return plan_routes.overview_map(session, user, plan_id, locale=page_locale(request))
 
 
 @router.get("/d/plans/{plan_id}/documents.zip")
@@ -1105,7 +1105,7 @@ def documents_zip(
     if "\x00" in company_id or len(company_id) > 64:
         raise NotFound(f"no company {company_id!r}")
     return plan_routes.read_documents_zip(
-        session, user, plan_id, company_id=company_id or None, lang=page_locale(request)
+        session, user, plan_id, company_id=company_id or None, locale=page_locale(request)
     )
 
 

@@ -455,7 +455,7 @@ def manifest(
     """A trip's manifest as the API gives it to the caller (employers: own rows, masked), in
     the pages' language."""
     return plan_routes.read_manifest(
-        session, user, plan_id, trip_id, fmt, masked=False, lang=page_locale(request)
+        session, user, plan_id, trip_id, fmt, masked=False, locale=page_locale(request)
     )
 
 
@@ -470,7 +470,7 @@ def trip_sheet(
 ) -> Response:
     """The trip sheet (包车客运行程单) with the charter sign's data, in the pages' language."""
     return operation_routes.read_trip_sheet(
-        session, user, plan_id, trip_id, lang=page_locale(request)
+        session, user, plan_id, trip_id, locale=page_locale(request)
     )
 
 
@@ -491,7 +491,7 @@ def statement_xlsx(
 ) -> Response:
     """A company's charter statement (包车费用结算单); employers: their own only."""
     return operation_routes.company_statement_xlsx(
-        session, user, plan_id, company_id, lang=page_locale(request)
+        session, user, plan_id, company_id, locale=page_locale(request)
     )
 
 
@@ -500,7 +500,7 @@ def statement_pdf(
     request: Request, session: SessionDep, user: PageUser, plan_id: int, company_id: str
 ) -> Response:
     return operation_routes.company_statement_pdf(
-        session, user, plan_id, company_id, lang=page_locale(request)
+        session, user, plan_id, company_id, locale=page_locale(request)
     )
 
 
