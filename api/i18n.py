@@ -472,6 +472,10 @@ PLAN_NOTES: tuple[str, ...] = (
     ),
     N_("fleet: {moved} trip(s) moved to a larger coach type"),
     N_(
+        "fleet: {retimed} trip(s) re-timed to a later departure on their date, for a coach "
+        "back in time"
+    ),
+    N_(
         "fleet: planned twice, the second time with the coach-days the first plan's trips "
         "took: {first} then {second} seated, the first plan kept"
     ),

@@ -471,6 +471,24 @@ def trips_beyond_fleet(
     deadhead km (`_cover_within`, exact). Trips in `keep` (e.g. filed trips, or another wave's
     plan) weigh more than all others together, so they are kept whenever they fit at all.
     """
+    chains = fleet_chains(trips, fleet, depot=depot, timer=timer, policy=policy, keep=keep)
+    covered = {t.trip_id for by_type in chains.values() for chain in by_type for t in chain}
+    types = {v.vehicle_type for v in fleet}
+    return {t.trip_id for t in trips if t.vehicle_type in types and t.trip_id not in covered}
+
+
+def fleet_chains(
+    trips: Sequence[Trip],
+    fleet: Sequence[VehicleType],
+    *,
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    keep: Iterable[str] = (),
+) -> dict[str, list[list[Trip]]]:
+    """Per coach type of the fleet, the chains its coaches drive: for a type with more trips
+    than coaches, the at most `count` chains `trips_beyond_fleet` keeps (trips in no chain are
+    beyond the fleet); for another, one chain per trip (each may have its own coach)."""
     prepare = getattr(timer, "prepare", None)
     if prepare is not None:
         prepare([depot, *(_start(t) for t in trips), *(_end(t) for t in trips)])
@@ -479,22 +497,38 @@ def trips_beyond_fleet(
     by_type: dict[str, list[Trip]] = defaultdict(list)
     for trip in trips:
         by_type[trip.vehicle_type].append(trip)
-    dropped: set[str] = set()
+    chains: dict[str, list[list[Trip]]] = {}
     for vehicle_type, group in sorted(by_type.items()):
         spec = types.get(vehicle_type)
-        if spec is None or len(group) <= spec.count:
+        if spec is None:
             continue
         group.sort(key=lambda t: (t.departure, t.trip_id))
+        if len(group) <= spec.count:
+            chains[vehicle_type] = [[t] for t in group]
+            continue
         type_depot = depot
         if spec.depot_lon is not None and spec.depot_lat is not None:
             type_depot = Location(spec.depot_lon, spec.depot_lat)
         seats = [max(1, t.seats_used) for t in group]
         heavy = sum(seats) + 1  # one kept trip outweighs all the others together
         weight = [heavy if t.trip_id in kept else s for t, s in zip(group, seats, strict=True)]
-        chains = _cover_within(group, spec.count, weight, type_depot, timer, policy)
-        covered = {t.trip_id for chain in chains for t in chain}
-        dropped |= {t.trip_id for t in group if t.trip_id not in covered}
-    return dropped
+        chains[vehicle_type] = _cover_within(group, spec.count, weight, type_depot, timer, policy)
+    return chains
+
+
+def link_earliest(
+    before: Trip, start: Location, timer: EmptyDriveTimer, policy: Policy
+) -> dt.datetime:
+    """The earliest departure from `start` of a trip the coach of `before` may drive next:
+    after `before`, its layover, the empty drive to `start` and that drive's layover (the link
+    rule of the duties, `_links`, to the minute)."""
+    ready = before.arrival + dt.timedelta(minutes=layover_minutes(before.driving_minutes, policy))
+    drive = timer(_end(before), start, ready)
+    if not drive.distance_km:
+        return ready
+    return max(
+        ready, drive.arrive + dt.timedelta(minutes=layover_minutes(drive.driving_minutes, policy))
+    )
 
 
 def _duty(

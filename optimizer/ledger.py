@@ -35,25 +35,73 @@ def layover(driving_minutes: int, policy: Policy) -> dt.timedelta:
     return dt.timedelta(minutes=layover_minutes(driving_minutes, policy))
 
 
-def busy_interval(
-    trip: Trip, depot: Location, timer: EmptyDriveTimer, policy: Policy
-) -> tuple[dt.datetime, dt.datetime]:
-    """When the coach of `trip`, driving it alone, leaves the depot and is back and rested.
+def origin_places(scenario: Scenario) -> tuple[Location, ...]:
+    """Where a coach of the season may start or end a trip on the origin side: every company
+    gate and hub (located as the planner's sites are, so the empty-drive timer keys them alike)."""
+    gates = (Location(c.lon, c.lat) for c in scenario.companies)
+    hubs = (Location(h.lon, h.lat) for h in scenario.hubs)
+    return tuple(dict.fromkeys((*gates, *hubs)))
 
-    It leaves in time to drive out empty to the pickup (a return-wave trip from Guizhou needs a
-    coach that left Cixi days before) and is home after the trip, a layover, the empty drive
-    back and another layover."""
+
+def busy_interval(
+    trip: Trip,
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    places: Sequence[Location] = (),
+) -> tuple[dt.datetime, dt.datetime]:
+    """When the coach of `trip`, driving it alone, leaves home and is back and rested.
+
+    Home is the depot and the origin's `places` (gates, hubs: `origin_places`), wherever the
+    coach's next trip may start. It leaves in time to drive out empty to the pickup from the
+    farthest of them (a return-wave trip from Guizhou needs a coach that left Cixi days before)
+    and is back after the trip, its layover, the empty drive to the farthest of them and that
+    drive's layover: the duties' link rule (`optimizer.duties._links`: the crew rest after more
+    than `crew_rest_after_driving_minutes` of driving included). So a coach the ledger has free
+    at an instant can be linked by the duties to any trip leaving home then: the ledger is never
+    optimistic about the exact chaining (timing the drive to the depot alone was, where the
+    drive to a gate crosses the crew-rest threshold and the drive to the depot does not)."""
     first, last = trip.stops[0], trip.stops[-1]
-    out = timer(depot, Location(first.lon, first.lat, first.adcode), trip.departure)
+    start = Location(first.lon, first.lat, first.adcode)
+    end = Location(last.lon, last.lat, last.adcode)
+    homes = _distinct(timer, (depot, *places))
     leave = trip.departure
-    if out.distance_km:
-        leave -= out.arrive - out.depart + layover(out.driving_minutes, policy)
+    for place in homes:
+        out = timer(place, start, trip.departure)
+        if out.distance_km:
+            lead = out.arrive - out.depart + layover(out.driving_minutes, policy)
+            leave = min(leave, trip.departure - lead)
     ready = trip.arrival + layover(trip.driving_minutes, policy)
-    drive = timer(Location(last.lon, last.lat, last.adcode), depot, ready)
-    home = drive.arrive
-    if drive.distance_km:
-        home += layover(drive.driving_minutes, policy)
-    return leave, home
+    back = ready
+    for place in homes:
+        drive = timer(end, place, ready)
+        if drive.distance_km:
+            back = max(back, drive.arrive + layover(drive.driving_minutes, policy))
+    return leave, back
+
+
+def _prepare(
+    timer: EmptyDriveTimer, depot: Location, places: Sequence[Location], trips: Sequence[Trip]
+) -> None:
+    """Road km among the depot, `places` and the trips' ends in one matrix call, when the timer
+    can (one call per pair otherwise)."""
+    prepare = getattr(timer, "prepare", None)
+    if prepare is None or not trips:
+        return
+    ends = (
+        Location(stop.lon, stop.lat, stop.adcode)
+        for trip in trips
+        for stop in (trip.stops[0], trip.stops[-1])
+    )
+    prepare([depot, *places, *ends])
+
+
+def _distinct(timer: EmptyDriveTimer, places: Iterable[Location]) -> list[Location]:
+    """`places` less those the timer times alike (one key: one drive)."""
+    key = getattr(timer, "place_key", None)
+    if not callable(key):
+        return list(dict.fromkeys(places))
+    return list({key(p): p for p in reversed(list(places))}.values())
 
 
 @dataclass(frozen=True)
@@ -71,11 +119,15 @@ class Ledger:
         depot: Location,
         timer: EmptyDriveTimer,
         policy: Policy,
+        places: Sequence[Location] = (),
     ) -> Ledger:
-        """The ledger of `trips`, each on a coach of its own type from `depot`."""
+        """The ledger of `trips`, each on a coach of its own type from `depot` (and the origin's
+        `places`, see `busy_interval`)."""
+        trips = list(trips)
+        _prepare(timer, depot, places, trips)
         busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
         for trip in trips:
-            busy[trip.vehicle_type].append(busy_interval(trip, depot, timer, policy))
+            busy[trip.vehicle_type].append(busy_interval(trip, depot, timer, policy, places))
         return cls(tuple(fleet), {k: tuple(sorted(v)) for k, v in busy.items()})
 
     def away(self, vehicle_type: str, at: dt.datetime) -> int:
@@ -229,6 +281,9 @@ def measured_costs(
     the trip's date), per home county, measured on built `trips`: each trip's busy interval
     (`busy_interval`) shared among its counties by the seats they take on it."""
     policy = scenario.policy
+    places = origin_places(scenario)
+    trips = list(trips)
+    _prepare(timer, depot, places, trips)
     home_of = {w.worker_id: w.home_adcode for w in scenario.workers}
     days: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     seats: dict[str, float] = defaultdict(float)
@@ -241,7 +296,7 @@ def measured_costs(
         total = sum(taken.values())
         if not total:
             continue
-        leave, back = busy_interval(trip, depot, timer, policy)
+        leave, back = busy_interval(trip, depot, timer, policy, places)
         base = dt.datetime.combine(trip.departure_date, dt.time(policy.earliest_departure_hour))
         span = Span(
             max(0.0, (base - leave).total_seconds() / 3600),

@@ -25,7 +25,13 @@ from optimizer.duties import (
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
-from optimizer.ledger import INPUT_REASONS, Availability, Ledger, measured_costs
+from optimizer.ledger import (
+    INPUT_REASONS,
+    Availability,
+    Ledger,
+    measured_costs,
+    origin_places,
+)
 from optimizer.model import (
     Passenger,
     Plan,
@@ -38,6 +44,7 @@ from optimizer.model import (
 )
 from optimizer.origins import with_origin_kpis
 from optimizer.places import county_seats
+from optimizer.retime import retime_into_gaps
 from optimizer.servable import servable_bound
 from optimizer.solve import default_distance_provider, solve
 
@@ -335,9 +342,10 @@ def fit_to_fleet(
     timer: EmptyDriveTimer,
 ) -> tuple[Plan, DutyResult]:
     """`plan` chained into duties with the `held` trips of earlier waves, trips no coach of
-    their type can drive handed to a larger type, the rest cancelled (riders re-seated where
-    they can, `cancel_trips`); trips in `keep` (held, locked, a top-up's kept trips) are never
-    moved or cancelled. Returns the plan and the duties of `held` and its trips."""
+    their type can drive handed to a larger type, those a coach can drive later on their date
+    re-timed there (`optimizer.retime.retime_into_gaps`), the rest cancelled (riders re-seated
+    where they can, `cancel_trips`); trips in `keep` (held, locked, a top-up's kept trips) are
+    never moved or cancelled. Returns the plan and the duties of `held` and its trips."""
     depot = depot_of(scenario)
     keep_all = keep
     duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
@@ -372,6 +380,30 @@ def fit_to_fleet(
             plan = _refigured(plan, trips, plan.unserved)
             plan = plan.replace(
                 notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
+            )
+            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    if duties.kpis.shortages:
+        # Before cancelling: a trip no coach drives at its planned departure may be driven
+        # later the same day by a coach back in the meantime.
+        trips, retimed = retime_into_gaps(
+            plan.trips,
+            held,
+            scenario.fleet,
+            depot=depot,
+            timer=timer,
+            policy=scenario.policy,
+            provider=provider,
+            keep=keep_all,
+            retype=_retyped,
+        )
+        if retimed:
+            plan = _refigured(plan, trips, plan.unserved)
+            plan = plan.replace(
+                notes=(
+                    *plan.notes,
+                    f"fleet: {retimed} trip(s) re-timed to a later departure on their date, "
+                    "for a coach back in time",
+                )
             )
             duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     if duties.kpis.shortages:
@@ -440,7 +472,14 @@ def solve_within_fleet(
     depot = depot_of(scenario)
     if timer is None:
         timer = TimetableEmptyDriveTimer(provider, scenario.policy)
-    ledger = Ledger.of_trips([*held, *locked], scenario.fleet, depot, timer, scenario.policy)
+    ledger = Ledger.of_trips(
+        [*held, *locked],
+        scenario.fleet,
+        depot,
+        timer,
+        scenario.policy,
+        origin_places(scenario),
+    )
     keep = {t.trip_id for t in (*held, *locked)}
 
     def fit(plan: Plan, protect: frozenset[str] = frozenset()) -> tuple[Plan, DutyResult]:
@@ -568,7 +607,12 @@ def top_up(
             locked=plan.trips,
             availability=Availability(
                 Ledger.of_trips(
-                    [*held, *plan.trips], scenario.fleet, depot, timer, scenario.policy
+                    [*held, *plan.trips],
+                    scenario.fleet,
+                    depot,
+                    timer,
+                    scenario.policy,
+                    origin_places(scenario),
                 ),
                 depot,
                 timer,

@@ -10,15 +10,23 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.duties import TimetableEmptyDriveTimer
+from optimizer.duties import TimetableEmptyDriveTimer, build_duties, link_earliest
 from optimizer.geography.distance import GreatCircleProvider, Location
 from optimizer.identity import id_check_char
-from optimizer.ledger import Ledger, Span, busy_interval, day_weights, sure_offsets
+from optimizer.ledger import (
+    Ledger,
+    Span,
+    busy_interval,
+    day_weights,
+    origin_places,
+    sure_offsets,
+)
 from optimizer.model import (
     Company,
     Policy,
     Scenario,
     SolverParams,
+    Trip,
     UnservedReason,
     VehicleType,
     Worker,
@@ -331,3 +339,46 @@ def test_a_fleet_of_exactly_the_unlimited_plans_coaches_plans_as_without_a_fleet
     assert duties.kpis.shortages == ()
     assert plan.kpis.seated == free.kpis.seated == 240
     assert abs(len(plan.trips) - len(free.trips)) <= 1
+
+
+def _shifted(trip: Trip, delta: dt.timedelta) -> Trip:
+    stops = tuple(
+        dataclasses.replace(s, arrive=s.arrive + delta, depart=s.depart + delta) for s in trip.stops
+    )
+    return dataclasses.replace(trip, stops=stops)
+
+
+def test_a_coach_the_ledger_has_free_can_be_linked_by_the_duties() -> None:
+    """Like coach 53座-108 of docs/benchmarks.md: back from Langxi the drive to the depot is under
+    4 h (1 h turnaround), the drive to a far gate over 4 h (8 h crew rest). The ledger times the
+    drive home to the farthest gate with the duties' link rule, so at the instant it has the
+    coach free again the exact chaining links it to a trip leaving that gate."""
+    far_gate = Company("C2", "乙厂", 121.60, 30.20)
+    workers = [_worker(n, "341821", 0, 0) for n in range(40)] + [
+        dataclasses.replace(_worker(n, "341821", 1, 1), company_id="C2") for n in range(40, 80)
+    ]
+    fleet = (VehicleType("c53", 53, 1, 9.0, 800.0),)
+    scenario = _scenario(workers, fleet, days=2).replace(companies=(GATE, far_gate))
+    free = scenario.replace(fleet=(VehicleType("c53", 53, 10, 9.0, 800.0),))
+    first, second = sorted(solve(free, distances=PROVIDER).trips, key=lambda t: t.departure)
+    assert first.stops[0].company_id == "C1" and second.stops[0].company_id == "C2"
+    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
+    depot, policy = depot_of(scenario), scenario.policy
+    gate = Location(far_gate.lon, far_gate.lat)
+    # The premise: timed to the depot alone, the coach would be free before the duties can
+    # link it to a trip from the far gate.
+    _, depot_only = busy_interval(first, depot, timer, policy)
+    assert depot_only < link_earliest(first, gate, timer, policy)
+    places = origin_places(scenario)
+    _, back = busy_interval(first, depot, timer, policy, places)
+    for place in (depot, *places):
+        assert link_earliest(first, place, timer, policy) <= back, place
+    ledger = Ledger.of_trips([first], fleet, depot, timer, policy, places)
+    assert ledger.free("c53", back, back + dt.timedelta(hours=6)) == 1
+    # The exact chaining: one coach drives both when the second leaves the far gate then.
+    second = _shifted(second, back - second.departure)
+    duties = build_duties([first, second], fleet, depot=depot, timer=timer, policy=policy)
+    assert duties.kpis.coaches == 1
+    early = _shifted(second, -dt.timedelta(minutes=30))
+    duties = build_duties([first, early], fleet, depot=depot, timer=timer, policy=policy)
+    assert duties.kpis.coaches == 2

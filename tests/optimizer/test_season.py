@@ -388,3 +388,46 @@ def test_a_top_up_adds_nothing_when_no_coach_is_free() -> None:
     )
     assert topped.trips == plan.trips and topped.unserved == plan.unserved
     assert topped_duties.kpis.coaches == 1
+
+
+def test_a_trip_no_coach_drives_at_dawn_is_retimed_for_a_coach_back_that_afternoon() -> None:
+    """One coach: Jianhu on day 0 (back at the gate the next afternoon), Yixing on day 1 only.
+    Both trips are timetabled at 06:00, when the coach is still away; instead of cancelling the
+    Yixing trip, it is re-timed to a departure of day 1 after the coach is back, and the one
+    coach drives both (checked by the independent checker, coach availability included)."""
+    from optimizer.duties import TimetableEmptyDriveTimer, link_earliest
+    from optimizer.model import Company, VehicleType
+    from optimizer.season import solve_within_fleet
+
+    day0 = dt.date(2019, 1, 24)
+    day1 = day0 + dt.timedelta(1)
+    gate = Company("C1", "甲厂", 121.25, 30.17)
+    scenario = Scenario(
+        name="retime",
+        direction="home",
+        origin="330282",
+        festival_date=dt.date(2019, 2, 5),
+        first_departure=day0,
+        last_departure=day1,
+        companies=(gate,),
+        workers=tuple(
+            _workers("320925", range(50), day0, day0)
+            + _workers("320282", range(50, 95), day1, day1)
+        ),
+        fleet=(VehicleType("c53", 53, 1, 9.0, 800.0),),
+        policy=Policy(),
+        solver=SolverParams(time_limit_s=2.0),
+    )
+    plan, duties = solve_within_fleet(scenario, distances=PROVIDER, fit_dates=False)
+    assert check_plan(scenario, plan, provider=PROVIDER) == []
+    assert duties.kpis.coaches == 1 and duties.kpis.shortages == ()
+    assert plan.kpis.seated == 95 and not plan.unserved
+    first, second = sorted(plan.trips, key=lambda t: t.departure)
+    assert first.departure == dt.datetime(2019, 1, 24, 6)
+    assert second.departure_date == day1 and second.departure.hour >= 12
+    # It leaves at the first half hour the coach is ready at the gate, not later.
+    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
+    ready = link_earliest(first, Location(gate.lon, gate.lat), timer, scenario.policy)
+    assert ready <= second.departure < ready + dt.timedelta(minutes=30)
+    assert any("re-timed" in note for note in plan.notes), plan.notes
+    assert not any("cancelled" in note for note in plan.notes), plan.notes

@@ -1,0 +1,280 @@
+"""Re-timing before cancelling: a trip no coach can drive at its planned departure may still be
+driven later the same day, by a coach back in the meantime.
+
+Every trip is timetabled at the best departure of its date (`optimizer.timetable.plan_timetable`:
+the earliest arrival, so mostly the earliest departure hour). When the exact chaining of a short
+fleet (`optimizer.duties.fleet_chains`) leaves a trip without a coach, a coach of its type (or a
+larger one) may be back from an earlier trip a few hours after that departure: a coach back at
+15:00 can take an evening departure, one whose crew rest ends at 07:10 a 07:00-slot departure an
+hour later. `retime_into_gaps` finds such a coach and departure for each trip beyond the fleet
+and re-times the trip there; the caller chains again to confirm (only trips that still do not
+fit are then cancelled).
+
+A re-timed trip keeps its date, stops, order, riders and seats; only the clock moves, and its
+timetable is the rule engine's own (`optimizer.timetable.build_timetable`: rests, the 02:00-05:00
+park, night speed, crew size) at the new departure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from optimizer.duties import EmptyDriveTimer, fleet_chains, link_earliest
+from optimizer.geography.distance import DistanceProvider, Location
+from optimizer.model import Policy, Stop, Trip, VehicleType
+from optimizer.timetable import Leg, ServiceStop, Timetable, build_timetable, departure_candidates
+
+# Departures tried on a trip's date, minutes apart from the earliest departure hour (the
+# planner's own timetable step, `optimizer.planning.context.TIMETABLE_STEP_MINUTES`, is an hour;
+# a coach ready at 07:10 is worth a departure at 07:30).
+RETIME_STEP_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a trip's timetable is built from: its service stops and the legs between them."""
+
+    service: tuple[ServiceStop, ...]
+    legs: tuple[Leg, ...]
+
+
+def trip_shape(trip: Trip, provider: DistanceProvider, policy: Policy) -> Shape | None:
+    """The service stops and road legs `trip` was timetabled from, or None when rebuilding its
+    timetable at its own departure does not give the same stops and times (then it is not
+    re-timed: only a timetable the engine reproduces exactly is moved).
+
+    Legs come from `provider` between consecutive service stops, as the planner's travel matrix
+    and road lines do (`optimizer.planning.trips`)."""
+    service = [stop for stop in trip.stops if stop.kind != "rest"]
+    if len(service) < 2:
+        return None
+    stops = tuple(
+        ServiceStop(
+            kind="pickup" if stop.kind == "pickup" else "dropoff",
+            lon=stop.lon,
+            lat=stop.lat,
+            dwell_s=int((stop.depart - stop.arrive).total_seconds()),
+            company_id=stop.company_id,
+            hub_id=stop.hub_id,
+            adcode=stop.adcode,
+            name=stop.name,
+            board=stop.board,
+            alight=stop.alight,
+        )
+        for stop in service
+    )
+    legs = []
+    for a, b in itertools.pairwise(service):
+        start, end = Location(a.lon, a.lat, a.adcode), Location(b.lon, b.lat, b.adcode)
+        matrix = provider.matrix([start, end])
+        metres, seconds = int(matrix.distance_m[0, 1]), int(matrix.duration_s[0, 1])
+        seconds = max(seconds, 1 if (a.lon, a.lat) != (b.lon, b.lat) and metres else 0)
+        legs.append(Leg(metres, seconds, line=tuple(provider.route_line(start, end))))
+    shape = Shape(stops, tuple(legs))
+    again = build_timetable(shape.service, shape.legs, trip.departure, policy)
+    if again.drivers != trip.drivers or _times(again.stops) != _times(trip.stops):
+        return None
+    return shape
+
+
+def _times(stops: Iterable[Stop]) -> list[tuple[str, dt.datetime, dt.datetime, float]]:
+    return [(s.kind, s.arrive, s.depart, round(s.km_from_previous, 3)) for s in stops]
+
+
+def retimed(trip: Trip, table: Timetable) -> Trip:
+    """`trip` on the timetable `table` of its own stops (riders, seats, date unchanged)."""
+    service = iter(s for s in trip.stops if s.kind != "rest")
+    old_index = [i for i, s in enumerate(trip.stops) if s.kind != "rest"]
+    new_index = [i for i, s in enumerate(table.stops) if s.kind != "rest"]
+    # Riders board and alight at the same service stops, whose indices move with the rests.
+    index = dict(zip(old_index, new_index, strict=True))
+    stops = []
+    for stop in table.stops:
+        if stop.kind != "rest":
+            own = next(service)
+            stop = dataclasses.replace(
+                stop,
+                company_id=own.company_id,
+                hub_id=own.hub_id,
+                adcode=own.adcode,
+                name=own.name,
+                board=own.board,
+                alight=own.alight,
+            )
+        stops.append(stop)
+    passengers = tuple(
+        dataclasses.replace(p, board_stop=index[p.board_stop], alight_stop=index[p.alight_stop])
+        for p in trip.passengers
+    )
+    return dataclasses.replace(
+        trip,
+        stops=tuple(stops),
+        passengers=passengers,
+        drivers=table.drivers,
+        driving_minutes=table.driving_minutes,
+    )
+
+
+def _start(trip: Trip) -> Location:
+    first = trip.stops[0]
+    return Location(first.lon, first.lat, first.adcode)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A re-timed trip and the chain gap it goes into."""
+
+    trip: Trip
+    vehicle_type: str
+    chain: int
+    position: int
+
+
+def retime_into_gaps(
+    trips: Sequence[Trip],
+    held: Sequence[Trip],
+    fleet: Sequence[VehicleType],
+    *,
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    provider: DistanceProvider,
+    keep: Iterable[str] = (),
+    retype: Callable[[Trip, VehicleType], Trip],
+) -> tuple[list[Trip], int]:
+    """`trips` with those beyond the fleet re-timed into a coach's free time on their date:
+    (trips, how many were re-timed).
+
+    The chains of the coaches (`fleet_chains`, with the `held` trips of earlier waves and the
+    `keep` trips weighing most) leave some of `trips` in no chain. Each of them, most riders
+    first, is tried in every gap of a chain of its own type or a larger one available on its
+    date (between two trips, or after a coach's last): at the first legal departure of its
+    date (`departure_candidates`, every `RETIME_STEP_MINUTES`), later than planned, at which
+    the coach is ready at its first stop after the trip before (`link_earliest`, the duties'
+    rule), with no extra rest beyond what the planned timetable had, and whose arrival still
+    lets the coach reach the chain's next trip. The gap with the earliest such departure wins
+    (own type before larger); the trip takes it, and later trips see the gap taken. A trip
+    moved to a larger type is `retype`d (seats, cost). Trips whose timetable the engine does
+    not reproduce (`trip_shape`) are left as they are.
+    """
+    own = {t.trip_id for t in trips}
+    chains = fleet_chains(
+        [*held, *trips], fleet, depot=depot, timer=timer, policy=policy, keep=keep
+    )
+    covered = {t.trip_id for by_type in chains.values() for chain in by_type for t in chain}
+    types = {v.vehicle_type: v for v in fleet}
+    beyond = sorted(
+        (
+            t
+            for t in trips
+            if t.trip_id not in covered and t.trip_id in own and t.vehicle_type in types
+        ),
+        key=lambda t: (-t.seats_used, t.departure, t.trip_id),
+    )
+    if not beyond:
+        return list(trips), 0
+    by_size = sorted(fleet, key=lambda v: (v.seats, v.fixed_cost, v.vehicle_type))
+    moved: dict[str, Trip] = {}
+    for trip in beyond:
+        mine = types[trip.vehicle_type]
+        shape = trip_shape(trip, provider, policy)
+        if shape is None:
+            continue
+        table_at = _Timetables(shape, policy, trip.departure)
+        candidates = [
+            at
+            for at in departure_candidates(trip.departure_date, policy, RETIME_STEP_MINUTES)
+            if at > trip.departure
+        ]
+        best: _Slot | None = None
+        best_key: tuple[dt.datetime, int] | None = None
+        vehicles = [mine] + [
+            v
+            for v in by_size
+            if v.vehicle_type != mine.vehicle_type
+            and v.seats >= trip.seats
+            and v.available_on(trip.departure_date)
+        ]
+        for rank, vehicle in enumerate(vehicles):
+            for number, chain in enumerate(chains.get(vehicle.vehicle_type, [])):
+                slot = _best_in_chain(trip, chain, candidates, table_at, timer, policy)
+                if slot is None:
+                    continue
+                position, table = slot
+                key = (table.departure, rank)
+                if best_key is None or key < best_key:
+                    moved_trip = retimed(trip, table)
+                    if vehicle.vehicle_type != trip.vehicle_type:
+                        moved_trip = retype(moved_trip, vehicle)
+                    best = _Slot(moved_trip, vehicle.vehicle_type, number, position)
+                    best_key = key
+        if best is None:
+            continue
+        chains[best.vehicle_type][best.chain].insert(best.position, best.trip)
+        moved[trip.trip_id] = best.trip
+    return [moved.get(t.trip_id, t) for t in trips], len(moved)
+
+
+class _Timetables:
+    """A trip's timetables by departure (built once each); None where the engine finds no
+    legal crew or needs more extra rest than at the planned departure."""
+
+    def __init__(self, shape: Shape, policy: Policy, planned: dt.datetime) -> None:
+        self.shape = shape
+        self.policy = policy
+        self.extra = build_timetable(shape.service, shape.legs, planned, policy).extra_rest_minutes
+        self.tables: dict[dt.datetime, Timetable | None] = {}
+
+    def __call__(self, at: dt.datetime) -> Timetable | None:
+        if at not in self.tables:
+            table = build_timetable(self.shape.service, self.shape.legs, at, self.policy)
+            legal = table.legal and table.extra_rest_minutes <= self.extra
+            self.tables[at] = table if legal else None
+        return self.tables[at]
+
+
+def _best_in_chain(
+    trip: Trip,
+    chain: Sequence[Trip],
+    candidates: Sequence[dt.datetime],
+    table_at: Callable[[dt.datetime], Timetable | None],
+    timer: EmptyDriveTimer,
+    policy: Policy,
+) -> tuple[int, Timetable] | None:
+    """The earliest re-timing of `trip` into a gap of `chain` (sorted by departure): (index to
+    insert at, timetable), or None."""
+    if not candidates:
+        return None
+    start = _start(trip)
+    last_at = candidates[-1]
+    best: tuple[int, Timetable] | None = None
+    for position in range(1, len(chain) + 1):
+        before = chain[position - 1]
+        after = chain[position] if position < len(chain) else None
+        if before.departure >= last_at:
+            break
+        if after is not None and after.departure <= trip.departure:
+            continue
+        ready = link_earliest(before, start, timer, policy)
+        if ready > last_at:
+            continue
+        for at in candidates:
+            if at < ready:
+                continue
+            table = table_at(at)
+            if table is None:
+                continue
+            if after is not None:
+                moved = dataclasses.replace(
+                    trip, stops=table.stops, driving_minutes=table.driving_minutes
+                )
+                if link_earliest(moved, _start(after), timer, policy) > after.departure:
+                    break  # a later departure reaches the next trip no sooner
+            if best is None or table.departure < best[1].departure:
+                best = (position, table)
+            break
+    return best
