@@ -158,12 +158,13 @@ def retime_into_gaps(
     rule), with no extra rest beyond what the planned timetable had, and whose arrival still
     lets the coach reach the chain's next trip. The gap with the earliest such departure wins
     (own type before larger); the trip takes it, and later trips see the gap taken. A trip
-    moved to a larger type is `retype`d (seats, cost). Trips whose timetable the engine does
-    not reproduce (`trip_shape`) are left as they are.
+    moved to a larger type is `retype`d (seats, cost). Trips in `keep` (held, locked, filed,
+    a top-up's earlier trips) and locked trips never move, nor do trips whose timetable the
+    engine does not reproduce (`trip_shape`).
     """
-    own = {t.trip_id for t in trips}
+    kept = set(keep)
     chains = fleet_chains(
-        [*held, *trips], fleet, depot=depot, timer=timer, policy=policy, keep=keep
+        [*held, *trips], fleet, depot=depot, timer=timer, policy=policy, keep=kept
     )
     covered = {t.trip_id for by_type in chains.values() for chain in by_type for t in chain}
     types = {v.vehicle_type: v for v in fleet}
@@ -171,7 +172,10 @@ def retime_into_gaps(
         (
             t
             for t in trips
-            if t.trip_id not in covered and t.trip_id in own and t.vehicle_type in types
+            if t.trip_id not in covered
+            and t.trip_id not in kept
+            and not t.locked
+            and t.vehicle_type in types
         ),
         key=lambda t: (-t.seats_used, t.departure, t.trip_id),
     )

@@ -1,0 +1,110 @@
+"""Re-timing before cancelling (optimizer/retime.py): a trip beyond the fleet moves later on its
+date into a coach's free time, with the engine's own timetable; kept trips never move."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from optimizer.duties import TimetableEmptyDriveTimer, build_duties
+from optimizer.geography.distance import GreatCircleProvider
+from optimizer.model import Company, Policy, Scenario, SolverParams, Trip, VehicleType
+from optimizer.retime import retime_into_gaps, trip_shape
+from optimizer.season import _retyped, depot_of
+from optimizer.solve import solve
+from tests.checker import check_trip_geometry, check_trip_timetable
+from tests.optimizer.test_season import _workers
+
+PROVIDER = GreatCircleProvider()
+DAY0 = dt.date(2019, 1, 24)
+ONE_COACH = (VehicleType("c53", 53, 1, 9.0, 800.0),)
+
+
+@pytest.fixture(scope="module")
+def two_days() -> tuple[Scenario, list[Trip]]:
+    """Jianhu on day 0 (the coach is back the next afternoon), Yixing on day 1, both planned
+    at 06:00 without a fleet limit."""
+    day1 = DAY0 + dt.timedelta(1)
+    scenario = Scenario(
+        name="retime",
+        direction="home",
+        origin="330282",
+        festival_date=dt.date(2019, 2, 5),
+        first_departure=DAY0,
+        last_departure=day1,
+        companies=(Company("C1", "甲厂", 121.25, 30.17),),
+        workers=tuple(
+            _workers("320925", range(50), DAY0, DAY0)
+            + _workers("320282", range(50, 95), day1, day1)
+        ),
+        fleet=(VehicleType("c53", 53, 10, 9.0, 800.0),),
+        policy=Policy(),
+        solver=SolverParams(time_limit_s=2.0),
+    )
+    trips = sorted(solve(scenario, distances=PROVIDER).trips, key=lambda t: t.departure)
+    assert [t.departure.hour for t in trips] == [6, 6], "the premise: both leave at 06:00"
+    return scenario, trips
+
+
+def _retime(scenario: Scenario, trips: list[Trip], keep: set[str]) -> tuple[list[Trip], int]:
+    return retime_into_gaps(
+        trips,
+        (),
+        ONE_COACH,
+        depot=depot_of(scenario),
+        timer=TimetableEmptyDriveTimer(PROVIDER, scenario.policy),
+        policy=scenario.policy,
+        provider=PROVIDER,
+        keep=keep,
+        retype=_retyped,
+    )
+
+
+def test_the_engine_reproduces_a_planned_trips_timetable(two_days) -> None:  # type: ignore[no-untyped-def]
+    """The stops and legs read back from a planned trip give its own timetable again."""
+    scenario, trips = two_days
+    for trip in trips:
+        assert trip_shape(trip, PROVIDER, scenario.policy) is not None, trip.trip_id
+
+
+def test_the_trip_beyond_one_coach_moves_to_the_afternoon_its_coach_is_back(two_days) -> None:  # type: ignore[no-untyped-def]
+    """The day-1 trip moves to the afternoon, keeps its date, stops and riders, obeys the rules
+    (independent checker) and one coach then drives both."""
+    scenario, trips = two_days
+    moved, count = _retime(scenario, trips, set())
+    assert count == 1
+    first, second = moved
+    assert first == trips[0]
+    before = trips[1]
+    assert second.departure_date == before.departure_date and second.departure.hour >= 12
+    assert [s.name for s in second.stops if s.kind != "rest"] == [
+        s.name for s in before.stops if s.kind != "rest"
+    ]
+    assert {p.worker_id for p in second.passengers} == {p.worker_id for p in before.passengers}
+    for p in second.passengers:
+        assert p.worker_id in second.stops[p.board_stop].board
+        assert p.worker_id in second.stops[p.alight_stop].alight
+    assert second.distance_km == before.distance_km
+    assert check_trip_timetable(second, scenario.policy) == []
+    assert check_trip_geometry(second, scenario.policy) == []
+    duties = build_duties(
+        moved,
+        ONE_COACH,
+        depot=depot_of(scenario),
+        timer=TimetableEmptyDriveTimer(PROVIDER, scenario.policy),
+        policy=scenario.policy,
+    )
+    assert duties.kpis.coaches == 1
+
+
+def test_a_locked_trip_never_moves(two_days) -> None:  # type: ignore[no-untyped-def]
+    """A locked (filed) trip beyond the fleet stays as it is, even with a coach back in time;
+    so does the trip the chaining drops when the locked one is kept."""
+    scenario, trips = two_days
+    locked = [trips[0], dataclasses.replace(trips[1], locked=True)]
+    moved, count = _retime(scenario, locked, set())
+    assert count == 0 and moved == locked
+    moved, count = _retime(scenario, trips, {trips[1].trip_id})
+    assert count == 0 and moved == trips
