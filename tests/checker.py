@@ -46,6 +46,10 @@ PLACE_SLACK_KM = 0.5
 # A duty may start or end with a trip (no empty drive) when the trip's first or last stop lies in
 # the depot's own area: empty drives inside one county are timed as none (optimizer.duties).
 DEPOT_AREA_KM = 30.0
+# 道路旅客运输及客运站管理规定 (包车客运): a single charter run (单个运次) lasts at most 15 days.
+CHARTER_RUN_MAX = dt.timedelta(days=15)
+# Municipalities are their own prefecture-level city: every district and county shares it.
+MUNICIPALITY_PREFIXES = frozenset({"11", "12", "31", "50"})
 DATA_REASONS = {
     UnservedReason.INVALID_ROW,
     UnservedReason.UNKNOWN_HOME,
@@ -78,6 +82,15 @@ def shipped_county_seats() -> dict[str, tuple[float, float]]:
             for row in csv.DictReader(handle)
             if row["lon"] and row["lat"]
         }
+
+
+def prefecture_counties(county: str) -> set[str]:
+    """The counties of the prefecture-level city holding `county`, by GB/T 2260 code: the same
+    first four digits; a municipality's first two; a county under the province (xx90xx) alone."""
+    if county[2:4] == "90":
+        return {county}
+    prefix = county[:2] if county[:2] in MUNICIPALITY_PREFIXES else county[:4]
+    return {c for c in shipped_county_seats() if c.startswith(prefix)} | {county}
 
 
 # -- clock windows -------------------------------------------------------------------------------
@@ -349,6 +362,11 @@ class _PlanChecker:
             return
         pickups = sum(1 for s in stops if s.kind == "pickup")
         dropoffs = sum(1 for s in stops if s.kind == "dropoff")
+        if trip.arrival - trip.departure > CHARTER_RUN_MAX:
+            self.fail(
+                f"{name}: runs from {trip.departure} to {trip.arrival}, longer than "
+                f"one charter run may ({CHARTER_RUN_MAX.days} days)"
+            )
         if pickups > policy.max_pickup_stops:
             self.fail(
                 f"{name}: {pickups} pickup stops exceed max_pickup_stops {policy.max_pickup_stops}"
@@ -616,23 +634,25 @@ class _PlanChecker:
     def _registration(self, vehicle_type: str) -> set[str] | None:
         """The counties where the coach type's operator is registered (docs/timetable-rules.md,
         charter sign): the `registered` place of any of its operator's rows (a county code, or
-        a prefecture code standing for its counties), else the origin county whose seat lies
-        nearest its depot, else the season's main origin. Read from the shipped county table,
-        not from optimizer.charter."""
+        a prefecture or province code standing for its counties), else the prefecture-level
+        city (设区的市) of the origin county whose seat lies nearest its depot, else of the
+        season's main origin. Read from the shipped county table, not from optimizer.charter."""
         spec = self.fleet.get(vehicle_type)
         if spec is None:
             return None
         rows = [v for v in self.fleet.values() if v.operator == spec.operator] or [spec]
         named = next((v.registered for v in rows if v.registered), "")
         if named:
-            counties = {c for c in shipped_county_seats() if named in (c, c[:4] + "00")}
+            counties = {
+                c for c in shipped_county_seats() if named in (c, c[:4] + "00", c[:2] + "0000")
+            }
             return counties or None  # a name, not a code: not checked here
         depot = self._depot(vehicle_type)
         seats = {o: self.county_seat(o) for o in self.scenario.origins}
         located = {o: s for o, s in seats.items() if s is not None}
         if depot is None or not located:
-            return {self.scenario.origin}
-        return {min(located, key=lambda o: haversine_km(*depot, *located[o]))}
+            return prefecture_counties(self.scenario.origin)
+        return prefecture_counties(min(located, key=lambda o: haversine_km(*depot, *located[o])))
 
     def _end_county(self, stop: Stop) -> str | None:
         if stop.hub_id is not None and stop.hub_id in self.hubs:
