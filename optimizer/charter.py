@@ -26,6 +26,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from optimizer.geography.gazetteer import load_gazetteer
 from optimizer.model import Scenario, Stop, Trip, VehicleType
 from optimizer.region import expand_region, locate_county, prefecture_of
 
@@ -168,3 +169,19 @@ def apply_sign_rule(
             )
         result.append(trip)
     return tuple(result), tuple(refused)
+
+
+def _place_name(adcode: str) -> str:
+    county = load_gazetteer().get(adcode)
+    return adcode if county is None else county.name
+
+
+def refusal_detail(trip: Trip, scenario: Scenario) -> str:
+    """Why no coach may drive `trip`, naming its end counties and the fleet's operators (an
+    unserved worker's detail; api/i18n.py translates it)."""
+    ends = route_ends(trip, scenario) or (scenario.origin,)
+    operators = "、".join(sorted({v.operator or v.vehicle_type for v in scenario.fleet}))
+    return (
+        f"charter sign: no coach of the fleet may drive from {_place_name(ends[0])} to "
+        f"{_place_name(ends[-1])}: neither end lies where {operators} is registered"
+    )

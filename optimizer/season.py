@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from optimizer.charter import apply_sign_rule, route_ends, sign_rule
+from optimizer.charter import apply_sign_rule, refusal_detail, sign_rule
 from optimizer.duties import (
     DutyResult,
     EmptyDriveTimer,
@@ -26,7 +26,6 @@ from optimizer.duties import (
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
-from optimizer.geography.gazetteer import load_gazetteer
 from optimizer.ledger import INPUT_REASONS, Availability, Ledger, measured_costs
 from optimizer.model import (
     Passenger,
@@ -401,23 +400,6 @@ def fit_to_fleet(
     return plan, duties
 
 
-def _place_name(adcode: str) -> str:
-    county = load_gazetteer().get(adcode)
-    return adcode if county is None else county.name
-
-
-def _sign_detail(trip: Trip, scenario: Scenario) -> str:
-    """Why nobody may drive `trip` under the charter sign, naming its end counties and the
-    operators of the fleet (unserved detail; api/i18n.py translates it)."""
-    ends = route_ends(trip, scenario) or (scenario.origin,)
-    start, end = _place_name(ends[0]), _place_name(ends[-1])
-    operators = "、".join(sorted({v.operator or v.vehicle_type for v in scenario.fleet}))
-    return (
-        f"charter sign: no coach of the fleet may drive from {start} to {end}: "
-        f"neither end lies where {operators} is registered"
-    )
-
-
 def signed(plan: Plan, scenario: Scenario, keep: Set[str] = frozenset()) -> Plan:
     """`plan` under the charter-sign rule (optimizer/charter.py): each trip not in `keep` goes
     to a coach type whose operator is registered at one of its route's ends (`apply_sign_rule`:
@@ -446,7 +428,7 @@ def signed(plan: Plan, scenario: Scenario, keep: Set[str] = frozenset()) -> Plan
             Unserved(
                 p.worker_id,
                 UnservedReason.CHARTER_SIGN,
-                _sign_detail(lost_on[p.worker_id], scenario),
+                refusal_detail(lost_on[p.worker_id], scenario),
             )
             for p in left
         ),

@@ -228,3 +228,21 @@ def test_a_trip_no_operator_may_drive_is_unserved_with_the_reason_in_both_langua
     note = next(n for n in plan.notes if n.startswith("charter sign: "))
     assert note.endswith(f"{len(scenario.workers)} worker(s) unserved")
     assert translate_plan_note("zh_CN", note).startswith("包车标志牌：0 个班次改由")
+
+
+def test_late_workers_new_trips_follow_the_rule(yuyao_trip: tuple[Scenario, Plan]) -> None:
+    """Late workers no published trip can take get new trips only where an operator may drive
+    them: with a 余姚 operator the new trip is its coach's, with only a 慈溪 one nobody is
+    seated and each is unserved as charter_sign."""
+    from optimizer.geography.providers import default_provider
+    from optimizer.incremental import place_late
+
+    scenario, _ = yuyao_trip
+    refused = place_late((), scenario.workers, scenario, default_provider())
+    assert not refused.trips and len(refused.unserved) == len(scenario.workers)
+    assert {u.reason for u in refused.unserved} == {UnservedReason.CHARTER_SIGN}
+
+    both = scenario.replace(fleet=(_coach(*CIXI_COACH), _coach(*YUYAO_COACH)))
+    placed = place_late((), both.workers, both, default_provider())
+    assert placed.trips and not placed.unserved
+    assert {t.vehicle_type for t in placed.trips} == {"yuyao-53"}
