@@ -435,7 +435,8 @@ def signed(plan: Plan, scenario: Scenario, keep: Set[str] = frozenset()) -> Plan
     ]
     moved = sum(1 for t in free if t.trip_id not in refused and by_id[t.trip_id] != t)
     result = _refigured(plan, trips, unserved)
-    if gone:
+    if left:
+        # As in cancel_trips: the bounds were proven for workers now partly unseated.
         kpis = result.kpis
         result = result.replace(
             kpis=dataclasses.replace(
