@@ -19,7 +19,7 @@ import functools
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from optimizer.geography.distance import DistanceProvider, Location
@@ -591,10 +591,13 @@ class _PlanChecker:
         one physical coach of its own type, a coach never on two things at once and standing
         its turnaround (or crew rest after a long drive) between trips, and no type with more
         coaches in use than the fleet has. Since a duty is one coach, the coaches away at any
-        instant never exceed the fleet."""
-        if not self.plan.coaches:
-            return
+        instant never exceed the fleet. Without duties, the charter sign still holds for each
+        trip's own coach type."""
         trips = {t.trip_id: t for t in self.plan.trips}
+        if not self.plan.coaches:
+            for trip in self.plan.trips:
+                self.check_charter_sign("a coach", trip.vehicle_type, [trip.trip_id], trips)
+            return
         on: Counter[str] = Counter()
         per_type: Counter[str] = Counter()
         for duty in self.plan.coaches:
@@ -625,7 +628,9 @@ class _PlanChecker:
                 self.fail(f"trip {trip_id}: on {on[trip_id]} coaches, not one")
         for duty in self.plan.coaches:
             self.check_depot(duty)
-            self.check_charter_sign(duty, trips)
+            self.check_charter_sign(
+                f"coach {duty.coach_id}", duty.vehicle_type, duty.trip_ids, trips
+            )
         for vehicle_type, count in sorted(per_type.items()):
             fleet = self.fleet.get(vehicle_type)
             if fleet is not None and count > fleet.count:
@@ -661,13 +666,15 @@ class _PlanChecker:
             return self.companies[stop.company_id].county or self.scenario.origin
         return stop.adcode
 
-    def check_charter_sign(self, duty: Duty, trips: Mapping[str, Trip]) -> None:
+    def check_charter_sign(
+        self, coach: str, vehicle_type: str, trip_ids: Iterable[str], trips: Mapping[str, Trip]
+    ) -> None:
         """The charter sign: one end of each trip the coach drives (its first or last service
         stop) lies in the coach operator's registration place."""
-        place = self._registration(duty.vehicle_type)
+        place = self._registration(vehicle_type)
         if place is None:
             return
-        for trip_id in duty.trip_ids:
+        for trip_id in trip_ids:
             trip = trips.get(trip_id)
             service = [s for s in trip.stops if s.kind != "rest"] if trip else []
             if not service:
@@ -675,7 +682,7 @@ class _PlanChecker:
             ends = {self._end_county(service[0]), self._end_county(service[-1])}
             if not ends & place:
                 self.fail(
-                    f"coach {duty.coach_id} ({duty.vehicle_type}) drives trip {trip_id} from "
+                    f"{coach} ({vehicle_type}) drives trip {trip_id} from "
                     f"{self._end_county(service[0])} to {self._end_county(service[-1])}: neither "
                     f"end lies in its operator's registration place {sorted(place)}"
                 )

@@ -79,6 +79,9 @@ def test_a_coach_registered_in_one_county_cannot_take_a_trip_from_another(
     unchecked = _duties(scenario, plan, rule=False)
     errors = check_plan(scenario, plan.replace(coaches=unchecked.duties))
     assert any("neither end lies in its operator's registration place" in e for e in errors)
+    # A plan without duties is held to the rule by each trip's own coach type.
+    errors = check_plan(scenario, plan)
+    assert any(e.startswith("a coach (cixi-53) drives trip") for e in errors)
 
 
 def test_a_coach_registered_at_the_prefecture_may(yuyao_trip: tuple[Scenario, Plan]) -> None:
