@@ -145,6 +145,7 @@ def retime_into_gaps(
     provider: DistanceProvider,
     keep: Iterable[str] = (),
     retype: Callable[[Trip, VehicleType], Trip],
+    allows: Callable[[Trip, str], bool] | None = None,
 ) -> tuple[list[Trip], int]:
     """`trips` with those beyond the fleet re-timed into a coach's free time on their date:
     (trips, how many were re-timed).
@@ -158,7 +159,8 @@ def retime_into_gaps(
     rule), with no extra rest beyond what the planned timetable had, and whose arrival still
     lets the coach reach the chain's next trip. The gap with the earliest such departure wins
     (own type before larger); the trip takes it, and later trips see the gap taken. A trip
-    moved to a larger type is `retype`d (seats, cost). Trips in `keep` (held, locked, filed,
+    moved to a larger type is `retype`d (seats, cost), and only to a type `allows(trip, type)`
+    (the charter-sign rule; None: any). Trips in `keep` (held, locked, filed,
     a top-up's earlier trips) and locked trips never move, nor do trips whose timetable the
     engine does not reproduce (`trip_shape`).
     """
@@ -202,6 +204,7 @@ def retime_into_gaps(
             if v.vehicle_type != mine.vehicle_type
             and v.seats >= trip.seats
             and v.available_on(trip.departure_date)
+            and (allows is None or allows(trip, v.vehicle_type))
         ]
         for rank, vehicle in enumerate(vehicles):
             for number, chain in enumerate(chains.get(vehicle.vehicle_type, [])):
