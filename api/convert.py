@@ -10,7 +10,14 @@ from typing import Any
 from api import models, schemas
 from api.documents.context import county_name
 from api.documents.manifest import manifest_lines
-from api.i18n import ENGLISH, N_, gettext_in, recognise, translate_plan_notes
+from api.i18n import (
+    ENGLISH,
+    N_,
+    gettext_in,
+    recognise,
+    translate_plan_notes,
+    unserved_public,
+)
 from optimizer import model as domain
 from optimizer.crews import UNASSIGNED, normalize_crew, sign_data
 from optimizer.errors import InvalidInput
@@ -315,7 +322,7 @@ def plan_public(row: models.Plan, *, locale: str = ENGLISH) -> schemas.PlanPubli
         published_at=row.published_at,
         base_plan_id=row.base_plan_id,
         changes=row.changes,
-        unserved=list(row.unserved),
+        unserved=[unserved_public(locale, u) for u in row.unserved],
         problems=list(row.problems),
         notes=translate_plan_notes(locale, [str(n) for n in row.notes]),
     )

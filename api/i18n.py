@@ -12,8 +12,8 @@ Where the texts come from:
   `optimizer/`: the api layer recognises each fixed template (`ROW_REASONS`) and fills the
   translated one with the same values;
 - unserved reasons by their code (`UNSERVED`), with what would fix each;
-- the optimizer's details of unserved workers (`UNSERVED_DETAILS`), recognised by template
-  like the row problems, a bad row's detail with its reason translated;
+- the optimizer's details of unserved workers, by the message ids and values the optimizer
+  gives them (`optimizer.details`), a bad row's detail with its reason translated;
 - the pages' own texts (`_()` in `api/web/templates`).
 
 The JSON API answers in English unless the request asks for Chinese (`Accept-Language: zh`);
@@ -29,6 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from optimizer.details import DETAIL_TEMPLATES, DetailPart, detail_parts, detail_parts_json
 from optimizer.model import UnservedReason
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -349,61 +350,56 @@ def unserved_fix(locale: str, reason: UnservedReason | str) -> str:
     return gettext_in(locale, UNSERVED[UnservedReason(reason)][1])
 
 
-# The optimizer's fixed details of an unserved worker (optimizer/groups.py, solve.py, season.py,
-# incremental.py), recognised like the row problems and shown in the user's language.
-UNSERVED_DETAILS: tuple[str, ...] = (
-    N_("company {company}"),
-    N_("{home} could be {codes}"),
-    N_("{home}: matches no county"),
-    N_("no county seat for {adcode}"),
-    N_("window {earliest}..{latest} misses the season {first}..{last}"),
-    N_("needs {seats} seats, the largest coach has {largest}"),
-    N_("party {party} members go to different counties {homes}"),
-    N_("party {party} members board at different companies {companies}"),
-    N_("party {party} members' windows share no date in the season"),
-    N_("party {party} needs {seats} seats, the largest coach has {largest}"),
-    N_("the fleet has no coaches"),
-    N_("every coach on every date in the window is away or taken"),
-    N_("no coach on any date in window"),
-    N_("the direct trip exceeds max_trip_km = {km}"),
-    N_("every coach on {day} is taken"),
-    N_("no coach large enough left on {day}"),
-    N_(
-        "{seats} seats on {day} to {counties}, under min_load {min_load}, and no pooling "
-        "partner within the detour limit"
-    ),
-    N_("trip of {km} km exceeds max_trip_km {limit}"),
-    N_(
-        "no {vehicle_type} coach free on {day}: every one is away on other trips of the season then"
-    ),
-    N_("no free seat on a published trip"),
-)
-_ROW_DETAIL = re.compile(r"row (?P<row>\d+) (?P<column>[^:]+): (?P<reason>.*)", re.S)
-_ROW_DETAIL_TEXT = N_("row {row} {column}: {reason}")
-# A home the gazetteer could not place, with the gazetteer's problem (a row reason).
-_HOME_DETAIL = re.compile(r"(?P<home>'[^']*'): (?P<problem>.+)", re.S)
+# The optimizer's details of an unserved worker are its fixed messages (optimizer.details): each
+# part of a detail comes with its message id and values, and is shown by its template's
+# translation; a field that is itself a fixed English text (a row problem, a home-address
+# answer, "every date of the window") is translated too. tests/web/test_i18n.py collects the
+# details from the optimizer's sources and fails on one no template recognises, and on a
+# template without Chinese.
+EVERY_DATE_OF_THE_WINDOW = N_("every date of the window")
+
+
+def _every_date(locale: str, days: str) -> str:
+    return gettext_in(locale, days) if days == EVERY_DATE_OF_THE_WINDOW else days
+
+
+_DETAIL_FIELDS: dict[str, Callable[[str, str], str]] = {
+    "reason": translate_reason,
+    "problem": translate_reason,
+    "days": _every_date,
+}
+
+
+def render_detail_part(locale: str, part: DetailPart) -> str:
+    """One message of an unserved worker's detail in `locale`, its values filled in (a part the
+    optimizer's templates do not know, id `text`, as a row problem or as it stands)."""
+    if part.id == "text":
+        return translate_reason(locale, part.args.get("text", ""))
+    values = {
+        name: _DETAIL_FIELDS[name](locale, value) if name in _DETAIL_FIELDS else value
+        for name, value in part.args.items()
+    }
+    return _fill(gettext_in(locale, DETAIL_TEMPLATES[part.id]), values)
 
 
 def translate_unserved_detail(locale: str, detail: str) -> str:
-    """An unserved worker's detail (English, from the optimizer) in `locale`. A detail may join
-    several parts with "; " (a bad row's problems, a timetable's notes); each part is shown in
-    `locale` when a template recognises it, and as it stands otherwise."""
+    """An unserved worker's detail (English, from the optimizer) in `locale`: each of its
+    messages (`optimizer.details.detail_parts`) by its template; English as it stands."""
     if locale == ENGLISH or not detail:
         return detail
-    parts: list[str] = []
-    for part in detail.split("; "):
-        row = _ROW_DETAIL.fullmatch(part)
-        if row is not None:
-            values = row.groupdict()
-            values["reason"] = translate_reason(locale, values["reason"])
-            parts.append(_fill(gettext_in(locale, _ROW_DETAIL_TEXT), values))
-            continue
-        found = _recognise(locale, part, UNSERVED_DETAILS)
-        home = _HOME_DETAIL.fullmatch(part)
-        if found is None and home is not None:
-            found = home["home"] + "：" + translate_reason(locale, home["problem"])
-        parts.append(translate_reason(locale, part) if found is None else found)
-    return "；".join(parts)
+    return "；".join(render_detail_part(locale, p) for p in detail_parts(detail))
+
+
+def unserved_public(locale: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored unserved entry (`{worker, reason, detail}`) as the JSON API answers it: `detail`
+    in `locale` (English unchanged) and `detail_parts`, the detail's message ids and values
+    (docs/plan-format.md)."""
+    detail = str(entry.get("detail", ""))
+    return {
+        **entry,
+        "detail": translate_unserved_detail(locale, detail),
+        "detail_parts": detail_parts_json(detail_parts(detail)),
+    }
 
 
 # --- the plan's notes ---------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from api.i18n import (
     translate,
     translate_detail,
     translate_reason,
-    translate_unserved_detail,
     unserved_fix,
     unserved_reason,
 )
@@ -619,7 +618,8 @@ def _plan_view(
             "key": str(u.get("worker")),
             "reason": unserved_reason(locale, str(u.get("reason"))),
             "fix": unserved_fix(locale, str(u.get("reason"))),
-            "detail": translate_unserved_detail(locale, str(u.get("detail", ""))),
+            # read_plan gave the detail in `locale` already (api.i18n.unserved_public).
+            "detail": str(u.get("detail", "")),
         }
         for u in public.unserved
     ]
