@@ -16,6 +16,7 @@ from api.i18n import (
     gettext_in,
     recognise,
     translate_plan_notes,
+    translate_progress,
     unserved_public,
 )
 from optimizer import model as domain
@@ -312,7 +313,7 @@ def plan_public(row: models.Plan, *, locale: str = ENGLISH) -> schemas.PlanPubli
         season=row.season.name,
         status=row.status,  # type: ignore[arg-type]
         progress=row.progress,
-        message=row.message,
+        message=translate_progress(locale, row.message),
         kpis=row.kpis,
         attempts=row.attempts or 0,
         cancel_requested=bool(row.cancel_requested),

@@ -201,7 +201,33 @@ SERVICE_TEXTS: tuple[str, ...] = (
     N_("{filename} is not a readable Excel workbook (.xlsx)"),
     N_("{kind} manifests are not available in this build; use .csv or .json"),
     N_("maps are not available in this build"),
+    N_("no list for company {company}"),
+    # FastAPI's and Starlette's own refusals (api/errors.py shows them like the service's).
+    N_("Not authenticated"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
 )
+
+# The planner's progress texts (optimizer/solve.py, optimizer/season.py): the command line's
+# progress bar and a plan's `message` on the pages and in the JSON answers.
+PROGRESS_TEXTS: tuple[str, ...] = (
+    N_("grouping workers"),
+    N_("travel matrix and departure dates"),
+    N_("full coaches"),
+    N_("pooling remainders"),
+    N_("pooled part {part}"),
+    N_("timetabled {count}"),
+    N_("coach duties"),
+    N_("done"),
+)
+recognise(*PROGRESS_TEXTS)
+# A season's waves report their progress under the wave's direction (optimizer/season.py), and
+# a failed job says why (api/jobs.py).
+PROGRESS_WAVES: dict[str, str] = {"home": N_("home-bound wave"), "return": N_("return wave")}
+_WAVE_PROGRESS = re.compile(r"(?P<wave>home|return): (?P<message>.+)", re.S)
+_WAVE_PROGRESS_TEXT = N_("{wave}: {message}")
+PLANNING_FAILED = N_("planning failed: {error}")
+PLANNING_FAILED_INTERNAL = N_("planning failed with an internal error ({error})")
 
 # Suffixes the intake appends to a home problem.
 _HOME_SUFFIXES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -482,6 +508,19 @@ PLAN_NOTES: tuple[str, ...] = (
 )
 
 
+# The distance providers a plan's "distances: {provider}" note names (optimizer/geography).
+DISTANCE_PROVIDERS: dict[str, str] = {
+    "road-graph": N_("the shipped road graph"),
+    "great-circle": N_("great-circle distance times a detour factor"),
+    "matrix-file": N_("the user's distance matrix file"),
+    "osrm": N_("OSRM on the user's road network"),
+}
+
+
+def _provider(locale: str, name: str) -> str:
+    return gettext_in(locale, DISTANCE_PROVIDERS[name]) if name in DISTANCE_PROVIDERS else name
+
+
 def _lp_note(locale: str, note: str) -> str:
     found = _recognise(locale, note, LP_NOTES)
     return note if found is None else found
@@ -491,7 +530,11 @@ def _strategy(locale: str, name: str) -> str:
     return gettext_in(locale, DATE_STRATEGIES[name]) if name in DATE_STRATEGIES else name
 
 
-_NOTE_FIELDS: dict[str, Callable[[str, str], str]] = {"lp_note": _lp_note, "strategy": _strategy}
+_NOTE_FIELDS: dict[str, Callable[[str, str], str]] = {
+    "lp_note": _lp_note,
+    "strategy": _strategy,
+    "provider": _provider,
+}
 
 
 def translate_plan_note(locale: str, note: str) -> str:
@@ -518,3 +561,139 @@ def json_locale(lang: str | None = None, accept_language: str | None = None) -> 
     """The language of a JSON answer that carries texts for people (a plan's notes, a charter
     sign): `?lang=` when given, else English unless Accept-Language asks for Chinese first."""
     return normalise_locale(lang) if lang else api_locale(accept_language)
+
+
+# --- the audit log ------------------------------------------------------------------------------
+
+# What each audit entry says was done (api/crud.py, api/operations.py, api/routes/, api/web/,
+# api/cli/), stored in English and shown on the audit page in the reader's language; a field
+# named `action` is itself one of these. Of two templates that could both match, the longer
+# comes first. tests/web/test_language_audit.py collects the actions from the sources.
+AUDIT_ACTIONS: tuple[str, ...] = (
+    N_("list workers"),
+    N_("read worker"),
+    N_("register workers (JSON)"),
+    N_("register workers (upload {filename})"),
+    N_("edit worker (page)"),
+    N_("SMS notice list of plan {plan}"),
+    N_("notices of plan {plan}"),
+    N_("manifest of plan {plan} trip {trip}"),
+    N_("documents zip of plan {plan} company {company}"),
+    N_("documents zip of plan {plan}"),
+    N_("{action}: plan {plan}, {count} trip(s)"),
+    N_("assign crew"),
+    N_("clear crew"),
+    N_("import crews"),
+    N_("import crews (command line)"),
+    N_("place late registrations: plan {plan}, {count} seated"),
+    N_("confirm changes: plan {plan}, {count} change(s)"),
+    N_("moved worker(s) {workers} of plan {plan} from trip {from_trip} to {to_trip}"),
+    N_("locked trip {trip} of plan {plan}"),
+    N_("unlocked trip {trip} of plan {plan}"),
+)
+
+
+def translate_audit_action(locale: str, action: str) -> str:
+    """An audit entry's action (English, as stored) in `locale`; as it stands when no template
+    recognises it."""
+    if locale == ENGLISH:
+        return action
+    found = match_template(action, AUDIT_ACTIONS)
+    if found is None:
+        return action
+    template, values = found
+    if "action" in values:
+        values["action"] = translate_audit_action(locale, values["action"])
+    return _fill(gettext_in(locale, template), values)
+
+
+def translate_progress(locale: str, message: str) -> str:
+    """A planning job's `message` (the planner's progress, or why the job failed) in `locale`."""
+    if locale == ENGLISH or not message:
+        return message
+    wave = _WAVE_PROGRESS.fullmatch(message)
+    if wave is not None:
+        return _fill(
+            gettext_in(locale, _WAVE_PROGRESS_TEXT),
+            {
+                "wave": gettext_in(locale, PROGRESS_WAVES[wave["wave"]]),
+                "message": translate_progress(locale, wave["message"]),
+            },
+        )
+    failed = match_template(message, (PLANNING_FAILED_INTERNAL, PLANNING_FAILED))
+    if failed is not None and translate_detail(locale, message) == message:
+        template, values = failed
+        if template == PLANNING_FAILED:
+            values["error"] = translate_detail(locale, values["error"])
+        return _fill(gettext_in(locale, template), values)
+    return translate_detail(locale, message)
+
+
+# --- a request the schema refused (422) -----------------------------------------------------------
+
+VALIDATION_FAILED = N_("the request is not valid: {problems}")
+VALIDATION_WHERE = N_("{where}: {problem}")
+# Pydantic's texts for the checks the API's schemas make, most specific first (the last one,
+# "Input should be {expected}", is a literal's or an enum's list of values).
+VALIDATION_MESSAGES: tuple[str, ...] = (
+    N_("Field required"),
+    N_("Extra inputs are not permitted"),
+    N_("JSON decode error"),
+    N_("Input should be a valid dictionary or object to extract fields from"),
+    N_("Input should be a valid dictionary"),
+    N_("Input should be a valid list"),
+    N_("Input should be a valid string"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid integer, got a number with a fractional part"),
+    N_("Input should be a valid integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid number"),
+    N_("Input should be a finite number"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("Input should be a valid boolean"),
+    N_("Input should be a valid date or datetime, {reason}"),
+    N_("Input should be a valid date in the format YYYY-MM-DD, {reason}"),
+    N_("Input should be a valid date"),
+    N_("Input should be greater than or equal to {limit}"),
+    N_("Input should be greater than {limit}"),
+    N_("Input should be less than or equal to {limit}"),
+    N_("Input should be less than {limit}"),
+    N_("String should have at most {limit} characters"),
+    N_("String should have at most {limit} character"),
+    N_("String should have at least {limit} characters"),
+    N_("String should have at least {limit} character"),
+    N_("String should match pattern {pattern}"),
+    N_("List should have at most {limit} items after validation, not {count}"),
+    N_("List should have at least {limit} items after validation, not {count}"),
+    N_("Value error, {message}"),
+    N_("Input should be {expected}"),
+)
+
+
+def _validation_problem(locale: str, text: str) -> str:
+    found = match_template(text, VALIDATION_MESSAGES)
+    if found is None:
+        return translate_reason(locale, text)
+    template, values = found
+    if "message" in values:
+        values["message"] = translate_reason(locale, values["message"])
+    if "expected" in values:  # "'json', 'csv', 'xlsx' or 'pdf'"
+        values["expected"] = re.sub(r"(?<=') or (?=')", ", ", values["expected"])
+    return _fill(gettext_in(locale, template), values)
+
+
+def translate_validation(locale: str, problems: Sequence[tuple[str, str]]) -> str:
+    """A 422 answer's `detail`: each (where, pydantic's text) of the refused request, in
+    `locale` (English: "the request is not valid: body.x: Field required; ...")."""
+    if locale == ENGLISH:
+        return "the request is not valid: " + "; ".join(
+            f"{where}: {text}" if where else text for where, text in problems
+        )
+    parts = [
+        _fill(gettext_in(locale, VALIDATION_WHERE), {"where": where, "problem": shown})
+        if where
+        else shown
+        for where, text in problems
+        for shown in [_validation_problem(locale, text)]
+    ]
+    return _fill(gettext_in(locale, VALIDATION_FAILED), {"problems": "；".join(parts)})

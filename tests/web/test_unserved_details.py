@@ -60,6 +60,8 @@ class _Module:
             return [a + b for a in left for b in right]
         if isinstance(node, ast.IfExp):
             return self.samples(node.body, unknown) + self.samples(node.orelse, unknown)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return self.samples(node.value, unknown)  # cut to a column's length
         if isinstance(node, ast.BoolOp):
             return [s for value in node.values for s in self.samples(value, unknown)]
         if isinstance(node, ast.Name) and node.id in self.functions:
