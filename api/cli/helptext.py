@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 from weakref import WeakKeyDictionary
 
+import typer._click.termui
 import typer.core
 import typer.rich_utils
 from rich.markup import escape
@@ -94,6 +95,7 @@ ERROR_LINE = N_("Error: {message}")
 TRY_HELP = N_("Try '{command} {option}' for help.")
 # click's second question of a value asked twice (typer/_click/termui.py).
 REPEAT_PROMPT = N_("Repeat for confirmation")
+VALUES_DIFFER = N_("Error: The two entered values do not match.")
 # Errors that carry another error's text: the inner text is translated in its turn.
 INVALID_VALUE_FOR = N_("Invalid value for {hint}: {message}")
 INVALID_VALUE = N_("Invalid value: {message}")
@@ -181,6 +183,7 @@ def localise_command(command: Command) -> None:
             repeat: object = asked["confirmation_prompt"]  # True or a question of its own
             if repeat:
                 param.confirmation_prompt = _(repeat if isinstance(repeat, str) else REPEAT_PROMPT)
+                ask_twice(param)
         metavar = texts["metavar"]
         if metavar is None and param.param_type_name == "argument" and param.name:
             # An argument is shown (usage line, errors) by its upper-case name: a word to read.
@@ -194,6 +197,33 @@ def localise_command(command: Command) -> None:
         command.subcommand_metavar = _(english["subcommand_metavar"] or SUBCOMMAND_METAVAR)
         for sub in command.commands.values():
             localise_command(sub)
+
+
+def ask_twice(option: TyperOption) -> None:
+    """Ask `option`'s value, then its confirmation, here rather than in click's `prompt`, whose
+    "Error: The two entered values do not match." is English: the same questions, the same
+    loop, that line in the run's language."""
+    if getattr(option, "_asks_twice", False):
+        return
+    ask_once = type(option).prompt_for_value
+
+    def prompt_for_value(ctx: Context) -> Any:
+        repeat = option.confirmation_prompt
+        option.confirmation_prompt = False
+        try:
+            while True:
+                value = ask_once(option, ctx)
+                again = typer._click.termui.prompt(
+                    str(repeat), hide_input=option.hide_input, show_default=False
+                )
+                if again == value:
+                    return value
+                echo(_(VALUES_DIFFER), err=True)
+        finally:
+            option.confirmation_prompt = repeat
+
+    option.prompt_for_value = prompt_for_value  # type: ignore[method-assign]
+    option._asks_twice = True  # type: ignore[attr-defined]
 
 
 class FoldingHighlighter(typer.rich_utils.OptionHighlighter):

@@ -46,6 +46,8 @@ recognise(
     N_("a region needs at least one origin county"),
 )
 # The planner's progress texts are recognised by api.i18n (PROGRESS_TEXTS).
+# The database a start-up or account message names (api/core/db.py `describe`).
+recognise(N_("SQLite file {path}"))
 
 
 def set_locale(value: str | None) -> None:

@@ -381,3 +381,21 @@ def test_a_prompt_and_its_abort_follow_the_language(
     english = CliRunner().invoke(app, ["--lang", "en", *args], input="")
     assert "Password" in english.output and "Aborted" in english.output, english.output
     assert not CJK.search(english.output)
+
+
+@pytest.mark.parametrize("rich", [True, False], ids=["rich", "plain"])
+def test_two_different_passwords_are_refused_in_the_runs_language(
+    rich: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password is asked twice; two different answers are refused in the run's language
+    (click says so in English) and the questions start again."""
+    monkeypatch.setattr(typer.core, "HAS_RICH", rich)
+    args = ["users", "add", "--role", "dispatcher", "--username", "bob"]
+    chinese = CliRunner().invoke(app, args, input="Abcdefgh-12x\nother\n")
+    assert "再次输入以确认" in chinese.output and "两次输入的值不一致" in chinese.output
+    assert chinese.output.count("密码") == 2 and "match" not in chinese.output, chinese.output
+    english = CliRunner().invoke(app, ["--lang", "en", *args], input="Abcdefgh-12x\nother\n")
+    assert "Repeat for confirmation" in english.output
+    assert "The two entered values do not match." in english.output and not CJK.search(
+        english.output
+    )

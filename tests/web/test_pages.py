@@ -276,7 +276,8 @@ def test_the_documents_zip_holds_manifests_sheets_notices_and_maps(world: dict[s
     api = world["svc"].call("GET", f"/api/plans/{world['plan_id']}/documents.zip", "alpha")
     assert api.status_code == 403
     audit = world["dispatcher"].get("/d/audit")
-    assert f"documents zip of plan {world['plan_id']}" in audit.text
+    # The audit page says what was done in the page's language (api.i18n.AUDIT_ACTIONS).
+    assert f"方案 {world['plan_id']} 的文件压缩包" in audit.text
 
 
 def test_disabling_or_revoking_ends_the_web_sessions(service: Service) -> None:
