@@ -17,6 +17,7 @@ from api.i18n import (
     recognise,
     translate_plan_notes,
     translate_progress,
+    translate_reason,
     unserved_public,
 )
 from optimizer import model as domain
@@ -305,9 +306,15 @@ def _key_order(key: str) -> tuple[int, str]:
     return (int(key), key) if key.isdigit() else (1 << 62, key)
 
 
+def problem_public(locale: str, problem: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored input problem of a plan with its `reason` in `locale` (English as stored)."""
+    return {**problem, "reason": translate_reason(locale, str(problem.get("reason", "")))}
+
+
 def plan_public(row: models.Plan, *, locale: str = ENGLISH) -> schemas.PlanPublic:
-    """A plan as the API shows it; its notes in `locale` (the stored plan keeps them in the
-    optimizer's English, the data format)."""
+    """A plan as the API shows it; its texts for people (notes, message, unserved details,
+    problems' reasons) in `locale` (the stored plan keeps them in the optimizer's English, the
+    data format)."""
     return schemas.PlanPublic(
         id=row.id,
         season=row.season.name,
@@ -324,7 +331,7 @@ def plan_public(row: models.Plan, *, locale: str = ENGLISH) -> schemas.PlanPubli
         base_plan_id=row.base_plan_id,
         changes=row.changes,
         unserved=[unserved_public(locale, u) for u in row.unserved],
-        problems=list(row.problems),
+        problems=[problem_public(locale, p) for p in row.problems],
         notes=translate_plan_notes(locale, [str(n) for n in row.notes]),
     )
 

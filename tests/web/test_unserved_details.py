@@ -233,3 +233,19 @@ def test_fields_that_are_fixed_texts_are_translated_too() -> None:
     assert "C53" in window and not re.search(r"\b(every|date|window)\b", window), window
     assert i18n.translate_unserved_detail("zh_CN", "something new") == "something new"
     assert detail_parts("something new") == (DetailPart("text", {"text": "something new"}),)
+
+
+def test_a_plans_input_problems_come_in_the_answers_language() -> None:
+    """The JSON API shows a plan's stored input problems with their reason in its language."""
+    from api.convert import problem_public
+
+    stored = {
+        "table": "workers",
+        "row": 3,
+        "column": "phone",
+        "value": "12",
+        "reason": ("a mainland mobile number has 11 digits and starts with 13 to 19"),
+    }
+    chinese = problem_public("zh_CN", stored)
+    assert CJK.search(chinese["reason"]) and chinese["row"] == 3 and chinese["value"] == "12"
+    assert problem_public("en", stored) == stored
