@@ -379,9 +379,9 @@ def unserved_fix(locale: str, reason: UnservedReason | str) -> str:
 # The optimizer's details of an unserved worker are its fixed messages (optimizer.details): each
 # part of a detail comes with its message id and values, and is shown by its template's
 # translation; a field that is itself a fixed English text (a row problem, a home-address
-# answer, "every date of the window") is translated too. tests/web/test_i18n.py collects the
-# details from the optimizer's sources and fails on one no template recognises, and on a
-# template without Chinese.
+# answer, "every date of the window") is translated too. tests/web/test_unserved_details.py
+# collects the details from the optimizer's sources and fails on one no template recognises,
+# and on a template without Chinese.
 EVERY_DATE_OF_THE_WINDOW = N_("every date of the window")
 
 

@@ -338,3 +338,18 @@ def test_error_pages_speak_chinese(world: dict[str, Any], who: str, url: str, st
     assert answer.status_code == status, answer.text[:300]
     assert CJK.search(answer.text)
     assert not english_words(answer.text, ALLOWED), english_words(answer.text, ALLOWED)
+
+
+def test_answers_made_before_the_app_speak_chinese_too(world: dict[str, Any]) -> None:
+    """The body-size guard and the NUL-in-address check answer before any route: a body over
+    the limit (413) and an address holding %00 (422) get a Chinese `detail` when asked."""
+    svc = world["svc"]
+    zh = {**svc.headers("d2"), "Accept-Language": "zh"}
+    too_large = svc.client.post(
+        "/api/companies", headers=zh, content=b"[" + b" " * svc.settings.max_body_bytes + b"]"
+    )
+    assert too_large.status_code == 413 and CJK.search(too_large.json()["detail"])
+    nul = svc.client.get("/api/workers/%00", headers=zh)
+    assert nul.status_code == 422 and CJK.search(nul.json()["detail"]), nul.text
+    english = svc.client.get("/api/workers/%00", headers=svc.headers("d2"))
+    assert english.status_code == 422 and not CJK.search(english.json()["detail"])
