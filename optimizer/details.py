@@ -52,6 +52,11 @@ DETAIL_TEMPLATES: dict[str, str] = {
         "no {vehicle_type} coach free on {day}: every one is away on other trips of the season then"
     ),
     "no_free_seat_published": "no free seat on a published trip",
+    # The charter-sign rule (optimizer/charter.py `refusal_detail`).
+    "charter_sign_refused": (
+        "charter sign: no coach of the fleet may drive from {start} to {end}: neither end lies "
+        "where {operators} is registered"
+    ),
     # Coaches that cannot run (optimizer/planning/trips.py, optimizer/timetable.py).
     "below_min_load": (
         "{seats} seats on {day} to {counties}, under min_load {min_load}, and no pooling "

@@ -22,10 +22,14 @@ TEMPLATE_IDS = [i for i in DETAIL_TEMPLATES if i != "text"]
 
 
 class _Module:
-    """One optimizer module: the values assigned to each name, and its functions."""
+    """One optimizer module: the values assigned to each name, and its functions; `others` are
+    the public functions of all modules (a detail made by a function another module imports)."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(
+        self, tree: ast.Module, others: dict[str, tuple[_Module, ast.FunctionDef]] | None = None
+    ) -> None:
         self.assigned: dict[str, list[ast.expr]] = {}
+        self.others = others if others is not None else {}
         self.functions = {
             n.name: n
             for n in ast.walk(tree)
@@ -86,9 +90,12 @@ class _Module:
             if isinstance(func, ast.Attribute) and func.attr == "get":
                 return []  # a detail read back from a stored plan (optimizer/write.py)
             if isinstance(func, ast.Name):
-                if func.id not in self.functions:
-                    return []  # a detail function passed in (cancel_trips' `detail`)
-                return self._returns(func.id, unknown)
+                if func.id in self.functions:
+                    return self._returns(func.id, unknown)
+                if func.id in self.others:
+                    module, _ = self.others[func.id]
+                    return module._returns(func.id, unknown)  # imported (charter's refusal)
+                return []  # a detail function passed in (cancel_trips' `detail`)
         unknown.append(ast.unparse(node))
         return []
 
@@ -154,13 +161,20 @@ def _optimizer_details() -> tuple[list[str], list[str]]:
     expressions the collector did not understand."""
     details: list[str] = []
     unknown: list[str] = []
-    for path in sorted(OPTIMIZER.rglob("*.py")):
-        if path.name == "details.py":
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        module = _Module(tree)
+    trees = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted(OPTIMIZER.rglob("*.py"))
+        if path.name != "details.py"
+    }
+    others: dict[str, tuple[_Module, ast.FunctionDef]] = {}
+    modules = {path: _Module(tree, others) for path, tree in trees.items()}
+    for module in modules.values():
+        for name, function in module.functions.items():
+            if isinstance(function, ast.FunctionDef) and not name.startswith("_"):
+                others.setdefault(name, (module, function))
+    for path, tree in trees.items():
         for sink in _sinks(path, tree):
-            details.extend(s for s in module.samples(sink, unknown) if s)
+            details.extend(s for s in modules[path].samples(sink, unknown) if s)
     return details, unknown
 
 
