@@ -34,7 +34,7 @@ from optimizer.groups import county_site, gate_site, hub_site
 from optimizer.ledger import at_most_stops, min_span_hours
 from optimizer.model import Policy, Scenario
 from optimizer.places import county_seats
-from optimizer.routing import LinearProgram, solve_lp
+from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 
 # Coach-time windows from day t to day t + j: [E_t - X, L_{t+j} + X) for the X (hours) listed
 # at j. Every window gives a valid row; several let the LP pick the one that binds (short turns
@@ -44,6 +44,9 @@ WINDOW_HOURS = ((4.0, 12.0, 24.0), (12.0, 24.0), (24.0,))
 # these margins: a coach's chain of several multi-day turns binds only over a long window.
 LONG_SPANS = (4, 6, 9)
 LONG_MARGINS = (24.0, 48.0, 72.0)
+# GLOP's seconds for the tightened LP; past them the first version (smaller, always solved to
+# the end) is the bound.
+TIGHTENED_LP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -469,13 +472,16 @@ def servable_bound_of_turns(
     unservable: Iterable[str] = (),
     *,
     tightened: bool = True,
+    time_limit_s: float = TIGHTENED_LP_SECONDS,
 ) -> int:
     """The LP bound for given county turns (`county_turns`; tests pass others to check that an
     unsound turn is caught). docs/plan-format.md gives the model and its proof.
 
     `tightened` False is the first version of the bound (fractional stops, windows of at most
     three days), kept to measure what the tightening buys: with the same turns the tightened
-    bound is never above it (its LP has every row of the old one's in a stronger form)."""
+    bound is never above it (its LP has every row of the old one's in a stronger form). When
+    GLOP has not proved the tightened LP's optimum within `time_limit_s`, the first version is
+    returned (a value of an unfinished LP proves nothing)."""
     policy = scenario.policy
     home = scenario.direction == "home"
     fleet = [v for v in scenario.fleet if v.count > 0]
@@ -604,7 +610,14 @@ def servable_bound_of_turns(
         rows.append((seat_rows[w], float(sum(v.count * v.seats for v in usable)) * length))
         if stops is not None:
             rows.append((stop_rows[w], float(stops * sum(v.count for v in usable)) * length))
-    value, _ = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
+    program = LinearProgram(tuple(objective), tuple(upper), tuple(rows))
+    if not tightened:
+        value, _ = solve_lp(program)
+        return math.floor(value + 1e-6)
+    try:
+        value, _ = solve_lp(program, time_limit_s=time_limit_s)
+    except LpNotSolved:
+        return servable_bound_of_turns(scenario, turns, unservable, tightened=False)
     return math.floor(value + 1e-6)
 
 

@@ -13,6 +13,7 @@ import pytest
 import optimizer.servable
 from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.model import Policy, Scenario, VehicleType, Worker
+from optimizer.routing import LinearProgram, LpNotSolved
 from optimizer.servable import (
     Turn,
     county_turns,
@@ -174,3 +175,28 @@ def test_road_turns_are_never_shorter_than_the_planners_own_trips() -> None:
             Location(last.lon, last.lat, last.adcode), Location(first.lon, first.lat)
         )
         assert turns[county].back_h * 3600 <= back_s + 1
+
+
+def test_a_tightened_lp_cut_short_falls_back_to_the_first_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When GLOP has not proved the tightened LP's optimum in its time (its time limit made to
+    pass at once here, on a season where the two bounds differ), the bound is the first
+    version's, never the value of an unfinished LP."""
+    county = COUNTIES[1]
+    spans = [(0, 0), (2, 2), (0, 2), (0, 2), (0, 2)]
+    workers = [_worker(n, county, start, end) for n, (start, end) in enumerate(spans)]
+    scenario = _scenario(workers, (VehicleType("c20", 20, 1, 5.0, 400.0),), 3, "return")
+    turns = county_turns(scenario, PROVIDER, {county})
+    assert servable_bound_of_turns(scenario, turns) == 4
+    real = optimizer.servable.solve_lp
+
+    def out_of_time(
+        program: LinearProgram, time_limit_s: float | None = None
+    ) -> tuple[float, tuple[float, ...]]:
+        if time_limit_s is not None:
+            raise LpNotSolved("time limit")
+        return real(program)
+
+    monkeypatch.setattr(optimizer.servable, "solve_lp", out_of_time)
+    assert servable_bound_of_turns(scenario, turns) == len(workers)
