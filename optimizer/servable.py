@@ -9,7 +9,10 @@ Two stages, each usable alone:
   layovers, the 02:00-05:00 park and the slower night driving (`earliest_back`).
 - `servable_bound_of_turns` is the LP over (group of workers, departure day) that counts, in
   windows of time, the coach time those turns force on the fleet (docs/plan-format.md gives
-  the proof). `servable_bound` wires the two.
+  the proof). `servable_bound` wires the two. By default the LP is the tightened one: a
+  county's stop of a day is whole (not a fraction by its workers), a turn lasts at least the
+  least clock time of its driving (`least_span`), and windows run up to the whole season;
+  `tightened=False` is the first version, kept to measure against.
 
 Without a provider (or when the provider cannot answer for some place) a county falls back to
 the straight line at the legal top speed (`optimizer.ledger.min_span_hours`), still a valid
