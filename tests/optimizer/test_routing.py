@@ -58,11 +58,14 @@ def violations(problem: PickupDeliveryProblem, solution: PickupDeliverySolution)
         picked: dict[int, int] = {}
         stops = {"pickup": 0, "dropoff": 0}
         clock = route.start_s
+        pending = 0  # service at the previous visit, spent on leaving it
         done = len(served)  # deliveries made before this route
         for location, index, arrival in zip(
             route.nodes, route.requests, route.arrival_s, strict=True
         ):
             request = problem.requests[index]
+            if not (problem.service_per_stop and location == previous):
+                clock += pending
             clock += int(problem.duration_s[previous, location])
             if arrival < clock:
                 found.append(f"request {index}: arrival {arrival} before it can get there")
@@ -90,7 +93,7 @@ def violations(problem: PickupDeliveryProblem, solution: PickupDeliverySolution)
                 served.append(index)
             if load > vehicle.capacity:
                 found.append(f"vehicle {route.vehicle}: over capacity")
-            clock += int(service[location])
+            pending = int(service[location])
             previous, previous_site = location, site[location]
         if len(picked) * 2 != len(route.requests):
             found.append(f"vehicle {route.vehicle}: someone never alights")
@@ -535,6 +538,7 @@ def test_service_per_stop_spends_the_boarding_time_once_per_gate() -> None:
         "requests": requests,
         "vehicles": tuple(coach() for _ in range(3)),
         "service_s": np.array([0, 1200, 0]),
+        "pickups_before_deliveries": True,
     }
     per_visit = line([0, 1, 101], **common)
     per_stop = line([0, 1, 101], service_per_stop=True, **common)
