@@ -1040,8 +1040,15 @@ class LinearProgram:
     rows: tuple[tuple[dict[int, float], float], ...]
 
 
-def solve_lp(program: LinearProgram) -> tuple[float, tuple[float, ...]]:
-    """The optimum value and a solution of `program` (it is always feasible: x = 0)."""
+class LpNotSolved(RuntimeError):
+    """GLOP stopped before it proved an optimum (its time limit)."""
+
+
+def solve_lp(
+    program: LinearProgram, time_limit_s: float | None = None
+) -> tuple[float, tuple[float, ...]]:
+    """The optimum value and a solution of `program` (it is always feasible: x = 0); with
+    `time_limit_s`, `LpNotSolved` when GLOP has not proved the optimum by then."""
     from ortools.linear_solver import pywraplp
 
     solver = pywraplp.Solver.CreateSolver("GLOP")
@@ -1056,9 +1063,13 @@ def solve_lp(program: LinearProgram) -> tuple[float, tuple[float, ...]]:
     for x, weight in zip(xs, program.objective, strict=True):
         goal.SetCoefficient(x, weight)
     goal.SetMaximization()
+    if time_limit_s is not None:
+        solver.SetTimeLimit(max(1, math.ceil(time_limit_s * 1000)))
     status = solver.Solve()
-    if status != pywraplp.Solver.OPTIMAL:  # pragma: no cover - bounded and feasible by shape
-        raise RuntimeError(f"GLOP ended with status {status}")
+    if status != pywraplp.Solver.OPTIMAL:
+        if time_limit_s is not None:
+            raise LpNotSolved(f"GLOP ended with status {status} within {time_limit_s} s")
+        raise RuntimeError(f"GLOP ended with status {status}")  # pragma: no cover - by shape
     return goal.Value(), tuple(x.solution_value() for x in xs)
 
 
