@@ -499,6 +499,11 @@ PLAN_NOTES: tuple[str, ...] = (
     N_("LP seeds: {coaches} coach(es) on {days} of {tried} date(s) whose LP converged"),
     N_("routing saved {coaches} coach(es) over the greedy pooling"),
     N_(
+        "routing improved the greedy's coaches on {parts} part(s) where it found no solution "
+        "of its own in time"
+    ),
+    N_("routing: the model did not accept the greedy's coaches on {parts} part(s)"),
+    N_(
         "fleet: {cancelled} trip(s) cancelled, {reseated} of their {riders} worker(s) re-seated "
         "on other trips, {left} unserved as fleet_exhausted"
     ),
