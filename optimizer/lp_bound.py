@@ -661,16 +661,16 @@ def _county_curve(
             _seat_curve(prices[everything], seat_count[everything], capacity),
             rows, prices, seat_count, [], [], everything,
         )  # fmt: skip
-    best = [curve.copy() for _ in range(limit + 1)]
+    # best[t, k]: the best value of at most k seats with at most t sites among those seen so far.
+    best = np.repeat(curve[None, :], limit + 1, axis=0)
     choices: list[npt.NDArray[np.int64]] = []
     for group in members:
         own = _seat_curve(prices[group], seat_count[group], capacity)
+        value, seats = _max_plus(best[:-1], own[None, :])
+        better = value > best[1:] + 1e-12
         choice = np.full((limit + 1, capacity + 1), -1, dtype=np.int64)
-        for used in range(limit, 0, -1):
-            value, seats = _max_plus(best[used - 1], own)
-            better = value > best[used] + 1e-12
-            best[used] = np.where(better, value, best[used])
-            choice[used] = np.where(better, seats, -1)
+        choice[1:] = np.where(better, seats, -1)
+        best[1:] = np.where(better, value, best[1:])
         choices.append(choice)
     return _CountyCurve(best[limit], rows, prices, seat_count, members, choices, flexible)
 
@@ -804,6 +804,53 @@ def _price(
     evaluated = 0
     found = _Found(threshold)
     curve_of: dict[tuple[int, int], _CountyCurve] = {}
+    # With pickup rows, the sets' values under the limit across the whole coach, and their curves.
+    coach_curve: dict[tuple[int, tuple[int, ...]], _CountyCurve] = {}
+    coach_sets = 0
+    site_values: dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+
+    def settle(
+        di: int,
+        capacity: int,
+        members: npt.NDArray[np.int64],
+        bounds: npt.NDArray[np.float64],
+        visit: npt.NDArray[np.float64],
+    ) -> bool:
+        """Price `members` (sets of more than one county) under the limit across the whole coach,
+        best upper bound (`bounds`: the limit per county) first, those that can beat `most`;
+        False at the deadline."""
+        nonlocal most, coach_sets
+        assert limits is not None
+        # A second bound: the choosing seats' values plus the best `limit` sites' values, each
+        # summed over the set's counties (a coach's seats split into those parts).
+        flexible_value, site_value = site_values[di]
+        summed = site_value[members].sum(axis=1)
+        if summed.shape[1] > limits.limit:
+            summed = np.partition(summed, summed.shape[1] - limits.limit, axis=1)
+        top = summed[:, -limits.limit :].sum(axis=1)
+        bounds = np.minimum(
+            bounds, flexible_value[members].sum(axis=1) + top + visit[members].sum(axis=1)
+        )
+        for k in np.argsort(-bounds, kind="stable").tolist():
+            if bounds[k] <= most + 1e-12:
+                break
+            if time.monotonic() > deadline:
+                return False
+            served = members[k]
+            rows = np.concatenate(
+                [eligible[(di, c)] for c in served.tolist() if (di, c) in eligible]
+            )
+            whole = _county_curve(
+                group_duals[rows], rows, sizes, limits.site[rows], capacity, limits.limit
+            )
+            value = float(whole.curve[capacity] + visit[served].sum())
+            coach_sets += 1
+            if value > threshold:
+                coach_curve[(di, tuple(served.tolist()))] = whole
+            most = max(most, value)
+            found.add(di, served[None, :], np.array([value]))
+        return True
+
     # Every county alone first (on every date), so the best single value prunes the labels.
     priced_days = []
     for di, day in enumerate(days):
@@ -812,6 +859,11 @@ def _price(
         marginal = np.zeros((count, capacity))
         usable = np.zeros(count, dtype=bool)
         curves = np.zeros((count, capacity + 1)) if limits is not None else None
+        # With pickup rows: each county's best value from the seats that may choose, and from
+        # each fixed site alone (what `settle`'s cheap bound adds up).
+        sites_count = int(limits.site.max()) + 1 if limits is not None else 0
+        flexible_value = np.zeros(count)
+        site_value = np.zeros((count, max(1, sites_count)))
         for ci, rows in by_day.get(di, []):
             usable[ci] = True
             if limits is not None and curves is not None:
@@ -820,6 +872,16 @@ def _price(
                 )
                 curves[ci] = county_curve.curve
                 curve_of[(di, ci)] = county_curve
+                site = limits.site[rows]
+                prices = group_duals[rows]
+                flexible_value[ci] = _seat_curve(prices[site < 0], sizes[rows][site < 0], capacity)[
+                    capacity
+                ]
+                for number in np.unique(site[site >= 0]).tolist():
+                    mine = site == number
+                    site_value[ci, number] = _seat_curve(prices[mine], sizes[rows][mine], capacity)[
+                        capacity
+                    ]
             prices = group_duals[rows]
             keep = prices > 0
             if keep.any():
@@ -841,6 +903,7 @@ def _price(
         priced_days.append(
             (di, capacity, marginal, seat_value, filled, visit, own, candidates, curves)
         )
+        site_values[di] = (flexible_value, site_value)
     priced_days.sort(key=lambda p: -float(p[6][p[7]].max()))
     for di, capacity, marginal, seat_value, filled, visit, own, candidates, curves in priced_days:
         if corridor.stop_limit < 2:
@@ -893,8 +956,11 @@ def _price(
                 values = seat_value[members].sum(axis=1) + visit[members].sum(axis=1)
                 exact[fits] = values
                 evaluated += len(values)
-                most = max(most, float(values.max()))
-                found.add(di, members, values)
+                if limits is None:
+                    most = max(most, float(values.max()))
+                    found.add(di, members, values)
+                elif not settle(di, capacity, members, values, visit):
+                    return None
             pending = np.where(fits, -np.inf, bound)
             order = np.argsort(-pending, kind="stable")
             for start in range(0, len(order), PRICE_CHUNK):
@@ -921,8 +987,11 @@ def _price(
                 values = seat_part + visit[members].sum(axis=1)
                 exact[chunk] = values
                 evaluated += len(chunk)
-                most = max(most, float(values.max()))
-                found.add(di, members, values)
+                if limits is None:
+                    most = max(most, float(values.max()))
+                    found.add(di, members, values)
+                elif not settle(di, capacity, members, values, visit):
+                    return None
             grown.value = np.minimum(grown.value, exact[inverse])
             # Only labels that could still lead to a better set are extended.
             labels = grown.take(grown.value + later > most + 1e-12)
@@ -933,7 +1002,9 @@ def _price(
         parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
         capacity = capacity_by_date[days[di]]
         loading: dict[int, int] = {}
-        if limits is not None and parts:
+        if limits is not None and (di, served) in coach_curve:
+            loading = coach_curve[(di, served)].loading(capacity)
+        elif limits is not None and parts:
             loading = _combined_loading(
                 [curve_of[(di, c)] for c in served if (di, c) in curve_of], capacity
             )
@@ -941,7 +1012,7 @@ def _price(
             rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             _, loading = _fill(group_duals[rows], rows, sizes, capacity)
         columns.append((di, served, loading))
-    return most + per_coach, columns, evaluated
+    return most + per_coach, columns, evaluated + coach_sets
 
 
 class _Found:
