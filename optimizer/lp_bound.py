@@ -1120,6 +1120,17 @@ def _extend(
     return grown.take(order[first])
 
 
+def _gate_side_limit(scenario: Scenario, trips: Sequence[Trip]) -> int:
+    """Gate-side stops one coach may make (max_pickup_stops going home, max_dropoff_stops coming
+    back), raised to the most any of `trips` makes: a locked trip filed under an older policy
+    stays a pattern."""
+    home = scenario.direction == "home"
+    side = "pickup" if home else "dropoff"
+    limit = scenario.policy.max_pickup_stops if home else scenario.policy.max_dropoff_stops
+    made = max((sum(1 for s in t.stops if s.kind == side) for t in trips), default=0)
+    return max(limit, made)
+
+
 def plan_lp_bound(
     scenario: Scenario,
     trips: Sequence[Trip],
@@ -1232,8 +1243,6 @@ def plan_lp_bound(
         known_bound=known_bound,
         max_rounds=max_rounds,
         presolve=presolve,
-        boarding_stop_limit=(
-            (policy.max_pickup_stops if home else policy.max_dropoff_stops) if pickup_rows else None
-        ),
+        boarding_stop_limit=_gate_side_limit(scenario, trips) if pickup_rows else None,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)

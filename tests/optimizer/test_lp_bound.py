@@ -367,8 +367,8 @@ def test_solver_params_refuse_a_bad_lower_bound_share(share: float) -> None:
 
 def test_solve_reports_the_best_bound_and_its_source() -> None:
     """A plan says which bound it reports; the bound stays under the trips and at or above the
-    counting bound; the LP bound of the plan's seated workers converges under the trips; with no
-    share of time for it the LP does not run."""
+    counting bound; the LP bound of the plan's seated workers converges under the trips, at or
+    above the LP without the pickup rows; with no share of time for it the LP does not run."""
     import re
     from pathlib import Path
 
@@ -394,6 +394,9 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
     workers = {w.worker_id: w for w in scenario.workers}
     lp = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0)
     assert lp.converged and 0 < lp.trips <= kpis.trips
+    # Without the pickup rows (the LP before them) the converged value is never higher.
+    plain = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0, pickup_rows=False)
+    assert plain.converged and plain.value <= lp.value + 1e-6
     assert lp.patterns and all(p.coaches > 0 for p in lp.patterns)
     skipped = solve(
         scenario.replace(solver=SolverParams(time_limit_s=3.0, lower_bound_share=0.0)),
