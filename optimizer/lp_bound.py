@@ -98,6 +98,9 @@ class LpBound:
     # Of `seconds`: in the LP solver, and pricing.
     solver_seconds: float = 0.0
     pricing_seconds: float = 0.0
+    # The seats in the rows, and of those the seats under the pickup rows (0 when they are off).
+    seats: int = 0
+    limited_seats: int = 0
 
 
 def rounded_patterns(
@@ -501,6 +504,8 @@ def lp_lower_bound(
         patterns=patterns,
         solver_seconds=solver_seconds,
         pricing_seconds=pricing_seconds,
+        seats=int(sum(seats_of.values())),
+        limited_seats=int(sum(b for g, b in seats_of.items() if g[2])),
     )
 
 
