@@ -397,6 +397,14 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
     # Without the pickup rows (the LP before them) the converged value is never higher.
     plain = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0, pickup_rows=False)
     assert plain.converged and plain.value <= lp.value + 1e-6
+    # Some of these companies may board at a hub: when the plan's own LP ran, the plan says how
+    # many seats the rows cover.
+    assert 0 < lp.limited_seats < lp.seats
+    noted = [n for n in plan.notes if n.startswith("LP bound: pickup rows for ")]
+    if "LP 0 (" in parts:
+        assert not noted
+    else:
+        assert noted and f"for {lp.limited_seats} of {lp.seats} seat(s)" in noted[0]
     assert lp.patterns and all(p.coaches > 0 for p in lp.patterns)
     skipped = solve(
         scenario.replace(solver=SolverParams(time_limit_s=3.0, lower_bound_share=0.0)),
