@@ -412,11 +412,14 @@ def lp_lower_bound(
 
     best = 0.0
     center: npt.NDArray[np.float64] | None = None
+    # While the centre is the known bound's dual (below), every pattern is worth exactly 1 at it.
+    center_is_total = False
     if totals:
         # The known bound's dual alone is feasible (every pattern is worth 1): the first centre.
         center = np.zeros(len(rhs))
         center[total_row] = 1.0
         best = float(known_bound)
+        center_is_total = True
     sets_priced = 0
     lp_value = 0.0
     solver_seconds = pricing_seconds = 0.0
@@ -468,6 +471,16 @@ def lp_lower_bound(
             proven = float(point @ rhs) / max(1.0, most)
             if proven > best:
                 best, center = proven, point / max(1.0, most)
+                center_is_total = False
+            elif center_is_total and 0.0 < weight < 1.0:
+                # At the known bound's dual every pattern is worth 1, so the mixture's maximum is
+                # weight + (1 - weight) x the master duals' own maximum: their Farley bound
+                # comes free, without pricing them again.
+                own = max(1.0, (most - weight) / (1.0 - weight))
+                direct = float(duals @ rhs) / own
+                if direct > best:
+                    best, center = direct, duals / own
+                    center_is_total = False
             if columns or weight == 0.0:
                 break
             weight = 0.0  # nothing prices out at the mixture: price at the master's duals
