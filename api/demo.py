@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from api import convert, crud, schemas
+from api import convert, crud, models, schemas
 from optimizer import model as domain
 
 # Bundled scenarios tried in order: the smallest that exists is planned in seconds.
@@ -35,18 +35,16 @@ def demo_scenario_dir() -> Path:
     raise FileNotFoundError(f"no bundled demo scenario ({', '.join(DEMO_SCENARIOS)}) in {root}")
 
 
-def load_scenario(
-    session: Session,
-    *,
-    scenario: domain.Scenario,
-    employers: int = EMPLOYER_ACCOUNTS,
-    dispatcher: str = "dispatcher",
-) -> list[DemoAccount]:
-    """Store `scenario` as an open season with a dispatcher and `employers` employer accounts.
-
-    Only the scenario's valid rows are stored (rows with problems are left out, as a
-    registration desk would refuse them). Returns the accounts with their fresh passwords.
-    """
+def store_scenario(
+    session: Session, *, scenario: domain.Scenario, max_time_limit_s: float | None = None
+) -> tuple[models.Season, list[domain.Worker]]:
+    """Store `scenario` as an open season (`chunyun season import`, the demo): its region,
+    policy and solver (the time limit capped at `max_time_limit_s`), companies, fleet, hubs and
+    valid workers; rows with problems are left out, as a registration desk would refuse them.
+    Returns the season and the workers stored."""
+    time_limit_s = scenario.solver.time_limit_s
+    if max_time_limit_s is not None:
+        time_limit_s = min(time_limit_s, max_time_limit_s)
     season = crud.create_season(
         session,
         season_in=schemas.SeasonCreate(
@@ -68,7 +66,7 @@ def load_scenario(
                     for f in dataclasses.fields(scenario.solver)
                     if getattr(scenario.solver, f.name) != f.default
                 },
-                "time_limit_s": min(scenario.solver.time_limit_s, 30.0),
+                "time_limit_s": time_limit_s,
             },
         ),
     )
@@ -120,6 +118,20 @@ def load_scenario(
     bad = {p.worker_id for p in scenario.problems if p.worker_id}
     good = [w for w in scenario.workers if w.worker_id not in bad and w.home_adcode]
     crud.upsert_workers(session, season=season, workers=good)
+    return season, good
+
+
+def load_scenario(
+    session: Session,
+    *,
+    scenario: domain.Scenario,
+    employers: int = EMPLOYER_ACCOUNTS,
+    dispatcher: str = "dispatcher",
+) -> list[DemoAccount]:
+    """Store `scenario` as an open season (`store_scenario`, time limit at most 30 s) with a
+    dispatcher and `employers` employer accounts. Returns the accounts with their fresh
+    passwords."""
+    _season, good = store_scenario(session, scenario=scenario, max_time_limit_s=30.0)
     accounts = [DemoAccount(dispatcher, secrets.token_urlsafe(9), "dispatcher", None)]
     busiest = sorted(
         {w.company_id for w in good}, key=lambda c: -sum(w.company_id == c for w in good)

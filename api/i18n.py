@@ -336,6 +336,16 @@ UNSERVED: dict[UnservedReason, tuple[str, str]] = {
         N_("no road connection to the home county"),
         N_("check the home address; otherwise arrange other transport"),
     ),
+    UnservedReason.CHARTER_SIGN: (
+        N_(
+            "no coach may legally drive the worker's trip: no operator is registered at either "
+            "end of its route (charter sign)"
+        ),
+        N_(
+            "add coaches of an operator registered in the prefecture of the worker's gate, or "
+            "correct the operators' registration place in the fleet"
+        ),
+    ),
 }
 
 
@@ -377,6 +387,10 @@ UNSERVED_DETAILS: tuple[str, ...] = (
         "no {vehicle_type} coach free on {day}: every one is away on other trips of the season then"
     ),
     N_("no free seat on a published trip"),
+    N_(
+        "charter sign: no coach of the fleet may drive from {start} to {end}: neither end lies "
+        "where {operators} is registered"
+    ),
 )
 _ROW_DETAIL = re.compile(r"row (?P<row>\d+) (?P<column>[^:]+): (?P<reason>.*)", re.S)
 _ROW_DETAIL_TEXT = N_("row {row} {column}: {reason}")
@@ -486,6 +500,10 @@ PLAN_NOTES: tuple[str, ...] = (
     N_(
         "fleet: top-up of the unseated workers on the coach time left free ({rounds} "
         "round(s)): {seated} more seated"
+    ),
+    N_(
+        "charter sign: {moved} trip(s) moved to an operator registered at one end, {refused} "
+        "trip(s) no operator may drive, {left} worker(s) unserved"
     ),
 )
 

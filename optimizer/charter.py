@@ -7,9 +7,15 @@ in the origin, every route starts or ends there); with several origins a coach o
 operator may be handed a trip that starts in another county and ends in Guizhou, which it may
 not drive.
 
-An operator's registration place is `VehicleType.registered` (a county or prefecture, by name
-or code, of any of its fleet rows) or, when none of its rows names one, the origin county
-holding (else nearest to) its depot, else the season's main origin. A trip's ends are the
+Exempt are only emergency charter tasks set by the transport authority, which the planner does
+not plan; the same article limits a single charter run (单个运次) to 15 days, far above any trip
+the planner builds (tests/checker.py checks it).
+
+The legal unit is the prefecture-level city (车籍所在的设区的市): an operator's registration
+place is `VehicleType.registered` (a county, prefecture or province, by name or code, of any of
+its fleet rows: a county narrows the rule, a province widens it beyond the law's unit, both kept
+for what an operator really holds) or, when none of its rows names one, the prefecture holding
+the origin county of its depot (else of the season's main origin). A trip's ends are the
 counties of its first and last service stop: a gate's or hub's origin county
 (`Scenario.company_county`, `Scenario.hub_county`), a home county's adcode.
 """
@@ -20,15 +26,18 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from optimizer.geography.gazetteer import load_gazetteer
 from optimizer.model import Scenario, Stop, Trip, VehicleType
-from optimizer.region import expand_region, locate_county
+from optimizer.region import expand_region, locate_county, prefecture_of
 
 # The message id of a refusal (the api layer translates it with the refusal's values).
 SIGN_REFUSED = "charter_sign_refused"
 
 
 def registration_places(scenario: Scenario) -> dict[str, frozenset[str]]:
-    """Each coach type of the scenario's fleet -> the counties where its operator is registered.
+    """Each coach type of the scenario's fleet -> the counties where its operator is registered:
+    its `registered` place, else the prefecture (设区的市) of its depot's origin county, else of
+    the main origin.
 
     Raises InvalidInput when a `registered` value names no county, prefecture or province."""
     named: dict[str, str] = {}
@@ -44,9 +53,11 @@ def registration_places(scenario: Scenario) -> dict[str, frozenset[str]]:
             by_operator[operator] = frozenset(expand_region(named[operator]))
         elif operator in depots:
             lon, lat = depots[operator]
-            by_operator[operator] = frozenset({locate_county(lon, lat, scenario.origins)})
+            by_operator[operator] = frozenset(
+                prefecture_of(locate_county(lon, lat, scenario.origins))
+            )
         else:
-            by_operator[operator] = frozenset({scenario.origin})
+            by_operator[operator] = frozenset(prefecture_of(scenario.origin))
     return {v.vehicle_type: by_operator[v.operator] for v in scenario.fleet}
 
 
@@ -158,3 +169,19 @@ def apply_sign_rule(
             )
         result.append(trip)
     return tuple(result), tuple(refused)
+
+
+def _place_name(adcode: str) -> str:
+    county = load_gazetteer().get(adcode)
+    return adcode if county is None else county.name
+
+
+def refusal_detail(trip: Trip, scenario: Scenario) -> str:
+    """Why no coach may drive `trip`, naming its end counties and the fleet's operators (an
+    unserved worker's detail; api/i18n.py translates it)."""
+    ends = route_ends(trip, scenario) or (scenario.origin,)
+    operators = "、".join(sorted({v.operator or v.vehicle_type for v in scenario.fleet}))
+    return (
+        f"charter sign: no coach of the fleet may drive from {_place_name(ends[0])} to "
+        f"{_place_name(ends[-1])}: neither end lies where {operators} is registered"
+    )

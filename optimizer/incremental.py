@@ -26,8 +26,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from optimizer.charter import apply_sign_rule, refusal_detail, sign_rule
 from optimizer.geography.distance import DistanceProvider, Location
-from optimizer.model import Passenger, Plan, Scenario, Stop, Trip, Unserved, Worker
+from optimizer.model import (
+    Passenger,
+    Plan,
+    Scenario,
+    Stop,
+    Trip,
+    Unserved,
+    UnservedReason,
+    Worker,
+)
 
 
 @dataclass(frozen=True)
@@ -233,12 +243,11 @@ def place_late(
         )
         existing = {t.trip_id for t in trips}
         added = [t for t in plan.trips if t.trip_id not in existing]
+        added, refused = _signed(added, scenario)
         trips = trips + tuple(_unclashed(added, existing))
         fresh = {p.worker_id: t.trip_id for t in trips[len(plan_trips) :] for p in t.passengers}
-        unserved = plan.unserved
+        unserved = (*plan.unserved, *refused)
     elif left:
-        from optimizer.model import UnservedReason
-
         unserved = tuple(
             Unserved(
                 w.worker_id, UnservedReason.FLEET_EXHAUSTED, "no free seat on a published trip"
@@ -248,6 +257,21 @@ def place_late(
     return LatePlacement(
         trips, placed, fresh, unserved, time.monotonic() - started, free_seat_seconds
     )
+
+
+def _signed(added: Sequence[Trip], scenario: Scenario) -> tuple[list[Trip], list[Unserved]]:
+    """New trips under the charter-sign rule (optimizer/charter.py): each on a type whose
+    operator is registered at one end of its route; a trip none may drive is dropped and its
+    riders unserved as charter_sign."""
+    kept, refusals = apply_sign_rule(added, scenario.fleet, sign_rule(scenario, added))
+    refused = {r.trip_id for r in refusals}
+    unserved = [
+        Unserved(p.worker_id, UnservedReason.CHARTER_SIGN, refusal_detail(t, scenario))
+        for t in kept
+        if t.trip_id in refused
+        for p in t.passengers
+    ]
+    return [t for t in kept if t.trip_id not in refused], unserved
 
 
 def _unclashed(added: Sequence[Trip], taken: set[str]) -> list[Trip]:

@@ -401,6 +401,7 @@ class UnservedReason(StrEnum):
     BELOW_MIN_LOAD = "below_min_load"  # under min_load with no pooling partner within detour
     TOO_FAR = "too_far"  # trip would exceed max_trip_km or no legal timetable exists
     UNREACHABLE = "unreachable"  # no road connection to the home county
+    CHARTER_SIGN = "charter_sign"  # no operator registered at either end of the trip's route
 
 
 @dataclass(frozen=True)

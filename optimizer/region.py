@@ -84,6 +84,30 @@ def expand_region(names: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
+@functools.cache
+def _prefectures() -> dict[str, tuple[str, ...]]:
+    """Prefecture adcode -> its counties (a province-administered group is no prefecture)."""
+    table: dict[str, list[str]] = {}
+    for county in load_gazetteer():
+        if "直辖" not in county.prefecture:
+            table.setdefault(county.prefecture_adcode, []).append(county.adcode)
+    return {code: tuple(sorted(counties)) for code, counties in table.items()}
+
+
+def prefecture_of(county: str) -> tuple[str, ...]:
+    """The counties (adcodes) of the prefecture-level city (设区的市) holding `county`: a
+    municipality's districts and counties, or `county` alone when it answers to the province
+    directly (仙桃, 济源) or is unknown to the gazetteer.
+
+    Args:
+        county: a county adcode.
+    """
+    found = load_gazetteer().get(county)
+    if found is None:
+        return (county,)
+    return _prefectures().get(found.prefecture_adcode, (county,))
+
+
 def region_counties(origins: Iterable[str]) -> list[County]:
     """The gazetteer's entries of `origins` (unknown codes are an InvalidInput)."""
     gazetteer = load_gazetteer()

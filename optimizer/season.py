@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
+from optimizer.charter import apply_sign_rule, refusal_detail, sign_rule
 from optimizer.duties import (
     DutyResult,
     EmptyDriveTimer,
@@ -293,6 +294,7 @@ def upgrade_trips(
     beyond: set[str],
     fleet: Sequence[VehicleType],
     chain_beyond: Callable[[Sequence[Trip], set[str]], set[str]],
+    allows: Callable[[Trip, str], bool] | None = None,
 ) -> tuple[list[Trip], int]:
     """`trips` with those in `beyond` (no coach of their type can drive them) handed, where the
     duties allow, to a type with at least as many seats: (trips, how many moved).
@@ -300,7 +302,8 @@ def upgrade_trips(
     Per larger type (smallest first), the candidates are chained together with that type's own
     trips, which are kept whatever it costs (`chain_beyond(trips, keep)` answers the ids no
     coach of the type can drive); the candidates its coaches can take change type. A trip's
-    stops, timetable, crew and passengers stay; only its type, seat count and cost change."""
+    stops, timetable, crew and passengers stay; only its type, seat count and cost change.
+    `allows(trip, vehicle_type)` (the charter-sign rule) limits the types a trip may go to."""
     by_id = {t.trip_id: t for t in trips}
     pending = [by_id[i] for i in sorted(beyond) if i in by_id]
     moved = 0
@@ -311,6 +314,7 @@ def upgrade_trips(
             if t.vehicle_type != vehicle.vehicle_type
             and vehicle.seats >= t.seats
             and vehicle.available_on(t.departure_date)
+            and (allows is None or allows(t, vehicle.vehicle_type))
         ]
         if not candidates or vehicle.count == 0:
             continue
@@ -337,7 +341,12 @@ def fit_to_fleet(
     """`plan` chained into duties with the `held` trips of earlier waves, trips no coach of
     their type can drive handed to a larger type, the rest cancelled (riders re-seated where
     they can, `cancel_trips`); trips in `keep` (held, locked, a top-up's kept trips) are never
-    moved or cancelled. Returns the plan and the duties of `held` and its trips."""
+    moved or cancelled. Returns the plan and the duties of `held` and its trips.
+
+    The charter-sign rule comes first (`signed`), so each trip is counted against the coaches
+    of an operator who may drive it, and no trip is handed to a type whose operator may not."""
+    plan = signed(plan, scenario, keep)
+    rule = sign_rule(scenario, plan.trips)
     depot = depot_of(scenario)
     keep_all = keep
     duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
@@ -366,7 +375,7 @@ def fit_to_fleet(
             )
 
         trips, moved = upgrade_trips(
-            plan.trips, (beyond - keep_all) & wave, scenario.fleet, chain_beyond
+            plan.trips, (beyond - keep_all) & wave, scenario.fleet, chain_beyond, rule.allows
         )
         if moved:
             plan = _refigured(plan, trips, plan.unserved)
@@ -389,6 +398,62 @@ def fit_to_fleet(
             plan = cancel_trips(plan, cancel, _no_coach, workers)
             duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     return plan, duties
+
+
+def signed(plan: Plan, scenario: Scenario, keep: Set[str] = frozenset()) -> Plan:
+    """`plan` under the charter-sign rule (optimizer/charter.py): each trip not in `keep` goes
+    to a coach type whose operator is registered at one of its route's ends (`apply_sign_rule`:
+    its planned type when allowed, else one of the same seats, else the smallest seating its
+    passengers). A trip no type may drive is dropped: its riders are re-seated on free seats of
+    other trips (`reseat`: a trip from another county may be allowed) or unserved as
+    `charter_sign`, naming the trip's ends and the operators. Nothing changes when every trip
+    is allowed as planned (always so with one origin county or operators registered at the
+    prefecture, the default)."""
+    free = [t for t in plan.trips if t.trip_id not in keep]
+    rule = sign_rule(scenario, free)
+    if all(rule.allows(t, t.vehicle_type) for t in free):
+        return plan
+    retyped, refusals = apply_sign_rule(free, scenario.fleet, rule)
+    refused = {r.trip_id for r in refusals}
+    by_id = {t.trip_id: t for t in retyped}
+    trips = [by_id.get(t.trip_id, t) for t in plan.trips if t.trip_id not in refused]
+    gone = [t for t in retyped if t.trip_id in refused]
+    workers = {w.worker_id: w for w in scenario.workers}
+    riders = [p for t in gone for p in t.passengers]
+    trips, left = reseat(trips, riders, workers)
+    lost_on = {p.worker_id: t for t in gone for p in t.passengers}
+    unserved = [
+        *plan.unserved,
+        *(
+            Unserved(
+                p.worker_id,
+                UnservedReason.CHARTER_SIGN,
+                refusal_detail(lost_on[p.worker_id], scenario),
+            )
+            for p in left
+        ),
+    ]
+    moved = sum(1 for t in free if t.trip_id not in refused and by_id[t.trip_id] != t)
+    result = _refigured(plan, trips, unserved)
+    if left:
+        # As in cancel_trips: the bounds were proven for workers now partly unseated.
+        kpis = result.kpis
+        result = result.replace(
+            kpis=dataclasses.replace(
+                kpis,
+                lower_bound_trips=max(0, kpis.lower_bound_trips - len(gone)),
+                lower_bound_coach_km=round(
+                    max(0.0, kpis.lower_bound_coach_km - sum(t.distance_km for t in gone)), 1
+                ),
+            )
+        )
+    note = (
+        f"charter sign: {moved} trip(s) moved to an operator registered at one end, "
+        f"{len(gone)} trip(s) no operator may drive, {len(left)} worker(s) unserved"
+    )
+    return result.replace(
+        kpis=with_origin_kpis(result.kpis, scenario, result.trips), notes=(*result.notes, note)
+    )
 
 
 def _no_coach(trip: Trip) -> str:

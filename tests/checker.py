@@ -19,7 +19,7 @@ import functools
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from optimizer.geography.distance import DistanceProvider, Location
@@ -46,6 +46,10 @@ PLACE_SLACK_KM = 0.5
 # A duty may start or end with a trip (no empty drive) when the trip's first or last stop lies in
 # the depot's own area: empty drives inside one county are timed as none (optimizer.duties).
 DEPOT_AREA_KM = 30.0
+# 道路旅客运输及客运站管理规定 (包车客运): a single charter run (单个运次) lasts at most 15 days.
+CHARTER_RUN_MAX = dt.timedelta(days=15)
+# Municipalities are their own prefecture-level city: every district and county shares it.
+MUNICIPALITY_PREFIXES = frozenset({"11", "12", "31", "50"})
 DATA_REASONS = {
     UnservedReason.INVALID_ROW,
     UnservedReason.UNKNOWN_HOME,
@@ -78,6 +82,15 @@ def shipped_county_seats() -> dict[str, tuple[float, float]]:
             for row in csv.DictReader(handle)
             if row["lon"] and row["lat"]
         }
+
+
+def prefecture_counties(county: str) -> set[str]:
+    """The counties of the prefecture-level city holding `county`, by GB/T 2260 code: the same
+    first four digits; a municipality's first two; a county under the province (xx90xx) alone."""
+    if county[2:4] == "90":
+        return {county}
+    prefix = county[:2] if county[:2] in MUNICIPALITY_PREFIXES else county[:4]
+    return {c for c in shipped_county_seats() if c.startswith(prefix)} | {county}
 
 
 # -- clock windows -------------------------------------------------------------------------------
@@ -349,6 +362,11 @@ class _PlanChecker:
             return
         pickups = sum(1 for s in stops if s.kind == "pickup")
         dropoffs = sum(1 for s in stops if s.kind == "dropoff")
+        if trip.arrival - trip.departure > CHARTER_RUN_MAX:
+            self.fail(
+                f"{name}: runs from {trip.departure} to {trip.arrival}, longer than "
+                f"one charter run may ({CHARTER_RUN_MAX.days} days)"
+            )
         if pickups > policy.max_pickup_stops:
             self.fail(
                 f"{name}: {pickups} pickup stops exceed max_pickup_stops {policy.max_pickup_stops}"
@@ -573,10 +591,13 @@ class _PlanChecker:
         one physical coach of its own type, a coach never on two things at once and standing
         its turnaround (or crew rest after a long drive) between trips, and no type with more
         coaches in use than the fleet has. Since a duty is one coach, the coaches away at any
-        instant never exceed the fleet."""
-        if not self.plan.coaches:
-            return
+        instant never exceed the fleet. Without duties, the charter sign still holds for each
+        trip's own coach type."""
         trips = {t.trip_id: t for t in self.plan.trips}
+        if not self.plan.coaches:
+            for trip in self.plan.trips:
+                self.check_charter_sign("a coach", trip.vehicle_type, [trip.trip_id], trips)
+            return
         on: Counter[str] = Counter()
         per_type: Counter[str] = Counter()
         for duty in self.plan.coaches:
@@ -607,7 +628,9 @@ class _PlanChecker:
                 self.fail(f"trip {trip_id}: on {on[trip_id]} coaches, not one")
         for duty in self.plan.coaches:
             self.check_depot(duty)
-            self.check_charter_sign(duty, trips)
+            self.check_charter_sign(
+                f"coach {duty.coach_id}", duty.vehicle_type, duty.trip_ids, trips
+            )
         for vehicle_type, count in sorted(per_type.items()):
             fleet = self.fleet.get(vehicle_type)
             if fleet is not None and count > fleet.count:
@@ -616,23 +639,25 @@ class _PlanChecker:
     def _registration(self, vehicle_type: str) -> set[str] | None:
         """The counties where the coach type's operator is registered (docs/timetable-rules.md,
         charter sign): the `registered` place of any of its operator's rows (a county code, or
-        a prefecture code standing for its counties), else the origin county whose seat lies
-        nearest its depot, else the season's main origin. Read from the shipped county table,
-        not from optimizer.charter."""
+        a prefecture or province code standing for its counties), else the prefecture-level
+        city (设区的市) of the origin county whose seat lies nearest its depot, else of the
+        season's main origin. Read from the shipped county table, not from optimizer.charter."""
         spec = self.fleet.get(vehicle_type)
         if spec is None:
             return None
         rows = [v for v in self.fleet.values() if v.operator == spec.operator] or [spec]
         named = next((v.registered for v in rows if v.registered), "")
         if named:
-            counties = {c for c in shipped_county_seats() if named in (c, c[:4] + "00")}
+            counties = {
+                c for c in shipped_county_seats() if named in (c, c[:4] + "00", c[:2] + "0000")
+            }
             return counties or None  # a name, not a code: not checked here
         depot = self._depot(vehicle_type)
         seats = {o: self.county_seat(o) for o in self.scenario.origins}
         located = {o: s for o, s in seats.items() if s is not None}
         if depot is None or not located:
-            return {self.scenario.origin}
-        return {min(located, key=lambda o: haversine_km(*depot, *located[o]))}
+            return prefecture_counties(self.scenario.origin)
+        return prefecture_counties(min(located, key=lambda o: haversine_km(*depot, *located[o])))
 
     def _end_county(self, stop: Stop) -> str | None:
         if stop.hub_id is not None and stop.hub_id in self.hubs:
@@ -641,13 +666,15 @@ class _PlanChecker:
             return self.companies[stop.company_id].county or self.scenario.origin
         return stop.adcode
 
-    def check_charter_sign(self, duty: Duty, trips: Mapping[str, Trip]) -> None:
+    def check_charter_sign(
+        self, coach: str, vehicle_type: str, trip_ids: Iterable[str], trips: Mapping[str, Trip]
+    ) -> None:
         """The charter sign: one end of each trip the coach drives (its first or last service
         stop) lies in the coach operator's registration place."""
-        place = self._registration(duty.vehicle_type)
+        place = self._registration(vehicle_type)
         if place is None:
             return
-        for trip_id in duty.trip_ids:
+        for trip_id in trip_ids:
             trip = trips.get(trip_id)
             service = [s for s in trip.stops if s.kind != "rest"] if trip else []
             if not service:
@@ -655,7 +682,7 @@ class _PlanChecker:
             ends = {self._end_county(service[0]), self._end_county(service[-1])}
             if not ends & place:
                 self.fail(
-                    f"coach {duty.coach_id} ({duty.vehicle_type}) drives trip {trip_id} from "
+                    f"{coach} ({vehicle_type}) drives trip {trip_id} from "
                     f"{self._end_county(service[0])} to {self._end_county(service[-1])}: neither "
                     f"end lies in its operator's registration place {sorted(place)}"
                 )

@@ -322,6 +322,25 @@ def test_departure_date_must_match_the_first_stop() -> None:
     assert_caught(check_plan(SCENARIO, make_plan(trip)), "but departure_date is 2019-01-24")
 
 
+def test_a_trip_longer_than_one_charter_run() -> None:
+    """A charter run (单个运次) lasts at most 15 days: a last stop 16 days after the first is
+    caught (with the other rules the stretched times break), 14 days is not."""
+
+    def stretched(days: int) -> list[str]:
+        stops = list(valid_trip().stops)
+        last = stops[-1]
+        later = dt.timedelta(days=days)
+        stops[-1] = dataclasses.replace(
+            last, arrive=last.arrive + later, depart=last.depart + later
+        )
+        return check_plan(
+            SCENARIO, make_plan(dataclasses.replace(valid_trip(), stops=tuple(stops)))
+        )
+
+    assert_caught(stretched(16), "trip t1: runs from", "longer than one charter run may (15 days)")
+    assert not any("charter run" in e for e in stretched(14))
+
+
 def test_departure_hour_outside_policy() -> None:
     """Departures before earliest_departure_hour are caught."""
     policy = Policy(earliest_departure_hour=9)

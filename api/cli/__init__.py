@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import generate, geo, operations, plan, render, serve, sizing, worker
+from api.cli import generate, geo, operations, plan, render, season, serve, sizing, worker
 from api.cli.helptext import LocalisedGroup
 from api.cli.text import _, set_locale
 
@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (geo, plan, sizing, generate, render, serve, operations, worker):
+for module in (geo, plan, sizing, generate, render, serve, operations, season, worker):
     module.register(app)
 
 

@@ -58,6 +58,7 @@ REASON_TEXT = {
     "below_min_load": N_("too few people travel your way"),
     "too_far": N_("the journey is too long to arrange"),
     "unreachable": N_("your destination cannot be reached"),
+    "charter_sign": N_("no coach operator may legally drive your route"),
 }
 NO_TRIP_TEXT = N_("no suitable trip yet")
 
