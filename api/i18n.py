@@ -482,6 +482,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "lower bound parts: seats {seats}, county stops {county_stops}, boarding stops "
         "{boarding_stops}, date intervals {dates}, LP {lp} ({value} proven, {seconds} s)"
     ),
+    N_(
+        "LP bound: pickup rows for {limited} of {seats} seat(s); the others may board at a hub, "
+        "so their pickup stops are left out"
+    ),
     N_("departure dates: {strategy} strategy, about {coaches} coaches"),
     N_(
         "fleet: dates kept as without a fleet (only the realistic estimate says the fleet "
