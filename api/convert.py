@@ -10,7 +10,16 @@ from typing import Any
 from api import models, schemas
 from api.documents.context import county_name
 from api.documents.manifest import manifest_lines
-from api.i18n import ENGLISH, N_, gettext_in, recognise, translate_plan_notes
+from api.i18n import (
+    ENGLISH,
+    N_,
+    gettext_in,
+    recognise,
+    translate_plan_notes,
+    translate_progress,
+    translate_reason,
+    unserved_public,
+)
 from optimizer import model as domain
 from optimizer.crews import UNASSIGNED, normalize_crew, sign_data
 from optimizer.errors import InvalidInput
@@ -297,15 +306,21 @@ def _key_order(key: str) -> tuple[int, str]:
     return (int(key), key) if key.isdigit() else (1 << 62, key)
 
 
+def problem_public(locale: str, problem: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored input problem of a plan with its `reason` in `locale` (English as stored)."""
+    return {**problem, "reason": translate_reason(locale, str(problem.get("reason", "")))}
+
+
 def plan_public(row: models.Plan, *, locale: str = ENGLISH) -> schemas.PlanPublic:
-    """A plan as the API shows it; its notes in `locale` (the stored plan keeps them in the
-    optimizer's English, the data format)."""
+    """A plan as the API shows it; its texts for people (notes, message, unserved details,
+    problems' reasons) in `locale` (the stored plan keeps them in the optimizer's English, the
+    data format)."""
     return schemas.PlanPublic(
         id=row.id,
         season=row.season.name,
         status=row.status,  # type: ignore[arg-type]
         progress=row.progress,
-        message=row.message,
+        message=translate_progress(locale, row.message),
         kpis=row.kpis,
         attempts=row.attempts or 0,
         cancel_requested=bool(row.cancel_requested),
@@ -315,8 +330,8 @@ def plan_public(row: models.Plan, *, locale: str = ENGLISH) -> schemas.PlanPubli
         published_at=row.published_at,
         base_plan_id=row.base_plan_id,
         changes=row.changes,
-        unserved=list(row.unserved),
-        problems=list(row.problems),
+        unserved=[unserved_public(locale, u) for u in row.unserved],
+        problems=[problem_public(locale, p) for p in row.problems],
         notes=translate_plan_notes(locale, [str(n) for n in row.notes]),
     )
 

@@ -340,8 +340,12 @@ async def _database_error_handler(request: Request, error: Exception) -> JSONRes
         return _json_error(error, _locale_of(request.headers))
     if isinstance(error, sa_exc.IntegrityError):
         # Reached only when a constraint catches what the checks before it did not (a race).
+        from api.i18n import translate_detail
+
+        locale = _locale_of(request.headers)
         return JSONResponse(
-            status_code=409, content={"detail": MESSAGES["conflict_saved_meanwhile"]}
+            status_code=409,
+            content={"detail": translate_detail(locale, MESSAGES["conflict_saved_meanwhile"])},
         )
     log.error(
         "database error on %s %s: %s", request.method, request.url.path, describe_for_log(error)
@@ -349,33 +353,42 @@ async def _database_error_handler(request: Request, error: Exception) -> JSONRes
     return JSONResponse(status_code=500, content={"detail": MESSAGES["internal"]})
 
 
-async def _http_error_handler(_request: Request, error: Exception) -> JSONResponse:
+async def _http_error_handler(request: Request, error: Exception) -> JSONResponse:
+    # FastAPI's and Starlette's own refusals ("Not authenticated", "Not Found") and the
+    # service's, in the language asked for.
+    from api.i18n import translate_detail
+
     assert isinstance(error, StarletteHTTPException)
+    detail = error.detail
+    if isinstance(detail, str):
+        detail = translate_detail(_locale_of(request.headers), detail)
     return JSONResponse(
         status_code=error.status_code,
-        content={"detail": error.detail},
+        content={"detail": detail},
         headers=dict(error.headers or {}),
     )
 
 
-async def _validation_error_handler(_request: Request, error: Exception) -> JSONResponse:
+async def _validation_error_handler(request: Request, error: Exception) -> JSONResponse:
     # FastAPI's default is a list of machine records; people get one sentence, machines the list.
+    from api.i18n import translate_validation
+
     assert isinstance(error, RequestValidationError)
-    messages = []
+    problems: list[tuple[str, str]] = []
     records = []
     for item in error.errors():
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
         text = item.get("msg", "is not valid")
         if item.get("type") == "string_pattern_mismatch" and "x00" in str(item.get("ctx", {})):
             text = MESSAGES["nul_in_text"]
-        messages.append(f"{where}: {text}" if where else text)
+        problems.append((where, text))
         # The refused value is echoed back only when short: it may be a whole file or a secret.
         record = {k: v for k, v in item.items() if k not in ("input", "ctx", "url")}
         records.append(record)
     return JSONResponse(
         status_code=422,
         content={
-            "detail": "the request is not valid: " + "; ".join(messages),
+            "detail": translate_validation(_locale_of(request.headers), problems),
             "errors": jsonable_encoder(records),
         },
     )

@@ -12,8 +12,8 @@ Where the texts come from:
   `optimizer/`: the api layer recognises each fixed template (`ROW_REASONS`) and fills the
   translated one with the same values;
 - unserved reasons by their code (`UNSERVED`), with what would fix each;
-- the optimizer's details of unserved workers (`UNSERVED_DETAILS`), recognised by template
-  like the row problems, a bad row's detail with its reason translated;
+- the optimizer's details of unserved workers, by the message ids and values the optimizer
+  gives them (`optimizer.details`), a bad row's detail with its reason translated;
 - the pages' own texts (`_()` in `api/web/templates`).
 
 The JSON API answers in English unless the request asks for Chinese (`Accept-Language: zh`);
@@ -29,6 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from optimizer.details import DETAIL_TEMPLATES, DetailPart, detail_parts, detail_parts_json
 from optimizer.model import UnservedReason
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -200,7 +201,33 @@ SERVICE_TEXTS: tuple[str, ...] = (
     N_("{filename} is not a readable Excel workbook (.xlsx)"),
     N_("{kind} manifests are not available in this build; use .csv or .json"),
     N_("maps are not available in this build"),
+    N_("no list for company {company}"),
+    # FastAPI's and Starlette's own refusals (api/errors.py shows them like the service's).
+    N_("Not authenticated"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
 )
+
+# The planner's progress texts (optimizer/solve.py, optimizer/season.py): the command line's
+# progress bar and a plan's `message` on the pages and in the JSON answers.
+PROGRESS_TEXTS: tuple[str, ...] = (
+    N_("grouping workers"),
+    N_("travel matrix and departure dates"),
+    N_("full coaches"),
+    N_("pooling remainders"),
+    N_("pooled part {part}"),
+    N_("timetabled {count}"),
+    N_("coach duties"),
+    N_("done"),
+)
+recognise(*PROGRESS_TEXTS)
+# A season's waves report their progress under the wave's direction (optimizer/season.py), and
+# a failed job says why (api/jobs.py).
+PROGRESS_WAVES: dict[str, str] = {"home": N_("home-bound wave"), "return": N_("return wave")}
+_WAVE_PROGRESS = re.compile(r"(?P<wave>home|return): (?P<message>.+)", re.S)
+_WAVE_PROGRESS_TEXT = N_("{wave}: {message}")
+PLANNING_FAILED = N_("planning failed: {error}")
+PLANNING_FAILED_INTERNAL = N_("planning failed with an internal error ({error})")
 
 # Suffixes the intake appends to a home problem.
 _HOME_SUFFIXES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -359,65 +386,56 @@ def unserved_fix(locale: str, reason: UnservedReason | str) -> str:
     return gettext_in(locale, UNSERVED[UnservedReason(reason)][1])
 
 
-# The optimizer's fixed details of an unserved worker (optimizer/groups.py, solve.py, season.py,
-# incremental.py), recognised like the row problems and shown in the user's language.
-UNSERVED_DETAILS: tuple[str, ...] = (
-    N_("company {company}"),
-    N_("{home} could be {codes}"),
-    N_("{home}: matches no county"),
-    N_("no county seat for {adcode}"),
-    N_("window {earliest}..{latest} misses the season {first}..{last}"),
-    N_("needs {seats} seats, the largest coach has {largest}"),
-    N_("party {party} members go to different counties {homes}"),
-    N_("party {party} members board at different companies {companies}"),
-    N_("party {party} members' windows share no date in the season"),
-    N_("party {party} needs {seats} seats, the largest coach has {largest}"),
-    N_("the fleet has no coaches"),
-    N_("every coach on every date in the window is away or taken"),
-    N_("no coach on any date in window"),
-    N_("the direct trip exceeds max_trip_km = {km}"),
-    N_("every coach on {day} is taken"),
-    N_("no coach large enough left on {day}"),
-    N_(
-        "{seats} seats on {day} to {counties}, under min_load {min_load}, and no pooling "
-        "partner within the detour limit"
-    ),
-    N_("trip of {km} km exceeds max_trip_km {limit}"),
-    N_(
-        "no {vehicle_type} coach free on {day}: every one is away on other trips of the season then"
-    ),
-    N_("no free seat on a published trip"),
-    N_(
-        "charter sign: no coach of the fleet may drive from {start} to {end}: neither end lies "
-        "where {operators} is registered"
-    ),
-)
-_ROW_DETAIL = re.compile(r"row (?P<row>\d+) (?P<column>[^:]+): (?P<reason>.*)", re.S)
-_ROW_DETAIL_TEXT = N_("row {row} {column}: {reason}")
-# A home the gazetteer could not place, with the gazetteer's problem (a row reason).
-_HOME_DETAIL = re.compile(r"(?P<home>'[^']*'): (?P<problem>.+)", re.S)
+# The optimizer's details of an unserved worker are its fixed messages (optimizer.details): each
+# part of a detail comes with its message id and values, and is shown by its template's
+# translation; a field that is itself a fixed English text (a row problem, a home-address
+# answer, "every date of the window") is translated too. tests/web/test_unserved_details.py
+# collects the details from the optimizer's sources and fails on one no template recognises,
+# and on a template without Chinese.
+EVERY_DATE_OF_THE_WINDOW = N_("every date of the window")
+
+
+def _every_date(locale: str, days: str) -> str:
+    return gettext_in(locale, days) if days == EVERY_DATE_OF_THE_WINDOW else days
+
+
+_DETAIL_FIELDS: dict[str, Callable[[str, str], str]] = {
+    "reason": translate_reason,
+    "problem": translate_reason,
+    "days": _every_date,
+}
+
+
+def render_detail_part(locale: str, part: DetailPart) -> str:
+    """One message of an unserved worker's detail in `locale`, its values filled in (a part the
+    optimizer's templates do not know, id `text`, as a row problem or as it stands)."""
+    if part.id == "text":
+        return translate_reason(locale, part.args.get("text", ""))
+    values = {
+        name: _DETAIL_FIELDS[name](locale, value) if name in _DETAIL_FIELDS else value
+        for name, value in part.args.items()
+    }
+    return _fill(gettext_in(locale, DETAIL_TEMPLATES[part.id]), values)
 
 
 def translate_unserved_detail(locale: str, detail: str) -> str:
-    """An unserved worker's detail (English, from the optimizer) in `locale`. A detail may join
-    several parts with "; " (a bad row's problems, a timetable's notes); each part is shown in
-    `locale` when a template recognises it, and as it stands otherwise."""
+    """An unserved worker's detail (English, from the optimizer) in `locale`: each of its
+    messages (`optimizer.details.detail_parts`) by its template; English as it stands."""
     if locale == ENGLISH or not detail:
         return detail
-    parts: list[str] = []
-    for part in detail.split("; "):
-        row = _ROW_DETAIL.fullmatch(part)
-        if row is not None:
-            values = row.groupdict()
-            values["reason"] = translate_reason(locale, values["reason"])
-            parts.append(_fill(gettext_in(locale, _ROW_DETAIL_TEXT), values))
-            continue
-        found = _recognise(locale, part, UNSERVED_DETAILS)
-        home = _HOME_DETAIL.fullmatch(part)
-        if found is None and home is not None:
-            found = home["home"] + "：" + translate_reason(locale, home["problem"])
-        parts.append(translate_reason(locale, part) if found is None else found)
-    return "；".join(parts)
+    return "；".join(render_detail_part(locale, p) for p in detail_parts(detail))
+
+
+def unserved_public(locale: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored unserved entry (`{worker, reason, detail}`) as the JSON API answers it: `detail`
+    in `locale` (English unchanged) and `detail_parts`, the detail's message ids and values
+    (docs/plan-format.md)."""
+    detail = str(entry.get("detail", ""))
+    return {
+        **entry,
+        "detail": translate_unserved_detail(locale, detail),
+        "detail_parts": detail_parts_json(detail_parts(detail)),
+    }
 
 
 # --- the plan's notes ---------------------------------------------------------------------------
@@ -464,6 +482,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "lower bound parts: seats {seats}, county stops {county_stops}, boarding stops "
         "{boarding_stops}, date intervals {dates}, LP {lp} ({value} proven, {seconds} s)"
     ),
+    N_(
+        "LP bound: pickup rows for {limited} of {seats} seat(s); the others may board at a hub, "
+        "so their pickup stops are left out"
+    ),
     N_("departure dates: {strategy} strategy, about {coaches} coaches"),
     N_(
         "fleet: dates kept as without a fleet (only the realistic estimate says the fleet "
@@ -480,6 +502,11 @@ PLAN_NOTES: tuple[str, ...] = (
     N_("LP seeds: the seeded cover promised fewer coaches on {days} of {dates} date(s)"),
     N_("LP seeds: {coaches} coach(es) on {days} of {tried} date(s) whose LP converged"),
     N_("routing saved {coaches} coach(es) over the greedy pooling"),
+    N_(
+        "routing improved the greedy's coaches on {parts} part(s) where it found no solution "
+        "of its own in time"
+    ),
+    N_("routing: the model did not accept the greedy's coaches on {parts} part(s)"),
     N_(
         "fleet: {cancelled} trip(s) cancelled, {reseated} of their {riders} worker(s) re-seated "
         "on other trips, {left} unserved as fleet_exhausted"
@@ -508,6 +535,19 @@ PLAN_NOTES: tuple[str, ...] = (
 )
 
 
+# The distance providers a plan's "distances: {provider}" note names (optimizer/geography).
+DISTANCE_PROVIDERS: dict[str, str] = {
+    "road-graph": N_("the shipped road graph"),
+    "great-circle": N_("great-circle distance times a detour factor"),
+    "matrix-file": N_("the user's distance matrix file"),
+    "osrm": N_("OSRM on the user's road network"),
+}
+
+
+def _provider(locale: str, name: str) -> str:
+    return gettext_in(locale, DISTANCE_PROVIDERS[name]) if name in DISTANCE_PROVIDERS else name
+
+
 def _lp_note(locale: str, note: str) -> str:
     found = _recognise(locale, note, LP_NOTES)
     return note if found is None else found
@@ -517,7 +557,11 @@ def _strategy(locale: str, name: str) -> str:
     return gettext_in(locale, DATE_STRATEGIES[name]) if name in DATE_STRATEGIES else name
 
 
-_NOTE_FIELDS: dict[str, Callable[[str, str], str]] = {"lp_note": _lp_note, "strategy": _strategy}
+_NOTE_FIELDS: dict[str, Callable[[str, str], str]] = {
+    "lp_note": _lp_note,
+    "strategy": _strategy,
+    "provider": _provider,
+}
 
 
 def translate_plan_note(locale: str, note: str) -> str:
@@ -544,3 +588,139 @@ def json_locale(lang: str | None = None, accept_language: str | None = None) -> 
     """The language of a JSON answer that carries texts for people (a plan's notes, a charter
     sign): `?lang=` when given, else English unless Accept-Language asks for Chinese first."""
     return normalise_locale(lang) if lang else api_locale(accept_language)
+
+
+# --- the audit log ------------------------------------------------------------------------------
+
+# What each audit entry says was done (api/crud.py, api/operations.py, api/routes/, api/web/,
+# api/cli/), stored in English and shown on the audit page in the reader's language; a field
+# named `action` is itself one of these. Of two templates that could both match, the longer
+# comes first. tests/web/test_language_audit.py collects the actions from the sources.
+AUDIT_ACTIONS: tuple[str, ...] = (
+    N_("list workers"),
+    N_("read worker"),
+    N_("register workers (JSON)"),
+    N_("register workers (upload {filename})"),
+    N_("edit worker (page)"),
+    N_("SMS notice list of plan {plan}"),
+    N_("notices of plan {plan}"),
+    N_("manifest of plan {plan} trip {trip}"),
+    N_("documents zip of plan {plan} company {company}"),
+    N_("documents zip of plan {plan}"),
+    N_("{action}: plan {plan}, {count} trip(s)"),
+    N_("assign crew"),
+    N_("clear crew"),
+    N_("import crews"),
+    N_("import crews (command line)"),
+    N_("place late registrations: plan {plan}, {count} seated"),
+    N_("confirm changes: plan {plan}, {count} change(s)"),
+    N_("moved worker(s) {workers} of plan {plan} from trip {from_trip} to {to_trip}"),
+    N_("locked trip {trip} of plan {plan}"),
+    N_("unlocked trip {trip} of plan {plan}"),
+)
+
+
+def translate_audit_action(locale: str, action: str) -> str:
+    """An audit entry's action (English, as stored) in `locale`; as it stands when no template
+    recognises it."""
+    if locale == ENGLISH:
+        return action
+    found = match_template(action, AUDIT_ACTIONS)
+    if found is None:
+        return action
+    template, values = found
+    if "action" in values:
+        values["action"] = translate_audit_action(locale, values["action"])
+    return _fill(gettext_in(locale, template), values)
+
+
+def translate_progress(locale: str, message: str) -> str:
+    """A planning job's `message` (the planner's progress, or why the job failed) in `locale`."""
+    if locale == ENGLISH or not message:
+        return message
+    wave = _WAVE_PROGRESS.fullmatch(message)
+    if wave is not None:
+        return _fill(
+            gettext_in(locale, _WAVE_PROGRESS_TEXT),
+            {
+                "wave": gettext_in(locale, PROGRESS_WAVES[wave["wave"]]),
+                "message": translate_progress(locale, wave["message"]),
+            },
+        )
+    failed = match_template(message, (PLANNING_FAILED_INTERNAL, PLANNING_FAILED))
+    if failed is not None and translate_detail(locale, message) == message:
+        template, values = failed
+        if template == PLANNING_FAILED:
+            values["error"] = translate_detail(locale, values["error"])
+        return _fill(gettext_in(locale, template), values)
+    return translate_detail(locale, message)
+
+
+# --- a request the schema refused (422) -----------------------------------------------------------
+
+VALIDATION_FAILED = N_("the request is not valid: {problems}")
+VALIDATION_WHERE = N_("{where}: {problem}")
+# Pydantic's texts for the checks the API's schemas make, most specific first (the last one,
+# "Input should be {expected}", is a literal's or an enum's list of values).
+VALIDATION_MESSAGES: tuple[str, ...] = (
+    N_("Field required"),
+    N_("Extra inputs are not permitted"),
+    N_("JSON decode error"),
+    N_("Input should be a valid dictionary or object to extract fields from"),
+    N_("Input should be a valid dictionary"),
+    N_("Input should be a valid list"),
+    N_("Input should be a valid string"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid integer, got a number with a fractional part"),
+    N_("Input should be a valid integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid number"),
+    N_("Input should be a finite number"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("Input should be a valid boolean"),
+    N_("Input should be a valid date or datetime, {reason}"),
+    N_("Input should be a valid date in the format YYYY-MM-DD, {reason}"),
+    N_("Input should be a valid date"),
+    N_("Input should be greater than or equal to {limit}"),
+    N_("Input should be greater than {limit}"),
+    N_("Input should be less than or equal to {limit}"),
+    N_("Input should be less than {limit}"),
+    N_("String should have at most {limit} characters"),
+    N_("String should have at most {limit} character"),
+    N_("String should have at least {limit} characters"),
+    N_("String should have at least {limit} character"),
+    N_("String should match pattern {pattern}"),
+    N_("List should have at most {limit} items after validation, not {count}"),
+    N_("List should have at least {limit} items after validation, not {count}"),
+    N_("Value error, {message}"),
+    N_("Input should be {expected}"),
+)
+
+
+def _validation_problem(locale: str, text: str) -> str:
+    found = match_template(text, VALIDATION_MESSAGES)
+    if found is None:
+        return translate_reason(locale, text)
+    template, values = found
+    if "message" in values:
+        values["message"] = translate_reason(locale, values["message"])
+    if "expected" in values:  # "'json', 'csv', 'xlsx' or 'pdf'"
+        values["expected"] = re.sub(r"(?<=') or (?=')", ", ", values["expected"])
+    return _fill(gettext_in(locale, template), values)
+
+
+def translate_validation(locale: str, problems: Sequence[tuple[str, str]]) -> str:
+    """A 422 answer's `detail`: each (where, pydantic's text) of the refused request, in
+    `locale` (English: "the request is not valid: body.x: Field required; ...")."""
+    if locale == ENGLISH:
+        return "the request is not valid: " + "; ".join(
+            f"{where}: {text}" if where else text for where, text in problems
+        )
+    parts = [
+        _fill(gettext_in(locale, VALIDATION_WHERE), {"where": where, "problem": shown})
+        if where
+        else shown
+        for where, text in problems
+        for shown in [_validation_problem(locale, text)]
+    ]
+    return _fill(gettext_in(locale, VALIDATION_FAILED), {"problems": "；".join(parts)})

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import message
+from api.i18n import api_locale, translate_detail
 
 # Paths that take a file upload, and the room multipart framing adds around the file.
 UPLOAD_PATHS = ("/api/workers/upload", "/e/upload")
@@ -29,9 +30,8 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if _has_nul(scope):
-            await JSONResponse({"detail": message("nul_in_url")}, status_code=422)(
-                scope, receive, send
-            )
+            detail = translate_detail(_locale(scope), message("nul_in_url"))
+            await JSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
             return
         limit = _limit_for(scope)
         if limit is None:
@@ -39,7 +39,7 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _too_large(limit)(scope, receive, send)
+            await _too_large(limit, _locale(scope))(scope, receive, send)
             return
         seen = 0
 
@@ -50,15 +50,22 @@ class BodyLimitMiddleware:
                 seen += len(incoming.get("body", b""))
                 if seen > limit:
                     # FastAPI lets an HTTPException raised while reading the body through.
+                    # (translated by api.errors' handler of HTTPException)
                     raise HTTPException(413, message("body_too_large", limit=limit))
             return incoming
 
         await self.app(scope, counting_receive, send)
 
 
-def _too_large(limit: int) -> JSONResponse:
+def _locale(scope: Scope) -> str:
+    """The language of an answer made here, before the app: Accept-Language (api.i18n)."""
+    headers = dict(scope.get("headers") or ())
+    return api_locale(headers.get(b"accept-language", b"").decode("latin-1"))
+
+
+def _too_large(limit: int, locale: str) -> JSONResponse:
     return JSONResponse(
-        {"detail": message("body_too_large", limit=limit)},
+        {"detail": translate_detail(locale, message("body_too_large", limit=limit))},
         status_code=413,
         headers={"Connection": "close"},
     )

@@ -1,14 +1,17 @@
 """The LP lower bound against the counting bound (issue 16).
 
     python -m benchmarks --sections lpbound [--quick] [--time-limit S] [--lp-time S]
-    python -m benchmarks.lp_bound one --scenario DIR [--time-limit S] [--lp-time S]
+    python -m benchmarks.lp_bound one --scenario DIR [--time-limit S] [--lp-time S] [--unlimited]
 
-For each season (the bundled small, cixi-2019 and dispersed-stress, and the robustness family of
-`benchmarks.family`): plan it with its own time limit and the default `lower_bound_share`, which
-gives the bound a user sees (`kpis.lower_bound_trips`, its source and seconds); then compute the
-LP bound again on the plan's seated workers with a longer box (`--lp-time`, default 120 s) to
-show what the relaxation gives with a longer box. Each season runs in its own process;
-the load average is recorded before and after, since the machine is shared.
+For each season (the bundled tiny, small, cixi-2019 and dispersed-stress, and the robustness
+family of `benchmarks.family`): plan it with its own time limit and the default
+`lower_bound_share`, which gives the bound a user sees (`kpis.lower_bound_trips`, its source and
+seconds); then compute the LP bound again on the plan's seated workers with a longer box
+(`--lp-time`, default 120 s), twice, in this order: without the pickup rows (the LP before
+them, `plan_lp_bound(..., pickup_rows=False)`) and with them, each with the same box, so before
+and after run side by side on the same plan. `--unlimited` raises every coach count first (the
+fleet never binds). Each season runs in its own process; the load average is recorded before
+and after each part, since the machine is shared.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BUNDLED = ("small", "cixi-2019", "dispersed-stress")
+BUNDLED = ("tiny", "small", "cixi-2019", "dispersed-stress")
 DEFAULT_LP_TIME_S = 120.0
 
 
@@ -32,13 +35,20 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def run_one(folder: Path, time_limit_s: float | None, lp_time_s: float) -> dict[str, Any]:
-    """Plan `folder`, then the LP bound with `lp_time_s`; the figures as a JSON-able dict."""
+def run_one(
+    folder: Path, time_limit_s: float | None, lp_time_s: float, unlimited: bool = False
+) -> dict[str, Any]:
+    """Plan `folder`, then the LP bound with `lp_time_s` without and with the pickup rows; the
+    figures as a JSON-able dict."""
     from optimizer.lp_bound import plan_lp_bound
     from optimizer.read import read_scenario
     from optimizer.solve import default_distance_provider, solve
 
     scenario = read_scenario(folder)
+    if unlimited:
+        from benchmarks.robustness import unlimited as raised
+
+        scenario = raised(scenario)
     if time_limit_s is not None:
         scenario = scenario.replace(
             solver=scenario.solver.__class__(
@@ -57,8 +67,14 @@ def run_one(folder: Path, time_limit_s: float | None, lp_time_s: float) -> dict[
     parts = [re.search(r"date intervals (\d+)", note) for note in plan.notes]
     counting = next((int(m.group(1)) for m in parts if m), kpis.lower_bound_trips)
     workers = {w.worker_id: w for w in scenario.workers}
+    before_load = _load()
+    before = plan_lp_bound(
+        scenario, plan.trips, workers, provider, lp_time_s, known_bound=counting, pickup_rows=False
+    )
+    load_between = _load()
     lp = plan_lp_bound(scenario, plan.trips, workers, provider, lp_time_s, known_bound=counting)
     best = max(counting, lp.trips)
+    old_best = max(counting, before.trips)
     return {
         "season": folder.name,
         "workers": kpis.workers,
@@ -81,17 +97,33 @@ def run_one(folder: Path, time_limit_s: float | None, lp_time_s: float) -> dict[
         "lp_note": lp.note,
         "new_bound": best,
         "trips_over_new_bound": round(kpis.trips / best, 3) if best else None,
+        "old_lp_trips": before.trips,
+        "old_lp_value": round(before.value, 3),
+        "old_lp_master": round(before.lp_value, 3),
+        "old_lp_converged": before.converged,
+        "old_lp_rounds": before.iterations,
+        "old_lp_s": round(before.seconds, 1),
+        "old_bound": old_best,
+        "lp_master": round(lp.lp_value, 3),
+        "unlimited": unlimited,
         "load_before": load_before,
+        "load_lp_before": before_load,
+        "load_lp_between": load_between,
         "load_after": _load(),
+        "utc_end": time.strftime("%H:%M:%S", time.gmtime()),
     }
 
 
 def run_in_child(
-    folder: Path, time_limit_s: float | None, lp_time_s: float, timeout_s: float
+    folder: Path,
+    time_limit_s: float | None,
+    lp_time_s: float,
+    timeout_s: float,
+    unlimited: bool = False,
 ) -> dict[str, Any]:
     """`run_one` in a fresh interpreter; a failure or timeout is returned as {"error": ...}."""
     command = [sys.executable, "-m", "benchmarks.lp_bound", "one", "--scenario", str(folder)]
-    command += ["--lp-time", str(lp_time_s)]
+    command += ["--lp-time", str(lp_time_s)] + (["--unlimited"] if unlimited else [])
     if time_limit_s is not None:
         command += ["--time-limit", str(time_limit_s)]
     try:
@@ -126,7 +158,7 @@ def section_lpbound(
     rows = []
     for folder in folders:
         limit = 2.0 if quick else time_limit_s
-        budget = (limit or 60.0) * 3 + lp_time * 1.5 + 300
+        budget = (limit or 60.0) * 3 + lp_time * 3 + 300
         row = run_in_child(folder, limit, lp_time, budget)
         print(f"  {folder.name}: {row}", flush=True)
         rows.append(row)
@@ -138,21 +170,23 @@ def render_lpbound(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## LP lower bound (issue 16)",
         "",
-        "| season | workers | trips | old bound | plan's bound (source, s) | LP value | new bound "
-        "| trips / new bound | LP s (rounds, converged) | load |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| season | workers | trips | counting bound | old bound (LP without pickup rows) "
+        "| new bound (pickup rows) | trips / new bound | old LP: proven, master, s (rounds) "
+        "| new LP: proven, master, s (rounds) | load | UTC |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['season']} | error: {r['error']} |||||||||")
+            lines.append(f"| {r['season']} | error: {r['error']} ||||||||||")
             continue
         lines.append(
             f"| {r['season']} | {r['workers']:,} | {r['trips']} | {r['counting_bound']} "
-            f"| {r['plan_bound']} ({r['plan_bound_source']}, {r['plan_bound_s']}) "
-            f"| {r['lp_value']} | {r['new_bound']} | {r['trips_over_new_bound']} "
-            f"| {r['lp_s']} ({r['lp_rounds']}, {'yes' if r['lp_converged'] else 'no'}"
-            f"{'; ' + r['lp_note'] if r['lp_note'] else ''}) "
-            f"| {r['load_before']}-{r['load_after']} |"
+            f"| {r['old_bound']} | {r['new_bound']} | {r['trips_over_new_bound']} "
+            f"| {r['old_lp_value']}, {r['old_lp_master']}, {r['old_lp_s']} ({r['old_lp_rounds']}"
+            f"{', converged' if r['old_lp_converged'] else ''}) "
+            f"| {r['lp_value']}, {r['lp_master']}, {r['lp_s']} ({r['lp_rounds']}"
+            f"{', converged' if r['lp_converged'] else ''}) "
+            f"| {r['load_before']}-{r['load_after']} | {r['utc_end']} |"
         )
     return lines
 
@@ -165,8 +199,10 @@ def main(argv: list[str] | None = None) -> None:
     one.add_argument("--scenario", type=Path, required=True)
     one.add_argument("--time-limit", type=float, default=None)
     one.add_argument("--lp-time", type=float, default=DEFAULT_LP_TIME_S)
+    one.add_argument("--unlimited", action="store_true", help="raise every coach count first")
     args = parser.parse_args(argv)
-    print(json.dumps(run_one(args.scenario, args.time_limit, args.lp_time), ensure_ascii=False))
+    figures = run_one(args.scenario, args.time_limit, args.lp_time, args.unlimited)
+    print(json.dumps(figures, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import time
 from collections import defaultdict
@@ -47,7 +48,9 @@ SMOOTHING = 0.8
 # A passenger's ride may exceed the limit by one second (the plan checker's rounding allowance).
 RIDE_ALLOWANCE_S = 1.0
 
-GroupKey = tuple[str, Window]
+# A demand group: (alighting county, window, the one boarding site its seats may use, or "" when
+# they may choose among several: a gate near a hub, or any when the pickup rows are off).
+GroupKey = tuple[str, Window, str]
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class LpBound:
     # Of `seconds`: in the LP solver, and pricing.
     solver_seconds: float = 0.0
     pricing_seconds: float = 0.0
+    # The seats in the rows, and of those the seats under the pickup rows (0 when they are off).
+    seats: int = 0
+    limited_seats: int = 0
 
 
 def rounded_patterns(
@@ -251,6 +257,7 @@ def lp_lower_bound(
     until_converged: bool = False,
     known_bound: int = 0,
     presolve: bool = True,
+    boarding_stop_limit: int | None = None,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -272,7 +279,8 @@ def lp_lower_bound(
     boarding_sites
         Every site where anyone may board (default: the demands' boarding options).
     warm_start
-        Known coaches (e.g. the planner's): date and seats per (county, window), as first columns.
+        Known coaches (e.g. the planner's): date and seats per group key (county, window, fixed
+        boarding site or ""), as first columns.
     max_rounds
         Stop after this many pricing rounds (the bound is proven at every round).
     known_bound
@@ -283,17 +291,25 @@ def lp_lower_bound(
         (the integer bound cannot improve any more; by default the loop stops there).
     presolve
         GLOP's preprocessing (False: off, so GLOP keeps its basis between rounds).
+    boarding_stop_limit
+        Boarding points one coach may use (max_pickup_stops going home). When given, seats
+        with one boarding option (a gate with no hub in reach) get rows per (county, window,
+        gate), and a pattern carries a county's such seats from at most this many gates
+        ("pickup rows", docs/plan-format.md); seats that may choose stay in (county, window)
+        rows with no such limit. None: every group is a (county, window) row, as before.
     """
     started = time.monotonic()
     deadline = started + time_limit_s
-    # Demand groups: seats by (county, window); boarding does not enter the rows.
+    # Demand groups: seats by (county, window) and, with pickup rows, by their one boarding site.
     seats_of: dict[GroupKey, int] = defaultdict(int)
     boarding_of: dict[str, set[str]] = defaultdict(set)
     for demand in demands:
         dates = [d for d in _days(demand.window) if capacity_by_date.get(d, 0) > 0]
         if demand.seats <= 0 or not dates:
             continue  # no pattern can carry it: leaving it out keeps a relaxation
-        seats_of[(demand.county, demand.window)] += demand.seats
+        seats_of[(demand.county, demand.window, _fixed_boarding(demand, boarding_stop_limit))] += (
+            demand.seats
+        )
         boarding_of[demand.county].update(demand.boarding)
     if not seats_of:
         return _not_computed("no seated demand", started)
@@ -327,7 +343,10 @@ def lp_lower_bound(
     for county in counties:
         mine = groups_of[county]
         seats = sum(seats_of[g] for g in mine)
-        visits.append(max(math.ceil(seats / largest), min_stabbing_count(g[1] for g in mine)))
+        visit = max(math.ceil(seats / largest), min_stabbing_count(g[1] for g in mine))
+        if boarding_stop_limit is not None:
+            visit = max(visit, _county_visits(mine, seats_of, largest, boarding_stop_limit))
+        visits.append(visit)
     visit_row = len(groups)
     # The known bound as a row every pattern is in: a legal plan has at least that many coaches.
     total_row = visit_row + len(counties)
@@ -338,12 +357,23 @@ def lp_lower_bound(
     eligible: dict[tuple[int, int], npt.NDArray[np.int64]] = {}
     for di, day in enumerate(days):
         by_county: dict[int, list[int]] = defaultdict(list)
-        for row, (county, window) in enumerate(groups):
+        for row, (county, window, _) in enumerate(groups):
             if window[0] <= day <= window[1]:
                 by_county[county_index[county]].append(row)
         for ci, rows in by_county.items():
             eligible[(di, ci)] = np.array(rows, dtype=np.int64)
     sizes = rhs[: len(groups)]
+    # With pickup rows: each group's boarding site as a number (-1: it may choose).
+    fixed_sites = sorted({g[2] for g in groups if g[2]})
+    site_number = {site: i for i, site in enumerate(fixed_sites)}
+    limits = (
+        _PickupLimit(
+            np.array([site_number.get(g[2], -1) for g in groups], dtype=np.int64),
+            boarding_stop_limit,
+        )
+        if boarding_stop_limit is not None
+        else None
+    )
 
     lp = CoveringLp(rhs.tolist(), presolve=presolve)
     seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
@@ -366,23 +396,30 @@ def lp_lower_bound(
     for day, loading in warm_start:
         if day not in day_index:
             continue
-        carried_rows = {group_row[g]: a for g, a in loading.items() if g in group_row}
+        carried_rows: dict[int, int] = defaultdict(int)
+        for (county, window, site), seats in loading.items():
+            key = (county, window, site if boarding_stop_limit is not None else "")
+            if key in group_row:
+                carried_rows[group_row[key]] += seats
         served = tuple(sorted({county_index[groups[r][0]] for r in carried_rows}))
         if carried_rows:
             add(day_index[day], served, carried_rows)
     # One column per group so that every row can be covered from the start.
-    for row, (county, window) in enumerate(groups):
+    for row, (county, window, _) in enumerate(groups):
         day = next(d for d in days if window[0] <= d <= window[1])
         carried = min(int(sizes[row]), capacity_by_date[day])
         add(day_index[day], (county_index[county],), {row: carried})
 
     best = 0.0
     center: npt.NDArray[np.float64] | None = None
+    # While the centre is the known bound's dual (below), every pattern is worth exactly 1 at it.
+    center_is_total = False
     if totals:
         # The known bound's dual alone is feasible (every pattern is worth 1): the first centre.
         center = np.zeros(len(rhs))
         center[total_row] = 1.0
         best = float(known_bound)
+        center_is_total = True
     sets_priced = 0
     lp_value = 0.0
     solver_seconds = pricing_seconds = 0.0
@@ -423,6 +460,7 @@ def lp_lower_bound(
                 eligible,
                 deadline,
                 per_coach=float(point[total_row]) if totals else 0.0,
+                limits=limits,
             )
             pricing_seconds += time.monotonic() - clock
             if priced is None:
@@ -433,6 +471,16 @@ def lp_lower_bound(
             proven = float(point @ rhs) / max(1.0, most)
             if proven > best:
                 best, center = proven, point / max(1.0, most)
+                center_is_total = False
+            elif center_is_total and 0.0 < weight < 1.0:
+                # At the known bound's dual every pattern is worth 1, so the mixture's maximum is
+                # weight + (1 - weight) x the master duals' own maximum: their Farley bound
+                # comes free, without pricing them again.
+                own = max(1.0, (most - weight) / (1.0 - weight))
+                direct = float(duals @ rhs) / own
+                if direct > best:
+                    best, center = direct, duals / own
+                    center_is_total = False
             if columns or weight == 0.0:
                 break
             weight = 0.0  # nothing prices out at the mixture: price at the master's duals
@@ -469,11 +517,212 @@ def lp_lower_bound(
         patterns=patterns,
         solver_seconds=solver_seconds,
         pricing_seconds=pricing_seconds,
+        seats=int(sum(seats_of.values())),
+        limited_seats=int(sum(b for g, b in seats_of.items() if g[2])),
     )
 
 
 def _days(window: Window) -> list[dt.date]:
     return [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+
+
+def _fixed_boarding(demand: LpDemand, boarding_stop_limit: int | None) -> str:
+    """The one site where `demand`'s seats may board, or "" when they may choose (or when the
+    pickup rows are off)."""
+    if boarding_stop_limit is None or len(set(demand.boarding)) != 1:
+        return ""
+    return demand.boarding[0]
+
+
+def _county_visits(
+    groups: Sequence[GroupKey], seats_of: Mapping[GroupKey, int], largest: int, limit: int
+) -> int:
+    """The fewest coach visits one county's groups need: the best sum over pairwise disjoint date
+    intervals I of max(1, ⌈seats inside I / largest⌉, ⌈fixed boarding sites inside I / limit⌉),
+    over the groups whose windows lie inside I (weighted interval scheduling).
+
+    Those groups depart on dates of I, so they need visits on dates of I: one at least, enough
+    for their seats, and, as a visit carries a county's fixed-site seats from at most `limit`
+    boarding sites, enough for every such site; visits on disjoint intervals are different.
+    """
+    starts = sorted({g[1][0] for g in groups})
+    ends = sorted({g[1][1] for g in groups})
+
+    def weight(first: dt.date, last: dt.date) -> int:
+        inside = [g for g in groups if first <= g[1][0] and g[1][1] <= last]
+        if not inside:
+            return 0
+        seats = sum(seats_of[g] for g in inside)
+        sites = len({g[2] for g in inside if g[2]})
+        return max(1, math.ceil(seats / largest), math.ceil(sites / limit))
+
+    best: dict[dt.date, int] = {}
+    previous = 0
+    for end in ends:
+        value = previous
+        for start in starts:
+            if start > end:
+                break
+            before = max((v for e, v in best.items() if e < start), default=0)
+            value = max(value, before + weight(start, end))
+        best[end] = value
+        previous = value
+    return previous
+
+
+@dataclass(frozen=True)
+class _PickupLimit:
+    """The pickup rows: `site[row]` numbers the one boarding site of a group (-1: it may choose);
+    a pattern carries one county's fixed-site seats from at most `limit` sites."""
+
+    site: npt.NDArray[np.int64]
+    limit: int
+
+
+def _seat_curve(
+    prices: npt.NDArray[np.float64], seats: npt.NDArray[np.float64], capacity: int
+) -> npt.NDArray[np.float64]:
+    """curve[k]: the best value of at most k seats (k = 0..capacity) at `prices` per seat
+    (positive prices only; greedy, exact for seats of equal weight)."""
+    keep = prices > 0
+    order = np.argsort(-prices[keep], kind="stable")
+    counts = np.minimum(seats[keep][order], capacity).astype(np.int64)
+    per_seat = np.repeat(prices[keep][order], counts)[:capacity]
+    curve = np.zeros(capacity + 1)
+    curve[1 : len(per_seat) + 1] = np.cumsum(per_seat)
+    curve[len(per_seat) + 1 :] = curve[len(per_seat)]
+    return curve
+
+
+def _max_plus(
+    first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """out[..., k] = max over j <= k of first[..., k - j] + second[..., j], and the best j: the
+    best value of at most k seats shared between two curves (the last axis)."""
+    shift, invalid = _shifts(first.shape[-1])
+    table = first[..., shift] + second[..., None, :]
+    table[..., invalid] = -np.inf
+    return table.max(axis=-1), table.argmax(axis=-1)
+
+
+@functools.cache
+def _shifts(size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """shift[k, j] = k - j (clipped at 0) and where j > k, for `_max_plus`."""
+    k = np.arange(size)
+    shift = k[:, None] - k[None, :]
+    return np.clip(shift, 0, None), shift < 0
+
+
+@dataclass
+class _CountyCurve:
+    """One county's best values on one date under the pickup rows: `curve[k]` is the best value
+    of at most k seats with fixed-site seats from at most `limit` sites; `loading(k)` rebuilds
+    the loading (row -> seats) behind curve[k]."""
+
+    curve: npt.NDArray[np.float64]
+    rows: npt.NDArray[np.int64]
+    prices: npt.NDArray[np.float64]
+    sizes: npt.NDArray[np.float64]
+    # The sites in the order the dynamic programme took them, and per site and gate count the
+    # seats taken from it (-1: not taken) at each budget.
+    sites: list[npt.NDArray[np.int64]]
+    choices: list[npt.NDArray[np.int64]]
+    flexible: npt.NDArray[np.int64]
+
+    def loading(self, budget: int) -> dict[int, int]:
+        """Rows and seats of a loading worth curve[budget]."""
+        taken: dict[int, int] = {}
+        left = budget
+        gates = len(self.choices[0]) - 1 if self.choices else 0
+        for members, choice in zip(reversed(self.sites), reversed(self.choices), strict=True):
+            seats = int(choice[gates, left]) if gates > 0 else -1
+            if seats > 0:
+                taken.update(self._greedy(members, seats))
+                left -= seats
+                gates -= 1
+        taken.update(self._greedy(self.flexible, left))
+        return taken
+
+    def _greedy(self, members: npt.NDArray[np.int64], seats: int) -> dict[int, int]:
+        order = members[np.argsort(-self.prices[members], kind="stable")]
+        taken: dict[int, int] = {}
+        for k in order.tolist():
+            if seats <= 0 or self.prices[k] <= 0:
+                break
+            take = min(seats, int(self.sizes[k]))
+            taken[int(self.rows[k])] = take
+            seats -= take
+        return taken
+
+
+def _county_curve(
+    prices: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.float64],
+    site: npt.NDArray[np.int64],
+    capacity: int,
+    limit: int,
+) -> _CountyCurve:
+    """The county's `_CountyCurve` for groups `rows` at `prices` per seat; `site[i]` is row i's
+    fixed boarding site (-1: it may choose). Exact: sites by a dynamic programme over (sites
+    used, seats), each site's and the choosing seats' own values greedy."""
+    seat_count = sizes[rows]
+    positive = prices > 0
+    local = np.arange(len(rows))
+    flexible = local[positive & (site < 0)]
+    fixed_sites = np.unique(site[positive & (site >= 0)])
+    curve = _seat_curve(prices[flexible], seat_count[flexible], capacity)
+    members = [local[positive & (site == s)] for s in fixed_sites.tolist()]
+    if len(members) <= limit:  # every site fits: the plain greedy over all rows
+        everything = local[positive]
+        return _CountyCurve(
+            _seat_curve(prices[everything], seat_count[everything], capacity),
+            rows, prices, seat_count, [], [], everything,
+        )  # fmt: skip
+    # best[t, k]: the best value of at most k seats with at most t sites among those seen so far.
+    best = np.repeat(curve[None, :], limit + 1, axis=0)
+    choices: list[npt.NDArray[np.int64]] = []
+    for group in members:
+        own = _seat_curve(prices[group], seat_count[group], capacity)
+        value, seats = _max_plus(best[:-1], own[None, :])
+        better = value > best[1:] + 1e-12
+        choice = np.full((limit + 1, capacity + 1), -1, dtype=np.int64)
+        choice[1:] = np.where(better, seats, -1)
+        best[1:] = np.where(better, value, best[1:])
+        choices.append(choice)
+    return _CountyCurve(best[limit], rows, prices, seat_count, members, choices, flexible)
+
+
+def _combined_value(curves: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """For curves of shape (sets, counties, capacity + 1): each set's best value of at most
+    `capacity` seats shared among its counties (max-plus convolution of the curves)."""
+    total = curves[:, 0]
+    for i in range(1, curves.shape[1]):
+        if i == curves.shape[1] - 1:
+            return np.asarray((total + curves[:, i, ::-1]).max(axis=1))
+        total, _ = _max_plus(total, curves[:, i])
+    return np.asarray(total[:, -1])
+
+
+def _combined_loading(parts: Sequence[_CountyCurve], capacity: int) -> dict[int, int]:
+    """The loading behind `_combined_value` for one set of counties."""
+    total = parts[0].curve
+    splits = []
+    for part in parts[1:]:
+        total, seats = _max_plus(total, part.curve)
+        splits.append(seats)
+    # Walk back: the last county takes seats[k] of budget k, the rest goes to the ones before.
+    left = capacity
+    budgets = [0] * len(parts)
+    for i in range(len(parts) - 1, 0, -1):
+        take = int(splits[i - 1][left])
+        budgets[i] = take
+        left -= take
+    budgets[0] = left
+    loading: dict[int, int] = {}
+    for part, budget in zip(parts, budgets, strict=True):
+        loading.update(part.loading(budget))
+    return loading
 
 
 def _fill(
@@ -502,6 +751,8 @@ def _fill(
 LABELS_PER_STEP = 2_000_000
 # Sets priced exactly at once (vectorised), in decreasing order of their upper bound.
 PRICE_CHUNK = 4096
+# Sets whose county curves are combined at once with pickup rows (sets x seats x seats floats).
+CURVE_CHUNK = 256
 
 Column = tuple[int, tuple[int, ...], dict[int, int]]
 
@@ -538,6 +789,7 @@ def _price(
     eligible: Mapping[tuple[int, int], npt.NDArray[np.int64]],
     deadline: float,
     per_coach: float = 0.0,
+    limits: _PickupLimit | None = None,
 ) -> tuple[float, list[Column], int] | None:
     """The largest dual value of any pattern (exact), the best columns, and the sets priced
     exactly; None at the deadline. `duals` are the group rows' then the visit rows'; `per_coach`
@@ -552,6 +804,11 @@ def _price(
     value plus the added county's own value; a label whose bound, plus the best values the
     remaining stops could add, does not beat the best set found is dropped, so the maximum is
     exact without listing every set.
+
+    With pickup rows (`limits`), a county's own seat value is its `_CountyCurve` at C_d (fixed-
+    site seats from at most `limits.limit` sites), a set's exact value the max-plus convolution of
+    its counties' curves (`_combined_value`); the label bounds keep the unlimited seat prices
+    (never below the limited values), so the pruning stays exact.
     """
     group_duals = duals[:visit_row]
     county_duals = duals[visit_row:]
@@ -564,6 +821,54 @@ def _price(
     most = 0.0
     evaluated = 0
     found = _Found(threshold)
+    curve_of: dict[tuple[int, int], _CountyCurve] = {}
+    # With pickup rows, the sets' values under the limit across the whole coach, and their curves.
+    coach_curve: dict[tuple[int, tuple[int, ...]], _CountyCurve] = {}
+    coach_sets = 0
+    site_values: dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+
+    def settle(
+        di: int,
+        capacity: int,
+        members: npt.NDArray[np.int64],
+        bounds: npt.NDArray[np.float64],
+        visit: npt.NDArray[np.float64],
+    ) -> bool:
+        """Price `members` (sets of more than one county) under the limit across the whole coach,
+        best upper bound (`bounds`: the limit per county) first, those that can beat `most`;
+        False at the deadline."""
+        nonlocal most, coach_sets
+        assert limits is not None
+        # A second bound: the choosing seats' values plus the best `limit` sites' values, each
+        # summed over the set's counties (a coach's seats split into those parts).
+        flexible_value, site_value = site_values[di]
+        summed = site_value[members].sum(axis=1)
+        if summed.shape[1] > limits.limit:
+            summed = np.partition(summed, summed.shape[1] - limits.limit, axis=1)
+        top = summed[:, -limits.limit :].sum(axis=1)
+        bounds = np.minimum(
+            bounds, flexible_value[members].sum(axis=1) + top + visit[members].sum(axis=1)
+        )
+        for k in np.argsort(-bounds, kind="stable").tolist():
+            if bounds[k] <= most + 1e-12:
+                break
+            if time.monotonic() > deadline:
+                return False
+            served = members[k]
+            rows = np.concatenate(
+                [eligible[(di, c)] for c in served.tolist() if (di, c) in eligible]
+            )
+            whole = _county_curve(
+                group_duals[rows], rows, sizes, limits.site[rows], capacity, limits.limit
+            )
+            value = float(whole.curve[capacity] + visit[served].sum())
+            coach_sets += 1
+            if value > threshold:
+                coach_curve[(di, tuple(served.tolist()))] = whole
+            most = max(most, value)
+            found.add(di, served[None, :], np.array([value]))
+        return True
+
     # Every county alone first (on every date), so the best single value prunes the labels.
     priced_days = []
     for di, day in enumerate(days):
@@ -571,8 +876,30 @@ def _price(
         # marginal[c, k]: the (k+1)-th best seat price of county c's groups on this date.
         marginal = np.zeros((count, capacity))
         usable = np.zeros(count, dtype=bool)
+        curves = np.zeros((count, capacity + 1)) if limits is not None else None
+        # With pickup rows: each county's best value from the seats that may choose, and from
+        # each fixed site alone (what `settle`'s cheap bound adds up).
+        sites_count = int(limits.site.max()) + 1 if limits is not None else 0
+        flexible_value = np.zeros(count)
+        site_value = np.zeros((count, max(1, sites_count)))
         for ci, rows in by_day.get(di, []):
             usable[ci] = True
+            if limits is not None and curves is not None:
+                county_curve = _county_curve(
+                    group_duals[rows], rows, sizes, limits.site[rows], capacity, limits.limit
+                )
+                curves[ci] = county_curve.curve
+                curve_of[(di, ci)] = county_curve
+                site = limits.site[rows]
+                prices = group_duals[rows]
+                flexible_value[ci] = _seat_curve(prices[site < 0], sizes[rows][site < 0], capacity)[
+                    capacity
+                ]
+                for number in np.unique(site[site >= 0]).tolist():
+                    mine = site == number
+                    site_value[ci, number] = _seat_curve(prices[mine], sizes[rows][mine], capacity)[
+                        capacity
+                    ]
             prices = group_duals[rows]
             keep = prices > 0
             if keep.any():
@@ -580,7 +907,7 @@ def _price(
                 seats = np.minimum(sizes[rows][keep][order].astype(np.int64), capacity)
                 per_seat = np.repeat(prices[keep][order], seats)[:capacity]
                 marginal[ci, : len(per_seat)] = per_seat
-        seat_value = marginal.sum(axis=1)
+        seat_value = marginal.sum(axis=1) if curves is None else curves[:, capacity]
         filled = (marginal > 0).sum(axis=1)
         # A coach serves a county on a date only if some of its groups may depart then.
         visit = np.where(usable, county_duals, 0.0)
@@ -591,9 +918,12 @@ def _price(
         evaluated += len(candidates)
         most = max(most, float(own[candidates].max()))
         found.add(di, candidates[:, None], own[candidates])
-        priced_days.append((di, capacity, marginal, seat_value, filled, visit, own, candidates))
+        priced_days.append(
+            (di, capacity, marginal, seat_value, filled, visit, own, candidates, curves)
+        )
+        site_values[di] = (flexible_value, site_value)
     priced_days.sort(key=lambda p: -float(p[6][p[7]].max()))
-    for di, capacity, marginal, seat_value, filled, visit, own, candidates in priced_days:
+    for di, capacity, marginal, seat_value, filled, visit, own, candidates, curves in priced_days:
         if corridor.stop_limit < 2:
             break
         position = np.full(count, -1, dtype=np.int64)
@@ -644,8 +974,11 @@ def _price(
                 values = seat_value[members].sum(axis=1) + visit[members].sum(axis=1)
                 exact[fits] = values
                 evaluated += len(values)
-                most = max(most, float(values.max()))
-                found.add(di, members, values)
+                if limits is None:
+                    most = max(most, float(values.max()))
+                    found.add(di, members, values)
+                elif not settle(di, capacity, members, values, visit):
+                    return None
             pending = np.where(fits, -np.inf, bound)
             order = np.argsort(-pending, kind="stable")
             for start in range(0, len(order), PRICE_CHUNK):
@@ -656,15 +989,27 @@ def _price(
                 if not len(chunk):
                     break
                 members = sets[chunk]
-                prices = marginal[members].reshape(len(chunk), -1)
-                if prices.shape[1] > capacity:
-                    prices = np.partition(prices, prices.shape[1] - capacity, axis=1)
-                    prices = prices[:, -capacity:]
-                values = prices.sum(axis=1) + visit[members].sum(axis=1)
+                if curves is not None:
+                    seat_part = np.concatenate(
+                        [
+                            _combined_value(curves[members[k : k + CURVE_CHUNK]])
+                            for k in range(0, len(members), CURVE_CHUNK)
+                        ]
+                    )
+                else:
+                    prices = marginal[members].reshape(len(chunk), -1)
+                    if prices.shape[1] > capacity:
+                        prices = np.partition(prices, prices.shape[1] - capacity, axis=1)
+                        prices = prices[:, -capacity:]
+                    seat_part = prices.sum(axis=1)
+                values = seat_part + visit[members].sum(axis=1)
                 exact[chunk] = values
                 evaluated += len(chunk)
-                most = max(most, float(values.max()))
-                found.add(di, members, values)
+                if limits is None:
+                    most = max(most, float(values.max()))
+                    found.add(di, members, values)
+                elif not settle(di, capacity, members, values, visit):
+                    return None
             grown.value = np.minimum(grown.value, exact[inverse])
             # Only labels that could still lead to a better set are extended.
             labels = grown.take(grown.value + later > most + 1e-12)
@@ -673,10 +1018,19 @@ def _price(
     columns: list[Column] = []
     for di, served in found.best():
         parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
-        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        _, loading = _fill(group_duals[rows], rows, sizes, capacity_by_date[days[di]])
+        capacity = capacity_by_date[days[di]]
+        loading: dict[int, int] = {}
+        if limits is not None and (di, served) in coach_curve:
+            loading = coach_curve[(di, served)].loading(capacity)
+        elif limits is not None and parts:
+            loading = _combined_loading(
+                [curve_of[(di, c)] for c in served if (di, c) in curve_of], capacity
+            )
+        elif limits is None:
+            rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            _, loading = _fill(group_duals[rows], rows, sizes, capacity)
         columns.append((di, served, loading))
-    return most + per_coach, columns, evaluated
+    return most + per_coach, columns, evaluated + coach_sets
 
 
 class _Found:
@@ -784,6 +1138,17 @@ def _extend(
     return grown.take(order[first])
 
 
+def _gate_side_limit(scenario: Scenario, trips: Sequence[Trip]) -> int:
+    """Gate-side stops one coach may make (max_pickup_stops going home, max_dropoff_stops coming
+    back), raised to the most any of `trips` makes: a locked trip filed under an older policy
+    stays a pattern."""
+    home = scenario.direction == "home"
+    side = "pickup" if home else "dropoff"
+    limit = scenario.policy.max_pickup_stops if home else scenario.policy.max_dropoff_stops
+    made = max((sum(1 for s in t.stops if s.kind == side) for t in trips), default=0)
+    return max(limit, made)
+
+
 def plan_lp_bound(
     scenario: Scenario,
     trips: Sequence[Trip],
@@ -794,15 +1159,19 @@ def plan_lp_bound(
     *,
     max_rounds: int | None = None,
     presolve: bool = True,
+    pickup_rows: bool = True,
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
     `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
     `max_rounds` and `presolve` as in `lp_lower_bound`.
 
-    Parties, fleet counts per type and the pickup-stop limit are relaxed (left out); with a drop
-    radius the alighting county is not fixed, so the bound is not computed (the counting bounds
-    stand alone). Boarding options are the gate and, for a company that may use hubs, every hub
-    of its own origin county within `hub_radius_km`.
+    With `pickup_rows` (the default) the gate-side stop limit (max_pickup_stops going home,
+    max_dropoff_stops coming back) enters as pickup rows for the seats of companies with no hub
+    in reach (`lp_lower_bound`'s `boarding_stop_limit`); seats that may board at a hub keep the
+    county rows, which leave that limit out. Parties and fleet counts per type are relaxed (left
+    out); with a drop radius the alighting county is not fixed, so the bound is not computed
+    (the counting bounds stand alone). Boarding options are the gate and, for a company that
+    may use hubs, every hub of its own origin county within `hub_radius_km`.
     """
     started = time.monotonic()
     policy = scenario.policy
@@ -814,6 +1183,7 @@ def plan_lp_bound(
     seated: dict[tuple[str, ...], list[Worker]] = defaultdict(list)
     warm: list[tuple[dt.date, dict[GroupKey, int]]] = []
     windows: dict[tuple[str, ...], Window] = {}
+    fixed_site: dict[tuple[str, ...], str] = {}
     for trip in trips:
         for passenger in trip.passengers:
             worker = workers.get(passenger.worker_id)
@@ -846,6 +1216,7 @@ def plan_lp_bound(
                     locations[hub_key] = Location(hub.lon, hub.lat)
         county = f"county:{first.home_adcode}"
         locations[county] = seats[first.home_adcode]
+        fixed_site[key] = gate if len(options) == 1 else ""
         demands.append(LpDemand(sum(w.seats for w in group), county, window, tuple(options)))
     if not demands:
         return _not_computed("no seated demand", started)
@@ -858,7 +1229,8 @@ def plan_lp_bound(
                 continue
             party: tuple[str, ...] = (worker.party,) if worker.party else ("", worker.worker_id)
             if party in windows:
-                loading[(f"county:{worker.home_adcode}", windows[party])] += worker.seats
+                site = fixed_site[party] if pickup_rows else ""
+                loading[(f"county:{worker.home_adcode}", windows[party], site)] += worker.seats
         if loading:
             warm.append((trip.departure_date, loading))
     capacity: dict[dt.date, int] = {}
@@ -889,5 +1261,6 @@ def plan_lp_bound(
         known_bound=known_bound,
         max_rounds=max_rounds,
         presolve=presolve,
+        boarding_stop_limit=_gate_side_limit(scenario, trips) if pickup_rows else None,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)

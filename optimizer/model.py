@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
+from optimizer.details import DetailPart, detail_parts
 from optimizer.errors import InvalidInput
 
 Direction = Literal["home", "return"]
@@ -406,11 +407,17 @@ class UnservedReason(StrEnum):
 
 @dataclass(frozen=True)
 class Unserved:
-    """A worker without a seat and exactly why."""
+    """A worker without a seat and exactly why: `detail` in English, made of the fixed
+    messages of optimizer.details (`detail_parts`: their ids and values, for other languages)."""
 
     worker_id: str
     reason: UnservedReason
     detail: str = ""
+
+    @property
+    def detail_parts(self) -> tuple[DetailPart, ...]:
+        """The detail's messages (id and field values), in order; () when there is none."""
+        return detail_parts(self.detail)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -175,6 +175,10 @@ class PickupDeliveryProblem:
     pickups_before_deliveries
         Every route makes all its pickups before its first delivery: one outbound run per
         vehicle, as a charter coach drives (no coming back for a second load).
+    service_per_stop
+        Consecutive visits at one location are one stop: its service time is spent once, when
+        the vehicle leaves (everyone boarding at a gate boards together). Default: every visit
+        spends its location's service time.
     """
 
     distance_m: NDArray[np.int64]
@@ -188,6 +192,7 @@ class PickupDeliveryProblem:
     max_dropoff_stops: int | None = None
     max_route_duration_s: int | None = None
     pickups_before_deliveries: bool = False
+    service_per_stop: bool = False
 
     def __post_init__(self) -> None:
         distance = _int_matrix(self.distance_m, "distance_m")
@@ -264,6 +269,9 @@ class RoutingParams:
         Let a multi-armed bandit order the local search operators instead of a fixed order.
     solution_limit
         Stop after this many improving solutions (None: time only); for tests and smoke runs.
+    first_solution_limit_s
+        Give up (status `no_solution`) when no first solution is built within this many
+        seconds, so that a caller with a solution of its own can use the rest of its time.
     """
 
     time_limit_s: float = 10.0
@@ -275,8 +283,11 @@ class RoutingParams:
     insertion_lns: bool = True
     multi_armed_bandit: bool = False
     solution_limit: int | None = None
+    first_solution_limit_s: float | None = None
 
     def __post_init__(self) -> None:
+        if self.first_solution_limit_s is not None and not self.first_solution_limit_s > 0:
+            raise InvalidInput("first_solution_limit_s must be positive")
         if not self.time_limit_s > 0 or not math.isfinite(self.time_limit_s):
             raise InvalidInput("time_limit_s must be positive")
         if self.first_solution not in FIRST_SOLUTION_STRATEGIES:
@@ -317,6 +328,9 @@ class PickupDeliverySolution:
     status: str
     wall_s: float = 0.0
     first_solution_s: float | None = None
+    # With initial routes: True when the search started from them, False when the model
+    # rejected them (it then started from scratch); None when none were given.
+    warm_started: bool | None = None
 
     def is_feasible(self) -> bool:
         """True when every mandatory request is served."""
@@ -541,7 +555,13 @@ class _Model:
         if problem.service_s is not None:
             located = layout.location >= 0
             service[located] = problem.service_s[layout.location[located]]
-        transit = _node_matrix(layout, problem.duration_s) + service[:, None]
+        driving = _node_matrix(layout, problem.duration_s)
+        transit = driving + service[:, None]
+        if problem.service_per_stop:
+            # Staying at a location is no new stop: its service is paid on leaving it.
+            located = layout.location >= 0
+            stay = (layout.location[:, None] == layout.location[None, :]) & located[:, None]
+            transit[stay] = driving[stay]
         if layout.open_end is not None:
             # Reaching the open end means finishing the last service, not driving.
             transit[:, layout.open_end] = service
@@ -679,8 +699,10 @@ class _Model:
     def _arrivals(self, path: list[int], nodes: list[int]) -> tuple[int, ...]:
         duration = self.problem.duration_s
         clock, arrivals = 0, []
+        location = self.layout.location
         for previous, node in zip(path, nodes, strict=False):
-            clock += self._service(previous) + int(
+            stays = self.problem.service_per_stop and location[previous] == location[node]
+            clock += (0 if stays else self._service(previous)) + int(
                 duration[self.layout.location[previous], self.layout.location[node]]
             )
             arrivals.append(clock)
@@ -739,7 +761,9 @@ class _Clock:
 
 
 def solve_pickup_delivery(
-    problem: PickupDeliveryProblem, params: RoutingParams | None = None
+    problem: PickupDeliveryProblem,
+    params: RoutingParams | None = None,
+    initial_routes: Mapping[int, Sequence[int]] | None = None,
 ) -> PickupDeliverySolution:
     """Route `problem`'s requests on its vehicles; infeasibility is a result, not an error.
 
@@ -749,6 +773,13 @@ def solve_pickup_delivery(
         The instance (integer metres and seconds).
     params
         Search parameters; `params.time_limit_s` bounds the whole call's wall time.
+    initial_routes
+        A solution to start from instead of building one: vehicle index -> the requests it
+        serves in visit order, each twice (its pickup at the first occurrence, its delivery at
+        the second), as in `Route.requests`; requests in no route start unserved. The search
+        then only improves on it (in the model's cost). Routes the model cannot accept
+        (capacity, windows, stop or ride limits) are set aside and the search starts from
+        scratch; `warm_started` in the result says which happened.
 
     Returns
     -------
@@ -757,6 +788,9 @@ def solve_pickup_delivery(
     """
     params = params or RoutingParams()
     clock = _Clock(params.time_limit_s)
+    if initial_routes is not None:
+        _check_initial_routes(problem, initial_routes)
+    warm: bool | None = None if initial_routes is None else False
     if not problem.requests:
         return PickupDeliverySolution((), (), 0.0, SolveStatus.FEASIBLE, clock.elapsed(), 0.0)
     if not problem.vehicles:
@@ -770,12 +804,40 @@ def solve_pickup_delivery(
             first_solution_s.append(clock.elapsed())
 
     model.routing.AddAtSolutionCallback(on_solution)
+    if params.first_solution_limit_s is not None:
+        cutoff = clock.started + params.first_solution_limit_s
+        # Reads only the list and the time: OR-Tools keeps the check alive from C++.
+        model.routing.AddSearchMonitor(
+            model.routing.solver().CustomLimit(
+                lambda: not first_solution_s and time.perf_counter() >= cutoff
+            )
+        )
     share = 0.5 if params.fleet_minimisation and params.solution_limit is None else 1.0
-    assignment = model.routing.SolveWithParameters(
-        _search_parameters(params, max(clock.left() * share, 0.001))
-    )
+    search = _search_parameters(params, max(clock.left() * share, 0.001))
+    # Closing the model with the search parameters first: reading routes into an open model
+    # closes it with OR-Tools' defaults, which then override the metaheuristic and operators
+    # (google/or-tools#1841); only the limits still come from the later call.
+    model.routing.CloseModelWithParameters(search)
+    initial = None
+    if initial_routes is not None:
+        initial = model.assignment_from(
+            [
+                _visit_nodes(model.layout, initial_routes.get(vehicle, ()))
+                for vehicle in range(len(problem.vehicles))
+            ]
+        )
+        warm = initial is not None
+        if initial is None:
+            logger.debug("initial routes rejected by the model; searching from scratch")
+    if initial is not None:
+        first_solution_s.append(clock.elapsed())
+        assignment = model.routing.SolveFromAssignmentWithParameters(initial, search)
+        if assignment is None:  # nothing better within the limits: the start stands
+            assignment = initial
+    else:
+        assignment = model.routing.SolveWithParameters(search)
     if assignment is None:
-        return _nothing_served(problem, clock, solved=False)
+        return dataclasses.replace(_nothing_served(problem, clock, solved=False), warm_started=warm)
     best = model.solution_of(assignment, model.routing.status())
     first_s = first_solution_s[0] if first_solution_s else None
     if params.fleet_minimisation and best.is_feasible() and len(best.routes) > 1:
@@ -788,7 +850,41 @@ def solve_pickup_delivery(
             candidate = model.solution_of(polished, model.routing.status())
             if candidate.is_feasible() and candidate.cost <= best.cost:
                 best = candidate
-    return _with_timing(best, clock, first_s)
+    return dataclasses.replace(_with_timing(best, clock, first_s), warm_started=warm)
+
+
+def _check_initial_routes(
+    problem: PickupDeliveryProblem, initial_routes: Mapping[int, Sequence[int]]
+) -> None:
+    """Initial routes must name real vehicles and requests, each request twice on one route;
+    whether they are feasible is the model's to say."""
+    seen: set[int] = set()
+    for vehicle, requests in initial_routes.items():
+        if not 0 <= vehicle < len(problem.vehicles):
+            raise InvalidInput("initial route vehicle out of range")
+        counts: dict[int, int] = {}
+        for request in requests:
+            if not 0 <= request < len(problem.requests):
+                raise InvalidInput("initial route request out of range")
+            counts[request] = counts.get(request, 0) + 1
+        if any(count != 2 for count in counts.values()):
+            raise InvalidInput("an initial route must visit each of its requests twice")
+        if seen & counts.keys():
+            raise InvalidInput("a request is on more than one initial route")
+        seen.update(counts)
+
+
+def _visit_nodes(layout: _Layout, requests: Sequence[int]) -> list[int]:
+    """OR-Tools nodes of a visit order of requests: the first visit of a request is its
+    pickup, the second its delivery."""
+    seen: set[int] = set()
+    nodes = []
+    for request in requests:
+        nodes.append(
+            layout.delivery_node(request) if request in seen else layout.pickup_node(request)
+        )
+        seen.add(request)
+    return nodes
 
 
 def _with_timing(
@@ -844,17 +940,18 @@ def _eliminate_routes(
         routes: list[list[int]] = [[] for _ in fleet]
         for route in best.routes:
             if route.vehicle != victim.vehicle:
-                routes[position[route.vehicle]] = _route_nodes(attempt.layout, route)
+                routes[position[route.vehicle]] = _visit_nodes(attempt.layout, route.requests)
+        slice_s = min(clock.left(), max(0.5, 0.5 * clock.left()))
+        search = _search_parameters(params, slice_s)
+        # Closed with the search parameters before the routes are read (see above).
+        attempt.routing.CloseModelWithParameters(search)
         initial = attempt.assignment_from(routes)
         if initial is None:
             failures.add(victim.vehicle)
             continue
         attempt.routing.AddAtSolutionCallback(_stop_when_all_served(attempt))
-        slice_s = min(clock.left(), max(0.5, 0.5 * clock.left()))
         attempt.stop_flag[0] = True
-        result = attempt.routing.SolveFromAssignmentWithParameters(
-            initial, _search_parameters(params, slice_s)
-        )
+        result = attempt.routing.SolveFromAssignmentWithParameters(initial, search)
         attempt.stop_flag[0] = False
         candidate = (
             None if result is None else attempt.solution_of(result, attempt.routing.status())
@@ -887,18 +984,6 @@ def _stop_when_all_served(model: _Model) -> Any:
             solver.FinishCurrentSearch()
 
     return callback
-
-
-def _route_nodes(layout: _Layout, route: Route) -> list[int]:
-    """OR-Tools nodes of a route: the first visit of a request is its pickup."""
-    seen: set[int] = set()
-    nodes = []
-    for request in route.requests:
-        nodes.append(
-            layout.delivery_node(request) if request in seen else layout.pickup_node(request)
-        )
-        seen.add(request)
-    return nodes
 
 
 def min_cost_flow(
@@ -955,8 +1040,15 @@ class LinearProgram:
     rows: tuple[tuple[dict[int, float], float], ...]
 
 
-def solve_lp(program: LinearProgram) -> tuple[float, tuple[float, ...]]:
-    """The optimum value and a solution of `program` (it is always feasible: x = 0)."""
+class LpNotSolved(RuntimeError):
+    """GLOP stopped before it proved an optimum (its time limit)."""
+
+
+def solve_lp(
+    program: LinearProgram, time_limit_s: float | None = None
+) -> tuple[float, tuple[float, ...]]:
+    """The optimum value and a solution of `program` (it is always feasible: x = 0); with
+    `time_limit_s`, `LpNotSolved` when GLOP has not proved the optimum by then."""
     from ortools.linear_solver import pywraplp
 
     solver = pywraplp.Solver.CreateSolver("GLOP")
@@ -971,9 +1063,13 @@ def solve_lp(program: LinearProgram) -> tuple[float, tuple[float, ...]]:
     for x, weight in zip(xs, program.objective, strict=True):
         goal.SetCoefficient(x, weight)
     goal.SetMaximization()
+    if time_limit_s is not None:
+        solver.SetTimeLimit(max(1, math.ceil(time_limit_s * 1000)))
     status = solver.Solve()
-    if status != pywraplp.Solver.OPTIMAL:  # pragma: no cover - bounded and feasible by shape
-        raise RuntimeError(f"GLOP ended with status {status}")
+    if status != pywraplp.Solver.OPTIMAL:
+        if time_limit_s is not None:
+            raise LpNotSolved(f"GLOP ended with status {status} within {time_limit_s} s")
+        raise RuntimeError(f"GLOP ended with status {status}")  # pragma: no cover - by shape
     return goal.Value(), tuple(x.solution_value() for x in xs)
 
 

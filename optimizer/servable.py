@@ -9,7 +9,10 @@ Two stages, each usable alone:
   layovers, the 02:00-05:00 park and the slower night driving (`earliest_back`).
 - `servable_bound_of_turns` is the LP over (group of workers, departure day) that counts, in
   windows of time, the coach time those turns force on the fleet (docs/plan-format.md gives
-  the proof). `servable_bound` wires the two.
+  the proof). `servable_bound` wires the two. By default the LP is the tightened one: a
+  county's stop of a day is whole (not a fraction by its workers), a turn lasts at least the
+  least clock time of its driving (`least_span`), and windows run up to the whole season;
+  `tightened=False` is the first version, kept to measure against.
 
 Without a provider (or when the provider cannot answer for some place) a county falls back to
 the straight line at the legal top speed (`optimizer.ledger.min_span_hours`), still a valid
@@ -34,12 +37,19 @@ from optimizer.groups import county_site, gate_site, hub_site
 from optimizer.ledger import at_most_stops, min_span_hours
 from optimizer.model import Policy, Scenario
 from optimizer.places import county_seats
-from optimizer.routing import LinearProgram, solve_lp
+from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 
 # Coach-time windows from day t to day t + j: [E_t - X, L_{t+j} + X) for the X (hours) listed
 # at j. Every window gives a valid row; several let the LP pick the one that binds (short turns
 # bind in short windows, long ones in long windows, chains of trips over several days).
 WINDOW_HOURS = ((4.0, 12.0, 24.0), (12.0, 24.0), (24.0,))
+# Tightened bound: also windows of these many days after the first (and the whole season), with
+# these margins: a coach's chain of several multi-day turns binds only over a long window.
+LONG_SPANS = (4, 6, 9)
+LONG_MARGINS = (24.0, 48.0, 72.0)
+# GLOP's seconds for the tightened LP; past them the first version (smaller, always solved to
+# the end) is the bound.
+TIGHTENED_LP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,57 @@ def earliest_progress(start_h: float, end_h: float, policy: Policy) -> float:
         done += _progress_rate(hour, policy) * step
         t += step
     return done
+
+
+def latest_start(end_h: float, drive_h: float, policy: Policy) -> float:
+    """The latest clock hour from which `drive_h` hours of day-speed driving can be done by
+    `end_h` (the inverse of `earliest_back`: the same progress rates, walked backwards)."""
+    edges = _edges(policy)
+    t = end_h
+    left = drive_h
+    for _ in range(10_000):
+        if left <= 1e-12:
+            return t
+        day = math.floor(t / 24)
+        hour = t - 24 * day
+        if hour <= 1e-12:
+            day -= 1
+            hour = 24.0
+        previous = max((e for e in edges if e < hour - 1e-12), default=0.0)
+        span = hour - previous
+        rate = _progress_rate(previous, policy)
+        if rate * span >= left:
+            return t - left / rate
+        left -= rate * span
+        t -= span
+    raise ValueError("drive too long to time")  # pragma: no cover - 10,000 segments is > 2 years
+
+
+def least_span(drive_h: float, policy: Policy, starts: tuple[float, float] | None = None) -> float:
+    """The least clock time any stretch holding `drive_h` hours of day-speed driving lasts,
+    over starts at clock hours within `starts` (hours of one day, inclusive; None: any hour).
+
+    Exact: A(a, D) - a is piecewise linear in the start a, its pieces end where a or A(a, D)
+    crosses a rate change (`_edges`), so its least value is at such an a or an end of `starts`."""
+    if drive_h <= 0:
+        return 0.0
+    low, high = (0.0, 24.0) if starts is None else starts
+    daily = earliest_progress(0.0, 24.0, policy)
+    if daily <= 0:
+        raise ValueError("the policy leaves no hour to drive")
+    days = math.ceil(drive_h / daily) + 2
+    candidates = {low, high}
+    for day in range(days + 1):
+        for edge in _edges(policy):
+            candidates.add(24.0 * day + edge)
+            candidates.add(latest_start(24.0 * day + edge, drive_h, policy))
+    best = math.inf
+    for a in candidates:
+        # Rates repeat every 24 h: with any start allowed, a start is its hour of the day.
+        start = a % 24 if starts is None else a
+        if low - 1e-9 <= start <= high + 1e-9:
+            best = min(best, earliest_back(start, drive_h, policy) - start)
+    return best
 
 
 def _closure(duration_s: npt.NDArray[np.int64], sources: Sequence[int]) -> npt.NDArray[np.float64]:
@@ -283,6 +344,8 @@ def hold_of(
     policy: Policy,
     mate_out_h: float | None = None,
     mate_back_h: float | None = None,
+    *,
+    tightened: bool = True,
 ) -> Hold:
     """The `Hold` of a trip carrying a worker of a county with `turn`; `mate_out_h` and
     `mate_back_h` are the least `out_h` and `back_h` over the county and the counties it can
@@ -306,14 +369,30 @@ def hold_of(
             layover_minutes(math.floor(mate_back * 60), policy) / 60 if turn.empty_layover else 0.0
         )
         after = earliest_back(earliest, drive, policy) + end_rest
-        return Hold(0.0, after, drive + end_rest)
+        if not tightened:
+            return Hold(0.0, after, drive + end_rest)
+        # The busy interval starts at the departure (within [E, L]): the driving with the far
+        # layover's least progress lasts at least its least clock span from such a start; or,
+        # the coach drives, stands at the far end and at the origin side, never at once.
+        window = (earliest, float(policy.latest_departure_hour))
+        length = max(
+            least_span(drive, policy, window) + end_rest,
+            turn.out_h + turn.back_h + far_rest + end_rest,
+        )
+        return Hold(0.0, after, length)
     loaded_rest = layover_minutes(math.floor(turn.back_h * 60), policy) / 60
     after = earliest_back(earliest, turn.back_h, policy) + loaded_rest
     empty_rest = (
         layover_minutes(math.floor(mate_out * 60), policy) / 60 if turn.empty_layover else 0.0
     )
     before = mate_out + empty_rest
-    return Hold(before, after, turn.out_h + turn.back_h + empty_rest + loaded_rest)
+    length = turn.out_h + turn.back_h + empty_rest + loaded_rest
+    if tightened:
+        # The empty drive out may start at any hour; its driving and the loaded drive, with the
+        # empty drive's layover between them, last at least their least clock span.
+        drive = turn.out_h + turn.back_h + least_progress(empty_rest, policy)
+        length = max(length, least_span(drive, policy) + loaded_rest)
+    return Hold(before, after, length)
 
 
 def _overlap(
@@ -391,10 +470,21 @@ def servable_bound(
 
 
 def servable_bound_of_turns(
-    scenario: Scenario, turns: Mapping[str, Turn], unservable: Iterable[str] = ()
+    scenario: Scenario,
+    turns: Mapping[str, Turn],
+    unservable: Iterable[str] = (),
+    *,
+    tightened: bool = True,
+    time_limit_s: float = TIGHTENED_LP_SECONDS,
 ) -> int:
     """The LP bound for given county turns (`county_turns`; tests pass others to check that an
-    unsound turn is caught). docs/plan-format.md gives the model and its proof."""
+    unsound turn is caught). docs/plan-format.md gives the model and its proof.
+
+    `tightened` False is the first version of the bound (fractional stops, windows of at most
+    three days), kept to measure what the tightening buys: with the same turns the tightened
+    bound is never above it (its LP has every row of the old one's in a stronger form). When
+    GLOP has not proved the tightened LP's optimum within `time_limit_s`, the first version is
+    returned (a value of an unfinished LP proves nothing)."""
     policy = scenario.policy
     home = scenario.direction == "home"
     fleet = [v for v in scenario.fleet if v.count > 0]
@@ -432,6 +522,7 @@ def servable_bound_of_turns(
             policy,
             least_out if turn.partners is None else min(turns[m].out_h for m in mates),
             least_back if turn.partners is None else min(turns[m].back_h for m in mates),
+            tightened=tightened,
         )
     most: dict[tuple[str, dt.date], float] = defaultdict(float)
     for (county, start, end, seats), count in groups.items():
@@ -444,20 +535,7 @@ def servable_bound_of_turns(
     def index(day: dt.date) -> int:
         return (day - first).days
 
-    # Windows: the instant L_t of each day (a zero-length window, rows count coaches) and
-    # [E_t - X, L_{t+j} + X) for each j and X of `WINDOW_HOURS`.
-    windows: list[tuple[float, float]] = []
-    for day in season:
-        t = index(day)
-        latest = 24 * t + policy.latest_departure_hour
-        windows.append((latest, latest))
-        for span, margins in enumerate(WINDOW_HOURS):
-            if t + span > index(season[-1]):
-                break
-            close = 24 * (t + span) + policy.latest_departure_hour
-            for x in margins:
-                windows.append((24 * t + policy.earliest_departure_hour - x, close + x))
-
+    windows = _windows(season, first, policy, tightened)
     objective: list[float] = []
     upper: list[float] = []
     rows: list[tuple[dict[int, float], float]] = []
@@ -468,6 +546,31 @@ def servable_bound_of_turns(
     longest = max(longest, max((h.length for h in holds.values()), default=0.0))
     covers: dict[tuple[str, int], list[tuple[int, float]]] = {}
     stops_with: dict[tuple[str, dt.date], int] = {}
+    # Tightened stop counting: per (county, day) a stop variable y in [0, 1] (whether some
+    # trip of the day stops at the county) and a count n >= y, n >= seats / largest.
+    stop_of: dict[tuple[str, dt.date], tuple[int, int]] = {}
+    carried: dict[tuple[str, dt.date], dict[int, float]] = defaultdict(dict)
+
+    def stop_variables(county: str, day: dt.date) -> tuple[int, int]:
+        if (county, day) not in stop_of:
+            flag = len(objective)
+            objective.extend((0.0, 0.0))
+            upper.extend((1.0, float(len(scenario.workers))))
+            count_var = flag + 1
+            rows.append(({flag: 1.0, count_var: -1.0}, 0.0))
+            stop_of[(county, day)] = (flag, count_var)
+            for w, cover in covers[(county, index(day))]:
+                stop_rows[w][count_var] = stops_share(county, day) * cover
+        return stop_of[(county, day)]
+
+    def stops_share(county: str, day: dt.date) -> float:
+        # A trip of day d carrying county c stops at most at k[c, d] counties: c and its
+        # partners with workers free on d (`Turn.partners`), at most the stop limit.
+        assert stops is not None
+        if (county, day) not in stops_with:
+            stops_with[(county, day)] = _stops_with(county, day, turns[county], most, stops)
+        return stops / stops_with[(county, day)]
+
     for (county, start, end, seats), count in groups.items():
         hold = holds[county]
         members: dict[int, float] = {}
@@ -481,19 +584,23 @@ def servable_bound_of_turns(
             d = index(day)
             if (county, d) not in covers:
                 covers[(county, d)] = _covers(hold, d, windows, home, policy, longest)
-            # A trip of day d carrying county c stops at most at k[c, d] counties: c and its
-            # partners with workers free on d (`Turn.partners`), at most the stop limit.
-            share = seats / min(largest, most[(county, day)])
-            if stops is not None:
-                if (county, day) not in stops_with:
-                    stops_with[(county, day)] = _stops_with(county, day, turns[county], most, stops)
-                share *= stops / stops_with[(county, day)]
             for w, cover in covers[(county, d)]:
                 seat_rows[w][var] = seats * cover
-                if stops is not None:
-                    stop_rows[w][var] = share * cover
                 row_days[w].add(d)
+            if stops is None:
+                continue
+            if tightened:
+                flag, _ = stop_variables(county, day)
+                rows.append(({var: 1.0, flag: -workers_per_stop(count)}, 0.0))
+                carried[(county, day)][var] = float(seats)
+                continue
+            share = seats / min(largest, most[(county, day)]) * stops_share(county, day)
+            for w, cover in covers[(county, d)]:
+                stop_rows[w][var] = share * cover
         rows.append((members, float(count)))
+    for key, seat_terms in carried.items():
+        _, count_var = stop_of[key]
+        rows.append(({**seat_terms, count_var: -float(largest)}, 0.0))
     for w, (a, b) in enumerate(windows):
         if not seat_rows[w]:
             continue
@@ -506,5 +613,50 @@ def servable_bound_of_turns(
         rows.append((seat_rows[w], float(sum(v.count * v.seats for v in usable)) * length))
         if stops is not None:
             rows.append((stop_rows[w], float(stops * sum(v.count for v in usable)) * length))
-    value, _ = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
+    program = LinearProgram(tuple(objective), tuple(upper), tuple(rows))
+    if not tightened:
+        value, _ = solve_lp(program)
+        return math.floor(value + 1e-6)
+    try:
+        value, _ = solve_lp(program, time_limit_s=time_limit_s)
+    except LpNotSolved:
+        return servable_bound_of_turns(scenario, turns, unservable, tightened=False)
     return math.floor(value + 1e-6)
+
+
+def workers_per_stop(group_size: int) -> float:
+    """How many of a group's workers one county stop of a day can take at most in the LP's
+    stop count: all of them (x[g, d] <= |g| y[c, d]). Its own function so that tests can
+    substitute an unsound count (one stop per worker) and see the soundness check catch it."""
+    return float(group_size)
+
+
+def _windows(
+    season: Sequence[dt.date], first: dt.date, policy: Policy, tightened: bool
+) -> list[tuple[float, float]]:
+    """The windows of the LP's coach-time rows, hours from the first season day's midnight:
+    the instant L_t of each day (a zero-length window, rows count coaches) and
+    [E_t - X, L_{t+j} + X) for each j and X of `WINDOW_HOURS`; tightened, also windows of
+    `LONG_SPANS` days (a chain of turns longer than three days) and the whole season."""
+    windows: list[tuple[float, float]] = []
+    seen: set[tuple[float, float]] = set()
+    last = (season[-1] - first).days
+    for day in season:
+        t = (day - first).days
+        latest = 24 * t + policy.latest_departure_hour
+        windows.append((latest, latest))
+        spans: list[tuple[int, tuple[float, ...]]] = list(enumerate(WINDOW_HOURS))
+        if tightened:
+            spans += [(span, LONG_MARGINS) for span in LONG_SPANS if span >= len(WINDOW_HOURS)]
+            if t == 0 and last >= len(WINDOW_HOURS):
+                spans.append((last, LONG_MARGINS))
+        for span, margins in spans:
+            if t + span > last:
+                continue
+            close = 24 * (t + span) + policy.latest_departure_hour
+            for x in margins:
+                window = (24 * t + policy.earliest_departure_hour - x, close + x)
+                if window not in seen:
+                    seen.add(window)
+                    windows.append(window)
+    return windows

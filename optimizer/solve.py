@@ -169,6 +169,14 @@ def solve(
         f"LP {lp.trips} ({lp.value:.3f} proven, {lp.seconds:.1f} s"
         + (f", {lp.note}" if lp.note else ", converged" if lp.converged else "")
         + ")",
+        *(
+            [
+                f"LP bound: pickup rows for {lp.limited_seats} of {lp.seats} seat(s); the others "
+                "may board at a hub, so their pickup stops are left out"
+            ]
+            if 0 < lp.limited_seats < lp.seats
+            else []
+        ),
         *work.notes,
     ]
     return Plan(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optimizer.costs import costs_to_json, season_costs
+from optimizer.details import detail_parts_json
 from optimizer.errors import InvalidInput
 from optimizer.geography.gazetteer import load_gazetteer
 from optimizer.model import (
@@ -186,7 +187,12 @@ def plan_to_json(
         "kpis": dataclasses.asdict(plan.kpis),
         "trips": [trip_to_json(trip) for trip in plan.trips],
         "unserved": [
-            {"worker_id": u.worker_id, "reason": str(u.reason), "detail": u.detail}
+            {
+                "worker_id": u.worker_id,
+                "reason": str(u.reason),
+                "detail": u.detail,
+                "detail_parts": detail_parts_json(u.detail_parts),
+            }
             for u in plan.unserved
         ],
         "problems": [dataclasses.asdict(p) for p in plan.problems],

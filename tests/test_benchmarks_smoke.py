@@ -54,7 +54,8 @@ def test_quick_robustness_run_plans_each_family_member_with_and_without_the_flee
 
 def test_quick_lpbound_run_reports_both_bounds_for_each_season(tmp_path: Path) -> None:
     """`--sections lpbound --quick` plans the small season and both smoke family members, each
-    in its own process, and reports the old bound, the LP bound and the best of them."""
+    in its own process, and reports the old bound, the LP bound without and with the pickup rows
+    and the best of them."""
     main(["--quick", "--sections", "lpbound", "--lp-time", "5", "--out", str(tmp_path)])
     rows = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["lpbound"]
     names = ["small", "quick-home-tight", "quick-return-ample"]
@@ -63,5 +64,8 @@ def test_quick_lpbound_run_reports_both_bounds_for_each_season(tmp_path: Path) -
         assert "error" not in row, row
         assert row["trips"] >= row["new_bound"] == max(row["counting_bound"], row["lp_trips"])
         assert row["lp_value"] <= row["trips"]
+        # The LP without the pickup rows ran on the same plan, side by side.
+        assert row["counting_bound"] <= row["old_bound"] <= row["trips"]
+        assert row["old_bound"] == max(row["counting_bound"], row["old_lp_trips"])
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "## LP lower bound" in report

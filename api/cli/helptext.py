@@ -17,24 +17,30 @@ the root group, makes that tree speak the run's language before parsing begins:
   Chinese help fold (rich breaks lines at spaces only);
 - Typer (0.29 vendors a gettext-free click) raises its usage errors in English: the root group
   catches them and shows the same error with its text recognised by template, as api/i18n does
-  with the optimizer's English texts. An error no template knows is shown as it is.
+  with the optimizer's English texts. An error no template knows is shown as it is. Without
+  rich (TYPER_USE_RICH=0, or rich not installed) click's own frame ("Error: ", "Try ... for
+  help.") is written by `LocalisedUsageError.show` in the run's language too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any
 from weakref import WeakKeyDictionary
 
+import typer._click.termui
 import typer.core
 import typer.rich_utils
 from rich.markup import escape
 from rich.text import Text
+from typer._click._compat import get_text_stderr
 from typer._click.core import Command, Context
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer._click.formatting import HelpFormatter
+from typer._click.utils import echo
 from typer.core import TyperArgument, TyperGroup, TyperOption
+from typer.exceptions import Abort, Exit
 
 from api.cli.text import _, cli_locale, detail_text, set_locale
 from api.i18n import N_, gettext_in, match_template, translate_known
@@ -84,6 +90,12 @@ USAGE_ERRORS: tuple[str, ...] = (
     N_("Input should be less than or equal to {limit}"),
     N_("Value error, {value} is not one of {choices}."),
 )
+# The frame of an error Typer prints without rich (typer/_click/exceptions.py `show`).
+ERROR_LINE = N_("Error: {message}")
+TRY_HELP = N_("Try '{command} {option}' for help.")
+# click's second question of a value asked twice (typer/_click/termui.py).
+REPEAT_PROMPT = N_("Repeat for confirmation")
+VALUES_DIFFER = N_("Error: The two entered values do not match.")
 # Errors that carry another error's text: the inner text is translated in its turn.
 INVALID_VALUE_FOR = N_("Invalid value for {hint}: {message}")
 INVALID_VALUE = N_("Invalid value: {message}")
@@ -143,7 +155,10 @@ _ENGLISH: WeakKeyDictionary[object, dict[str, str | None]] = WeakKeyDictionary()
 
 
 def _english(thing: object, *names: str) -> dict[str, str | None]:
-    return _ENGLISH.setdefault(thing, {name: getattr(thing, name) for name in names})
+    kept = _ENGLISH.setdefault(thing, {})
+    for name in names:
+        kept.setdefault(name, getattr(thing, name))
+    return kept
 
 
 def localise_command(command: Command) -> None:
@@ -160,6 +175,15 @@ def localise_command(command: Command) -> None:
         texts = _english(param, "help", "metavar")
         if isinstance(param, TyperArgument | TyperOption):
             param.help = help_text(texts["help"])
+        if isinstance(param, TyperOption) and param.prompt:
+            # A value asked for at the terminal (`chunyun users add`'s password): the question
+            # and, when it is asked twice, the second one.
+            asked = _english(param, "prompt", "confirmation_prompt")
+            param.prompt = _(str(asked["prompt"]))
+            repeat: object = asked["confirmation_prompt"]  # True or a question of its own
+            if repeat:
+                param.confirmation_prompt = _(repeat if isinstance(repeat, str) else REPEAT_PROMPT)
+                ask_twice(param)
         metavar = texts["metavar"]
         if metavar is None and param.param_type_name == "argument" and param.name:
             # An argument is shown (usage line, errors) by its upper-case name: a word to read.
@@ -173,6 +197,33 @@ def localise_command(command: Command) -> None:
         command.subcommand_metavar = _(english["subcommand_metavar"] or SUBCOMMAND_METAVAR)
         for sub in command.commands.values():
             localise_command(sub)
+
+
+def ask_twice(option: TyperOption) -> None:
+    """Ask `option`'s value, then its confirmation, here rather than in click's `prompt`, whose
+    "Error: The two entered values do not match." is English: the same questions, the same
+    loop, that line in the run's language."""
+    if getattr(option, "_asks_twice", False):
+        return
+    ask_once = type(option).prompt_for_value
+
+    def prompt_for_value(ctx: Context) -> Any:
+        repeat = option.confirmation_prompt
+        option.confirmation_prompt = False
+        try:
+            while True:
+                value = ask_once(option, ctx)
+                again = typer._click.termui.prompt(
+                    str(repeat), hide_input=option.hide_input, show_default=False
+                )
+                if again == value:
+                    return value
+                echo(_(VALUES_DIFFER), err=True)
+        finally:
+            option.confirmation_prompt = repeat
+
+    option.prompt_for_value = prompt_for_value  # type: ignore[method-assign]
+    option._asks_twice = True  # type: ignore[attr-defined]
 
 
 class FoldingHighlighter(typer.rich_utils.OptionHighlighter):
@@ -204,15 +255,40 @@ def usage_error_text(text: str) -> str:
     return detail_text(text) if found is None else found
 
 
+class LocalisedError(ClickException):
+    """A failure shown without rich (TYPER_USE_RICH=0, or rich not installed) in the run's
+    language: click's `show` writes "Error: ..." in English."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        echo(_(ERROR_LINE, message=self.format_message()), file=file or get_text_stderr())
+
+
+class LocalisedUsageError(UsageError):
+    """A usage error shown without rich in the run's language: the usage line (already
+    localised by `LocalisedFormatter`), "Try '... --help' for help." and "Error: ..."."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        file = file or get_text_stderr()
+        color = None
+        if self.ctx is not None:
+            color = self.ctx.color
+            hint = ""
+            if self.ctx.command.get_help_option(self.ctx) is not None:
+                option = self.ctx.help_option_names[0]
+                hint = _(TRY_HELP, command=self.ctx.command_path, option=option) + "\n"
+            echo(f"{self.ctx.get_usage()}\n{hint}", file=file, color=color)
+        echo(_(ERROR_LINE, message=self.format_message()), file=file, color=color)
+
+
 def translated_error(error: ClickException) -> ClickException:
-    """The same error with its text in the run's language (the help shown for a command called
-    without arguments is already translated)."""
+    """The same error with its text in the run's language, shown in it with or without rich
+    (the help shown for a command called without arguments is already translated)."""
     if isinstance(error, NoArgsIsHelpError):
         return error
     text = usage_error_text(error.format_message())
-    shown = ClickException(text)
+    shown: ClickException = LocalisedError(text)
     if isinstance(error, UsageError):
-        shown = UsageError(text, ctx=error.ctx)
+        shown = LocalisedUsageError(text, ctx=error.ctx)
     shown.exit_code = error.exit_code
     return shown
 
@@ -241,3 +317,9 @@ class LocalisedGroup(TyperGroup):
             return super().invoke(ctx)
         except ClickException as error:
             raise translated_error(error) from error
+        except Abort:
+            if typer.core.HAS_RICH:
+                raise  # rich's frame says RICH_TEXTS["ABORTED_TEXT"], in the run's language
+            # Without rich Typer writes "Aborted!" in English (a prompt answered with Ctrl-D).
+            echo(_(RICH_TEXTS["ABORTED_TEXT"]), err=True)
+            raise Exit(1) from None

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.text import _, error_text
+from api.cli.text import _, detail_text, error_text
 
 users_app = typer.Typer(
     help="Accounts of the service (dispatchers and employers).", no_args_is_help=True
@@ -68,7 +68,7 @@ def serve(
         chosen = settings
         app.dependency_overrides[get_settings] = lambda: chosen
     engine = make_engine(settings.database_url)
-    typer.echo(_("database: {database}", database=describe(engine)))
+    typer.echo(_("database: {database}", database=detail_text(describe(engine))))
     engine.dispose()
     typer.echo(
         service_message("serve_jobs_here" if settings.in_process_worker else "serve_jobs_elsewhere")
@@ -155,7 +155,7 @@ def add_user(
     try:
         with make_session_factory(engine).begin() as session:
             user = crud.create_user(session, user_in=user_in)
-            made = f"{user.role} {user.username!r}" + (
+            made = f"{_(user.role)} {user.username!r}" + (
                 _(" of company {company}", company=user.company_id) if user.company_id else ""
             )
     except ChunyunError as error:
@@ -163,7 +163,8 @@ def add_user(
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    typer.echo(_("created {account} in {database}", account=made, database=describe(engine)))
+    database = detail_text(describe(engine))
+    typer.echo(_("created {account} in {database}", account=made, database=database))
 
 
 @users_app.command("list")

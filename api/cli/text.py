@@ -45,17 +45,9 @@ recognise(
     N_("origin {code} is not a county of the gazetteer"),
     N_("a region needs at least one origin county"),
 )
-# The planner's progress texts (optimizer/solve.py, optimizer/season.py) on the progress bar.
-recognise(
-    N_("grouping workers"),
-    N_("travel matrix and departure dates"),
-    N_("full coaches"),
-    N_("pooling remainders"),
-    N_("pooled part {part}"),
-    N_("timetabled {count}"),
-    N_("coach duties"),
-    N_("done"),
-)
+# The planner's progress texts are recognised by api.i18n (PROGRESS_TEXTS).
+# The database a start-up or account message names (api/core/db.py `describe`).
+recognise(N_("SQLite file {path}"))
 
 
 def set_locale(value: str | None) -> None:

@@ -38,7 +38,7 @@ def worker(
 ) -> None:
     """Run planning jobs from the service's database until stopped (Ctrl-C or SIGTERM: the
     running job goes back to the queue at its next progress report)."""
-    from api.cli.text import service_message
+    from api.cli.text import detail_text, service_message
     from api.core.config import get_settings
     from api.core.db import describe, make_engine, make_session_factory, migrate
     from api.deps import get_planner
@@ -70,7 +70,7 @@ def worker(
                 service_message(
                     "worker_started",
                     name=job_worker.name,
-                    database=describe(engine),
+                    database=detail_text(describe(engine)),
                     slots=jobs_at_once,
                     engine=solve.description,
                 )

@@ -215,7 +215,9 @@ def lock_trip(
         models.AuditEntry(
             user_id=user.id,
             username=user.username,
-            action=f"{action}ed trip {trip_id} of plan {plan.id}"[:256],
+            action=(("locked" if locked else "unlocked") + f" trip {trip_id} of plan {plan.id}")[
+                :256
+            ],
             season_id=plan.season_id,
             worker_keys=keys,
             records=len(keys),

@@ -23,9 +23,9 @@ from api.i18n import (
     N_,
     json_locale,
     translate,
+    translate_audit_action,
     translate_detail,
     translate_reason,
-    translate_unserved_detail,
     unserved_fix,
     unserved_reason,
 )
@@ -619,7 +619,8 @@ def _plan_view(
             "key": str(u.get("worker")),
             "reason": unserved_reason(locale, str(u.get("reason"))),
             "fix": unserved_fix(locale, str(u.get("reason"))),
-            "detail": translate_unserved_detail(locale, str(u.get("detail", ""))),
+            # read_plan gave the detail in `locale` already (api.i18n.unserved_public).
+            "detail": str(u.get("detail", "")),
         }
         for u in public.unserved
     ]
@@ -765,7 +766,7 @@ def plan_progress(
 ) -> Response:
     """The job's progress (polled by the plan page every second while the job runs); once the
     job has ended, the page reloads itself to show the plan."""
-    public = plan_routes.read_plan(session, user, plan_id, json_locale())
+    public = plan_routes.read_plan(session, user, plan_id, json_locale(page_locale(request)))
     headers = {"HX-Refresh": "true"} if public.status not in ("queued", "running") else {}
     return render(request, "dispatcher/_progress.html", {"public": public}, headers=headers)
 
@@ -1117,7 +1118,13 @@ def audit_page(
     request: Request, session: SessionDep, user: PageDispatcher, username: str = ""
 ) -> Response:
     entries = crud.list_audit(session, username=username or None, limit=500)
-    return render(request, "dispatcher/audit.html", {"entries": entries, "username": username})
+    locale = page_locale(request)
+    actions = {e.id: translate_audit_action(locale, e.action) for e in entries}
+    return render(
+        request,
+        "dispatcher/audit.html",
+        {"entries": entries, "actions": actions, "username": username},
+    )
 
 
 @router.get("/d/users", response_class=HTMLResponse)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import ctypes
 import ctypes.util
+import dataclasses
 import datetime as dt
 import gc
 import itertools
@@ -63,6 +64,14 @@ SEED_GAP = 0.02
 
 # A seed: the stop counties one coach should serve together, and how many such coaches.
 Seed = tuple[tuple[str, ...], int]
+# Share of a part's routing time the router may spend building its own first solution when the
+# greedy's coaches can take over: after it, the rest of the time improves the greedy instead.
+FIRST_SOLUTION_SHARE = 0.5
+# The greedy's coaches as a model of their own (the part's requests cut along the coaches) and
+# as its routes: what the router improves when it finds no solution of its own in time.
+Rescue = tuple[PickupDeliveryProblem, dict[int, list[int]]]
+# A routing part as submitted: the model, its search, and the greedy's coaches to fall back on.
+Job = tuple[PickupDeliveryProblem, RoutingParams, Rescue | None]
 
 
 class Pooling(Stage):
@@ -142,8 +151,9 @@ class Pooling(Stage):
                 f"{len(seeds)} date(s)"
             )
         total = sum(len(p.chunks) for p in parts) or 1
-        jobs: list[tuple[PickupDeliveryProblem, RoutingParams]] = []
+        jobs: list[Job] = []
         vehicles_of: list[list[VehicleType]] = []
+        cut_parts: list[Part | None] = []
         reserved: dict[tuple[dt.date, str], int] = defaultdict(int)
         for part, baseline in zip(parts, baselines, strict=True):
             if baseline:
@@ -159,13 +169,36 @@ class Pooling(Stage):
             params = RoutingParams(
                 time_limit_s=limit, solution_limit=self.ctx.scenario.solver.part_solution_limit
             )
-            jobs.append((self._problem(part, vehicles), params))
+            rescue: Rescue | None = None
+            cut_part = None
+            if baseline:
+                cut_part = Part(part.day, tuple(self._baseline_chunks(baseline, part.chunks)))
+                rescue = (
+                    self._problem(cut_part, vehicles),
+                    self._initial_routes(cut_part, baseline),
+                )
+            cut_parts.append(cut_part)
+            jobs.append((self._problem(part, vehicles), params, rescue))
         solutions = self._run(jobs)
+        warm = [s.warm_started for s in solutions if s.warm_started is not None]
+        if warm.count(True):
+            self.work.notes.append(
+                f"routing improved the greedy's coaches on {warm.count(True)} part(s) where it "
+                "found no solution of its own in time"
+            )
+        if warm.count(False):
+            self.work.notes.append(
+                f"routing: the model did not accept the greedy's coaches on {warm.count(False)} "
+                "part(s)"
+            )
         dropped: dict[dt.date, list[Chunk]] = defaultdict(list)
         improved = 0
         for index, (part, baseline, vehicles, solution) in enumerate(
             zip(parts, baselines, vehicles_of, solutions, strict=True)
         ):
+            cut_part = cut_parts[index]
+            if solution.warm_started is not None and cut_part is not None:
+                part = cut_part  # the rescue's requests: the part cut along the greedy's coaches
             routed, left_out = self._coaches_from(part, vehicles, solution)
             if index in whole:
                 set_aside = whole[index]
@@ -230,6 +263,50 @@ class Pooling(Stage):
         for (near, far), units in sorted(by_pair.items()):
             chunks.extend(cut_chunks(near, far, units, self.work.fleet.largest_type()))
         return chunks
+
+    def _baseline_chunks(self, baseline: Sequence[Coach], chunks: Sequence[Chunk]) -> list[Chunk]:
+        """A part's requests cut along its greedy coaches, so that the greedy's solution is one
+        the router can start from: per coach, one chunk per (boarding point, county) pair it
+        carries (the cover splits a pair's units between coaches, routing requests cannot be
+        split), in coach order; then the units of `chunks` that no coach carries."""
+        on_board: set[tuple[str, ...]] = set()
+        cut: list[Chunk] = []
+        for coach in baseline:
+            by_pair: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+            for unit, near, far in coach.loads:
+                by_pair[(near, far)].append(unit)
+                on_board.add(unit.worker_ids)
+            for (near, far), units in sorted(by_pair.items()):
+                cut.append(Chunk(near, far, tuple(units)))
+        waiting: dict[tuple[str, str], list[Unit]] = defaultdict(list)
+        for chunk in chunks:
+            for unit in chunk.units:
+                if unit.worker_ids not in on_board:
+                    waiting[(chunk.near, chunk.far)].append(unit)
+        capacity = max(self.work.fleet.largest_type(), 1)
+        for (near, far), units in sorted(waiting.items()):
+            cut.extend(cut_chunks(near, far, units, capacity))
+        return cut
+
+    def _initial_routes(self, part: Part, baseline: Sequence[Coach]) -> dict[int, list[int]]:
+        """The greedy's coaches as routes of the part's model (vehicle k is `baseline[k]`, the
+        part's chunks cut by `_baseline_chunks`): each coach's boarding points, then its
+        counties, in its driving order, shaped "going home" like the model."""
+        routes: dict[int, list[int]] = {}
+        index = 0
+        for vehicle, coach in enumerate(baseline):
+            pairs = {(near, far) for _, near, far in coach.loads}
+            mine = {pair: index + k for k, pair in enumerate(sorted(pairs))}
+            index += len(mine)
+            stops = coach.stops(self.ctx.home)
+            if not self.ctx.home:
+                stops.reverse()
+            route: list[int] = []
+            for key in stops:
+                side = 0 if not key.startswith("county:") else 1
+                route.extend(r for pair, r in sorted(mine.items()) if pair[side] == key)
+            routes[vehicle] = route
+        return routes
 
     def _coach_corridors(self, coaches: Sequence[Coach]) -> list[list[Coach]]:
         """Coaches grouped by the bearing of their first county, at most MAX_PART_REQUESTS
@@ -602,11 +679,12 @@ class Pooling(Stage):
             time_windows=tuple(windows),
             max_pickup_stops=self.ctx.near_limit,
             max_dropoff_stops=self.ctx.far_limit,
+            # Dwell per stop, as the ride rule counts it (`Stage.ride_ok`), however many
+            # requests board or alight there: the greedy's coaches are then routes of the model.
+            service_per_stop=True,
         )
 
-    def _run(
-        self, jobs: Sequence[tuple[PickupDeliveryProblem, RoutingParams]]
-    ) -> list[PickupDeliverySolution]:
+    def _run(self, jobs: Sequence[Job]) -> list[PickupDeliverySolution]:
         workers = self.ctx.scenario.solver.workers
         results: list[PickupDeliverySolution] = []
         if self.ctx.executor is not None and jobs:
@@ -614,19 +692,19 @@ class Pooling(Stage):
         if workers > 1 and len(jobs) > 1:
             with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
                 return self._collect(pool, jobs)
-        for done, (problem, params) in enumerate(jobs, start=1):
-            results.append(solve_part(problem, params))
+        for done, job in enumerate(jobs, start=1):
+            results.append(solve_part(*job))
             self.ctx.report(0.3 + 0.4 * done / len(jobs), f"pooled part {done}/{len(jobs)}")
         return results
 
     def _collect(
         self,
         executor: concurrent.futures.Executor,
-        jobs: Sequence[tuple[PickupDeliveryProblem, RoutingParams]],
+        jobs: Sequence[Job],
     ) -> list[PickupDeliverySolution]:
         """Every part submitted at once, results in submission order (so the plan does not
         depend on which part finishes first)."""
-        futures = [executor.submit(solve_part, problem, params) for problem, params in jobs]
+        futures = [executor.submit(solve_part, *job) for job in jobs]
         results: list[PickupDeliverySolution] = []
         try:
             for done, future in enumerate(futures, start=1):
@@ -748,9 +826,35 @@ def _seats(built: tuple[object, list[tuple[Unit, str, str]], object, object, obj
     return sum(unit.seats for unit, _, _ in built[1])
 
 
-def solve_part(problem: PickupDeliveryProblem, params: RoutingParams) -> PickupDeliverySolution:
-    """Solve one decomposed part (top-level so a process pool can run it)."""
-    solution = solve_pickup_delivery(problem, params)
+def solve_part(
+    problem: PickupDeliveryProblem, params: RoutingParams, rescue: Rescue | None = None
+) -> PickupDeliverySolution:
+    """Solve one decomposed part (top-level so a process pool can run it).
+
+    With a `rescue` (the greedy's coaches as a model and its routes) and a time-limited search,
+    the router gets FIRST_SOLUTION_SHARE of the time to build a solution of its own; when it
+    has none by then (a loaded machine) or its solution leaves requests out, the rest of the
+    time improves the greedy's coaches,
+    and the result (`warm_started` set) refers to the rescue's requests. A search limited by
+    solutions instead of time is left as it is, so its plans stay reproducible."""
+    if rescue is None or params.solution_limit is not None:
+        solution = solve_pickup_delivery(problem, params)
+    else:
+        started = time.perf_counter()
+        solution = solve_pickup_delivery(
+            problem,
+            dataclasses.replace(
+                params, first_solution_limit_s=FIRST_SOLUTION_SHARE * params.time_limit_s
+            ),
+        )
+        # Cut short while building, OR-Tools returns every request unserved; a solution that
+        # leaves any out would lose to the greedy's coaches anyway.
+        if solution.dropped or not solution.is_feasible():
+            left = params.time_limit_s - (time.perf_counter() - started)
+            cut, routes = rescue
+            solution = solve_pickup_delivery(
+                cut, dataclasses.replace(params, time_limit_s=max(left, 0.1)), routes
+            )
     _release_memory()
     return solution
 

@@ -334,3 +334,68 @@ def test_the_catalogue_files_are_complete_and_well_formed(locale: str) -> None:
     assert not [m.id for m in entries if m.fuzzy]
     if locale == "zh_CN":
         assert not [m.id for m in entries if not str(m.string).strip()]
+
+
+@pytest.mark.parametrize("rich", [True, False], ids=["rich", "plain"])
+def test_a_usage_errors_frame_follows_the_language_with_and_without_rich(
+    rich: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without rich (TYPER_USE_RICH=0) click writes the usage line, "Try ... for help." and
+    "Error: ..." itself: Chinese by default and English with --lang en, as in rich's frame."""
+    monkeypatch.setattr(typer.core, "HAS_RICH", rich)
+    code, chinese = _run("plan")
+    assert code == 2, chinese
+    assert "用法：chunyun plan [选项]" in chinese and "缺少参数 '场景目录'。" in chinese
+    assert "'chunyun plan --help' 查看帮助" in chinese, chinese
+    assert "错误" in chinese and not re.search(r"\b(Usage|Error|Try|for help)\b", chinese)
+    code, english = _run("--lang", "en", "plan")
+    assert code == 2, english
+    assert "Usage: chunyun plan [OPTIONS]" in english and "Try 'chunyun plan --help' for help." in (
+        " ".join(english.replace("│", " ").split())
+    )
+    assert "Error" in english and not CJK.search(english)
+    code, chinese = _run("bogus")
+    assert code == 2 and "没有命令 'bogus'。" in chinese and "Error" not in chinese
+
+
+@pytest.mark.parametrize("rich", [True, False], ids=["rich", "plain"])
+def test_plain_help_is_chinese_by_default(rich: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typer.core, "HAS_RICH", rich)
+    code, chinese = _run("plan", "--help")
+    assert code == 0 and "用法" in chinese and "选项" in chinese, chinese
+    assert not re.search(r"\b(Usage|Options)\b", chinese), chinese
+
+
+@pytest.mark.parametrize("rich", [True, False], ids=["rich", "plain"])
+def test_a_prompt_and_its_abort_follow_the_language(
+    rich: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chunyun users add` asks for the password at the terminal: the question, and the
+    "Aborted" of an answer cut short (Ctrl-D), in the run's language."""
+    monkeypatch.setattr(typer.core, "HAS_RICH", rich)
+    args = ["users", "add", "--role", "dispatcher", "--username", "bob"]
+    chinese = CliRunner().invoke(app, args, input="")
+    assert chinese.exit_code == 1, chinese.output
+    assert "密码" in chinese.output and "已中止" in chinese.output, chinese.output
+    assert not re.search(r"\b(Password|Abort\w*)\b", chinese.output), chinese.output
+    english = CliRunner().invoke(app, ["--lang", "en", *args], input="")
+    assert "Password" in english.output and "Aborted" in english.output, english.output
+    assert not CJK.search(english.output)
+
+
+@pytest.mark.parametrize("rich", [True, False], ids=["rich", "plain"])
+def test_two_different_passwords_are_refused_in_the_runs_language(
+    rich: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password is asked twice; two different answers are refused in the run's language
+    (click says so in English) and the questions start again."""
+    monkeypatch.setattr(typer.core, "HAS_RICH", rich)
+    args = ["users", "add", "--role", "dispatcher", "--username", "bob"]
+    chinese = CliRunner().invoke(app, args, input="Abcdefgh-12x\nother\n")
+    assert "再次输入以确认" in chinese.output and "两次输入的值不一致" in chinese.output
+    assert chinese.output.count("密码") == 2 and "match" not in chinese.output, chinese.output
+    english = CliRunner().invoke(app, ["--lang", "en", *args], input="Abcdefgh-12x\nother\n")
+    assert "Repeat for confirmation" in english.output
+    assert "The two entered values do not match." in english.output and not CJK.search(
+        english.output
+    )

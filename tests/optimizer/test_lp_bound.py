@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -57,7 +58,7 @@ class Season:
 
 @st.composite
 def seasons(draw: Callable[..., object]) -> Season:
-    gates = draw(st.integers(1, 2))
+    gates = draw(st.integers(1, 3))
     counties = draw(st.integers(1, 4))
     size = gates + counties
     values = draw(st.lists(st.integers(600, 12_000), min_size=size * size, max_size=size * size))
@@ -151,6 +152,7 @@ def lp_bound(
     max_rounds: int | None = None,
     known: int = 0,
     presolve: bool = True,
+    pickup: int | None = None,
 ) -> LpBound:
     demands = []
     for g in season.groups:
@@ -174,6 +176,7 @@ def lp_bound(
         until_converged=True,
         known_bound=known,
         presolve=presolve,
+        boarding_stop_limit=pickup,
     )
 
 
@@ -220,6 +223,40 @@ def test_lp_bound_never_exceeds_the_optimum(season: Season) -> None:
     assert lp.value >= sum(g.seats for g in season.groups) / max(season.capacity) - 1e-6
 
 
+@settings(max_examples=40, deadline=None)
+@given(seasons())
+def test_pickup_rows_stay_valid_and_never_weaker(season: Season) -> None:
+    """With the pickup rows (a coach carries a county's seats from at most `pickup_stops`
+    gates) the bound stays at or under the CP-SAT optimum, also after one round and with the
+    counting bound as a row, and its converged LP value is never below the plain LP's."""
+    check(season, lambda s: lp_bound(s, pickup=s.pickup_stops))
+    check(season, lambda s: lp_bound(s, pickup=s.pickup_stops, max_rounds=1))
+    counting = counting_bound(season)
+    check(season, lambda s: lp_bound(s, pickup=s.pickup_stops, known=counting))
+    plain, rows = lp_bound(season), lp_bound(season, pickup=season.pickup_stops)
+    assert plain.converged and rows.converged
+    assert rows.value >= plain.value - 1e-6
+    assert rows.trips >= plain.trips
+
+
+def test_pickup_rows_raise_the_bound_where_gates_cannot_share() -> None:
+    """One county, four gates of two seats each, coaches of eight seats, one pickup stop per
+    coach: the plain LP proves one coach (the seats fit), the pickup rows prove four, the
+    optimum; with two pickup stops they prove two."""
+    hour = 3600
+    seconds = tuple(
+        tuple(0 if i == j else (600 if i < 4 and j < 4 else 3 * hour) for j in range(5))
+        for i in range(5)
+    )
+    season = Season(4, 1, seconds, (8,), tuple(Group(2, 0, g, 0, 0) for g in range(4)), 3, 1,
+                    1.3, 1800)  # fmt: skip
+    plain = lp_bound(season)
+    rows = lp_bound(season, pickup=1)
+    assert plain.trips == 1 and rows.trips == 4 == optimum(season)
+    two = dataclasses.replace(season, pickup_stops=2)
+    assert lp_bound(two, pickup=2).trips == 2 == optimum(two)
+
+
 @settings(max_examples=15, deadline=None)
 @given(seasons())
 def test_glop_without_preprocessing_converges_to_the_same_lp(season: Season) -> None:
@@ -236,12 +273,13 @@ def test_glop_without_preprocessing_converges_to_the_same_lp(season: Season) -> 
     [
         pytest.param(lambda s: lp_bound(s, collapse_windows=True), id="first-day-of-window"),
         pytest.param(lambda s: lp_bound(s, county_stops=1), id="one-county-per-coach"),
+        pytest.param(lambda s: lp_bound(s, pickup=1), id="pickup-rows-with-one-gate-per-coach"),
     ],
 )
 def test_an_invalid_variant_is_caught(invalid: Callable[[Season], LpBound]) -> None:
     """The same property check fails for a bound that wrongly ignores the windows' flexibility
-    (each group forced onto its first day) or lets a coach serve one county only: the test has
-    teeth."""
+    (each group forced onto its first day), lets a coach serve one county only, or builds the
+    pickup rows with one gate per coach where the season allows two: the test has teeth."""
 
     @settings(max_examples=400, deadline=None, database=None, phases=[Phase.generate])
     @given(seasons())
@@ -329,8 +367,8 @@ def test_solver_params_refuse_a_bad_lower_bound_share(share: float) -> None:
 
 def test_solve_reports_the_best_bound_and_its_source() -> None:
     """A plan says which bound it reports; the bound stays under the trips and at or above the
-    counting bound; the LP bound of the plan's seated workers converges under the trips; with no
-    share of time for it the LP does not run."""
+    counting bound; the LP bound of the plan's seated workers converges under the trips, at or
+    above the LP without the pickup rows; with no share of time for it the LP does not run."""
     import re
     from pathlib import Path
 
@@ -356,6 +394,17 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
     workers = {w.worker_id: w for w in scenario.workers}
     lp = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0)
     assert lp.converged and 0 < lp.trips <= kpis.trips
+    # Without the pickup rows (the LP before them) the converged value is never higher.
+    plain = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0, pickup_rows=False)
+    assert plain.converged and plain.value <= lp.value + 1e-6
+    # Some of these companies may board at a hub: when the plan's own LP ran, the plan says how
+    # many seats the rows cover.
+    assert 0 < lp.limited_seats < lp.seats
+    noted = [n for n in plan.notes if n.startswith("LP bound: pickup rows for ")]
+    if "LP 0 (" in parts:
+        assert not noted
+    else:
+        assert noted and f"for {lp.limited_seats} of {lp.seats} seat(s)" in noted[0]
     assert lp.patterns and all(p.coaches > 0 for p in lp.patterns)
     skipped = solve(
         scenario.replace(solver=SolverParams(time_limit_s=3.0, lower_bound_share=0.0)),
@@ -426,3 +475,74 @@ def test_label_pricing_finds_the_exact_maximum(season: Season, seed: int) -> Non
             visits = sum(duals[len(season.groups) + c] for c in served if (di, c) in eligible)
             brute = max(brute, sum(prices[: capacity[day]]) + visits)
     assert priced[0] == pytest.approx(brute, abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seasons(), st.integers(0, 2**31 - 1), st.integers(1, 2))
+def test_label_pricing_with_pickup_rows_finds_the_exact_maximum(
+    season: Season, seed: int, limit: int
+) -> None:
+    """With pickup rows the pricing's maximum equals brute force over every compatible county
+    set and every choice of at most `limit` gates for the coach, at random duals (some zero),
+    and the columns it returns respect that limit."""
+    from optimizer.lp_bound import _PickupLimit, _price, corridors
+
+    rng = np.random.default_rng(seed)
+    counties = [season.site(season.gates + c) for c in range(season.counties)]
+    sites = [season.site(i) for i in range(season.gates + season.counties)]
+    boarding = {c: sites[: season.gates] for c in counties}
+    arguments = dict(
+        sites=sites,
+        leg_s=np.array(season.seconds),
+        boarding_sites=sites[: season.gates],
+        boarding_of=boarding,
+        county_stop_limit=season.county_stops,
+        detour_ratio=season.ratio,
+        detour_grace_s=season.grace_s,
+    )
+    corridor = corridors(counties, **arguments)  # type: ignore[arg-type]
+    sets = county_sets(counties, **arguments)  # type: ignore[arg-type]
+    assert sets is not None
+    days = [season.day(i) for i in range(len(season.capacity))]
+    capacity = {season.day(i): q for i, q in enumerate(season.capacity)}
+    groups = season.groups
+    sizes = np.array([float(g.seats) for g in groups])
+    duals = rng.random(len(groups) + season.counties) * (
+        rng.random(len(groups) + season.counties) < 0.7
+    )
+    eligible: dict[tuple[int, int], list[int]] = {}
+    for row, g in enumerate(groups):
+        first, last = season.window(g)
+        for di, day in enumerate(days):
+            if first <= day <= last:
+                eligible.setdefault((di, g.county), []).append(row)
+    arrays = {key: np.array(rows, dtype=np.int64) for key, rows in eligible.items()}
+    limits = _PickupLimit(np.array([g.gate for g in groups], dtype=np.int64), limit)
+    priced = _price(
+        duals, sizes, len(groups), corridor, days, capacity, arrays, math.inf, limits=limits
+    )
+    assert priced is not None
+    brute = 0.0
+    gate_sets = [
+        chosen
+        for k in range(1, limit + 1)
+        for chosen in itertools.combinations(range(season.gates), k)
+    ]
+    for di, day in enumerate(days):
+        for served in sets:
+            visits = sum(duals[len(groups) + c] for c in served if (di, c) in eligible)
+            for allowed in gate_sets:
+                rows = [
+                    r
+                    for c in served
+                    for r in eligible.get((di, c), [])
+                    if groups[r].gate in allowed
+                ]
+                prices = sorted(
+                    (p for r in rows for p in [duals[r]] * groups[r].seats), reverse=True
+                )
+                brute = max(brute, sum(prices[: capacity[day]]) + visits)
+    assert priced[0] == pytest.approx(brute, abs=1e-9)
+    for di, _, loading in priced[1]:
+        assert sum(loading.values()) <= capacity[days[di]]
+        assert len({groups[r].gate for r in loading}) <= limit

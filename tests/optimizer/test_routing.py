@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -57,11 +58,14 @@ def violations(problem: PickupDeliveryProblem, solution: PickupDeliverySolution)
         picked: dict[int, int] = {}
         stops = {"pickup": 0, "dropoff": 0}
         clock = route.start_s
+        pending = 0  # service at the previous visit, spent on leaving it
         done = len(served)  # deliveries made before this route
         for location, index, arrival in zip(
             route.nodes, route.requests, route.arrival_s, strict=True
         ):
             request = problem.requests[index]
+            if not (problem.service_per_stop and location == previous):
+                clock += pending
             clock += int(problem.duration_s[previous, location])
             if arrival < clock:
                 found.append(f"request {index}: arrival {arrival} before it can get there")
@@ -89,7 +93,7 @@ def violations(problem: PickupDeliveryProblem, solution: PickupDeliverySolution)
                 served.append(index)
             if load > vehicle.capacity:
                 found.append(f"vehicle {route.vehicle}: over capacity")
-            clock += int(service[location])
+            pending = int(service[location])
             previous, previous_site = location, site[location]
         if len(picked) * 2 != len(route.requests):
             found.append(f"vehicle {route.vehicle}: someone never alights")
@@ -435,3 +439,112 @@ def test_charter_like_300_requests_first_solution_is_fast() -> None:
     solution = solve(instance.problem, RoutingParams(time_limit_s=10))
     assert solution.first_solution_s is not None and solution.first_solution_s < 5
     assert solution.num_vehicles >= instance.lower_bound
+
+
+# --------------------------------------------------------------------------------------------
+# Warm start: the search starts from given routes
+
+
+def _four_groups() -> PickupDeliveryProblem:
+    """Four groups of 10 from two gates to two counties: one coach carries all of them."""
+    return line(
+        [0, 1, 2, 100, 120],
+        requests=(Request(1, 3, 10), Request(2, 3, 10), Request(1, 4, 10), Request(2, 4, 10)),
+        vehicles=tuple(coach() for _ in range(4)),
+        pickups_before_deliveries=True,
+    )
+
+
+def test_warm_start_from_one_coach_per_group_never_ends_worse() -> None:
+    """Started from four one-group coaches, the search keeps at most four and here finds one."""
+    problem = _four_groups()
+    wasteful = {k: [k, k] for k in range(4)}
+    solution = solve_pickup_delivery(problem, FAST, wasteful)
+    assert violations(problem, solution) == []
+    assert solution.warm_started is True
+    assert solution.is_feasible() and solution.dropped == ()
+    assert solution.num_vehicles == 1
+    assert solution.cost <= 4 * COACH_FEE + 4 * 120.0
+
+
+def test_warm_start_with_a_solution_limit_is_no_worse_than_its_start() -> None:
+    """One improving step from a start: still every group on board, on at most its coaches."""
+    problem = _four_groups()
+    start = {0: [0, 1, 0, 1], 2: [2, 3, 2, 3]}
+    solution = solve_pickup_delivery(
+        problem, RoutingParams(time_limit_s=5, solution_limit=1), start
+    )
+    assert violations(problem, solution) == []
+    assert solution.warm_started is True
+    assert solution.dropped == () and solution.num_vehicles <= 2
+
+
+def test_an_infeasible_initial_route_is_set_aside_and_the_search_starts_from_scratch() -> None:
+    """Forty seats on a 35-seat coach: the model rejects the start, the solve still succeeds."""
+    problem = dataclasses.replace(_four_groups(), vehicles=(coach(35), coach(35)))
+    overfull = {0: [0, 1, 2, 3, 0, 1, 2, 3]}
+    solution = solve_pickup_delivery(problem, FAST, overfull)
+    assert violations(problem, solution) == []
+    assert solution.warm_started is False
+    assert solution.is_feasible() and solution.num_vehicles == 2
+
+
+def test_without_initial_routes_nothing_is_said_about_a_warm_start() -> None:
+    assert solve(_four_groups()).warm_started is None
+
+
+@pytest.mark.parametrize(
+    ("routes", "message"),
+    [
+        ({7: [0, 0]}, "vehicle out of range"),
+        ({0: [9, 9]}, "request out of range"),
+        ({0: [0, 1, 0]}, "each of its requests twice"),
+        ({0: [0, 0], 1: [0, 0]}, "more than one initial route"),
+    ],
+)
+def test_malformed_initial_routes_are_invalid_input(
+    routes: dict[int, list[int]], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        solve_pickup_delivery(_four_groups(), FAST, routes)
+
+
+def test_a_search_with_no_first_solution_in_time_gives_up_with_everything_dropped() -> None:
+    """`first_solution_limit_s` ends the construction: nothing served, so a caller can fall
+    back on its own solution with the rest of its time."""
+    rng = np.random.default_rng(5)
+    places = [0.0, *rng.uniform(1, 5, 10), *rng.uniform(100, 400, 30)]
+    requests = tuple(
+        Request(int(rng.integers(1, 11)), int(rng.integers(11, 41)), int(rng.integers(1, 20)))
+        for _ in range(150)
+    )
+    problem = line(places, requests=requests, vehicles=tuple(coach() for _ in range(80)))
+    solution = solve_pickup_delivery(
+        problem, RoutingParams(time_limit_s=5.0, first_solution_limit_s=1e-9)
+    )
+    assert solution.routes == () and len(solution.dropped) == 150
+    assert solution.wall_s < 2.5
+    with pytest.raises(InvalidInput, match="first_solution_limit_s"):
+        RoutingParams(first_solution_limit_s=0)
+
+
+def test_service_per_stop_spends_the_boarding_time_once_per_gate() -> None:
+    """Three groups board at one gate (20 min service each): with service per visit the first
+    group's ride limit of 100 min + 40 min of others boarding after it is broken, so they need
+    two coaches; with one service per stop they all fit one."""
+    ride = 100 * 60 + 5 * 60  # the 100 km drive plus five minutes
+    requests = tuple(Request(1, 2, 10, max_ride_s=ride) for _ in range(3))
+    common = {
+        "requests": requests,
+        "vehicles": tuple(coach() for _ in range(3)),
+        "service_s": np.array([0, 1200, 0]),
+        "pickups_before_deliveries": True,
+    }
+    per_visit = line([0, 1, 101], **common)
+    per_stop = line([0, 1, 101], service_per_stop=True, **common)
+    assert solve(per_visit).num_vehicles == 3
+    solution = solve(per_stop)
+    assert solution.num_vehicles == 1
+    arrivals = solution.routes[0].arrival_s
+    assert arrivals[:3] == (arrivals[0],) * 3  # all board at once
+    assert solution.routes[0].arrival_s[-1] - arrivals[0] == 1200 + 100 * 60

@@ -1,6 +1,7 @@
 """The servable bound (issue 11): never below what a plan can seat, checked against small seasons
-solved exhaustively; an unsound variant of it (turns claimed three times as long as the roads
-allow) is caught by the same check; its time model follows the rules it relies on."""
+solved exhaustively, and the tightened bound never above the first version; unsound variants of
+it (turns claimed three times as long as the roads allow, a stop counted per worker) are caught by
+the same check; its time model follows the rules it relies on."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import random
 
 import pytest
 
+import optimizer.servable
 from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.model import Policy, Scenario, VehicleType, Worker
+from optimizer.routing import LinearProgram, LpNotSolved
 from optimizer.servable import (
     Turn,
     county_turns,
     earliest_back,
     least_progress,
+    least_span,
     servable_bound,
     servable_bound_of_turns,
 )
@@ -81,26 +85,75 @@ def _random_season(rng: random.Random) -> tuple[Scenario, int]:
     return _scenario(workers, fleet, days, direction), coaches
 
 
-def test_the_bound_is_never_below_small_seasons_solved_exhaustively() -> None:
+def test_the_bound_is_never_below_small_seasons_solved_exhaustively(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Twelve random tight seasons (one home county near, mid or far; 1-2 coaches of 20 seats;
-    3-4 days; home and return waves): the bound is at least the exhaustive optimum. The same
-    bound fed turns three times as long as the roads allow is unsound, and the check catches it: on
-    some season it falls below what the coaches can seat."""
+    3-4 days; home and return waves): the bound is at least the exhaustive optimum and at most
+    the first version's (tightened=False), and strictly below it on some season. Two unsound
+    variants fall below what the coaches can seat on some season, and the check catches each:
+    turns three times as long as the roads allow, and a county's stop of a day counted once per
+    worker instead of once for all its workers of that day."""
     rng = random.Random(11)
-    caught = 0
+    caught_turns = caught_stops = tighter = 0
     for _ in range(12):
         scenario, coaches = _random_season(rng)
         exact = _exact(scenario, 20, coaches)
-        bound = servable_bound(scenario, distances=PROVIDER)
-        assert exact <= bound <= len(scenario.workers), (scenario.direction, exact, bound)
         homes = {w.home_adcode for w in scenario.workers if w.home_adcode}
+        turns = county_turns(scenario, PROVIDER, homes)
+        bound = servable_bound(scenario, distances=PROVIDER)
+        first = servable_bound_of_turns(scenario, turns, tightened=False)
+        assert bound == servable_bound_of_turns(scenario, turns)
+        assert exact <= bound <= first <= len(scenario.workers), (scenario.direction, exact, bound)
+        tighter += bound < first
         tripled = {
             county: Turn(3 * turn.out_h, 3 * turn.back_h, turn.empty_layover, turn.partners)
-            for county, turn in county_turns(scenario, PROVIDER, homes).items()
+            for county, turn in turns.items()
         }
         if servable_bound_of_turns(scenario, tripled) < exact:
-            caught += 1
-    assert caught > 0
+            caught_turns += 1
+        with monkeypatch.context() as patch:
+            patch.setattr(optimizer.servable, "workers_per_stop", lambda size: 1.0)
+            if servable_bound_of_turns(scenario, turns) < exact:
+                caught_stops += 1
+    assert caught_turns > 0
+    assert caught_stops > 0
+    assert tighter > 0
+
+
+def test_a_county_stop_of_a_day_is_whole_where_the_first_bound_counted_a_fraction() -> None:
+    """One 20-seat coach, three days of a return wave from Weining (Guizhou, ~28 h each way): a
+    trip holds its coach for more than three days (empty out, loaded back, two crew rests), so
+    one trip is all it makes. One worker can go only on day 0, one only on day 2, three on any
+    day: any plan seats at most four. The first bound counted the day-0 and day-2 workers as a
+    quarter of a stop each and said five (everyone); the tightened one says four."""
+    county = COUNTIES[1]
+    spans = [(0, 0), (2, 2), (0, 2), (0, 2), (0, 2)]
+    workers = [_worker(n, county, start, end) for n, (start, end) in enumerate(spans)]
+    fleet = (VehicleType("c20", 20, 1, 5.0, 400.0),)
+    scenario = _scenario(workers, fleet, 3, "return")
+    turns = county_turns(scenario, PROVIDER, {county})
+    assert servable_bound_of_turns(scenario, turns, tightened=False) == len(workers)
+    assert servable_bound(scenario, distances=PROVIDER) == 4
+    assert _exact(scenario, 20, 1) == 4
+
+
+def test_the_least_clock_span_of_a_drive_is_the_least_over_its_possible_starts() -> None:
+    """The least clock time of D hours of driving equals a fine search over start times (any
+    hour, and departures between 06:00 and 22:00): 16 h fit one day; 20 h from any hour need
+    21 h (the 02:00-05:00 park is skipped only if the drive ends before it), from 06:00-22:00
+    24 h; it is never shorter than the driving itself."""
+    policy = Policy()
+    assert least_span(16.0, policy) == pytest.approx(16.0)
+    assert least_span(20.0, policy) == pytest.approx(21.0)
+    assert least_span(20.0, policy, (6.0, 22.0)) == pytest.approx(24.0)
+    for drive in (3.0, 17.0, 30.0, 45.0, 61.5):
+        anywhere = min(earliest_back(a / 20, drive, policy) - a / 20 for a in range(480))
+        by_day = min(earliest_back(a / 20, drive, policy) - a / 20 for a in range(120, 441))
+        # The search's grid is 3 min: it can miss the least by at most that much.
+        assert drive <= least_span(drive, policy) <= anywhere + 1e-9
+        assert anywhere - 0.05 <= least_span(drive, policy)
+        assert by_day - 0.05 <= least_span(drive, policy, (6.0, 22.0)) <= by_day + 1e-9
 
 
 def test_road_turns_are_never_shorter_than_the_planners_own_trips() -> None:
@@ -122,3 +175,28 @@ def test_road_turns_are_never_shorter_than_the_planners_own_trips() -> None:
             Location(last.lon, last.lat, last.adcode), Location(first.lon, first.lat)
         )
         assert turns[county].back_h * 3600 <= back_s + 1
+
+
+def test_a_tightened_lp_cut_short_falls_back_to_the_first_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When GLOP has not proved the tightened LP's optimum in its time (its time limit made to
+    pass at once here, on a season where the two bounds differ), the bound is the first
+    version's, never the value of an unfinished LP."""
+    county = COUNTIES[1]
+    spans = [(0, 0), (2, 2), (0, 2), (0, 2), (0, 2)]
+    workers = [_worker(n, county, start, end) for n, (start, end) in enumerate(spans)]
+    scenario = _scenario(workers, (VehicleType("c20", 20, 1, 5.0, 400.0),), 3, "return")
+    turns = county_turns(scenario, PROVIDER, {county})
+    assert servable_bound_of_turns(scenario, turns) == 4
+    real = optimizer.servable.solve_lp
+
+    def out_of_time(
+        program: LinearProgram, time_limit_s: float | None = None
+    ) -> tuple[float, tuple[float, ...]]:
+        if time_limit_s is not None:
+            raise LpNotSolved("time limit")
+        return real(program)
+
+    monkeypatch.setattr(optimizer.servable, "solve_lp", out_of_time)
+    assert servable_bound_of_turns(scenario, turns) == len(workers)

@@ -363,10 +363,10 @@ def test_a_short_fleet_plans_real_notes_come_out_in_chinese_with_their_values() 
 
 def test_a_note_no_template_knows_is_shown_as_it_is() -> None:
     assert i18n.translate_plan_note("zh_CN", "something new") == "something new"
-    assert i18n.translate_plan_notes("zh_CN", ["something new", "distances: osrm"]) == [
-        "something new",
-        "距离来源：osrm",
-    ]
+    # A provider the catalogue names is shown by its words, another one by its name.
+    assert i18n.translate_plan_notes(
+        "zh_CN", ["something new", "distances: road-graph", "distances: valhalla"]
+    ) == ["something new", "距离来源：内置路网", "距离来源：valhalla"]
     lp = (
         "lower bound parts: seats 3, county stops 2, boarding stops 1, date intervals 4, "
         "LP 5 (4.500 proven, 1.2 s, stopped after 40 round(s))"

@@ -276,7 +276,8 @@ def test_the_documents_zip_holds_manifests_sheets_notices_and_maps(world: dict[s
     api = world["svc"].call("GET", f"/api/plans/{world['plan_id']}/documents.zip", "alpha")
     assert api.status_code == 403
     audit = world["dispatcher"].get("/d/audit")
-    assert f"documents zip of plan {world['plan_id']}" in audit.text
+    # The audit page says what was done in the page's language (api.i18n.AUDIT_ACTIONS).
+    assert f"方案 {world['plan_id']} 的文件压缩包" in audit.text
 
 
 def test_disabling_or_revoking_ends_the_web_sessions(service: Service) -> None:
@@ -376,9 +377,8 @@ def test_a_dispatcher_moves_a_worker_to_another_date_and_locks_a_trip(
         seat_after = {p["worker"]: t["trip_id"] for t in after for p in t["passengers"]}
         assert seat_after[keys["W0061"]] == target
         assert source not in {t["trip_id"] for t in after}  # left empty, dropped
-        assert (
-            f"of plan {plan_id} from trip {source} to {target}" in dispatcher.get("/d/audit").text
-        )
+        # The audit page says so in its language (api.i18n.AUDIT_ACTIONS).
+        assert f"从车次 {source} 调到 {target}" in dispatcher.get("/d/audit").text
         assert dispatcher.post(f"{plan_url}/publish").status_code == 303
         late = svc.call(
             "POST",
