@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from optimizer.dates import Window, min_stabbing_count
+from optimizer.dates import Window, disjoint_interval_best, min_stabbing_count
 
 
 @dataclass(frozen=True)
@@ -159,16 +159,4 @@ def _date_intervals(
             )
         )
 
-    # best[end] = the largest sum over disjoint intervals ending on or before `end`.
-    best: dict[dt.date, int] = {}
-    previous = 0
-    for end in ends:
-        value = previous
-        for start in starts:
-            if start > end:
-                break
-            before = max((v for e, v in best.items() if e < start), default=0)
-            value = max(value, before + weight(start, end))
-        best[end] = value
-        previous = value
-    return previous
+    return disjoint_interval_best(starts, ends, weight)

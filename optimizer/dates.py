@@ -65,3 +65,24 @@ def days(window: Window) -> list[dt.date]:
     """Every date of a closed window, in order."""
     start, end = window
     return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def disjoint_interval_best(
+    starts: Sequence[dt.date], ends: Sequence[dt.date], weight: Callable[[dt.date, dt.date], int]
+) -> int:
+    """The largest Σ weight(I) over pairwise disjoint date intervals I = [start, end] with start
+    in `starts` and end in `ends` (both sorted): weighted interval scheduling by dynamic
+    programming over the end dates."""
+    # best[end] = the largest sum over disjoint intervals ending on or before `end`.
+    best: dict[dt.date, int] = {}
+    previous = 0
+    for end in ends:
+        value = previous
+        for start in starts:
+            if start > end:
+                break
+            before = max((v for e, v in best.items() if e < start), default=0)
+            value = max(value, before + weight(start, end))
+        best[end] = value
+        previous = value
+    return previous

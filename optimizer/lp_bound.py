@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.dates import Window, min_stabbing_count
+from optimizer.dates import Window, disjoint_interval_best, min_stabbing_count
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
 from optimizer.model import Scenario, Trip, Worker
 from optimizer.places import county_seats
@@ -556,18 +556,7 @@ def _county_visits(
         sites = len({g[2] for g in inside if g[2]})
         return max(1, math.ceil(seats / largest), math.ceil(sites / limit))
 
-    best: dict[dt.date, int] = {}
-    previous = 0
-    for end in ends:
-        value = previous
-        for start in starts:
-            if start > end:
-                break
-            before = max((v for e, v in best.items() if e < start), default=0)
-            value = max(value, before + weight(start, end))
-        best[end] = value
-        previous = value
-    return previous
+    return disjoint_interval_best(starts, ends, weight)
 
 
 @dataclass(frozen=True)

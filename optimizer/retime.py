@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from optimizer.duties import EmptyDriveTimer, fleet_chains, link_earliest
 from optimizer.geography.distance import DistanceProvider, Location
 from optimizer.model import Policy, Stop, Trip, VehicleType
-from optimizer.timetable import Leg, ServiceStop, Timetable, build_timetable, departure_candidates
+from optimizer.timetable import (
+    Leg,
+    ServiceStop,
+    Timetable,
+    build_timetable,
+    departure_candidates,
+    fill_service,
+)
 
 # Departures tried on a trip's date, minutes apart from the earliest departure hour (the
 # planner's own timetable step, `optimizer.planning.context.TIMETABLE_STEP_MINUTES`, is an hour;
@@ -87,32 +94,18 @@ def _times(stops: Iterable[Stop]) -> list[tuple[str, dt.datetime, dt.datetime, f
 
 def retimed(trip: Trip, table: Timetable) -> Trip:
     """`trip` on the timetable `table` of its own stops (riders, seats, date unchanged)."""
-    service = iter(s for s in trip.stops if s.kind != "rest")
     old_index = [i for i, s in enumerate(trip.stops) if s.kind != "rest"]
     new_index = [i for i, s in enumerate(table.stops) if s.kind != "rest"]
     # Riders board and alight at the same service stops, whose indices move with the rests.
     index = dict(zip(old_index, new_index, strict=True))
-    stops = []
-    for stop in table.stops:
-        if stop.kind != "rest":
-            own = next(service)
-            stop = dataclasses.replace(
-                stop,
-                company_id=own.company_id,
-                hub_id=own.hub_id,
-                adcode=own.adcode,
-                name=own.name,
-                board=own.board,
-                alight=own.alight,
-            )
-        stops.append(stop)
+    stops = fill_service(table.stops, (s for s in trip.stops if s.kind != "rest"))
     passengers = tuple(
         dataclasses.replace(p, board_stop=index[p.board_stop], alight_stop=index[p.alight_stop])
         for p in trip.passengers
     )
     return dataclasses.replace(
         trip,
-        stops=tuple(stops),
+        stops=stops,
         passengers=passengers,
         drivers=table.drivers,
         driving_minutes=table.driving_minutes,

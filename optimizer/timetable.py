@@ -27,7 +27,7 @@ import datetime as dt
 import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -607,11 +607,17 @@ def plan_timetable(
     bare = tuple(ServiceStop(s.kind, s.lon, s.lat, s.dwell_s) for s in stops)
     reference = _plan_on_reference_day(bare, tuple(legs), policy, step_minutes)
     shifted = _shift(reference, day - _REFERENCE_DAY)
-    service = iter(stops)
+    return dataclasses.replace(shifted, stops=fill_service(shifted.stops, stops))
+
+
+def fill_service(timed: Sequence[Stop], service: Iterable[ServiceStop | Stop]) -> tuple[Stop, ...]:
+    """The `timed` stops with each non-rest stop's who-and-where (company, hub, county, name,
+    boarders, alighters) taken in order from `service`; rests stay as they are."""
+    own_stops = iter(service)
     filled = []
-    for stop in shifted.stops:
+    for stop in timed:
         if stop.kind != "rest":
-            own = next(service)
+            own = next(own_stops)
             stop = dataclasses.replace(
                 stop,
                 company_id=own.company_id,
@@ -622,7 +628,7 @@ def plan_timetable(
                 alight=own.alight,
             )
         filled.append(stop)
-    return dataclasses.replace(shifted, stops=tuple(filled))
+    return tuple(filled)
 
 
 _REFERENCE_DAY = dt.date(2000, 1, 3)
