@@ -22,6 +22,7 @@ from rich.table import Table
 
 from api.cli.text import _, cli_locale, detail_text, error_text, service_message
 from api.engine import solve_engine
+from api.i18n import N_
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, GreatCircleProvider
 from optimizer.model import FleetKpis, Plan, Scenario
@@ -97,6 +98,10 @@ def _report_problems(console: Console, scenario: Scenario) -> None:
         console.print(_("… and {count} more in plan.json", count=more))
 
 
+# Which bound gave `kpis.lower_bound_trips` (`optimizer.planning.kpis`), as the table names it.
+BOUND_SOURCES = {"counting": N_("counting bound"), "lp": N_("LP bound")}
+
+
 def _report_kpis(console: Console, plan: Plan) -> None:
     kpis = plan.kpis
     table = Table(
@@ -116,7 +121,7 @@ def _report_kpis(console: Console, plan: Plan) -> None:
                 "{bound}  (trips / bound = {gap}; {source}, LP {seconds} s)",
                 bound=kpis.lower_bound_trips,
                 gap=f"{gap:.3f}",
-                source=kpis.lower_bound_source,
+                source=_(BOUND_SOURCES.get(kpis.lower_bound_source, kpis.lower_bound_source)),
                 seconds=f"{kpis.lower_bound_seconds:.1f}",
             ),
         ),
