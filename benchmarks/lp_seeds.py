@@ -21,14 +21,13 @@ import argparse
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.children import run_children
 
 
 def build(out: Path, only: Sequence[str]) -> list[Path]:
@@ -95,18 +94,7 @@ def run(folders: Sequence[Path], time_limit_s: float | None, parallel: int) -> N
             if time_limit_s is not None:
                 command += ["--time-limit", str(time_limit_s)]
             jobs.append(command)
-    running: list[subprocess.Popen[str]] = []
-    while jobs or running:
-        while jobs and len(running) < parallel:
-            running.append(
-                subprocess.Popen(jobs.pop(0), cwd=ROOT, stdout=subprocess.PIPE, text=True)
-            )
-        time.sleep(1.0)
-        for child in [c for c in running if c.poll() is not None]:
-            running.remove(child)
-            assert child.stdout is not None
-            lines = child.stdout.read().strip().splitlines()
-            print(lines[-1] if lines else json.dumps({"failed": child.args}), flush=True)
+    run_children(jobs, parallel)
 
 
 def main(argv: list[str] | None = None) -> None:

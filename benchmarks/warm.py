@@ -26,14 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.children import run_children
+
 MODES = ("router", "rescue", "greedy")
 # A first-solution share this small ends every part's own construction at its first limit check.
 GIVE_UP = 1e-9
@@ -93,18 +93,7 @@ def run(folders: Sequence[Path], modes: Sequence[str], repeat: int, parallel: in
             for mode in [*modes[shift:], *modes[:shift]]:
                 command = [sys.executable, "-m", "benchmarks.warm", "one"]
                 jobs.append([*command, "--scenario", str(folder), "--mode", mode])
-    running: list[subprocess.Popen[str]] = []
-    while jobs or running:
-        while jobs and len(running) < parallel:
-            running.append(
-                subprocess.Popen(jobs.pop(0), cwd=ROOT, stdout=subprocess.PIPE, text=True)
-            )
-        time.sleep(1.0)
-        for child in [c for c in running if c.poll() is not None]:
-            running.remove(child)
-            assert child.stdout is not None
-            lines = child.stdout.read().strip().splitlines()
-            print(lines[-1] if lines else json.dumps({"failed": child.args}), flush=True)
+    run_children(jobs, parallel)
 
 
 def main(argv: list[str] | None = None) -> None:

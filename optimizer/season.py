@@ -359,29 +359,21 @@ def fit_to_fleet(
     depot = depot_of(scenario)
     keep_all = keep
     duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+
+    def beyond_fleet(trips: Sequence[Trip], kept: Set[str]) -> set[str]:
+        return trips_beyond_fleet(
+            trips, scenario.fleet, depot=depot, timer=timer, policy=scenario.policy, keep=kept
+        )
+
     if duties.kpis.shortages:
         # A type short of coaches hands trips to a larger type with coaches to spare first.
-        beyond = trips_beyond_fleet(
-            [*held, *plan.trips],
-            scenario.fleet,
-            depot=depot,
-            timer=timer,
-            policy=scenario.policy,
-            keep=keep_all,
-        )
+        beyond = beyond_fleet([*held, *plan.trips], keep_all)
         wave = {t.trip_id for t in plan.trips}
 
         def chain_beyond(trips: Sequence[Trip], kept: set[str]) -> set[str]:
             mine = {t.vehicle_type for t in trips}
             others = [t for t in held if t.vehicle_type in mine]
-            return trips_beyond_fleet(
-                [*others, *trips],
-                scenario.fleet,
-                depot=depot,
-                timer=timer,
-                policy=scenario.policy,
-                keep=kept | keep_all,
-            )
+            return beyond_fleet([*others, *trips], kept | keep_all)
 
         trips, moved = upgrade_trips(
             plan.trips, (beyond - keep_all) & wave, scenario.fleet, chain_beyond, rule.allows
@@ -418,15 +410,7 @@ def fit_to_fleet(
             )
             duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     if duties.kpis.shortages:
-        beyond = trips_beyond_fleet(
-            [*held, *plan.trips],
-            scenario.fleet,
-            depot=depot,
-            timer=timer,
-            policy=scenario.policy,
-            keep=keep_all,
-        )
-        cancel = beyond - keep_all
+        cancel = beyond_fleet([*held, *plan.trips], keep_all) - keep_all
         if cancel:
             workers = {w.worker_id: w for w in scenario.workers}
             plan = cancel_trips(plan, cancel, _no_coach, workers)
