@@ -71,6 +71,24 @@ def measure(folder: Path) -> dict[str, Any]:
     }
 
 
+def measure_routes(folder: Path, nearest: int) -> dict[str, Any]:
+    """The route-pattern LP's restricted master on one season folder (`benchmarks.servable_routes`:
+    when it seats everyone, no bound from that LP is below everyone)."""
+    from benchmarks.servable_routes import as_json, route_master
+    from optimizer.solve import default_distance_provider
+
+    scenario = read_scenario(folder)
+    found = as_json(route_master(scenario, default_distance_provider(), nearest=nearest))
+    return {
+        "scenario": scenario.name,
+        "direction": scenario.direction,
+        "fleet": {v.vehicle_type: v.count for v in scenario.fleet},
+        **found,
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     """`python -m benchmarks.servable build|bound`."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.servable", description=__doc__)
@@ -80,9 +98,18 @@ def main(argv: list[str] | None = None) -> None:
     make.add_argument("--only", required=True, help="comma-separated member names")
     bound = sub.add_parser("bound", help="both bounds of each season folder, one JSON line each")
     bound.add_argument("folders", type=Path, nargs="+")
+    routes = sub.add_parser(
+        "routes", help="the route-pattern LP's restricted master (a diagnostic, not a bound)"
+    )
+    routes.add_argument("folders", type=Path, nargs="+")
+    routes.add_argument("--nearest", type=int, default=6)
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.out, [n.strip() for n in args.only.split(",") if n.strip()])
+        return
+    if args.command == "routes":
+        for folder in args.folders:
+            print(json.dumps(measure_routes(folder, args.nearest), ensure_ascii=False), flush=True)
         return
     for folder in args.folders:
         print(json.dumps(measure(folder), ensure_ascii=False), flush=True)
