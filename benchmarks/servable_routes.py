@@ -53,6 +53,7 @@ class RouteMaster:
     patterns: int
     trips: float
     trips_per_coach: float
+    mean_hold_h: float
     stops: float
     fractional_stops: int
     time_row_use: tuple[float, float, float]
@@ -237,6 +238,7 @@ def route_master(
     day_terms: dict[dt.date, dict[int, float]] = defaultdict(dict)
     time_terms: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
     columns = 0
+    length_of: dict[int, float] = {}
     for members_of, hold in holds.items():
         for day in season:
             if any((c, day) not in served for c in members_of):
@@ -246,6 +248,7 @@ def route_master(
                 if vehicle.count_on(day) <= 0:
                     continue
                 column = variable(0.0, MOST_TRIPS_PER_COLUMN)
+                length_of[column] = hold.length
                 columns += 1
                 for county in members_of:
                     stop_terms[(county, day)][column] = -1.0
@@ -282,6 +285,7 @@ def route_master(
         patterns=len(holds),
         trips=round(trips, 1),
         trips_per_coach=round(trips / sum(v.count for v in fleet), 2),
+        mean_hold_h=round(sum(solution[x] * h for x, h in length_of.items()) / max(trips, 1e-9), 1),
         stops=round(sum(flags), 1),
         fractional_stops=sum(1 for f in flags if 1e-6 < f < 1 - 1e-6),
         time_row_use=(
