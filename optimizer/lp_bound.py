@@ -1120,7 +1120,9 @@ def _price(
             if limits is None:
                 most = max(most, float(own[candidates].max()))
                 found.add(di, candidates[:, None], own[candidates])
-            elif not settle(di, capacity, candidates[:, None], own[candidates], visit, True):
+            elif not settle(
+                di, capacity, candidates[:, None], own[candidates], visit, not stop_early
+            ):
                 return None  # with hubs `own` is a ceiling: each county alone priced exactly
             priced_days.append(
                 (di, capacity, marginal, seat_value, filled, visit, own, candidates, curves)
