@@ -760,3 +760,89 @@ def test_hub_stops_raise_the_bound_to_the_optimum() -> None:
     season = HubSeason(base, ((0, 1),), seconds)
     assert hub_lp_bound(season, hub_stops=False).trips == 2
     assert hub_lp_bound(season).trips == 3 == hub_optimum(season)
+
+
+@settings(max_examples=30, deadline=None)
+@given(hub_seasons(), st.integers(0, 2**31 - 1))
+def test_label_pricing_with_hub_stops_finds_the_exact_maximum(season: HubSeason, seed: int) -> None:
+    """With hub stops the pricing's maximum equals brute force over every compatible county set
+    and every choice of at most `pickup_stops` boarding stops (gates or hubs), at random duals;
+    its columns carry seats only of groups with an option among at most that many stops, and the
+    best column is worth the maximum (the Farley bound rests on it)."""
+    from optimizer.lp_bound import _PickupLimit, _price, corridors
+
+    base = season.base
+    rng = np.random.default_rng(seed)
+    counties = [base.site(base.gates + c) for c in range(base.counties)]
+    sites = [season.site(i) for i in range(len(season.seconds))]
+    boards = [season.site(o) for g in range(base.gates) for o in season.options(g)]
+    arguments = dict(
+        sites=sites,
+        leg_s=np.array(season.seconds),
+        boarding_sites=boards,
+        boarding_of={c: boards for c in counties},
+        county_stop_limit=base.county_stops,
+        detour_ratio=base.ratio,
+        detour_grace_s=base.grace_s,
+    )
+    corridor = corridors(counties, **arguments)  # type: ignore[arg-type]
+    sets = county_sets(counties, **arguments)  # type: ignore[arg-type]
+    assert sets is not None
+    days = [base.day(i) for i in range(len(base.capacity))]
+    capacity = {base.day(i): q for i, q in enumerate(base.capacity)}
+    groups = base.groups
+    sizes = np.array([float(g.seats) for g in groups])
+    duals = rng.random(len(groups) + base.counties) * (
+        rng.random(len(groups) + base.counties) < 0.7
+    )
+    eligible: dict[tuple[int, int], list[int]] = {}
+    for row, g in enumerate(groups):
+        first, last = base.window(g)
+        for di, day in enumerate(days):
+            if first <= day <= last:
+                eligible.setdefault((di, g.county), []).append(row)
+    arrays = {key: np.array(rows, dtype=np.int64) for key, rows in eligible.items()}
+    hubs = [
+        sum(1 << h for h, gates in enumerate(season.attached) if g.gate in gates) for g in groups
+    ]
+    limits = _PickupLimit(
+        np.array([g.gate for g in groups], dtype=np.int64),
+        base.pickup_stops,
+        np.array(hubs, dtype=np.int64),
+    )
+    priced = _price(
+        duals, sizes, len(groups), corridor, days, capacity, arrays, math.inf, limits=limits
+    )
+    assert priced is not None
+    stops = [f"g{g}" for g in range(base.gates)] + [f"h{h}" for h in range(len(season.attached))]
+    boardable = [
+        {f"g{g.gate}", *(f"h{h}" for h, gates in enumerate(season.attached) if g.gate in gates)}
+        for g in groups
+    ]
+    choices = [
+        set(chosen)
+        for k in range(1, base.pickup_stops + 1)
+        for chosen in itertools.combinations(stops, k)
+    ]
+    brute = 0.0
+    for di, day in enumerate(days):
+        for served in sets:
+            visits = sum(duals[len(groups) + c] for c in served if (di, c) in eligible)
+            for chosen in choices:
+                rows = [
+                    r for c in served for r in eligible.get((di, c), []) if boardable[r] & chosen
+                ]
+                prices = sorted(
+                    (p for r in rows for p in [duals[r]] * groups[r].seats), reverse=True
+                )
+                brute = max(brute, sum(prices[: capacity[day]]) + visits)
+    assert priced[0] == pytest.approx(brute, abs=1e-9)
+    best = 0.0
+    for di, served, loading in priced[1]:
+        assert sum(loading.values()) <= capacity[days[di]]
+        assert all(0 < loading[r] <= groups[r].seats for r in loading)
+        assert any(all(boardable[r] & chosen for r in loading) for chosen in choices)
+        visits = sum(duals[len(groups) + c] for c in served if (di, c) in eligible)
+        best = max(best, sum(duals[r] * a for r, a in loading.items()) + visits)
+    if priced[1]:
+        assert best == pytest.approx(priced[0], abs=1e-9)
