@@ -305,7 +305,7 @@ def plan_command(
             failed = _("cannot plan {folder}:", folder=scenario_dir)
             console.print(f"[red]{failed}[/red] {error_text(error)}")
             raise typer.Exit(code=2) from None
-        console.print(service_message("engine_started", engine=engine.description))
+        console.print(service_message("engine_started", engine=detail_text(engine.description)))
         if engine.executor is not None:
             # The solver shares its time budget among the parts that run at once.
             scenarios = [

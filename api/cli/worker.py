@@ -72,7 +72,7 @@ def worker(
                     name=job_worker.name,
                     database=detail_text(describe(engine)),
                     slots=jobs_at_once,
-                    engine=solve.description,
+                    engine=detail_text(solve.description),
                 )
             )
             if once:

@@ -84,7 +84,8 @@ def test_generate_names_an_unknown_origin_in_the_runs_language(tmp_path: Path) -
 
 def test_the_kpi_table_names_the_bound_in_the_runs_language(tmp_path: Path) -> None:
     """The lower bound's row names the bound that gave it (plan.json's `lower_bound_source`, an
-    id) in the run's words: Chinese by default, English with --lang en; never the bare id."""
+    id) in the run's words: Chinese by default, English with --lang en; never the bare id. The
+    line saying where the routing parts run names the engine in the same words."""
     tiny = Path(__file__).resolve().parents[2] / "scenarios" / "tiny"
     fast = ["--time-limit", "2", "--provider", "great-circle", "--no-render"]
     result = CliRunner().invoke(app, ["plan", str(tiny), "--out", str(tmp_path / "zh"), *fast])
@@ -92,9 +93,11 @@ def test_the_kpi_table_names_the_bound_in_the_runs_language(tmp_path: Path) -> N
     text = "".join(result.output.split())  # rich wraps long lines
     assert "计数下界" in text or "线性规划下界" in text, result.output
     assert "counting" not in text
+    assert "路线子问题：本进程内" in text and "in-process" not in text
     english = CliRunner().invoke(
         app, ["--lang", "en", "plan", str(tiny), "--out", str(tmp_path / "en"), *fast]
     )
     assert english.exit_code == 0, english.output
     words = " ".join(english.output.split())
     assert "counting bound" in words or "LP bound" in words, english.output
+    assert "routing parts: in this process" in words
