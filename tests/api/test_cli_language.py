@@ -101,3 +101,28 @@ def test_the_kpi_table_names_the_bound_in_the_runs_language(tmp_path: Path) -> N
     words = " ".join(english.output.split())
     assert "counting bound" in words or "LP bound" in words, english.output
     assert "routing parts: in this process" in words
+
+
+def test_the_worker_says_what_is_wrong_in_the_runs_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chunyun worker --scheduler` without Dask stops with the refusal in Chinese ("错误：",
+    the install hint kept), in English with --lang en; it printed "error: ..." in English."""
+    from api import engine
+    from api.core.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'service.db'}")
+    monkeypatch.setattr(engine, "dask_installed", lambda: False)
+    get_settings.cache_clear()
+    try:
+        args = ["worker", "--scheduler", "tcp://127.0.0.1:9", "--once"]
+        chinese = CliRunner().invoke(app, args)
+        assert chinese.exit_code == 2, chinese.output
+        text = "".join(chinese.output.split())
+        assert "错误：--scheduler需要dask.distributed，但尚未安装" in text, chinese.output
+        assert "chunyun[cluster]" in text and "error:" not in text
+        english = CliRunner().invoke(app, ["--lang", "en", *args])
+        assert english.exit_code == 2
+        assert "error: --scheduler needs dask.distributed" in english.output
+    finally:
+        get_settings.cache_clear()
