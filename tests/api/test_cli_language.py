@@ -94,6 +94,7 @@ def test_the_kpi_table_names_the_bound_in_the_runs_language(tmp_path: Path) -> N
     assert "计数下界" in text or "线性规划下界" in text, result.output
     assert "counting" not in text
     assert "路线子问题：本进程内" in text and "in-process" not in text
+    assert "方案tiny（返乡包车）" in text  # the direction by its words, not the id "home"
     english = CliRunner().invoke(
         app, ["--lang", "en", "plan", str(tiny), "--out", str(tmp_path / "en"), *fast]
     )
@@ -101,6 +102,7 @@ def test_the_kpi_table_names_the_bound_in_the_runs_language(tmp_path: Path) -> N
     words = " ".join(english.output.split())
     assert "counting bound" in words or "LP bound" in words, english.output
     assert "routing parts: in this process" in words
+    assert "plan tiny (homeward charter)" in words
 
 
 def test_the_worker_says_what_is_wrong_in_the_runs_language(
