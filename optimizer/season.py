@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import datetime as dt
 import itertools
 import time
 from collections import defaultdict
@@ -45,7 +46,7 @@ from optimizer.model import (
 )
 from optimizer.origins import with_origin_kpis
 from optimizer.places import county_seats
-from optimizer.retime import retime_into_gaps
+from optimizer.retime import reschedule_into_chains, retime_into_gaps
 from optimizer.servable import servable_bound
 from optimizer.solve import default_distance_provider, solve
 
@@ -410,12 +411,56 @@ def fit_to_fleet(
             )
             duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     if duties.kpis.shortages:
+        # Still before cancelling: a trip may go to another date of its riders' windows, at any
+        # departure hour, into a coach chain whose trips move (earlier, or later within their
+        # windows) to make room.
+        trips, placed, shifted = reschedule_into_chains(
+            plan.trips,
+            held,
+            scenario.fleet,
+            depot=depot,
+            timer=timer,
+            policy=scenario.policy,
+            provider=provider,
+            windows=rider_windows(plan.trips, scenario),
+            keep=keep_all,
+            retype=_retyped,
+            allows=rule.allows,
+        )
+        if placed:
+            plan = _refigured(plan, trips, plan.unserved)
+            plan = plan.replace(
+                notes=(
+                    *plan.notes,
+                    f"fleet: {placed} trip(s) put into a coach's free time on another date or "
+                    f"hour of their riders' windows, {shifted} other trip(s) re-timed to make "
+                    "room",
+                )
+            )
+            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+    if duties.kpis.shortages:
         cancel = beyond_fleet([*held, *plan.trips], keep_all) - keep_all
         if cancel:
             workers = {w.worker_id: w for w in scenario.workers}
             plan = cancel_trips(plan, cancel, _no_coach, workers)
             duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     return plan, duties
+
+
+def rider_windows(trips: Sequence[Trip], scenario: Scenario) -> dict[str, tuple[dt.date, dt.date]]:
+    """Per trip, the dates every one of its riders' windows allows within the season (the
+    dates it may move to); trips with a rider who is not a worker of `scenario` are left out."""
+    workers = {w.worker_id: w for w in scenario.workers}
+    out: dict[str, tuple[dt.date, dt.date]] = {}
+    for trip in trips:
+        riders = [workers.get(p.worker_id) for p in trip.passengers]
+        if not riders or any(w is None for w in riders):
+            continue
+        first = max([scenario.first_departure, *(w.earliest for w in riders if w is not None)])
+        last = min([scenario.last_departure, *(w.latest for w in riders if w is not None)])
+        if first <= trip.departure_date <= last:
+            out[trip.trip_id] = (first, last)
+    return out
 
 
 def signed(plan: Plan, scenario: Scenario, keep: Set[str] = frozenset()) -> Plan:
