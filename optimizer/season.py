@@ -648,6 +648,19 @@ MEASURED_PASS_SHARE = 0.5
 TOP_UP_SHARE = 0.25
 # A top-up round is not started with less than this many seconds of its budget left.
 TOP_UP_MIN_S = 1.0
+# A top-up counts a coach free on a day when it is back this many hours before the latest
+# departure hour (20:00 by default): a coach back in the afternoon takes an evening trip. One
+# value, not tuned per season: on near-50-tight's plan (13:05 UTC, one run each) the top-up
+# seated 91 more with it, 2 more counting coaches back by 06:00.
+READY_BEFORE_LATEST_H = 2
+
+
+def ready_by_evening(scenario: Scenario) -> int:
+    """The clock hour by which a top-up counts a coach back for the day."""
+    return max(
+        scenario.policy.earliest_departure_hour,
+        scenario.policy.latest_departure_hour - READY_BEFORE_LATEST_H,
+    )
 
 
 def _within_budget(scenario: Scenario, share: float, lp_bound: bool = True) -> Scenario:
@@ -712,6 +725,7 @@ def top_up(
                 ),
                 depot,
                 timer,
+                ready_by_hour=ready_by_evening(scenario),
             ),
             executor=executor,
         )
