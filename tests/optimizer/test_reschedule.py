@@ -128,7 +128,7 @@ def test_a_kept_or_locked_trip_never_moves(one_coach_two_days) -> None:  # type:
 
 def test_the_fitted_plan_seats_everyone_and_passes_the_checker(one_coach_two_days) -> None:  # type: ignore[no-untyped-def]
     """`fit_to_fleet` on the plan made without a fleet limit: nobody is cancelled, the plan
-    carries the note and the checker finds nothing."""
+    carries the note and the checker finds nothing; without the pass a trip is cancelled."""
     scenario, _ = one_coach_two_days
     unlimited = scenario.replace(fleet=(dataclasses.replace(ONE_COACH[0], count=10),))
     planned = solve(unlimited, distances=PROVIDER)
@@ -136,6 +136,14 @@ def test_the_fitted_plan_seats_everyone_and_passes_the_checker(one_coach_two_day
         planned, scenario, provider=PROVIDER, held=(), keep=set(), timer=_timer(scenario)
     )
     assert plan.kpis.seated == 95 and not duties.kpis.shortages
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "optimizer.season.reschedule_into_chains", lambda trips, *a, **k: (list(trips), 0, 0)
+        )
+        before, _ = fit_to_fleet(
+            planned, scenario, provider=PROVIDER, held=(), keep=set(), timer=_timer(scenario)
+        )
+    assert before.kpis.seated < 95, "main's rule (re-timing on the trip's own date) cancels one"
     assert any("another date or hour" in note for note in plan.notes)
     from optimizer.season import with_duties
 
