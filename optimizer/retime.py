@@ -330,6 +330,23 @@ class _Mover:
             and self._tables(trip) is not None
         )
 
+    def may_leave_earlier(self, trip: Trip) -> bool:
+        """Whether `trip`'s window has a departure before its own (cheap: no timetable)."""
+        window = self.windows.get(trip.trip_id)
+        if window is None:
+            return False
+        dawn = dt.datetime.combine(
+            trip.departure_date, dt.time(self.policy.earliest_departure_hour)
+        )
+        return window[0] < trip.departure_date or trip.departure > dawn
+
+    def may_leave_by(self, trip: Trip, ready: dt.datetime) -> bool:
+        """Whether `trip`'s window has a departure hour at or after `ready` (cheap)."""
+        window = self.windows.get(trip.trip_id)
+        if window is None:
+            return False
+        return ready <= dt.datetime.combine(window[1], dt.time(self.policy.latest_departure_hour))
+
     def _tables(self, trip: Trip) -> _Timetables | None:
         if trip.trip_id not in self.tables:
             shape = trip_shape(trip, self.provider, self.policy)
@@ -386,7 +403,7 @@ def _compressed(
     out: list[Trip] = []
     for trip in chain:
         before = out[-1] if out else None
-        if mover.movable(trip):
+        if mover.may_leave_earlier(trip) and mover.movable(trip):
             earlier = mover.earliest(trip, _ready(before, trip, timer, policy), vehicle, open_on)
             if earlier is not None and earlier.departure < trip.departure:
                 trip = earlier
@@ -410,7 +427,10 @@ def _insert(
     best: _Insertion | None = None
     for position in range(len(chain) + 1):
         before = chain[position - 1] if position else None
-        placed = mover.earliest(trip, _ready(before, trip, timer, policy), vehicle, open_on)
+        ready = _ready(before, trip, timer, policy)
+        if ready is not None and not mover.may_leave_by(trip, ready):
+            break  # later positions have the coach ready later still
+        placed = mover.earliest(trip, ready, vehicle, open_on)
         if placed is None:
             continue
         out, moved, previous = [*chain[:position], placed], [], placed
@@ -421,7 +441,9 @@ def _insert(
                 out.extend(chain[index:])
                 break
             pushed = (
-                mover.earliest(after, ready, vehicle, open_on) if mover.movable(after) else None
+                mover.earliest(after, ready, vehicle, open_on)
+                if mover.may_leave_by(after, ready) and mover.movable(after)
+                else None
             )
             if pushed is None:
                 out = []
