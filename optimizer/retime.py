@@ -13,6 +13,12 @@ fit are then cancelled).
 A re-timed trip keeps its date, stops, order, riders and seats; only the clock moves, and its
 timetable is the rule engine's own (`optimizer.timetable.build_timetable`: rests, the 02:00-05:00
 park, night speed, crew size) at the new departure.
+
+`reschedule_into_chains` goes further for the trips still left out: a trip may move to any
+legal hour of any date all its riders' windows allow, into a chain whose trips are first
+compressed (each at its earliest legal departure after its coach is ready) and whose later
+trips are pushed, within their own windows, where they must make room. Locked and kept trips
+never move, and no move puts more trips of a type on one date than its count.
 """
 
 from __future__ import annotations

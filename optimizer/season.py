@@ -348,9 +348,11 @@ def fit_to_fleet(
 ) -> tuple[Plan, DutyResult]:
     """`plan` chained into duties with the `held` trips of earlier waves, trips no coach of
     their type can drive handed to a larger type, those a coach can drive later on their date
-    re-timed there (`optimizer.retime.retime_into_gaps`), the rest cancelled (riders re-seated
-    where they can, `cancel_trips`); trips in `keep` (held, locked, a top-up's kept trips) are
-    never moved or cancelled. Returns the plan and the duties of `held` and its trips.
+    re-timed there (`optimizer.retime.retime_into_gaps`), those a coach chain can take on
+    another date or hour of their riders' windows (its own trips compressed or pushed within
+    theirs) put there (`optimizer.retime.reschedule_into_chains`), the rest cancelled (riders
+    re-seated where they can, `cancel_trips`); trips in `keep` (held, locked, a top-up's kept
+    trips) are never moved or cancelled. Returns the plan and the duties of `held` and its trips.
 
     The charter-sign rule comes first (`signed`), so each trip is counted against the coaches
     of an operator who may drive it, and no trip is handed (by the upgrade or the re-timing)
