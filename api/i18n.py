@@ -531,6 +531,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "back in time"
     ),
     N_(
+        "fleet: {placed} trip(s) put into a coach's free time on another date or hour of their "
+        "riders' windows, {shifted} other trip(s) re-timed to make room"
+    ),
+    N_(
         "fleet: planned twice, the second time with the coach-days the first plan's trips "
         "took: {first} then {second} seated, the first plan kept"
     ),

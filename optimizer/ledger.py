@@ -239,6 +239,12 @@ class Availability:
     # Coach-days per seat by day offset, per stop county, measured on trips already built
     # (`measured_costs`): used instead of the estimate for the counties it has.
     measured: Mapping[str, Mapping[int, float]] | None = None
+    # Count a coach free on a day when the ledger has it back by this clock hour (None: by the
+    # earliest departure hour). A top-up of a short fleet's unseated workers counts coaches
+    # back by the evening (`READY_BY_EVENING_HOUR`): its trips are built at the day's best
+    # hour, and the fit re-times them to a departure after their coach is back
+    # (`optimizer.retime`), or cancels them.
+    ready_by_hour: int | None = None
 
 
 @dataclass(frozen=True)
@@ -361,8 +367,13 @@ def spread_dates(
         | set(allowed)
     )
     capacity: dict[dt.date, float] = {}
+    ready_hour = (
+        policy.earliest_departure_hour
+        if availability.ready_by_hour is None
+        else max(policy.earliest_departure_hour, availability.ready_by_hour)
+    )
     for day in horizon:
-        at = dt.datetime.combine(day, dt.time(policy.earliest_departure_hour))
+        at = dt.datetime.combine(day, dt.time(ready_hour))
         capacity[day] = sum(
             max(0, min(v.count_on(day), v.count - ledger.away(v.vehicle_type, at)))
             for v in ledger.fleet

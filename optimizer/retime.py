@@ -13,6 +13,12 @@ fit are then cancelled).
 A re-timed trip keeps its date, stops, order, riders and seats; only the clock moves, and its
 timetable is the rule engine's own (`optimizer.timetable.build_timetable`: rests, the 02:00-05:00
 park, night speed, crew size) at the new departure.
+
+`reschedule_into_chains` goes further for the trips still left out: a trip may move to any
+legal hour of any date all its riders' windows allow, into a chain whose trips are first
+compressed (each at its earliest legal departure after its coach is ready) and whose later
+trips are pushed, within their own windows, where they must make room. Locked and kept trips
+never move, and no move puts more trips of a type on one date than its count.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from optimizer.duties import EmptyDriveTimer, fleet_chains, link_earliest
@@ -177,6 +184,14 @@ def retime_into_gaps(
     if not beyond:
         return list(trips), 0
     by_size = sorted(fleet, key=lambda v: (v.seats, v.fixed_cost, v.vehicle_type))
+    # The independent checker holds a type to its count of trips on any one date: a coach
+    # back the same day takes a second trip of that date only while the type has room.
+    per_day = Counter(
+        (t.vehicle_type, t.departure_date)
+        for by_type in chains.values()
+        for chain in by_type
+        for t in chain
+    )
     moved: dict[str, Trip] = {}
     for trip in beyond:
         mine = types[trip.vehicle_type]
@@ -200,6 +215,8 @@ def retime_into_gaps(
             and (allows is None or allows(trip, v.vehicle_type))
         ]
         for rank, vehicle in enumerate(vehicles):
+            if per_day[(vehicle.vehicle_type, trip.departure_date)] >= vehicle.count:
+                continue
             for number, chain in enumerate(chains.get(vehicle.vehicle_type, [])):
                 slot = _best_in_chain(trip, chain, candidates, table_at, timer, policy)
                 if slot is None:
@@ -215,6 +232,7 @@ def retime_into_gaps(
         if best is None:
             continue
         chains[best.vehicle_type][best.chain].insert(best.position, best.trip)
+        per_day[(best.vehicle_type, trip.departure_date)] += 1
         moved[trip.trip_id] = best.trip
     return [moved.get(t.trip_id, t) for t in trips], len(moved)
 
@@ -278,3 +296,284 @@ def _best_in_chain(
                 best = (position, table)
             break
     return best
+
+
+# -- Moving dates and compressing chains ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Insertion:
+    """A chain with a trip beyond the fleet put in: the chain's trips in order, how many of its
+    trips already in it moved, and the inserted trip."""
+
+    chain: list[Trip]
+    moved: list[Trip]
+    trip: Trip
+
+
+class _Mover:
+    """The earliest legal departure of a trip at or after an instant, on a date its riders'
+    windows allow, with the engine's own timetable (cached per trip and departure)."""
+
+    def __init__(
+        self,
+        windows: Mapping[str, tuple[dt.date, dt.date]],
+        policy: Policy,
+        provider: DistanceProvider,
+        keep: Set[str],
+    ) -> None:
+        self.windows = windows
+        self.policy = policy
+        self.provider = provider
+        self.keep = keep
+        self.tables: dict[str, _Timetables | None] = {}
+
+    def movable(self, trip: Trip) -> bool:
+        return (
+            trip.trip_id in self.windows
+            and trip.trip_id not in self.keep
+            and not trip.locked
+            and self._tables(trip) is not None
+        )
+
+    def may_leave_earlier(self, trip: Trip) -> bool:
+        """Whether `trip`'s window has a departure before its own (cheap: no timetable)."""
+        window = self.windows.get(trip.trip_id)
+        if window is None:
+            return False
+        dawn = dt.datetime.combine(
+            trip.departure_date, dt.time(self.policy.earliest_departure_hour)
+        )
+        return window[0] < trip.departure_date or trip.departure > dawn
+
+    def may_leave_by(self, trip: Trip, ready: dt.datetime) -> bool:
+        """Whether `trip`'s window has a departure hour at or after `ready` (cheap)."""
+        window = self.windows.get(trip.trip_id)
+        if window is None:
+            return False
+        return ready <= dt.datetime.combine(window[1], dt.time(self.policy.latest_departure_hour))
+
+    def _tables(self, trip: Trip) -> _Timetables | None:
+        if trip.trip_id not in self.tables:
+            shape = trip_shape(trip, self.provider, self.policy)
+            self.tables[trip.trip_id] = (
+                None if shape is None else _Timetables(shape, self.policy, trip.departure)
+            )
+        return self.tables[trip.trip_id]
+
+    def earliest(
+        self,
+        trip: Trip,
+        ready: dt.datetime | None,
+        vehicle: VehicleType,
+        open_on: Callable[[dt.date], bool] = lambda day: True,
+    ) -> Trip | None:
+        """`trip` at its earliest legal departure not before `ready` (None: any) on a date of
+        its window on which `vehicle`'s type may depart and that is `open_on`, or None."""
+        tables = self._tables(trip)
+        if tables is None or trip.trip_id not in self.windows:
+            return None
+        first, last = self.windows[trip.trip_id]
+        day = first if ready is None else max(first, ready.date())
+        while day <= last:
+            if vehicle.available_on(day) and (day == trip.departure_date or open_on(day)):
+                for at in departure_candidates(day, self.policy, RETIME_STEP_MINUTES):
+                    if ready is not None and at < ready:
+                        continue
+                    table = tables(at)
+                    if table is None:
+                        continue
+                    if at == trip.departure:
+                        return trip
+                    return dataclasses.replace(retimed(trip, table), departure_date=day)
+            day += dt.timedelta(days=1)
+        return None
+
+
+def _ready(
+    before: Trip | None, trip: Trip, timer: EmptyDriveTimer, policy: Policy
+) -> dt.datetime | None:
+    return None if before is None else link_earliest(before, _start(trip), timer, policy)
+
+
+def _compressed(
+    chain: Sequence[Trip],
+    mover: _Mover,
+    vehicle: VehicleType,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    open_on: Callable[[dt.date], bool],
+) -> list[Trip]:
+    """`chain` with every trip that may move at its earliest legal departure after the coach is
+    ready (never later than planned): the chain then ends as early as it can."""
+    out: list[Trip] = []
+    for trip in chain:
+        before = out[-1] if out else None
+        if mover.may_leave_earlier(trip) and mover.movable(trip):
+            earlier = mover.earliest(trip, _ready(before, trip, timer, policy), vehicle, open_on)
+            if earlier is not None and earlier.departure < trip.departure:
+                trip = earlier
+        out.append(trip)
+    return out
+
+
+def _insert(
+    chain: Sequence[Trip],
+    trip: Trip,
+    mover: _Mover,
+    vehicle: VehicleType,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    open_on: Callable[[dt.date], bool],
+) -> _Insertion | None:
+    """`trip` put into `chain` where it moves the fewest of the chain's trips (then departs
+    earliest): at its earliest legal departure of its window after the coach is ready, the
+    chain's later trips pushed to their earliest legal departure after it where they must be
+    (each within its own window). None when no position works."""
+    best: _Insertion | None = None
+    for position in range(len(chain) + 1):
+        before = chain[position - 1] if position else None
+        ready = _ready(before, trip, timer, policy)
+        if ready is not None and not mover.may_leave_by(trip, ready):
+            break  # later positions have the coach ready later still
+        placed = mover.earliest(trip, ready, vehicle, open_on)
+        if placed is None:
+            continue
+        out, moved, previous = [*chain[:position], placed], [], placed
+        for index in range(position, len(chain)):
+            after = chain[index]
+            ready = link_earliest(previous, _start(after), timer, policy)
+            if after.departure >= ready:
+                out.extend(chain[index:])
+                break
+            pushed = (
+                mover.earliest(after, ready, vehicle, open_on)
+                if mover.may_leave_by(after, ready) and mover.movable(after)
+                else None
+            )
+            if pushed is None:
+                out = []
+                break
+            out.append(pushed)
+            moved.append(pushed)
+            previous = pushed
+        if not out:
+            continue
+        candidate = _Insertion(out, moved, placed)
+        if best is None or (len(moved), placed.departure) < (
+            len(best.moved),
+            best.trip.departure,
+        ):
+            best = candidate
+    return best
+
+
+def reschedule_into_chains(
+    trips: Sequence[Trip],
+    held: Sequence[Trip],
+    fleet: Sequence[VehicleType],
+    *,
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    provider: DistanceProvider,
+    windows: Mapping[str, tuple[dt.date, dt.date]],
+    keep: Iterable[str] = (),
+    retype: Callable[[Trip, VehicleType], Trip],
+    allows: Callable[[Trip, str], bool] | None = None,
+) -> tuple[list[Trip], int, int]:
+    """`trips` with those beyond the fleet put into the coaches' chains by moving departures:
+    (trips, how many were put in, how many chained trips moved to make room).
+
+    Where `retime_into_gaps` only moves a trip later on its own date, this moves dates and
+    chains too: each trip beyond the fleet (most riders first) may depart at any legal hour of
+    any date of `windows[trip_id]` (the dates all its riders' windows allow, within the
+    season), and a chain it goes into is first compressed (each of its movable trips at the
+    earliest legal departure after its coach is ready, so the chain ends early) and its later
+    trips pushed to their earliest legal departure after the new one where they must (each
+    within its own window). The chain moving the fewest trips wins, then the earliest
+    departure, own type before a larger one (`retype`, only where `allows`); chains that take
+    nothing keep their trips as planned. Timetables are the engine's own
+    (`build_timetable`: rests, the 02:00-05:00 park, crew; no more extra rest than planned)
+    and links the duties' rule (`link_earliest`); the caller chains again to confirm. Trips in
+    `keep`, locked trips, trips without a window and trips whose timetable the engine does not
+    reproduce never move.
+    """
+    kept = set(keep)
+    chains = fleet_chains(
+        [*held, *trips], fleet, depot=depot, timer=timer, policy=policy, keep=kept
+    )
+    covered = {t.trip_id for by_type in chains.values() for chain in by_type for t in chain}
+    types = {v.vehicle_type: v for v in fleet}
+    mover = _Mover(windows, policy, provider, kept)
+    beyond = sorted(
+        (t for t in trips if t.trip_id not in covered and t.vehicle_type in types),
+        key=lambda t: (-t.seats_used, t.departure, t.trip_id),
+    )
+    beyond = [t for t in beyond if mover.movable(t)]
+    if not beyond:
+        return list(trips), 0, 0
+    by_size = sorted(fleet, key=lambda v: (v.seats, v.fixed_cost, v.vehicle_type))
+    # Trips per type and date: the independent checker holds a type to its count of trips on
+    # any one date, so a move never fills a date beyond it (a date the trip already has is
+    # always open to it; the whole chain is checked before it is taken).
+    per_day: Counter[tuple[str, dt.date]] = Counter(
+        (t.vehicle_type, t.departure_date)
+        for by_type in chains.values()
+        for chain in by_type
+        for t in chain
+    )
+
+    def open_on(vehicle: VehicleType) -> Callable[[dt.date], bool]:
+        return lambda day: per_day[(vehicle.vehicle_type, day)] < vehicle.count
+
+    def within_days(vehicle: VehicleType, old: Sequence[Trip], new: Sequence[Trip]) -> bool:
+        after = per_day.copy()
+        after.subtract((vehicle.vehicle_type, t.departure_date) for t in old)
+        after.update((vehicle.vehicle_type, t.departure_date) for t in new)
+        return all(after[(vehicle.vehicle_type, t.departure_date)] <= vehicle.count for t in new)
+
+    compressed: dict[tuple[str, int], list[Trip]] = {}
+    replaced: dict[str, Trip] = {}
+    placed = 0
+    for trip in beyond:
+        mine = types[trip.vehicle_type]
+        vehicles = [mine] + [
+            v
+            for v in by_size
+            if v.vehicle_type != mine.vehicle_type
+            and v.seats >= trip.seats
+            and (allows is None or allows(trip, v.vehicle_type))
+        ]
+        options: list[tuple[tuple[int, int, dt.datetime], int, VehicleType, _Insertion]] = []
+        for rank, vehicle in enumerate(vehicles):
+            candidate = trip if rank == 0 else retype(trip, vehicle)
+            ok = open_on(vehicle)
+            for number, chain in enumerate(chains.get(vehicle.vehicle_type, [])):
+                key = (vehicle.vehicle_type, number)
+                if key not in compressed:
+                    compressed[key] = _compressed(chain, mover, vehicle, timer, policy, ok)
+                insertion = _insert(compressed[key], candidate, mover, vehicle, timer, policy, ok)
+                if insertion is None:
+                    continue
+                score = (len(insertion.moved), rank, insertion.trip.departure)
+                options.append((score, number, vehicle, insertion))
+        options.sort(key=lambda o: (o[0], o[2].vehicle_type, o[1]))
+        for _, number, vehicle, insertion in options:
+            old = chains[vehicle.vehicle_type][number]
+            if not within_days(vehicle, old, insertion.chain):
+                continue
+            per_day.subtract((vehicle.vehicle_type, t.departure_date) for t in old)
+            per_day.update((vehicle.vehicle_type, t.departure_date) for t in insertion.chain)
+            chains[vehicle.vehicle_type][number] = insertion.chain
+            compressed[(vehicle.vehicle_type, number)] = insertion.chain
+            for moved in insertion.chain:
+                replaced[moved.trip_id] = moved
+            placed += 1
+            break
+    changed = {
+        t.trip_id
+        for t in trips
+        if t.trip_id in replaced and replaced[t.trip_id] != t and t.trip_id in covered
+    }
+    return [replaced.get(t.trip_id, t) for t in trips], placed, len(changed)
