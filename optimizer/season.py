@@ -502,8 +502,8 @@ def solve_within_fleet(
     If trips must then be cancelled (no coach left to drive them), the season is planned a
     second time (`MEASURED_PASS_SHARE` of the time limit), the spread now costing each
     county's seats the coach-days the first plan's trips really took
-    (`optimizer.ledger.measured_costs`), and a third time (`UNSPREAD_PASS_SHARE`) with the
-    dates of planning without a fleet (each county on its fewest dates, its few workers on one
+    (`optimizer.ledger.measured_costs`), and, when `UNSPREAD_PASS_SHARE` > 0, a third time with
+    the dates of planning without a fleet (each county on its fewest dates, its few workers on one
     stop), the exact chaining then keeping the trips that seat the most; the best plan is kept
     (more seated, then fewer trips); the workers it leaves fleet_exhausted are then planned
     once more on the coach time its trips leave free (`top_up`, `TOP_UP_SHARE` of the time
@@ -632,8 +632,11 @@ def solve_within_fleet(
 # budget (a season whose fleet does not bind is planned exactly as before), the rest together
 # cost at most 0.75 of another (was: one more whole budget).
 MEASURED_PASS_SHARE = 0.5
-# ... and the plan with the dates of planning without a fleet this share (0: not planned).
-UNSPREAD_PASS_SHARE = 0.5
+# ... and the plan with the dates of planning without a fleet this share (0: not planned). Off:
+# on the family's return-3k-711 and wide-6k-610 it was never the plan kept (2,052 and 4,732
+# seated against 2,080 and 4,765 for the first pass) and cost 12-29 % more wall time; on small
+# tight seasons it can seat more (tests/optimizer/test_sparse.py).
+UNSPREAD_PASS_SHARE = 0.0
 TOP_UP_SHARE = 0.25
 # A top-up round is not started with less than this many seconds of its budget left.
 TOP_UP_MIN_S = 1.0
