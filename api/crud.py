@@ -38,6 +38,7 @@ from api.errors import (
 )
 from api.models import ACTIVE_JOB_STATUSES, utcnow
 from optimizer import model as domain
+from optimizer.charter import SignRule, sign_rule
 from optimizer.errors import InvalidInput
 from optimizer.intake import REGISTERED_UNKNOWN, is_place
 
@@ -774,6 +775,21 @@ def job_inputs(session: Session, *, plan: models.Plan) -> tuple[domain.Scenario,
             trip for trip, is_locked in plan_trips(session, plan_id=plan.base_plan_id) if is_locked
         ]
     return scenario, locked
+
+
+def season_sign_rule(
+    session: Session, *, season: models.Season, trips: Iterable[domain.Trip]
+) -> SignRule:
+    """The charter-sign rule of `season` as it is now (its fleet's registration places, its
+    gates' and hubs' counties) for `trips`, to check a change made by hand."""
+    scenario = convert.season_to_scenario(
+        season,
+        companies=list_companies(session, season=season),
+        fleet=list_vehicle_types(session, season=season),
+        workers=(),
+        hubs=list_hubs(session, season=season),
+    )
+    return sign_rule(scenario, trips)
 
 
 def claim_job(session: Session, *, worker: str, lease_s: float) -> int | None:

@@ -6,6 +6,9 @@ The optimizer only sees a `concurrent.futures.Executor` (a Dask client's `get_ex
 never depends on Dask; Dask is the optional extra `chunyun[cluster]`. Parts are submitted as
 impure tasks: Dask then keys them by a random id instead of hashing their arguments (tokenizing
 a date-strategy part's units cost about ten times pickling them).
+
+An engine's `description` and the refusals here are English templates of the message catalogue
+(recognised below), shown in the dispatcher's language by the CLI (`detail_text`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from api.i18n import N_, recognise
 from optimizer.errors import InvalidInput
+
+IN_PROCESS = N_("in this process")
+PROCESS_POOL = N_("a process pool of {workers} (dask not installed)")
+DASK_CLUSTER = N_("the Dask cluster {scheduler} ({slots} slots)")
+LOCAL_CLUSTER = N_("a Dask LocalCluster of {workers} processes")
+NO_DASK = N_("--scheduler needs dask.distributed, which is not installed: {command}")
+NO_SCHEDULER = N_("no Dask scheduler answers at {scheduler}: {error}")
+WORKERS_AT_LEAST_ONE = N_("workers must be at least 1")
+recognise(
+    IN_PROCESS,
+    PROCESS_POOL,
+    DASK_CLUSTER,
+    LOCAL_CLUSTER,
+    NO_DASK,
+    NO_SCHEDULER,
+    WORKERS_AT_LEAST_ONE,
+)
 
 CLUSTER_EXTRA = "pip install 'chunyun[cluster]'"
 
@@ -27,7 +48,8 @@ class ClusterUnavailable(InvalidInput):
 @dataclass(frozen=True)
 class Engine:
     """An executor for the routing parts (None: the solver's own process pool) and the number of
-    parts it runs at once (the solver splits its time budget by it)."""
+    parts it runs at once (the solver splits its time budget by it); `description` says where
+    the parts run, in English (a catalogue template, translated where it is shown)."""
 
     executor: concurrent.futures.Executor | None
     slots: int
@@ -60,17 +82,15 @@ def solve_engine(
         Seconds to wait for the scheduler to answer.
     """
     if scheduler is None and workers is None:
-        yield Engine(None, 1, "in-process")
+        yield Engine(None, 1, IN_PROCESS)
         return
     if workers is not None and workers < 1:
-        raise InvalidInput("workers must be at least 1")
+        raise InvalidInput(WORKERS_AT_LEAST_ONE)
     if not dask_installed():
         if scheduler is not None:
-            raise ClusterUnavailable(
-                f"--scheduler needs dask.distributed, which is not installed: {CLUSTER_EXTRA}"
-            )
+            raise ClusterUnavailable(NO_DASK.format(command=CLUSTER_EXTRA))
         assert workers is not None
-        yield Engine(None, workers, f"process pool of {workers} (dask not installed)")
+        yield Engine(None, workers, PROCESS_POOL.format(workers=workers))
         return
     from distributed import Client, LocalCluster
 
@@ -78,11 +98,15 @@ def solve_engine(
         try:
             client = Client(scheduler, timeout=timeout_s)
         except OSError as error:
-            raise ClusterUnavailable(f"no Dask scheduler answers at {scheduler}: {error}") from None
+            raise ClusterUnavailable(
+                NO_SCHEDULER.format(scheduler=scheduler, error=error)
+            ) from None
         try:
             slots = max(1, sum(client.nthreads().values()))
             yield Engine(
-                client.get_executor(pure=False), slots, f"dask cluster {scheduler} ({slots} slots)"
+                client.get_executor(pure=False),
+                slots,
+                DASK_CLUSTER.format(scheduler=scheduler, slots=slots),
             )
         finally:
             client.close()
@@ -100,7 +124,7 @@ def solve_engine(
             yield Engine(
                 client.get_executor(pure=False),
                 workers,
-                f"dask LocalCluster of {workers} processes",
+                LOCAL_CLUSTER.format(workers=workers),
             )
     finally:
         cluster.close()

@@ -92,6 +92,9 @@ MESSAGES: dict[str, str] = {
     "crew_phone_invalid": "is not a mainland mobile number (11 digits starting 13-19)",
     "crew_escort_required": "the coach captain or escort (随车人员) is required, with a phone "
     "passengers can call",
+    "crew_charter_sign": "charter sign: trip {trip} runs from {start} to {end}, and neither end "
+    "lies where {operator} is registered, so its coach may not drive it; assign a coach of an "
+    "operator registered at one end",
     "crew_plate_double_booked": "this coach is already on trip {other_trip}, whose times overlap",
     "crew_driver_double_booked": "this driver is already on trip {other_trip}, whose times overlap",
     "crew_unknown_trip": "plan {plan_id} has no trip {trip_id!r}",

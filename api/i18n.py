@@ -274,11 +274,25 @@ def match_template(text: str, templates: tuple[str, ...]) -> tuple[str, dict[str
     return None
 
 
+# A plan's state as the messages' `{state}` field names it (api.models.JOB_STATUSES, and a
+# published plan): a word of the catalogue, shown in the reader's language like the text around it.
+PLAN_STATES: tuple[str, ...] = (
+    N_("queued"),
+    N_("running"),
+    N_("succeeded"),
+    N_("failed"),
+    N_("cancelled"),
+    N_("published"),
+)
+
+
 def _recognise(locale: str, text: str, templates: tuple[str, ...]) -> str | None:
     found = match_template(text, templates)
     if found is None:
         return None
     template, values = found
+    if values.get("state") in PLAN_STATES:
+        values["state"] = gettext_in(locale, values["state"])
     return _fill(gettext_in(locale, template), values)
 
 

@@ -34,7 +34,8 @@ def assign_crews(
     """Set (or, with None, clear) the crews of the given trips of `plan`, all or nothing.
 
     Each crew is checked against its trip (crew size, coach seats and type, plate, licences,
-    phones) and all crews of the plan together for a plate or driver on overlapping trips.
+    phones, the charter-sign rule for its operator) and all crews of the plan together for a
+    plate or driver on overlapping trips.
     `rows` numbers each trip's line for problem reports (an import's sheet rows; else 1).
     Raises CrewRejected naming row, field, value and reason of every problem.
     """
@@ -60,11 +61,13 @@ def assign_crews(
     fleet = crud.list_vehicle_types(session, season=plan.season)
     type_seats = {v.vehicle_type: v.seats for v in fleet}
     max_drivers = int(plan.season.policy.get("max_drivers", domain.Policy().max_drivers))
+    changing = [trips[t] for t, crew in crews.items() if crew is not None and t in trips]
+    sign = crud.season_sign_rule(session, season=plan.season, trips=changing)
     for trip_id, crew in crews.items():
         if crew is None or trip_id not in trips:
             continue
         for problem in crew_problems(
-            trips[trip_id], crew, type_seats=type_seats, max_drivers=max_drivers
+            trips[trip_id], crew, type_seats=type_seats, max_drivers=max_drivers, sign=sign
         ):
             problems.append(_row_problem(problem, row_of))
     after = {trip_id: crews.get(trip_id, trip.crew) for trip_id, trip in trips.items()}

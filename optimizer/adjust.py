@@ -3,7 +3,12 @@ possibly on another date, without re-planning.
 
 A move never changes a coach's stops or timetable: the target trip must already stop where the
 worker boards and alights, have the free seats, leave on a date of the worker's window, and the
-worker's ride on it must stay within the detour limit (direct time x detour_ratio + grace). The
+worker's ride on it must stay within the detour limit (direct time x detour_ratio + grace), and,
+given the season's charter-sign rule, its coach (the crew's operator, else the fleet's operator
+of its coach type) must be one that may drive it (one end of the route where the operator is
+registered; a move changes no stops, so this refuses only trips the rule already forbids, e.g.
+after the fleet's registration places changed). Refusing, not warning, is the convention of
+every manual change here (moves, crews): the dispatcher sees why and re-plans. The
 source trip keeps its stops; a trip left without passengers is dropped. Locked (published)
 trips are neither source nor target: changing them is a re-plan. Pure: no I/O, no language;
 a refusal is a reason code with values (the api layer words it).
@@ -16,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from optimizer.charter import SignRule, sign_breach
 from optimizer.model import Passenger, Plan, Policy, Stop, Trip, Worker
 
 
@@ -31,6 +37,7 @@ class MoveReason(StrEnum):
     NO_ALIGHTING_STOP = "no_alighting_stop"  # the target does not stop where the worker alights
     NO_SEATS = "no_seats"  # not enough free seats on the target
     RIDE_TOO_LONG = "ride_too_long"  # the worker's ride on the target exceeds the detour limit
+    CHARTER_SIGN = "charter_sign"  # the target's coach may not drive its route (charter sign)
 
 
 @dataclass(frozen=True)
@@ -109,10 +116,12 @@ def move_passenger(
     to_trip_id: str,
     policy: Policy,
     direct_minutes: Callable[[Stop, Stop], float],
+    sign: SignRule | None = None,
 ) -> Moved | MoveRefused:
     """`plan` with `worker` (and the members of their party on the same trip) moved to the trip
     `to_trip_id`, or why not. `direct_minutes(board, alight)` is the direct driving time
-    between two stops, for the detour limit."""
+    between two stops, for the detour limit; `sign` the season's charter-sign rule for the
+    plan's trips (`charter.sign_rule`; None: not checked)."""
     trips = {t.trip_id: t for t in plan.trips}
     source = next(
         (t for t in plan.trips if any(p.worker_id == worker.worker_id for p in t.passengers)),
@@ -128,6 +137,17 @@ def move_passenger(
     for trip in (source, target):
         if trip.locked:
             return MoveRefused(MoveReason.LOCKED, {"trip": trip.trip_id})
+    breach = None if sign is None else sign_breach(target, sign)
+    if breach is not None:
+        return MoveRefused(
+            MoveReason.CHARTER_SIGN,
+            {
+                "trip": breach.trip_id,
+                "operator": breach.operator,
+                "start": breach.start,
+                "end": breach.end,
+            },
+        )
     if not worker.earliest <= target.departure_date <= worker.latest:
         return MoveRefused(
             MoveReason.OUTSIDE_WINDOW,

@@ -34,10 +34,10 @@ from optimizer.region import expand_region, locate_county, prefecture_of
 SIGN_REFUSED = "charter_sign_refused"
 
 
-def registration_places(scenario: Scenario) -> dict[str, frozenset[str]]:
-    """Each coach type of the scenario's fleet -> the counties where its operator is registered:
-    its `registered` place, else the prefecture (设区的市) of its depot's origin county, else of
-    the main origin.
+def operator_places(scenario: Scenario) -> dict[str, frozenset[str]]:
+    """Each operator of the scenario's fleet -> the counties where it is registered: its
+    `registered` place, else the prefecture (设区的市) of its depot's origin county, else of the
+    main origin.
 
     Raises InvalidInput when a `registered` value names no county, prefecture or province."""
     named: dict[str, str] = {}
@@ -57,7 +57,22 @@ def registration_places(scenario: Scenario) -> dict[str, frozenset[str]]:
                 prefecture_of(locate_county(lon, lat, scenario.origins))
             )
         else:
-            by_operator[operator] = frozenset(prefecture_of(scenario.origin))
+            by_operator[operator] = default_place(scenario)
+    return by_operator
+
+
+def default_place(scenario: Scenario) -> frozenset[str]:
+    """Where an operator the fleet says nothing about is taken to be registered: the
+    prefecture of the season's main origin."""
+    return frozenset(prefecture_of(scenario.origin))
+
+
+def registration_places(scenario: Scenario) -> dict[str, frozenset[str]]:
+    """Each coach type of the scenario's fleet -> the counties where its operator is registered
+    (`operator_places`).
+
+    Raises InvalidInput when a `registered` value names no county, prefecture or province."""
+    by_operator = operator_places(scenario)
     return {v.vehicle_type: by_operator[v.operator] for v in scenario.fleet}
 
 
@@ -95,10 +110,17 @@ class SignRefusal:
 @dataclass(frozen=True)
 class SignRule:
     """What build_duties needs to apply the rule: the registration counties of each coach type
-    and the end counties of each trip (by id). A type or trip not listed is not checked."""
+    and the end counties of each trip (by id). A type or trip not listed is not checked.
+
+    For a coach assigned by hand (a crew naming its operator) also the counties of each
+    operator and of an operator the fleet does not list (`unlisted`, empty: not checked), and
+    the operator of each coach type (to name it in a refusal)."""
 
     places: Mapping[str, frozenset[str]] = field(default_factory=dict)
     ends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    operators: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    unlisted: frozenset[str] = frozenset()
+    type_operators: Mapping[str, str] = field(default_factory=dict)
 
     def allows(self, trip: Trip, vehicle_type: str) -> bool:
         """Whether a coach of `vehicle_type` may drive `trip` (one end in its operator's place)."""
@@ -108,16 +130,61 @@ class SignRule:
             return True
         return any(end in place for end in ends)
 
+    def allows_operator(self, trip: Trip, operator: str) -> bool:
+        """Whether a coach of `operator` (as a crew names it) may drive `trip`."""
+        place = self.operators.get(operator.strip(), self.unlisted)
+        ends = self.ends.get(trip.trip_id)
+        if not place or not ends:
+            return True
+        return any(end in place for end in ends)
+
     def merged(self, other: SignRule) -> SignRule:
         """Both rules' places and trips (e.g. a season's two waves)."""
-        return SignRule({**self.places, **other.places}, {**self.ends, **other.ends})
+        return SignRule(
+            {**self.places, **other.places},
+            {**self.ends, **other.ends},
+            {**self.operators, **other.operators},
+            self.unlisted or other.unlisted,
+            {**self.type_operators, **other.type_operators},
+        )
 
 
 def sign_rule(scenario: Scenario, trips: Iterable[Trip]) -> SignRule:
     """The rule for `trips` of `scenario` (its fleet's registration places)."""
+    operators = operator_places(scenario)
     return SignRule(
-        registration_places(scenario), {t.trip_id: route_ends(t, scenario) for t in trips}
+        {v.vehicle_type: operators[v.operator] for v in scenario.fleet},
+        {t.trip_id: route_ends(t, scenario) for t in trips},
+        operators,
+        default_place(scenario),
+        {v.vehicle_type: v.operator for v in scenario.fleet},
     )
+
+
+@dataclass(frozen=True)
+class SignBreach:
+    """A trip of a plan changed by hand that its coach may not drive: the operator (the crew's,
+    else the fleet's for the trip's coach type) and the names of the route's end counties."""
+
+    trip_id: str
+    operator: str
+    start: str
+    end: str
+
+
+def sign_breach(trip: Trip, rule: SignRule) -> SignBreach | None:
+    """Why the coach of `trip` may not drive it under `rule` (its crew's operator when a crew is
+    assigned, else its coach type's), or None when it may."""
+    if trip.crew is not None and trip.crew.operator.strip():
+        operator = trip.crew.operator.strip()
+        allowed = rule.allows_operator(trip, operator)
+    else:
+        operator = rule.type_operators.get(trip.vehicle_type, "") or trip.vehicle_type
+        allowed = rule.allows(trip, trip.vehicle_type)
+    if allowed:
+        return None
+    ends = rule.ends.get(trip.trip_id, ())
+    return SignBreach(trip.trip_id, operator, _place_name(ends[0]), _place_name(ends[-1]))
 
 
 def assign_types(

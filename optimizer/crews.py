@@ -9,7 +9,9 @@ drivers and the coach captain or escort. It is refused, with one `CrewProblem` p
   the trip was planned for when the type differs (a larger coach is fine, a smaller one is not);
 - a plate is not a mainland plate, a licence number is not an 18-character licence (a mainland
   driving licence number is its holder's ID number), a phone is not a mainland mobile;
-- the same plate, or the same driver, is on two trips whose times overlap.
+- the same plate, or the same driver, is on two trips whose times overlap;
+- the coach's operator may not drive the trip under the charter-sign rule (optimizer/charter.py:
+  neither end of the route lies where the operator is registered), when a rule is given.
 
 Problems carry a stable `code` and the values a message needs; the service words them through
 its message catalogue.
@@ -23,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from optimizer.charter import SignRule, sign_breach
 from optimizer.identity import id_number_problem, normalize_phone, phone_problem
 from optimizer.model import Crew, Driver, Trip
 
@@ -76,11 +79,14 @@ def crew_problems(
     *,
     type_seats: Mapping[str, int] | None = None,
     max_drivers: int = 3,
+    sign: SignRule | None = None,
 ) -> list[CrewProblem]:
     """Everything wrong with assigning `crew` to `trip` on its own (overlaps: `overlaps`).
 
     `type_seats` maps the season's coach types to their seats, to check a coach of another type
-    than planned; `crew` should be normalised first (`normalize_crew`).
+    than planned; `sign` is the season's charter-sign rule for `trip` (`charter.sign_rule`), to
+    check the crew's operator (None: not checked); `crew` should be normalised first
+    (`normalize_crew`).
     """
     problems: list[CrewProblem] = []
 
@@ -91,6 +97,18 @@ def crew_problems(
         add("plate", crew.plate, "crew_plate_invalid")
     if not crew.operator:
         add("operator", crew.operator, "crew_operator_required")
+    elif sign is not None:
+        breach = sign_breach(dataclasses.replace(trip, crew=crew), sign)
+        if breach is not None:
+            add(
+                "operator",
+                crew.operator,
+                "crew_charter_sign",
+                trip=breach.trip_id,
+                start=breach.start,
+                end=breach.end,
+                operator=breach.operator,
+            )
     if len(crew.drivers) < trip.drivers:
         add(
             "drivers", len(crew.drivers), "crew_short", needed=trip.drivers, given=len(crew.drivers)

@@ -27,7 +27,9 @@ def _names(gazetteer: Gazetteer) -> dict[str, list[tuple[str, list[str]]]]:
     def add(name: str, label: str, counties: list[str]) -> None:
         if name and counties:
             entries = table.setdefault(name, [])
-            if all(existing != label for existing, _ in entries):
+            # A prefecture-level city without counties (东莞, 中山, 儋州, 嘉峪关) is also listed
+            # as its own county: the same counties under two labels are one place, not two.
+            if all(existing != label and held != counties for existing, held in entries):
                 entries.append((label, counties))
 
     by_prefecture: dict[str, list[str]] = {}

@@ -56,9 +56,8 @@ DATA_REASONS = {
     UnservedReason.AMBIGUOUS_HOME,
     UnservedReason.UNKNOWN_COMPANY,
 }
-COUNTIES_CSV = (
-    Path(__file__).resolve().parents[1] / "optimizer" / "geography" / "data" / "counties.csv"
-)
+GEOGRAPHY_DATA = Path(__file__).resolve().parents[1] / "optimizer" / "geography" / "data"
+COUNTIES_CSV = GEOGRAPHY_DATA / "counties.csv"
 
 
 def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -82,6 +81,57 @@ def shipped_county_seats() -> dict[str, tuple[float, float]]:
             for row in csv.DictReader(handle)
             if row["lon"] and row["lat"]
         }
+
+
+def _csv_rows(name: str) -> list[dict[str, str]]:
+    path = GEOGRAPHY_DATA / name
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@functools.cache
+def place_names() -> dict[str, list[frozenset[str]]]:
+    """Every spelling of a county, prefecture or province (full name, short name, code) -> the
+    county sets it may mean, read from the shipped county, prefecture and province tables."""
+    table: dict[str, list[frozenset[str]]] = defaultdict(list)
+
+    def add(names: Iterable[str], counties: Iterable[str]) -> None:
+        meaning = frozenset(counties)
+        for name in names:
+            if name and meaning and meaning not in table[name]:
+                table[name].append(meaning)
+
+    counties = _csv_rows("counties.csv")
+    by_prefecture: dict[str, set[str]] = defaultdict(set)
+    by_province: dict[str, set[str]] = defaultdict(set)
+    for row in counties:
+        by_prefecture[row["prefecture_adcode"]].add(row["adcode"])
+        by_province[row["province_adcode"]].add(row["adcode"])
+    for row in _csv_rows("provinces.csv"):
+        add((row["name"], row["short_name"], row["adcode"]), by_province[row["adcode"]])
+    for row in _csv_rows("prefectures.csv"):
+        add((row["name"], row["short_name"], row["adcode"]), by_prefecture[row["adcode"]])
+    for row in counties:
+        add((row["name"], row["short_name"], row["adcode"]), (row["adcode"],))
+    return dict(table)
+
+
+def registered_counties(registered: str) -> set[str] | None:
+    """The counties a fleet row's `registered` value names: county, prefecture or province
+    names or codes, several separated by commas; None when a part names no place or more than
+    one (the planner refuses such a fleet)."""
+    counties: set[str] = set()
+    for part in registered.replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        meanings = place_names().get(part, [])
+        if len(meanings) != 1:
+            return None
+        counties |= meanings[0]
+    return counties or None
 
 
 def prefecture_counties(county: str) -> set[str]:
@@ -638,20 +688,25 @@ class _PlanChecker:
 
     def _registration(self, vehicle_type: str) -> set[str] | None:
         """The counties where the coach type's operator is registered (docs/timetable-rules.md,
-        charter sign): the `registered` place of any of its operator's rows (a county code, or
-        a prefecture or province code standing for its counties), else the prefecture-level
-        city (设区的市) of the origin county whose seat lies nearest its depot, else of the
-        season's main origin. Read from the shipped county table, not from optimizer.charter."""
+        charter sign): the `registered` place of any of its operator's rows (a county, or a
+        prefecture or province standing for its counties, by name or code: `registered_counties`),
+        else the prefecture-level city (设区的市) of the origin county whose seat lies nearest its
+        depot, else of the season's main origin. Read from the shipped geography tables, not
+        from optimizer.charter or optimizer.region."""
         spec = self.fleet.get(vehicle_type)
         if spec is None:
             return None
         rows = [v for v in self.fleet.values() if v.operator == spec.operator] or [spec]
         named = next((v.registered for v in rows if v.registered), "")
         if named:
-            counties = {
-                c for c in shipped_county_seats() if named in (c, c[:4] + "00", c[:2] + "0000")
-            }
-            return counties or None  # a name, not a code: not checked here
+            counties = registered_counties(named)
+            unknown = (
+                f"{spec.operator or vehicle_type}: registered at {named!r}, which names no "
+                "single county, prefecture or province"
+            )
+            if counties is None and unknown not in self.errors:
+                self.fail(unknown)
+            return counties
         depot = self._depot(vehicle_type)
         seats = {o: self.county_seat(o) for o in self.scenario.origins}
         located = {o: s for o, s in seats.items() if s is not None}

@@ -21,6 +21,9 @@ from optimizer.identity import id_check_char
 LOG_DIR_VARIABLE = "CHUNYUN_TEST_LOG_DIR"
 _ID_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# pytest-timeout's limit for a `slow` solve that sets none of its own (the default suite's is
+# `timeout` in pyproject.toml).
+SLOW_TIMEOUT_S = 3600
 
 
 def log_dir() -> Path:
@@ -48,6 +51,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # INFO is what `chunyun serve` logs at; the search must see at least that much.
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("timeout"):
+        return  # pytest-timeout not installed (an older environment): no limits at all
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -634,4 +634,11 @@ def test_checker_is_independent_of_the_engine() -> None:
             imported.add(node.module)
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
-    assert not imported & {"optimizer.timetable", "optimizer.solve", "optimizer.routing"}
+    assert not imported & {
+        "optimizer.timetable",
+        "optimizer.solve",
+        "optimizer.routing",
+        "optimizer.charter",
+        "optimizer.region",
+        "optimizer.geography.gazetteer",
+    }

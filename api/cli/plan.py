@@ -100,12 +100,18 @@ def _report_problems(console: Console, scenario: Scenario) -> None:
 
 # Which bound gave `kpis.lower_bound_trips` (`optimizer.planning.kpis`), as the table names it.
 BOUND_SOURCES = {"counting": N_("counting bound"), "lp": N_("LP bound")}
+# A plan's direction as the table's title names it (plan.json's `direction` is an id).
+DIRECTIONS = {"home": N_("homeward charter"), "return": N_("return charter")}
 
 
 def _report_kpis(console: Console, plan: Plan) -> None:
     kpis = plan.kpis
     table = Table(
-        title=_("plan {scenario} ({direction})", scenario=plan.scenario, direction=plan.direction)
+        title=_(
+            "plan {scenario} ({direction})",
+            scenario=plan.scenario,
+            direction=_(DIRECTIONS.get(plan.direction, plan.direction)),
+        )
     )
     table.add_column(_("figure"))
     table.add_column(_("value"), justify="right")
@@ -305,7 +311,7 @@ def plan_command(
             failed = _("cannot plan {folder}:", folder=scenario_dir)
             console.print(f"[red]{failed}[/red] {error_text(error)}")
             raise typer.Exit(code=2) from None
-        console.print(service_message("engine_started", engine=engine.description))
+        console.print(service_message("engine_started", engine=detail_text(engine.description)))
         if engine.executor is not None:
             # The solver shares its time budget among the parts that run at once.
             scenarios = [

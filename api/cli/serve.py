@@ -108,7 +108,7 @@ def _load_demo(database_url: str) -> None:
     for account in accounts:
         company = _(" company {company}", company=account.company_id) if account.company_id else ""
         password = _("password {password}", password=account.password)
-        typer.echo(f"  {account.role:<10} {account.username:<24} {password}{company}")
+        typer.echo(f"  {_(account.role):<10} {account.username:<24} {password}{company}")
 
 
 @users_app.command("add")
@@ -180,7 +180,7 @@ def list_users() -> None:
         for user in crud.list_users(session):
             company = user.company_id or ""
             state = "" if user.is_active else _(" (disabled)")
-            typer.echo(f"{user.id:>4}  {user.role:<10} {user.username:<24} {company}{state}")
+            typer.echo(f"{user.id:>4}  {_(user.role):<10} {user.username:<24} {company}{state}")
     engine.dispose()
 
 

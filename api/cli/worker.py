@@ -38,7 +38,7 @@ def worker(
 ) -> None:
     """Run planning jobs from the service's database until stopped (Ctrl-C or SIGTERM: the
     running job goes back to the queue at its next progress report)."""
-    from api.cli.text import detail_text, service_message
+    from api.cli.text import _, detail_text, error_text, service_message
     from api.core.config import get_settings
     from api.core.db import describe, make_engine, make_session_factory, migrate
     from api.deps import get_planner
@@ -72,7 +72,7 @@ def worker(
                     name=job_worker.name,
                     database=detail_text(describe(engine)),
                     slots=jobs_at_once,
-                    engine=solve.description,
+                    engine=detail_text(solve.description),
                 )
             )
             if once:
@@ -81,7 +81,7 @@ def worker(
             _run_until_signalled(job_worker.start, job_worker.stop)
             typer.echo(service_message("worker_stopped", name=job_worker.name))
     except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(_("error: {error}", error=error_text(error)), err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()

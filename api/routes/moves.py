@@ -44,6 +44,11 @@ MOVE_REFUSED: dict[MoveReason, str] = {
     MoveReason.RIDE_TOO_LONG: N_(
         "the ride would take {ride} minutes; the detour limit allows {allowed}"
     ),
+    MoveReason.CHARTER_SIGN: N_(
+        "charter sign: trip {trip} runs from {start} to {end}, and neither end lies where its "
+        "operator {operator} is registered; it takes nobody more until a re-plan or a coach "
+        "of an operator registered at one end"
+    ),
 }
 recognise(*MOVE_REFUSED.values())
 NOT_DRAFT = N_("plan {plan} is {state}; only a finished, unpublished plan can be adjusted")
@@ -114,6 +119,7 @@ def apply_move(
         to_trip_id=to_trip,
         policy=policy,
         direct_minutes=_direct_minutes,
+        sign=crud.season_sign_rule(session, season=plan.season, trips=trips),
     )
     if isinstance(result, MoveRefused):
         raise Conflict(refusal_text(result))

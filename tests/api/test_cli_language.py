@@ -84,7 +84,8 @@ def test_generate_names_an_unknown_origin_in_the_runs_language(tmp_path: Path) -
 
 def test_the_kpi_table_names_the_bound_in_the_runs_language(tmp_path: Path) -> None:
     """The lower bound's row names the bound that gave it (plan.json's `lower_bound_source`, an
-    id) in the run's words: Chinese by default, English with --lang en; never the bare id."""
+    id) in the run's words: Chinese by default, English with --lang en; never the bare id. The
+    line saying where the routing parts run names the engine in the same words."""
     tiny = Path(__file__).resolve().parents[2] / "scenarios" / "tiny"
     fast = ["--time-limit", "2", "--provider", "great-circle", "--no-render"]
     result = CliRunner().invoke(app, ["plan", str(tiny), "--out", str(tmp_path / "zh"), *fast])
@@ -92,9 +93,38 @@ def test_the_kpi_table_names_the_bound_in_the_runs_language(tmp_path: Path) -> N
     text = "".join(result.output.split())  # rich wraps long lines
     assert "计数下界" in text or "线性规划下界" in text, result.output
     assert "counting" not in text
+    assert "路线子问题：本进程内" in text and "in-process" not in text
+    assert "方案tiny（返乡包车）" in text  # the direction by its words, not the id "home"
     english = CliRunner().invoke(
         app, ["--lang", "en", "plan", str(tiny), "--out", str(tmp_path / "en"), *fast]
     )
     assert english.exit_code == 0, english.output
     words = " ".join(english.output.split())
     assert "counting bound" in words or "LP bound" in words, english.output
+    assert "routing parts: in this process" in words
+    assert "plan tiny (homeward charter)" in words
+
+
+def test_the_worker_says_what_is_wrong_in_the_runs_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chunyun worker --scheduler` without Dask stops with the refusal in Chinese ("错误：",
+    the install hint kept), in English with --lang en; it printed "error: ..." in English."""
+    from api import engine
+    from api.core.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'service.db'}")
+    monkeypatch.setattr(engine, "dask_installed", lambda: False)
+    get_settings.cache_clear()
+    try:
+        args = ["worker", "--scheduler", "tcp://127.0.0.1:9", "--once"]
+        chinese = CliRunner().invoke(app, args)
+        assert chinese.exit_code == 2, chinese.output
+        text = "".join(chinese.output.split())
+        assert "错误：--scheduler需要dask.distributed，但尚未安装" in text, chinese.output
+        assert "chunyun[cluster]" in text and "error:" not in text
+        english = CliRunner().invoke(app, ["--lang", "en", *args])
+        assert english.exit_code == 2
+        assert "error: --scheduler needs dask.distributed" in english.output
+    finally:
+        get_settings.cache_clear()

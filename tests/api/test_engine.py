@@ -16,6 +16,7 @@ import pytest
 
 from api import engine as engine_module
 from api.engine import ClusterUnavailable, solve_engine
+from api.i18n import translate_detail
 from optimizer.model import Scenario
 from optimizer.planning import trips as trips_module
 from optimizer.read import read_scenario
@@ -112,4 +113,11 @@ def test_without_dask_workers_fall_back_and_a_scheduler_is_refused(
     ):
         pass
     with solve_engine() as default:
-        assert default.executor is None and default.description == "in-process"
+        assert default.executor is None and default.description == "in this process"
+    # Where the parts run, in the dispatcher's language (the CLI's "路线子问题：{engine}").
+    assert translate_detail("zh_CN", default.description) == "本进程内"
+    with solve_engine(workers=3) as pool:
+        assert translate_detail("zh_CN", pool.description) == "3 个进程的进程池（未安装 dask）"
+        assert (
+            translate_detail("en", pool.description) == "a process pool of 3 (dask not installed)"
+        )

@@ -175,3 +175,59 @@ def test_the_operators_sheet_is_imported_all_or_nothing(
         f"浙B9{n:04d}" for n in range(len(trip_rows))
     )
     assert all(t["crew"]["escort_name"] == '=HYPERLINK("x")' for t in accepted.json())
+
+
+def test_hand_changes_keep_the_charter_sign_rule(service: Service) -> None:
+    """Once the fleet says C53 belongs to an operator registered in 余姚, a move onto a 慈溪 ->
+    home trip is refused (409) and so is a crew of that operator (422), each naming the trip,
+    the counties and the operator, in Chinese when asked; a crew of an operator registered at
+    one end (here the season's default, 宁波) is taken."""
+    season = "sign-2026"
+    open_season(service, season)
+    rows = [
+        worker_row(
+            81, company_id="ALPHA", home="341221", earliest="2026-02-06", latest="2026-02-06"
+        ),
+        worker_row(82, company_id="ALPHA", home="341221", earliest="2026-02-07"),
+    ]
+    answer = service.call("POST", f"/api/workers?season={season}", "dispatcher", json=rows)
+    assert answer.status_code == 200, answer.text
+    keys = {w["worker_id"]: str(w["id"]) for w in answer.json()["workers"]}
+    result = service.run_plan(season)
+    assert result["status"] == "succeeded", result["message"]
+    trips = service.call("GET", f"/api/plans/{result['id']}/trips", "dispatcher").json()
+    seat_of = {p["worker"]: t["trip_id"] for t in trips for p in t["passengers"]}
+    target = seat_of[keys["W0082"]]
+    assert seat_of[keys["W0081"]] != target
+    yuyao = {
+        "vehicle_type": "C53",
+        "seats": 53,
+        "count": 20,
+        "cost_per_km": 8.0,
+        "fixed_cost": 1500,
+        "operator": "余姚公运",
+        "registered": "330281",
+    }
+    fleet = service.call("POST", f"/api/fleet?season={season}", "dispatcher", json=[yuyao])
+    assert fleet.status_code == 200, fleet.text
+    url = f"/api/plans/{result['id']}/moves"
+    move = {"worker": keys["W0081"], "to_trip": target}
+    refused = service.call("POST", url, "dispatcher", json=move)
+    assert refused.status_code == 409, refused.text
+    detail = refused.json()["detail"]
+    assert f"trip {target} runs from 慈溪市 to 临泉县" in detail and "余姚公运" in detail
+    zh = service.client.post(
+        url, json=move, headers={**service.headers("dispatcher"), "Accept-Language": "zh"}
+    )
+    assert zh.status_code == 409
+    assert f"车次 {target} 从慈溪市开往临泉县" in zh.json()["detail"]
+
+    crew = {**crew_body("浙B66666", first=780), "operator": "余姚公运"}
+    answer = put_crew(service, {"id": result["id"]}, target, crew)
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["problems"]
+    assert problem["column"] == "operator" and problem["value"] == "余姚公运"
+    assert problem["reason"].startswith(f"charter sign: trip {target} runs from 慈溪市 to 临泉县")
+    assert put_crew(
+        service, {"id": result["id"]}, target, crew_body("浙B66666", first=780)
+    ).is_success

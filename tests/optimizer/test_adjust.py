@@ -7,7 +7,8 @@ import dataclasses
 import datetime as dt
 
 from optimizer.adjust import Moved, MoveReason, MoveRefused, move_passenger
-from optimizer.model import Kpis, Passenger, Plan, Policy, Stop, Trip, Worker
+from optimizer.charter import SignRule
+from optimizer.model import Crew, Kpis, Passenger, Plan, Policy, Stop, Trip, Worker
 
 GATE = dict(kind="pickup", lon=121.24, lat=30.17, company_id="A", name="A gate")
 
@@ -115,3 +116,43 @@ def test_refusals_name_their_reason() -> None:
         assert isinstance(refused, MoveRefused) and refused.reason is reason, to
     nobody = _move(plan, _worker("w0"), "T2")
     assert isinstance(nobody, MoveRefused) and nobody.reason is MoveReason.NOT_SEATED
+
+
+def test_a_move_onto_a_trip_its_coach_may_not_drive_is_refused() -> None:
+    """Charter sign: a trip whose coach type's operator is registered at neither end (the fleet's
+    registration changed after planning) takes nobody more; the refusal names the trip, both
+    counties and the operator. A crew's operator, when assigned, is the one checked."""
+    plan = _plan(_trip("T1", 6, [("w1", 1, "")]), _trip("T2", 7, [("w2", 1, "")]))
+    rule = SignRule(
+        places={"C": frozenset({"330281"})},
+        ends={"T1": ("330282", "341221"), "T2": ("330282", "341221")},
+        operators={"余姚公运": frozenset({"330281"}), "慈溪公运": frozenset({"330282"})},
+        type_operators={"C": "余姚公运"},
+    )
+    refused = move_passenger(
+        plan,
+        worker=_worker("w1"),
+        to_trip_id="T2",
+        policy=Policy(),
+        direct_minutes=lambda a, b: 500.0,
+        sign=rule,
+    )
+    assert isinstance(refused, MoveRefused) and refused.reason is MoveReason.CHARTER_SIGN
+    assert dict(refused.values) == {
+        "trip": "T2",
+        "operator": "余姚公运",
+        "start": "慈溪市",
+        "end": "临泉县",
+    }
+    crewed = dataclasses.replace(
+        plan.trips[1], crew=Crew("浙B12345", "C", 4, "慈溪公运", (), "车长", "13800000000")
+    )
+    moved = move_passenger(
+        plan.replace(trips=(plan.trips[0], crewed)),
+        worker=_worker("w1"),
+        to_trip_id="T2",
+        policy=Policy(),
+        direct_minutes=lambda a, b: 500.0,
+        sign=rule,
+    )
+    assert isinstance(moved, Moved) and moved.to_trip == "T2"

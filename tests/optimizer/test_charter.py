@@ -249,3 +249,45 @@ def test_late_workers_new_trips_follow_the_rule(yuyao_trip: tuple[Scenario, Plan
     placed = place_late((), both.workers, both, default_provider())
     assert placed.trips and not placed.unserved
     assert {t.vehicle_type for t in placed.trips} == {"yuyao-53"}
+
+
+@pytest.mark.parametrize(
+    ("registered", "legal"),
+    [("慈溪市", False), ("慈溪", False), ("宁波市", True), ("宁波", True), ("浙江省", True)],
+)
+def test_the_checker_reads_a_registration_place_given_by_name(
+    yuyao_trip: tuple[Scenario, Plan], registered: str, legal: bool
+) -> None:
+    """A 慈溪 operator registered by county name ("慈溪市", "慈溪") may not drive 余姚 -> 威宁 and
+    the independent checker says so, as it does for the code; by prefecture or province name it
+    may, and the plan checks clean."""
+    scenario, plan = yuyao_trip
+    name, operator, _, lon, lat = CIXI_COACH
+    scenario = scenario.replace(fleet=(_coach(name, operator, registered, lon, lat),))
+    duties = _duties(scenario, plan, rule=False)
+    errors = check_plan(scenario, plan.replace(coaches=duties.duties))
+    breaks = [e for e in errors if "neither end lies in its operator's registration place" in e]
+    assert bool(breaks) is not legal, errors
+    assert legal or all(
+        f"trip {t.trip_id} from {YUYAO} to {WEINING}" in " ".join(breaks) for t in plan.trips
+    )
+    if legal:
+        assert errors == []
+
+
+def test_the_checker_reports_a_registration_place_it_cannot_read(
+    yuyao_trip: tuple[Scenario, Plan],
+) -> None:
+    """A `registered` value naming no place (or two) is reported once, not passed unchecked."""
+    scenario, plan = yuyao_trip
+    name, operator, _, lon, lat = CIXI_COACH
+    for registered in ("慈溪湾新区", "朝阳"):
+        odd = scenario.replace(fleet=(_coach(name, operator, registered, lon, lat),))
+        errors = check_plan(odd, plan)
+        assert (
+            errors.count(
+                f"{operator}: registered at {registered!r}, which names no single county, "
+                "prefecture or province"
+            )
+            == 1
+        ), errors

@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from optimizer.charter import SignRule
 from optimizer.crews import crew_problems, normalize_crew, overlaps, sign_data
 from optimizer.identity import id_check_char
 from optimizer.model import Crew, Driver, Passenger, Stop, Trip
+
+CIXI, YUYAO = "330282", "330281"
 
 
 def licence(serial: int) -> str:
@@ -111,3 +114,35 @@ def test_the_charter_sign_says_unassigned_until_assigned() -> None:
     )
     assert assigned["plate"] == "浙B12345" and assigned["operator"] == "宁波客运"
     assert assigned["origin"] == "桥头镇" and assigned["destination"] == "临泉县汽车站"
+
+
+def test_a_coach_of_an_operator_registered_at_neither_end_is_refused() -> None:
+    """Charter sign: a coach of an operator registered in 余姚 may not drive 慈溪 -> 临泉; the
+    problem names the trip, both counties and the operator. An operator registered at one end
+    may, and one the fleet does not list is held to the season's default place."""
+    rule = SignRule(
+        ends={"T1": (CIXI, "341221")},
+        operators={"余姚公运": frozenset({YUYAO}), "宁波客运": frozenset({CIXI, YUYAO})},
+        unlisted=frozenset({CIXI}),
+    )
+    yuyao = dataclasses.replace(crew(), operator="余姚公运")
+    [problem] = crew_problems(trip("T1", 8, 10), yuyao, sign=rule)
+    assert (problem.field, problem.value, problem.code) == (
+        "operator",
+        "余姚公运",
+        "crew_charter_sign",
+    )
+    assert problem.values == {
+        "trip": "T1",
+        "start": "慈溪市",
+        "end": "临泉县",
+        "operator": "余姚公运",
+    }
+    assert crew_problems(trip("T1", 8, 10), crew(), sign=rule) == []
+    unlisted = dataclasses.replace(crew(), operator="别处客运")
+    assert crew_problems(trip("T1", 8, 10), unlisted, sign=rule) == []
+    elsewhere = dataclasses.replace(rule, unlisted=frozenset({YUYAO}))
+    assert codes(crew_problems(trip("T1", 8, 10), unlisted, sign=elsewhere)) == [
+        "crew_charter_sign"
+    ]
+    assert crew_problems(trip("T1", 8, 10), yuyao) == []  # no rule given: not checked

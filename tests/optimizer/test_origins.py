@@ -56,6 +56,17 @@ def test_a_prefecture_expands_to_its_counties_and_names_are_checked() -> None:
         expand_region("火星")
 
 
+def test_a_prefecture_level_city_without_counties_is_one_place() -> None:
+    """东莞 and 嘉峪关 are listed both as prefecture and as their own county: one place, not an
+    ambiguous name; 中山 stays ambiguous (中山市 and 大连市中山区 are two places)."""
+    assert expand_region("东莞") == ("441900",)
+    assert expand_region("东莞市") == ("441900",)
+    assert expand_region("嘉峪关") == ("620200",)
+    assert expand_region("中山市") == ("442000",)
+    with pytest.raises(InvalidInput, match="ambiguous"):
+        expand_region("中山")
+
+
 def test_a_point_is_placed_in_the_origin_county_holding_it() -> None:
     """Cixi's central coach station lies in 慈溪, Yuyao's seat in 余姚 (outlines, not nearest)."""
     assert locate_county(121.266, 30.170, NINGBO) == CIXI

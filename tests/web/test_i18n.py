@@ -394,3 +394,16 @@ def test_every_departure_date_strategy_has_its_words() -> None:
         assert i18n.gettext_in("zh_CN", i18n.DATE_STRATEGIES[name]) in (
             i18n.translate_plan_note("zh_CN", note)
         )
+
+
+def test_a_plans_state_inside_a_message_is_shown_in_the_readers_language() -> None:
+    """A refusal naming a plan's state ("plan 5 is published; ...") says the state in Chinese
+    too, not the English status word inside the Chinese sentence."""
+    text = "plan 5 is published; only a finished, unpublished plan can be adjusted"
+    shown = i18n.translate_detail("zh_CN", text)
+    assert "已发布" in shown and "published" not in shown, shown
+    running = i18n.translate_detail(
+        "zh_CN", "plan 7 of season s is still running; wait for it to finish"
+    )
+    assert "计算中" in running and "running" not in running, running
+    assert i18n.translate_detail("en", text) == text

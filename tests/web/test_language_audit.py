@@ -1,8 +1,10 @@
 """The language audit: every page a dispatcher or an employer can reach, crawled in Chinese (the
 default), shows no English word outside a short allow-list (codes, units, proper names, ids);
-and every error the JSON API answers (4xx) to a request asking for Chinese has a Chinese
-`detail`. The pages and API routes are found from the app itself, so a new page or route is
-audited without being listed here."""
+crawled in English, no Chinese except data (what the season stores and the gazetteer's place
+names) and text marked `lang="zh"` on purpose (the language switch's 中文); and every error
+the JSON API answers (4xx) to a request asking for Chinese has a Chinese `detail`. The pages
+and API routes are found from the app itself, so a new page or route is audited without being
+listed here."""
 
 from __future__ import annotations
 
@@ -76,16 +78,23 @@ DOWNLOADS = re.compile(r"\.(csv|xlsx|pdf|zip|json|html)$|/(map|sheet|notices|doc
 
 class _Text(HTMLParser):
     """The text of a page as a person reads it: element text outside scripts and styles, the
-    attributes above, and the labels of buttons; and the page's links."""
+    attributes above, and the labels of buttons; and the page's links. With `skip_chinese`,
+    text inside an element marked `lang="zh..."` (Chinese on purpose) is left out."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, skip_chinese: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.links: list[str] = []
         self._hidden = 0
+        self._skip_chinese = skip_chinese
+        self._open: list[str] = []  # tags of open elements marked Chinese
+        self._chinese = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
+        if self._skip_chinese and values.get("lang", "").lower().startswith("zh"):
+            self._open.append(tag)
+            self._chinese += 1
         if tag in ("script", "style", "template"):
             self._hidden += 1
         if tag == "a" and values.get("href"):
@@ -97,9 +106,12 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "template") and self._hidden:
             self._hidden -= 1
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+            self._chinese -= 1
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
+        if not self._hidden and not self._chinese:
             self.parts.append(data)
 
 
@@ -353,3 +365,63 @@ def test_answers_made_before_the_app_speak_chinese_too(world: dict[str, Any]) ->
     assert nul.status_code == 422 and CJK.search(nul.json()["detail"]), nul.text
     english = svc.client.get("/api/workers/%00", headers=svc.headers("d2"))
     assert english.status_code == 422 and not CJK.search(english.json()["detail"])
+
+
+def data_values(svc: Service) -> re.Pattern[str]:
+    """What counts as data on a page, longest first: the season's workers (names, homes),
+    companies, coach operators and hubs as stored, and every place name of the shipped
+    gazetteer (county, prefecture, province, full and short)."""
+    import csv
+
+    from tests.checker import GEOGRAPHY_DATA
+
+    values: set[str] = set()
+    for row in svc.call("GET", f"/api/workers?season={SEASON}", "d2").json():
+        values.update((row["name"], row["home"]))
+    for path, keys in (
+        (f"/api/companies?season={SEASON}", ("name", "address")),
+        (f"/api/fleet?season={SEASON}", ("operator",)),
+        (f"/api/hubs?season={SEASON}", ("name",)),
+    ):
+        answer = svc.call("GET", path, "d2")
+        assert answer.status_code == 200, (path, answer.text)
+        values.update(str(row.get(k) or "") for row in answer.json() for k in keys)
+    for name in ("counties.csv", "prefectures.csv", "provinces.csv"):
+        with (GEOGRAPHY_DATA / name).open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                values.update(row.get(k) or "" for k in ("name", "short_name", "prefecture"))
+                values.add(row.get("province") or "")
+    ordered = sorted((v for v in values if CJK.search(v)), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered)))
+
+
+def chinese_outside_data(html: str, data: re.Pattern[str]) -> list[str]:
+    """The texts of `html` a reader sees that hold Chinese once data values are taken out
+    (text marked `lang="zh"` left out)."""
+    parser = _Text(skip_chinese=True)
+    parser.feed(html)
+    return [text.strip() for text in parser.parts if CJK.search(data.sub(" ", text))]
+
+
+@pytest.mark.parametrize(("who", "user"), [("dispatcher", "d1"), ("employer", "e1")])
+def test_every_page_in_english_shows_chinese_only_as_data(
+    world: dict[str, Any], who: str, user: str
+) -> None:
+    """Every page the role reaches, with English chosen: a text holding Chinese that is not
+    data (a name, a home, a place of the gazetteer) nor marked lang="zh" fails, named with
+    its page. The Chinese crawl above keeps its own browsers in Chinese."""
+    svc = world["svc"]
+    browser = Browser(svc)
+    assert browser.sign_in(user).status_code == 303
+    assert browser.client.get("/lang/en", follow_redirects=False).status_code == 303
+    pages = crawl(browser, _page_urls(world))
+    assert len(pages) >= (10 if who == "dispatcher" else 5), sorted(pages)
+    switches = [page for page in pages.values() if "/lang/zh_CN" in page]
+    assert switches and all('lang="zh">中文</a>' in page for page in switches)
+    data = data_values(svc)
+    found = {
+        url: sorted(set(texts))
+        for url, page in pages.items()
+        if (texts := chinese_outside_data(page, data))
+    }
+    assert not found, "\n".join(f"{url}: {texts}" for url, texts in found.items())
