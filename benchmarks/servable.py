@@ -7,7 +7,9 @@ slightly different season); `python -m benchmarks.servable bound DIR...` prints,
 folder, one JSON line: workers, the first bound (`tightened=False`), the tightened bound, the
 time of the road turns and of each LP, the load, and a diagnostic that is *not* a bound: the
 tightened LP with no two counties on one coach (`Turn.partners` empty), which shows whether
-the pooling relation is what lets the bound say "everyone".
+the pooling relation is what lets the bound say "everyone". `python -m benchmarks.servable
+routes DIR...` prints the route-pattern LP's restricted master (`benchmarks.servable_routes`, a
+diagnostic, not a bound: when it seats everyone, no route-aware LP bound is below everyone).
 """
 
 from __future__ import annotations
@@ -71,6 +73,30 @@ def measure(folder: Path) -> dict[str, Any]:
     }
 
 
+def measure_routes(folder: Path, nearest: int, fleet_scale: float = 1.0) -> dict[str, Any]:
+    """The route-pattern LP's restricted master on one season folder (`benchmarks.servable_routes`:
+    when it seats everyone, no bound from that LP is below everyone); `fleet_scale` shrinks the
+    fleet to see how far from binding the LP is."""
+    from benchmarks.servable_routes import as_json, route_master
+    from optimizer.solve import default_distance_provider
+
+    scenario = read_scenario(folder)
+    if fleet_scale != 1.0:
+        fleet = tuple(
+            dataclasses.replace(v, count=int(v.count * fleet_scale)) for v in scenario.fleet
+        )
+        scenario = dataclasses.replace(scenario, fleet=fleet)
+    found = as_json(route_master(scenario, default_distance_provider(), nearest=nearest))
+    return {
+        "scenario": scenario.name,
+        "direction": scenario.direction,
+        "fleet": {v.vehicle_type: v.count for v in scenario.fleet},
+        **found,
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     """`python -m benchmarks.servable build|bound`."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.servable", description=__doc__)
@@ -80,9 +106,22 @@ def main(argv: list[str] | None = None) -> None:
     make.add_argument("--only", required=True, help="comma-separated member names")
     bound = sub.add_parser("bound", help="both bounds of each season folder, one JSON line each")
     bound.add_argument("folders", type=Path, nargs="+")
+    routes = sub.add_parser(
+        "routes", help="the route-pattern LP's restricted master (a diagnostic, not a bound)"
+    )
+    routes.add_argument("folders", type=Path, nargs="+")
+    routes.add_argument("--nearest", type=int, default=6)
+    routes.add_argument(
+        "--fleet-scale", type=float, default=1.0, help="every type's count times this, rounded down"
+    )
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.out, [n.strip() for n in args.only.split(",") if n.strip()])
+        return
+    if args.command == "routes":
+        for folder in args.folders:
+            found = measure_routes(folder, args.nearest, args.fleet_scale)
+            print(json.dumps(found, ensure_ascii=False), flush=True)
         return
     for folder in args.folders:
         print(json.dumps(measure(folder), ensure_ascii=False), flush=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 import math
 import time
 from collections import defaultdict
@@ -43,14 +44,36 @@ PRICE_TOLERANCE = 1e-7
 MAX_COUNTY_SETS = 400_000
 # Columns added per pricing round at most.
 COLUMNS_PER_ROUND = 400
+# With pickup rows: sets of counties priced exactly per round only to give the master a column.
+SPARE_SETS = 100
+# With pickup rows and `stop_early`: once this many sets were priced exactly and enough improving
+# columns were found, a round stops without the exact maximum (it proves nothing that round).
+EXACT_SETS_PER_ROUND = 300
 # Weight of the best dual found so far in the point priced each round (Wentges smoothing).
 SMOOTHING = 0.8
 # A passenger's ride may exceed the limit by one second (the plan checker's rounding allowance).
 RIDE_ALLOWANCE_S = 1.0
+# Hub stops in the pickup rows for at most this many hubs in a season (pricing enumerates the
+# sets of at most `boarding_stop_limit` of them); beyond, hub seats fall back to unlimited rows.
+MAX_HUB_STOPS = 10
+# Joins a group's boarding options (own site first, then its hubs) into its key.
+OPTION_SEPARATOR = "\x1f"
 
-# A demand group: (alighting county, window, the one boarding site its seats may use, or "" when
-# they may choose among several: a gate near a hub, or any when the pickup rows are off).
+# A demand group: (alighting county, window, its boarding key: the one site its seats may use,
+# or its own site and hubs joined by OPTION_SEPARATOR (hub stops), or "" when they may choose
+# without limit: a gate near a hub without hub stops, or any seat when the pickup rows are off).
 GroupKey = tuple[str, Window, str]
+
+
+def boarding_key(options: Sequence[str], pickup_rows: bool, hub_stops: bool = True) -> str:
+    """The boarding part of a group's key: its one site, or (with `hub_stops`) its options joined
+    (the first is its own site, the gate; the others hubs it may use), or "" (no limit)."""
+    distinct = tuple(dict.fromkeys(options))
+    if not pickup_rows or not distinct:
+        return ""
+    if len(distinct) == 1:
+        return distinct[0]
+    return OPTION_SEPARATOR.join(distinct) if hub_stops else ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +124,8 @@ class LpBound:
     # The seats in the rows, and of those the seats under the pickup rows (0 when they are off).
     seats: int = 0
     limited_seats: int = 0
+    # Of `limited_seats`: seats that may board at a hub (under the pickup rows by hub stops).
+    hub_seats: int = 0
 
 
 def rounded_patterns(
@@ -258,6 +283,7 @@ def lp_lower_bound(
     known_bound: int = 0,
     presolve: bool = True,
     boarding_stop_limit: int | None = None,
+    hub_stops: bool = True,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -297,19 +323,26 @@ def lp_lower_bound(
         gate), and a pattern carries a county's such seats from at most this many gates
         ("pickup rows", docs/plan-format.md); seats that may choose stay in (county, window)
         rows with no such limit. None: every group is a (county, window) row, as before.
+    hub_stops
+        With `boarding_stop_limit`: seats with several boarding options (the first is their own
+        site, the gate; the others hubs) get rows per (county, window, options) too, and a
+        pattern's boarding stops are gates or hubs, at most `boarding_stop_limit` in all; such a
+        seat rides when its gate or one of its hubs is a stop ("hub stops"). With more than
+        `MAX_HUB_STOPS` hubs, or False, those seats stay in the unlimited rows.
     """
     started = time.monotonic()
     deadline = started + time_limit_s
     # Demand groups: seats by (county, window) and, with pickup rows, by their one boarding site.
     seats_of: dict[GroupKey, int] = defaultdict(int)
     boarding_of: dict[str, set[str]] = defaultdict(set)
+    hub_sites = sorted({b for d in demands for b in tuple(dict.fromkeys(d.boarding))[1:]})
+    with_hubs = hub_stops and boarding_stop_limit is not None and len(hub_sites) <= MAX_HUB_STOPS
     for demand in demands:
         dates = [d for d in _days(demand.window) if capacity_by_date.get(d, 0) > 0]
         if demand.seats <= 0 or not dates:
             continue  # no pattern can carry it: leaving it out keeps a relaxation
-        seats_of[(demand.county, demand.window, _fixed_boarding(demand, boarding_stop_limit))] += (
-            demand.seats
-        )
+        site = boarding_key(demand.boarding, boarding_stop_limit is not None, with_hubs)
+        seats_of[(demand.county, demand.window, site)] += demand.seats
         boarding_of[demand.county].update(demand.boarding)
     if not seats_of:
         return _not_computed("no seated demand", started)
@@ -363,13 +396,21 @@ def lp_lower_bound(
         for ci, rows in by_county.items():
             eligible[(di, ci)] = np.array(rows, dtype=np.int64)
     sizes = rhs[: len(groups)]
-    # With pickup rows: each group's boarding site as a number (-1: it may choose).
-    fixed_sites = sorted({g[2] for g in groups if g[2]})
-    site_number = {site: i for i, site in enumerate(fixed_sites)}
+    # With pickup rows: each group's own boarding site as a number (-1: it may choose freely)
+    # and, with hub stops, the hubs it may also board at as a bit mask.
+    options = {g: g[2].split(OPTION_SEPARATOR) if g[2] else [] for g in groups}
+    own_sites = sorted({o[0] for o in options.values() if o})
+    site_number = {site: i for i, site in enumerate(own_sites)}
+    hub_bit = {
+        hub: 1 << i for i, hub in enumerate(sorted({h for o in options.values() for h in o[1:]}))
+    }
     limits = (
         _PickupLimit(
-            np.array([site_number.get(g[2], -1) for g in groups], dtype=np.int64),
+            np.array(
+                [site_number[options[g][0]] if options[g] else -1 for g in groups], dtype=np.int64
+            ),
             boarding_stop_limit,
+            np.array([sum(hub_bit[h] for h in options[g][1:]) for g in groups], dtype=np.int64),
         )
         if boarding_stop_limit is not None
         else None
@@ -398,7 +439,9 @@ def lp_lower_bound(
             continue
         carried_rows: dict[int, int] = defaultdict(int)
         for (county, window, site), seats in loading.items():
-            key = (county, window, site if boarding_stop_limit is not None else "")
+            if boarding_stop_limit is None or (OPTION_SEPARATOR in site and not with_hubs):
+                site = ""
+            key = (county, window, site)
             if key in group_row:
                 carried_rows[group_row[key]] += seats
         served = tuple(sorted({county_index[groups[r][0]] for r in carried_rows}))
@@ -461,6 +504,7 @@ def lp_lower_bound(
                 deadline,
                 per_coach=float(point[total_row]) if totals else 0.0,
                 limits=limits,
+                stop_early=with_hubs,
             )
             pricing_seconds += time.monotonic() - clock
             if priced is None:
@@ -519,19 +563,12 @@ def lp_lower_bound(
         pricing_seconds=pricing_seconds,
         seats=int(sum(seats_of.values())),
         limited_seats=int(sum(b for g, b in seats_of.items() if g[2])),
+        hub_seats=int(sum(b for g, b in seats_of.items() if OPTION_SEPARATOR in g[2])),
     )
 
 
 def _days(window: Window) -> list[dt.date]:
     return [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
-
-
-def _fixed_boarding(demand: LpDemand, boarding_stop_limit: int | None) -> str:
-    """The one site where `demand`'s seats may board, or "" when they may choose (or when the
-    pickup rows are off)."""
-    if boarding_stop_limit is None or len(set(demand.boarding)) != 1:
-        return ""
-    return demand.boarding[0]
 
 
 def _county_visits(
@@ -553,7 +590,8 @@ def _county_visits(
         if not inside:
             return 0
         seats = sum(seats_of[g] for g in inside)
-        sites = len({g[2] for g in inside if g[2]})
+        # Only seats with one boarding site force a stop there (hub seats may share one).
+        sites = len({g[2] for g in inside if g[2] and OPTION_SEPARATOR not in g[2]})
         return max(1, math.ceil(seats / largest), math.ceil(sites / limit))
 
     return disjoint_interval_best(starts, ends, weight)
@@ -561,11 +599,20 @@ def _county_visits(
 
 @dataclass(frozen=True)
 class _PickupLimit:
-    """The pickup rows: `site[row]` numbers the one boarding site of a group (-1: it may choose);
-    a pattern carries one county's fixed-site seats from at most `limit` sites."""
+    """The pickup rows: `site[row]` numbers the own boarding site (gate) of a group (-1: it may
+    choose freely), `hubs[row]` is the bit mask of the hubs it may also board at; a pattern has at
+    most `limit` boarding stops, gates or hubs, and carries a group's seats only when its gate or
+    one of its hubs is among them."""
 
     site: npt.NDArray[np.int64]
     limit: int
+    hubs: npt.NDArray[np.int64] | None = None
+
+    @property
+    def hub_count(self) -> int:
+        if self.hubs is None or not len(self.hubs):
+            return 0
+        return int(np.bitwise_or.reduce(self.hubs)).bit_length()
 
 
 def _seat_curve(
@@ -592,6 +639,24 @@ def _max_plus(
     table = first[..., shift] + second[..., None, :]
     table[..., invalid] = -np.inf
     return table.max(axis=-1), table.argmax(axis=-1)
+
+
+def _max_plus_few(
+    first: npt.NDArray[np.float64], second: npt.NDArray[np.float64], upto: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """`_max_plus(first, second)` where `first` never falls along its last axis and `second` is
+    flat beyond index `upto`: only j <= upto can be best (the smallest such j on ties, as there).
+    """
+    if upto >= 16:
+        return _max_plus(first, second[None, :] if first.ndim > 1 else second)
+    out = first + second[0]
+    best = np.zeros(out.shape, dtype=np.int64)
+    for j in range(1, upto + 1):
+        shifted = first[..., :-j] + second[j]
+        better = shifted > out[..., j:]
+        out[..., j:] = np.where(better, shifted, out[..., j:])
+        best[..., j:] = np.where(better, j, best[..., j:])
+    return out, best
 
 
 @functools.cache
@@ -644,6 +709,47 @@ class _CountyCurve:
         return taken
 
 
+def _site_curves(
+    prices: npt.NDArray[np.float64],
+    seats: npt.NDArray[np.float64],
+    site: npt.NDArray[np.int64],
+    capacity: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The distinct sites of the rows of positive price, and per site `_seat_curve` of its rows
+    (shape sites x capacity + 1), all at once."""
+    keep = np.nonzero(prices > 0)[0]
+    sites, number = np.unique(site[keep], return_inverse=True)
+    number = number.reshape(-1)
+    order = np.lexsort((-prices[keep], number))
+    counts = np.minimum(seats[keep][order], capacity).astype(np.int64)
+    per_seat = np.repeat(prices[keep][order], counts)
+    owner = np.repeat(number[order], counts)
+    # Each seat's position among its site's seats (they are contiguous, best first).
+    starts = np.zeros(len(sites) + 1, dtype=np.int64)
+    np.add.at(starts, number[order] + 1, counts)
+    starts = np.cumsum(starts)
+    position = np.arange(len(per_seat)) - starts[owner]
+    inside = position < capacity
+    marginal = np.zeros((len(sites), capacity))
+    marginal[owner[inside], position[inside]] = per_seat[inside]
+    curves = np.zeros((len(sites), capacity + 1))
+    curves[:, 1:] = np.cumsum(marginal, axis=1)
+    return sites, curves
+
+
+def _undominated(curves: npt.NDArray[np.float64], limit: int) -> list[int]:
+    """The sites (rows of `curves`, each a site's best value per seat count) that fewer than
+    `limit` others dominate (curve at least as high everywhere; among equal curves the first
+    dominates). A solution with at most `limit` sites that uses a site dominated by `limit`
+    others leaves one of those unused and may swap to it without losing value, so the dynamic
+    programme over the kept sites has the same optimum."""
+    at_least = (curves[:, None, :] >= curves[None, :, :]).all(axis=2)
+    index = np.arange(len(curves))
+    dominates = at_least & (~at_least.T | (index[:, None] < index[None, :]))
+    np.fill_diagonal(dominates, False)
+    return np.nonzero(dominates.sum(axis=0) < limit)[0].tolist()
+
+
 def _county_curve(
     prices: npt.NDArray[np.float64],
     rows: npt.NDArray[np.int64],
@@ -660,26 +766,125 @@ def _county_curve(
     local = np.arange(len(rows))
     flexible = local[positive & (site < 0)]
     fixed_sites = np.unique(site[positive & (site >= 0)])
-    curve = _seat_curve(prices[flexible], seat_count[flexible], capacity)
-    members = [local[positive & (site == s)] for s in fixed_sites.tolist()]
-    if len(members) <= limit:  # every site fits: the plain greedy over all rows
+    if len(fixed_sites) <= limit:  # every site fits: the plain greedy over all rows
         everything = local[positive]
         return _CountyCurve(
             _seat_curve(prices[everything], seat_count[everything], capacity),
             rows, prices, seat_count, [], [], everything,
         )  # fmt: skip
+    curve = _seat_curve(prices[flexible], seat_count[flexible], capacity)
+    fixed = np.nonzero(site >= 0)[0]
+    fixed_sites, own_curves = _site_curves(prices[fixed], seat_count[fixed], site[fixed], capacity)
+    kept = _undominated(own_curves, limit)
+    members = [local[positive & (site == fixed_sites[i])] for i in kept]
     # best[t, k]: the best value of at most k seats with at most t sites among those seen so far.
     best = np.repeat(curve[None, :], limit + 1, axis=0)
     choices: list[npt.NDArray[np.int64]] = []
-    for group in members:
-        own = _seat_curve(prices[group], seat_count[group], capacity)
-        value, seats = _max_plus(best[:-1], own[None, :])
+    for i, group in zip(kept, members, strict=True):
+        own = own_curves[i]
+        # Beyond its seats a site's curve is flat and `best` never falls: only those j count.
+        value, seats = _max_plus_few(best[:-1], own, min(capacity, int(seat_count[group].sum())))
         better = value > best[1:] + 1e-12
         choice = np.full((limit + 1, capacity + 1), -1, dtype=np.int64)
         choice[1:] = np.where(better, seats, -1)
         best[1:] = np.where(better, value, best[1:])
         choices.append(choice)
     return _CountyCurve(best[limit], rows, prices, seat_count, members, choices, flexible)
+
+
+def _hub_mask(
+    prices: npt.NDArray[np.float64], rows: npt.NDArray[np.int64], limits: _PickupLimit
+) -> int:
+    """The hubs (bit mask) some group of `rows` of positive price may board at."""
+    if limits.hubs is None:
+        return 0
+    positive = prices > 0
+    return int(np.bitwise_or.reduce(limits.hubs[rows][positive])) if positive.any() else 0
+
+
+def _best_stops(
+    prices: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.float64],
+    limits: _PickupLimit,
+    capacity: int,
+) -> _CountyCurve:
+    """A `_CountyCurve` whose value at `capacity` (and only there) is the best value of at most
+    `capacity` seats of groups `rows` at `prices` per seat with at most `limits.limit` boarding
+    stops, gates or hubs; its loading at `capacity` meets that limit.
+
+    Exact: every choice of stops is a set H of hubs (of those some positive group may use) and
+    some gates; for each H of at most `limit` hubs the groups that may board at a hub of H ride
+    freely and the others come from at most limit - |H| gates (`_county_curve`, exact). An H whose
+    upper bound (its free seats' value plus the best limit - |H| gates' values) cannot beat the
+    best value found is skipped."""
+    site = limits.site[rows]
+    mask = _hub_mask(prices, rows, limits)
+    if not mask or limits.hubs is None:
+        return _county_curve(prices, rows, sizes, site, capacity, limits.limit)
+    hubs = limits.hubs[rows]
+    seat_count = sizes[rows]
+    positive = prices > 0
+    fixed = np.nonzero(site >= 0)[0]
+    numbers, curves = _site_curves(prices[fixed], seat_count[fixed], site[fixed], capacity)
+    gate_value = dict(zip(numbers.tolist(), curves[:, capacity].tolist(), strict=True))
+    bits = [1 << b for b in range(mask.bit_length()) if mask >> b & 1]
+    plans: list[tuple[float, int, npt.NDArray[np.int64]]] = []
+    for count in range(min(limits.limit, len(bits)) + 1):
+        for chosen in itertools.combinations(bits, count):
+            covered = (hubs & sum(chosen)) != 0
+            free = positive & ((site < 0) | covered)
+            left = sorted(
+                (gate_value[n] for n in np.unique(site[positive & ~free]).tolist()), reverse=True
+            )
+            ceiling = _seat_curve(prices[free], seat_count[free], capacity)[capacity]
+            ceiling += sum(left[: limits.limit - count])
+            plans.append((float(ceiling), count, np.where(covered, -1, site)))
+    plans.sort(key=lambda plan: -plan[0])
+    best: _CountyCurve | None = None
+    for ceiling, count, own in plans:
+        if best is not None and ceiling <= best.curve[capacity] + 1e-12:
+            break
+        curve = _county_curve(prices, rows, sizes, own, capacity, limits.limit - count)
+        if best is None or curve.curve[capacity] > best.curve[capacity]:
+            best = curve
+    assert best is not None
+    return best
+
+
+def _stops_ceiling(
+    prices: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.float64],
+    limits: _PickupLimit,
+    capacity: int,
+) -> npt.NDArray[np.float64]:
+    """curve[k]: at least the best value of at most k seats of groups `rows` with at most
+    `limits.limit` boarding stops (exact without hubs). A hub is priced as a "super gate" whose
+    seats are those of every group that may board there, so a group may count at its gate and
+    at its hub: any loading under the limit is one of this programme's (each seat assigned to
+    one stop of the coach), so the curve is never below the exact one."""
+    site = limits.site[rows]
+    mask = _hub_mask(prices, rows, limits)
+    if not mask or limits.hubs is None:
+        return _county_curve(prices, rows, sizes, site, capacity, limits.limit).curve
+    hubs = limits.hubs[rows]
+    base = int(limits.site.max()) + 1
+    parts_prices, parts_rows, parts_site = [prices], [rows], [site]
+    for bit in range(mask.bit_length()):
+        mine = (hubs >> bit & 1) == 1
+        if mine.any():
+            parts_prices.append(prices[mine])
+            parts_rows.append(rows[mine])
+            parts_site.append(np.full(int(mine.sum()), base + bit, dtype=np.int64))
+    return _county_curve(
+        np.concatenate(parts_prices),
+        np.concatenate(parts_rows),
+        sizes,
+        np.concatenate(parts_site),
+        capacity,
+        limits.limit,
+    ).curve
 
 
 def _combined_value(curves: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -691,27 +896,6 @@ def _combined_value(curves: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
             return np.asarray((total + curves[:, i, ::-1]).max(axis=1))
         total, _ = _max_plus(total, curves[:, i])
     return np.asarray(total[:, -1])
-
-
-def _combined_loading(parts: Sequence[_CountyCurve], capacity: int) -> dict[int, int]:
-    """The loading behind `_combined_value` for one set of counties."""
-    total = parts[0].curve
-    splits = []
-    for part in parts[1:]:
-        total, seats = _max_plus(total, part.curve)
-        splits.append(seats)
-    # Walk back: the last county takes seats[k] of budget k, the rest goes to the ones before.
-    left = capacity
-    budgets = [0] * len(parts)
-    for i in range(len(parts) - 1, 0, -1):
-        take = int(splits[i - 1][left])
-        budgets[i] = take
-        left -= take
-    budgets[0] = left
-    loading: dict[int, int] = {}
-    for part, budget in zip(parts, budgets, strict=True):
-        loading.update(part.loading(budget))
-    return loading
 
 
 def _fill(
@@ -738,6 +922,12 @@ def _fill(
 
 # Labels extended at once while pricing (rows x candidate counties).
 LABELS_PER_STEP = 2_000_000
+
+
+class _Enough(Exception):
+    """Pricing has found enough improving columns and stops before the maximum is known."""
+
+
 # Sets priced exactly at once (vectorised), in decreasing order of their upper bound.
 PRICE_CHUNK = 4096
 # Sets whose county curves are combined at once with pickup rows (sets x seats x seats floats).
@@ -779,9 +969,11 @@ def _price(
     deadline: float,
     per_coach: float = 0.0,
     limits: _PickupLimit | None = None,
+    stop_early: bool = False,
 ) -> tuple[float, list[Column], int] | None:
-    """The largest dual value of any pattern (exact), the best columns, and the sets priced
-    exactly; None at the deadline. `duals` are the group rows' then the visit rows'; `per_coach`
+    """The largest dual value of any pattern (exact; infinite when `stop_early` stopped the
+    round once it had enough improving columns), the best columns, and the sets priced exactly;
+    None at the deadline. `duals` are the group rows' then the visit rows'; `per_coach`
     the dual of the row every pattern is in (the known bound's), added to every value.
 
     The best loading of a set on a date takes the date's capacity in seats at the highest dual
@@ -810,11 +1002,12 @@ def _price(
     most = 0.0
     evaluated = 0
     found = _Found(threshold)
-    curve_of: dict[tuple[int, int], _CountyCurve] = {}
     # With pickup rows, the sets' values under the limit across the whole coach, and their curves.
     coach_curve: dict[tuple[int, tuple[int, ...]], _CountyCurve] = {}
     coach_sets = 0
     site_values: dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+    # Sets priced exactly only for a column (they cannot raise the maximum), per round at most.
+    spare = SPARE_SETS
 
     def settle(
         di: int,
@@ -822,10 +1015,11 @@ def _price(
         members: npt.NDArray[np.int64],
         bounds: npt.NDArray[np.float64],
         visit: npt.NDArray[np.float64],
+        improving: bool = False,
     ) -> bool:
-        """Price `members` (sets of more than one county) under the limit across the whole coach,
-        best upper bound (`bounds`: the limit per county) first, those that can beat `most`;
-        False at the deadline."""
+        """Price `members` (sets of counties) under the limit across the whole coach, best upper
+        bound (`bounds`: the limit per county) first, those that can beat `most` (or, when
+        `improving`, the threshold: every improving column); False at the deadline."""
         nonlocal most, coach_sets
         assert limits is not None
         # A second bound: the choosing seats' values plus the best `limit` sites' values, each
@@ -838,188 +1032,222 @@ def _price(
         bounds = np.minimum(
             bounds, flexible_value[members].sum(axis=1) + top + visit[members].sum(axis=1)
         )
+        nonlocal spare
         for k in np.argsort(-bounds, kind="stable").tolist():
-            if bounds[k] <= most + 1e-12:
-                break
+            if bounds[k] <= (min(most, threshold) if improving else most) + 1e-12:
+                # A set that cannot beat the best may still improve the master: a few more.
+                if spare <= 0 or bounds[k] <= threshold + 1e-12:
+                    break
+                spare -= 1
             if time.monotonic() > deadline:
                 return False
             served = members[k]
             rows = np.concatenate(
                 [eligible[(di, c)] for c in served.tolist() if (di, c) in eligible]
             )
-            whole = _county_curve(
-                group_duals[rows], rows, sizes, limits.site[rows], capacity, limits.limit
-            )
+            whole = _best_stops(group_duals[rows], rows, sizes, limits, capacity)
             value = float(whole.curve[capacity] + visit[served].sum())
             coach_sets += 1
             if value > threshold:
                 coach_curve[(di, tuple(served.tolist()))] = whole
             most = max(most, value)
             found.add(di, served[None, :], np.array([value]))
+            if (
+                stop_early
+                and coach_sets >= EXACT_SETS_PER_ROUND
+                and found.size >= COLUMNS_PER_ROUND
+            ):
+                raise _Enough
         return True
 
-    # Every county alone first (on every date), so the best single value prunes the labels.
-    priced_days = []
-    for di, day in enumerate(days):
-        capacity = capacity_by_date[day]
-        # marginal[c, k]: the (k+1)-th best seat price of county c's groups on this date.
-        marginal = np.zeros((count, capacity))
-        usable = np.zeros(count, dtype=bool)
-        curves = np.zeros((count, capacity + 1)) if limits is not None else None
-        # With pickup rows: each county's best value from the seats that may choose, and from
-        # each fixed site alone (what `settle`'s cheap bound adds up).
-        sites_count = int(limits.site.max()) + 1 if limits is not None else 0
-        flexible_value = np.zeros(count)
-        site_value = np.zeros((count, max(1, sites_count)))
-        for ci, rows in by_day.get(di, []):
-            usable[ci] = True
-            if limits is not None and curves is not None:
-                county_curve = _county_curve(
-                    group_duals[rows], rows, sizes, limits.site[rows], capacity, limits.limit
-                )
-                curves[ci] = county_curve.curve
-                curve_of[(di, ci)] = county_curve
-                site = limits.site[rows]
-                prices = group_duals[rows]
-                flexible_value[ci] = _seat_curve(prices[site < 0], sizes[rows][site < 0], capacity)[
-                    capacity
-                ]
-                for number in np.unique(site[site >= 0]).tolist():
-                    mine = site == number
-                    site_value[ci, number] = _seat_curve(prices[mine], sizes[rows][mine], capacity)[
-                        capacity
-                    ]
-            prices = group_duals[rows]
-            keep = prices > 0
-            if keep.any():
-                order = np.argsort(-prices[keep], kind="stable")
-                seats = np.minimum(sizes[rows][keep][order].astype(np.int64), capacity)
-                per_seat = np.repeat(prices[keep][order], seats)[:capacity]
-                marginal[ci, : len(per_seat)] = per_seat
-        seat_value = marginal.sum(axis=1) if curves is None else curves[:, capacity]
-        filled = (marginal > 0).sum(axis=1)
-        # A coach serves a county on a date only if some of its groups may depart then.
-        visit = np.where(usable, county_duals, 0.0)
-        own = seat_value + visit
-        candidates = np.nonzero(usable & (own > 0))[0]
-        if not len(candidates):
-            continue
-        evaluated += len(candidates)
-        most = max(most, float(own[candidates].max()))
-        found.add(di, candidates[:, None], own[candidates])
-        priced_days.append(
-            (di, capacity, marginal, seat_value, filled, visit, own, candidates, curves)
-        )
-        site_values[di] = (flexible_value, site_value)
-    priced_days.sort(key=lambda p: -float(p[6][p[7]].max()))
-    for di, capacity, marginal, seat_value, filled, visit, own, candidates, curves in priced_days:
-        if corridor.stop_limit < 2:
-            break
-        position = np.full(count, -1, dtype=np.int64)
-        position[candidates] = np.arange(len(candidates))
-        own_sorted = np.sort(own[candidates])[::-1]
-        labels = _Labels(
-            candidates[:, None],
-            candidates,
-            corridor.reach[candidates],
-            own[candidates],
-            seat_value[candidates],
-            visit[candidates],
-            marginal[candidates, 0],
-        )
-        allowed = corridor.allowed[candidates]
-        for length in range(2, corridor.stop_limit + 1):
-            # What counties after this one could still add, at most.
-            later = float(own_sorted[: corridor.stop_limit - length].sum())
-            grown = _extend(
-                labels,
-                candidates,
-                position,
-                corridor,
-                allowed,
-                own,
-                seat_value,
-                visit,
-                marginal,
-                capacity,
-                later,
-                most,
-                deadline,
-            )
-            if grown is None:
-                return None
-            if not len(grown.last):
-                break
-            # Price exactly, best bound first, the distinct sets whose bound beats the best.
-            sets, inverse = np.unique(grown.served, axis=0, return_inverse=True)
-            inverse = inverse.reshape(-1)
-            bound = np.full(len(sets), -np.inf)
-            np.maximum.at(bound, inverse, grown.value)
-            exact = bound.copy()
-            # Sets whose counties' positive seats fit in one coach are worth their sum: exact.
-            fits = (filled[sets].sum(axis=1) <= capacity) & (bound > most + 1e-12)
-            if fits.any():
-                members = sets[fits]
-                values = seat_value[members].sum(axis=1) + visit[members].sum(axis=1)
-                exact[fits] = values
-                evaluated += len(values)
-                if limits is None:
-                    most = max(most, float(values.max()))
-                    found.add(di, members, values)
-                elif not settle(di, capacity, members, values, visit):
-                    return None
-            pending = np.where(fits, -np.inf, bound)
-            order = np.argsort(-pending, kind="stable")
-            for start in range(0, len(order), PRICE_CHUNK):
-                if time.monotonic() > deadline:
-                    return None
-                chunk = order[start : start + PRICE_CHUNK]
-                chunk = chunk[pending[chunk] > most + 1e-12]
-                if not len(chunk):
-                    break
-                members = sets[chunk]
-                if curves is not None:
-                    seat_part = np.concatenate(
-                        [
-                            _combined_value(curves[members[k : k + CURVE_CHUNK]])
-                            for k in range(0, len(members), CURVE_CHUNK)
-                        ]
+    partial = False
+    try:
+        # Every county alone first (on every date), so the best single value prunes the labels.
+        priced_days = []
+        for di, day in enumerate(days):
+            capacity = capacity_by_date[day]
+            # marginal[c, k]: the (k+1)-th best seat price of county c's groups on this date.
+            marginal = np.zeros((count, capacity))
+            usable = np.zeros(count, dtype=bool)
+            curves = np.zeros((count, capacity + 1)) if limits is not None else None
+            # With pickup rows: each county's best value from the seats that may choose, and from
+            # each fixed site alone (what `settle`'s cheap bound adds up).
+            # Hub stops count as sites too (after the gates): a seat of a hub's company is one of
+            # that hub's seats, so the bound may count it twice, never too little.
+            gates_count = int(limits.site.max()) + 1 if limits is not None else 0
+            hub_count = limits.hub_count if limits is not None else 0
+            flexible_value = np.zeros(count)
+            site_value = np.zeros((count, max(1, gates_count + hub_count)))
+            for ci, rows in by_day.get(di, []):
+                usable[ci] = True
+                if limits is not None and curves is not None:
+                    curves[ci] = _stops_ceiling(group_duals[rows], rows, sizes, limits, capacity)
+                    site = limits.site[rows]
+                    prices = group_duals[rows]
+                    flexible_value[ci] = _seat_curve(
+                        prices[site < 0], sizes[rows][site < 0], capacity
+                    )[capacity]
+                    fixed = np.nonzero(site >= 0)[0]
+                    numbers, values = _site_curves(
+                        prices[fixed], sizes[rows][fixed], site[fixed], capacity
                     )
-                else:
-                    prices = marginal[members].reshape(len(chunk), -1)
-                    if prices.shape[1] > capacity:
-                        prices = np.partition(prices, prices.shape[1] - capacity, axis=1)
-                        prices = prices[:, -capacity:]
-                    seat_part = prices.sum(axis=1)
-                values = seat_part + visit[members].sum(axis=1)
-                exact[chunk] = values
-                evaluated += len(chunk)
-                if limits is None:
-                    most = max(most, float(values.max()))
-                    found.add(di, members, values)
-                elif not settle(di, capacity, members, values, visit):
-                    return None
-            grown.value = np.minimum(grown.value, exact[inverse])
-            # Only labels that could still lead to a better set are extended.
-            labels = grown.take(grown.value + later > most + 1e-12)
-            if not len(labels.last):
+                    site_value[ci, numbers] = values[:, capacity]
+                    if limits.hubs is not None:
+                        hubs = limits.hubs[rows]
+                        for bit in range(hub_count):
+                            mine = (hubs >> bit & 1) == 1
+                            if mine.any():
+                                site_value[ci, gates_count + bit] = _seat_curve(
+                                    prices[mine], sizes[rows][mine], capacity
+                                )[capacity]
+                prices = group_duals[rows]
+                keep = prices > 0
+                if keep.any():
+                    order = np.argsort(-prices[keep], kind="stable")
+                    seats = np.minimum(sizes[rows][keep][order].astype(np.int64), capacity)
+                    per_seat = np.repeat(prices[keep][order], seats)[:capacity]
+                    marginal[ci, : len(per_seat)] = per_seat
+            seat_value = marginal.sum(axis=1) if curves is None else curves[:, capacity]
+            filled = (marginal > 0).sum(axis=1)
+            # A coach serves a county on a date only if some of its groups may depart then.
+            visit = np.where(usable, county_duals, 0.0)
+            own = seat_value + visit
+            candidates = np.nonzero(usable & (own > 0))[0]
+            if not len(candidates):
+                continue
+            evaluated += len(candidates)
+            site_values[di] = (flexible_value, site_value)
+            if limits is None:
+                most = max(most, float(own[candidates].max()))
+                found.add(di, candidates[:, None], own[candidates])
+            elif not settle(
+                di, capacity, candidates[:, None], own[candidates], visit, not stop_early
+            ):
+                return None  # with hubs `own` is a ceiling: each county alone priced exactly
+            priced_days.append(
+                (di, capacity, marginal, seat_value, filled, visit, own, candidates, curves)
+            )
+        priced_days.sort(key=lambda p: -float(p[6][p[7]].max()))
+        for (
+            di,
+            capacity,
+            marginal,
+            seat_value,
+            filled,
+            visit,
+            own,
+            candidates,
+            curves,
+        ) in priced_days:
+            if corridor.stop_limit < 2:
                 break
+            position = np.full(count, -1, dtype=np.int64)
+            position[candidates] = np.arange(len(candidates))
+            own_sorted = np.sort(own[candidates])[::-1]
+            labels = _Labels(
+                candidates[:, None],
+                candidates,
+                corridor.reach[candidates],
+                own[candidates],
+                seat_value[candidates],
+                visit[candidates],
+                marginal[candidates, 0],
+            )
+            allowed = corridor.allowed[candidates]
+            for length in range(2, corridor.stop_limit + 1):
+                # What counties after this one could still add, at most.
+                later = float(own_sorted[: corridor.stop_limit - length].sum())
+                grown = _extend(
+                    labels,
+                    candidates,
+                    position,
+                    corridor,
+                    allowed,
+                    own,
+                    seat_value,
+                    visit,
+                    marginal,
+                    capacity,
+                    later,
+                    most,
+                    deadline,
+                )
+                if grown is None:
+                    return None
+                if not len(grown.last):
+                    break
+                # Price exactly, best bound first, the distinct sets whose bound beats the best.
+                sets, inverse = np.unique(grown.served, axis=0, return_inverse=True)
+                inverse = inverse.reshape(-1)
+                bound = np.full(len(sets), -np.inf)
+                np.maximum.at(bound, inverse, grown.value)
+                exact = bound.copy()
+                # Sets whose counties' positive seats fit in one coach are worth their sum: exact.
+                fits = (filled[sets].sum(axis=1) <= capacity) & (bound > most + 1e-12)
+                if fits.any():
+                    members = sets[fits]
+                    values = seat_value[members].sum(axis=1) + visit[members].sum(axis=1)
+                    exact[fits] = values
+                    evaluated += len(values)
+                    if limits is None:
+                        most = max(most, float(values.max()))
+                        found.add(di, members, values)
+                    elif not settle(di, capacity, members, values, visit):
+                        return None
+                pending = np.where(fits, -np.inf, bound)
+                order = np.argsort(-pending, kind="stable")
+                for start in range(0, len(order), PRICE_CHUNK):
+                    if time.monotonic() > deadline:
+                        return None
+                    chunk = order[start : start + PRICE_CHUNK]
+                    chunk = chunk[pending[chunk] > most + 1e-12]
+                    if not len(chunk):
+                        break
+                    members = sets[chunk]
+                    if curves is not None:
+                        seat_part = np.concatenate(
+                            [
+                                _combined_value(curves[members[k : k + CURVE_CHUNK]])
+                                for k in range(0, len(members), CURVE_CHUNK)
+                            ]
+                        )
+                    else:
+                        prices = marginal[members].reshape(len(chunk), -1)
+                        if prices.shape[1] > capacity:
+                            prices = np.partition(prices, prices.shape[1] - capacity, axis=1)
+                            prices = prices[:, -capacity:]
+                        seat_part = prices.sum(axis=1)
+                    values = seat_part + visit[members].sum(axis=1)
+                    exact[chunk] = values
+                    evaluated += len(chunk)
+                    if limits is None:
+                        most = max(most, float(values.max()))
+                        found.add(di, members, values)
+                    elif not settle(di, capacity, members, values, visit):
+                        return None
+                grown.value = np.minimum(grown.value, exact[inverse])
+                # Only labels that could still lead to a better set are extended.
+                labels = grown.take(grown.value + later > most + 1e-12)
+                if not len(labels.last):
+                    break
+    except _Enough:
+        # Enough improving columns: the maximum is not known this round (no Farley bound).
+        partial = True
     columns: list[Column] = []
     for di, served in found.best():
         parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
         capacity = capacity_by_date[days[di]]
         loading: dict[int, int] = {}
-        if limits is not None and (di, served) in coach_curve:
+        if limits is not None:
+            # Every improving set was priced exactly (`settle`), which kept its curve.
+            if (di, served) not in coach_curve:
+                continue
             loading = coach_curve[(di, served)].loading(capacity)
-        elif limits is not None and parts:
-            loading = _combined_loading(
-                [curve_of[(di, c)] for c in served if (di, c) in curve_of], capacity
-            )
-        elif limits is None:
+        else:
             rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             _, loading = _fill(group_duals[rows], rows, sizes, capacity)
         columns.append((di, served, loading))
-    return most + per_coach, columns, evaluated + coach_sets
+    return (math.inf if partial else most + per_coach), columns, evaluated + coach_sets
 
 
 class _Found:
@@ -1149,18 +1377,21 @@ def plan_lp_bound(
     max_rounds: int | None = None,
     presolve: bool = True,
     pickup_rows: bool = True,
+    hub_stops: bool = True,
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
     `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
     `max_rounds` and `presolve` as in `lp_lower_bound`.
 
     With `pickup_rows` (the default) the gate-side stop limit (max_pickup_stops going home,
-    max_dropoff_stops coming back) enters as pickup rows for the seats of companies with no hub
-    in reach (`lp_lower_bound`'s `boarding_stop_limit`); seats that may board at a hub keep the
-    county rows, which leave that limit out. Parties and fleet counts per type are relaxed (left
-    out); with a drop radius the alighting county is not fixed, so the bound is not computed
-    (the counting bounds stand alone). Boarding options are the gate and, for a company that
-    may use hubs, every hub of its own origin county within `hub_radius_km`.
+    max_dropoff_stops coming back) enters as pickup rows (`lp_lower_bound`'s
+    `boarding_stop_limit`); with `hub_stops` (the default) for every seat, a coach's stops being
+    gates or hubs, else only for the seats of companies with no hub in reach (seats that may
+    board at a hub then keep the county rows, which leave that limit out). Parties and fleet
+    counts per type are relaxed (left out); with a drop radius the alighting county is not
+    fixed, so the bound is not computed (the counting bounds stand alone). Boarding options are
+    the gate and, for a company that may use hubs, every hub of its own origin county within
+    `hub_radius_km`.
     """
     started = time.monotonic()
     policy = scenario.policy
@@ -1205,7 +1436,7 @@ def plan_lp_bound(
                     locations[hub_key] = Location(hub.lon, hub.lat)
         county = f"county:{first.home_adcode}"
         locations[county] = seats[first.home_adcode]
-        fixed_site[key] = gate if len(options) == 1 else ""
+        fixed_site[key] = boarding_key(options, pickup_rows, hub_stops)
         demands.append(LpDemand(sum(w.seats for w in group), county, window, tuple(options)))
     if not demands:
         return _not_computed("no seated demand", started)
@@ -1218,7 +1449,7 @@ def plan_lp_bound(
                 continue
             party: tuple[str, ...] = (worker.party,) if worker.party else ("", worker.worker_id)
             if party in windows:
-                site = fixed_site[party] if pickup_rows else ""
+                site = fixed_site[party]
                 loading[(f"county:{worker.home_adcode}", windows[party], site)] += worker.seats
         if loading:
             warm.append((trip.departure_date, loading))
@@ -1251,5 +1482,6 @@ def plan_lp_bound(
         max_rounds=max_rounds,
         presolve=presolve,
         boarding_stop_limit=_gate_side_limit(scenario, trips) if pickup_rows else None,
+        hub_stops=hub_stops,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)
