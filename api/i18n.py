@@ -510,6 +510,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "dates of their windows, {dropped} unit(s) left out"
     ),
     N_(
+        "fleet: {merged} county date(s) given up, their workers gathered onto another date of "
+        "their county and window, so they share its stop"
+    ),
+    N_(
         "{removed} part-full coach(es) shared out among other coaches ({days} receiving "
         "coach(es) on another date of the windows)"
     ),
@@ -541,6 +545,14 @@ PLAN_NOTES: tuple[str, ...] = (
     N_(
         "fleet: planned twice, the second time with the coach-days the first plan's trips "
         "took: {first} then {second} seated, the second plan kept"
+    ),
+    N_(
+        "fleet: planned once more with the dates of planning without a fleet, the exact "
+        "chaining choosing the trips: {seated} seated, this plan kept"
+    ),
+    N_(
+        "fleet: planned once more with the dates of planning without a fleet, the exact "
+        "chaining choosing the trips: {seated} seated, not kept"
     ),
     N_(
         "fleet: top-up of the unseated workers on the coach time left free ({rounds} "

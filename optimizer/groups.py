@@ -338,3 +338,106 @@ def _window_days(window: Window, allowed: set[dt.date]) -> list[dt.date]:
 def _tight_window(window: Window, allowed: set[dt.date]) -> Window | None:
     days = _window_days(window, allowed)
     return (days[0], days[-1]) if days else None
+
+
+def consolidate_dates(
+    units: Sequence[Unit],
+    dates: Mapping[int, dt.date],
+    stop_of: Mapping[str, str],
+    allowed: Iterable[dt.date],
+    cost: Mapping[str, Mapping[int, float]],
+    load: Mapping[dt.date, float],
+    capacity: Mapping[dt.date, float],
+    coach_seats: int,
+) -> tuple[dict[int, dt.date], int]:
+    """`dates` with each stop county's units gathered onto fewer dates: (dates, dates saved).
+
+    A short fleet pays per stop, not per seat: a county's 4 workers spread over 3 dates cost 3
+    stops (3 thirds of a coach) where one date of their shared window costs one. Per stop
+    county (fewest seats first), the units of one of its dates move, all together, to another
+    date of the county that every one of their windows holds when the move saves a coach stop
+    (ceil((a + b) / coach_seats) < ceil(a / coach_seats) + ceil(b / coach_seats)): the trips of
+    that date keep their stop and gain riders, the other date's stop is gone, so the coaches
+    the county keeps busy only fall. Failing that, two of its dates move together onto a new
+    date in all their windows when the estimated load of every day stays within `capacity`
+    (`cost[stop][k]`: coaches per seat on day d + k of a departure on d; `load`: the estimated
+    coaches busy per day of `dates`). Units keep their windows; nobody is added or dropped."""
+    allowed_set = set(allowed)
+    result = dict(dates)
+    busy = defaultdict(float, load)
+    by_stop: dict[str, list[int]] = defaultdict(list)
+    for index in sorted(result):
+        by_stop[stop_of[units[index].home]].append(index)
+
+    def stops(seats: int) -> int:
+        return -(-seats // max(1, coach_seats))
+
+    def fits(stop: str, moves: Sequence[tuple[int, dt.date]]) -> bool:
+        delta: dict[dt.date, float] = defaultdict(float)
+        for index, day in moves:
+            seats = units[index].seats
+            for k, w in cost.get(stop, {}).items():
+                delta[result[index] + dt.timedelta(days=k)] -= seats * w
+                delta[day + dt.timedelta(days=k)] += seats * w
+        return all(
+            busy[t] + change <= capacity.get(t, 0.0) + 1e-9
+            for t, change in delta.items()
+            if change > 1e-9
+        )
+
+    def apply(stop: str, moves: Sequence[tuple[int, dt.date]]) -> None:
+        for index, day in moves:
+            seats = units[index].seats
+            for k, w in cost.get(stop, {}).items():
+                busy[result[index] + dt.timedelta(days=k)] -= seats * w
+                busy[day + dt.timedelta(days=k)] += seats * w
+            result[index] = day
+
+    def common(indices: Sequence[int]) -> list[dt.date]:
+        start = max(units[i].window[0] for i in indices)
+        end = min(units[i].window[1] for i in indices)
+        return sorted(d for d in allowed_set if start <= d <= end)
+
+    saved = 0
+    for stop in sorted(by_stop):
+        merged = True
+        while merged:
+            merged = False
+            on: dict[dt.date, list[int]] = defaultdict(list)
+            for index in by_stop[stop]:
+                on[result[index]].append(index)
+            if len(on) < 2:
+                break
+            seats = {d: sum(units[i].seats for i in members) for d, members in on.items()}
+            order = sorted(on, key=lambda d: (seats[d], d))
+            for day in order:
+                shared = set(common(on[day]))
+                targets = [
+                    d
+                    for d in sorted(on, key=lambda d: (-seats[d], d))
+                    if d != day
+                    and d in shared
+                    and stops(seats[d] + seats[day]) < stops(seats[d]) + stops(seats[day])
+                ]
+                if targets:
+                    apply(stop, [(i, targets[0]) for i in on[day]])
+                    saved += 1
+                    merged = True
+                    break
+                for other in order:
+                    if other == day:
+                        continue
+                    both = [*on[day], *on[other]]
+                    if stops(seats[day] + seats[other]) >= stops(seats[day]) + stops(seats[other]):
+                        continue
+                    options = [d for d in common(both) if d not in on]
+                    options.sort(key=lambda d: (min(abs((d - day).days), abs((d - other).days)), d))
+                    choice = next((d for d in options if fits(stop, [(i, d) for i in both])), None)
+                    if choice is not None:
+                        apply(stop, [(i, choice) for i in both])
+                        saved += 1
+                        merged = True
+                        break
+                if merged:
+                    break
+    return result, saved

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from optimizer.duties import EmptyDriveTimer, layover_minutes
 from optimizer.geography.distance import Location
-from optimizer.groups import Unit
+from optimizer.groups import Unit, consolidate_dates
 from optimizer.model import Policy, Scenario, Trip, UnservedReason, VehicleType
 from optimizer.routing import LinearProgram, solve_lp
 
@@ -259,6 +259,8 @@ class Spread:
     # The realistic estimate said the fleet binds, the optimistic one that it does not: the
     # dates were kept (`Availability.optimistic`).
     uncertain: bool = False
+    # County dates saved by gathering a county's units onto fewer dates (`consolidate_dates`).
+    merged: int = 0
 
 
 # Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
@@ -499,7 +501,18 @@ def spread_dates(
                 dropped[i] = f"coaches ({types}) all away or taken on " + (
                     ", ".join(_day_label(t) for t in busy) or "every date of the window"
                 )
-    return Spread(result, dropped, moved_seats, True)
+    # The LP prices seats, not stops: gather each county's kept units onto fewer dates.
+    cost = {s: {k: w / fill[s] for k, w in by_day.items()} for s, by_day in weights.items()}
+    placed: dict[dt.date, float] = defaultdict(float)
+    for index, day in result.items():
+        for k, c in cost[stop_of[units[index].home]].items():
+            placed[day + dt.timedelta(days=k)] += units[index].seats * c
+    largest = max((v.seats for v in ledger.fleet if v.count > 0), default=1)
+    result, merged = consolidate_dates(
+        units, result, stop_of, allowed, cost, placed, capacity, largest
+    )
+    moved_seats = sum(units[i].seats for i, day in result.items() if day != dates[i])
+    return Spread(result, dropped, moved_seats, True, merged=merged)
 
 
 # Reasons that hold for every plan: they come from the input alone (rows, homes, companies,

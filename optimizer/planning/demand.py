@@ -274,6 +274,11 @@ class Demand(Stage):
                 f"fleet: departure dates spread over the coaches free, {spread.moved} seat(s) "
                 f"moved to other dates of their windows, {len(spread.dropped)} unit(s) left out"
             )
+        if spread.merged:
+            self.work.notes.append(
+                f"fleet: {spread.merged} county date(s) given up, their workers gathered onto "
+                "another date of their county and window, so they share its stop"
+            )
         self.work.spread_out = set(spread.dropped)
         for index, detail in sorted(spread.dropped.items()):
             self.work.drop([units[index]], UnservedReason.FLEET_EXHAUSTED, detail)
