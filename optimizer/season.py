@@ -368,6 +368,12 @@ def fit_to_fleet(
             trips, scenario.fleet, depot=depot, timer=timer, policy=scenario.policy, keep=kept
         )
 
+    def revised(trips: Sequence[Trip], note: str) -> tuple[Plan, DutyResult]:
+        """The plan with `trips` (same riders and unserved), its note and its new duties."""
+        changed = _refigured(plan, trips, plan.unserved)
+        changed = changed.replace(notes=(*changed.notes, note))
+        return changed, coach_duties([*held, *changed.trips], scenario, provider, timer=timer)
+
     if duties.kpis.shortages:
         # A type short of coaches hands trips to a larger type with coaches to spare first.
         beyond = beyond_fleet([*held, *plan.trips], keep_all)
@@ -382,11 +388,7 @@ def fit_to_fleet(
             plan.trips, (beyond - keep_all) & wave, scenario.fleet, chain_beyond, rule.allows
         )
         if moved:
-            plan = _refigured(plan, trips, plan.unserved)
-            plan = plan.replace(
-                notes=(*plan.notes, f"fleet: {moved} trip(s) moved to a larger coach type")
-            )
-            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
+            plan, duties = revised(trips, f"fleet: {moved} trip(s) moved to a larger coach type")
     if duties.kpis.shortages:
         # Before cancelling: a trip no coach drives at its planned departure may be driven
         # later the same day by a coach back in the meantime.
@@ -403,15 +405,11 @@ def fit_to_fleet(
             allows=rule.allows,
         )
         if retimed:
-            plan = _refigured(plan, trips, plan.unserved)
-            plan = plan.replace(
-                notes=(
-                    *plan.notes,
-                    f"fleet: {retimed} trip(s) re-timed to a later departure on their date, "
-                    "for a coach back in time",
-                )
+            plan, duties = revised(
+                trips,
+                f"fleet: {retimed} trip(s) re-timed to a later departure on their date, "
+                "for a coach back in time",
             )
-            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     if duties.kpis.shortages:
         # Still before cancelling: a trip may go to another date of its riders' windows, at any
         # departure hour, into a coach chain whose trips move (earlier, or later within their
@@ -430,16 +428,12 @@ def fit_to_fleet(
             allows=rule.allows,
         )
         if placed:
-            plan = _refigured(plan, trips, plan.unserved)
-            plan = plan.replace(
-                notes=(
-                    *plan.notes,
-                    f"fleet: {placed} trip(s) put into a coach's free time on another date or "
-                    f"hour of their riders' windows, {shifted} other trip(s) re-timed to make "
-                    "room",
-                )
+            plan, duties = revised(
+                trips,
+                f"fleet: {placed} trip(s) put into a coach's free time on another date or "
+                f"hour of their riders' windows, {shifted} other trip(s) re-timed to make "
+                "room",
             )
-            duties = coach_duties([*held, *plan.trips], scenario, provider, timer=timer)
     if duties.kpis.shortages:
         cancel = beyond_fleet([*held, *plan.trips], keep_all) - keep_all
         if cancel:
