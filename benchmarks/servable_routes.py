@@ -29,14 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.geography.distance import DistanceProvider, great_circle_km
+from optimizer.geography.distance import DistanceProvider
 from optimizer.groups import county_site, gate_site, hub_site
 from optimizer.ledger import at_most_stops
 from optimizer.lp_bound import Corridors, corridors, metric_closure
 from optimizer.model import Policy, Scenario
 from optimizer.places import county_seats
 from optimizer.routing import LinearProgram, solve_lp
-from optimizer.servable import Hold, Turn, _closure, _covers, _windows, hold_of
+from optimizer.servable import Hold, Turn, _closure, _covers, _windows, boarding_sites, hold_of
 
 # A column's coaches at most (the LP's upper bound on one variable; the coach-time rows bind
 # long before it).
@@ -88,17 +88,7 @@ def _roads(scenario: Scenario, provider: DistanceProvider) -> _Roads:
     back = _closure(seconds.T.copy(), range(count))[count:] / 3600
     between = metric_closure(seconds)[count:, count:] / 3600
     sites = [f"o{i}" for i in range(count)] + [f"county:{c}" for c in codes]
-    gate_index = {c.company_id: i for i, c in enumerate(scenario.companies)}
-    hub_index = {h.hub_id: len(scenario.companies) + i for i, h in enumerate(scenario.hubs)}
-    boards: dict[str, set[str]] = {}
-    for company in scenario.companies:
-        options = {f"o{gate_index[company.company_id]}"}
-        if policy.hub_radius_km > 0 and not company.no_hub:
-            for hub in scenario.hubs:
-                km = great_circle_km(company.lon, company.lat, hub.lon, hub.lat)
-                if km <= policy.hub_radius_km:
-                    options.add(f"o{hub_index[hub.hub_id]}")
-        boards[company.company_id] = options
+    boards = boarding_sites(scenario)
     boarding: dict[str, set[str]] = {f"county:{c}": set() for c in codes}
     for worker in scenario.workers:
         if worker.home_adcode in seats and worker.company_id in boards:

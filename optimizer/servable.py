@@ -267,6 +267,25 @@ def county_turns(
     return turns
 
 
+def boarding_sites(scenario: Scenario) -> dict[str, set[str]]:
+    """Where each company's workers may board, as origin-side site labels "o<i>": its gate
+    (i = the company's index) and the hubs within `hub_radius_km` (i = companies + the hub's
+    index), unless the company keeps to its gate."""
+    policy = scenario.policy
+    gate_index = {c.company_id: i for i, c in enumerate(scenario.companies)}
+    hub_index = {h.hub_id: len(scenario.companies) + i for i, h in enumerate(scenario.hubs)}
+    boards: dict[str, set[str]] = {}
+    for company in scenario.companies:
+        options = {f"o{gate_index[company.company_id]}"}
+        if policy.hub_radius_km > 0 and not company.no_hub:
+            for hub in scenario.hubs:
+                km = great_circle_km(company.lon, company.lat, hub.lon, hub.lat)
+                if km <= policy.hub_radius_km:
+                    options.add(f"o{hub_index[hub.hub_id]}")
+        boards[company.company_id] = options
+    return boards
+
+
 def _partners(
     scenario: Scenario,
     seconds: npt.NDArray[np.int64],
@@ -282,20 +301,9 @@ def _partners(
     policy = scenario.policy
     home = scenario.direction == "home"
     sites = [f"o{i}" for i in range(origin_count)] + [f"county:{c}" for c in counties]
-    gate_index = {c.company_id: i for i, c in enumerate(scenario.companies)}
-    hub_index = {h.hub_id: len(scenario.companies) + i for i, h in enumerate(scenario.hubs)}
     boarding: dict[str, set[str]] = defaultdict(set)
     wanted = set(counties)
-    # Where each company's workers may board: its gate, and hubs within `hub_radius_km`.
-    boards: dict[str, set[str]] = {}
-    for company in scenario.companies:
-        options = {f"o{gate_index[company.company_id]}"}
-        if policy.hub_radius_km > 0 and not company.no_hub:
-            for hub in scenario.hubs:
-                km = great_circle_km(company.lon, company.lat, hub.lon, hub.lat)
-                if km <= policy.hub_radius_km:
-                    options.add(f"o{hub_index[hub.hub_id]}")
-        boards[company.company_id] = options
+    boards = boarding_sites(scenario)
     for worker in scenario.workers:
         county = worker.home_adcode
         if county not in wanted or county is None or worker.company_id not in boards:
