@@ -275,17 +275,24 @@ def cancel_trips(
     )
     plan = _refigured(plan, kept, unserved)
     if left:
-        kpis = plan.kpis
-        plan = plan.replace(
-            kpis=dataclasses.replace(
-                kpis,
-                lower_bound_trips=max(0, kpis.lower_bound_trips - len(gone)),
-                lower_bound_coach_km=round(
-                    max(0.0, kpis.lower_bound_coach_km - sum(t.distance_km for t in gone)), 1
-                ),
-            )
-        )
+        plan = _bounds_without(plan, gone)
     return plan.replace(notes=(*plan.notes, note))
+
+
+def _bounds_without(plan: Plan, gone: Sequence[Trip]) -> Plan:
+    """`plan` with its lower bounds less the `gone` trips and their coach-km: the bounds were
+    proven for workers now partly unseated (a plan for all of them, less those trips, is one
+    for the rest)."""
+    kpis = plan.kpis
+    return plan.replace(
+        kpis=dataclasses.replace(
+            kpis,
+            lower_bound_trips=max(0, kpis.lower_bound_trips - len(gone)),
+            lower_bound_coach_km=round(
+                max(0.0, kpis.lower_bound_coach_km - sum(t.distance_km for t in gone)), 1
+            ),
+        )
+    )
 
 
 def _retyped(trip: Trip, vehicle: VehicleType) -> Trip:
@@ -495,17 +502,7 @@ def signed(plan: Plan, scenario: Scenario, keep: Set[str] = frozenset()) -> Plan
     moved = sum(1 for t in free if t.trip_id not in refused and by_id[t.trip_id] != t)
     result = _refigured(plan, trips, unserved)
     if left:
-        # As in cancel_trips: the bounds were proven for workers now partly unseated.
-        kpis = result.kpis
-        result = result.replace(
-            kpis=dataclasses.replace(
-                kpis,
-                lower_bound_trips=max(0, kpis.lower_bound_trips - len(gone)),
-                lower_bound_coach_km=round(
-                    max(0.0, kpis.lower_bound_coach_km - sum(t.distance_km for t in gone)), 1
-                ),
-            )
-        )
+        result = _bounds_without(result, gone)
     note = (
         f"charter sign: {moved} trip(s) moved to an operator registered at one end, "
         f"{len(gone)} trip(s) no operator may drive, {len(left)} worker(s) unserved"
