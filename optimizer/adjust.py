@@ -8,21 +8,31 @@ given the season's charter-sign rule, its coach (the crew's operator, else the f
 of its coach type) must be one that may drive it (one end of the route where the operator is
 registered; a move changes no stops, so this refuses only trips the rule already forbids, e.g.
 after the fleet's registration places changed). Refusing, not warning, is the convention of
-every manual change here (moves, crews): the dispatcher sees why and re-plans. The
-source trip keeps its stops; a trip left without passengers is dropped. Locked (published)
-trips are neither source nor target: changing them is a re-plan. Pure: no I/O, no language;
-a refusal is a reason code with values (the api layer words it).
+every manual change here (moves, crews): the dispatcher sees why and re-plans.
+
+The source trip loses the stops where nobody boards or alights any more (the mover was the last
+rider there: a coach never stops for nobody, and manifests, trip sheets and maps show no empty
+stop) and is re-timed by the rule engine (`optimizer.timetable.build_timetable`: rests, the
+02:00-05:00 park, crew size) on the road legs between the stops it keeps, leaving its first kept
+stop when it left it before; its km, driving time, crew and cost follow. Should that timetable
+be illegal or a remaining rider's ride exceed the detour limit (and be longer than before), the
+move is refused. A trip left without passengers is dropped. Locked (published) trips are neither
+source nor target: changing them is a re-plan. Pure: no I/O, no language; a refusal is a reason
+code with values (the api layer words it).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from optimizer.charter import SignRule, sign_breach
-from optimizer.model import Passenger, Plan, Policy, Stop, Trip, Worker
+from optimizer.geography.distance import DistanceProvider
+from optimizer.model import Passenger, Plan, Policy, Stop, Trip, VehicleType, Worker
+from optimizer.retime import road_legs, service_stops
+from optimizer.timetable import build_timetable, fill_service
 
 
 class MoveReason(StrEnum):
@@ -38,6 +48,9 @@ class MoveReason(StrEnum):
     NO_SEATS = "no_seats"  # not enough free seats on the target
     RIDE_TOO_LONG = "ride_too_long"  # the worker's ride on the target exceeds the detour limit
     CHARTER_SIGN = "charter_sign"  # the target's coach may not drive its route (charter sign)
+    # Without the stop(s) nobody rides from or to any more, the source trip has no legal
+    # timetable, or a remaining rider's ride grows beyond the detour limit.
+    SOURCE_UNTIMED = "source_untimed"
 
 
 @dataclass(frozen=True)
@@ -50,13 +63,15 @@ class MoveRefused:
 
 @dataclass(frozen=True)
 class Moved:
-    """A done move: the new plan, who moved, and whether the source trip was dropped."""
+    """A done move: the new plan, who moved, whether the source trip was dropped, and the
+    names of the stops the source trip lost (it was re-timed without them)."""
 
     plan: Plan
     worker_ids: tuple[str, ...]
     from_trip: str
     to_trip: str
     dropped: bool
+    removed_stops: tuple[str, ...] = ()
 
 
 def _place(stop: Stop) -> tuple[str, str | None, str | None, str | None, float, float]:
@@ -109,6 +124,77 @@ def _recount(plan: Plan, trips: tuple[Trip, ...]) -> Plan:
     return plan.replace(trips=trips, kpis=kpis)
 
 
+def _ride_minutes(trip: Trip, passenger: Passenger) -> float:
+    board, alight = trip.stops[passenger.board_stop], trip.stops[passenger.alight_stop]
+    return (alight.arrive - board.depart).total_seconds() / 60
+
+
+def without_empty_stops(
+    trip: Trip,
+    *,
+    policy: Policy,
+    distances: DistanceProvider,
+    direct_minutes: Callable[[Stop, Stop], float],
+    fleet: Sequence[VehicleType] = (),
+) -> Trip | MoveRefused:
+    """`trip` without its pickups and drop-offs where nobody boards or alights, re-timed (or
+    `trip` itself when it has none); a refusal (SOURCE_UNTIMED) when the timetable without them
+    is illegal, longer than `policy.max_trip_km`, or lengthens a rider's ride beyond the detour
+    limit (`direct_minutes(board, alight)`: direct driving minutes).
+
+    The legs between the kept stops come from `distances` (metres, day-speed seconds, road
+    line); the coach leaves its first kept stop when it left it in `trip`. Km, driving minutes
+    and crew size are the new timetable's; the cost is the trip's coach type's (`fleet`: fixed
+    cost plus cost per km), kept as it was when the type is no longer in `fleet`."""
+    service = [(index, stop) for index, stop in enumerate(trip.stops) if stop.kind != "rest"]
+    kept = [(index, stop) for index, stop in service if stop.board or stop.alight]
+    if len(kept) == len(service):
+        return trip
+    removed = [stop for _, stop in service if not (stop.board or stop.alight)]
+    refused = MoveRefused(
+        MoveReason.SOURCE_UNTIMED,
+        {"trip": trip.trip_id, "stop": ", ".join(s.name or s.adcode or "" for s in removed)},
+    )
+    kept_stops = [stop for _, stop in kept]
+    service_kept = service_stops(kept_stops)
+    table = build_timetable(
+        service_kept, road_legs(service_kept, distances), kept_stops[0].depart, policy
+    )
+    too_long = policy.max_trip_km is not None and table.distance_km > policy.max_trip_km
+    if not table.legal or too_long:
+        return refused
+    stops = fill_service(table.stops, kept_stops)
+    new_index = [index for index, stop in enumerate(stops) if stop.kind != "rest"]
+    index = {old: new for (old, _), new in zip(kept, new_index, strict=True)}
+    passengers = tuple(
+        dataclasses.replace(p, board_stop=index[p.board_stop], alight_stop=index[p.alight_stop])
+        for p in trip.passengers
+    )
+    vehicle = next((v for v in fleet if v.vehicle_type == trip.vehicle_type), None)
+    cost = (
+        trip.cost
+        if vehicle is None
+        else round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2)
+    )
+    shorter = dataclasses.replace(
+        trip,
+        stops=stops,
+        passengers=passengers,
+        drivers=table.drivers,
+        driving_minutes=table.driving_minutes,
+        distance_km=table.distance_km,
+        cost=cost,
+    )
+    for before, after in zip(trip.passengers, passengers, strict=True):
+        ride = _ride_minutes(shorter, after)
+        if ride <= _ride_minutes(trip, before):
+            continue
+        board, alight = stops[after.board_stop], stops[after.alight_stop]
+        if ride > direct_minutes(board, alight) * policy.detour_ratio + policy.detour_grace_minutes:
+            return refused
+    return shorter
+
+
 def move_passenger(
     plan: Plan,
     *,
@@ -116,12 +202,16 @@ def move_passenger(
     to_trip_id: str,
     policy: Policy,
     direct_minutes: Callable[[Stop, Stop], float],
+    distances: DistanceProvider,
+    fleet: Sequence[VehicleType] = (),
     sign: SignRule | None = None,
 ) -> Moved | MoveRefused:
     """`plan` with `worker` (and the members of their party on the same trip) moved to the trip
     `to_trip_id`, or why not. `direct_minutes(board, alight)` is the direct driving time
-    between two stops, for the detour limit; `sign` the season's charter-sign rule for the
-    plan's trips (`charter.sign_rule`; None: not checked)."""
+    between two stops, for the detour limit; `distances` gives the road legs and `fleet` the
+    coach types' costs for re-timing the source trip without a stop it no longer needs
+    (`without_empty_stops`); `sign` the season's charter-sign rule for the plan's trips
+    (`charter.sign_rule`; None: not checked)."""
     trips = {t.trip_id: t for t in plan.trips}
     source = next(
         (t for t in plan.trips if any(p.worker_id == worker.worker_id for p in t.passengers)),
@@ -196,8 +286,28 @@ def move_passenger(
     )
     new_target = dataclasses.replace(new_target, stops=tuple(stops))
     remaining = tuple(p for p in source.passengers if p.worker_id not in moving)
-    new_source = dataclasses.replace(
+    emptied = dataclasses.replace(
         source, passengers=remaining, stops=tuple(_without(s, moving) for s in source.stops)
+    )
+    new_source: Trip | MoveRefused = emptied
+    if remaining:
+        new_source = without_empty_stops(
+            emptied,
+            policy=policy,
+            distances=distances,
+            direct_minutes=direct_minutes,
+            fleet=fleet,
+        )
+    if isinstance(new_source, MoveRefused):
+        return new_source
+    removed = (
+        ()
+        if not remaining
+        else tuple(
+            s.name or s.adcode or ""
+            for s in emptied.stops
+            if s.kind != "rest" and not (s.board or s.alight)
+        )
     )
     new_trips: list[Trip] = []
     for trip in plan.trips:
@@ -214,4 +324,5 @@ def move_passenger(
         from_trip=source.trip_id,
         to_trip=target.trip_id,
         dropped=not remaining,
+        removed_stops=removed,
     )

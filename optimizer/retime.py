@@ -56,17 +56,10 @@ class Shape:
     legs: tuple[Leg, ...]
 
 
-def trip_shape(trip: Trip, provider: DistanceProvider, policy: Policy) -> Shape | None:
-    """The service stops and road legs `trip` was timetabled from, or None when rebuilding its
-    timetable at its own departure does not give the same stops and times (then it is not
-    re-timed: only a timetable the engine reproduces exactly is moved).
-
-    Legs come from `provider` between consecutive service stops, as the planner's travel matrix
-    and road lines do (`optimizer.planning.trips`)."""
-    service = [stop for stop in trip.stops if stop.kind != "rest"]
-    if len(service) < 2:
-        return None
-    stops = tuple(
+def service_stops(stops: Iterable[Stop]) -> tuple[ServiceStop, ...]:
+    """The service stops (pickups and drop-offs, rests left out) of a timetabled trip's
+    `stops`, each standing as long as it stood there (its dwell)."""
+    return tuple(
         ServiceStop(
             kind="pickup" if stop.kind == "pickup" else "dropoff",
             lon=stop.lon,
@@ -79,8 +72,15 @@ def trip_shape(trip: Trip, provider: DistanceProvider, policy: Policy) -> Shape 
             board=stop.board,
             alight=stop.alight,
         )
-        for stop in service
+        for stop in stops
+        if stop.kind != "rest"
     )
+
+
+def road_legs(service: Sequence[ServiceStop], provider: DistanceProvider) -> tuple[Leg, ...]:
+    """The road legs between consecutive `service` stops from `provider`, as the planner's
+    travel matrix and road lines give them (`optimizer.planning.trips`): metres, day-speed
+    seconds (at least one between two different places) and the road line."""
     legs = []
     for a, b in itertools.pairwise(service):
         start, end = Location(a.lon, a.lat, a.adcode), Location(b.lon, b.lat, b.adcode)
@@ -88,7 +88,19 @@ def trip_shape(trip: Trip, provider: DistanceProvider, policy: Policy) -> Shape 
         metres, seconds = int(matrix.distance_m[0, 1]), int(matrix.duration_s[0, 1])
         seconds = max(seconds, 1 if (a.lon, a.lat) != (b.lon, b.lat) and metres else 0)
         legs.append(Leg(metres, seconds, line=tuple(provider.route_line(start, end))))
-    shape = Shape(stops, tuple(legs))
+    return tuple(legs)
+
+
+def trip_shape(trip: Trip, provider: DistanceProvider, policy: Policy) -> Shape | None:
+    """The service stops and road legs `trip` was timetabled from, or None when rebuilding its
+    timetable at its own departure does not give the same stops and times (then it is not
+    re-timed: only a timetable the engine reproduces exactly is moved).
+
+    Legs come from `provider` between consecutive service stops (`road_legs`)."""
+    service = service_stops(trip.stops)
+    if len(service) < 2:
+        return None
+    shape = Shape(service, road_legs(service, provider))
     again = build_timetable(shape.service, shape.legs, trip.departure, policy)
     if again.drivers != trip.drivers or _times(again.stops) != _times(trip.stops):
         return None

@@ -49,6 +49,10 @@ MOVE_REFUSED: dict[MoveReason, str] = {
         "operator {operator} is registered; it takes nobody more until a re-plan or a coach "
         "of an operator registered at one end"
     ),
+    MoveReason.SOURCE_UNTIMED: N_(
+        "without its stop at {stop}, where nobody would board or alight, trip {trip} has no legal "
+        "timetable or a ride beyond the detour limit; re-plan"
+    ),
 }
 recognise(*MOVE_REFUSED.values())
 NOT_DRAFT = N_("plan {plan} is {state}; only a finished, unpublished plan can be adjusted")
@@ -75,6 +79,13 @@ class MovePublic(BaseModel):
     from_trip: str
     to_trip: str
     dropped_trip: bool = Field(description="the source trip was left empty and dropped")
+    removed_stops: list[str] = Field(
+        default_factory=list,
+        description=(
+            "stops of the source trip where nobody boards or alights any more: the trip lost "
+            "them and was re-timed"
+        ),
+    )
 
 
 @cache
@@ -119,6 +130,11 @@ def apply_move(
         to_trip_id=to_trip,
         policy=policy,
         direct_minutes=_direct_minutes,
+        distances=_road(),
+        fleet=[
+            convert.vehicle_type_to_domain(row)
+            for row in crud.list_vehicle_types(session, season=plan.season)
+        ],
         sign=crud.season_sign_rule(session, season=plan.season, trips=trips),
     )
     if isinstance(result, MoveRefused):
@@ -177,7 +193,9 @@ def move_worker(
     """Move a seated worker (and their party on the same trip) to another trip of a draft plan,
     on the same or another date (dispatchers only). The target must already stop where the
     worker boards and alights, have the seats, leave within the worker's dates and keep the
-    ride within the detour limit; otherwise 409 says which. Written to the audit log."""
+    ride within the detour limit; otherwise 409 says which. A stop of the source trip where
+    nobody boards or alights any more is removed and the trip re-timed (`removed_stops`).
+    Written to the audit log."""
     plan = _draft(session, plan_id)
     moved = apply_move(session, plan=plan, worker_key=move.worker, to_trip=move.to_trip, user=user)
     return MovePublic(
@@ -186,6 +204,7 @@ def move_worker(
         from_trip=moved.from_trip,
         to_trip=moved.to_trip,
         dropped_trip=moved.dropped,
+        removed_stops=list(moved.removed_stops),
     )
 
 

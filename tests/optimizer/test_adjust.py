@@ -1,14 +1,35 @@
 """Moving a seated worker by hand (optimizer/adjust.py): seats, stops, dates, locks, the
-detour limit, parties moving together, an emptied trip dropped, KPIs recounted."""
+detour limit, parties moving together, an emptied trip dropped, a stop nobody uses any more
+removed and the source trip re-timed, KPIs recounted."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
 
 from optimizer.adjust import Moved, MoveReason, MoveRefused, move_passenger
 from optimizer.charter import SignRule
-from optimizer.model import Crew, Kpis, Passenger, Plan, Policy, Stop, Trip, Worker
+from optimizer.geography.distance import GreatCircleProvider, Location, TravelMatrix
+from optimizer.model import (
+    Company,
+    Crew,
+    Kpis,
+    Passenger,
+    Plan,
+    Policy,
+    Scenario,
+    Stop,
+    Trip,
+    VehicleType,
+    Worker,
+)
+from optimizer.retime import road_legs
+from optimizer.timetable import ServiceStop, build_timetable
+from tests.checker import assert_valid_plan, shipped_county_seats
 
 GATE = dict(kind="pickup", lon=121.24, lat=30.17, company_id="A", name="A gate")
 
@@ -64,7 +85,12 @@ def _worker(worker_id: str, first: int = 5, last: int = 14) -> Worker:
 
 def _move(plan: Plan, worker: Worker, to: str, minutes: float = 500.0) -> Moved | MoveRefused:
     return move_passenger(
-        plan, worker=worker, to_trip_id=to, policy=Policy(), direct_minutes=lambda a, b: minutes
+        plan,
+        worker=worker,
+        to_trip_id=to,
+        policy=Policy(),
+        direct_minutes=lambda a, b: minutes,
+        distances=ROAD,
     )
 
 
@@ -135,6 +161,7 @@ def test_a_move_onto_a_trip_its_coach_may_not_drive_is_refused() -> None:
         to_trip_id="T2",
         policy=Policy(),
         direct_minutes=lambda a, b: 500.0,
+        distances=ROAD,
         sign=rule,
     )
     assert isinstance(refused, MoveRefused) and refused.reason is MoveReason.CHARTER_SIGN
@@ -153,6 +180,181 @@ def test_a_move_onto_a_trip_its_coach_may_not_drive_is_refused() -> None:
         to_trip_id="T2",
         policy=Policy(),
         direct_minutes=lambda a, b: 500.0,
+        distances=ROAD,
         sign=rule,
     )
     assert isinstance(moved, Moved) and moved.to_trip == "T2"
+
+
+# --- the source trip loses a stop nobody uses any more --------------------------------------------
+
+ROAD = GreatCircleProvider()
+COACH = VehicleType("C", 4, 5, 9.0, 800.0)
+GATES = (Company("A", "甲厂", 121.24, 30.17), Company("B", "乙厂", 121.36, 30.22))
+LINQUAN = "341221"
+
+
+def _timed_trip(trip_id: str, riders: dict[str, str], *, distances: Any = ROAD) -> Trip:
+    """A home trip on 6 Feb leaving at 07:00, with the engine's own timetable: a pickup at each
+    gate of `riders` (worker -> company, gates in GATES order) and one drop-off at Linquan's
+    county seat."""
+    lon, lat = shipped_county_seats()[LINQUAN]
+    service = [
+        ServiceStop(
+            "pickup",
+            gate.lon,
+            gate.lat,
+            20 * 60,
+            company_id=gate.company_id,
+            name=gate.name,
+            board=tuple(sorted(w for w, c in riders.items() if c == gate.company_id)),
+        )
+        for gate in GATES
+        if gate.company_id in riders.values()
+    ]
+    service.append(
+        ServiceStop(
+            "dropoff",
+            lon,
+            lat,
+            10 * 60,
+            adcode=LINQUAN,
+            name="临泉县",
+            alight=tuple(sorted(riders)),
+        )
+    )
+    table = build_timetable(
+        service, road_legs(service, distances), dt.datetime(2026, 2, 6, 7), Policy()
+    )
+    board = {w: i for i, s in enumerate(table.stops) for w in s.board}
+    passengers = tuple(
+        Passenger(w, riders[w], seat, board[w], len(table.stops) - 1)
+        for seat, w in enumerate(sorted(riders), start=1)
+    )
+    return Trip(
+        trip_id,
+        COACH.vehicle_type,
+        COACH.seats,
+        table.drivers,
+        dt.date(2026, 2, 6),
+        table.stops,
+        passengers,
+        table.distance_km,
+        table.driving_minutes,
+        round(COACH.fixed_cost + COACH.cost_per_km * table.distance_km, 2),
+    )
+
+
+def _two_gates() -> tuple[Scenario, Plan]:
+    """T1 picks up w2, w3 at gate A and w1 alone at gate B; T2 picks up w4 at gate B."""
+    workers = tuple(
+        dataclasses.replace(_worker(w), company_id=c, home_adcode=LINQUAN)
+        for w, c in (("w1", "B"), ("w2", "A"), ("w3", "A"), ("w4", "B"))
+    )
+    scenario = Scenario(
+        name="s",
+        direction="home",
+        origin="330282",
+        festival_date=dt.date(2026, 2, 17),
+        first_departure=dt.date(2026, 2, 5),
+        last_departure=dt.date(2026, 2, 14),
+        companies=GATES,
+        workers=workers,
+        fleet=(COACH,),
+    )
+    trips = (
+        _timed_trip("T1", {"w1": "B", "w2": "A", "w3": "A"}),
+        _timed_trip("T2", {"w4": "B"}),
+    )
+    return scenario, _recount_plan(Plan("s", "home", trips, (), _plan().kpis))
+
+
+def _recount_plan(plan: Plan) -> Plan:
+    kpis = dataclasses.replace(
+        plan.kpis,
+        workers=4,
+        seated=4,
+        trips=len(plan.trips),
+        seats_offered=sum(t.seats for t in plan.trips),
+        coach_km=sum(t.distance_km for t in plan.trips),
+        cost=sum(t.cost for t in plan.trips),
+    )
+    return plan.replace(kpis=kpis)
+
+
+def _road_minutes(a: Stop, b: Stop) -> float:
+    matrix = ROAD.matrix([Location(a.lon, a.lat, a.adcode), Location(b.lon, b.lat, b.adcode)])
+    return float(matrix.duration_s[0][1]) / 60
+
+
+def test_the_source_trip_loses_the_stop_its_last_rider_there_left_and_is_re_timed() -> None:
+    """w1 was the only one boarding at gate B on T1: after w1 moves to T2, T1 no longer stops
+    at gate B, and its timetable, km, crew and cost are the engine's for gate A -> Linquan
+    leaving gate A when it did; the plan passes the independent checker before and after."""
+    scenario, plan = _two_gates()
+    assert_valid_plan(scenario, plan, provider=ROAD)
+    moved = move_passenger(
+        plan,
+        worker=scenario.workers[0],
+        to_trip_id="T2",
+        policy=Policy(),
+        direct_minutes=_road_minutes,
+        distances=ROAD,
+        fleet=(COACH,),
+    )
+    assert isinstance(moved, Moved) and not moved.dropped
+    assert moved.removed_stops == ("乙厂",)
+    assert_valid_plan(scenario, moved.plan, provider=ROAD)
+    source = next(t for t in moved.plan.trips if t.trip_id == "T1")
+    before = plan.trips[0]
+    assert [s.company_id for s in source.stops if s.kind == "pickup"] == ["A"]
+    alone = _timed_trip("T1", {"w2": "A", "w3": "A"})
+    assert source.stops == alone.stops and source.departure == before.departure
+    assert (source.distance_km, source.driving_minutes, source.drivers, source.cost) == (
+        alone.distance_km,
+        alone.driving_minutes,
+        alone.drivers,
+        alone.cost,
+    )
+    assert source.distance_km < before.distance_km and source.arrival < before.arrival
+    assert [(p.worker_id, p.board_stop, p.alight_stop) for p in source.passengers] == [
+        ("w2", 0, len(source.stops) - 1),
+        ("w3", 0, len(source.stops) - 1),
+    ]
+    assert moved.plan.kpis.coach_km == pytest.approx(
+        plan.kpis.coach_km - before.distance_km + source.distance_km
+    )
+    assert moved.plan.kpis.cost == pytest.approx(plan.kpis.cost - before.cost + source.cost)
+
+
+class _DetourAfterB:
+    """Great-circle roads, but gate A -> Linquan without passing gate B is five times as long
+    (a road that only makes sense through B)."""
+
+    name = "detour"
+
+    def matrix(self, locations: Sequence[Location]) -> TravelMatrix:
+        matrix = ROAD.matrix(locations)
+        if [loc.lon for loc in locations][:1] == [GATES[0].lon] and locations[-1].adcode:
+            return TravelMatrix(matrix.distance_m * 5, matrix.duration_s * 5)
+        return matrix
+
+    def route_line(self, origin: Location, destination: Location) -> list[tuple[float, float]]:
+        return ROAD.route_line(origin, destination)
+
+
+def test_a_move_is_refused_when_the_re_timed_source_trip_would_break_a_rule() -> None:
+    """When the road without gate B makes w2's and w3's ride exceed the detour limit, the move
+    is refused (SOURCE_UNTIMED, naming the trip and the stop) and nothing changes."""
+    scenario, plan = _two_gates()
+    refused = move_passenger(
+        plan,
+        worker=scenario.workers[0],
+        to_trip_id="T2",
+        policy=Policy(),
+        direct_minutes=_road_minutes,
+        distances=_DetourAfterB(),
+        fleet=(COACH,),
+    )
+    assert isinstance(refused, MoveRefused) and refused.reason is MoveReason.SOURCE_UNTIMED
+    assert dict(refused.values) == {"trip": "T1", "stop": "乙厂"}
