@@ -740,9 +740,24 @@ def test_hub_stops_stay_valid_and_never_weaker(season: HubSeason) -> None:
     assert hubs.limited_seats == hubs.seats
 
 
+def test_the_hub_check_catches_the_invalid_hub_variant() -> None:
+    """Keying the hub seats to their gate alone (no hub stop may gather them) overstates the
+    bound on the season of a hub next to two of four one-stop gates (`_hub_next_to_two_gates`:
+    four coaches said, three suffice): the hub property check has teeth. The fast, fixed
+    counterpart of `test_an_invalid_hub_variant_is_caught` (slow: a random search of up to
+    300 seasons, each with a CP-SAT optimum, took ten minutes under load)."""
+    season = _hub_next_to_two_gates()
+    assert hub_lp_bound(season, gates_only=True).trips == 4 > 3 == hub_optimum(season)
+    with pytest.raises(AssertionError):
+        hub_check(season, lambda s: hub_lp_bound(s, gates_only=True))
+    hub_check(season, hub_lp_bound)  # the valid bound passes the same check
+
+
+@pytest.mark.slow
 def test_an_invalid_hub_variant_is_caught() -> None:
     """Keying the hub seats to their gate alone (no hub stop may gather them) overstates the
-    bound on some season: the hub property check has teeth."""
+    bound on some random season: the hub property check has teeth on the seasons the generator
+    draws, not only on a hand-made one."""
 
     @settings(max_examples=300, deadline=None, database=None, phases=[Phase.generate])
     @given(hub_seasons())
@@ -753,10 +768,10 @@ def test_an_invalid_hub_variant_is_caught() -> None:
         property_of_invalid()
 
 
-def test_hub_stops_raise_the_bound_to_the_optimum() -> None:
+def _hub_next_to_two_gates() -> HubSeason:
     """One county, four gates of two seats, coaches of eight, one boarding stop per coach, a hub
     next to gates 0 and 1: a coach at the hub takes their four seats, gates 2 and 3 need a coach
-    each, so three. The LP whose hub seats are unlimited proves two; with hub stops, three."""
+    each, so three."""
     hour = 3600
     seconds = tuple(
         tuple(0 if i == j else (3 * hour if 4 in (i, j) else 600) for j in range(6))
@@ -764,7 +779,13 @@ def test_hub_stops_raise_the_bound_to_the_optimum() -> None:
     )
     base = Season(4, 1, tuple(row[:5] for row in seconds[:5]), (8,),
                   tuple(Group(2, 0, g, 0, 0) for g in range(4)), 3, 1, 1.3, 1800)  # fmt: skip
-    season = HubSeason(base, ((0, 1),), seconds)
+    return HubSeason(base, ((0, 1),), seconds)
+
+
+def test_hub_stops_raise_the_bound_to_the_optimum() -> None:
+    """The season of `_hub_next_to_two_gates` (three coaches): the LP whose hub seats are
+    unlimited proves two; with hub stops, three."""
+    season = _hub_next_to_two_gates()
     assert hub_lp_bound(season, hub_stops=False).trips == 2
     assert hub_lp_bound(season).trips == 3 == hub_optimum(season)
 

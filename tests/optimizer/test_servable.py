@@ -5,6 +5,7 @@ the same check; its time model follows the rules it relies on."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 
@@ -44,6 +45,9 @@ def test_a_pause_costs_at_least_the_driving_its_least_costly_placement_prevents(
     assert least_progress(1.0, policy) == pytest.approx(0.0)
 
 
+# Cached: the route-master test (tests/benchmarks/test_servable_routes.py) draws the same first
+# seasons from the same seed, and on the same worker process reuses their optima.
+@functools.cache
 def _exact(scenario: Scenario, seats: int, coaches: int) -> int:
     """Workers `coaches` coaches of `seats` seats can seat, by brute force over the planner's own
     trips: any number of trips per day (the planner's trip of that day, its busy interval from
