@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import time
 
 import numpy as np
 import pytest
@@ -421,13 +422,20 @@ def test_benchmark_runner_smoke(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_time_limit_bounds_the_whole_call() -> None:
-    """All phases together (search, route elimination, polish) stay within the time limit."""
+    """All phases together (search, route elimination, polish) stay within the time limit.
+
+    Measured in the process's CPU seconds, not wall seconds: the phases share one wall-clock
+    budget, so a correct call never uses more CPU than that budget plus its model building,
+    however loaded the machine (a busy CI box stretched the wall time of the old check); a
+    phase that took a fresh budget of its own would use about twice the limit on a quiet one."""
     from benchmarks.lilim import charter
 
     instance = charter.generate(120, seed=3)
+    cpu = time.process_time()
     solution = solve(instance.problem, RoutingParams(time_limit_s=1.0))
+    cpu = time.process_time() - cpu
     assert solution.is_feasible()
-    assert solution.wall_s < 1.5
+    assert cpu < 1.5, f"{cpu:.2f} CPU s for a 1 s limit"
 
 
 @pytest.mark.slow
