@@ -527,11 +527,14 @@ def test_a_search_with_no_first_solution_in_time_gives_up_with_everything_droppe
         for _ in range(150)
     )
     problem = line(places, requests=requests, vehicles=tuple(coach() for _ in range(80)))
+    cpu = time.process_time()
     solution = solve_pickup_delivery(
         problem, RoutingParams(time_limit_s=5.0, first_solution_limit_s=1e-9)
     )
+    cpu = time.process_time() - cpu
     assert solution.routes == () and len(solution.dropped) == 150
-    assert solution.wall_s < 2.5
+    # Well short of the 5 s limit; CPU seconds, so a loaded machine's wall clock cannot fail it.
+    assert cpu < 2.5, f"{cpu:.2f} CPU s"
     with pytest.raises(InvalidInput, match="first_solution_limit_s"):
         RoutingParams(first_solution_limit_s=0)
 
