@@ -51,7 +51,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -86,6 +86,10 @@ PATTERN_LP_SECONDS = 30.0
 PATTERN_FILL = 0.85
 # A county's measured fill (`county_fill`) is kept within these.
 FILL_RANGE = (0.3, 1.0)
+# With `DEPARTURE_CAPS`, the planner builds at most the LP's coaches of a type on a date (rounded
+# up) plus this many.
+DEPARTURE_CAPS = True
+DEPARTURE_SLACK = 0
 # The objective's weights (a seat is 1).
 COACH_WEIGHT = 0.05
 FIRST_CHOICE_BONUS = 0.001
@@ -254,6 +258,8 @@ class PatternSpread:
     rounded_seats: int
     columns: int
     seconds: float
+    # Coaches of each type the LP's flow departs on each date, rounded up (date, type) -> count.
+    departures: Mapping[tuple[dt.date, str], int] = field(default_factory=dict)
 
 
 def _day_label(day: dt.date) -> str:
@@ -459,6 +465,9 @@ def pattern_spread(
             dropped[i] = f"coaches ({types}) all away or taken on " + (
                 ", ".join(_day_label(t) for t in busy) or "every date of the window"
             )
+    leaving: dict[tuple[dt.date, str], float] = defaultdict(float)
+    for (kind, day), terms in departures.items():
+        leaving[(day, fleet[kind].vehicle_type)] += sum(solution[x] for x in terms)
     moved = sum(units[i].seats for i, day in result.items() if day != dates[i])
     rounded = sum(units[i].seats for i in result)
     return PatternSpread(
@@ -467,4 +476,5 @@ def pattern_spread(
         rounded_seats=rounded,
         columns=len(coach_vars),
         seconds=time.monotonic() - started,
+        departures={key: math.ceil(n - 1e-6) + DEPARTURE_SLACK for key, n in leaving.items()},
     )

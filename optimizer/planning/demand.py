@@ -271,6 +271,11 @@ class Demand(Stage):
             self.ctx.far_limit,
             binding=self._pattern_spread(units, best[2], allowed, found),
         )
+        if found and patterns.DEPARTURE_CAPS:
+            # On top of the locked trips' coaches (already counted as used on their dates).
+            for (day, vehicle_type), cap in found[0].departures.items():
+                locked = self.work.fleet.used[(day, vehicle_type)]
+                self.work.fleet.caps[(day, vehicle_type)] = cap + locked
         if found:
             placed = round(found[0].lp_seated)
             columns = found[0].columns
