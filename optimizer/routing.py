@@ -22,7 +22,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -1071,47 +1071,6 @@ def solve_lp(
             raise LpNotSolved(f"GLOP ended with status {status} within {time_limit_s} s")
         raise RuntimeError(f"GLOP ended with status {status}")  # pragma: no cover - by shape
     return goal.Value(), tuple(x.solution_value() for x in xs)
-
-
-def solve_mip(
-    program: LinearProgram,
-    integers: Collection[int],
-    time_limit_s: float,
-    hint: Sequence[float] | None = None,
-) -> tuple[float, tuple[float, ...], bool]:
-    """The best solution SCIP finds of `program` with the variables `integers` whole, within
-    `time_limit_s`: its value, the solution and whether it is proven optimal. `hint` is a
-    starting solution (e.g. an LP's, rounded down). `LpNotSolved` when SCIP has none by then
-    (x = 0 is always feasible, so only when it did not even start)."""
-    from ortools.linear_solver import pywraplp
-
-    solver = pywraplp.Solver.CreateSolver("SCIP")
-    if solver is None:  # pragma: no cover - SCIP ships with every OR-Tools wheel
-        raise RuntimeError("OR-Tools SCIP is not available")
-    whole = set(integers)
-    xs = [
-        solver.IntVar(0.0, ub, f"x{i}") if i in whole else solver.NumVar(0.0, ub, f"x{i}")
-        for i, ub in enumerate(program.upper)
-    ]
-    for coefficients, bound in program.rows:
-        row = solver.Constraint(-solver.infinity(), bound)
-        for index, coefficient in coefficients.items():
-            row.SetCoefficient(xs[index], coefficient)
-    goal = solver.Objective()
-    for x, weight in zip(xs, program.objective, strict=True):
-        goal.SetCoefficient(x, weight)
-    goal.SetMaximization()
-    if hint is not None:
-        solver.SetHint(xs, list(hint))
-    solver.SetTimeLimit(max(1, math.ceil(time_limit_s * 1000)))
-    status = solver.Solve()
-    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        raise LpNotSolved(f"SCIP ended with status {status} within {time_limit_s} s")
-    return (
-        goal.Value(),
-        tuple(x.solution_value() for x in xs),
-        status == pywraplp.Solver.OPTIMAL,
-    )
 
 
 # --------------------------------------------------------------------------- covering LP

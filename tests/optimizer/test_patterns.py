@@ -17,6 +17,7 @@ from optimizer.groups import Unit
 from optimizer.ledger import Availability, Ledger, Spread, origin_places, spread_dates
 from optimizer.model import Scenario, UnservedReason, VehicleType
 from optimizer.places import county_seats
+from optimizer.planning.context import Fleet
 from optimizer.season import depot_of, solve_within_fleet
 from tests.checker import check_plan
 from tests.optimizer.test_ledger import COUNTIES, DAY0, PROVIDER, _scenario, _worker
@@ -178,3 +179,14 @@ def test_switched_off_the_planner_never_asks_for_patterns(monkeypatch: pytest.Mo
     declined = spread_dates(*arguments, binding=decline)
     assert own.binding and asked == [True]
     assert own == declined
+
+
+def test_the_flows_departures_cap_the_planners_coaches_of_a_date() -> None:
+    """A (date, type) cap below the fleet's count is what the planner may still take there, on
+    top of what it already took; other dates keep the fleet's count."""
+    vehicle = VehicleType("c45", 45, 5, 8.0, 700.0)
+    fleet = Fleet((vehicle,), caps={(DAY0, "c45"): 2})
+    assert fleet.left(DAY0, vehicle) == 2
+    assert fleet.take(DAY0, 30, 100.0) == vehicle
+    assert fleet.left(DAY0, vehicle) == 1
+    assert fleet.left(DAY0 + dt.timedelta(1), vehicle) == 5
