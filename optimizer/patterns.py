@@ -50,6 +50,7 @@ against the LP's 8,024: no better dates for the time, so the LP is rounded inste
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 import time
@@ -70,8 +71,12 @@ from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 from optimizer.servable import Hold, Turn, _closure, boarding_sites, hold_of
 
 # The switch: a binding fleet's dates come from the route-pattern LP (False: the seat-pricing
-# spread of `optimizer.ledger.spread_dates` alone, exactly as before).
-ROUTE_PATTERN_SPREAD = True
+# spread of `optimizer.ledger.spread_dates` alone, exactly as before). Off by default: in the
+# side-by-side table of docs/benchmarks.md ("patterns") it seated more on near-50-tight only;
+# on wide-6k-610 and return-far-half its model was not built within its time box (the old
+# spread ran), and with its fill a lone full coach of one county is counted at 85 % (the
+# one-coach season of tests/optimizer/test_ledger.py then seats 45 of 53).
+ROUTE_PATTERN_SPREAD = False
 # Partners per county in the candidate patterns (pairs with each, threes among them).
 NEAREST_PARTNERS = 4
 # The coach-flow slots, hours: a hold is widened outward to whole slots.
@@ -94,6 +99,9 @@ FILL_RANGE = (0.3, 1.0)
 # up) plus this many.
 DEPARTURE_CAPS = True
 DEPARTURE_SLACK = 0
+# A realistic hold's turn is rounded up to this many hours (so its `hold_of` is computed once
+# per rounded turn).
+HOLD_STEP_H = 0.1
 # The objective's weights (a seat is 1).
 COACH_WEIGHT = 0.05
 FIRST_CHOICE_BONUS = 0.001
@@ -184,19 +192,20 @@ def route_hold(
     driving time of the closure, so `hold_of` of that turn is what the route forces; the least
     over orders of each field is below the hold of the order a plan drives. With `far_ends`
     the empty drive (back homeward, out on a return wave) is to / from the farthest origin-side
-    place, as the ledger's busy interval counts it (a realistic hold, no longer a bound)."""
+    place, as the ledger's busy interval counts it, for the order with the least driving (a
+    realistic hold for the spread, no longer a bound: `_realistic_hold`)."""
+    if far_ends:
+        return _realistic_hold(roads, members, home, policy)
     best: Hold | None = None
-    back = roads.back_far if far_ends else roads.back
-    out = roads.out_far if far_ends else roads.out
     for order in itertools.permutations(members):
         if not passes(roads.corridor, order):
             continue
         road = order if home else order[::-1]
         path = sum(float(roads.between[a, b]) for a, b in itertools.pairwise(road))
         if home:
-            turn = Turn(float(roads.out[road[0]]) + path, float(back[road[-1]]))
+            turn = Turn(float(roads.out[road[0]]) + path, float(roads.back[road[-1]]))
         else:
-            turn = Turn(float(out[road[0]]), path + float(roads.back[road[-1]]))
+            turn = Turn(float(roads.out[road[0]]), path + float(roads.back[road[-1]]))
         hold = hold_of(turn, home, policy)
         if best is None:
             best = hold
@@ -207,6 +216,36 @@ def route_hold(
                 min(best.length, hold.length),
             )
     return best
+
+
+def _realistic_hold(
+    roads: Roads, members: Sequence[int], home: bool, policy: Policy
+) -> Hold | None:
+    """`route_hold` with `far_ends`, fast: the hold of the passing order with the least
+    driving, its turn rounded up to `HOLD_STEP_H` so that `hold_of` is computed once per
+    rounded turn (a realistic hold, not a bound)."""
+    best: tuple[float, Turn] | None = None
+    for order in itertools.permutations(members):
+        if not passes(roads.corridor, order):
+            continue
+        road = order if home else order[::-1]
+        path = sum(float(roads.between[a, b]) for a, b in itertools.pairwise(road))
+        if home:
+            turn = Turn(float(roads.out[road[0]]) + path, float(roads.back_far[road[-1]]))
+        else:
+            turn = Turn(float(roads.out_far[road[0]]), path + float(roads.back[road[-1]]))
+        if best is None or turn.out_h + turn.back_h < best[0]:
+            best = (turn.out_h + turn.back_h, turn)
+    if best is None:
+        return None
+    turn = best[1]
+    steps = (math.ceil(turn.out_h / HOLD_STEP_H), math.ceil(turn.back_h / HOLD_STEP_H))
+    return _rounded_hold(steps, home, policy)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _rounded_hold(steps: tuple[int, int], home: bool, policy: Policy) -> Hold:
+    return hold_of(Turn(steps[0] * HOLD_STEP_H, steps[1] * HOLD_STEP_H), home, policy)
 
 
 def candidate_sets(
@@ -329,6 +368,8 @@ def pattern_spread(
         hold = route_hold(roads, members, home, policy, far_ends=True)
         if hold is not None:
             holds[members] = hold
+        if time.monotonic() - started > time_limit_s:
+            return None
 
     objective: list[float] = []
     upper: list[float] = []

@@ -100,8 +100,8 @@ def test_a_coach_counted_to_carry_less_leaves_more_out() -> None:
 
 
 def test_a_one_county_hold_covers_the_farthest_origin_place() -> None:
-    """Counted to the farthest origin place (the ledger's busy interval), a county's hold is
-    never shorter than its hold to the nearest (the bound's)."""
+    """Counted to the farthest origin place (the ledger's busy interval, turns rounded up), a
+    county's hold is never shorter than its hold to the nearest (the bound's)."""
     scenario = _season(0, "return")
     roads = patterns.road_times(scenario, PROVIDER)
     for i in range(len(roads.codes)):
@@ -119,7 +119,7 @@ def test_plans_with_the_pattern_spread_keep_the_fleet(
     independent checker (which reads the coach duties) finds nothing, no type drives more
     coaches than it has, and every fleet_exhausted worker has a detail."""
     scenario = _season(seed, ("home", "return")[seed % 2], workers=120)
-    assert patterns.ROUTE_PATTERN_SPREAD
+    monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", True)
     real = patterns.pattern_spread
     found: list[patterns.PatternSpread | None] = []
 
@@ -139,8 +139,8 @@ def test_plans_with_the_pattern_spread_keep_the_fleet(
 
 
 def test_switched_off_the_planner_never_asks_for_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ROUTE_PATTERN_SPREAD off: the pattern spread is never called and no note names it, and
-    `spread_dates` with a hook that declines gives exactly its own dates."""
+    """ROUTE_PATTERN_SPREAD off (the default): the pattern spread is never called and no note
+    names it, and `spread_dates` with a hook that declines gives exactly its own dates."""
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the pattern spread was called")
