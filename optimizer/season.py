@@ -25,6 +25,7 @@ from optimizer.duties import (
     build_duties,
     trips_beyond_fleet,
 )
+from optimizer.eliminate import eliminate_thin_trips
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
 from optimizer.ledger import (
@@ -433,6 +434,7 @@ def fit_to_fleet(
             keep=keep_all,
             retype=_retyped,
             allows=rule.allows,
+            budget_s=RESCHEDULE_SHARE * scenario.solver.time_limit_s,
         )
         if placed:
             plan, duties = revised(
@@ -646,6 +648,9 @@ def solve_within_fleet(
                 ),
             )
         )
+        plan, duties = eliminate_and_seat(
+            scenario, plan, duties, provider=provider, held=held, keep=keep, timer=timer
+        )
         plan, duties = top_up(
             scenario,
             plan,
@@ -676,6 +681,12 @@ MEASURED_PASS_SHARE = 0.5
 # tight seasons it can seat more (tests/optimizer/test_sparse.py).
 UNSPREAD_PASS_SHARE = 0.0
 TOP_UP_SHARE = 0.25
+# The pass that empties thin trips onto others and seats the fleet-exhausted on the free seats
+# (`eliminate_and_seat`) gets this share of the time limit.
+ELIMINATE_SHARE = 0.1
+# `reschedule_into_chains` gets this share of the time limit in each `fit_to_fleet` (it was
+# unbounded: it made short-fleet plans 1.35-1.63x slower).
+RESCHEDULE_SHARE = 0.1
 # A top-up round is not started with less than this many seconds of its budget left.
 TOP_UP_MIN_S = 1.0
 # A top-up counts a coach free on a day when it is back this many hours before the latest
@@ -786,6 +797,64 @@ def top_up(
             ),
         )
     return plan, duties
+
+
+def _fits_as_well(after: DutyResult, before: DutyResult, fleet: Sequence[VehicleType]) -> bool:
+    """Whether `after`'s duties need no type more coaches than its count (or than `before`'s
+    duties already did)."""
+    for vehicle in fleet:
+        need = after.kpis.coaches_by_type.get(vehicle.vehicle_type, 0)
+        if need > max(vehicle.count, before.kpis.coaches_by_type.get(vehicle.vehicle_type, 0)):
+            return False
+    return True
+
+
+def eliminate_and_seat(
+    scenario: Scenario,
+    plan: Plan,
+    duties: DutyResult,
+    *,
+    provider: DistanceProvider,
+    held: Sequence[Trip],
+    keep: Set[str],
+    timer: EmptyDriveTimer,
+) -> tuple[Plan, DutyResult]:
+    """`plan` (fitted to the fleet, with its `duties`) with thin trips emptied onto other trips
+    of their riders' windows and fleet-exhausted workers seated on free seats
+    (`optimizer.eliminate.eliminate_thin_trips`, `ELIMINATE_SHARE` of the time limit).
+
+    The result is chained again (exact) and kept only when it fits the fleet as `plan` did,
+    seats no fewer and uses no more trips; else `plan` and `duties` come back unchanged. The
+    lower bounds stay `plan`'s: a plan seating more of the same workers is bounded by them."""
+    result = eliminate_thin_trips(
+        plan.trips,
+        plan.unserved,
+        scenario,
+        held=held,
+        keep=keep,
+        provider=provider,
+        timer=timer,
+        depot=depot_of(scenario),
+        budget_s=ELIMINATE_SHARE * scenario.solver.time_limit_s,
+        rule=sign_rule(scenario, plan.trips),
+    )
+    if not result.emptied and not result.seated:
+        return plan, duties
+    changed = _refigured(plan, result.trips, result.unserved)
+    if changed.kpis.seated < plan.kpis.seated or changed.kpis.trips > plan.kpis.trips:
+        return plan, duties
+    after = coach_duties([*held, *changed.trips], scenario, provider, timer=timer)
+    if not _fits_as_well(after, duties, scenario.fleet):
+        return plan, duties
+    note = (
+        f"fleet: {result.emptied} thin trip(s) emptied onto other trips of their riders' "
+        f"windows, {result.seated} fleet_exhausted worker(s) seated on the seats left free"
+    )
+    changed = changed.replace(
+        kpis=with_origin_kpis(changed.kpis, scenario, changed.trips),
+        notes=(*changed.notes, note),
+    )
+    return changed, after
 
 
 def _prefixed(plan: Plan, prefix: str) -> Plan:
