@@ -563,6 +563,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "round(s)): {seated} more seated"
     ),
     N_(
+        "fleet: {emptied} thin trip(s) emptied onto other trips of their riders' windows, "
+        "{seated} fleet_exhausted worker(s) seated on the seats left free"
+    ),
+    N_(
         "charter sign: {moved} trip(s) moved to an operator registered at one end, {refused} "
         "trip(s) no operator may drive, {left} worker(s) unserved"
     ),
