@@ -514,6 +514,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "their county and window, so they share its stop"
     ),
     N_(
+        "fleet: route-pattern spread, {placed} seat(s) placed by its LP over {columns} coach "
+        "column(s), {kept} kept on whole units, {seconds} s"
+    ),
+    N_(
         "{removed} part-full coach(es) shared out among other coaches ({days} receiving "
         "coach(es) on another date of the windows)"
     ),

@@ -46,6 +46,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.origins import with_origin_kpis
+from optimizer.patterns import county_fill
 from optimizer.places import county_seats
 from optimizer.retime import reschedule_into_chains, retime_into_gaps
 from optimizer.servable import servable_bound
@@ -609,7 +610,9 @@ def solve_within_fleet(
             distances=provider,
             locked=locked,
             progress=progress,
-            availability=Availability(ledger, depot, timer, measured=costs),
+            availability=Availability(
+                ledger, depot, timer, measured=costs, fill=county_fill(planned.trips, scenario)
+            ),
             executor=executor,
         )
         fitted = [(plan, duties), fit(again)]
@@ -774,6 +777,7 @@ def top_up(
                 depot,
                 timer,
                 ready_by_hour=ready_by_evening(scenario),
+                fill=county_fill(plan.trips, scenario),
             ),
             executor=executor,
         )
