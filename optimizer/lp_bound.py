@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import time
 from collections import defaultdict
@@ -89,6 +90,15 @@ __all__ = [
 ROUND_TOLERANCE = 1e-6
 # Weight of the best dual found so far in the point priced each round (Wentges smoothing).
 SMOOTHING = 0.8
+# How the master's duals are kept near the best proven dual point (the centre): "box" bounds
+# them by centre + width x (1 / largest coach per seat, 1 per county visit) with one artificial
+# column per row (du Merle's box, one-sided); "smoothing" prices a mixture of both (Wentges).
+STABILISATIONS = ("box", "smoothing")
+# The box's first width, and its growth when the box binds and nothing prices out.
+BOX_WIDTH = 1.0
+BOX_GROWTH = 4.0
+# An artificial column's cost before the box is set: never used by an optimal master.
+UNBOXED_COST = 1e6
 # Hub stops in the pickup rows for at most this many hubs in a season (pricing enumerates the
 # sets of at most `boarding_stop_limit` of them); beyond, hub seats fall back to unlimited rows.
 MAX_HUB_STOPS = 10
@@ -203,6 +213,7 @@ def lp_lower_bound(
     presolve: bool = True,
     boarding_stop_limit: int | None = None,
     hub_stops: bool = True,
+    stabilisation: str = "smoothing",
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -248,7 +259,16 @@ def lp_lower_bound(
         pattern's boarding stops are gates or hubs, at most `boarding_stop_limit` in all; such a
         seat rides when its gate or one of its hubs is a stop ("hub stops"). With more than
         `MAX_HUB_STOPS` hubs, or False, those seats stay in the unlimited rows.
+    stabilisation
+        How the duals priced each round are kept near the best proven dual point (the centre):
+        "smoothing" (the default) prices a mixture of the centre and the master's duals;
+        "box" (an experiment, off by default: measured no better within the boxes tried,
+        docs/benchmarks.md "stabilise") bounds the master's duals by the centre plus a width
+        through artificial columns (`STABILISATIONS`).
     """
+    if stabilisation not in STABILISATIONS:
+        raise ValueError(f"stabilisation must be one of {', '.join(STABILISATIONS)}")
+    box = stabilisation == "box"
     started = time.monotonic()
     deadline = started + time_limit_s
     # Demand groups: seats by (county, window) and, with pickup rows, by their one boarding site.
@@ -336,6 +356,14 @@ def lp_lower_bound(
     )
 
     lp = CoveringLp(rhs.tolist(), presolve=presolve)
+    # With the box: one artificial column per row but the known bound's (lp columns
+    # 0..first_real-1), covering its row at a cost: the row's dual never exceeds that cost.
+    for row in range(total_row if box else 0):
+        lp.add_column([row], [1.0], cost=UNBOXED_COST)
+    first_real = lp.column_count
+    # Per row, what one unit of box width lets its dual rise: a seat's share of the largest
+    # coach, or a whole visit.
+    box_scale = np.array([*(1.0 / largest for _ in groups), *(1.0 for _ in counties)])
     seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
     column_day: list[int] = []
     column_sets: list[tuple[int, ...]] = []
@@ -389,6 +417,18 @@ def lp_lower_bound(
     converged = False
     note = ""
     values: npt.NDArray[np.float64] = np.zeros(0)
+    # The least value of a restricted master without artificial columns: an upper bound on the
+    # LP optimum (a boxed master's value is one only when it uses no artificial column).
+    upper = math.inf
+    width = BOX_WIDTH
+    boxed = False
+
+    def recentre() -> None:
+        """Set the box around the centre (zero without one) at the current width."""
+        around = center[:total_row] if center is not None else np.zeros(total_row)
+        for row, cost in enumerate((around + width * box_scale).tolist()):
+            lp.set_cost(row, cost)
+
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -400,17 +440,28 @@ def lp_lower_bound(
         if solved is None:
             note = "time limit reached inside the LP solver"
             break
-        lp_value, duals, values = solved
+        master_value, duals, values = solved
+        values = values[first_real:]
+        artificial = float(solved[2][:first_real].sum())
+        if artificial <= 1e-9:
+            upper = min(upper, master_value)
+        lp_value = upper
+        if box and not boxed:
+            # The first master is unboxed (its value bounds the LP); the box starts now.
+            boxed = True
+            recentre()
+            continue
         iterations += 1
         duals = np.maximum(duals, 0.0)
         # Price at a point between the best dual found (the centre) and the master's duals
         # (Wentges smoothing): the master's duals jump about; the mixture is what the bound
         # is proven at, so every round's Farley value is still a valid bound.
-        weight = SMOOTHING if center is not None else 0.0
+        weight = SMOOTHING if center is not None and not box else 0.0
         while True:
             point = (
                 duals if center is None or weight == 0.0 else weight * center + (1 - weight) * duals
             )
+            objective = float(point @ rhs)
             clock = time.monotonic()
             priced = _price(
                 point[:total_row],
@@ -424,17 +475,21 @@ def lp_lower_bound(
                 per_coach=float(point[total_row]) if totals else 0.0,
                 limits=limits,
                 stop_early=with_hubs,
+                worth_completing=functools.partial(_worth_completing, objective, best),
             )
             pricing_seconds += time.monotonic() - clock
             if priced is None:
                 break
-            most, columns, evaluated = priced
+            most, columns, evaluated, exact = priced
             sets_priced += evaluated
-            # Farley: point / max(1, most) is feasible for the full dual LP.
-            proven = float(point @ rhs) / max(1.0, most)
+            # Farley: point / max(1, most) is feasible for the full dual LP (`most` is the exact
+            # maximum, or in a round stopped early an over-estimate of it: still feasible).
+            proven = objective / max(1.0, most)
             if proven > best:
                 best, center = proven, point / max(1.0, most)
                 center_is_total = False
+                if box:
+                    recentre()
             elif center_is_total and 0.0 < weight < 1.0:
                 # At the known bound's dual every pattern is worth 1, so the mixture's maximum is
                 # weight + (1 - weight) x the master duals' own maximum: their Farley bound
@@ -450,8 +505,16 @@ def lp_lower_bound(
         if priced is None:
             note = "time limit reached while pricing"
             break
+        if not columns and exact and artificial > 1e-9 and width < UNBOXED_COST:
+            # Nothing prices out, but the box binds: its duals are feasible (and the centre if
+            # they proved more); a wider box lets them rise further.
+            width *= BOX_GROWTH
+            recentre()
+            continue
         if not columns:
-            converged = True
+            # A round stopped early has columns; without any, only an exact one proves the end.
+            converged = exact
+            note = "" if exact else f"stopped after {iterations} round(s)"
             break
         rounded = math.ceil(best - ROUND_TOLERANCE) >= math.ceil(lp_value - ROUND_TOLERANCE)
         if rounded and not until_converged:
@@ -473,7 +536,7 @@ def lp_lower_bound(
         lp_value=lp_value,
         converged=converged,
         iterations=iterations,
-        columns=lp.column_count,
+        columns=lp.column_count - first_real,
         county_sets=sets_priced,
         seconds=time.monotonic() - started,
         note=note,
@@ -484,6 +547,16 @@ def lp_lower_bound(
         limited_seats=int(sum(b for g, b in seats_of.items() if g[2])),
         hub_seats=int(sum(b for g, b in seats_of.items() if OPTION_SEPARATOR in g[2])),
     )
+
+
+def _worth_completing(objective: float, best: float, found: float, ceiling: float) -> bool:
+    """Whether a pricing round at a point of dual objective `objective` should find its exact
+    maximum, which lies between the best value `found` so far and the over-estimate `ceiling`:
+    only if that could raise the proven integer bound above both `best` (proven so far) and
+    what the over-estimate proves."""
+    hoped = objective / max(1.0, found)
+    sure = max(best, objective / max(1.0, ceiling))
+    return math.ceil(hoped - ROUND_TOLERANCE) > math.ceil(sure - ROUND_TOLERANCE)
 
 
 def _days(window: Window) -> list[dt.date]:
@@ -539,10 +612,11 @@ def plan_lp_bound(
     presolve: bool = True,
     pickup_rows: bool = True,
     hub_stops: bool = True,
+    stabilisation: str = "smoothing",
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
     `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
-    `max_rounds` and `presolve` as in `lp_lower_bound`.
+    `max_rounds`, `presolve` and `stabilisation` as in `lp_lower_bound`.
 
     With `pickup_rows` (the default) the gate-side stop limit (max_pickup_stops going home,
     max_dropoff_stops coming back) enters as pickup rows (`lp_lower_bound`'s
@@ -644,5 +718,6 @@ def plan_lp_bound(
         presolve=presolve,
         boarding_stop_limit=_gate_side_limit(scenario, trips) if pickup_rows else None,
         hub_stops=hub_stops,
+        stabilisation=stabilisation,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)

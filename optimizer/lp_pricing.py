@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,11 +86,18 @@ def _price(
     per_coach: float = 0.0,
     limits: _PickupLimit | None = None,
     stop_early: bool = False,
-) -> tuple[float, list[Column], int] | None:
-    """The largest dual value of any pattern (exact; infinite when `stop_early` stopped the
-    round once it had enough improving columns), the best columns, and the sets priced exactly;
-    None at the deadline. `duals` are the group rows' then the visit rows'; `per_coach`
-    the dual of the row every pattern is in (the known bound's), added to every value.
+    worth_completing: Callable[[float, float], bool] | None = None,
+) -> tuple[float, list[Column], int, bool] | None:
+    """The largest dual value of any pattern, the best columns, the sets priced exactly, and
+    whether that value is exact; None at the deadline. `duals` are the group rows' then the
+    visit rows'; `per_coach` the dual of the row every pattern is in (the known bound's), added
+    to every value.
+
+    The largest value is exact, unless `stop_early` stopped the round once it had enough
+    improving columns: then it is `pricing_ceiling`'s over-estimate (never below the exact
+    maximum, so still good for a Farley bound). With `worth_completing`, a round that could
+    stop early goes on while `worth_completing(best value found, over-estimate)` says the exact
+    maximum could still pay (e.g. raise the proven integer bound).
 
     The best loading of a set on a date takes the date's capacity in seats at the highest dual
     prices among its counties' eligible groups (seats weigh alike, so greedy is exact). Counties
@@ -173,11 +179,17 @@ def _price(
                 stop_early
                 and coach_sets >= EXACT_SETS_PER_ROUND
                 and found.size >= COLUMNS_PER_ROUND
+                and (
+                    worth_completing is None
+                    or not worth_completing(most + per_coach, max(ceiling, most) + per_coach)
+                )
             ):
                 raise _Enough
         return True
 
     partial = False
+    # An over-estimate of the largest value (`pricing_ceiling`), found with the county values.
+    ceiling = 0.0
     try:
         # Every county alone first (on every date), so the best single value prunes the labels.
         priced_days = []
@@ -232,8 +244,15 @@ def _price(
             candidates = np.nonzero(usable & (own > 0))[0]
             if not len(candidates):
                 continue
-            evaluated += len(candidates)
+            ceiling = max(
+                ceiling, _day_ceiling(own, visit, marginal, candidates, corridor.stop_limit)
+            )
             site_values[di] = (flexible_value, site_value)
+            priced_days.append(
+                (di, capacity, marginal, seat_value, filled, visit, own, candidates, curves)
+            )
+        for di, capacity, _, _, _, visit, own, candidates, _ in priced_days:
+            evaluated += len(candidates)
             if limits is None:
                 most = max(most, float(own[candidates].max()))
                 found.add(di, candidates[:, None], own[candidates])
@@ -241,9 +260,6 @@ def _price(
                 di, capacity, candidates[:, None], own[candidates], visit, not stop_early
             ):
                 return None  # with hubs `own` is a ceiling: each county alone priced exactly
-            priced_days.append(
-                (di, capacity, marginal, seat_value, filled, visit, own, candidates, curves)
-            )
         priced_days.sort(key=lambda p: -float(p[6][p[7]].max()))
         for (
             di,
@@ -348,7 +364,7 @@ def _price(
                 if not len(labels.last):
                     break
     except _Enough:
-        # Enough improving columns: the maximum is not known this round (no Farley bound).
+        # Enough improving columns: the maximum is not known this round, only its over-estimate.
         partial = True
     columns: list[Column] = []
     for di, served in found.best():
@@ -364,7 +380,35 @@ def _price(
             rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             _, loading = _fill(group_duals[rows], rows, sizes, capacity)
         columns.append((di, served, loading))
-    return (math.inf if partial else most + per_coach), columns, evaluated + coach_sets
+    value = (max(ceiling, most) if partial else most) + per_coach
+    return value, columns, evaluated + coach_sets, not partial
+
+
+def _day_ceiling(
+    own: npt.NDArray[np.float64],
+    visit: npt.NDArray[np.float64],
+    marginal: npt.NDArray[np.float64],
+    candidates: npt.NDArray[np.int64],
+    stop_limit: int,
+) -> float:
+    """An upper bound on the value of any pattern on one date: the corridor test and the
+    sharing of one coach's seats are left out. A set S of at most `stop_limit` counties is worth
+    its loading plus Σ_S visit duals; the loading's seats from county c are one loading of c
+    alone (so worth at most c's own seat value) and are at most C of the date's best seat
+    prices. So the value is at most min(Σ of the `stop_limit` largest `own`, the C largest seat
+    prices of the date + Σ of the `stop_limit` largest visit duals). `own` = seat value + visit
+    per county (never negative), `marginal[c]` county c's C best seat prices (unlimited), only
+    `candidates` (the counties of positive value that may be served) count."""
+    if not len(candidates):
+        return 0.0
+    take = min(stop_limit, len(candidates))
+    own_top = np.partition(own[candidates], len(candidates) - take)[-take:].sum()
+    visit_top = np.partition(visit[candidates], len(candidates) - take)[-take:].sum()
+    prices = marginal[candidates].reshape(-1)
+    capacity = marginal.shape[1]
+    if len(prices) > capacity:
+        prices = np.partition(prices, len(prices) - capacity)[-capacity:]
+    return float(min(own_top, prices.sum() + visit_top))
 
 
 class _Found:
