@@ -514,6 +514,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "their county and window, so they share its stop"
     ),
     N_(
+        "fleet: route-pattern spread, {placed} seat(s) placed by its LP over {columns} coach "
+        "column(s), {kept} kept on whole units, {seconds} s"
+    ),
+    N_(
         "{removed} part-full coach(es) shared out among other coaches ({days} receiving "
         "coach(es) on another date of the windows)"
     ),
@@ -557,6 +561,10 @@ PLAN_NOTES: tuple[str, ...] = (
     N_(
         "fleet: top-up of the unseated workers on the coach time left free ({rounds} "
         "round(s)): {seated} more seated"
+    ),
+    N_(
+        "fleet: {emptied} thin trip(s) emptied onto other trips of their riders' windows, "
+        "{seated} fleet_exhausted worker(s) seated on the seats left free"
     ),
     N_(
         "charter sign: {moved} trip(s) moved to an operator registered at one end, {refused} "

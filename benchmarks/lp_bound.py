@@ -10,9 +10,10 @@ seconds); then compute the LP bound again on the plan's seated workers with a lo
 (`--lp-time`, default 120 s), twice, in this order: with the pickup rows for gates only (the LP
 before hub stops: seats that may board at a hub unlimited, `plan_lp_bound(..., hub_stops=False)`)
 and with hub stops (the default), each with the same box, so before and after run side by side
-on the same plan. `--unlimited` raises every coach count first (the
-fleet never binds). Each season runs in its own process; the load average is recorded before
-and after each part, since the machine is shared.
+on the same plan; with `--box`, a third time with the dual box (`stabilisation="box"`, the
+experiment of docs/plan-format.md), reported as `box_*`. `--unlimited` raises every coach count
+first (the fleet never binds). Each season runs in its own process; the load average is
+recorded before and after each part, since the machine is shared.
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ def _load() -> float:
 
 
 def run_one(
-    folder: Path, time_limit_s: float | None, lp_time_s: float, unlimited: bool = False
+    folder: Path,
+    time_limit_s: float | None,
+    lp_time_s: float,
+    unlimited: bool = False,
+    box: bool = False,
 ) -> dict[str, Any]:
     """Plan `folder`, then the LP bound with `lp_time_s` without and with hub stops; the figures
     as a JSON-able dict."""
@@ -74,6 +79,20 @@ def run_one(
     )
     load_between = _load()
     lp = plan_lp_bound(scenario, plan.trips, workers, provider, lp_time_s, known_bound=counting)
+    boxed = {}
+    if box:
+        trial = plan_lp_bound(
+            scenario, plan.trips, workers, provider, lp_time_s, counting, stabilisation="box"
+        )
+        boxed = {
+            "box_lp_trips": trial.trips,
+            "box_lp_value": round(trial.value, 3),
+            "box_lp_master": round(trial.lp_value, 3),
+            "box_lp_converged": trial.converged,
+            "box_lp_rounds": trial.iterations,
+            "box_lp_s": round(trial.seconds, 1),
+            "box_lp_note": trial.note,
+        }
     best = max(counting, lp.trips)
     old_best = max(counting, before.trips)
     return {
@@ -113,6 +132,7 @@ def run_one(
         "load_before": load_before,
         "load_lp_before": before_load,
         "load_lp_between": load_between,
+        **boxed,
         "load_after": _load(),
         "utc_end": time.strftime("%H:%M:%S", time.gmtime()),
     }
@@ -204,8 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     one.add_argument("--time-limit", type=float, default=None)
     one.add_argument("--lp-time", type=float, default=DEFAULT_LP_TIME_S)
     one.add_argument("--unlimited", action="store_true", help="raise every coach count first")
+    one.add_argument("--box", action="store_true", help="also the LP with the dual box")
     args = parser.parse_args(argv)
-    figures = run_one(args.scenario, args.time_limit, args.lp_time, args.unlimited)
+    figures = run_one(args.scenario, args.time_limit, args.lp_time, args.unlimited, args.box)
     print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -285,6 +285,9 @@ def run_one(folder: Path, entry_name: str, time_limit_s: float | None) -> dict[s
             "within_fleet": all(n <= result["fleet_by_type"].get(t, 0) for t, n in coaches.items()),
             "notes": list(plan.notes),
         }
+        # The unlimited plan is checked against the fleet it was planned with.
+        against = unlimited(scenario) if entry.name == "unlimited" else scenario
+        result |= _checked(plan, duties, against, provider)
     result |= outcome.values
     for column in available_columns():
         if column.entry == entry.name:
@@ -292,6 +295,28 @@ def run_one(folder: Path, entry_name: str, time_limit_s: float | None) -> dict[s
     result["peak_mb"] = _peak_mb()
     result["load_average_1min"] = round(os.getloadavg()[0], 2)
     return result
+
+
+def _checked(
+    plan: Plan, duties: DutyResult, scenario: Scenario, provider: DistanceProvider
+) -> dict[str, Any]:
+    """The independent checker's verdict on the plan with its duties (tests/checker.py, every
+    rule a plan must obey, detours on the same roads), outside `plan_s`: a figure from an
+    illegal plan is no figure. Left out (None) when the checker is not importable (the
+    benchmarks run from an installed copy without the tests)."""
+    try:
+        from tests.checker import check_plan
+    except ImportError:
+        return {"checker_errors": None}
+    from optimizer.season import with_duties
+
+    started = time.perf_counter()
+    errors = check_plan(scenario, with_duties(plan, duties), provider=provider)
+    return {
+        "checker_errors": len(errors),
+        "checker_first_errors": errors[:5],
+        "check_s": round(time.perf_counter() - started, 2),
+    }
 
 
 def commit() -> str:
@@ -481,5 +506,21 @@ def render_robustness(section: Mapping[str, Any]) -> list[str]:
             f"Load average (1 min) at the end of the runs: {loads[0]}-{loads[-1]}, "
             f"median {loads[len(loads) // 2]}.",
         ]
+    checked = [
+        (r["name"], name, run)
+        for r in rows
+        for name, run in r["runs"].items()
+        if run.get("checker_errors") is not None
+    ]
+    if checked:
+        broken = [(season, name, run) for season, name, run in checked if run["checker_errors"]]
+        lines += [
+            "",
+            f"Independent checker (tests/checker.py): {len(checked)} plan(s) checked, "
+            + ("all valid." if not broken else f"{len(broken)} with errors:"),
+        ]
+        for season, name, run in broken:
+            first = "; ".join(run.get("checker_first_errors", [])[:2])
+            lines.append(f"- {season} ({name}): {run['checker_errors']} error(s), e.g. {first}")
     lines.append("")
     return lines

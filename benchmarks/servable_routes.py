@@ -11,6 +11,9 @@ be below the workers: the diagnosis this module gives. Its columns: every county
 each of its `nearest` closest counties, and (with three stops) with two of them; only sets that
 pass the relaxed detour test of `optimizer.lp_bound.corridors` in some order.
 
+The columns and their holds come from `optimizer.patterns` (`road_times`, `candidate_sets`,
+`route_hold`), which the planner's route-pattern spread also uses.
+
 `route_master(scenario, provider)` returns the optimum and what the solution does (trips, trips
 per coach, stops, how full the coach-time rows are); `python -m benchmarks.servable routes DIR`
 prints it as one JSON line per season.
@@ -20,23 +23,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import time
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
-
 from optimizer.geography.distance import DistanceProvider
-from optimizer.groups import county_site, gate_site, hub_site
 from optimizer.ledger import at_most_stops
-from optimizer.lp_bound import Corridors, corridors, metric_closure
-from optimizer.model import Policy, Scenario
-from optimizer.places import county_seats
+from optimizer.model import Scenario
+from optimizer.patterns import candidate_sets, road_times, route_hold
 from optimizer.routing import LinearProgram, solve_lp
-from optimizer.servable import Hold, Turn, _closure, _covers, _windows, boarding_sites, hold_of
+from optimizer.servable import Hold, _covers, _windows
 
 # A column's coaches at most (the LP's upper bound on one variable; the coach-time rows bind
 # long before it).
@@ -61,111 +57,6 @@ class RouteMaster:
     lp_s: float
 
 
-@dataclass(frozen=True)
-class _Roads:
-    """Day-speed hours from the origin side to each county (`out`), back (`back`) and between
-    counties (`between[a, b]`, road direction a to b), over the provider's shortest-path
-    closure; `corridor` the relaxed detour test in the passengers' direction."""
-
-    codes: tuple[str, ...]
-    out: npt.NDArray[np.float64]
-    back: npt.NDArray[np.float64]
-    between: npt.NDArray[np.float64]
-    corridor: Corridors
-
-
-def _roads(scenario: Scenario, provider: DistanceProvider) -> _Roads:
-    policy = scenario.policy
-    homes = sorted({w.home_adcode for w in scenario.workers if w.home_adcode})
-    seats = county_seats(homes)
-    codes = tuple(sorted(seats))
-    origin = [gate_site(c).location for c in scenario.companies]
-    origin += [hub_site(h).location for h in scenario.hubs]
-    count = len(origin)
-    places = [*origin, *(county_site(code, seats[code]).location for code in codes)]
-    seconds = np.asarray(provider.matrix(places).duration_s, dtype=np.int64)
-    out = _closure(seconds, range(count))[count:] / 3600
-    back = _closure(seconds.T.copy(), range(count))[count:] / 3600
-    between = metric_closure(seconds)[count:, count:] / 3600
-    sites = [f"o{i}" for i in range(count)] + [f"county:{c}" for c in codes]
-    boards = boarding_sites(scenario)
-    boarding: dict[str, set[str]] = {f"county:{c}": set() for c in codes}
-    for worker in scenario.workers:
-        if worker.home_adcode in seats and worker.company_id in boards:
-            boarding[f"county:{worker.home_adcode}"] |= boards[worker.company_id]
-    for options in boarding.values():
-        if not options:  # workers of unknown companies: any origin-side place
-            options.update(sites[:count])
-    stops = at_most_stops(scenario) or 1
-    corridor = corridors(
-        [f"county:{c}" for c in codes],
-        sites=sites,
-        leg_s=seconds if scenario.direction == "home" else seconds.T,
-        boarding_sites=sites[:count],
-        boarding_of=boarding,
-        county_stop_limit=stops,
-        detour_ratio=policy.detour_ratio,
-        detour_grace_s=policy.detour_grace_minutes * 60.0,
-    )
-    return _Roads(codes, out, back, between, corridor)
-
-
-def _passes(corridor: Corridors, order: Sequence[int]) -> bool:
-    """Whether counties in this passenger order pass the relaxed detour test."""
-    elapsed = float(corridor.reach[order[0]])
-    if elapsed > corridor.allowed[order[0]]:
-        return False
-    for a, b in itertools.pairwise(order):
-        elapsed += float(corridor.between[a, b])
-        if elapsed > corridor.allowed[b]:
-            return False
-    return True
-
-
-def route_hold(roads: _Roads, members: Sequence[int], home: bool, policy: Policy) -> Hold | None:
-    """The least `Hold` over the orders of `members` that pass the detour test (None: none).
-
-    Homeward in order c1..ck the coach drives out to c1, through to ck, and back from ck: the
-    county turn (out(c1) + path, back(ck)). Return wave the passengers' order c1..ck (nearest
-    the origin side first, as `corridors` reads the transposed matrix) is driven ck..c1: empty
-    out to ck, loaded through to c1 and back (out(ck), path + back(c1)). Each part is a least
-    driving time of the closure, so `hold_of` of that turn is what the route forces; the least
-    over orders of each field is below the hold of the order a plan drives."""
-    best: Hold | None = None
-    for order in itertools.permutations(members):
-        if not _passes(roads.corridor, order):
-            continue
-        road = order if home else order[::-1]
-        path = sum(float(roads.between[a, b]) for a, b in itertools.pairwise(road))
-        if home:
-            turn = Turn(float(roads.out[road[0]]) + path, float(roads.back[road[-1]]))
-        else:
-            turn = Turn(float(roads.out[road[0]]), path + float(roads.back[road[-1]]))
-        hold = hold_of(turn, home, policy)
-        if best is None:
-            best = hold
-        else:
-            best = Hold(
-                min(best.before, hold.before),
-                min(best.after_earliest, hold.after_earliest),
-                min(best.length, hold.length),
-            )
-    return best
-
-
-def _candidate_sets(roads: _Roads, stops: int, nearest: int) -> set[tuple[int, ...]]:
-    size = len(roads.codes)
-    sets: set[tuple[int, ...]] = {(i,) for i in range(size)}
-    spread = roads.corridor.between + roads.corridor.between.T
-    for i in range(size):
-        near = [int(j) for j in np.argsort(spread[i]) if int(j) != i][:nearest]
-        if stops >= 2:
-            sets.update(tuple(sorted((i, j))) for j in near)
-        if stops >= 3:
-            sets.update(tuple(sorted((i, j, k))) for j, k in itertools.combinations(near, 2))
-    return sets
-
-
 def route_master(
     scenario: Scenario, provider: DistanceProvider, *, nearest: int = 6
 ) -> RouteMaster:
@@ -175,10 +66,10 @@ def route_master(
     started = time.perf_counter()
     policy = scenario.policy
     home = scenario.direction == "home"
-    roads = _roads(scenario, provider)
+    roads = road_times(scenario, provider)
     stops = at_most_stops(scenario) or 1
     holds: dict[tuple[int, ...], Hold] = {}
-    for chosen in _candidate_sets(roads, stops, nearest):
+    for chosen in candidate_sets(roads, stops, nearest):
         hold = route_hold(roads, chosen, home, policy)
         if hold is not None:
             holds[chosen] = hold

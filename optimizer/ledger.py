@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from optimizer.duties import EmptyDriveTimer, layover_minutes
@@ -245,6 +245,10 @@ class Availability:
     # hour, and the fit re-times them to a departure after their coach is back
     # (`optimizer.retime`), or cancels them.
     ready_by_hour: int | None = None
+    # The share of its coaches' seats each home county's workers filled on trips already built
+    # (`optimizer.patterns.county_fill`): the route-pattern spread counts a coach carrying the
+    # county to hold that share of its seats (None: `optimizer.patterns.PATTERN_FILL`).
+    fill: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -336,6 +340,7 @@ def spread_dates(
     policy: Policy,
     home: bool,
     stop_limit: int,
+    binding: Callable[[], Spread | None] | None = None,
 ) -> Spread:
     """Move units to other dates of their windows so that, day by day, the coaches their trips
     keep busy (estimated) fit the coaches free; units that fit no date are left out.
@@ -348,6 +353,9 @@ def spread_dates(
     exceed the coaches free that day (the count less those away on trips of the ledger).
     Maximise seats placed, less `MOVE_PENALTY` per seat moved off the date the planner chose.
     When the first choice already fits, nothing changes (the fleet is not binding).
+
+    `binding`, when given, is asked for the dates once the fleet binds (the route-pattern
+    spread, `optimizer.patterns.pattern_spread`); its None falls back to the LP above.
     """
     ledger = availability.ledger
     if not dates:
@@ -429,6 +437,10 @@ def spread_dates(
                 bare[day + dt.timedelta(days=k)] += units[index].seats * w / fill_bare
         if all(bare[t] <= capacity.get(t, 0.0) + 1e-9 for t in bare):
             return Spread(dict(dates), {}, 0, False, uncertain=True)
+    if binding is not None:
+        decided = binding()
+        if decided is not None:
+            return decided
 
     # The LP: y[g, d] seats of group g on date d; m[g, d] seats moved off first choice d.
     objective: list[float] = []

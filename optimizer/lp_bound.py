@@ -13,6 +13,10 @@ Validity does not depend on convergence: at every iteration the restricted maste
 scaled by the exact pricing maximum (a Farley bound), are a feasible solution of the full dual,
 so their objective is a lower bound on the LP, hence on any legal plan. The proof and the pattern
 definition are in docs/plan-format.md ("LP bound").
+
+This module holds the demand groups, the master loop and the plan entry point; the corridors
+(`optimizer.lp_corridors`), the county curves (`optimizer.lp_curves`) and the pricing
+(`optimizer.lp_pricing`) live beside it, and their names stay importable from here.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import itertools
 import math
 import time
 from collections import defaultdict
@@ -32,27 +35,70 @@ import numpy.typing as npt
 
 from optimizer.dates import Window, disjoint_interval_best, min_stabbing_count
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
+from optimizer.lp_corridors import (
+    MAX_COUNTY_SETS,
+    RIDE_ALLOWANCE_S,
+    Corridors,
+    corridors,
+    county_sets,
+    metric_closure,
+)
+from optimizer.lp_curves import _PickupLimit
+from optimizer.lp_pricing import (
+    COLUMNS_PER_ROUND,
+    EXACT_SETS_PER_ROUND,
+    PRICE_TOLERANCE,
+    SPARE_SETS,
+    Column,
+    _price,
+)
 from optimizer.model import Scenario, Trip, Worker
 from optimizer.places import county_seats
 from optimizer.routing import CoveringLp
 
+# The pieces live in their own modules (corridors, county curves, pricing); their names stay
+# importable from here, where other code and the benchmarks look for them.
+__all__ = [
+    "COLUMNS_PER_ROUND",
+    "EXACT_SETS_PER_ROUND",
+    "MAX_COUNTY_SETS",
+    "MAX_HUB_STOPS",
+    "OPTION_SEPARATOR",
+    "PRICE_TOLERANCE",
+    "RIDE_ALLOWANCE_S",
+    "ROUND_TOLERANCE",
+    "SMOOTHING",
+    "SPARE_SETS",
+    "Column",
+    "Corridors",
+    "FractionalPattern",
+    "GroupKey",
+    "LpBound",
+    "LpDemand",
+    "_PickupLimit",
+    "_price",
+    "boarding_key",
+    "corridors",
+    "county_sets",
+    "lp_lower_bound",
+    "metric_closure",
+    "plan_lp_bound",
+    "rounded_patterns",
+]
+
 # The proven bound is rounded up after this allowance for floating-point error in the duals.
 ROUND_TOLERANCE = 1e-6
-# A column enters the master when its priced value exceeds 1 by this much.
-PRICE_TOLERANCE = 1e-7
-# County sets `county_sets` lists at most (a listing for tests and checks; pricing lists none).
-MAX_COUNTY_SETS = 400_000
-# Columns added per pricing round at most.
-COLUMNS_PER_ROUND = 400
-# With pickup rows: sets of counties priced exactly per round only to give the master a column.
-SPARE_SETS = 100
-# With pickup rows and `stop_early`: once this many sets were priced exactly and enough improving
-# columns were found, a round stops without the exact maximum (it proves nothing that round).
-EXACT_SETS_PER_ROUND = 300
 # Weight of the best dual found so far in the point priced each round (Wentges smoothing).
 SMOOTHING = 0.8
-# A passenger's ride may exceed the limit by one second (the plan checker's rounding allowance).
-RIDE_ALLOWANCE_S = 1.0
+# How the master's duals are kept near the best proven dual point (the centre): "box" bounds
+# them by centre + width x (1 / largest coach per seat, 1 per county visit) with one artificial
+# column per row (du Merle's box, one-sided); "smoothing" prices a mixture of both (Wentges).
+STABILISATIONS = ("box", "smoothing")
+# The box's first width, and its growth when the box binds and nothing prices out.
+BOX_WIDTH = 1.0
+BOX_GROWTH = 4.0
+# An artificial column's cost before the box is set: never used by an optimal master.
+UNBOXED_COST = 1e6
 # Hub stops in the pickup rows for at most this many hubs in a season (pricing enumerates the
 # sets of at most `boarding_stop_limit` of them); beyond, hub seats fall back to unlimited rows.
 MAX_HUB_STOPS = 10
@@ -149,123 +195,6 @@ def _not_computed(note: str, started: float) -> LpBound:
     return LpBound(0, 0.0, 0.0, False, 0, 0, 0, time.monotonic() - started, note)
 
 
-def metric_closure(seconds: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Shortest-path closure of a travel-time matrix (Floyd-Warshall): never above the matrix,
-    and it obeys the triangle inequality even where the matrix does not (road times along
-    km-shortest paths)."""
-    closure = np.array(seconds, dtype=np.float64)
-    for k in range(closure.shape[0]):
-        np.minimum(closure, closure[:, k : k + 1] + closure[k : k + 1, :], out=closure)
-    return closure
-
-
-@dataclass(frozen=True)
-class Corridors:
-    """What decides whether one coach can serve a set of counties (docs/plan-format.md).
-
-    `reach[c]`: the least driving seconds from any boarding site to county c (metric closure);
-    `allowed[c]`: the longest ride a passenger of c may have (ratio x the slowest own boarding
-    option's direct time + grace + the checker's 1 s); `between[a, b]`: the closure's seconds
-    from county a to county b; `stop_limit`: counties per coach.
-    """
-
-    reach: npt.NDArray[np.float64]
-    allowed: npt.NDArray[np.float64]
-    between: npt.NDArray[np.float64]
-    stop_limit: int
-
-
-def corridors(
-    counties: Sequence[str],
-    *,
-    sites: Sequence[str],
-    leg_s: npt.ArrayLike,
-    boarding_sites: Collection[str],
-    boarding_of: Mapping[str, Collection[str]],
-    county_stop_limit: int,
-    detour_ratio: float,
-    detour_grace_s: float,
-) -> Corridors:
-    """The corridor data of `counties` (keys into `sites`); `leg_s[i, j]` is the driving time
-    from `sites[i]` to `sites[j]` in the passengers' direction (boarding points before counties;
-    the transpose of the road matrix for return trips)."""
-    index = {key: i for i, key in enumerate(sites)}
-    closure = metric_closure(leg_s)
-    raw = np.asarray(leg_s, dtype=np.float64)
-    boards = [index[b] for b in boarding_sites]
-    at = [index[c] for c in counties]
-    reach = closure[np.ix_(boards, at)].min(axis=0) if at else np.zeros(0)
-    allowed = np.array(
-        [
-            detour_ratio * max(raw[index[b], index[c]] for b in boarding_of[c])
-            + detour_grace_s
-            + RIDE_ALLOWANCE_S
-            for c in counties
-        ],
-        dtype=np.float64,
-    )
-    return Corridors(reach, allowed, closure[np.ix_(at, at)], county_stop_limit)
-
-
-def county_sets(
-    counties: Sequence[str],
-    *,
-    sites: Sequence[str],
-    leg_s: npt.ArrayLike,
-    boarding_sites: Collection[str],
-    boarding_of: Mapping[str, Collection[str]],
-    county_stop_limit: int,
-    detour_ratio: float,
-    detour_grace_s: float,
-    limit: int = MAX_COUNTY_SETS,
-    deadline: float = math.inf,
-) -> list[tuple[int, ...]] | None:
-    """Every set of at most `county_stop_limit` counties (indices into `counties`) that one coach
-    can serve in some order with every passenger's ride within the detour limit, in a relaxed
-    sense that any legal coach satisfies (docs/plan-format.md); None when there are more than
-    `limit` or when time.monotonic() passes `deadline`.
-
-    A passenger alighting at the j-th county c_j rides at least
-    min_b T(b, c_1) + Σ_{i<j} T(c_i, c_{i+1}) over the metric closure T, and may ride at most
-    ratio x max_b t(b, c_j) + grace over the county's own boarding points b. The LP's pricing
-    does not list these sets (it extends labels, `_price`); this listing serves tests and
-    small checks.
-    """
-    corridor = corridors(
-        counties,
-        sites=sites,
-        leg_s=leg_s,
-        boarding_sites=boarding_sites,
-        boarding_of=boarding_of,
-        county_stop_limit=county_stop_limit,
-        detour_ratio=detour_ratio,
-        detour_grace_s=detour_grace_s,
-    )
-    size = len(counties)
-    if size == 0:
-        return []
-    found: set[tuple[int, ...]] = {(c,) for c in range(size)}
-    chains: list[tuple[tuple[int, ...], int, float]]
-    chains = [((c,), c, float(corridor.reach[c])) for c in range(size)]
-    for _ in range(2, county_stop_limit + 1):
-        grown: dict[tuple[tuple[int, ...], int], float] = {}
-        for served, last, elapsed in chains:
-            if time.monotonic() > deadline:
-                return None
-            arrival = elapsed + corridor.between[last]
-            for following in np.nonzero(arrival <= corridor.allowed)[0].tolist():
-                if following in served:
-                    continue
-                key = (tuple(sorted((*served, following))), following)
-                if grown.get(key, math.inf) > arrival[following]:
-                    grown[key] = float(arrival[following])
-        chains = [(served, last, elapsed) for (served, last), elapsed in grown.items()]
-        found.update(served for served, _ in grown)
-        if len(found) > limit:
-            return None
-    return sorted(found, key=lambda s: (len(s), s))
-
-
 def lp_lower_bound(
     demands: Sequence[LpDemand],
     *,
@@ -284,6 +213,7 @@ def lp_lower_bound(
     presolve: bool = True,
     boarding_stop_limit: int | None = None,
     hub_stops: bool = True,
+    stabilisation: str = "smoothing",
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -329,7 +259,16 @@ def lp_lower_bound(
         pattern's boarding stops are gates or hubs, at most `boarding_stop_limit` in all; such a
         seat rides when its gate or one of its hubs is a stop ("hub stops"). With more than
         `MAX_HUB_STOPS` hubs, or False, those seats stay in the unlimited rows.
+    stabilisation
+        How the duals priced each round are kept near the best proven dual point (the centre):
+        "smoothing" (the default) prices a mixture of the centre and the master's duals;
+        "box" (an experiment, off by default: measured no better within the boxes tried,
+        docs/benchmarks.md "stabilise") bounds the master's duals by the centre plus a width
+        through artificial columns (`STABILISATIONS`).
     """
+    if stabilisation not in STABILISATIONS:
+        raise ValueError(f"stabilisation must be one of {', '.join(STABILISATIONS)}")
+    box = stabilisation == "box"
     started = time.monotonic()
     deadline = started + time_limit_s
     # Demand groups: seats by (county, window) and, with pickup rows, by their one boarding site.
@@ -417,6 +356,14 @@ def lp_lower_bound(
     )
 
     lp = CoveringLp(rhs.tolist(), presolve=presolve)
+    # With the box: one artificial column per row but the known bound's (lp columns
+    # 0..first_real-1), covering its row at a cost: the row's dual never exceeds that cost.
+    for row in range(total_row if box else 0):
+        lp.add_column([row], [1.0], cost=UNBOXED_COST)
+    first_real = lp.column_count
+    # Per row, what one unit of box width lets its dual rise: a seat's share of the largest
+    # coach, or a whole visit.
+    box_scale = np.array([*(1.0 / largest for _ in groups), *(1.0 for _ in counties)])
     seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
     column_day: list[int] = []
     column_sets: list[tuple[int, ...]] = []
@@ -470,6 +417,18 @@ def lp_lower_bound(
     converged = False
     note = ""
     values: npt.NDArray[np.float64] = np.zeros(0)
+    # The least value of a restricted master without artificial columns: an upper bound on the
+    # LP optimum (a boxed master's value is one only when it uses no artificial column).
+    upper = math.inf
+    width = BOX_WIDTH
+    boxed = False
+
+    def recentre() -> None:
+        """Set the box around the centre (zero without one) at the current width."""
+        around = center[:total_row] if center is not None else np.zeros(total_row)
+        for row, cost in enumerate((around + width * box_scale).tolist()):
+            lp.set_cost(row, cost)
+
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -481,17 +440,28 @@ def lp_lower_bound(
         if solved is None:
             note = "time limit reached inside the LP solver"
             break
-        lp_value, duals, values = solved
+        master_value, duals, values = solved
+        values = values[first_real:]
+        artificial = float(solved[2][:first_real].sum())
+        if artificial <= 1e-9:
+            upper = min(upper, master_value)
+        lp_value = upper
+        if box and not boxed:
+            # The first master is unboxed (its value bounds the LP); the box starts now.
+            boxed = True
+            recentre()
+            continue
         iterations += 1
         duals = np.maximum(duals, 0.0)
         # Price at a point between the best dual found (the centre) and the master's duals
         # (Wentges smoothing): the master's duals jump about; the mixture is what the bound
         # is proven at, so every round's Farley value is still a valid bound.
-        weight = SMOOTHING if center is not None else 0.0
+        weight = SMOOTHING if center is not None and not box else 0.0
         while True:
             point = (
                 duals if center is None or weight == 0.0 else weight * center + (1 - weight) * duals
             )
+            objective = float(point @ rhs)
             clock = time.monotonic()
             priced = _price(
                 point[:total_row],
@@ -505,17 +475,21 @@ def lp_lower_bound(
                 per_coach=float(point[total_row]) if totals else 0.0,
                 limits=limits,
                 stop_early=with_hubs,
+                worth_completing=functools.partial(_worth_completing, objective, best),
             )
             pricing_seconds += time.monotonic() - clock
             if priced is None:
                 break
-            most, columns, evaluated = priced
+            most, columns, evaluated, exact = priced
             sets_priced += evaluated
-            # Farley: point / max(1, most) is feasible for the full dual LP.
-            proven = float(point @ rhs) / max(1.0, most)
+            # Farley: point / max(1, most) is feasible for the full dual LP (`most` is the exact
+            # maximum, or in a round stopped early an over-estimate of it: still feasible).
+            proven = objective / max(1.0, most)
             if proven > best:
                 best, center = proven, point / max(1.0, most)
                 center_is_total = False
+                if box:
+                    recentre()
             elif center_is_total and 0.0 < weight < 1.0:
                 # At the known bound's dual every pattern is worth 1, so the mixture's maximum is
                 # weight + (1 - weight) x the master duals' own maximum: their Farley bound
@@ -531,8 +505,16 @@ def lp_lower_bound(
         if priced is None:
             note = "time limit reached while pricing"
             break
+        if not columns and exact and artificial > 1e-9 and width < UNBOXED_COST:
+            # Nothing prices out, but the box binds: its duals are feasible (and the centre if
+            # they proved more); a wider box lets them rise further.
+            width *= BOX_GROWTH
+            recentre()
+            continue
         if not columns:
-            converged = True
+            # A round stopped early has columns; without any, only an exact one proves the end.
+            converged = exact
+            note = "" if exact else f"stopped after {iterations} round(s)"
             break
         rounded = math.ceil(best - ROUND_TOLERANCE) >= math.ceil(lp_value - ROUND_TOLERANCE)
         if rounded and not until_converged:
@@ -554,7 +536,7 @@ def lp_lower_bound(
         lp_value=lp_value,
         converged=converged,
         iterations=iterations,
-        columns=lp.column_count,
+        columns=lp.column_count - first_real,
         county_sets=sets_priced,
         seconds=time.monotonic() - started,
         note=note,
@@ -565,6 +547,16 @@ def lp_lower_bound(
         limited_seats=int(sum(b for g, b in seats_of.items() if g[2])),
         hub_seats=int(sum(b for g, b in seats_of.items() if OPTION_SEPARATOR in g[2])),
     )
+
+
+def _worth_completing(objective: float, best: float, found: float, ceiling: float) -> bool:
+    """Whether a pricing round at a point of dual objective `objective` should find its exact
+    maximum, which lies between the best value `found` so far and the over-estimate `ceiling`:
+    only if that could raise the proven integer bound above both `best` (proven so far) and
+    what the over-estimate proves."""
+    hoped = objective / max(1.0, found)
+    sure = max(best, objective / max(1.0, ceiling))
+    return math.ceil(hoped - ROUND_TOLERANCE) > math.ceil(sure - ROUND_TOLERANCE)
 
 
 def _days(window: Window) -> list[dt.date]:
@@ -597,764 +589,6 @@ def _county_visits(
     return disjoint_interval_best(starts, ends, weight)
 
 
-@dataclass(frozen=True)
-class _PickupLimit:
-    """The pickup rows: `site[row]` numbers the own boarding site (gate) of a group (-1: it may
-    choose freely), `hubs[row]` is the bit mask of the hubs it may also board at; a pattern has at
-    most `limit` boarding stops, gates or hubs, and carries a group's seats only when its gate or
-    one of its hubs is among them."""
-
-    site: npt.NDArray[np.int64]
-    limit: int
-    hubs: npt.NDArray[np.int64] | None = None
-
-    @property
-    def hub_count(self) -> int:
-        if self.hubs is None or not len(self.hubs):
-            return 0
-        return int(np.bitwise_or.reduce(self.hubs)).bit_length()
-
-
-def _seat_curve(
-    prices: npt.NDArray[np.float64], seats: npt.NDArray[np.float64], capacity: int
-) -> npt.NDArray[np.float64]:
-    """curve[k]: the best value of at most k seats (k = 0..capacity) at `prices` per seat
-    (positive prices only; greedy, exact for seats of equal weight)."""
-    keep = prices > 0
-    order = np.argsort(-prices[keep], kind="stable")
-    counts = np.minimum(seats[keep][order], capacity).astype(np.int64)
-    per_seat = np.repeat(prices[keep][order], counts)[:capacity]
-    curve = np.zeros(capacity + 1)
-    curve[1 : len(per_seat) + 1] = np.cumsum(per_seat)
-    curve[len(per_seat) + 1 :] = curve[len(per_seat)]
-    return curve
-
-
-def _max_plus(
-    first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """out[..., k] = max over j <= k of first[..., k - j] + second[..., j], and the best j: the
-    best value of at most k seats shared between two curves (the last axis)."""
-    shift, invalid = _shifts(first.shape[-1])
-    table = first[..., shift] + second[..., None, :]
-    table[..., invalid] = -np.inf
-    return table.max(axis=-1), table.argmax(axis=-1)
-
-
-def _max_plus_few(
-    first: npt.NDArray[np.float64], second: npt.NDArray[np.float64], upto: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """`_max_plus(first, second)` where `first` never falls along its last axis and `second` is
-    flat beyond index `upto`: only j <= upto can be best (the smallest such j on ties, as there).
-    """
-    if upto >= 16:
-        return _max_plus(first, second[None, :] if first.ndim > 1 else second)
-    out = first + second[0]
-    best = np.zeros(out.shape, dtype=np.int64)
-    for j in range(1, upto + 1):
-        shifted = first[..., :-j] + second[j]
-        better = shifted > out[..., j:]
-        out[..., j:] = np.where(better, shifted, out[..., j:])
-        best[..., j:] = np.where(better, j, best[..., j:])
-    return out, best
-
-
-@functools.cache
-def _shifts(size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """shift[k, j] = k - j (clipped at 0) and where j > k, for `_max_plus`."""
-    k = np.arange(size)
-    shift = k[:, None] - k[None, :]
-    return np.clip(shift, 0, None), shift < 0
-
-
-@dataclass
-class _CountyCurve:
-    """One county's best values on one date under the pickup rows: `curve[k]` is the best value
-    of at most k seats with fixed-site seats from at most `limit` sites; `loading(k)` rebuilds
-    the loading (row -> seats) behind curve[k]."""
-
-    curve: npt.NDArray[np.float64]
-    rows: npt.NDArray[np.int64]
-    prices: npt.NDArray[np.float64]
-    sizes: npt.NDArray[np.float64]
-    # The sites in the order the dynamic programme took them, and per site and gate count the
-    # seats taken from it (-1: not taken) at each budget.
-    sites: list[npt.NDArray[np.int64]]
-    choices: list[npt.NDArray[np.int64]]
-    flexible: npt.NDArray[np.int64]
-
-    def loading(self, budget: int) -> dict[int, int]:
-        """Rows and seats of a loading worth curve[budget]."""
-        taken: dict[int, int] = {}
-        left = budget
-        gates = len(self.choices[0]) - 1 if self.choices else 0
-        for members, choice in zip(reversed(self.sites), reversed(self.choices), strict=True):
-            seats = int(choice[gates, left]) if gates > 0 else -1
-            if seats > 0:
-                taken.update(self._greedy(members, seats))
-                left -= seats
-                gates -= 1
-        taken.update(self._greedy(self.flexible, left))
-        return taken
-
-    def _greedy(self, members: npt.NDArray[np.int64], seats: int) -> dict[int, int]:
-        order = members[np.argsort(-self.prices[members], kind="stable")]
-        taken: dict[int, int] = {}
-        for k in order.tolist():
-            if seats <= 0 or self.prices[k] <= 0:
-                break
-            take = min(seats, int(self.sizes[k]))
-            taken[int(self.rows[k])] = take
-            seats -= take
-        return taken
-
-
-def _site_curves(
-    prices: npt.NDArray[np.float64],
-    seats: npt.NDArray[np.float64],
-    site: npt.NDArray[np.int64],
-    capacity: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """The distinct sites of the rows of positive price, and per site `_seat_curve` of its rows
-    (shape sites x capacity + 1), all at once."""
-    keep = np.nonzero(prices > 0)[0]
-    sites, number = np.unique(site[keep], return_inverse=True)
-    number = number.reshape(-1)
-    order = np.lexsort((-prices[keep], number))
-    counts = np.minimum(seats[keep][order], capacity).astype(np.int64)
-    per_seat = np.repeat(prices[keep][order], counts)
-    owner = np.repeat(number[order], counts)
-    # Each seat's position among its site's seats (they are contiguous, best first).
-    starts = np.zeros(len(sites) + 1, dtype=np.int64)
-    np.add.at(starts, number[order] + 1, counts)
-    starts = np.cumsum(starts)
-    position = np.arange(len(per_seat)) - starts[owner]
-    inside = position < capacity
-    marginal = np.zeros((len(sites), capacity))
-    marginal[owner[inside], position[inside]] = per_seat[inside]
-    curves = np.zeros((len(sites), capacity + 1))
-    curves[:, 1:] = np.cumsum(marginal, axis=1)
-    return sites, curves
-
-
-def _undominated(curves: npt.NDArray[np.float64], limit: int) -> list[int]:
-    """The sites (rows of `curves`, each a site's best value per seat count) that fewer than
-    `limit` others dominate (curve at least as high everywhere; among equal curves the first
-    dominates). A solution with at most `limit` sites that uses a site dominated by `limit`
-    others leaves one of those unused and may swap to it without losing value, so the dynamic
-    programme over the kept sites has the same optimum."""
-    at_least = (curves[:, None, :] >= curves[None, :, :]).all(axis=2)
-    index = np.arange(len(curves))
-    dominates = at_least & (~at_least.T | (index[:, None] < index[None, :]))
-    np.fill_diagonal(dominates, False)
-    return np.nonzero(dominates.sum(axis=0) < limit)[0].tolist()
-
-
-def _county_curve(
-    prices: npt.NDArray[np.float64],
-    rows: npt.NDArray[np.int64],
-    sizes: npt.NDArray[np.float64],
-    site: npt.NDArray[np.int64],
-    capacity: int,
-    limit: int,
-) -> _CountyCurve:
-    """The county's `_CountyCurve` for groups `rows` at `prices` per seat; `site[i]` is row i's
-    fixed boarding site (-1: it may choose). Exact: sites by a dynamic programme over (sites
-    used, seats), each site's and the choosing seats' own values greedy."""
-    seat_count = sizes[rows]
-    positive = prices > 0
-    local = np.arange(len(rows))
-    flexible = local[positive & (site < 0)]
-    fixed_sites = np.unique(site[positive & (site >= 0)])
-    if len(fixed_sites) <= limit:  # every site fits: the plain greedy over all rows
-        everything = local[positive]
-        return _CountyCurve(
-            _seat_curve(prices[everything], seat_count[everything], capacity),
-            rows, prices, seat_count, [], [], everything,
-        )  # fmt: skip
-    curve = _seat_curve(prices[flexible], seat_count[flexible], capacity)
-    fixed = np.nonzero(site >= 0)[0]
-    fixed_sites, own_curves = _site_curves(prices[fixed], seat_count[fixed], site[fixed], capacity)
-    kept = _undominated(own_curves, limit)
-    members = [local[positive & (site == fixed_sites[i])] for i in kept]
-    # best[t, k]: the best value of at most k seats with at most t sites among those seen so far.
-    best = np.repeat(curve[None, :], limit + 1, axis=0)
-    choices: list[npt.NDArray[np.int64]] = []
-    for i, group in zip(kept, members, strict=True):
-        own = own_curves[i]
-        # Beyond its seats a site's curve is flat and `best` never falls: only those j count.
-        value, seats = _max_plus_few(best[:-1], own, min(capacity, int(seat_count[group].sum())))
-        better = value > best[1:] + 1e-12
-        choice = np.full((limit + 1, capacity + 1), -1, dtype=np.int64)
-        choice[1:] = np.where(better, seats, -1)
-        best[1:] = np.where(better, value, best[1:])
-        choices.append(choice)
-    return _CountyCurve(best[limit], rows, prices, seat_count, members, choices, flexible)
-
-
-def _hub_mask(
-    prices: npt.NDArray[np.float64], rows: npt.NDArray[np.int64], limits: _PickupLimit
-) -> int:
-    """The hubs (bit mask) some group of `rows` of positive price may board at."""
-    if limits.hubs is None:
-        return 0
-    positive = prices > 0
-    return int(np.bitwise_or.reduce(limits.hubs[rows][positive])) if positive.any() else 0
-
-
-def _best_stops(
-    prices: npt.NDArray[np.float64],
-    rows: npt.NDArray[np.int64],
-    sizes: npt.NDArray[np.float64],
-    limits: _PickupLimit,
-    capacity: int,
-) -> _CountyCurve:
-    """A `_CountyCurve` whose value at `capacity` (and only there) is the best value of at most
-    `capacity` seats of groups `rows` at `prices` per seat with at most `limits.limit` boarding
-    stops, gates or hubs; its loading at `capacity` meets that limit.
-
-    Exact: every choice of stops is a set H of hubs (of those some positive group may use) and
-    some gates; for each H of at most `limit` hubs the groups that may board at a hub of H ride
-    freely and the others come from at most limit - |H| gates (`_county_curve`, exact). An H whose
-    upper bound (its free seats' value plus the best limit - |H| gates' values) cannot beat the
-    best value found is skipped."""
-    site = limits.site[rows]
-    mask = _hub_mask(prices, rows, limits)
-    if not mask or limits.hubs is None:
-        return _county_curve(prices, rows, sizes, site, capacity, limits.limit)
-    hubs = limits.hubs[rows]
-    seat_count = sizes[rows]
-    positive = prices > 0
-    fixed = np.nonzero(site >= 0)[0]
-    numbers, curves = _site_curves(prices[fixed], seat_count[fixed], site[fixed], capacity)
-    gate_value = dict(zip(numbers.tolist(), curves[:, capacity].tolist(), strict=True))
-    bits = [1 << b for b in range(mask.bit_length()) if mask >> b & 1]
-    plans: list[tuple[float, int, npt.NDArray[np.int64]]] = []
-    for count in range(min(limits.limit, len(bits)) + 1):
-        for chosen in itertools.combinations(bits, count):
-            covered = (hubs & sum(chosen)) != 0
-            free = positive & ((site < 0) | covered)
-            left = sorted(
-                (gate_value[n] for n in np.unique(site[positive & ~free]).tolist()), reverse=True
-            )
-            ceiling = _seat_curve(prices[free], seat_count[free], capacity)[capacity]
-            ceiling += sum(left[: limits.limit - count])
-            plans.append((float(ceiling), count, np.where(covered, -1, site)))
-    plans.sort(key=lambda plan: -plan[0])
-    best: _CountyCurve | None = None
-    for ceiling, count, own in plans:
-        if best is not None and ceiling <= best.curve[capacity] + 1e-12:
-            break
-        curve = _county_curve(prices, rows, sizes, own, capacity, limits.limit - count)
-        if best is None or curve.curve[capacity] > best.curve[capacity]:
-            best = curve
-    assert best is not None
-    return best
-
-
-def _stops_ceiling(
-    prices: npt.NDArray[np.float64],
-    rows: npt.NDArray[np.int64],
-    sizes: npt.NDArray[np.float64],
-    limits: _PickupLimit,
-    capacity: int,
-) -> npt.NDArray[np.float64]:
-    """curve[k]: at least the best value of at most k seats of groups `rows` with at most
-    `limits.limit` boarding stops (exact without hubs). A hub is priced as a "super gate" whose
-    seats are those of every group that may board there, so a group may count at its gate and
-    at its hub: any loading under the limit is one of this programme's (each seat assigned to
-    one stop of the coach), so the curve is never below the exact one."""
-    site = limits.site[rows]
-    mask = _hub_mask(prices, rows, limits)
-    if not mask or limits.hubs is None:
-        return _county_curve(prices, rows, sizes, site, capacity, limits.limit).curve
-    hubs = limits.hubs[rows]
-    base = int(limits.site.max()) + 1
-    parts_prices, parts_rows, parts_site = [prices], [rows], [site]
-    for bit in range(mask.bit_length()):
-        mine = (hubs >> bit & 1) == 1
-        if mine.any():
-            parts_prices.append(prices[mine])
-            parts_rows.append(rows[mine])
-            parts_site.append(np.full(int(mine.sum()), base + bit, dtype=np.int64))
-    return _county_curve(
-        np.concatenate(parts_prices),
-        np.concatenate(parts_rows),
-        sizes,
-        np.concatenate(parts_site),
-        capacity,
-        limits.limit,
-    ).curve
-
-
-def _combined_value(curves: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """For curves of shape (sets, counties, capacity + 1): each set's best value of at most
-    `capacity` seats shared among its counties (max-plus convolution of the curves)."""
-    total = curves[:, 0]
-    for i in range(1, curves.shape[1]):
-        if i == curves.shape[1] - 1:
-            return np.asarray((total + curves[:, i, ::-1]).max(axis=1))
-        total, _ = _max_plus(total, curves[:, i])
-    return np.asarray(total[:, -1])
-
-
-def _fill(
-    prices: npt.NDArray[np.float64],
-    rows: npt.NDArray[np.int64],
-    sizes: npt.NDArray[np.float64],
-    capacity: int,
-) -> tuple[float, dict[int, int]]:
-    """The best loading of `capacity` seats from `rows` at `prices` per seat (greedy, exact for
-    seats of equal weight) and its value."""
-    order = np.argsort(-prices, kind="stable")
-    value = 0.0
-    left = capacity
-    loading: dict[int, int] = {}
-    for k in order.tolist():
-        if left <= 0 or prices[k] <= 0:
-            break
-        take = min(left, int(sizes[rows[k]]))
-        loading[int(rows[k])] = take
-        value += take * float(prices[k])
-        left -= take
-    return value, loading
-
-
-# Labels extended at once while pricing (rows x candidate counties).
-LABELS_PER_STEP = 2_000_000
-
-
-class _Enough(Exception):
-    """Pricing has found enough improving columns and stops before the maximum is known."""
-
-
-# Sets priced exactly at once (vectorised), in decreasing order of their upper bound.
-PRICE_CHUNK = 4096
-# Sets whose county curves are combined at once with pickup rows (sets x seats x seats floats).
-CURVE_CHUNK = 256
-
-Column = tuple[int, tuple[int, ...], dict[int, int]]
-
-
-@dataclass
-class _Labels:
-    """Chains of counties one coach can serve in this order, with what bounds their value.
-
-    `served` holds each chain's counties (sorted), `last` the county it ends at, `elapsed` the
-    least seconds of driving so far, `value` its exact value (or an upper bound of it), and
-    `seat_sum`, `visit_sum`, `top_price` the sums of its counties' own seat values and visit duals
-    and the highest seat price among them.
-    """
-
-    served: npt.NDArray[np.int64]
-    last: npt.NDArray[np.int64]
-    elapsed: npt.NDArray[np.float64]
-    value: npt.NDArray[np.float64]
-    seat_sum: npt.NDArray[np.float64]
-    visit_sum: npt.NDArray[np.float64]
-    top_price: npt.NDArray[np.float64]
-
-    def take(self, keep: npt.NDArray[np.int64] | npt.NDArray[np.bool_]) -> _Labels:
-        return _Labels(*(getattr(self, f.name)[keep] for f in dataclasses.fields(self)))
-
-
-def _price(
-    duals: npt.NDArray[np.float64],
-    sizes: npt.NDArray[np.float64],
-    visit_row: int,
-    corridor: Corridors,
-    days: Sequence[dt.date],
-    capacity_by_date: Mapping[dt.date, int],
-    eligible: Mapping[tuple[int, int], npt.NDArray[np.int64]],
-    deadline: float,
-    per_coach: float = 0.0,
-    limits: _PickupLimit | None = None,
-    stop_early: bool = False,
-) -> tuple[float, list[Column], int] | None:
-    """The largest dual value of any pattern (exact; infinite when `stop_early` stopped the
-    round once it had enough improving columns), the best columns, and the sets priced exactly;
-    None at the deadline. `duals` are the group rows' then the visit rows'; `per_coach`
-    the dual of the row every pattern is in (the known bound's), added to every value.
-
-    The best loading of a set on a date takes the date's capacity in seats at the highest dual
-    prices among its counties' eligible groups (seats weigh alike, so greedy is exact). Counties
-    of no positive value never raise a set's value and compatible sets are closed under removal,
-    so only counties of positive value are extended, by labels along corridor order: a chain
-    grows by a county it reaches within that county's ride limit. A set's value is at most
-    min(Σ own seat values, C x its highest seat price) + Σ visit duals, and at most its chain's
-    value plus the added county's own value; a label whose bound, plus the best values the
-    remaining stops could add, does not beat the best set found is dropped, so the maximum is
-    exact without listing every set.
-
-    With pickup rows (`limits`), a county's own seat value is its `_CountyCurve` at C_d (fixed-
-    site seats from at most `limits.limit` sites), a set's exact value the max-plus convolution of
-    its counties' curves (`_combined_value`); the label bounds keep the unlimited seat prices
-    (never below the limited values), so the pruning stays exact.
-    """
-    group_duals = duals[:visit_row]
-    county_duals = duals[visit_row:]
-    count = len(county_duals)
-    # A pattern improves the master when its value, with the per-coach dual, exceeds 1.
-    threshold = 1.0 - per_coach + PRICE_TOLERANCE
-    by_day: dict[int, list[tuple[int, npt.NDArray[np.int64]]]] = defaultdict(list)
-    for (di, ci), rows in eligible.items():
-        by_day[di].append((ci, rows))
-    most = 0.0
-    evaluated = 0
-    found = _Found(threshold)
-    # With pickup rows, the sets' values under the limit across the whole coach, and their curves.
-    coach_curve: dict[tuple[int, tuple[int, ...]], _CountyCurve] = {}
-    coach_sets = 0
-    site_values: dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
-    # Sets priced exactly only for a column (they cannot raise the maximum), per round at most.
-    spare = SPARE_SETS
-
-    def settle(
-        di: int,
-        capacity: int,
-        members: npt.NDArray[np.int64],
-        bounds: npt.NDArray[np.float64],
-        visit: npt.NDArray[np.float64],
-        improving: bool = False,
-    ) -> bool:
-        """Price `members` (sets of counties) under the limit across the whole coach, best upper
-        bound (`bounds`: the limit per county) first, those that can beat `most` (or, when
-        `improving`, the threshold: every improving column); False at the deadline."""
-        nonlocal most, coach_sets
-        assert limits is not None
-        # A second bound: the choosing seats' values plus the best `limit` sites' values, each
-        # summed over the set's counties (a coach's seats split into those parts).
-        flexible_value, site_value = site_values[di]
-        summed = site_value[members].sum(axis=1)
-        if summed.shape[1] > limits.limit:
-            summed = np.partition(summed, summed.shape[1] - limits.limit, axis=1)
-        top = summed[:, -limits.limit :].sum(axis=1)
-        bounds = np.minimum(
-            bounds, flexible_value[members].sum(axis=1) + top + visit[members].sum(axis=1)
-        )
-        nonlocal spare
-        for k in np.argsort(-bounds, kind="stable").tolist():
-            if bounds[k] <= (min(most, threshold) if improving else most) + 1e-12:
-                # A set that cannot beat the best may still improve the master: a few more.
-                if spare <= 0 or bounds[k] <= threshold + 1e-12:
-                    break
-                spare -= 1
-            if time.monotonic() > deadline:
-                return False
-            served = members[k]
-            rows = np.concatenate(
-                [eligible[(di, c)] for c in served.tolist() if (di, c) in eligible]
-            )
-            whole = _best_stops(group_duals[rows], rows, sizes, limits, capacity)
-            value = float(whole.curve[capacity] + visit[served].sum())
-            coach_sets += 1
-            if value > threshold:
-                coach_curve[(di, tuple(served.tolist()))] = whole
-            most = max(most, value)
-            found.add(di, served[None, :], np.array([value]))
-            if (
-                stop_early
-                and coach_sets >= EXACT_SETS_PER_ROUND
-                and found.size >= COLUMNS_PER_ROUND
-            ):
-                raise _Enough
-        return True
-
-    partial = False
-    try:
-        # Every county alone first (on every date), so the best single value prunes the labels.
-        priced_days = []
-        for di, day in enumerate(days):
-            capacity = capacity_by_date[day]
-            # marginal[c, k]: the (k+1)-th best seat price of county c's groups on this date.
-            marginal = np.zeros((count, capacity))
-            usable = np.zeros(count, dtype=bool)
-            curves = np.zeros((count, capacity + 1)) if limits is not None else None
-            # With pickup rows: each county's best value from the seats that may choose, and from
-            # each fixed site alone (what `settle`'s cheap bound adds up).
-            # Hub stops count as sites too (after the gates): a seat of a hub's company is one of
-            # that hub's seats, so the bound may count it twice, never too little.
-            gates_count = int(limits.site.max()) + 1 if limits is not None else 0
-            hub_count = limits.hub_count if limits is not None else 0
-            flexible_value = np.zeros(count)
-            site_value = np.zeros((count, max(1, gates_count + hub_count)))
-            for ci, rows in by_day.get(di, []):
-                usable[ci] = True
-                if limits is not None and curves is not None:
-                    curves[ci] = _stops_ceiling(group_duals[rows], rows, sizes, limits, capacity)
-                    site = limits.site[rows]
-                    prices = group_duals[rows]
-                    flexible_value[ci] = _seat_curve(
-                        prices[site < 0], sizes[rows][site < 0], capacity
-                    )[capacity]
-                    fixed = np.nonzero(site >= 0)[0]
-                    numbers, values = _site_curves(
-                        prices[fixed], sizes[rows][fixed], site[fixed], capacity
-                    )
-                    site_value[ci, numbers] = values[:, capacity]
-                    if limits.hubs is not None:
-                        hubs = limits.hubs[rows]
-                        for bit in range(hub_count):
-                            mine = (hubs >> bit & 1) == 1
-                            if mine.any():
-                                site_value[ci, gates_count + bit] = _seat_curve(
-                                    prices[mine], sizes[rows][mine], capacity
-                                )[capacity]
-                prices = group_duals[rows]
-                keep = prices > 0
-                if keep.any():
-                    order = np.argsort(-prices[keep], kind="stable")
-                    seats = np.minimum(sizes[rows][keep][order].astype(np.int64), capacity)
-                    per_seat = np.repeat(prices[keep][order], seats)[:capacity]
-                    marginal[ci, : len(per_seat)] = per_seat
-            seat_value = marginal.sum(axis=1) if curves is None else curves[:, capacity]
-            filled = (marginal > 0).sum(axis=1)
-            # A coach serves a county on a date only if some of its groups may depart then.
-            visit = np.where(usable, county_duals, 0.0)
-            own = seat_value + visit
-            candidates = np.nonzero(usable & (own > 0))[0]
-            if not len(candidates):
-                continue
-            evaluated += len(candidates)
-            site_values[di] = (flexible_value, site_value)
-            if limits is None:
-                most = max(most, float(own[candidates].max()))
-                found.add(di, candidates[:, None], own[candidates])
-            elif not settle(
-                di, capacity, candidates[:, None], own[candidates], visit, not stop_early
-            ):
-                return None  # with hubs `own` is a ceiling: each county alone priced exactly
-            priced_days.append(
-                (di, capacity, marginal, seat_value, filled, visit, own, candidates, curves)
-            )
-        priced_days.sort(key=lambda p: -float(p[6][p[7]].max()))
-        for (
-            di,
-            capacity,
-            marginal,
-            seat_value,
-            filled,
-            visit,
-            own,
-            candidates,
-            curves,
-        ) in priced_days:
-            if corridor.stop_limit < 2:
-                break
-            position = np.full(count, -1, dtype=np.int64)
-            position[candidates] = np.arange(len(candidates))
-            own_sorted = np.sort(own[candidates])[::-1]
-            labels = _Labels(
-                candidates[:, None],
-                candidates,
-                corridor.reach[candidates],
-                own[candidates],
-                seat_value[candidates],
-                visit[candidates],
-                marginal[candidates, 0],
-            )
-            allowed = corridor.allowed[candidates]
-            for length in range(2, corridor.stop_limit + 1):
-                # What counties after this one could still add, at most.
-                later = float(own_sorted[: corridor.stop_limit - length].sum())
-                grown = _extend(
-                    labels,
-                    candidates,
-                    position,
-                    corridor,
-                    allowed,
-                    own,
-                    seat_value,
-                    visit,
-                    marginal,
-                    capacity,
-                    later,
-                    most,
-                    deadline,
-                )
-                if grown is None:
-                    return None
-                if not len(grown.last):
-                    break
-                # Price exactly, best bound first, the distinct sets whose bound beats the best.
-                sets, inverse = np.unique(grown.served, axis=0, return_inverse=True)
-                inverse = inverse.reshape(-1)
-                bound = np.full(len(sets), -np.inf)
-                np.maximum.at(bound, inverse, grown.value)
-                exact = bound.copy()
-                # Sets whose counties' positive seats fit in one coach are worth their sum: exact.
-                fits = (filled[sets].sum(axis=1) <= capacity) & (bound > most + 1e-12)
-                if fits.any():
-                    members = sets[fits]
-                    values = seat_value[members].sum(axis=1) + visit[members].sum(axis=1)
-                    exact[fits] = values
-                    evaluated += len(values)
-                    if limits is None:
-                        most = max(most, float(values.max()))
-                        found.add(di, members, values)
-                    elif not settle(di, capacity, members, values, visit):
-                        return None
-                pending = np.where(fits, -np.inf, bound)
-                order = np.argsort(-pending, kind="stable")
-                for start in range(0, len(order), PRICE_CHUNK):
-                    if time.monotonic() > deadline:
-                        return None
-                    chunk = order[start : start + PRICE_CHUNK]
-                    chunk = chunk[pending[chunk] > most + 1e-12]
-                    if not len(chunk):
-                        break
-                    members = sets[chunk]
-                    if curves is not None:
-                        seat_part = np.concatenate(
-                            [
-                                _combined_value(curves[members[k : k + CURVE_CHUNK]])
-                                for k in range(0, len(members), CURVE_CHUNK)
-                            ]
-                        )
-                    else:
-                        prices = marginal[members].reshape(len(chunk), -1)
-                        if prices.shape[1] > capacity:
-                            prices = np.partition(prices, prices.shape[1] - capacity, axis=1)
-                            prices = prices[:, -capacity:]
-                        seat_part = prices.sum(axis=1)
-                    values = seat_part + visit[members].sum(axis=1)
-                    exact[chunk] = values
-                    evaluated += len(chunk)
-                    if limits is None:
-                        most = max(most, float(values.max()))
-                        found.add(di, members, values)
-                    elif not settle(di, capacity, members, values, visit):
-                        return None
-                grown.value = np.minimum(grown.value, exact[inverse])
-                # Only labels that could still lead to a better set are extended.
-                labels = grown.take(grown.value + later > most + 1e-12)
-                if not len(labels.last):
-                    break
-    except _Enough:
-        # Enough improving columns: the maximum is not known this round (no Farley bound).
-        partial = True
-    columns: list[Column] = []
-    for di, served in found.best():
-        parts = [eligible[(di, c)] for c in served if (di, c) in eligible]
-        capacity = capacity_by_date[days[di]]
-        loading: dict[int, int] = {}
-        if limits is not None:
-            # Every improving set was priced exactly (`settle`), which kept its curve.
-            if (di, served) not in coach_curve:
-                continue
-            loading = coach_curve[(di, served)].loading(capacity)
-        else:
-            rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-            _, loading = _fill(group_duals[rows], rows, sizes, capacity)
-        columns.append((di, served, loading))
-    return (math.inf if partial else most + per_coach), columns, evaluated + coach_sets
-
-
-class _Found:
-    """The best improving columns seen while pricing (value above `threshold`), kept to about
-    `COLUMNS_PER_ROUND` by date and county set."""
-
-    def __init__(self, threshold: float) -> None:
-        self.threshold = threshold
-        self.values: list[npt.NDArray[np.float64]] = []
-        self.days: list[npt.NDArray[np.int64]] = []
-        self.sets: list[tuple[int, ...]] = []
-        self.size = 0
-
-    def add(self, day: int, sets: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> None:
-        good = values > self.threshold
-        if not good.any():
-            return
-        values = values[good]
-        if len(values) > COLUMNS_PER_ROUND:
-            values_kept = np.argpartition(-values, COLUMNS_PER_ROUND)[:COLUMNS_PER_ROUND]
-            values, rows = values[values_kept], sets[good][values_kept]
-        else:
-            rows = sets[good]
-        self.values.append(values)
-        self.days.append(np.full(len(values), day, dtype=np.int64))
-        self.sets.extend(tuple(row) for row in rows.tolist())
-        self.size += len(values)
-
-    def best(self) -> list[tuple[int, tuple[int, ...]]]:
-        """The best distinct (date, county set) pairs, best first."""
-        if not self.size:
-            return []
-        values = np.concatenate(self.values)
-        days = np.concatenate(self.days)
-        chosen: dict[tuple[int, tuple[int, ...]], None] = {}
-        for k in np.argsort(-values, kind="stable").tolist():
-            chosen.setdefault((int(days[k]), self.sets[k]), None)
-            if len(chosen) >= COLUMNS_PER_ROUND:
-                break
-        return list(chosen)
-
-
-def _extend(
-    labels: _Labels,
-    candidates: npt.NDArray[np.int64],
-    position: npt.NDArray[np.int64],
-    corridor: Corridors,
-    allowed: npt.NDArray[np.float64],
-    own: npt.NDArray[np.float64],
-    seat_value: npt.NDArray[np.float64],
-    visit: npt.NDArray[np.float64],
-    marginal: npt.NDArray[np.float64],
-    capacity: int,
-    later: float,
-    most: float,
-    deadline: float,
-) -> _Labels | None:
-    """Every label grown by one candidate county it reaches in time, with an upper bound on the
-    value of the grown set, keeping those whose bound plus `later` beats `most`; one label per
-    (set, last county), the one with the least driving so far. None at the deadline."""
-    step = max(1, LABELS_PER_STEP // max(1, len(candidates)))
-    parts: list[_Labels] = []
-    for start in range(0, len(labels.last), step):
-        if time.monotonic() > deadline:
-            return None
-        block = labels.take(np.arange(start, min(start + step, len(labels.last))))
-        arrival = block.elapsed[:, None] + corridor.between[np.ix_(block.last, candidates)]
-        ok = arrival <= allowed[None, :]
-        rows = np.arange(len(block.last))
-        for column in range(block.served.shape[1]):
-            ok[rows, position[block.served[:, column]]] = False
-        top_price = np.maximum(block.top_price[:, None], marginal[candidates, 0][None, :])
-        seat_sum = block.seat_sum[:, None] + seat_value[candidates][None, :]
-        visit_sum = block.visit_sum[:, None] + visit[candidates][None, :]
-        bound = np.minimum(
-            block.value[:, None] + own[candidates][None, :],
-            np.minimum(seat_sum, capacity * top_price) + visit_sum,
-        )
-        ok &= bound + later > most + 1e-12
-        state, following = np.nonzero(ok)
-        parts.append(
-            _Labels(
-                np.sort(np.column_stack([block.served[state], candidates[following]]), axis=1),
-                candidates[following],
-                arrival[state, following],
-                bound[state, following],
-                seat_sum[state, following],
-                visit_sum[state, following],
-                top_price[state, following],
-            )
-        )
-    if not parts:
-        return labels.take(np.zeros(0, dtype=np.int64))
-    grown = _Labels(
-        *(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(_Labels))
-    )
-    if not len(grown.last):
-        return grown
-    # One label per (set, last county): the least driving so far extends furthest.
-    keys = np.column_stack([grown.served, grown.last])
-    order = np.lexsort((grown.elapsed, *keys.T[::-1]))
-    keys = keys[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
-    return grown.take(order[first])
-
-
 def _gate_side_limit(scenario: Scenario, trips: Sequence[Trip]) -> int:
     """Gate-side stops one coach may make (max_pickup_stops going home, max_dropoff_stops coming
     back), raised to the most any of `trips` makes: a locked trip filed under an older policy
@@ -1378,10 +612,11 @@ def plan_lp_bound(
     presolve: bool = True,
     pickup_rows: bool = True,
     hub_stops: bool = True,
+    stabilisation: str = "smoothing",
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
     `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
-    `max_rounds` and `presolve` as in `lp_lower_bound`.
+    `max_rounds`, `presolve` and `stabilisation` as in `lp_lower_bound`.
 
     With `pickup_rows` (the default) the gate-side stop limit (max_pickup_stops going home,
     max_dropoff_stops coming back) enters as pickup rows (`lp_lower_bound`'s
@@ -1483,5 +718,6 @@ def plan_lp_bound(
         presolve=presolve,
         boarding_stop_limit=_gate_side_limit(scenario, trips) if pickup_rows else None,
         hub_stops=hub_stops,
+        stabilisation=stabilisation,
     )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -493,6 +494,7 @@ def reschedule_into_chains(
     keep: Iterable[str] = (),
     retype: Callable[[Trip, VehicleType], Trip],
     allows: Callable[[Trip, str], bool] | None = None,
+    budget_s: float | None = None,
 ) -> tuple[list[Trip], int, int]:
     """`trips` with those beyond the fleet put into the coaches' chains by moving departures:
     (trips, how many were put in, how many chained trips moved to make room).
@@ -509,8 +511,10 @@ def reschedule_into_chains(
     (`build_timetable`: rests, the 02:00-05:00 park, crew; no more extra rest than planned)
     and links the duties' rule (`link_earliest`); the caller chains again to confirm. Trips in
     `keep`, locked trips, trips without a window and trips whose timetable the engine does not
-    reproduce never move.
+    reproduce never move. With `budget_s`, no further trip is tried once that many wall seconds
+    have passed (the trips already put in stay).
     """
+    deadline = None if budget_s is None else time.monotonic() + budget_s
     kept = set(keep)
     chains = fleet_chains(
         [*held, *trips], fleet, depot=depot, timer=timer, policy=policy, keep=kept
@@ -549,6 +553,8 @@ def reschedule_into_chains(
     replaced: dict[str, Trip] = {}
     placed = 0
     for trip in beyond:
+        if deadline is not None and time.monotonic() > deadline:
+            break
         mine = types[trip.vehicle_type]
         vehicles = [mine] + [
             v

@@ -1103,14 +1103,20 @@ class CoveringLp:
         """Columns added so far."""
         return len(self._columns)
 
-    def add_column(self, rows: Sequence[int], coefficients: Sequence[float]) -> int:
-        """A new column x_p (cost 1) with `coefficients` in `rows`; returns its index."""
+    def add_column(
+        self, rows: Sequence[int], coefficients: Sequence[float], cost: float = 1.0
+    ) -> int:
+        """A new column x_p (cost 1, or `cost`) with `coefficients` in `rows`; returns its index."""
         variable = self._solver.NumVar(0.0, self._solver.infinity(), f"x{len(self._columns)}")
         for row, coefficient in zip(rows, coefficients, strict=True):
             self._rows[row].SetCoefficient(variable, float(coefficient))
-        self._objective.SetCoefficient(variable, 1.0)
+        self._objective.SetCoefficient(variable, float(cost))
         self._columns.append(variable)
         return len(self._columns) - 1
+
+    def set_cost(self, column: int, cost: float) -> None:
+        """Change a column's cost (e.g. the artificial columns that box the duals in)."""
+        self._objective.SetCoefficient(self._columns[column], float(cost))
 
     def solve(
         self, time_limit_s: float

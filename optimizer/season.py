@@ -25,6 +25,7 @@ from optimizer.duties import (
     build_duties,
     trips_beyond_fleet,
 )
+from optimizer.eliminate import eliminate_thin_trips
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
 from optimizer.ledger import (
@@ -45,6 +46,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.origins import with_origin_kpis
+from optimizer.patterns import county_fill
 from optimizer.places import county_seats
 from optimizer.retime import reschedule_into_chains, retime_into_gaps
 from optimizer.servable import servable_bound
@@ -357,7 +359,8 @@ def fit_to_fleet(
     their type can drive handed to a larger type, those a coach can drive later on their date
     re-timed there (`optimizer.retime.retime_into_gaps`), those a coach chain can take on
     another date or hour of their riders' windows (its own trips compressed or pushed within
-    theirs) put there (`optimizer.retime.reschedule_into_chains`), the rest cancelled (riders
+    theirs) put there (`optimizer.retime.reschedule_into_chains`, within `RESCHEDULE_SHARE`
+    of the time limit), the rest cancelled (riders
     re-seated where they can, `cancel_trips`); trips in `keep` (held, locked, a top-up's kept
     trips) are never moved or cancelled. Returns the plan and the duties of `held` and its trips.
 
@@ -433,6 +436,7 @@ def fit_to_fleet(
             keep=keep_all,
             retype=_retyped,
             allows=rule.allows,
+            budget_s=RESCHEDULE_SHARE * scenario.solver.time_limit_s,
         )
         if placed:
             plan, duties = revised(
@@ -543,7 +547,10 @@ def solve_within_fleet(
     (`optimizer.ledger.measured_costs`), and, when `UNSPREAD_PASS_SHARE` > 0, a third time with
     the dates of planning without a fleet (each county on its fewest dates, its few workers on one
     stop), the exact chaining then keeping the trips that seat the most; the best plan is kept
-    (more seated, then fewer trips); the workers it leaves fleet_exhausted are then planned
+    (more seated, then fewer trips); its thin trips are then emptied onto other trips of their
+    riders' windows and its fleet_exhausted workers seated on the free seats, on a stop a trip
+    makes or one inserted where every rule still holds (`eliminate_and_seat`,
+    `ELIMINATE_SHARE` of the time limit); the workers still fleet_exhausted are then planned
     once more on the coach time its trips leave free (`top_up`, `TOP_UP_SHARE` of the time
     limit, every kept trip locked).
     A season whose fleet does not bind never gets there: it is planned once, as without a fleet.
@@ -603,7 +610,9 @@ def solve_within_fleet(
             distances=provider,
             locked=locked,
             progress=progress,
-            availability=Availability(ledger, depot, timer, measured=costs),
+            availability=Availability(
+                ledger, depot, timer, measured=costs, fill=county_fill(planned.trips, scenario)
+            ),
             executor=executor,
         )
         fitted = [(plan, duties), fit(again)]
@@ -646,6 +655,9 @@ def solve_within_fleet(
                 ),
             )
         )
+        plan, duties = eliminate_and_seat(
+            scenario, plan, duties, provider=provider, held=held, keep=keep, timer=timer
+        )
         plan, duties = top_up(
             scenario,
             plan,
@@ -676,6 +688,15 @@ MEASURED_PASS_SHARE = 0.5
 # tight seasons it can seat more (tests/optimizer/test_sparse.py).
 UNSPREAD_PASS_SHARE = 0.0
 TOP_UP_SHARE = 0.25
+# The pass that empties thin trips onto others and seats the fleet-exhausted on the free seats
+# (`eliminate_and_seat`) gets this share of the time limit. Measured on near-50-tight's plan
+# (8,000 workers, 195 trips; 16:05 UTC, load ~6): the whole pass took 2.5 s of its 6 s.
+ELIMINATE_SHARE = 0.1
+# `reschedule_into_chains` gets this share of the time limit in each `fit_to_fleet` (it was
+# unbounded: it made short-fleet plans 1.35-1.63x slower). Not less: at 0.1 (6 s, load ~8.4) it
+# put 1 trip into the chains of wide-6k-610's first plan instead of 61, and the plan seated 376
+# fewer before the top-up.
+RESCHEDULE_SHARE = 1.0
 # A top-up round is not started with less than this many seconds of its budget left.
 TOP_UP_MIN_S = 1.0
 # A top-up counts a coach free on a day when it is back this many hours before the latest
@@ -756,6 +777,7 @@ def top_up(
                 depot,
                 timer,
                 ready_by_hour=ready_by_evening(scenario),
+                fill=county_fill(plan.trips, scenario),
             ),
             executor=executor,
         )
@@ -786,6 +808,64 @@ def top_up(
             ),
         )
     return plan, duties
+
+
+def _fits_as_well(after: DutyResult, before: DutyResult, fleet: Sequence[VehicleType]) -> bool:
+    """Whether `after`'s duties need no type more coaches than its count (or than `before`'s
+    duties already did)."""
+    for vehicle in fleet:
+        need = after.kpis.coaches_by_type.get(vehicle.vehicle_type, 0)
+        if need > max(vehicle.count, before.kpis.coaches_by_type.get(vehicle.vehicle_type, 0)):
+            return False
+    return True
+
+
+def eliminate_and_seat(
+    scenario: Scenario,
+    plan: Plan,
+    duties: DutyResult,
+    *,
+    provider: DistanceProvider,
+    held: Sequence[Trip],
+    keep: Set[str],
+    timer: EmptyDriveTimer,
+) -> tuple[Plan, DutyResult]:
+    """`plan` (fitted to the fleet, with its `duties`) with thin trips emptied onto other trips
+    of their riders' windows and fleet-exhausted workers seated on free seats
+    (`optimizer.eliminate.eliminate_thin_trips`, `ELIMINATE_SHARE` of the time limit).
+
+    The result is chained again (exact) and kept only when it fits the fleet as `plan` did,
+    seats no fewer and uses no more trips; else `plan` and `duties` come back unchanged. The
+    lower bounds stay `plan`'s: a plan seating more of the same workers is bounded by them."""
+    result = eliminate_thin_trips(
+        plan.trips,
+        plan.unserved,
+        scenario,
+        held=held,
+        keep=keep,
+        provider=provider,
+        timer=timer,
+        depot=depot_of(scenario),
+        budget_s=ELIMINATE_SHARE * scenario.solver.time_limit_s,
+        rule=sign_rule(scenario, plan.trips),
+    )
+    if not result.emptied and not result.seated:
+        return plan, duties
+    changed = _refigured(plan, result.trips, result.unserved)
+    if changed.kpis.seated < plan.kpis.seated or changed.kpis.trips > plan.kpis.trips:
+        return plan, duties
+    after = coach_duties([*held, *changed.trips], scenario, provider, timer=timer)
+    if not _fits_as_well(after, duties, scenario.fleet):
+        return plan, duties
+    note = (
+        f"fleet: {result.emptied} thin trip(s) emptied onto other trips of their riders' "
+        f"windows, {result.seated} fleet_exhausted worker(s) seated on the seats left free"
+    )
+    changed = changed.replace(
+        kpis=with_origin_kpis(changed.kpis, scenario, changed.trips),
+        notes=(*changed.notes, note),
+    )
+    return changed, after
 
 
 def _prefixed(plan: Plan, prefix: str) -> Plan:

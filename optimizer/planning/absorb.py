@@ -160,7 +160,10 @@ class Absorb(Stage):
             if not taking:
                 return False
             new_loads = [*loads, *((u, b, f) for u in taking)]
-            if b in near and f in far:
+            if any(n == b and x == f for _, n, x in loads):
+                # Someone already rides from b to f on this coach: the same ride, legal.
+                # (Both stops on the coach is not enough: a new pair of existing stops may ride
+                # past other boardings and drop-offs beyond the detour limit.)
                 state[id(coach)] = (near, far, sequence, new_loads)
                 return True
             stops = restop(near, far, new_loads)

@@ -111,11 +111,18 @@ class Fleet:
 
     types: tuple[VehicleType, ...]
     used: dict[tuple[dt.date, str], int] = field(default_factory=lambda: defaultdict(int))
+    # Departures per (date, type) at most, below the fleet's counts: the coach flow of the
+    # route-pattern spread (`optimizer.patterns`), so a date's trips are ones the coaches chain.
+    caps: dict[tuple[dt.date, str], int] = field(default_factory=dict)
 
     def left(self, day: dt.date, vehicle: VehicleType) -> int:
         if not vehicle.available_on(day):
             return 0
-        return max(0, vehicle.count_on(day) - self.used[(day, vehicle.vehicle_type)])
+        count = vehicle.count_on(day)
+        cap = self.caps.get((day, vehicle.vehicle_type))
+        if cap is not None:
+            count = min(count, cap)
+        return max(0, count - self.used[(day, vehicle.vehicle_type)])
 
     def largest_type(self) -> int:
         return max((v.seats for v in self.types), default=0)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from optimizer import patterns
 from optimizer.geography.distance import (
     Location,
 )
@@ -23,7 +25,7 @@ from optimizer.groups import (
     nearest_hubs,
     stop_counties,
 )
-from optimizer.ledger import UNCERTAIN_SPREAD_NOTE, spread_dates
+from optimizer.ledger import UNCERTAIN_SPREAD_NOTE, Spread, at_most_stops, spread_dates
 from optimizer.model import (
     Scenario,
     Unserved,
@@ -256,6 +258,7 @@ class Demand(Stage):
         self.work.notes.append(f"departure dates: {best[1]} strategy, about {best[0]} coaches")
         if self.ctx.availability is None or not best[2]:
             return best[2]
+        found: list[patterns.PatternSpread] = []
         spread = spread_dates(
             units,
             best[2],
@@ -266,7 +269,22 @@ class Demand(Stage):
             self.ctx.policy,
             self.ctx.home,
             self.ctx.far_limit,
+            binding=self._pattern_spread(units, best[2], allowed, found),
         )
+        if found and patterns.DEPARTURE_CAPS:
+            # On top of the locked trips' coaches (already counted as used on their dates).
+            for (day, vehicle_type), cap in found[0].departures.items():
+                locked = self.work.fleet.used[(day, vehicle_type)]
+                self.work.fleet.caps[(day, vehicle_type)] = cap + locked
+        if found:
+            placed = round(found[0].lp_seated)
+            columns = found[0].columns
+            kept = found[0].rounded_seats
+            seconds = f"{found[0].seconds:.1f}"
+            self.work.notes.append(
+                f"fleet: route-pattern spread, {placed} seat(s) placed by its LP over {columns} "
+                f"coach column(s), {kept} kept on whole units, {seconds} s"
+            )
         if spread.uncertain:
             self.work.notes.append(UNCERTAIN_SPREAD_NOTE)
         if spread.binding:
@@ -283,6 +301,52 @@ class Demand(Stage):
         for index, detail in sorted(spread.dropped.items()):
             self.work.drop([units[index]], UnservedReason.FLEET_EXHAUSTED, detail)
         return spread.dates
+
+    def _pattern_spread(
+        self,
+        units: Sequence[Unit],
+        dates: Mapping[int, dt.date],
+        allowed: Sequence[dt.date],
+        found: list[patterns.PatternSpread],
+    ) -> Callable[[], Spread | None] | None:
+        """The route-pattern spread (`optimizer.patterns`) as `spread_dates`' binding hook,
+        its result also put in `found`; None when switched off, when a stop may serve several
+        counties, or without availability."""
+        availability = self.ctx.availability
+        stops = at_most_stops(self.ctx.scenario)
+        if not patterns.ROUTE_PATTERN_SPREAD or stops is None or availability is None:
+            return None
+
+        def spread() -> Spread | None:
+            budget = min(
+                patterns.PATTERN_LP_SECONDS,
+                patterns.PATTERN_LP_SHARE * self.ctx.scenario.solver.time_limit_s,
+            )
+            assert availability is not None
+            started = time.monotonic()
+            roads = patterns.road_times(self.ctx.scenario, self.ctx.provider)
+            budget -= time.monotonic() - started
+            result = patterns.pattern_spread(
+                units,
+                dates,
+                self.places.stop_of,
+                allowed,
+                availability,
+                self.ctx.policy,
+                self.ctx.home,
+                roads,
+                stops,
+                budget,
+                boarding=BoardingPoint(dict(self.places.hub_of)),
+                boarding_limit=self.ctx.near_limit,
+            )
+            if result is None:
+                return None
+            result = dataclasses.replace(result, seconds=time.monotonic() - started)
+            found.append(result)
+            return result.spread
+
+        return spread
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,29 @@ def test_a_sizing_function_brings_its_entry_point_and_column(
     outcome = robustness._size_fleet(_scenario(), GreatCircleProvider())
     assert outcome.values["sized_seated"] == 10
     assert column.render(column.measure(outcome, _scenario())) == "53座 3 (01-25..01-27)"
+
+
+def test_every_run_is_checked_by_the_independent_checker() -> None:
+    """A run's figures come with the checker's verdict: none on a planned season, and a plan
+    tampered with (two passengers on one seat) is reported, not counted as valid."""
+    import dataclasses
+    from pathlib import Path
+
+    from optimizer.model import SolverParams
+    from optimizer.read import read_scenario
+    from optimizer.season import solve_within_fleet
+
+    scenario = read_scenario(Path(robustness.ROOT) / "scenarios" / "tiny")
+    scenario = scenario.replace(solver=SolverParams(time_limit_s=2.0))
+    provider = GreatCircleProvider()
+    plan, duties = solve_within_fleet(scenario, distances=provider)
+    verdict = robustness._checked(plan, duties, scenario, provider)
+    assert verdict["checker_errors"] == 0, verdict["checker_first_errors"]
+    trip = next(t for t in plan.trips if len(t.passengers) >= 2)
+    first, second, *rest = trip.passengers
+    clash = dataclasses.replace(
+        trip, passengers=(first, dataclasses.replace(second, seat=first.seat), *rest)
+    )
+    tampered = plan.replace(trips=tuple(clash if t is trip else t for t in plan.trips))
+    verdict = robustness._checked(tampered, duties, scenario, provider)
+    assert verdict["checker_errors"] >= 1

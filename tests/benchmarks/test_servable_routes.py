@@ -8,8 +8,9 @@ import random
 
 import pytest
 
-from benchmarks.servable_routes import _roads, route_hold, route_master
+from benchmarks.servable_routes import route_master
 from optimizer.model import VehicleType
+from optimizer.patterns import road_times, route_hold
 from optimizer.servable import Turn, hold_of
 from tests.optimizer.test_ledger import COUNTIES, PROVIDER, _scenario, _worker
 from tests.optimizer.test_servable import _exact, _random_season
@@ -32,7 +33,7 @@ def test_a_one_county_route_holds_its_coach_as_the_county_turn_does() -> None:
     fleet = (VehicleType("c20", 20, 1, 5.0, 400.0),)
     for direction in ("home", "return"):
         scenario = _scenario(workers, fleet, 3, direction)
-        roads = _roads(scenario, PROVIDER)
+        roads = road_times(scenario, PROVIDER)
         turn = Turn(float(roads.out[0]), float(roads.back[0]))
         hold = route_hold(roads, (0,), direction == "home", scenario.policy)
         assert hold == pytest.approx(hold_of(turn, direction == "home", scenario.policy))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import itertools
@@ -874,3 +875,156 @@ def test_label_pricing_with_hub_stops_finds_the_exact_maximum(season: HubSeason,
         best = max(best, sum(duals[r] * a for r, a in loading.items()) + visits)
     if priced[1]:
         assert best == pytest.approx(priced[0], abs=1e-9)
+
+
+def hub_pricing_case(season: HubSeason, seed: int) -> tuple[Callable[[], float], float]:
+    """`_price`'s arguments for a hub season at random duals (some zero), a call that prices
+    them, and the brute-force maximum over every compatible county set and every choice of at
+    most `pickup_stops` boarding stops (gates or hubs)."""
+    from optimizer.lp_bound import _PickupLimit, _price, corridors
+
+    base = season.base
+    rng = np.random.default_rng(seed)
+    counties = [base.site(base.gates + c) for c in range(base.counties)]
+    sites = [season.site(i) for i in range(len(season.seconds))]
+    boards = [season.site(o) for g in range(base.gates) for o in season.options(g)]
+    arguments = dict(
+        sites=sites,
+        leg_s=np.array(season.seconds),
+        boarding_sites=boards,
+        boarding_of={c: boards for c in counties},
+        county_stop_limit=base.county_stops,
+        detour_ratio=base.ratio,
+        detour_grace_s=base.grace_s,
+    )
+    corridor = corridors(counties, **arguments)  # type: ignore[arg-type]
+    sets = county_sets(counties, **arguments)  # type: ignore[arg-type]
+    assert sets is not None
+    days = [base.day(i) for i in range(len(base.capacity))]
+    capacity = {base.day(i): q for i, q in enumerate(base.capacity)}
+    groups = base.groups
+    sizes = np.array([float(g.seats) for g in groups])
+    duals = rng.random(len(groups) + base.counties) * (
+        rng.random(len(groups) + base.counties) < 0.7
+    )
+    per_coach = float(rng.random()) * 0.5
+    eligible: dict[tuple[int, int], list[int]] = {}
+    for row, g in enumerate(groups):
+        first, last = base.window(g)
+        for di, day in enumerate(days):
+            if first <= day <= last:
+                eligible.setdefault((di, g.county), []).append(row)
+    arrays = {key: np.array(rows, dtype=np.int64) for key, rows in eligible.items()}
+    hubs = [
+        sum(1 << h for h, gates in enumerate(season.attached) if g.gate in gates) for g in groups
+    ]
+    limits = _PickupLimit(
+        np.array([g.gate for g in groups], dtype=np.int64),
+        base.pickup_stops,
+        np.array(hubs, dtype=np.int64),
+    )
+
+    def price() -> float:
+        priced = _price(
+            duals,
+            sizes,
+            len(groups),
+            corridor,
+            days,
+            capacity,
+            arrays,
+            math.inf,
+            per_coach=per_coach,
+            limits=limits,
+            stop_early=True,
+        )
+        assert priced is not None
+        return priced[0]
+
+    stops = [f"g{g}" for g in range(base.gates)] + [f"h{h}" for h in range(len(season.attached))]
+    boardable = [
+        {f"g{g.gate}", *(f"h{h}" for h, gates in enumerate(season.attached) if g.gate in gates)}
+        for g in groups
+    ]
+    choices = [
+        set(chosen)
+        for k in range(1, base.pickup_stops + 1)
+        for chosen in itertools.combinations(stops, k)
+    ]
+    brute = 0.0
+    for di, day in enumerate(days):
+        for served in sets:
+            visits = sum(duals[len(groups) + c] for c in served if (di, c) in eligible)
+            for chosen in choices:
+                rows = [
+                    r for c in served for r in eligible.get((di, c), []) if boardable[r] & chosen
+                ]
+                prices = sorted(
+                    (p for r in rows for p in [duals[r]] * groups[r].seats), reverse=True
+                )
+                brute = max(brute, sum(prices[: capacity[day]]) + visits)
+    return price, brute + per_coach
+
+
+@settings(max_examples=40, deadline=None)
+@given(hub_seasons(), st.integers(0, 2**31 - 1))
+def test_pricing_over_estimate_is_never_below_the_maximum(season: HubSeason, seed: int) -> None:
+    """A pricing round stopped at once (before any set is priced exactly) answers with its
+    over-estimate of the largest pattern value (corridors and coach sharing left out): never
+    below brute-force pricing over every compatible county set and choice of boarding stops, at
+    random duals; a complete round answers with the maximum itself."""
+    price, brute = hub_pricing_case(season, seed)
+    assert price() == pytest.approx(brute, abs=1e-9)
+    with stopping_early(at_once=True):
+        estimate = price()
+    assert math.isfinite(estimate)
+    assert estimate >= brute - 1e-9
+
+
+def stopping_early(at_once: bool = False) -> contextlib.ExitStack:
+    """Every pricing round with hub stops stops as soon as it has one improving column priced
+    exactly (`at_once`: before pricing any), and none is ever completed: the partial rounds of a
+    large season, on a small one."""
+    from unittest import mock
+
+    from optimizer import lp_bound, lp_pricing
+
+    stack = contextlib.ExitStack()
+    least = 0 if at_once else 1
+    stack.enter_context(mock.patch.object(lp_pricing, "EXACT_SETS_PER_ROUND", least))
+    stack.enter_context(mock.patch.object(lp_pricing, "COLUMNS_PER_ROUND", least))
+    stack.enter_context(mock.patch.object(lp_bound, "_worth_completing", lambda *a: False))
+    return stack
+
+
+def test_a_partial_round_yields_a_finite_proven_value() -> None:
+    """One county, four gates of two seats, a hub by gates 0 and 1 (optimum three coaches): a
+    single round that stops early (its maximum unknown) still proves a positive value, from the
+    over-estimate, under the converged LP value; before, such a round proved nothing."""
+    hour = 3600
+    seconds = tuple(
+        tuple(0 if i == j else (3 * hour if 4 in (i, j) else 600) for j in range(6))
+        for i in range(6)
+    )
+    base = Season(4, 1, tuple(row[:5] for row in seconds[:5]), (8,),
+                  tuple(Group(2, 0, g, 0, 0) for g in range(4)), 3, 1, 1.3, 1800)  # fmt: skip
+    season = HubSeason(base, ((0, 1),), seconds)
+    full = hub_lp_bound(season)
+    with stopping_early(at_once=True):
+        partial = hub_lp_bound(season, max_rounds=1)
+    assert math.isfinite(partial.value) and partial.value > 0
+    assert partial.value <= full.value + 1e-9 and partial.trips <= hub_optimum(season) == 3
+
+
+@settings(max_examples=25, deadline=None)
+@given(hub_seasons())
+def test_bounds_from_partial_rounds_stay_valid(season: HubSeason) -> None:
+    """With every round stopped early (Farley values from the over-estimate only) the bound
+    stays at or under the CP-SAT optimum, after one round, after many, and with the counting
+    bound as a row (then never below it)."""
+    counting = hub_counting_bound(season)
+    with stopping_early():
+        hub_check(season, lambda s: hub_lp_bound(s, max_rounds=1))
+        hub_check(season, lambda s: hub_lp_bound(s, max_rounds=20))
+        hub_check(season, lambda s: hub_lp_bound(s, known=counting, max_rounds=20))
+        assert hub_lp_bound(season, known=counting, max_rounds=1).trips >= counting

@@ -126,6 +126,25 @@ def test_a_kept_or_locked_trip_never_moves(one_coach_two_days) -> None:  # type:
         assert placed == 0 and moved == given
 
 
+def test_the_budget_stops_the_rescheduling(one_coach_two_days) -> None:  # type: ignore[no-untyped-def]
+    """With no time left the pass tries no trip and changes nothing; the trip it would place
+    with time (`test_a_trip_moves_to_the_next_day_of_its_riders_windows`) stays beyond."""
+    scenario, trips = one_coach_two_days
+    moved, placed, shifted = reschedule_into_chains(
+        trips,
+        (),
+        ONE_COACH,
+        depot=depot_of(scenario),
+        timer=_timer(scenario),
+        policy=scenario.policy,
+        provider=PROVIDER,
+        windows=rider_windows(trips, scenario),
+        retype=_retyped,
+        budget_s=0.0,
+    )
+    assert placed == 0 and shifted == 0 and moved == trips
+
+
 def test_the_fitted_plan_seats_everyone_and_passes_the_checker(one_coach_two_days) -> None:  # type: ignore[no-untyped-def]
     """`fit_to_fleet` on the plan made without a fleet limit: nobody is cancelled, the plan
     carries the note and the checker finds nothing; without the pass a trip is cancelled."""

@@ -25,7 +25,7 @@ from optimizer.model import (
     VehicleType,
     Worker,
 )
-from optimizer.planning.absorb import Absorb
+from optimizer.planning.absorb import PROBE, Absorb
 from optimizer.planning.context import Context, Work
 from optimizer.planning.demand import Demand, locate, prepare
 from optimizer.read import read_scenario
@@ -456,3 +456,29 @@ def test_absorb_moves_a_small_stop_on_to_make_room() -> None:
     assert sum(len(c.loads) for c in kept) == 102
     assert all(len(c.far) <= 3 and c.seats <= 53 for c in kept)
     assert any("county:341203" in c.far for c in kept)
+
+
+def test_absorb_checks_the_ride_of_a_new_pair_of_existing_stops() -> None:
+    """A coach already boarding at gate C4 and stopping in 341221 (for other passengers) does
+    not take C4's workers for 341221 unchecked: their ride passes C1's boarding and a drop-off
+    in 341204 and is over the detour limit, though every ride already on the coach is within it."""
+    day = DAY0 + dt.timedelta(1)
+    workers = [worker(i, "341204", company="C4", start=1, end=1) for i in range(20)]
+    workers += [worker(100 + i, "341221", company="C1", start=1, end=1) for i in range(20)]
+    workers += [worker(200 + i, "341221", company="C4", start=1, end=1) for i in range(3)]
+    policy = Policy(hub_radius_km=0.0, detour_ratio=1.0, detour_grace_minutes=20)
+    scenario = season(workers, policy=policy)
+    ctx, work = Context.of(scenario, PROVIDER), Work.of(scenario)
+    units, seats, origin = prepare(ctx, work)
+    places = locate(ctx, units, seats, origin)
+    Demand(ctx, work, places).place(units)
+    planner = Absorb(ctx, work, places)
+    late = [u for u in units if any(w.startswith("W002") for w in u.worker_ids)]
+    first = _coach(planner, [u for u in units if u not in late], day)
+    assert planner.ride_ok(first.stops(True), [(PROBE, n, x) for _, n, x in first.loads])
+    assert planner.boarding(late[0]) in first.near and "county:341221" in first.far
+    assert not planner.ride_ok(first.stops(True), [(PROBE, first.near[0], "county:341221")])
+    kept = planner.absorb([first, _coach(planner, late, day)])
+    assert sum(len(c.loads) for c in kept) == len(units)
+    for coach in kept:
+        assert planner.ride_ok(coach.stops(True), [(PROBE, n, x) for _, n, x in coach.loads])

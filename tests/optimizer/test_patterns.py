@@ -1,0 +1,192 @@
+"""The route-pattern spread (issue 11): a binding fleet's dates from a coach-flow LP over route
+patterns; plans made with it keep the fleet, units it leaves out carry a reason, its LP seats at
+least what the rounding keeps, and switched off the planner is what it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+
+from optimizer import patterns
+from optimizer.details import detail_parts
+from optimizer.duties import TimetableEmptyDriveTimer
+from optimizer.groups import Unit
+from optimizer.ledger import Availability, Ledger, Spread, origin_places, spread_dates
+from optimizer.model import Scenario, UnservedReason, VehicleType
+from optimizer.places import county_seats
+from optimizer.planning.context import Fleet
+from optimizer.season import depot_of, solve_within_fleet
+from tests.checker import check_plan
+from tests.optimizer.test_ledger import COUNTIES, DAY0, PROVIDER, _scenario, _worker
+
+SMALL = (VehicleType("c45", 45, 1, 8.0, 700.0), VehicleType("c20", 20, 2, 5.0, 400.0))
+
+
+def _season(seed: int, direction: str, workers: int = 250, days: int = 4) -> Scenario:
+    rng = random.Random(seed)
+    people = []
+    for n in range(workers):
+        start = rng.randrange(days)
+        people.append(_worker(n, rng.choice(COUNTIES), start, rng.randrange(start, days)))
+    return _scenario(people, SMALL, days, direction, limit=2.0)
+
+
+def _units(scenario: Scenario) -> tuple[list[Unit], dict[int, dt.date]]:
+    """One unit per worker, first choice the first date of its window."""
+    units = [
+        Unit((w.worker_id,), 1, "C1", "company:C1", w.home_adcode or "", (w.earliest, w.latest))
+        for w in scenario.workers
+    ]
+    return units, {i: u.window[0] for i, u in enumerate(units)}
+
+
+def _spread(scenario: Scenario) -> tuple[list[Unit], dict[int, dt.date], patterns.PatternSpread]:
+    units, dates = _units(scenario)
+    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
+    depot = depot_of(scenario)
+    ledger = Ledger.of_trips([], scenario.fleet, depot, timer, scenario.policy)
+    allowed = [DAY0 + dt.timedelta(k) for k in range((scenario.last_departure - DAY0).days + 1)]
+    found = patterns.pattern_spread(
+        units,
+        dates,
+        {c: c for c in COUNTIES},
+        allowed,
+        Availability(ledger, depot, timer),
+        scenario.policy,
+        scenario.direction == "home",
+        patterns.road_times(scenario, PROVIDER),
+        3,
+        30.0,
+    )
+    assert found is not None
+    return units, dates, found
+
+
+@pytest.mark.parametrize("direction", ["home", "return"])
+def test_every_unit_gets_a_date_of_its_window_or_a_reason_and_the_lp_seats_at_least_that(
+    direction: str,
+) -> None:
+    """Three short seasons each way (three coaches, far counties): each unit is on a date of
+    its window or left out with a detail the catalogue reads; the LP's seated value is at least
+    the seats the rounding keeps."""
+    for seed in range(3):
+        units, dates, found = _spread(_season(seed, direction))
+        spread = found.spread
+        assert spread.binding
+        assert set(spread.dates) | set(spread.dropped) == set(dates)
+        assert not set(spread.dates) & set(spread.dropped)
+        for i, day in spread.dates.items():
+            assert units[i].window[0] <= day <= units[i].window[1]
+        for detail in spread.dropped.values():
+            assert [p.id for p in detail_parts(detail)] == ["coaches_away_on_days"], detail
+        assert found.rounded_seats == sum(units[i].seats for i in spread.dates)
+        assert found.lp_seated >= found.rounded_seats - 1e-6
+        assert found.rounded_seats < len(units)  # the fleet binds: someone is left out
+
+
+def test_a_coach_counted_to_carry_less_leaves_more_out() -> None:
+    """With coaches counted to carry half their seats the LP places fewer seats."""
+    scenario = _season(1, "home")
+    _, _, full = _spread(scenario)
+    try:
+        patterns.PATTERN_FILL = 0.5
+        _, _, half = _spread(scenario)
+    finally:
+        patterns.PATTERN_FILL = 0.85
+    assert half.lp_seated < full.lp_seated
+
+
+def test_a_one_county_hold_covers_the_farthest_origin_place() -> None:
+    """Counted to the farthest origin place (the ledger's busy interval, turns rounded up), a
+    county's hold is never shorter than its hold to the nearest (the bound's)."""
+    scenario = _season(0, "return")
+    roads = patterns.road_times(scenario, PROVIDER)
+    for i in range(len(roads.codes)):
+        near = patterns.route_hold(roads, (i,), False, scenario.policy)
+        far = patterns.route_hold(roads, (i,), False, scenario.policy, far_ends=True)
+        assert near is not None and far is not None
+        assert far.before >= near.before and far.length >= near.length
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_plans_with_the_pattern_spread_keep_the_fleet(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small tight seasons planned with the pattern spread on (it is asked for dates): the
+    independent checker (which reads the coach duties) finds nothing, no type drives more
+    coaches than it has, and every fleet_exhausted worker has a detail."""
+    scenario = _season(seed, ("home", "return")[seed % 2], workers=120)
+    monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", True)
+    real = patterns.pattern_spread
+    found: list[patterns.PatternSpread | None] = []
+
+    def spy(*args: Any, **kwargs: Any) -> patterns.PatternSpread | None:
+        found.append(real(*args, **kwargs))
+        return found[-1]
+
+    monkeypatch.setattr(patterns, "pattern_spread", spy)
+    plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
+    assert any(f is not None for f in found)
+    assert check_plan(scenario, plan, provider=PROVIDER) == []
+    for vehicle in scenario.fleet:
+        assert duties.kpis.coaches_by_type.get(vehicle.vehicle_type, 0) <= vehicle.count
+    for unserved in plan.unserved:
+        if unserved.reason is UnservedReason.FLEET_EXHAUSTED:
+            assert unserved.detail
+
+
+def test_switched_off_the_planner_never_asks_for_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ROUTE_PATTERN_SPREAD off (the default): the pattern spread is never called and no note
+    names it, and `spread_dates` with a hook that declines gives exactly its own dates."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pattern spread was called")
+
+    monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", False)
+    monkeypatch.setattr(patterns, "pattern_spread", refuse)
+    scenario = _season(1, "home")
+    plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
+    assert not any("route-pattern" in note for note in plan.notes)
+
+    units, dates = _units(scenario)
+    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
+    depot = depot_of(scenario)
+    ledger = Ledger.of_trips(
+        [], scenario.fleet, depot, timer, scenario.policy, origin_places(scenario)
+    )
+    allowed = [DAY0 + dt.timedelta(k) for k in range(4)]
+    arguments = (
+        units,
+        dates,
+        {c: c for c in COUNTIES},
+        county_seats(COUNTIES),
+        allowed,
+        Availability(ledger, depot, timer),
+        scenario.policy,
+        True,
+        3,
+    )
+    asked: list[bool] = []
+
+    def decline() -> Spread | None:
+        asked.append(True)
+        return None
+
+    own = spread_dates(*arguments)
+    declined = spread_dates(*arguments, binding=decline)
+    assert own.binding and asked == [True]
+    assert own == declined
+
+
+def test_the_flows_departures_cap_the_planners_coaches_of_a_date() -> None:
+    """A (date, type) cap below the fleet's count is what the planner may still take there, on
+    top of what it already took; other dates keep the fleet's count."""
+    vehicle = VehicleType("c45", 45, 5, 8.0, 700.0)
+    fleet = Fleet((vehicle,), caps={(DAY0, "c45"): 2})
+    assert fleet.left(DAY0, vehicle) == 2
+    assert fleet.take(DAY0, 30, 100.0) == vehicle
+    assert fleet.left(DAY0, vehicle) == 1
+    assert fleet.left(DAY0 + dt.timedelta(1), vehicle) == 5
