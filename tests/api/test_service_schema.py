@@ -9,7 +9,6 @@ Examples per operation are bounded so the run stays around a minute per database
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,10 +20,8 @@ from schemathesis import GenerationMode, checks
 from sqlalchemy import update
 
 from api import crud, models
-from api.core.config import get_settings
-from api.deps import get_planner
 from api.main import create_app
-from tests.api.conftest import Service, fake_planner, open_season, worker_row
+from tests.api.conftest import Service, open_season, worker_row
 
 # Examples per operation, role and mode (valid requests; invalid ones get 2/3 of it).
 EXAMPLES = int(os.environ.get("CHUNYUN_SCHEMA_EXAMPLES", "5"))
@@ -39,28 +36,46 @@ CHECKS = [
 ]
 
 
+class _Running:
+    """An app whose lifespan is already running for the whole module, as schemathesis sees it.
+
+    Schemathesis starts an ASGI app's lifespan at its first request and its pytest plugin ends
+    it after every test: for this app that is a fresh engine, an Alembic `upgrade head` and a
+    planning worker started and stopped for each of the ~240 cases of a database. The service
+    fixture's app already runs its lifespan for the module, so lifespan messages are answered
+    here and every request goes to that running app."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
 @pytest.fixture(scope="module")
-def fuzzed_app(service: Service) -> Iterator[FastAPI]:
-    """A second app on the module's database, holding a season with workers and a published
-    plan, for schemathesis to drive (it runs the app's lifespan itself)."""
+def fuzzed_app(service: Service) -> FastAPI:
+    """The module's app, holding a season with workers and a published plan."""
     open_season(service, SEASON, companies=[("ALPHA", "阿尔法电器"), ("BETA", "贝塔制造")])
     service.add_user("alpha", "employer", "ALPHA")
     rows = [worker_row(n, company_id="ALPHA" if n % 2 else "BETA") for n in range(1, 9)]
     assert service.call("POST", f"/api/workers?season={SEASON}", "dispatcher", json=rows).is_success
     plan = service.run_plan(SEASON)
     service.call("POST", f"/api/plans/{plan['id']}/publish", "dispatcher")
-    app = create_app()
-    app.dependency_overrides[get_settings] = lambda: service.settings
-    app.dependency_overrides[get_planner] = lambda: fake_planner
-    yield app
-    runner = getattr(app.state, "job_runner", None)
-    if runner is not None:
-        runner.wait(60)
+    return service.app
 
 
 @pytest.fixture(scope="module")
 def api_schema(fuzzed_app: FastAPI) -> Any:
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
+    return schemathesis.openapi.from_asgi("/openapi.json", _Running(fuzzed_app))
 
 
 def _headers(app: FastAPI, service: Service, role: str) -> dict[str, str]:
