@@ -22,14 +22,17 @@ out empty to the farthest pickup), the same turn the servable diagnostic
   their availability (`Ledger.free`); patterns departing on date d at most `count_on(d)`.
   Coaches are interchangeable within a type, so any such family of intervals is driven by that
   many coaches (an interval graph's colouring), which is the coach-flow model in its
-  occupancy form.
+  occupancy form, written cumulatively (`_flow_rows`: two nonzeros a column).
 - Seats: a pattern of one county c carries fill(c) of its coach's seats there; a pattern of
   several splits them (z[p, d, c], sum_c z / fill(c) <= seats x). fill(c) is the share of
   their coaches' seats c's workers filled on trips already built (`county_fill`, given in
   `Availability.fill` by the second planning pass and the top-up), else `PATTERN_FILL`: the
   planner's coaches are not full, and a model that fills every seat promises dates whose
   trips do not chain. On each (county, date) the groups' seats are at most
-  what the patterns visiting it carry. A county served on a date takes a whole stop:
+  what the patterns visiting it carry. The fill applies to the remainder of a county's load
+  only: while no fill is measured, the whole coaches its seats of that date fill count at full
+  seats (`_whole_coach_seats`; a lone full coach seats all its seats).
+  A county served on a date takes a whole stop:
   f[c, d] in [0, 1], y[g, d] <= |g| f[c, d] and f[c, d] <= the coaches of the patterns
   visiting c on d (a small county cannot ride a twentieth of a coach); and a county whose
   workers board at many gates needs a coach per `boarding_limit` of them (the share of its
@@ -74,8 +77,8 @@ from optimizer.servable import Hold, Turn, _closure, boarding_sites, hold_of
 # spread of `optimizer.ledger.spread_dates` alone, exactly as before). Off by default: in the
 # side-by-side table of docs/benchmarks.md ("patterns") it seated more on near-50-tight only;
 # on wide-6k-610 and return-far-half its model was not built within its time box (the old
-# spread ran), and with its fill a lone full coach of one county is counted at 85 % (the
-# one-coach season of tests/optimizer/test_ledger.py then seats 45 of 53).
+# spread ran). (Its fill counted a lone full coach of one county at 85 %, 45 of 53 seats; it
+# now applies to the remainder only, see `_whole_coach_seats`.)
 ROUTE_PATTERN_SPREAD = False
 # Partners per county in the candidate patterns (pairs with each, threes among them).
 NEAREST_PARTNERS = 4
@@ -305,6 +308,48 @@ class PatternSpread:
     departures: Mapping[tuple[dt.date, str], int] = field(default_factory=dict)
 
 
+def _whole_coach_seats(load: float, seats: int) -> float:
+    """The seats of the whole coaches a county's `load` fills (coaches of `seats`): these count
+    at full seats, the fill applies to the remainder only. In the LP, the seats of a (county,
+    date) are at most both fill x (seats carried) + (1 - fill) x whole and the seats carried at
+    full seats: the least of the two is `whole` seats on the first whole coaches, then fill on
+    each further seat (a concave bound, so two rows)."""
+    return float(seats * math.floor(load / seats + 1e-9))
+
+
+def _flow_rows(
+    spans: Sequence[tuple[int, int, int, int]],
+    capacity: Mapping[tuple[int, int], float],
+    variable: Callable[[float, float], int],
+) -> list[tuple[dict[int, float], float]]:
+    """The coach-flow rows in their cumulative form: per type and slot t a variable h[t] in
+    [0, capacity(t)] with h[t] >= h[t-1] + (columns starting at t) - (columns ending at t).
+    h[t] is at least the coaches held at t (by induction), and the held count itself satisfies
+    the rows, so the columns fit exactly when each slot's held coaches are within its
+    capacity: the same feasible columns as one row per slot listing every column holding it,
+    with two nonzeros a column instead of one per slot held (the whole LP's nonzeros 5.58 M to
+    1.32 M on wide-6k-610)."""
+    starting: dict[tuple[int, int], list[int]] = defaultdict(list)
+    ending: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for kind, first, last, x in spans:
+        if last > first:
+            starting[(kind, first)].append(x)
+            ending[(kind, last)].append(x)
+    rows: list[tuple[dict[int, float], float]] = []
+    previous: dict[int, tuple[int, int]] = {}
+    for kind, slot in sorted(capacity):
+        h = variable(0.0, capacity[(kind, slot)])
+        row: dict[int, float] = {h: -1.0}
+        before = previous.get(kind)
+        if before is not None and before[0] == slot - 1:
+            row[before[1]] = 1.0
+        row.update({x: 1.0 for x in starting.get((kind, slot), ())})
+        row.update({x: -1.0 for x in ending.get((kind, slot), ())})
+        rows.append((row, 0.0))
+        previous[kind] = (slot, h)
+    return rows
+
+
 def _day_label(day: dt.date) -> str:
     return day.strftime("%m-%d")
 
@@ -383,12 +428,17 @@ def pattern_spread(
     earliest = float(policy.earliest_departure_hour)
     delays = [h for h in DEPARTURE_DELAYS_H if earliest + h <= policy.latest_departure_hour]
     # The coach variables, their slots and the seats they carry to each county of a date.
-    occupancy: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
+    # Each coach column's type and its slots [first, last) (the flow rows: `_flow_rows`).
+    spans: list[tuple[int, int, int, int]] = []
     departures: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
     carried: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
+    # The same at full seats (fill 1), for the whole-coach rows (`_whole_coach_seats`).
+    full: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
     visits: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
     coach_vars: list[int] = []
     for members, hold in holds.items():
+        if time.monotonic() - started > time_limit_s:
+            return None
         shared = sorted(set.intersection(*(days_of[c] for c in members)))
         for day in shared:
             base = 24.0 * (day - first).days
@@ -402,8 +452,9 @@ def pattern_spread(
                     x = variable(-COACH_WEIGHT, MOST_COACHES_PER_COLUMN)
                     coach_vars.append(x)
                     columns.append((x, float(vehicle.seats)))
-                    for slot in range(math.floor(leave / SLOT_HOURS), math.ceil(back / SLOT_HOURS)):
-                        occupancy[(kind, slot)][x] = 1.0
+                    spans.append(
+                        (kind, math.floor(leave / SLOT_HOURS), math.ceil(back / SLOT_HOURS), x)
+                    )
                     departures[(kind, day)][x] = 1.0
             if not columns:
                 continue
@@ -413,6 +464,7 @@ def pattern_spread(
             if len(members) == 1:
                 for x, seats in columns:
                     carried[(members[0], day)][x] = seats * fill[members[0]]
+                    full[(members[0], day)][x] = seats
                 continue
             # z seats of each county, each taking 1 / fill of a coach seat.
             split: dict[int, float] = {x: -seats for x, seats in columns}
@@ -420,15 +472,21 @@ def pattern_spread(
                 z = variable(0.0, MOST_COACHES_PER_COLUMN)
                 split[z] = 1.0 / fill[county]
                 carried[(county, day)][z] = 1.0
+                full[(county, day)][z] = 1.0
             rows.append((split, 0.0))
 
     seat_vars: dict[tuple[int, dt.date], int] = {}
     flags: dict[tuple[int, dt.date], int] = {}
     demand: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
+    # The seats that may depart on a (county, date): its groups' whose window holds the date.
+    reachable: dict[tuple[int, dt.date], float] = defaultdict(float)
     for g, key in enumerate(keys):
         county, start, end = key
         members_g = groups[key]
         total = float(sum(units[i].seats for i in members_g))
+        for day in days_of[county]:
+            if start <= day <= end:
+                reachable[(county, day)] += total
         chosen = {dates[i] for i in members_g}
         row: dict[int, float] = {}
         for day in sorted(days_of[county]):
@@ -454,21 +512,35 @@ def pattern_spread(
                 points[key[0]].add(boarding(units[i]))
                 load[key[0]] += units[i].seats
         needed = {c: float(math.ceil(len(p) / boarding_limit)) for c, p in points.items()}
+    biggest = max(v.seats for v in fleet)
     for stop_day, seats_terms in demand.items():
-        rows.append(({**seats_terms, **{v: -c for v, c in carried[stop_day].items()}}, 0.0))
+        county = stop_day[0]
+        whole = 0.0
+        if roads.codes[county] not in measured:
+            whole = _whole_coach_seats(reachable[stop_day], biggest)
+        slack = (1.0 - fill[county]) * whole
+        rows.append(({**seats_terms, **{v: -c for v, c in carried[stop_day].items()}}, slack))
+        if slack > 0:
+            rows.append(({**seats_terms, **{v: -c for v, c in full[stop_day].items()}}, 0.0))
         rows.append(({flags[stop_day]: 1.0, **{v: -1.0 for v in visits[stop_day]}}, 0.0))
         county = stop_day[0]
         if needed.get(county, 0.0) > 1.0:
             share = needed[county] / load[county]
             terms = {y: share for y in seats_terms}
             rows.append(({**terms, **{v: -1.0 for v in visits[stop_day]}}, 0.0))
+    if time.monotonic() - started > time_limit_s:
+        return None
     origin = dt.datetime.combine(first, dt.time())
     capacity: dict[tuple[int, int], float] = {}
-    for (kind, slot), terms in occupancy.items():
-        a = origin + dt.timedelta(hours=slot * SLOT_HOURS)
-        b = origin + dt.timedelta(hours=(slot + 1) * SLOT_HOURS)
-        capacity[(kind, slot)] = float(ledger.free(fleet[kind].vehicle_type, a, b))
-        rows.append((terms, capacity[(kind, slot)]))
+    for kind, vehicle in enumerate(fleet):
+        slots = [(first, last) for k, first, last, _ in spans if k == kind and last > first]
+        if not slots:
+            continue
+        for slot in range(min(f for f, _ in slots), max(b for _, b in slots)):
+            a = origin + dt.timedelta(hours=slot * SLOT_HOURS)
+            b = origin + dt.timedelta(hours=(slot + 1) * SLOT_HOURS)
+            capacity[(kind, slot)] = float(ledger.free(vehicle.vehicle_type, a, b))
+    rows.extend(_flow_rows(spans, capacity, variable))
     for (kind, day), terms in departures.items():
         if fleet[kind].count_on(day) < fleet[kind].count:
             rows.append((terms, float(fleet[kind].count_on(day))))
@@ -482,11 +554,12 @@ def pattern_spread(
     except LpNotSolved:
         return None
     lp_seated = sum(solution[y] for y in seat_vars.values())
-    full_slots = {
-        slot
-        for (kind, slot), terms in occupancy.items()
-        if sum(solution[x] for x in terms) >= capacity[(kind, slot)] - 0.01
-    }
+    held: dict[tuple[int, int], float] = defaultdict(float)
+    for kind, first_slot, last_slot, x in spans:
+        if solution[x] > 1e-9:
+            for slot in range(first_slot, last_slot):
+                held[(kind, slot)] += solution[x]
+    full_slots = {slot for (kind, slot), n in held.items() if n >= capacity[(kind, slot)] - 0.01}
     full_days = sorted(
         {origin.date() + dt.timedelta(hours=slot * SLOT_HOURS) for slot in full_slots}
     )

@@ -190,3 +190,34 @@ def test_the_flows_departures_cap_the_planners_coaches_of_a_date() -> None:
     assert fleet.take(DAY0, 30, 100.0) == vehicle
     assert fleet.left(DAY0, vehicle) == 1
     assert fleet.left(DAY0 + dt.timedelta(1), vehicle) == 5
+
+
+def test_a_county_filling_a_whole_coach_counts_it_at_full_seats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fill applies to the remainder of a county's load only: with the switch on, the
+    one-coach season of test_ledger (60 workers of one county a day, one coach of 53) still
+    seats the brute-force optimum 53, not `PATTERN_FILL` of it."""
+    monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", True)
+    found: list[patterns.PatternSpread | None] = []
+    real = patterns.pattern_spread
+
+    def spy(*args: Any, **kwargs: Any) -> patterns.PatternSpread | None:
+        found.append(real(*args, **kwargs))
+        return found[-1]
+
+    monkeypatch.setattr(patterns, "pattern_spread", spy)
+    workers = [_worker(n, "520526", 0, 0) for n in range(60)] + [
+        _worker(n, "520526", 1, 1) for n in range(60, 120)
+    ]
+    scenario = _scenario(workers, (VehicleType("c53", 53, 1, 9.0, 800.0),), days=2, limit=2.0)
+    plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
+    assert any(result is not None for result in found)
+    assert check_plan(scenario, plan, provider=PROVIDER) == []
+    assert plan.kpis.seated == 53
+
+
+def test_whole_coach_seats_are_the_full_coaches_of_a_load() -> None:
+    assert patterns._whole_coach_seats(52.0, 53) == 0.0
+    assert patterns._whole_coach_seats(53.0, 53) == 53.0
+    assert patterns._whole_coach_seats(120.0, 53) == 106.0
