@@ -9,8 +9,10 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import Phase, given, reject, settings
 from hypothesis import strategies as st
@@ -798,172 +800,172 @@ def test_label_pricing_with_hub_stops_finds_the_exact_maximum(season: HubSeason,
     and every choice of at most `pickup_stops` boarding stops (gates or hubs), at random duals;
     its columns carry seats only of groups with an option among at most that many stops, and the
     best column is worth the maximum (the Farley bound rests on it)."""
-    from optimizer.lp_bound import _PickupLimit, _price, corridors
+    from optimizer.lp_bound import _price
 
-    base = season.base
-    rng = np.random.default_rng(seed)
-    counties = [base.site(base.gates + c) for c in range(base.counties)]
-    sites = [season.site(i) for i in range(len(season.seconds))]
-    boards = [season.site(o) for g in range(base.gates) for o in season.options(g)]
-    arguments = dict(
-        sites=sites,
-        leg_s=np.array(season.seconds),
-        boarding_sites=boards,
-        boarding_of={c: boards for c in counties},
-        county_stop_limit=base.county_stops,
-        detour_ratio=base.ratio,
-        detour_grace_s=base.grace_s,
-    )
-    corridor = corridors(counties, **arguments)  # type: ignore[arg-type]
-    sets = county_sets(counties, **arguments)  # type: ignore[arg-type]
-    assert sets is not None
-    days = [base.day(i) for i in range(len(base.capacity))]
-    capacity = {base.day(i): q for i, q in enumerate(base.capacity)}
-    groups = base.groups
-    sizes = np.array([float(g.seats) for g in groups])
-    duals = rng.random(len(groups) + base.counties) * (
-        rng.random(len(groups) + base.counties) < 0.7
-    )
-    eligible: dict[tuple[int, int], list[int]] = {}
-    for row, g in enumerate(groups):
-        first, last = base.window(g)
-        for di, day in enumerate(days):
-            if first <= day <= last:
-                eligible.setdefault((di, g.county), []).append(row)
-    arrays = {key: np.array(rows, dtype=np.int64) for key, rows in eligible.items()}
-    hubs = [
-        sum(1 << h for h, gates in enumerate(season.attached) if g.gate in gates) for g in groups
-    ]
-    limits = _PickupLimit(
-        np.array([g.gate for g in groups], dtype=np.int64),
-        base.pickup_stops,
-        np.array(hubs, dtype=np.int64),
-    )
+    case = _HubPricing.of(season, seed)
+    groups, duals, capacity, days = case.groups, case.duals, case.capacity, case.days
     priced = _price(
-        duals, sizes, len(groups), corridor, days, capacity, arrays, math.inf, limits=limits
+        duals,
+        case.sizes,
+        len(groups),
+        case.corridor,
+        days,
+        capacity,
+        case.arrays,
+        math.inf,
+        limits=case.limits,
     )
     assert priced is not None
-    stops = [f"g{g}" for g in range(base.gates)] + [f"h{h}" for h in range(len(season.attached))]
-    boardable = [
-        {f"g{g.gate}", *(f"h{h}" for h, gates in enumerate(season.attached) if g.gate in gates)}
-        for g in groups
-    ]
-    choices = [
-        set(chosen)
-        for k in range(1, base.pickup_stops + 1)
-        for chosen in itertools.combinations(stops, k)
-    ]
-    brute = 0.0
-    for di, day in enumerate(days):
-        for served in sets:
-            visits = sum(duals[len(groups) + c] for c in served if (di, c) in eligible)
-            for chosen in choices:
-                rows = [
-                    r for c in served for r in eligible.get((di, c), []) if boardable[r] & chosen
-                ]
-                prices = sorted(
-                    (p for r in rows for p in [duals[r]] * groups[r].seats), reverse=True
-                )
-                brute = max(brute, sum(prices[: capacity[day]]) + visits)
-    assert priced[0] == pytest.approx(brute, abs=1e-9)
+    assert priced[0] == pytest.approx(case.brute(), abs=1e-9)
     best = 0.0
     for di, served, loading in priced[1]:
         assert sum(loading.values()) <= capacity[days[di]]
         assert all(0 < loading[r] <= groups[r].seats for r in loading)
-        assert any(all(boardable[r] & chosen for r in loading) for chosen in choices)
-        visits = sum(duals[len(groups) + c] for c in served if (di, c) in eligible)
+        assert any(all(case.boardable[r] & chosen for r in loading) for chosen in case.choices)
+        visits = sum(duals[len(groups) + c] for c in served if (di, c) in case.eligible)
         best = max(best, sum(duals[r] * a for r, a in loading.items()) + visits)
     if priced[1]:
         assert best == pytest.approx(priced[0], abs=1e-9)
 
 
-def hub_pricing_case(season: HubSeason, seed: int) -> tuple[Callable[[], float], float]:
-    """`_price`'s arguments for a hub season at random duals (some zero), a call that prices
-    them, and the brute-force maximum over every compatible county set and every choice of at
-    most `pickup_stops` boarding stops (gates or hubs)."""
-    from optimizer.lp_bound import _PickupLimit, _price, corridors
+@dataclass
+class _HubPricing:
+    """`_price`'s arguments for a hub season at random duals (some zero), and what brute force
+    needs: each group's boarding stops, every choice of at most `pickup_stops` of them, the
+    compatible county sets."""
 
-    base = season.base
-    rng = np.random.default_rng(seed)
-    counties = [base.site(base.gates + c) for c in range(base.counties)]
-    sites = [season.site(i) for i in range(len(season.seconds))]
-    boards = [season.site(o) for g in range(base.gates) for o in season.options(g)]
-    arguments = dict(
-        sites=sites,
-        leg_s=np.array(season.seconds),
-        boarding_sites=boards,
-        boarding_of={c: boards for c in counties},
-        county_stop_limit=base.county_stops,
-        detour_ratio=base.ratio,
-        detour_grace_s=base.grace_s,
-    )
-    corridor = corridors(counties, **arguments)  # type: ignore[arg-type]
-    sets = county_sets(counties, **arguments)  # type: ignore[arg-type]
-    assert sets is not None
-    days = [base.day(i) for i in range(len(base.capacity))]
-    capacity = {base.day(i): q for i, q in enumerate(base.capacity)}
-    groups = base.groups
-    sizes = np.array([float(g.seats) for g in groups])
-    duals = rng.random(len(groups) + base.counties) * (
-        rng.random(len(groups) + base.counties) < 0.7
-    )
-    per_coach = float(rng.random()) * 0.5
-    eligible: dict[tuple[int, int], list[int]] = {}
-    for row, g in enumerate(groups):
-        first, last = base.window(g)
-        for di, day in enumerate(days):
-            if first <= day <= last:
-                eligible.setdefault((di, g.county), []).append(row)
-    arrays = {key: np.array(rows, dtype=np.int64) for key, rows in eligible.items()}
-    hubs = [
-        sum(1 << h for h, gates in enumerate(season.attached) if g.gate in gates) for g in groups
-    ]
-    limits = _PickupLimit(
-        np.array([g.gate for g in groups], dtype=np.int64),
-        base.pickup_stops,
-        np.array(hubs, dtype=np.int64),
-    )
+    groups: list[Any]
+    duals: npt.NDArray[np.float64]
+    sizes: npt.NDArray[np.float64]
+    corridor: Any
+    days: list[dt.date]
+    capacity: dict[dt.date, int]
+    eligible: dict[tuple[int, int], list[int]]
+    arrays: dict[tuple[int, int], npt.NDArray[np.int64]]
+    limits: Any
+    sets: Any
+    boardable: list[set[str]]
+    choices: list[set[str]]
+    rng: np.random.Generator
 
-    def price() -> float:
-        priced = _price(
+    @classmethod
+    def of(cls, season: HubSeason, seed: int) -> _HubPricing:
+        from optimizer.lp_bound import _PickupLimit, corridors
+
+        base = season.base
+        rng = np.random.default_rng(seed)
+        counties = [base.site(base.gates + c) for c in range(base.counties)]
+        sites = [season.site(i) for i in range(len(season.seconds))]
+        boards = [season.site(o) for g in range(base.gates) for o in season.options(g)]
+        arguments = dict(
+            sites=sites,
+            leg_s=np.array(season.seconds),
+            boarding_sites=boards,
+            boarding_of={c: boards for c in counties},
+            county_stop_limit=base.county_stops,
+            detour_ratio=base.ratio,
+            detour_grace_s=base.grace_s,
+        )
+        corridor = corridors(counties, **arguments)  # type: ignore[arg-type]
+        sets = county_sets(counties, **arguments)  # type: ignore[arg-type]
+        assert sets is not None
+        days = [base.day(i) for i in range(len(base.capacity))]
+        capacity = {base.day(i): q for i, q in enumerate(base.capacity)}
+        groups = base.groups
+        duals = rng.random(len(groups) + base.counties) * (
+            rng.random(len(groups) + base.counties) < 0.7
+        )
+        eligible: dict[tuple[int, int], list[int]] = {}
+        for row, g in enumerate(groups):
+            first, last = base.window(g)
+            for di, day in enumerate(days):
+                if first <= day <= last:
+                    eligible.setdefault((di, g.county), []).append(row)
+        hubs = [
+            sum(1 << h for h, gates in enumerate(season.attached) if g.gate in gates)
+            for g in groups
+        ]
+        limits = _PickupLimit(
+            np.array([g.gate for g in groups], dtype=np.int64),
+            base.pickup_stops,
+            np.array(hubs, dtype=np.int64),
+        )
+        stops = [f"g{g}" for g in range(base.gates)] + [
+            f"h{h}" for h in range(len(season.attached))
+        ]
+        boardable = [
+            {f"g{g.gate}", *(f"h{h}" for h, gates in enumerate(season.attached) if g.gate in gates)}
+            for g in groups
+        ]
+        choices = [
+            set(chosen)
+            for k in range(1, base.pickup_stops + 1)
+            for chosen in itertools.combinations(stops, k)
+        ]
+        return cls(
+            list(groups),
             duals,
-            sizes,
-            len(groups),
+            np.array([float(g.seats) for g in groups]),
             corridor,
             days,
             capacity,
-            arrays,
+            eligible,
+            {key: np.array(rows, dtype=np.int64) for key, rows in eligible.items()},
+            limits,
+            sets,
+            boardable,
+            choices,
+            rng,
+        )
+
+    def brute(self) -> float:
+        """The largest pattern value over every compatible county set, date and choice of
+        boarding stops (without the per-coach dual)."""
+        groups, duals = self.groups, self.duals
+        best = 0.0
+        for di, day in enumerate(self.days):
+            for served in self.sets:
+                visits = sum(duals[len(groups) + c] for c in served if (di, c) in self.eligible)
+                for chosen in self.choices:
+                    rows = [
+                        r
+                        for c in served
+                        for r in self.eligible.get((di, c), [])
+                        if self.boardable[r] & chosen
+                    ]
+                    prices = sorted(
+                        (p for r in rows for p in [duals[r]] * groups[r].seats), reverse=True
+                    )
+                    best = max(best, sum(prices[: self.capacity[day]]) + visits)
+        return best
+
+
+def hub_pricing_case(season: HubSeason, seed: int) -> tuple[Callable[[], float], float]:
+    """`_price`'s arguments for a hub season at random duals (some zero) and a random per-coach
+    dual, a call that prices them (stopping early where told), and the brute-force maximum."""
+    from optimizer.lp_bound import _price
+
+    case = _HubPricing.of(season, seed)
+    per_coach = float(case.rng.random()) * 0.5
+
+    def price() -> float:
+        priced = _price(
+            case.duals,
+            case.sizes,
+            len(case.groups),
+            case.corridor,
+            case.days,
+            case.capacity,
+            case.arrays,
             math.inf,
             per_coach=per_coach,
-            limits=limits,
+            limits=case.limits,
             stop_early=True,
         )
         assert priced is not None
         return priced[0]
 
-    stops = [f"g{g}" for g in range(base.gates)] + [f"h{h}" for h in range(len(season.attached))]
-    boardable = [
-        {f"g{g.gate}", *(f"h{h}" for h, gates in enumerate(season.attached) if g.gate in gates)}
-        for g in groups
-    ]
-    choices = [
-        set(chosen)
-        for k in range(1, base.pickup_stops + 1)
-        for chosen in itertools.combinations(stops, k)
-    ]
-    brute = 0.0
-    for di, day in enumerate(days):
-        for served in sets:
-            visits = sum(duals[len(groups) + c] for c in served if (di, c) in eligible)
-            for chosen in choices:
-                rows = [
-                    r for c in served for r in eligible.get((di, c), []) if boardable[r] & chosen
-                ]
-                prices = sorted(
-                    (p for r in rows for p in [duals[r]] * groups[r].seats), reverse=True
-                )
-                brute = max(brute, sum(prices[: capacity[day]]) + visits)
-    return price, brute + per_coach
+    return price, case.brute() + per_coach
 
 
 @settings(max_examples=40, deadline=None)
