@@ -58,7 +58,7 @@ import itertools
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,15 +200,7 @@ def route_hold(
     if far_ends:
         return _realistic_hold(roads, members, home, policy)
     best: Hold | None = None
-    for order in itertools.permutations(members):
-        if not passes(roads.corridor, order):
-            continue
-        road = order if home else order[::-1]
-        path = sum(float(roads.between[a, b]) for a, b in itertools.pairwise(road))
-        if home:
-            turn = Turn(float(roads.out[road[0]]) + path, float(roads.back[road[-1]]))
-        else:
-            turn = Turn(float(roads.out[road[0]]), path + float(roads.back[road[-1]]))
+    for turn in _turns(roads, members, home, far_ends=False):
         hold = hold_of(turn, home, policy)
         if best is None:
             best = hold
@@ -221,6 +213,22 @@ def route_hold(
     return best
 
 
+def _turns(roads: Roads, members: Sequence[int], home: bool, *, far_ends: bool) -> Iterator[Turn]:
+    """The county turn of each order of `members` that passes the detour test (as `route_hold`
+    reads it); with `far_ends` the empty drive is to / from the farthest origin-side place."""
+    back_home = roads.back_far if far_ends else roads.back
+    out_return = roads.out_far if far_ends else roads.out
+    for order in itertools.permutations(members):
+        if not passes(roads.corridor, order):
+            continue
+        road = order if home else order[::-1]
+        path = sum(float(roads.between[a, b]) for a, b in itertools.pairwise(road))
+        if home:
+            yield Turn(float(roads.out[road[0]]) + path, float(back_home[road[-1]]))
+        else:
+            yield Turn(float(out_return[road[0]]), path + float(roads.back[road[-1]]))
+
+
 def _realistic_hold(
     roads: Roads, members: Sequence[int], home: bool, policy: Policy
 ) -> Hold | None:
@@ -228,15 +236,7 @@ def _realistic_hold(
     driving, its turn rounded up to `HOLD_STEP_H` so that `hold_of` is computed once per
     rounded turn (a realistic hold, not a bound)."""
     best: tuple[float, Turn] | None = None
-    for order in itertools.permutations(members):
-        if not passes(roads.corridor, order):
-            continue
-        road = order if home else order[::-1]
-        path = sum(float(roads.between[a, b]) for a, b in itertools.pairwise(road))
-        if home:
-            turn = Turn(float(roads.out[road[0]]) + path, float(roads.back_far[road[-1]]))
-        else:
-            turn = Turn(float(roads.out_far[road[0]]), path + float(roads.back[road[-1]]))
+    for turn in _turns(roads, members, home, far_ends=True):
         if best is None or turn.out_h + turn.back_h < best[0]:
             best = (turn.out_h + turn.back_h, turn)
     if best is None:
