@@ -265,13 +265,18 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def match_template(text: str, templates: tuple[str, ...]) -> tuple[str, dict[str, str]] | None:
-    """The first of `templates` that `text` is (with `{name}` fields standing for any text), and
-    the values of its fields in `text`; None when none is."""
+    """The one of `templates` that `text` is (with `{name}` fields standing for any text), and
+    the values of its fields in `text`; None when none is. When several match, the one with the
+    most fixed text wins (among equals the first): "no worker W1 in plan 3" is "no worker
+    {worker} in plan {plan}", not "no worker {worker}" with "W1 in plan 3" as the worker."""
+    best: tuple[int, str, dict[str, str]] | None = None
     for template in templates:
         match = _pattern(template).fullmatch(text)
         if match is not None:
-            return template, match.groupdict()
-    return None
+            fixed = len(_FIELD.sub("", template))
+            if best is None or fixed > best[0]:
+                best = (fixed, template, match.groupdict())
+    return None if best is None else (best[1], best[2])
 
 
 # A plan's state as the messages' `{state}` field names it (api.models.JOB_STATUSES, and a

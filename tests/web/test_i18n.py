@@ -407,3 +407,11 @@ def test_a_plans_state_inside_a_message_is_shown_in_the_readers_language() -> No
     )
     assert "计算中" in running and "running" not in running, running
     assert i18n.translate_detail("en", text) == text
+
+
+def test_a_message_is_read_as_its_most_specific_template() -> None:
+    """The text "no worker W1 in plan 3" matches both "no worker {worker}" and
+    "no worker {worker} in plan {plan}"; it is shown as the longer one, not as the shorter with
+    the English tail inside the worker's name (the moves route answered "没有员工 W1 in plan 3")."""
+    assert i18n.translate_detail("zh_CN", "no worker W1 in plan 3") == "方案 3 中没有员工 W1"
+    assert i18n.translate_detail("zh_CN", "no worker W1") == "没有员工 W1"
