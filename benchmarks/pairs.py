@@ -365,9 +365,11 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
         if not mine:
             continue
         summary = summarise(mine)
+        bound = season_bound(mine)
+        name = season if bound is None else f"{season} (servable bound {bound:,.0f})"
         for i, figure in enumerate(FIGURES):
             (b, nb), (a, na) = summary[figure.label]["before"], summary[figure.label]["after"]
-            head = f"| {season} | {len(mine)} " if i == 0 else "| | "
+            head = f"| {name} | {len(mine)} " if i == 0 else "| | "
             lines.append(
                 head + f"| {figure.label} | {_cell(b, nb, len(mine), figure.write)} "
                 f"| {_cell(a, na, len(mine), figure.write)} | {_ratio(a, b)} |"
@@ -379,7 +381,8 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
             f"{len(runs)} pair(s), {runs[0].get('started_utc', '?')} to "
             f"{runs[-1].get('ended_utc', '?')} UTC; load average (1 min) at the start and end of "
             + (
-                f"the pairs: {min(loads)}-{max(loads)}, median {statistics.median(loads)}."
+                f"the pairs: {min(loads)}-{max(loads)}, "
+                f"median {round(statistics.median(loads), 2)}."
                 if loads
                 else "the pairs: not recorded."
             ),
@@ -411,7 +414,11 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
 def _run_cell(result: Mapping[str, Any]) -> str:
     if "error" in result:
         return f"error: {result['error']}"
-    return f"{result.get('seated', '–')}, {result.get('trips', '–')}, {result.get('plan_s', '–')}"
+    seated, trips = result.get("seated"), result.get("trips")
+    return ", ".join(
+        f"{v:,}" if isinstance(v, int) else "–" if v is None else str(v)
+        for v in (seated, trips, result.get("plan_s"))
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
