@@ -265,4 +265,6 @@ def test_end_to_end_on_the_quick_family(tmp_path: Path) -> None:
     for side in ("before", "after"):
         assert "error" not in run[side], run[side]
         assert run[side]["checker_errors"] == 0 and run[side]["seated"] > 0
-    assert f"| {QUICK_FAMILY[0].name} | 1 | seated |" in done.stdout
+    bound = run["after"].get("fleet_servable_bound")
+    name = QUICK_FAMILY[0].name + ("" if bound is None else f" (servable bound {bound:,})")
+    assert f"| {name} | 1 | seated |" in done.stdout
