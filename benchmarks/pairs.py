@@ -5,13 +5,14 @@
                                           [--time-limit S] [--out FILE.json]
     python -m benchmarks.robustness pairs --table FILE.json      # the table of a finished run
 
-Each revision is exported with `git archive REV` into a folder of its own (a REV that is an
-existing folder is used as it is, e.g. a worktree with uncommitted work). Then, one round after
-another and in each round one season after another, the two sides of a season run **at the same
-time**: two child processes `python -m benchmarks.robustness one --scenario DIR/NAME-sSEED
---entry fleet`, each from its own folder with PYTHONPATH there and this interpreter (so the
-venv's packages, the revision's code). The 1-min load average is read when a pair starts and
-when both have ended. A season that is not a folder of the family is read as `NAME-sSEED`.
+Each revision is exported with `git archive REV` into a folder of its own (a REV that is no
+revision but an existing folder is used as it is, e.g. a worktree with uncommitted work). Then,
+one round after another and in each round one season after another, the two sides of a season
+run **at the same time**: two child processes `python -m benchmarks.robustness one --scenario
+DIR/NAME-sSEED --entry fleet`, each from its own folder with PYTHONPATH there and this
+interpreter (so the venv's packages, the revision's code). The 1-min load average is read when
+a pair starts and when both have ended. A season that is not a folder of the family is read as
+`NAME-sSEED`.
 
 Rounds, not seasons, on the outer loop: when the load changes over the hour, each season's pairs
 still meet the same spread of it. The JSON (`--out`) is written again after every pair, so a run
@@ -66,11 +67,14 @@ def resolve(rev: str, repo: Path = ROOT) -> str:
 
 
 def export(rev: str, into: Path, repo: Path = ROOT) -> Side:
-    """`rev`'s tree unpacked into `into` (`git archive REV | tar -x`); an existing folder is
-    used in place."""
-    if Path(rev).is_dir():
-        return Side(rev, "folder", Path(rev).resolve())
-    commit = resolve(rev, repo)
+    """`rev`'s tree unpacked into `into` (`git archive REV | tar -x`); a name that is no
+    revision but an existing folder is used in place."""
+    try:
+        commit = resolve(rev, repo)
+    except subprocess.CalledProcessError:
+        if Path(rev).is_dir():
+            return Side(rev, "folder", Path(rev).resolve())
+        raise
     into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.Popen(
         ["git", "-C", str(repo), "archive", "--format=tar", commit], stdout=subprocess.PIPE
