@@ -858,6 +858,8 @@ def refill(
     workers = {w.worker_id: w for w in scenario.workers}
     started = time.monotonic()
     seated_before, given_up, rounds = plan.kpis.seated, 0, 0
+    # A round's own notes (the cancelling, the top-up) give way to one note of the whole pass.
+    notes = plan.notes
     while True:
         left = budget - (time.monotonic() - started)
         if left < TOP_UP_MIN_S or not plan.kpis.trips:
@@ -870,7 +872,7 @@ def refill(
         }
         if not thin:
             break
-        cut = cancel_trips(plan, thin, _no_coach, workers).replace(notes=plan.notes)
+        cut = cancel_trips(plan, thin, _no_coach, workers)
         cut_duties = coach_duties([*held, *cut.trips], scenario, distances, timer=timer)
         again, again_duties = top_up(
             scenario,
@@ -884,14 +886,14 @@ def refill(
         )
         if again.kpis.seated <= plan.kpis.seated:
             break
-        plan, duties = again.replace(notes=plan.notes), again_duties
+        plan, duties = again, again_duties
         given_up += len(thin)
         rounds += 1
     if rounds:
         plan = plan.replace(
             kpis=with_origin_kpis(plan.kpis, scenario, plan.trips),
             notes=(
-                *plan.notes,
+                *notes,
                 f"fleet: {given_up} thin trip(s) given up and their riders planned again with "
                 f"the fleet_exhausted workers on the coach time they held ({rounds} round(s)): "
                 f"{plan.kpis.seated - seated_before} more seated",
