@@ -20,7 +20,7 @@ from optimizer.model import (
     VehicleType,
     Worker,
 )
-from optimizer.season import _refigured, coach_duties, fit_to_fleet, refill, with_duties
+from optimizer.season import _refigured, coach_duties, refill, with_duties
 from optimizer.solve import solve
 from tests.checker import assert_valid_plan
 from tests.optimizer.test_eliminate import COUNTIES, DAY0, LINQUAN, PROVIDER, TAIHE, _scenario
@@ -102,38 +102,38 @@ def test_no_time_changes_nothing() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
-def test_random_tight_seasons_never_seat_fewer_and_keep_every_rule(seed: int) -> None:
-    """Random small seasons planned without a fleet limit and fitted to a short one: refill
-    never seats fewer, the duties stay within the counts and the checker passes (`_refill`)."""
+def test_random_short_seasons_never_seat_fewer_and_keep_every_rule(seed: int) -> None:
+    """Random small seasons on two days with two coaches: a small county group (2-6) and the
+    largest (30-45) each ride alone, three others (30-45) wait fleet_exhausted. Refill gives the
+    small group's coach to waiting workers (it seats more), the duties stay within the count,
+    and the checker passes (`_refill`)."""
     rng = random.Random(seed)
-    days = [DAY0 + dt.timedelta(d) for d in range(4)]
-    workers: list[Worker] = []
+    days = [DAY0, DAY0 + dt.timedelta(1)]
+    groups: list[list[Worker]] = []
     number = 0
-    for county in rng.sample(COUNTIES, 6):
-        size = rng.randint(4, 40)
-        first = rng.choice(days[:3])
-        last = min(days[-1], first + dt.timedelta(rng.randint(0, 2)))
-        workers += _workers(county, range(number, number + size), first, last)
+    for index, county in enumerate(rng.sample(COUNTIES, 5)):
+        size = rng.randint(2, 6) if index == 0 else rng.randint(30, 45)
+        day = rng.choice(days)
+        groups.append(_workers(county, range(number, number + size), day, day))
         number += size
-    fleet = (
-        VehicleType("c53", 53, rng.randint(1, 2), 9.0, 800.0),
-        VehicleType("c35", 35, 1, 7.0, 600.0),
-    )
+    groups.sort(key=len)
+    riding, waiting = [groups[0], groups[-1]], groups[1:-1]
     scenario = _scenario(
-        workers,
-        first_departure=days[0],
+        [w for g in groups for w in g],
         last_departure=days[-1],
-        fleet=fleet,
+        fleet=(VehicleType("c53", 53, 2, 9.0, 800.0),),
         solver=SolverParams(time_limit_s=8.0),
     )
-    unlimited = scenario.replace(fleet=tuple(dataclasses.replace(v, count=20) for v in fleet))
-    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
-    plan, _ = fit_to_fleet(
-        solve(unlimited, distances=PROVIDER),
-        scenario,
-        provider=PROVIDER,
-        held=(),
-        keep=set(),
-        timer=timer,
-    )
-    _refill(scenario, plan)
+    trips = []
+    for prefix, workers in zip("AB", riding, strict=True):
+        alone = solve(scenario.replace(workers=tuple(workers)), distances=PROVIDER)
+        assert alone.kpis.seated == len(workers) and len(alone.trips) == 1, "the premise"
+        trips += [dataclasses.replace(t, trip_id=f"{prefix}-{t.trip_id}") for t in alone.trips]
+    unserved = [
+        Unserved(w.worker_id, UnservedReason.FLEET_EXHAUSTED, "no coach")
+        for g in waiting
+        for w in g
+    ]
+    plan = _refigured(alone, trips, unserved).replace(scenario=scenario.name)
+    after = _refill(scenario, plan)
+    assert after.kpis.seated > plan.kpis.seated
