@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 from optimizer.geography.distance import DistanceProvider
 from optimizer.ledger import at_most_stops
-from optimizer.lp import LinearProgram, solve_lp
 from optimizer.model import Scenario
 from optimizer.patterns import candidate_sets, road_times, route_hold
+from optimizer.routing import LinearProgram, solve_lp
 from optimizer.servable import Hold, _covers, _windows
 
 # A column's coaches at most (the LP's upper bound on one variable; the coach-time rows bind

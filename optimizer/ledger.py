@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from optimizer.duties import EmptyDriveTimer, layover_minutes
 from optimizer.geography.distance import Location
 from optimizer.groups import Unit, consolidate_dates
-from optimizer.lp import LinearProgram, solve_lp
 from optimizer.model import Policy, Scenario, Trip, UnservedReason, VehicleType
+from optimizer.routing import LinearProgram, solve_lp
 
 # Road km are never shorter than this share of the great-circle km (the road graph snaps points
 # to nodes, which may bring two places a little closer than their coordinates).

@@ -35,7 +35,6 @@ import numpy.typing as npt
 
 from optimizer.dates import Window, disjoint_interval_best, min_stabbing_count
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
-from optimizer.lp import CoveringLp
 from optimizer.lp_corridors import (
     MAX_COUNTY_SETS,
     RIDE_ALLOWANCE_S,
@@ -55,6 +54,7 @@ from optimizer.lp_pricing import (
 )
 from optimizer.model import Scenario, Trip, Worker
 from optimizer.places import county_seats
+from optimizer.routing import CoveringLp
 
 # The pieces live in their own modules (corridors, county curves, pricing); their names stay
 # importable from here, where other code and the benchmarks look for them.

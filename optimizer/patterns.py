@@ -40,7 +40,7 @@ out empty to the farthest pickup), the same turn the servable diagnostic
 - Objective: seat the most (one per seat, `FIRST_CHOICE_BONUS` more on a unit's first-choice
   date), then the fewest coaches (`COACH_WEIGHT` a coach).
 
-GLOP solves it (`optimizer.lp.solve_lp`) within a time box; the rounding puts whole units
+GLOP solves it (`optimizer.routing.solve_lp`) within a time box; the rounding puts whole units
 on dates (each group's units, largest first, on the date with the most of its seats left, never
 more seats than the LP placed for the group), and leaves the rest out with the slots that ran
 full. So the LP's seated value is never below the rounded one. The coaches the flow departs per
@@ -67,10 +67,10 @@ import numpy.typing as npt
 from optimizer.geography.distance import DistanceProvider
 from optimizer.groups import Unit, county_site, gate_site, hub_site
 from optimizer.ledger import Availability, Spread, at_most_stops
-from optimizer.lp import LinearProgram, LpNotSolved, solve_lp
 from optimizer.lp_bound import Corridors, corridors, metric_closure
 from optimizer.model import Policy, Scenario, Trip
 from optimizer.places import county_seats
+from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 from optimizer.servable import Hold, Turn, _closure, boarding_sites, hold_of
 
 # The switch: a binding fleet's dates come from the route-pattern LP (False: the seat-pricing

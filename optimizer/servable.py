@@ -35,9 +35,9 @@ from optimizer.errors import ChunyunError
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
 from optimizer.groups import county_site, gate_site, hub_site
 from optimizer.ledger import at_most_stops, min_span_hours
-from optimizer.lp import LinearProgram, LpNotSolved, solve_lp
 from optimizer.model import Policy, Scenario
 from optimizer.places import county_seats
+from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 
 # Coach-time windows from day t to day t + j: [E_t - X, L_{t+j} + X) for the X (hours) listed
 # at j. Every window gives a valid row; several let the LP pick the one that binds (short turns

@@ -13,8 +13,8 @@ import pytest
 
 import optimizer.servable
 from optimizer.duties import TimetableEmptyDriveTimer
-from optimizer.lp import LinearProgram, LpNotSolved
 from optimizer.model import Policy, Scenario, VehicleType, Worker
+from optimizer.routing import LinearProgram, LpNotSolved
 from optimizer.servable import (
     Turn,
     county_turns,
