@@ -238,16 +238,21 @@ def test_a_far_trip_cannot_end_at_a_near_partner_beyond_its_workers_detour() -> 
 
 
 def test_the_last_stop_cases_only_lower_the_bound_and_never_below_the_planners_plan() -> None:
-    """On a homeward season of a far county (Weining) and a near one pooled with it, the bound
-    with the last-stop cases is at most the one without them, and at least what the planner
-    seats with the same one coach."""
-    weining, jianhu = COUNTIES[1], COUNTIES[2]
+    """On a homeward season of a far county (Weining, 27.6 h) and a near one (Taicang, 2.3 h:
+    a one-hour turnaround after its empty drive), partners by the relaxed pairing, Weining's
+    trips can end at Taicang only through the origin side; the bound with the last-stop cases
+    is at most the one without them, and at least what the planner seats with one coach."""
+    weining, taicang = COUNTIES[1], "320585"
     spans = [(0, 2)] * 6 + [(1, 1)] * 2
     workers = [_worker(n, weining, a, b) for n, (a, b) in enumerate(spans)]
-    workers += [_worker(10 + n, jianhu, 0, 2) for n in range(3)]
+    workers += [_worker(10 + n, taicang, 0, 2) for n in range(3)]
     scenario = _scenario(workers, (VehicleType("c20", 20, 1, 5.0, 400.0),), 3)
-    turns = county_turns(scenario, PROVIDER, {weining, jianhu})
+    turns = county_turns(scenario, PROVIDER, {weining, taicang})
     assert all(t.reach_h is not None for t in turns.values())
+    assert turns[weining].partners == frozenset({taicang})
+    cases = homeward_ends(weining, turns, scenario.policy)
+    near = turns[taicang]
+    assert cases == [(0.0, turns[weining].back_h), (near.out_h + near.back_h, near.back_h)]
     unreached = {c: Turn(t.out_h, t.back_h, t.empty_layover, t.partners) for c, t in turns.items()}
     with_cases = servable_bound_of_turns(scenario, turns)
     assert with_cases <= servable_bound_of_turns(scenario, unreached)
