@@ -47,6 +47,10 @@ from optimizer.timetable import (
 # planner's own timetable step, `optimizer.planning.context.TIMETABLE_STEP_MINUTES`, is an hour;
 # a coach ready at 07:10 is worth a departure at 07:30).
 RETIME_STEP_MINUTES = 30
+# `retime_into_gaps` also hands a chained trip that blocks a gap to another coach back later
+# on its date (`_relay`): near-50-tight's coaches of the first peak day were chained to the
+# third day's 06:00 trips, so none took the second day's evening trip it was back for.
+RETIME_RELAY = True
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,7 @@ def retime_into_gaps(
         for t in chain
     )
     moved: dict[str, Trip] = {}
+    relayed = 0
     for trip in beyond:
         mine = types[trip.vehicle_type]
         shape = trip_shape(trip, provider, policy)
@@ -242,12 +247,94 @@ def retime_into_gaps(
                         moved_trip = retype(moved_trip, vehicle)
                     best = _Slot(moved_trip, vehicle.vehicle_type, number, position)
                     best_key = key
+        if best is None and RETIME_RELAY:
+            for vehicle in vehicles:
+                if per_day[(vehicle.vehicle_type, trip.departure_date)] >= vehicle.count:
+                    continue
+                candidate = trip if vehicle is mine else retype(trip, vehicle)
+                relay = _relay(
+                    candidate,
+                    chains.get(vehicle.vehicle_type, []),
+                    candidates,
+                    table_at,
+                    timer=timer,
+                    policy=policy,
+                    provider=provider,
+                    kept=kept,
+                )
+                if relay is None:
+                    continue
+                number, chain, other, other_chain, shifted = relay
+                chains[vehicle.vehicle_type][number] = chain
+                chains[vehicle.vehicle_type][other] = other_chain
+                per_day[(vehicle.vehicle_type, trip.departure_date)] += 1
+                moved[trip.trip_id] = next(t for t in chain if t.trip_id == trip.trip_id)
+                moved[shifted.trip_id] = shifted
+                relayed += 1
+                break
+            continue
         if best is None:
             continue
         chains[best.vehicle_type][best.chain].insert(best.position, best.trip)
         per_day[(best.vehicle_type, trip.departure_date)] += 1
         moved[trip.trip_id] = best.trip
-    return [moved.get(t.trip_id, t) for t in trips], len(moved)
+    return [moved.get(t.trip_id, t) for t in trips], len(moved) - relayed
+
+
+def _relay(
+    trip: Trip,
+    chains: Sequence[list[Trip]],
+    candidates: Sequence[dt.datetime],
+    table_at: Callable[[dt.datetime], Timetable | None],
+    *,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    provider: DistanceProvider,
+    kept: Set[str],
+) -> tuple[int, list[Trip], int, list[Trip], Trip] | None:
+    """`trip` re-timed into a chain whose coach is back in time but whose next trip (`after`)
+    it cannot then reach, that next trip handed, later on its own date, to another chain of the
+    type whose coach is back by then: (chain index, its new trips, other chain index, its new
+    trips, the handed trip), or None. The coach back from a far trip of one peak day takes a
+    second, evening trip the next day; the trip of the day after it was chained to goes to a
+    coach back from that next day's early trip (each trip keeps its date, riders and stops)."""
+    for number, chain in enumerate(chains):
+        for index, after in enumerate(chain):
+            if index == 0 or after.departure <= trip.departure:
+                continue
+            if after.trip_id in kept or after.locked:
+                break
+            without = [*chain[:index], *chain[index + 1 :]]
+            slot = _best_in_chain(trip, without, candidates, table_at, timer, policy)
+            if slot is None or slot[0] != index:
+                continue
+            shape = trip_shape(after, provider, policy)
+            if shape is None:
+                break
+            tables = _Timetables(shape, policy, after.departure)
+            later = [
+                at
+                for at in departure_candidates(after.departure_date, policy, RETIME_STEP_MINUTES)
+                if at > after.departure
+            ]
+            for other, other_chain in enumerate(chains):
+                if other == number:
+                    continue
+                handed = _best_in_chain(after, other_chain, later, tables, timer, policy)
+                if handed is None:
+                    continue
+                position, table = handed
+                shifted = retimed(after, table)
+                placed = retimed(trip, slot[1])
+                return (
+                    number,
+                    [*without[:index], placed, *without[index:]],
+                    other,
+                    [*other_chain[:position], shifted, *other_chain[position:]],
+                    shifted,
+                )
+            break
+    return None
 
 
 class _Timetables:
