@@ -108,3 +108,102 @@ def test_a_locked_trip_never_moves(two_days) -> None:  # type: ignore[no-untyped
     assert count == 0 and moved == locked
     moved, count = _retime(scenario, trips, {trips[1].trip_id})
     assert count == 0 and moved == trips
+
+
+FAR = "320925"  # Jianhu: a coach leaving at 06:00 is back the next afternoon
+
+
+@pytest.fixture(scope="module")
+def relay_days() -> tuple[Scenario, list[Trip]]:
+    """Jianhu on three days, every trip planned at 06:00 without a fleet limit: one trip on
+    day 0, two on day 1 (53 and 50 riders), one on day 2; each rider's window is one day."""
+    day = [DAY0 + dt.timedelta(n) for n in range(3)]
+    scenario = Scenario(
+        name="relay",
+        direction="home",
+        origin="330282",
+        festival_date=dt.date(2019, 2, 5),
+        first_departure=day[0],
+        last_departure=day[2],
+        companies=(Company("C1", "甲厂", 121.25, 30.17),),
+        workers=tuple(
+            _workers(FAR, range(50), day[0], day[0])
+            + _workers(FAR, range(100, 153), day[1], day[1])
+            + _workers(FAR, range(200, 250), day[1], day[1])
+            + _workers(FAR, range(300, 350), day[2], day[2])
+        ),
+        fleet=(VehicleType("c53", 53, 10, 9.0, 800.0),),
+        policy=Policy(),
+        solver=SolverParams(time_limit_s=2.0),
+    )
+    trips = sorted(solve(scenario, distances=PROVIDER).trips, key=lambda t: t.departure)
+    assert [(t.departure_date - day[0]).days for t in trips] == [0, 1, 1, 2]
+    assert {t.departure.hour for t in trips} == {6}, "the premise: every trip leaves at 06:00"
+    return scenario, trips
+
+
+def test_a_coach_back_from_day_0_takes_day_1s_evening_trip_its_day_2_trip_handed_on(
+    relay_days, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Two coaches, four far trips: the exact chaining gives one coach day 0 and day 2, the
+    other one day-1 trip; the other day-1 trip is beyond the fleet. Re-timed only, it finds no
+    gap (after day 0 it cannot reach day 2's 06:00 trip); with the relay, it goes into the
+    evening of day 1 on the day-0 coach, and the day-2 trip to the evening of day 2 on the
+    coach back from day 1. Every trip keeps its date and riders and obeys the rules, and two
+    coaches then drive all four."""
+    import optimizer.retime as retime
+
+    scenario, trips = relay_days
+    two = (VehicleType("c53", 53, 2, 9.0, 800.0),)
+    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
+
+    def run() -> tuple[list[Trip], int]:
+        return retime_into_gaps(
+            trips,
+            (),
+            two,
+            depot=depot_of(scenario),
+            timer=timer,
+            policy=scenario.policy,
+            provider=PROVIDER,
+            retype=_retyped,
+        )
+
+    monkeypatch.setattr(retime, "RETIME_RELAY", False)
+    assert run() == (trips, 0)
+    monkeypatch.setattr(retime, "RETIME_RELAY", True)
+    moved, count = run()
+    assert count == 1
+    changed = [(b, a) for b, a in zip(trips, moved, strict=True) if a != b]
+    assert len(changed) == 2
+    for before, after in changed:
+        assert after.departure_date == before.departure_date
+        assert after.departure.hour >= 12
+        assert {p.worker_id for p in after.passengers} == {p.worker_id for p in before.passengers}
+        assert check_trip_timetable(after, scenario.policy) == []
+        assert check_trip_geometry(after, scenario.policy) == []
+    duties = build_duties(moved, two, depot=depot_of(scenario), timer=timer, policy=scenario.policy)
+    assert duties.kpis.coaches == 2 and not duties.kpis.shortages
+    assert sorted(t for d in duties.duties for t in d.trip_ids) == sorted(t.trip_id for t in trips)
+
+
+def test_the_product_keeps_the_evening_trip_with_two_coaches(relay_days, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The whole product on the same season with two coaches: with the relay no trip is
+    cancelled for want of a coach (without it, day 1's second trip is, and reschedule_into_chains
+    does not save it), more workers are seated, and both plans obey every rule of the
+    independent checker (the per-date count of the type included)."""
+    import optimizer.retime as retime
+    from optimizer.season import solve_within_fleet
+    from tests.checker import assert_valid_plan
+
+    scenario, _ = relay_days
+    short = scenario.replace(fleet=(VehicleType("c53", 53, 2, 9.0, 800.0),))
+    seated = {}
+    for relay in (False, True):
+        monkeypatch.setattr(retime, "RETIME_RELAY", relay)
+        plan, _ = solve_within_fleet(short, distances=PROVIDER)
+        assert_valid_plan(short, plan, provider=PROVIDER)
+        cancelled = [u for u in plan.unserved if u.detail.startswith("no c53 coach free")]
+        assert bool(cancelled) is not relay
+        seated[relay] = plan.kpis.seated
+    assert seated[True] > seated[False]
