@@ -180,6 +180,10 @@ def retime_into_gaps(
     (the charter-sign rule; None: any). Trips in `keep` (held, locked, filed,
     a top-up's earlier trips) and locked trips never move, nor do trips whose timetable the
     engine does not reproduce (`trip_shape`).
+
+    A trip that finds no gap may still take one whose next trip blocks it (`_relay`, while
+    `RETIME_RELAY`): that next trip of `trips` is handed, later on its own date, to another
+    chain of the type whose coach is back by then. The count includes the trips handed on.
     """
     kept = set(keep)
     chains = fleet_chains(
@@ -210,7 +214,7 @@ def retime_into_gaps(
         for t in chain
     )
     moved: dict[str, Trip] = {}
-    relayed = 0
+    wave = {t.trip_id for t in trips}
     for trip in beyond:
         mine = types[trip.vehicle_type]
         shape = trip_shape(trip, provider, policy)
@@ -261,6 +265,7 @@ def retime_into_gaps(
                     policy=policy,
                     provider=provider,
                     kept=kept,
+                    mine=wave,
                 )
                 if relay is None:
                     continue
@@ -270,7 +275,6 @@ def retime_into_gaps(
                 per_day[(vehicle.vehicle_type, trip.departure_date)] += 1
                 moved[trip.trip_id] = next(t for t in chain if t.trip_id == trip.trip_id)
                 moved[shifted.trip_id] = shifted
-                relayed += 1
                 break
             continue
         if best is None:
@@ -278,7 +282,7 @@ def retime_into_gaps(
         chains[best.vehicle_type][best.chain].insert(best.position, best.trip)
         per_day[(best.vehicle_type, trip.departure_date)] += 1
         moved[trip.trip_id] = best.trip
-    return [moved.get(t.trip_id, t) for t in trips], len(moved) - relayed
+    return [moved.get(t.trip_id, t) for t in trips], len(moved)
 
 
 def _relay(
@@ -291,18 +295,20 @@ def _relay(
     policy: Policy,
     provider: DistanceProvider,
     kept: Set[str],
+    mine: Set[str],
 ) -> tuple[int, list[Trip], int, list[Trip], Trip] | None:
     """`trip` re-timed into a chain whose coach is back in time but whose next trip (`after`)
     it cannot then reach, that next trip handed, later on its own date, to another chain of the
     type whose coach is back by then: (chain index, its new trips, other chain index, its new
     trips, the handed trip), or None. The coach back from a far trip of one peak day takes a
     second, evening trip the next day; the trip of the day after it was chained to goes to a
-    coach back from that next day's early trip (each trip keeps its date, riders and stops)."""
+    coach back from that next day's early trip (each trip keeps its date, riders and stops).
+    Only trips of `mine` (this wave's) not in `kept` nor locked are handed on."""
     for number, chain in enumerate(chains):
         for index, after in enumerate(chain):
             if index == 0 or after.departure <= trip.departure:
                 continue
-            if after.trip_id in kept or after.locked:
+            if after.trip_id in kept or after.trip_id not in mine or after.locked:
                 break
             without = [*chain[:index], *chain[index + 1 :]]
             slot = _best_in_chain(trip, without, candidates, table_at, timer, policy)
