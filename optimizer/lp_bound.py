@@ -100,7 +100,7 @@ BOX_GROWTH = 4.0
 # An artificial column's cost before the box is set: never used by an optimal master.
 UNBOXED_COST = 1e6
 # With `purge_keep`, the master is rebuilt once it holds this many times `purge_keep` columns.
-PURGE_FACTOR = 3
+PURGE_FACTOR = 1.5
 # `plan_lp_bound`'s first LP (without pickup rows): its share of the box, the columns its master
 # keeps when purged, and the note when it gave the bound.
 PLAIN_SHARE = 2 / 3
