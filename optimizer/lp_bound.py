@@ -99,12 +99,13 @@ BOX_WIDTH = 1.0
 BOX_GROWTH = 4.0
 # An artificial column's cost before the box is set: never used by an optimal master.
 UNBOXED_COST = 1e6
-# With `purge_keep`, the master is rebuilt once it holds this many times `purge_keep` columns.
-PURGE_FACTOR = 1.5
+# With `purge_keep`, the master is rebuilt once it holds this many times `purge_keep` columns
+# (rebuilt at 1.5x, the tail of near-50-tight's LP no longer converged: docs/benchmarks.md).
+PURGE_FACTOR = 3
 # `plan_lp_bound`'s first LP (without pickup rows): its share of the box, the columns its master
 # keeps when purged, and the note when it gave the bound.
 PLAIN_SHARE = 2 / 3
-PURGE_KEEP = 3000
+PURGE_KEEP = 4000
 PLAIN_NOTE = "proven by the LP without pickup rows"
 # Hub stops in the pickup rows for at most this many hubs in a season (pricing enumerates the
 # sets of at most `boarding_stop_limit` of them); beyond, hub seats fall back to unlimited rows.
