@@ -285,7 +285,8 @@ def lp_lower_bound(
     purge_keep
         When positive, the master is rebuilt once it holds `PURGE_FACTOR` x `purge_keep` columns,
         keeping the columns in use and the others of least reduced cost up to `purge_keep` in
-        all (a purged column may come back when it prices out again). 0: never purged.
+        all (a purged column may come back when it prices out again), and only when the
+        master's value fell since the last purge (so the loop cannot cycle). 0: never purged.
     price_duals
         Also price the master's own duals each round when the smoothed point is priced, and
         keep their Farley value when it is higher (default: only without pickup rows, where
@@ -478,6 +479,8 @@ def lp_lower_bound(
     upper = math.inf
     width = BOX_WIDTH
     boxed = False
+    # The master's value at the last purge (`purge_keep`).
+    purged_at = math.inf
 
     def recentre() -> None:
         """Set the box around the centre (zero without one) at the current width."""
@@ -618,8 +621,16 @@ def lp_lower_bound(
         if max_rounds is not None and iterations >= max_rounds:
             note = f"stopped after {max_rounds} round(s)"
             break
-        if purge_keep and not box and len(column_rows) > PURGE_FACTOR * purge_keep:
+        if (
+            purge_keep
+            and not box
+            and len(column_rows) > PURGE_FACTOR * purge_keep
+            and master_value < purged_at - PRICE_TOLERANCE
+        ):
+            # Only after the master fell since the last purge: the loop cannot cycle through
+            # the same columns, dropped and priced again, at one master value.
             lp = purge(duals, values)
+            purged_at = master_value
         for di, served, priced_loading in columns:
             add(di, served, priced_loading)
     patterns = tuple(
