@@ -9,6 +9,12 @@ Each run happens in a fresh child process so that its wall time and peak memory 
 Both print one JSON line; the runner (`python -m benchmarks --sections robustness`) collects
 them into the report.
 
+    python -m benchmarks.robustness pairs --before REV --after REV --seasons a,b,c [--pairs 3]
+                                          [--family DIR] [--out FILE.json]
+
+runs `one` for two revisions side by side, both at the same time, and prints medians over the
+pairs (benchmarks/pairs.py).
+
 **The one place to plug in.** `ENTRIES` are the planning entry points the benchmark runs on every
 season (today: the product's `optimizer.season.solve_within_fleet`, and `optimizer.solve.solve`
 with every coach count raised so the fleet never binds). `COLUMNS` are the extra figures read
@@ -36,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import pairs
 from optimizer.duties import DutyResult
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Kpis, Plan, Scenario, VehicleType
@@ -387,7 +394,8 @@ def run_in_child(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m benchmarks.robustness one|need ...`: print one JSON line."""
+    """`python -m benchmarks.robustness one|need ...`: print one JSON line; `pairs ...`: the
+    side-by-side table (benchmarks/pairs.py)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("one", help="plan a folder with one entry point")
@@ -397,7 +405,17 @@ def main(argv: list[str] | None = None) -> None:
     need = sub.add_parser("need", help="coaches per type an unlimited-fleet plan's duties use")
     need.add_argument("--scenario", type=Path, required=True)
     need.add_argument("--time-limit", type=float, default=None)
+    pairs_parser = sub.add_parser(
+        "pairs",
+        help="two revisions side by side, medians over pairs",
+        description=pairs.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pairs.add_arguments(pairs_parser)
     args = parser.parse_args(argv)
+    if args.command == "pairs":
+        pairs.run(args, pairs_parser)
+        return
     if args.command == "one":
         result = run_one(args.scenario, args.entry, args.time_limit)
     else:

@@ -1,0 +1,455 @@
+"""Two revisions of the planner side by side on the robustness family, with medians over pairs.
+
+    python -m benchmarks.robustness pairs --before REV --after REV --seasons a,b,c [--pairs 3]
+                                          [--family DIR] [--seed N] [--entry fleet]
+                                          [--time-limit S] [--out FILE.json]
+    python -m benchmarks.robustness pairs --table FILE.json      # the table of a finished run
+
+Each revision is exported with `git archive REV` into a folder of its own (a REV that is an
+existing folder is used as it is, e.g. a worktree with uncommitted work). Then, one round after
+another and in each round one season after another, the two sides of a season run **at the same
+time**: two child processes `python -m benchmarks.robustness one --scenario DIR/NAME-sSEED
+--entry fleet`, each from its own folder with PYTHONPATH there and this interpreter (so the
+venv's packages, the revision's code). The 1-min load average is read when a pair starts and
+when both have ended. A season that is not a folder of the family is read as `NAME-sSEED`.
+
+Rounds, not seasons, on the outer loop: when the load changes over the hour, each season's pairs
+still meet the same spread of it. The JSON (`--out`) is written again after every pair, so a run
+cut short keeps what it measured; `--table` renders it.
+
+The table: per season and figure, the median over the pairs of each side with the range in
+brackets, and the after / before ratio of the medians. *unserved / bound* is (servable bound -
+seated) / servable bound, the share of what any plan could seat that this one left unseated;
+a side whose runner has no bound (an older revision) is read against the other side's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SIDES = ("before", "after")
+# A figure over the pairs of one side: (median, lowest, highest), None without a value.
+Summary = tuple[float, float, float] | None
+
+
+@dataclass(frozen=True)
+class Side:
+    """One revision as it runs: the name given, the commit it resolved to, its folder."""
+
+    rev: str
+    commit: str
+    folder: Path
+
+
+def resolve(rev: str, repo: Path = ROOT) -> str:
+    """The full commit hash of `rev` in `repo`."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def export(rev: str, into: Path, repo: Path = ROOT) -> Side:
+    """`rev`'s tree unpacked into `into` (`git archive REV | tar -x`); an existing folder is
+    used in place."""
+    if Path(rev).is_dir():
+        return Side(rev, "folder", Path(rev).resolve())
+    commit = resolve(rev, repo)
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.Popen(
+        ["git", "-C", str(repo), "archive", "--format=tar", commit], stdout=subprocess.PIPE
+    )
+    try:
+        subprocess.run(["tar", "-x", "-C", str(into)], stdin=archive.stdout, check=True)
+    finally:
+        assert archive.stdout is not None
+        archive.stdout.close()
+        archive.wait()
+    if archive.returncode != 0:
+        raise RuntimeError(f"git archive {rev} failed (exit {archive.returncode})")
+    return Side(rev, commit, into)
+
+
+def season_folder(family: Path, season: str, seed: int) -> Path:
+    """The family member's folder: `family/season` when it exists, else `family/season-sSEED`."""
+    plain = family / season
+    return plain if plain.is_dir() else family / f"{season}-s{seed}"
+
+
+def season_name(season: str, seed: int) -> str:
+    """The season as the table names it: without the seed suffix."""
+    suffix = f"-s{seed}"
+    return season[: -len(suffix)] if season.endswith(suffix) else season
+
+
+def one_command(scenario: Path, entry: str, time_limit_s: float | None) -> list[str]:
+    """The child's command: `benchmarks.robustness one` under this interpreter."""
+    command = [sys.executable, "-m", "benchmarks.robustness", "one"]
+    command += ["--scenario", str(scenario), "--entry", entry]
+    if time_limit_s is not None:
+        command += ["--time-limit", str(time_limit_s)]
+    return command
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _result(done: int | None, out: Path, err: Path, timeout_s: float) -> dict[str, Any]:
+    """The child's JSON line, or {"error": ...}: its last stderr line, exit code or timeout."""
+    if done is None:
+        return {"error": f"no answer within {timeout_s:.0f} s"}
+    lines = out.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    if done != 0 or not lines:
+        tail = err.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        return {"error": tail[-1] if tail else f"exit {done}"}
+    try:
+        result: dict[str, Any] = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return {"error": f"no JSON on the last output line: {lines[-1][:200]}"}
+    return result
+
+
+def run_pair(
+    sides: Mapping[str, Side],
+    scenario: Path,
+    entry: str,
+    time_limit_s: float | None,
+    logs: Path,
+    timeout_s: float = 3600.0,
+) -> dict[str, Any]:
+    """Both sides on `scenario` at the same time, each a child process from its own folder."""
+    logs.mkdir(parents=True, exist_ok=True)
+    record: dict[str, Any] = {"started_utc": _now(), "load_start": _load()}
+    children = {}
+    for name, side in sides.items():
+        out, err = logs / f"{name}.out", logs / f"{name}.err"
+        env = dict(os.environ, PYTHONPATH=str(side.folder))
+        with out.open("w") as stdout, err.open("w") as stderr:
+            child = subprocess.Popen(
+                one_command(scenario, entry, time_limit_s),
+                cwd=side.folder,
+                env=env,
+                stdout=stdout,
+                stderr=stderr,
+            )
+        children[name] = (child, out, err)
+    for name, (child, out, err) in children.items():
+        try:
+            code: int | None = child.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            code = None
+        record[name] = _result(code, out, err, timeout_s)
+    record["ended_utc"] = _now()
+    record["load_end"] = _load()
+    return record
+
+
+def run_pairs(
+    before: str,
+    after: str,
+    seasons: Sequence[str],
+    pairs: int,
+    family: Path,
+    *,
+    seed: int = 11,
+    entry: str = "fleet",
+    time_limit_s: float | None = None,
+    out: Path | None = None,
+    work: Path | None = None,
+    timeout_s: float = 3600.0,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run every season `pairs` times with both sides at once (see the module's text) and
+    return the record: the two sides, and every pair's runs with its loads."""
+    folders = {s: season_folder(family, s, seed) for s in seasons}
+    missing = [str(f) for f in folders.values() if not (f / "scenario.toml").exists()]
+    if missing:
+        raise FileNotFoundError(f"no scenario folder: {', '.join(missing)}")
+    own_work = work is None
+    work = Path(tempfile.mkdtemp(prefix="chunyun-pairs-")) if work is None else work
+    try:
+        sides = {
+            "before": export(before, work / "before"),
+            "after": export(after, work / "after"),
+        }
+        record: dict[str, Any] = {
+            "before": {"rev": before, "commit": sides["before"].commit},
+            "after": {"rev": after, "commit": sides["after"].commit},
+            "family": str(family),
+            "seed": seed,
+            "entry": entry,
+            "time_limit_s": time_limit_s,
+            "seasons": [season_name(s, seed) for s in seasons],
+            "pairs_asked": pairs,
+            "python": sys.executable,
+            "runs": [],
+        }
+        for round_ in range(1, pairs + 1):
+            for season in seasons:
+                name = season_name(season, seed)
+                logs = work / "logs" / f"{name}-{round_}"
+                run = run_pair(sides, folders[season], entry, time_limit_s, logs, timeout_s)
+                run = {"season": name, "pair": round_} | run
+                record["runs"].append(run)
+                progress(_progress_line(run))
+                if out is not None:
+                    write_record(record, out)
+        return record
+    finally:
+        if own_work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def write_record(record: Mapping[str, Any], out: Path) -> None:
+    """The record as JSON, replaced whole (written beside, then renamed)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    partial.replace(out)
+
+
+def _progress_line(run: Mapping[str, Any]) -> str:
+    def side(result: Mapping[str, Any]) -> str:
+        if "error" in result:
+            return f"error: {result['error']}"
+        return (
+            f"seated {result.get('seated')}, trips {result.get('trips')}, {result.get('plan_s')} s"
+        )
+
+    return (
+        f"{run['season']} pair {run['pair']} ({run['started_utc']} UTC, load "
+        f"{run['load_start']}-{run['load_end']}): before {side(run['before'])}; "
+        f"after {side(run['after'])}"
+    )
+
+
+# --------------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A row of the table: how to read it from one run, and how to write a value."""
+
+    label: str
+    read: Callable[[Mapping[str, Any], float | None], float | None]
+    write: Callable[[float], str]
+
+
+def bound_of(run: Mapping[str, Any]) -> float | None:
+    """The run's servable bound, when its runner reports one."""
+    value = run.get("fleet_servable_bound")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def unserved_share(run: Mapping[str, Any], bound: float | None) -> float | None:
+    """(bound - seated) / bound, with the run's own bound or else `bound`."""
+    own = bound_of(run)
+    bound = own if own is not None else bound
+    seated = run.get("seated")
+    if not bound or not isinstance(seated, int | float):
+        return None
+    return (bound - seated) / bound
+
+
+def _number(key: str) -> Callable[[Mapping[str, Any], float | None], float | None]:
+    def read(run: Mapping[str, Any], _: float | None) -> float | None:
+        value = run.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    return read
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("seated", _number("seated"), _count),
+    Figure("trips", _number("trips"), _count),
+    Figure("unserved / bound", unserved_share, lambda v: f"{v:.2%}"),
+    Figure("plan s", _number("plan_s"), lambda v: f"{v:.1f}"),
+    Figure("checker errors", _number("checker_errors"), _count),
+)
+
+
+def median_range(values: Sequence[float]) -> Summary:
+    """(median, lowest, highest), or None when there is no value."""
+    if not values:
+        return None
+    return statistics.median(values), min(values), max(values)
+
+
+def _cell(summary: Summary, n: int, of: int, write: Callable[[float], str]) -> str:
+    if summary is None:
+        return "–"
+    middle, low, high = summary
+    text = write(middle)
+    if of > 1:
+        text += f" ({write(low)}–{write(high)})" if low != high else f" ({write(low)} each)"
+    if n < of:
+        text += f", {n} of {of} runs"
+    return text
+
+
+def _ratio(after: Summary, before: Summary) -> str:
+    """after / before of the medians; "1 (both 0)" for two zero medians."""
+    if after is None or before is None:
+        return "–"
+    if before[0] == 0:
+        return "1 (both 0)" if after[0] == 0 else "–"
+    return f"{after[0] / before[0]:.3f}"
+
+
+def season_bound(runs: Sequence[Mapping[str, Any]]) -> float | None:
+    """The season's servable bound as any run of it reports it (the median when they differ)."""
+    bounds = [b for run in runs for side in SIDES if (b := bound_of(run.get(side, {}))) is not None]
+    return statistics.median(bounds) if bounds else None
+
+
+def summarise(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, tuple[Summary, int]]]:
+    """For one season's runs: figure label -> side -> ((median, low, high) or None, values)."""
+    bound = season_bound(runs)
+    table: dict[str, dict[str, tuple[Summary, int]]] = {}
+    for figure in FIGURES:
+        table[figure.label] = {}
+        for side in SIDES:
+            values = [
+                v
+                for run in runs
+                if "error" not in run.get(side, {"error": "missing"})
+                and (v := figure.read(run[side], bound)) is not None
+            ]
+            table[figure.label][side] = (median_range(values), len(values))
+    return table
+
+
+def render_pairs(record: Mapping[str, Any]) -> list[str]:
+    """The markdown table of a pairs record, then its loads, errors and fleets."""
+    runs = record["runs"]
+    seasons = list(dict.fromkeys([*record.get("seasons", []), *(r["season"] for r in runs)]))
+    before, after = record["before"], record["after"]
+    lines = [
+        f"Before: {before['rev']} ({before['commit'][:10]}); after: {after['rev']} "
+        f"({after['commit'][:10]}); entry `{record.get('entry', 'fleet')}`, family "
+        f"{record.get('family', '?')}. Median over the pairs (range); after / before of the "
+        "medians.",
+        "",
+        "| season | pairs | figure | before | after | after / before |",
+        "|---|---|---|---|---|---|",
+    ]
+    for season in seasons:
+        mine = [r for r in runs if r["season"] == season]
+        if not mine:
+            continue
+        summary = summarise(mine)
+        for i, figure in enumerate(FIGURES):
+            (b, nb), (a, na) = summary[figure.label]["before"], summary[figure.label]["after"]
+            head = f"| {season} | {len(mine)} " if i == 0 else "| | "
+            lines.append(
+                head + f"| {figure.label} | {_cell(b, nb, len(mine), figure.write)} "
+                f"| {_cell(a, na, len(mine), figure.write)} | {_ratio(a, b)} |"
+            )
+    loads = [r[k] for r in runs for k in ("load_start", "load_end") if k in r]
+    if runs:
+        lines += [
+            "",
+            f"{len(runs)} pair(s), {runs[0].get('started_utc', '?')} to "
+            f"{runs[-1].get('ended_utc', '?')} UTC; load average (1 min) at the start and end of "
+            + (
+                f"the pairs: {min(loads)}-{max(loads)}, median {statistics.median(loads)}."
+                if loads
+                else "the pairs: not recorded."
+            ),
+        ]
+        lines += [
+            "",
+            "| season | pair | started UTC | load start / end | before: seated, trips, plan s "
+            "| after: seated, trips, plan s |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in runs:
+            lines.append(
+                f"| {r['season']} | {r['pair']} | {r.get('started_utc', '')} "
+                f"| {r.get('load_start', '')} / {r.get('load_end', '')} "
+                f"| {_run_cell(r.get('before', {}))} | {_run_cell(r.get('after', {}))} |"
+            )
+    over = [
+        f"{r['season']} pair {r['pair']} {side}"
+        for r in runs
+        for side in SIDES
+        if r.get(side, {}).get("within_fleet") is False
+    ]
+    if over:
+        lines += ["", "Over the fleet (`within_fleet` false): " + "; ".join(over) + "."]
+    lines.append("")
+    return lines
+
+
+def _run_cell(result: Mapping[str, Any]) -> str:
+    if "error" in result:
+        return f"error: {result['error']}"
+    return f"{result.get('seated', '–')}, {result.get('trips', '–')}, {result.get('plan_s', '–')}"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `pairs` command's options."""
+    from benchmarks.family import DEFAULT_CACHE, DEFAULT_SEED
+
+    parser.add_argument("--before", help="revision (or folder) of the base")
+    parser.add_argument("--after", help="revision (or folder) of the change")
+    parser.add_argument("--seasons", default="", help="comma-separated family members")
+    parser.add_argument("--pairs", type=int, default=3, help="pairs per season (default 3)")
+    parser.add_argument("--family", type=Path, default=DEFAULT_CACHE, help="the family's folder")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the family's seed")
+    parser.add_argument("--entry", default="fleet", help="planning entry point (default fleet)")
+    parser.add_argument("--time-limit", type=float, default=None, help="override the budget, s")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="per run, s")
+    parser.add_argument("--out", type=Path, default=None, help="JSON of every run")
+    parser.add_argument("--table", type=Path, default=None, help="render a finished run's JSON")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Run the pairs (or render `--table`) and print the markdown table."""
+    if args.table is not None:
+        record = json.loads(args.table.read_text(encoding="utf-8"))
+    else:
+        seasons = [s.strip() for s in args.seasons.split(",") if s.strip()]
+        if not (args.before and args.after and seasons) or args.pairs < 1:
+            parser.error("--before, --after, --seasons and --pairs >= 1 are needed")
+        record = run_pairs(
+            args.before,
+            args.after,
+            seasons,
+            args.pairs,
+            args.family,
+            seed=args.seed,
+            entry=args.entry,
+            time_limit_s=args.time_limit,
+            out=args.out,
+            timeout_s=args.timeout,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    print("\n".join(render_pairs(record)))
