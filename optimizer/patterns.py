@@ -40,6 +40,12 @@ out empty to the farthest pickup), the same turn the servable diagnostic
 - Objective: seat the most (one per seat, `FIRST_CHOICE_BONUS` more on a unit's first-choice
   date), then the fewest coaches (`COACH_WEIGHT` a coach).
 
+The model is sized to its time box (`model_size`): at most `COLUMNS_PER_SECOND` coach columns a
+second of the box, reached by dropping the later departure hour, then partners one at a time
+down to `LEAST_PARTNERS`; when even that is over the budget the spread declines at once and the
+seat-pricing spread runs (wide seasons of 300-700 counties: 15,000-38,000 columns at two
+partners and one hour against a 12 s box of about 11,000).
+
 GLOP solves it (`optimizer.routing.solve_lp`) within a time box; the rounding puts whole units
 on dates (each group's units, largest first, on the date with the most of its seats left, never
 more seats than the LP placed for the group), and leaves the rest out with the slots that ran

@@ -318,3 +318,23 @@ def test_a_smaller_model_still_keeps_the_fleet(
     for unserved in plan.unserved:
         if unserved.reason is UnservedReason.FLEET_EXHAUSTED:
             assert unserved.detail
+
+
+def test_the_pattern_spread_seats_the_sparse_season_at_least_as_the_old_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """test_sparse's one-coach six-day season of three counties' few workers: planned with the
+    route-pattern spread it seats at least what the seat-pricing spread seats (28 against 25
+    when written), passes the independent checker and drives one coach."""
+    from tests.optimizer.test_sparse import _linquan_season
+
+    seated = {}
+    for switch in (False, True):
+        monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", switch)
+        scenario = _linquan_season()
+        plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
+        assert check_plan(scenario, plan, provider=PROVIDER) == []
+        assert duties.kpis.coaches <= 1
+        seated[switch] = plan.kpis.seated
+        assert switch == any("route-pattern" in note for note in plan.notes)
+    assert seated[True] >= seated[False]
