@@ -80,12 +80,14 @@ from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 from optimizer.servable import Hold, Turn, _closure, boarding_sites, hold_of
 
 # The switch: a binding fleet's dates come from the route-pattern LP (False: the seat-pricing
-# spread of `optimizer.ledger.spread_dates` alone, exactly as before). Off by default: in the
-# side-by-side table of docs/benchmarks.md ("patterns") it seated more on near-50-tight only;
-# on wide-6k-610 and return-far-half its model was not built within its time box (the old
-# spread ran). (Its fill counted a lone full coach of one county at 85 %, 45 of 53 seats; it
-# now applies to the remainder only, see `_whole_coach_seats`.)
-ROUTE_PATTERN_SPREAD = False
+# spread of `optimizer.ledger.spread_dates` alone, exactly as before). On since the model is
+# sized to its box (`model_size`; docs/benchmarks.md, "spread"): switch on against off, same
+# code, both sides at once, load 8-12: near-50-tight seated 6,641 / 6,630 against 6,323 / 6,446
+# in two pairs (its LP in 8-10 s of its 12 s box), burst-20k-80 18,975 against 19,003 (noise),
+# ample-15k-99 not called (15,000 both); on wide-6k-610, far-mountain, return-far-half and
+# return-3k-711 the model at two partners is over its budget, the spread declines in under a
+# second and the old spread runs (before, it spent its whole box first).
+ROUTE_PATTERN_SPREAD = True
 # Partners per county in the candidate patterns (pairs with each, threes among them).
 NEAREST_PARTNERS = 4
 # The LP's size: at most this many coach columns per second of its time box (`model_size`
