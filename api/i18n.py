@@ -572,6 +572,11 @@ PLAN_NOTES: tuple[str, ...] = (
         "{seated} fleet_exhausted worker(s) seated on the seats left free"
     ),
     N_(
+        "fleet: {given} thin trip(s) given up and their riders planned again with the "
+        "fleet_exhausted workers on the coach time they held ({rounds} round(s)): {seated} more "
+        "seated"
+    ),
+    N_(
         "charter sign: {moved} trip(s) moved to an operator registered at one end, {refused} "
         "trip(s) no operator may drive, {left} worker(s) unserved"
     ),

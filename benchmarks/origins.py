@@ -14,24 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.children import peak_mb
+
 ORIGINS = "宁波市"  # ten counties and districts
 FULL_WORKERS = 20_000
 QUICK_WORKERS = 600
 SEED = 15
 PROVINCE_WORKERS = 1_000_000
-
-
-def _peak_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return round(max(own, children), 1)
 
 
 def plan_one(folder: Path, origin: str | None, time_limit_s: float | None) -> dict[str, Any]:
@@ -60,7 +55,7 @@ def plan_one(folder: Path, origin: str | None, time_limit_s: float | None) -> di
         "coach_km": kpis.coach_km,
         "seat_utilization": kpis.seat_utilization,
         "wall_s": round(time.perf_counter() - started, 2),
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
@@ -81,7 +76,7 @@ def generate_one(workers: int, origins: str, seed: int, out: Path | None) -> dic
         "origins": len(season.scenario.origins),
         "generate_s": round(generated_s, 1),
         "write_s": round(time.perf_counter() - started - generated_s, 1),
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 

@@ -5,13 +5,14 @@
                                           [--time-limit S] [--out FILE.json]
     python -m benchmarks.robustness pairs --table FILE.json      # the table of a finished run
 
-Each revision is exported with `git archive REV` into a folder of its own (a REV that is an
-existing folder is used as it is, e.g. a worktree with uncommitted work). Then, one round after
-another and in each round one season after another, the two sides of a season run **at the same
-time**: two child processes `python -m benchmarks.robustness one --scenario DIR/NAME-sSEED
---entry fleet`, each from its own folder with PYTHONPATH there and this interpreter (so the
-venv's packages, the revision's code). The 1-min load average is read when a pair starts and
-when both have ended. A season that is not a folder of the family is read as `NAME-sSEED`.
+Each revision is exported with `git archive REV` into a folder of its own (a REV that is no
+revision but an existing folder is used as it is, e.g. a worktree with uncommitted work). Then,
+one round after another and in each round one season after another, the two sides of a season
+run **at the same time**: two child processes `python -m benchmarks.robustness one --scenario
+DIR/NAME-sSEED --entry fleet`, each from its own folder with PYTHONPATH there and this
+interpreter (so the venv's packages, the revision's code). The 1-min load average is read when
+a pair starts and when both have ended. A season that is not a folder of the family is read as
+`NAME-sSEED`.
 
 Rounds, not seasons, on the outer loop: when the load changes over the hour, each season's pairs
 still meet the same spread of it. The JSON (`--out`) is written again after every pair, so a run
@@ -66,11 +67,14 @@ def resolve(rev: str, repo: Path = ROOT) -> str:
 
 
 def export(rev: str, into: Path, repo: Path = ROOT) -> Side:
-    """`rev`'s tree unpacked into `into` (`git archive REV | tar -x`); an existing folder is
-    used in place."""
-    if Path(rev).is_dir():
-        return Side(rev, "folder", Path(rev).resolve())
-    commit = resolve(rev, repo)
+    """`rev`'s tree unpacked into `into` (`git archive REV | tar -x`); a name that is no
+    revision but an existing folder is used in place."""
+    try:
+        commit = resolve(rev, repo)
+    except subprocess.CalledProcessError:
+        if Path(rev).is_dir():
+            return Side(rev, "folder", Path(rev).resolve())
+        raise
     into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.Popen(
         ["git", "-C", str(repo), "archive", "--format=tar", commit], stdout=subprocess.PIPE
@@ -365,9 +369,11 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
         if not mine:
             continue
         summary = summarise(mine)
+        bound = season_bound(mine)
+        name = season if bound is None else f"{season} (servable bound {bound:,.0f})"
         for i, figure in enumerate(FIGURES):
             (b, nb), (a, na) = summary[figure.label]["before"], summary[figure.label]["after"]
-            head = f"| {season} | {len(mine)} " if i == 0 else "| | "
+            head = f"| {name} | {len(mine)} " if i == 0 else "| | "
             lines.append(
                 head + f"| {figure.label} | {_cell(b, nb, len(mine), figure.write)} "
                 f"| {_cell(a, na, len(mine), figure.write)} | {_ratio(a, b)} |"
@@ -379,7 +385,8 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
             f"{len(runs)} pair(s), {runs[0].get('started_utc', '?')} to "
             f"{runs[-1].get('ended_utc', '?')} UTC; load average (1 min) at the start and end of "
             + (
-                f"the pairs: {min(loads)}-{max(loads)}, median {statistics.median(loads)}."
+                f"the pairs: {min(loads)}-{max(loads)}, "
+                f"median {round(statistics.median(loads), 2)}."
                 if loads
                 else "the pairs: not recorded."
             ),
@@ -411,7 +418,11 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
 def _run_cell(result: Mapping[str, Any]) -> str:
     if "error" in result:
         return f"error: {result['error']}"
-    return f"{result.get('seated', '–')}, {result.get('trips', '–')}, {result.get('plan_s', '–')}"
+    seated, trips = result.get("seated"), result.get("trips")
+    return ", ".join(
+        f"{v:,}" if isinstance(v, int) else "–" if v is None else str(v)
+        for v in (seated, trips, result.get("plan_s"))
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

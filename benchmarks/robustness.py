@@ -32,17 +32,16 @@ import datetime as dt
 import importlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks import pairs
+from benchmarks.children import peak_mb, plan_figures
 from optimizer.duties import DutyResult
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Kpis, Plan, Scenario, VehicleType
@@ -226,12 +225,6 @@ def _entry(name: str) -> Entry:
     raise KeyError(f"no planning entry point {name!r}; known: {[e.name for e in ENTRIES]}")
 
 
-def _peak_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return round(max(own, children), 1)
-
-
 def _read(folder: Path, time_limit_s: float | None) -> Scenario:
     scenario = read_scenario(folder)
     if time_limit_s is not None:
@@ -273,20 +266,9 @@ def run_one(folder: Path, entry_name: str, time_limit_s: float | None) -> dict[s
     if plan is not None:
         if duties is None:
             duties = coach_duties(plan.trips, scenario, provider, unlimited(scenario).fleet)
-        kpis = plan.kpis
         coaches = duties.kpis.coaches_by_type
-        result |= {
-            "workers": kpis.workers,
-            "seated": kpis.seated,
-            "unserved": kpis.unserved,
-            "unserved_by_reason": dict(Counter(str(u.reason) for u in plan.unserved)),
-            "trips": kpis.trips,
-            "lower_bound_trips": kpis.lower_bound_trips,
-            "trips_over_bound": round(kpis.trips / kpis.lower_bound_trips, 3)
-            if kpis.lower_bound_trips
-            else None,
-            "seat_utilization": kpis.seat_utilization,
-            "cost": kpis.cost,
+        result |= plan_figures(plan) | {
+            "cost": plan.kpis.cost,
             "coaches": duties.kpis.coaches,
             "coaches_by_type": coaches,
             "within_fleet": all(n <= result["fleet_by_type"].get(t, 0) for t, n in coaches.items()),
@@ -299,7 +281,7 @@ def run_one(folder: Path, entry_name: str, time_limit_s: float | None) -> dict[s
     for column in available_columns():
         if column.entry == entry.name:
             result[column.key] = column.measure(outcome, scenario)
-    result["peak_mb"] = _peak_mb()
+    result["peak_mb"] = peak_mb()
     result["load_average_1min"] = round(os.getloadavg()[0], 2)
     return result
 

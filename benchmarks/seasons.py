@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 import tomllib
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from benchmarks.children import peak_mb, plan_figures
 from optimizer.baseline import hand_planning_trips, plain_county_date_trips
 from optimizer.model import Policy, SolverParams
 from optimizer.read import read_scenario
@@ -47,22 +46,11 @@ def run_one(
     hand = hand_planning_trips(scenario)
     plain = plain_county_date_trips(scenario)
     kpis = plan.kpis
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {
         "scenario": scenario.name,
         "policy": policy,
         "processes": processes,
-        "workers": kpis.workers,
-        "seated": kpis.seated,
-        "unserved": kpis.unserved,
-        "unserved_by_reason": dict(Counter(str(u.reason) for u in plan.unserved)),
-        "trips": kpis.trips,
-        "lower_bound_trips": kpis.lower_bound_trips,
-        "trips_over_bound": round(kpis.trips / kpis.lower_bound_trips, 3)
-        if kpis.lower_bound_trips
-        else None,
-        "seat_utilization": kpis.seat_utilization,
+        **plan_figures(plan),
         "people_per_coach": round(kpis.seated / kpis.trips, 1) if kpis.trips else 0.0,
         "coach_km": kpis.coach_km,
         "lower_bound_coach_km": kpis.lower_bound_coach_km,
@@ -77,7 +65,7 @@ def run_one(
         "read_s": round(read_s, 2),
         "wall_s": round(wall_s, 2),
         "solve_s": kpis.solve_seconds,
-        "peak_mb": round(max(peak_mb, children_mb), 1),
+        "peak_mb": peak_mb(),
     }
 
 

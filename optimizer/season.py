@@ -667,6 +667,16 @@ def solve_within_fleet(
             timer=timer,
             executor=executor,
         )
+        plan, duties = refill(
+            scenario,
+            plan,
+            duties,
+            distances=provider,
+            held=held,
+            keep=keep,
+            timer=timer,
+            executor=executor,
+        )
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
     if plan.kpis.seated >= len(scenario.workers) - len(unservable):
         # Every worker the input allows is seated: no bound can be lower (nor higher).
@@ -688,6 +698,11 @@ MEASURED_PASS_SHARE = 0.5
 # tight seasons it can seat more (tests/optimizer/test_sparse.py).
 UNSPREAD_PASS_SHARE = 0.0
 TOP_UP_SHARE = 0.25
+# After the top-up, thin trips (fewer riders than this share of the plan's mean a trip) are given
+# up and their riders planned again with the fleet-exhausted (`refill`), within this share of the
+# time limit (0: not tried).
+REFILL_SHARE = 0.25
+REFILL_THIN = 0.5
 # The pass that empties thin trips onto others and seats the fleet-exhausted on the free seats
 # (`eliminate_and_seat`) gets this share of the time limit. Measured on near-50-tight's plan
 # (8,000 workers, 195 trips; 16:05 UTC, load ~6): the whole pass took 2.5 s of its 6 s.
@@ -734,6 +749,7 @@ def top_up(
     held: Sequence[Trip] = (),
     timer: EmptyDriveTimer | None = None,
     executor: concurrent.futures.Executor | None = None,
+    budget_s: float | None = None,
 ) -> tuple[Plan, DutyResult]:
     """Seat workers `plan` left fleet_exhausted on the coach time its trips leave idle.
 
@@ -752,7 +768,7 @@ def top_up(
         timer = TimetableEmptyDriveTimer(provider, scenario.policy)
     keep = frozenset(t.trip_id for t in held)
     started = time.monotonic()
-    budget = TOP_UP_SHARE * scenario.solver.time_limit_s
+    budget = TOP_UP_SHARE * scenario.solver.time_limit_s if budget_s is None else budget_s
     seated_before = plan.kpis.seated
     rounds = 0
     while True:
@@ -805,6 +821,82 @@ def top_up(
                 *plan.notes,
                 f"fleet: top-up of the unseated workers on the coach time left free "
                 f"({rounds} round(s)): {plan.kpis.seated - seated_before} more seated",
+            ),
+        )
+    return plan, duties
+
+
+def refill(
+    scenario: Scenario,
+    plan: Plan,
+    duties: DutyResult,
+    *,
+    distances: DistanceProvider,
+    held: Sequence[Trip] = (),
+    keep: Set[str] = frozenset(),
+    timer: EmptyDriveTimer | None = None,
+    executor: concurrent.futures.Executor | None = None,
+) -> tuple[Plan, DutyResult]:
+    """`plan` with its thin trips given up and their riders planned again together with the
+    fleet-exhausted workers on the coach time those trips held, when that seats more.
+
+    A trip seating fewer than `REFILL_THIN` of the plan's mean riders a trip (never a locked,
+    held or `keep` one) holds a coach for as long as a full one. Those trips are cancelled
+    (`cancel_trips`: their riders re-seated on free seats of other trips where they can, the
+    rest fleet_exhausted) and the fleet-exhausted, old and new, are planned on the coach time
+    now free (`top_up`, every other trip locked), so the riders of a thin trip share coaches
+    with other workers of their counties and dates. The result is kept when it seats more
+    than `plan` (else `plan` and `duties` come back unchanged); rounds repeat while one seats
+    more and `REFILL_SHARE` of the time limit lasts. The lower bounds drop by the cancelled
+    trips (`cancel_trips`): they were proven for workers of whom some may stay unseated."""
+    budget = REFILL_SHARE * scenario.solver.time_limit_s
+    if budget <= 0:
+        return plan, duties
+    if timer is None:
+        timer = TimetableEmptyDriveTimer(distances, scenario.policy)
+    fixed = {t.trip_id for t in held} | set(keep)
+    workers = {w.worker_id: w for w in scenario.workers}
+    started = time.monotonic()
+    seated_before, given_up, rounds = plan.kpis.seated, 0, 0
+    # A round's own notes (the cancelling, the top-up) give way to one note of the whole pass.
+    notes = plan.notes
+    while True:
+        left = budget - (time.monotonic() - started)
+        if left < TOP_UP_MIN_S or not plan.kpis.trips:
+            break
+        mean = plan.kpis.seated / plan.kpis.trips
+        thin = {
+            t.trip_id
+            for t in plan.trips
+            if not t.locked and t.trip_id not in fixed and t.seats_used < REFILL_THIN * mean
+        }
+        if not thin:
+            break
+        cut = cancel_trips(plan, thin, _no_coach, workers)
+        cut_duties = coach_duties([*held, *cut.trips], scenario, distances, timer=timer)
+        again, again_duties = top_up(
+            scenario,
+            cut,
+            cut_duties,
+            distances=distances,
+            held=held,
+            timer=timer,
+            executor=executor,
+            budget_s=left,
+        )
+        if again.kpis.seated <= plan.kpis.seated:
+            break
+        plan, duties = again, again_duties
+        given_up += len(thin)
+        rounds += 1
+    if rounds:
+        plan = plan.replace(
+            kpis=with_origin_kpis(plan.kpis, scenario, plan.trips),
+            notes=(
+                *notes,
+                f"fleet: {given_up} thin trip(s) given up and their riders planned again with "
+                f"the fleet_exhausted workers on the coach time they held ({rounds} round(s)): "
+                f"{plan.kpis.seated - seated_before} more seated",
             ),
         )
     return plan, duties

@@ -67,6 +67,10 @@ class Turn:
     # The counties a trip carrying this one may also stop at (pairs one coach can serve within
     # the detour limit, `optimizer.lp_bound.county_sets`); None: any.
     partners: frozenset[str] | None = None
+    # The longest direct drive (the provider's own entry, day speed) from any origin-side place
+    # to the county's stop: a worker of the county rides at most `detour_ratio` times that plus
+    # the grace. None: unknown (no limit is used).
+    reach_h: float | None = None
 
 
 def _progress_rate(hour: float, policy: Policy) -> float:
@@ -252,11 +256,19 @@ def county_turns(
                 (cross > 0).all() and (metres[len(origin_sites) :, : len(origin_sites)] > 0).all()
             )
             partners = _partners(scenario, seconds, len(origin_sites), sorted(seats))
+            # Homeward a worker rides from an origin-side place to the county's stop.
+            reach = seconds[: len(origin_sites), len(origin_sites) :].max(axis=0)
             turns: dict[str, Turn] = {}
             for n, code in enumerate(sorted(seats)):
                 j = len(origin_sites) + n
                 mates = None if partners is None else frozenset(partners.get(code, ()))
-                turns[code] = Turn(float(out[j]) / 3600, float(back[j]) / 3600, positive, mates)
+                turns[code] = Turn(
+                    float(out[j]) / 3600,
+                    float(back[j]) / 3600,
+                    positive,
+                    mates,
+                    float(reach[n]) / 3600,
+                )
             return turns
     points = [(c.lon, c.lat) for c in scenario.companies] + [(h.lon, h.lat) for h in scenario.hubs]
     points += [(p.lon, p.lat) for p in county_seats(scenario.origins).values()]
@@ -354,6 +366,7 @@ def hold_of(
     mate_back_h: float | None = None,
     *,
     tightened: bool = True,
+    ends: Sequence[tuple[float, float]] | None = None,
 ) -> Hold:
     """The `Hold` of a trip carrying a worker of a county with `turn`; `mate_out_h` and
     `mate_back_h` are the least `out_h` and `back_h` over the county and the counties it can
@@ -366,7 +379,11 @@ def hold_of(
     than the least driving it prevents (`least_progress`). Return wave: before s the coach drove
     out empty to the first pickup (a mate: at least `mate_out_h`) and stood that drive's
     layover; from s at least `back_h` of driving to the origin side, then the layover of that
-    trip; the whole interval is at least `out_h + back_h` of driving and both layovers long."""
+    trip; the whole interval is at least `out_h + back_h` of driving and both layovers long.
+
+    `ends` (homeward, tightened): the cases of where the empty drive home starts, as (driving
+    the case adds to `out_h + back_h`, least empty drive); the hold is the least over them
+    (`homeward_ends`). None: one case, (0, `mate_back_h`)."""
     earliest = float(policy.earliest_departure_hour)
     mate_out = turn.out_h if mate_out_h is None else mate_out_h
     mate_back = turn.back_h if mate_back_h is None else mate_back_h
@@ -383,11 +400,19 @@ def hold_of(
         # layover's least progress lasts at least its least clock span from such a start; or,
         # the coach drives, stands at the far end and at the origin side, never at once.
         window = (earliest, float(policy.latest_departure_hour))
-        length = max(
-            least_span(drive, policy, window) + end_rest,
-            turn.out_h + turn.back_h + far_rest + end_rest,
-        )
-        return Hold(0.0, after, length)
+        cases = [(0.0, mate_back)] if ends is None else list(ends)
+        afters: list[float] = []
+        lengths: list[float] = []
+        for extra, empty in cases:
+            rest = layover_minutes(math.floor(empty * 60), policy) / 60 if turn.empty_layover else 0
+            afters.append(earliest_back(earliest, drive + extra, policy) + rest)
+            lengths.append(
+                max(
+                    least_span(drive + extra, policy, window) + rest,
+                    turn.out_h + turn.back_h + extra + far_rest + rest,
+                )
+            )
+        return Hold(0.0, min(afters), min(lengths))
     loaded_rest = layover_minutes(math.floor(turn.back_h * 60), policy) / 60
     after = earliest_back(earliest, turn.back_h, policy) + loaded_rest
     empty_rest = (
@@ -401,6 +426,46 @@ def hold_of(
         drive = turn.out_h + turn.back_h + least_progress(empty_rest, policy)
         length = max(length, least_span(drive, policy) + loaded_rest)
     return Hold(before, after, length)
+
+
+def homeward_ends(
+    county: str, turns: Mapping[str, Turn], policy: Policy
+) -> list[tuple[float, float]] | None:
+    """The cases of where a homeward trip carrying `county` starts its empty drive home (its
+    last stop l, the county or a partner), as (driving the case adds to the county's out + back,
+    least empty drive back(l)), one case per layover length (the least added driving of those
+    with that layover). None when the county's partners are unknown (any county).
+
+    l = c: nothing added. l a partner reached after c with no origin-side place between: the
+    workers alighting at l (a stop where nobody alights is no stop) boarded on the origin side
+    before c, so they ride at least out(c), and at most `detour_ratio` x their direct drive
+    (at most reach(l)) + grace: when out(c) is longer, l cannot end such a trip. Otherwise the
+    coach passes an origin-side place o between c and l: c to o, o to l and l's empty drive
+    add out(l) + back(l) to out(c) + back(c) (docs/plan-format.md, "Last stop")."""
+    turn = turns[county]
+    if turn.partners is None:
+        return None
+    grace = policy.detour_grace_minutes / 60
+    least_of: dict[int, tuple[float, float]] = {}
+
+    def keep(extra: float, empty: float) -> None:
+        # Cases with the same layover differ only by the driving they add: keep the least.
+        rest = layover_minutes(math.floor(empty * 60), policy)
+        known = least_of.get(rest)
+        if known is None or extra < known[0]:
+            least_of[rest] = (extra, empty)
+
+    keep(0.0, turn.back_h)
+    for mate in sorted(turn.partners):
+        other = turns.get(mate)
+        if other is None:
+            continue
+        direct = other.reach_h
+        if direct is None or turn.out_h <= policy.detour_ratio * direct + grace:
+            keep(0.0, other.back_h)
+        else:
+            keep(other.out_h + other.back_h, other.back_h)
+    return sorted(least_of.values())
 
 
 def _overlap(
@@ -531,6 +596,7 @@ def servable_bound_of_turns(
             least_out if turn.partners is None else min(turns[m].out_h for m in mates),
             least_back if turn.partners is None else min(turns[m].back_h for m in mates),
             tightened=tightened,
+            ends=homeward_ends(county, turns, policy) if home and tightened else None,
         )
     most: dict[tuple[str, dt.date], float] = defaultdict(float)
     for (county, start, end, seats), count in groups.items():

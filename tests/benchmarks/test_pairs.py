@@ -92,7 +92,8 @@ def test_the_table() -> None:
     text = "\n".join(lines)
     row = {line.split("|")[3].strip(): line for line in lines if line.startswith("| ")}
     assert row["seated"].startswith(
-        "| near-50-tight | 3 | seated | 6,200 (6,000–6,400) | 6,700 (6,600–6,800), 2 of 3 runs |"
+        "| near-50-tight (servable bound 8,000) | 3 | seated | 6,200 (6,000–6,400) "
+        "| 6,700 (6,600–6,800), 2 of 3 runs |"
     )
     assert row["seated"].endswith(f"| {6_700 / 6_200:.3f} |")
     assert row["trips"].endswith(f"| {202.5 / 220:.3f} |")
@@ -103,7 +104,7 @@ def test_the_table() -> None:
     )
     assert row["checker errors"].endswith("| 0 (0 each) | 0 (0 each), 2 of 3 runs | 1 (both 0) |")
     assert "load average (1 min) at the start and end of the pairs: 5.0-8.0, median 6.5." in text
-    assert "| near-50-tight | 3 | 2026-12-07 19:02:00 | 7.0 / 8.0 | 6200, 230, 110.0 " in text
+    assert "| near-50-tight | 3 | 2026-12-07 19:02:00 | 7.0 / 8.0 | 6,200, 230, 110.0 " in text
     assert "error: Traceback: boom" in text
     assert "main (aaaaaaaaaa)" in text and "house (bbbbbbbbbb)" in text
 
@@ -236,7 +237,10 @@ def test_the_command_line_renders_a_finished_run(
     saved = tmp_path / "pairs.json"
     saved.write_text(json.dumps(_record(_runs())), encoding="utf-8")
     robustness.main(["pairs", "--table", str(saved)])
-    assert "| near-50-tight | 3 | seated | 6,200 (6,000–6,400) |" in capsys.readouterr().out
+    assert (
+        "| near-50-tight (servable bound 8,000) | 3 | seated | 6,200 (6,000–6,400) |"
+        in capsys.readouterr().out
+    )
 
 
 @pytest.mark.slow
@@ -261,4 +265,6 @@ def test_end_to_end_on_the_quick_family(tmp_path: Path) -> None:
     for side in ("before", "after"):
         assert "error" not in run[side], run[side]
         assert run[side]["checker_errors"] == 0 and run[side]["seated"] > 0
-    assert f"| {QUICK_FAMILY[0].name} | 1 | seated |" in done.stdout
+    bound = run["after"].get("fleet_servable_bound")
+    name = QUICK_FAMILY[0].name + ("" if bound is None else f" (servable bound {bound:,})")
+    assert f"| {name} | 1 | seated |" in done.stdout

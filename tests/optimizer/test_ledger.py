@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,18 +136,7 @@ def small_seasons(draw: st.DrawFn) -> Scenario:
     return _scenario(workers, tuple(fleet), days, direction)
 
 
-@settings(
-    max_examples=8,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(small_seasons())
-def test_coach_availability_is_never_exceeded(scenario: Scenario) -> None:
-    """Random small seasons with few coaches: the plan passes the independent checker, which
-    reads the plan's coach duties (every trip on one coach of its type, a coach never on two
-    things at once and rested between trips, no type with more coaches than the fleet); every
-    worker is seated or unserved; the seated never exceed the servable bound."""
+def _check_availability(scenario: Scenario) -> None:
     plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
     assert check_plan(scenario, plan, provider=PROVIDER) == []
     assert duties.kpis.shortages == ()
@@ -157,6 +147,35 @@ def test_coach_availability_is_never_exceeded(scenario: Scenario) -> None:
     for unserved in plan.unserved:
         if unserved.reason is UnservedReason.FLEET_EXHAUSTED:
             assert unserved.detail, unserved
+
+
+# Each example is a full fleet-bound plan with its duties and the checker (2 s on a quiet machine,
+# 15 s under load): three in the default run (eight before), twenty under `slow`. The fixed
+# short-fleet seasons below (a tight fleet at the servable bound, a far coach back days later, a
+# short small type handing trips to a larger one) plan through the same checker in the default run.
+_SEASON_SETTINGS = settings(
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@settings(_SEASON_SETTINGS, max_examples=3)
+@given(small_seasons())
+def test_coach_availability_is_never_exceeded(scenario: Scenario) -> None:
+    """Random small seasons with few coaches: the plan passes the independent checker, which
+    reads the plan's coach duties (every trip on one coach of its type, a coach never on two
+    things at once and rested between trips, no type with more coaches than the fleet); every
+    worker is seated or unserved; the seated never exceed the servable bound."""
+    _check_availability(scenario)
+
+
+@pytest.mark.slow
+@settings(_SEASON_SETTINGS, max_examples=20)
+@given(small_seasons())
+def test_coach_availability_is_never_exceeded_on_more_seasons(scenario: Scenario) -> None:
+    """The same property on twenty random seasons."""
+    _check_availability(scenario)
 
 
 def test_an_ample_fleet_plans_as_without_a_fleet() -> None:

@@ -19,6 +19,8 @@ from optimizer.servable import (
     Turn,
     county_turns,
     earliest_back,
+    hold_of,
+    homeward_ends,
     least_progress,
     least_span,
     servable_bound,
@@ -204,3 +206,55 @@ def test_a_tightened_lp_cut_short_falls_back_to_the_first_bound(
 
     monkeypatch.setattr(optimizer.servable, "solve_lp", out_of_time)
     assert servable_bound_of_turns(scenario, turns) == len(workers)
+
+
+def test_a_far_trip_cannot_end_at_a_near_partner_beyond_its_workers_detour() -> None:
+    """Homeward, a trip to a far county c whose empty drive home would start at a near partner
+    n (a short drive: a one-hour turnaround, not the crew rest) must carry n's workers past c,
+    longer than their detour limit allows, or pass the origin side between c and n (driving
+    out(n) + back(n) more): the hold is the least of the two cases, later than the first
+    version's, which paired c's driving with n's short layover."""
+    policy = Policy()
+    far = Turn(10.0, 10.0, True, frozenset({"near"}), 10.4)
+    near = Turn(2.0, 2.0, True, frozenset({"far"}), 2.3)
+    turns = {"far": far, "near": near}
+    # 10 h > 1.3 x 2.3 h + 1 h: n cannot be reached through c within the detour limit.
+    assert homeward_ends("far", turns, policy) == [(0.0, 10.0), (4.0, 2.0)]
+    # The near county's own trip may end at the far one (2 h <= 1.3 x 10.4 h + 1 h).
+    assert homeward_ends("near", turns, policy) == [(0.0, 2.0), (0.0, 10.0)]
+    first = hold_of(far, True, policy, 2.0, 2.0)
+    held = hold_of(far, True, policy, 2.0, 2.0, ends=homeward_ends("far", turns, policy))
+    drive = 20.0 + least_progress(8.0, policy)
+    own_end = earliest_back(6.0, drive, policy) + 8.0
+    via_origin = earliest_back(6.0, drive + 4.0, policy) + 1.0
+    assert held.after_earliest == pytest.approx(min(own_end, via_origin))
+    assert held.after_earliest >= first.after_earliest + 4.0
+    assert held.length >= first.length + 4.0
+    # A partner within reach keeps the first version's short layover.
+    reachable = {"far": far, "near": Turn(2.0, 2.0, True, frozenset({"far"}), 8.0)}
+    assert homeward_ends("far", reachable, policy) == [(0.0, 2.0), (0.0, 10.0)]
+    same = hold_of(far, True, policy, 2.0, 2.0, ends=homeward_ends("far", reachable, policy))
+    assert same == first
+
+
+def test_the_last_stop_cases_only_lower_the_bound_and_never_below_the_planners_plan() -> None:
+    """On a homeward season of a far county (Weining, 27.6 h) and a near one (Taicang, 2.3 h:
+    a one-hour turnaround after its empty drive), partners by the relaxed pairing, Weining's
+    trips can end at Taicang only through the origin side; the bound with the last-stop cases
+    is at most the one without them, and at least what the planner seats with one coach."""
+    weining, taicang = COUNTIES[1], "320585"
+    spans = [(0, 2)] * 6 + [(1, 1)] * 2
+    workers = [_worker(n, weining, a, b) for n, (a, b) in enumerate(spans)]
+    workers += [_worker(10 + n, taicang, 0, 2) for n in range(3)]
+    scenario = _scenario(workers, (VehicleType("c20", 20, 1, 5.0, 400.0),), 3)
+    turns = county_turns(scenario, PROVIDER, {weining, taicang})
+    assert all(t.reach_h is not None for t in turns.values())
+    assert turns[weining].partners == frozenset({taicang})
+    cases = homeward_ends(weining, turns, scenario.policy)
+    near = turns[taicang]
+    assert cases == [(0.0, turns[weining].back_h), (near.out_h + near.back_h, near.back_h)]
+    unreached = {c: Turn(t.out_h, t.back_h, t.empty_layover, t.partners) for c, t in turns.items()}
+    with_cases = servable_bound_of_turns(scenario, turns)
+    assert with_cases <= servable_bound_of_turns(scenario, unreached)
+    seated = sum(len(t.passengers) for t in solve(scenario, distances=PROVIDER).trips)
+    assert seated <= with_cases
