@@ -80,14 +80,17 @@ from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 from optimizer.servable import Hold, Turn, _closure, boarding_sites, hold_of
 
 # The switch: a binding fleet's dates come from the route-pattern LP (False: the seat-pricing
-# spread of `optimizer.ledger.spread_dates` alone, exactly as before). On since the model is
-# sized to its box (`model_size`; docs/benchmarks.md, "spread"): switch on against off, same
-# code, both sides at once, load 8-12: near-50-tight seated 6,641 / 6,630 against 6,323 / 6,446
-# in two pairs (its LP in 8-10 s of its 12 s box), burst-20k-80 18,975 against 19,003 (noise),
-# ample-15k-99 not called (15,000 both); on wide-6k-610, far-mountain, return-far-half and
-# return-3k-711 the model at two partners is over its budget, the spread declines in under a
-# second and the old spread runs (before, it spent its whole box first).
-ROUTE_PATTERN_SPREAD = True
+# spread of `optimizer.ledger.spread_dates` alone, exactly as before). Off: with its model sized
+# to its box (`model_size`; docs/benchmarks.md, "spread"), switch on against off, same code,
+# both sides at once, load 3-13, near-50-tight seated +318, +184, +188 in three pairs, burst-20k-80
+# -28 and +167 (on 26 more trips in the second), ample-15k-99 unchanged (not called), and on
+# wide-6k-610, far-mountain, return-far-half and return-3k-711 the spread declines in under a
+# second (noise only). But main's refill (merged after that table) replans a freed coach with
+# it: a lone coach for 50 + 8 waiting workers is counted at `PATTERN_FILL` (45 of 53 seats,
+# the whole-coach rows apply from 53), so tests/optimizer/test_refill.py's thin-trip season
+# seats 90 with it against 96 without. Switch on once a county's last, partial coach is not
+# capped at the fill where it rides alone, and the refill seasons are measured.
+ROUTE_PATTERN_SPREAD = False
 # Partners per county in the candidate patterns (pairs with each, threes among them).
 NEAREST_PARTNERS = 4
 # The LP's size: at most this many coach columns per second of its time box (`model_size`

@@ -140,7 +140,7 @@ def test_plans_with_the_pattern_spread_keep_the_fleet(
 
 
 def test_switched_off_the_planner_never_asks_for_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ROUTE_PATTERN_SPREAD off (on by default): the pattern spread is never called and no note
+    """ROUTE_PATTERN_SPREAD off (the default): the pattern spread is never called and no note
     names it, and `spread_dates` with a hook that declines gives exactly its own dates."""
 
     def refuse(*args: object, **kwargs: object) -> None:
