@@ -472,6 +472,7 @@ LP_NOTES: tuple[str, ...] = (
     N_("time limit reached while pricing"),
     N_("bound equals the master's value rounded up"),
     N_("stopped after {rounds} round(s)"),
+    N_("proven by the LP without pickup rows"),
 )
 
 # The departure-date strategies the demand stage compares (optimizer/planning/demand.py).

@@ -8,8 +8,9 @@ family of `benchmarks.family`): plan it with its own time limit and the default
 `lower_bound_share`, which gives the bound a user sees (`kpis.lower_bound_trips`, its source and
 seconds); then compute the LP bound again on the plan's seated workers with a longer box
 (`--lp-time`, default 120 s), twice, in this order: with the pickup rows for gates only (the LP
-before hub stops: seats that may board at a hub unlimited, `plan_lp_bound(..., hub_stops=False)`)
-and with hub stops (the default), each with the same box, so before and after run side by side
+before hub stops: seats that may board at a hub unlimited, `plan_lp_bound(..., hub_stops=False,
+plain_first=False)`) and the default (the LP without pickup rows first, then hub stops; the
+first LP's figures as `plain_lp_*`), each with the same box, so before and after run side by side
 on the same plan; with `--box`, a third time with the dual box (`stabilisation="box"`, the
 experiment of docs/plan-format.md), reported as `box_*`. `--unlimited` raises every coach count
 first (the fleet never binds). Each season runs in its own process; the load average is
@@ -75,7 +76,14 @@ def run_one(
     workers = {w.worker_id: w for w in scenario.workers}
     before_load = _load()
     before = plan_lp_bound(
-        scenario, plan.trips, workers, provider, lp_time_s, known_bound=counting, hub_stops=False
+        scenario,
+        plan.trips,
+        workers,
+        provider,
+        lp_time_s,
+        known_bound=counting,
+        hub_stops=False,
+        plain_first=False,
     )
     load_between = _load()
     lp = plan_lp_bound(scenario, plan.trips, workers, provider, lp_time_s, known_bound=counting)
@@ -128,6 +136,19 @@ def run_one(
         "old_lp_s": round(before.seconds, 1),
         "old_bound": old_best,
         "lp_master": round(lp.lp_value, 3),
+        # The first of the default LP's two (no pickup rows): proven, master, rounds, seconds.
+        **(
+            {
+                "plain_lp_trips": lp.plain.trips,
+                "plain_lp_value": round(lp.plain.value, 3),
+                "plain_lp_master": round(lp.plain.lp_value, 3),
+                "plain_lp_converged": lp.plain.converged,
+                "plain_lp_rounds": lp.plain.iterations,
+                "plain_lp_s": round(lp.plain.seconds, 1),
+            }
+            if lp.plain is not None
+            else {}
+        ),
         "unlimited": unlimited,
         "load_before": load_before,
         "load_lp_before": before_load,

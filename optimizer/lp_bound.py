@@ -27,7 +27,7 @@ import functools
 import math
 import time
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +99,14 @@ BOX_WIDTH = 1.0
 BOX_GROWTH = 4.0
 # An artificial column's cost before the box is set: never used by an optimal master.
 UNBOXED_COST = 1e6
+# With `purge_keep`, the master is rebuilt once it holds this many times `purge_keep` columns
+# (rebuilt at 1.5x, the tail of near-50-tight's LP no longer converged: docs/benchmarks.md).
+PURGE_FACTOR = 3
+# `plan_lp_bound`'s first LP (without pickup rows): its share of the box, the columns its master
+# keeps when purged, and the note when it gave the bound.
+PLAIN_SHARE = 2 / 3
+PURGE_KEEP = 4000
+PLAIN_NOTE = "proven by the LP without pickup rows"
 # Hub stops in the pickup rows for at most this many hubs in a season (pricing enumerates the
 # sets of at most `boarding_stop_limit` of them); beyond, hub seats fall back to unlimited rows.
 MAX_HUB_STOPS = 10
@@ -172,6 +180,8 @@ class LpBound:
     limited_seats: int = 0
     # Of `limited_seats`: seats that may board at a hub (under the pickup rows by hub stops).
     hub_seats: int = 0
+    # With `plan_lp_bound(..., plain_first=True)`: the first LP's own result (no pickup rows).
+    plain: LpBound | None = None
 
 
 def rounded_patterns(
@@ -214,6 +224,9 @@ def lp_lower_bound(
     boarding_stop_limit: int | None = None,
     hub_stops: bool = True,
     stabilisation: str = "smoothing",
+    trace: Callable[[Mapping[str, float]], None] | None = None,
+    purge_keep: int = 0,
+    price_duals: bool | None = None,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -265,7 +278,22 @@ def lp_lower_bound(
         "box" (an experiment, off by default: measured no better within the boxes tried,
         docs/benchmarks.md "stabilise") bounds the master's duals by the centre plus a width
         through artificial columns (`STABILISATIONS`).
+    trace
+        Called after every pricing round with its figures (round, seconds, master value, the
+        largest pattern value priced, whether it is exact, best proven value, columns found,
+        solver and pricing seconds so far): for benchmarks.
+    purge_keep
+        When positive, the master is rebuilt once it holds `PURGE_FACTOR` x `purge_keep` columns,
+        keeping the columns in use and the others of least reduced cost up to `purge_keep` in
+        all (a purged column may come back when it prices out again), and only when the
+        master's value fell since the last purge (so the loop cannot cycle). 0: never purged.
+    price_duals
+        Also price the master's own duals each round when the smoothed point is priced, and
+        keep their Farley value when it is higher (default: only without pickup rows, where
+        pricing is cheap). Either way every value kept is a Farley bound, so proven.
     """
+    if price_duals is None:
+        price_duals = boarding_stop_limit is None
     if stabilisation not in STABILISATIONS:
         raise ValueError(f"stabilisation must be one of {', '.join(STABILISATIONS)}")
     box = stabilisation == "box"
@@ -364,9 +392,13 @@ def lp_lower_bound(
     # Per row, what one unit of box width lets its dual rise: a seat's share of the largest
     # coach, or a whole visit.
     box_scale = np.array([*(1.0 / largest for _ in groups), *(1.0 for _ in counties)])
-    seen: set[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = set()
+    ColumnKey = tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]
+    seen: set[ColumnKey] = set()
     column_day: list[int] = []
     column_sets: list[tuple[int, ...]] = []
+    # Every real column's key and rows, in the master's order (what a purge rebuilds it from).
+    column_keys: list[ColumnKey] = []
+    column_rows: list[tuple[list[int], list[int]]] = []
 
     def add(day_index: int, served: tuple[int, ...], loading: Mapping[int, int]) -> None:
         load = tuple(sorted((r, a) for r, a in loading.items() if a > 0))
@@ -376,9 +408,34 @@ def lp_lower_bound(
         seen.add(key)
         rows = [r for r, _ in load] + [visit_row + c for c in served]
         rows += [total_row] if totals else []
-        lp.add_column(rows, [a for _, a in load] + [1] * len(served) + [1] * len(totals))
+        coefficients = [a for _, a in load] + [1] * len(served) + [1] * len(totals)
+        lp.add_column(rows, coefficients)
         column_day.append(day_index)
         column_sets.append(served)
+        column_keys.append(key)
+        column_rows.append((rows, coefficients))
+
+    def purge(duals: npt.NDArray[np.float64], values: npt.NDArray[np.float64]) -> CoveringLp:
+        """A new master with the columns in use and the `purge_keep` of least reduced cost at
+        `duals` (the others may come back when they price out again): a smaller master solves
+        faster; its optimum over the kept columns is still a restricted master's."""
+        reduced = np.array([1.0 - float(duals[r] @ np.asarray(a)) for r, a in column_rows])
+        keep = np.zeros(len(column_rows), dtype=bool)
+        keep[values > 1e-9] = True
+        budget = max(0, purge_keep - int(keep.sum()))
+        order = np.argsort(reduced, kind="stable")
+        keep[order[~keep[order]][:budget]] = True
+        fresh = CoveringLp(rhs.tolist(), presolve=presolve)
+        kept = np.nonzero(keep)[0].tolist()
+        column_day[:] = [column_day[i] for i in kept]
+        column_sets[:] = [column_sets[i] for i in kept]
+        column_keys[:] = [column_keys[i] for i in kept]
+        column_rows[:] = [column_rows[i] for i in kept]
+        seen.clear()
+        seen.update(column_keys)
+        for rows, coefficients in column_rows:
+            fresh.add_column(rows, coefficients)
+        return fresh
 
     day_index = {d: i for i, d in enumerate(days)}
     for day, loading in warm_start:
@@ -422,6 +479,8 @@ def lp_lower_bound(
     upper = math.inf
     width = BOX_WIDTH
     boxed = False
+    # The master's value at the last purge (`purge_keep`).
+    purged_at = math.inf
 
     def recentre() -> None:
         """Set the box around the centre (zero without one) at the current width."""
@@ -499,12 +558,51 @@ def lp_lower_bound(
                 if direct > best:
                     best, center = direct, duals / own
                     center_is_total = False
+            if price_duals and weight > 0.0 and not center_is_total:
+                # Price the master's own duals too (cheap without pickup rows): near the end
+                # of the run their Farley value can beat the mixture's, whose centre lags.
+                clock = time.monotonic()
+                raw = _price(
+                    duals[:total_row],
+                    sizes,
+                    visit_row,
+                    corridor,
+                    days,
+                    capacity_by_date,
+                    eligible,
+                    deadline,
+                    per_coach=float(duals[total_row]) if totals else 0.0,
+                    limits=limits,
+                    stop_early=with_hubs,
+                )
+                pricing_seconds += time.monotonic() - clock
+                if raw is not None:
+                    own = max(1.0, raw[0])
+                    direct_value = float(duals @ rhs) / own
+                    if direct_value > best:
+                        best, center = direct_value, duals / own
+                    if not columns:
+                        columns = raw[1]
             if columns or weight == 0.0:
                 break
             weight = 0.0  # nothing prices out at the mixture: price at the master's duals
         if priced is None:
             note = "time limit reached while pricing"
             break
+        if trace is not None:
+            trace(
+                {
+                    "round": iterations,
+                    "seconds": time.monotonic() - started,
+                    "master": master_value,
+                    "most": most,
+                    "exact": float(exact),
+                    "best": best,
+                    "columns": float(len(columns)),
+                    "solver_s": solver_seconds,
+                    "pricing_s": pricing_seconds,
+                }
+            )
         if not columns and exact and artificial > 1e-9 and width < UNBOXED_COST:
             # Nothing prices out, but the box binds: its duals are feasible (and the centre if
             # they proved more); a wider box lets them rise further.
@@ -523,6 +621,16 @@ def lp_lower_bound(
         if max_rounds is not None and iterations >= max_rounds:
             note = f"stopped after {max_rounds} round(s)"
             break
+        if (
+            purge_keep
+            and not box
+            and len(column_rows) > PURGE_FACTOR * purge_keep
+            and master_value < purged_at - PRICE_TOLERANCE
+        ):
+            # Only after the master fell since the last purge: the loop cannot cycle through
+            # the same columns, dropped and priced again, at one master value.
+            lp = purge(duals, values)
+            purged_at = master_value
         for di, served, priced_loading in columns:
             add(di, served, priced_loading)
     patterns = tuple(
@@ -613,10 +721,19 @@ def plan_lp_bound(
     pickup_rows: bool = True,
     hub_stops: bool = True,
     stabilisation: str = "smoothing",
+    trace: Callable[[Mapping[str, float]], None] | None = None,
+    purge_keep: int = 0,
+    plain_first: bool = True,
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
     `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
-    `max_rounds`, `presolve` and `stabilisation` as in `lp_lower_bound`.
+    `max_rounds`, `presolve`, `stabilisation`, `trace` and `purge_keep` as in `lp_lower_bound`.
+
+    With `plain_first` (the default) and `pickup_rows`, the LP without pickup rows runs first,
+    for at most `PLAIN_SHARE` of the box, its master purged to `PURGE_KEEP` columns and its own
+    duals priced every round;
+    what it proves is the second LP's known bound, and the result is the better of the two (its
+    `plain` holds the first LP's own figures, its note says when the first LP gave the bound).
 
     With `pickup_rows` (the default) the gate-side stop limit (max_pickup_stops going home,
     max_dropoff_stops coming back) enters as pickup rows (`lp_lower_bound`'s
@@ -703,7 +820,8 @@ def plan_lp_bound(
     left = time_limit_s - (time.monotonic() - started)
     if left <= 0:
         return _not_computed("no time left after the travel matrix", started)
-    bound = lp_lower_bound(
+    solve_lp = functools.partial(
+        lp_lower_bound,
         demands,
         capacity_by_date=capacity,
         county_stop_limit=policy.max_dropoff_stops if home else policy.max_pickup_stops,
@@ -711,13 +829,51 @@ def plan_lp_bound(
         leg_s=leg,
         detour_ratio=policy.detour_ratio,
         detour_grace_s=policy.detour_grace_minutes * 60.0,
+        max_rounds=max_rounds,
+        presolve=presolve,
+        trace=trace,
+    )
+    plain_lp: LpBound | None = None
+    given = known_bound
+    if plain_first and pickup_rows:
+        # The LP without pickup rows, its columns purged and its own duals priced: cheap
+        # rounds, so it often converges inside the box; its proven value is a bound and the
+        # next LP's known bound.
+        plain_lp = solve_lp(
+            time_limit_s=left * PLAIN_SHARE,
+            warm_start=warm,
+            known_bound=known_bound,
+            purge_keep=PURGE_KEEP,
+            price_duals=True,
+        )
+        known_bound = max(known_bound, plain_lp.trips)
+        left = time_limit_s - (time.monotonic() - started)
+        if left <= 0:
+            return dataclasses.replace(plain_lp, seconds=time.monotonic() - started, plain=plain_lp)
+    bound = solve_lp(
         time_limit_s=left,
         warm_start=warm,
         known_bound=known_bound,
-        max_rounds=max_rounds,
-        presolve=presolve,
         boarding_stop_limit=_gate_side_limit(scenario, trips) if pickup_rows else None,
         hub_stops=hub_stops,
         stabilisation=stabilisation,
+        purge_keep=purge_keep,
     )
+    if plain_lp is not None:
+        if plain_lp.trips > bound.trips or (
+            plain_lp.trips == bound.trips and bound.value <= known_bound + ROUND_TOLERANCE
+        ):
+            # The LP with pickup rows proved nothing above what the first LP gave it.
+            bound = dataclasses.replace(
+                bound,
+                trips=plain_lp.trips,
+                value=max(plain_lp.value, bound.value),
+                note=PLAIN_NOTE if plain_lp.trips > given else bound.note,
+            )
+        bound = dataclasses.replace(
+            bound,
+            plain=plain_lp,
+            solver_seconds=bound.solver_seconds + plain_lp.solver_seconds,
+            pricing_seconds=bound.pricing_seconds + plain_lp.pricing_seconds,
+        )
     return dataclasses.replace(bound, seconds=time.monotonic() - started)

@@ -57,12 +57,15 @@ def corridors(
     county_stop_limit: int,
     detour_ratio: float,
     detour_grace_s: float,
+    closure: npt.NDArray[np.float64] | None = None,
 ) -> Corridors:
     """The corridor data of `counties` (keys into `sites`); `leg_s[i, j]` is the driving time
     from `sites[i]` to `sites[j]` in the passengers' direction (boarding points before counties;
-    the transpose of the road matrix for return trips)."""
+    the transpose of the road matrix for return trips). `closure`: `metric_closure(leg_s)` when
+    the caller has it (Floyd-Warshall is the cost here: 3 s of CPU at 800 sites)."""
     index = {key: i for i, key in enumerate(sites)}
-    closure = metric_closure(leg_s)
+    if closure is None:
+        closure = metric_closure(leg_s)
     raw = np.asarray(leg_s, dtype=np.float64)
     boards = [index[b] for b in boarding_sites]
     at = [index[c] for c in counties]

@@ -40,6 +40,12 @@ out empty to the farthest pickup), the same turn the servable diagnostic
 - Objective: seat the most (one per seat, `FIRST_CHOICE_BONUS` more on a unit's first-choice
   date), then the fewest coaches (`COACH_WEIGHT` a coach).
 
+The model is sized to its time box (`model_size`): at most `COLUMNS_PER_SECOND` coach columns a
+second of the box, reached by dropping the later departure hour, then partners one at a time
+down to `LEAST_PARTNERS`; when even that is over the budget the spread declines at once and the
+seat-pricing spread runs (wide seasons of 300-700 counties: 15,000-38,000 columns at two
+partners and one hour against a 12 s box of about 11,000).
+
 GLOP solves it (`optimizer.routing.solve_lp`) within a time box; the rounding puts whole units
 on dates (each group's units, largest first, on the date with the most of its seats left, never
 more seats than the LP placed for the group), and leaves the rest out with the slots that ran
@@ -74,14 +80,27 @@ from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 from optimizer.servable import Hold, Turn, _closure, boarding_sites, hold_of
 
 # The switch: a binding fleet's dates come from the route-pattern LP (False: the seat-pricing
-# spread of `optimizer.ledger.spread_dates` alone, exactly as before). Off by default: in the
-# side-by-side table of docs/benchmarks.md ("patterns") it seated more on near-50-tight only;
-# on wide-6k-610 and return-far-half its model was not built within its time box (the old
-# spread ran). (Its fill counted a lone full coach of one county at 85 %, 45 of 53 seats; it
-# now applies to the remainder only, see `_whole_coach_seats`.)
+# spread of `optimizer.ledger.spread_dates` alone, exactly as before). Off: with its model sized
+# to its box (`model_size`; docs/benchmarks.md, "spread"), switch on against off, same code,
+# both sides at once, load 3-13, near-50-tight seated +318, +184, +188 in three pairs, burst-20k-80
+# -28 and +167 (on 26 more trips in the second), ample-15k-99 unchanged (not called), and on
+# wide-6k-610, far-mountain, return-far-half and return-3k-711 the spread declines in under a
+# second (noise only). But main's refill (merged after that table) replans a freed coach with
+# it: a lone coach for 50 + 8 waiting workers is counted at `PATTERN_FILL` (45 of 53 seats,
+# the whole-coach rows apply from 53), so tests/optimizer/test_refill.py's thin-trip season
+# seats 90 with it against 96 without. Switch on once a county's last, partial coach is not
+# capped at the fill where it rides alone, and the refill seasons are measured.
 ROUTE_PATTERN_SPREAD = False
 # Partners per county in the candidate patterns (pairs with each, threes among them).
 NEAREST_PARTNERS = 4
+# The LP's size: at most this many coach columns per second of its time box (`model_size`
+# drops the later departure hour, then partners, until the model fits).
+COLUMNS_PER_SECOND = 1_000.0
+# The fewest partners a county keeps in the sized model: below it the spread declines at once
+# (the seat-pricing spread runs). Lone counties and pairs pool too little where counties are
+# small: on return-3k-711 (4 workers a county) the LP seated 1,790 with lone counties, 2,119
+# with one partner, 2,486 with two, 2,766 with four, against 2,176 the old spread's plan seated.
+LEAST_PARTNERS = 2
 # The coach-flow slots, hours: a hold is widened outward to whole slots.
 SLOT_HOURS = 2.0
 # Departure hours a pattern may start at, hours after the earliest departure hour (within the
@@ -129,8 +148,31 @@ class Roads:
     corridor: Corridors
 
 
+# The last `road_times` answer: (its provider, its key, the roads). The spread runs in every
+# planning pass of one season (first, second, top-up): on 711 counties the closure alone is
+# 3 s of CPU a call.
+_LAST_ROADS: list[tuple[DistanceProvider, object, Roads]] = []
+
+
 def road_times(scenario: Scenario, provider: DistanceProvider) -> Roads:
-    """The `Roads` of the home counties of `scenario`'s workers (one matrix call)."""
+    """The `Roads` of the home counties of `scenario`'s workers (one matrix call; the last
+    answer is kept for the same provider and the same counties, places and policy)."""
+    key = (
+        scenario.direction,
+        scenario.policy,
+        scenario.companies,
+        scenario.hubs,
+        frozenset((w.home_adcode, w.company_id) for w in scenario.workers),
+    )
+    for known, known_key, roads in _LAST_ROADS:
+        if known is provider and known_key == key:
+            return roads
+    roads = _road_times(scenario, provider)
+    _LAST_ROADS[:] = [(provider, key, roads)]
+    return roads
+
+
+def _road_times(scenario: Scenario, provider: DistanceProvider) -> Roads:
     policy = scenario.policy
     homes = sorted({w.home_adcode for w in scenario.workers if w.home_adcode})
     seats = county_seats(homes)
@@ -147,7 +189,9 @@ def road_times(scenario: Scenario, provider: DistanceProvider) -> Roads:
         back_far = seconds[count:, :count].max(axis=1).astype(np.float64) / 3600
     else:
         out_far, back_far = out.copy(), back.copy()
-    between = metric_closure(seconds)[count:, count:] / 3600
+    # One closure: the return wave's (of the transposed matrix) is its transpose.
+    closed = metric_closure(seconds)
+    between = closed[count:, count:] / 3600
     sites = [f"o{i}" for i in range(count)] + [f"county:{c}" for c in codes]
     boards = boarding_sites(scenario)
     boarding: dict[str, set[str]] = {f"county:{c}": set() for c in codes}
@@ -162,6 +206,7 @@ def road_times(scenario: Scenario, provider: DistanceProvider) -> Roads:
         [f"county:{c}" for c in codes],
         sites=sites,
         leg_s=seconds if scenario.direction == "home" else seconds.T,
+        closure=closed if scenario.direction == "home" else closed.T,
         boarding_sites=sites[:count],
         boarding_of=boarding,
         county_stop_limit=stops,
@@ -264,11 +309,40 @@ def candidate_sets(
     spread = roads.corridor.between + roads.corridor.between.T
     for i in pool:
         distances = spread[int(i), pool]
-        near = [int(pool[j]) for j in np.argsort(distances) if int(pool[j]) != int(i)][:nearest]
+        order = np.argsort(distances, kind="stable")[: nearest + 1]
+        near = [int(pool[j]) for j in order if int(pool[j]) != int(i)][:nearest]
         sets.update(tuple(sorted((int(i), j))) for j in near)
         if stops >= 3:
             sets.update(tuple(sorted((int(i), j, k))) for j, k in itertools.combinations(near, 2))
     return sets
+
+
+def model_size(
+    roads: Roads,
+    stop_limit: int,
+    days_of: Mapping[int, set[dt.date]],
+    types_on: Mapping[dt.date, int],
+    delays: Sequence[float],
+    budget: float,
+) -> tuple[set[tuple[int, ...]], list[float]] | None:
+    """The county sets and departure delays of the richest model whose coach columns (a
+    column per set, shared date of its counties, coach type on the date and delay) are
+    within `budget`: first `NEAREST_PARTNERS` with every delay, then the first delay only,
+    then one partner fewer at a time down to `LEAST_PARTNERS`; None when even that is over
+    the budget. GLOP's time grows faster than its columns (9,204 columns 1 s of CPU, 24,780
+    10 s), so the model is sized to its time box, not by season."""
+    levels = [(NEAREST_PARTNERS, list(delays))]
+    levels += [(n, list(delays[:1])) for n in range(NEAREST_PARTNERS, LEAST_PARTNERS - 1, -1)]
+    for partners, hours in levels:
+        sets = candidate_sets(roads, stop_limit, partners, sorted(days_of))
+        columns = len(hours) * sum(
+            types_on.get(day, 0)
+            for members in sets
+            for day in set.intersection(*(days_of[c] for c in members))
+        )
+        if columns <= budget:
+            return sets, hours
+    return None
 
 
 def county_fill(trips: Iterable[Trip], scenario: Scenario) -> dict[str, float]:
@@ -407,7 +481,14 @@ def pattern_spread(
     low, high = FILL_RANGE
     measured = availability.fill or {}
     fill = {c: min(high, max(low, measured.get(roads.codes[c], PATTERN_FILL))) for c in counties}
-    sets = candidate_sets(roads, stop_limit, NEAREST_PARTNERS, counties)
+    earliest = float(policy.earliest_departure_hour)
+    delays = [h for h in DEPARTURE_DELAYS_H if earliest + h <= policy.latest_departure_hour]
+    types_on = {day: sum(1 for v in fleet if v.count_on(day) > 0) for day in allowed}
+    budget = COLUMNS_PER_SECOND * (time_limit_s - (time.monotonic() - started))
+    size = model_size(roads, stop_limit, days_of, types_on, delays, budget)
+    if size is None:
+        return None
+    sets, delays = size
     holds: dict[tuple[int, ...], Hold] = {}
     for members in sorted(sets):
         hold = route_hold(roads, members, home, policy, far_ends=True)
@@ -425,8 +506,6 @@ def pattern_spread(
         upper.append(most)
         return len(objective) - 1
 
-    earliest = float(policy.earliest_departure_hour)
-    delays = [h for h in DEPARTURE_DELAYS_H if earliest + h <= policy.latest_departure_hour]
     # The coach variables, their slots and the seats they carry to each county of a date.
     # Each coach column's type and its slots [first, last) (the flow rows: `_flow_rows`).
     spans: list[tuple[int, int, int, int]] = []

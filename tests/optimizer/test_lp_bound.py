@@ -167,6 +167,8 @@ def lp_bound(
     known: int = 0,
     presolve: bool = True,
     pickup: int | None = None,
+    purge_keep: int = 0,
+    price_duals: bool | None = None,
 ) -> LpBound:
     demands = []
     for g in season.groups:
@@ -191,6 +193,8 @@ def lp_bound(
         known_bound=known,
         presolve=presolve,
         boarding_stop_limit=pickup,
+        purge_keep=purge_keep,
+        price_duals=price_duals,
     )
 
 
@@ -282,12 +286,34 @@ def test_glop_without_preprocessing_converges_to_the_same_lp(season: Season) -> 
     assert kept.trips == default.trips
 
 
+@settings(max_examples=30, deadline=None)
+@given(seasons())
+def test_purged_master_and_priced_duals_stay_valid_and_converge(season: Season) -> None:
+    """A master rebuilt every few rounds with only some of its columns (`purge_keep` 1: after
+    every third column) and the master's own duals priced every round stay at or under the
+    CP-SAT optimum, also after one round and with the counting bound as a row, and converge to
+    the same LP optimum as the plain loop."""
+    check(season, lambda s: lp_bound(s, purge_keep=1, price_duals=True))
+    check(season, lambda s: lp_bound(s, purge_keep=1, price_duals=True, max_rounds=1))
+    counting = counting_bound(season)
+    check(season, lambda s: lp_bound(s, purge_keep=1, price_duals=True, known=counting))
+    check(season, lambda s: lp_bound(s, pickup=s.pickup_stops, purge_keep=1, price_duals=True))
+    plain, purged = lp_bound(season), lp_bound(season, purge_keep=1, price_duals=True)
+    assert plain.converged and purged.converged
+    assert purged.value == pytest.approx(plain.value, abs=1e-6)
+    assert purged.trips == plain.trips
+
+
 @pytest.mark.parametrize(
     "invalid",
     [
         pytest.param(lambda s: lp_bound(s, collapse_windows=True), id="first-day-of-window"),
         pytest.param(lambda s: lp_bound(s, county_stops=1), id="one-county-per-coach"),
         pytest.param(lambda s: lp_bound(s, pickup=1), id="pickup-rows-with-one-gate-per-coach"),
+        pytest.param(
+            lambda s: lp_bound(s, collapse_windows=True, purge_keep=1, price_duals=True),
+            id="first-day-of-window-purged",
+        ),
     ],
 )
 def test_an_invalid_variant_is_caught(invalid: Callable[[Season], LpBound]) -> None:
@@ -409,6 +435,11 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
     lp = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0)
     stopped = "bound equals the master's value rounded up"
     assert (lp.converged or lp.note == stopped) and 0 < lp.trips <= kpis.trips
+    # The LP without pickup rows ran first (its figures kept) and proved no more; alone, the
+    # LP with them proves the same.
+    assert lp.plain is not None and 0 < lp.plain.trips <= lp.trips
+    alone = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0, plain_first=False)
+    assert alone.plain is None and alone.trips == lp.trips
     # Without the pickup rows (the LP before them) the converged value is never higher.
     plain = plan_lp_bound(scenario, plan.trips, workers, provider, 60.0, pickup_rows=False)
     assert plain.converged and plain.value <= lp.value + 1e-6
@@ -665,6 +696,8 @@ def hub_lp_bound(
     max_rounds: int | None = None,
     known: int = 0,
     gates_only: bool = False,
+    purge_keep: int = 0,
+    price_duals: bool | None = None,
 ) -> LpBound:
     """The LP bound with pickup rows; `gates_only` is the invalid variant that keys hub seats to
     their gate alone (as if no hub stop could gather them)."""
@@ -693,6 +726,8 @@ def hub_lp_bound(
         known_bound=known,
         boarding_stop_limit=base.pickup_stops,
         hub_stops=hub_stops,
+        purge_keep=purge_keep,
+        price_duals=price_duals,
     )
 
 
@@ -734,6 +769,7 @@ def test_hub_stops_stay_valid_and_never_weaker(season: HubSeason) -> None:
     is never below the LP whose hub seats fall back to unlimited rows."""
     hub_check(season, hub_lp_bound)
     hub_check(season, lambda s: hub_lp_bound(s, max_rounds=1))
+    hub_check(season, lambda s: hub_lp_bound(s, purge_keep=1, price_duals=True))
     counting = hub_counting_bound(season)
     hub_check(season, lambda s: hub_lp_bound(s, known=counting))
     assert hub_lp_bound(season, known=counting, max_rounds=1).trips >= counting

@@ -8,6 +8,7 @@ import datetime as dt
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 
 from optimizer import patterns
@@ -221,3 +222,119 @@ def test_whole_coach_seats_are_the_full_coaches_of_a_load() -> None:
     assert patterns._whole_coach_seats(52.0, 53) == 0.0
     assert patterns._whole_coach_seats(53.0, 53) == 53.0
     assert patterns._whole_coach_seats(120.0, 53) == 106.0
+
+
+def _columns(
+    sets: set[tuple[int, ...]], days_of: dict[int, set[dt.date]], types: int, hours: int
+) -> int:
+    return hours * types * sum(len(set.intersection(*(days_of[c] for c in s))) for s in sets)
+
+
+def test_the_model_is_sized_to_its_budget_richest_level_first() -> None:
+    """`model_size` keeps every partner and departure hour when the budget allows, drops the
+    later hour first, then partners down to `LEAST_PARTNERS`, and declines below that; the
+    level it picks is within the budget."""
+    scenario = _season(0, "home")
+    roads = patterns.road_times(scenario, PROVIDER)
+    days = [DAY0 + dt.timedelta(k) for k in range(4)]
+    days_of = {c: set(days[c % 2 :]) for c in range(len(roads.codes))}
+    types_on = dict.fromkeys(days, 2)
+    delays = [0.0, 8.0]
+    rich = patterns.model_size(roads, 3, days_of, types_on, delays, float("inf"))
+    assert rich is not None
+    sets, hours = rich
+    assert hours == delays
+    assert sets == patterns.candidate_sets(roads, 3, patterns.NEAREST_PARTNERS, sorted(days_of))
+    full = _columns(sets, days_of, 2, 2)
+    one_hour = patterns.model_size(roads, 3, days_of, types_on, delays, full - 1)
+    assert one_hour is not None and one_hour[1] == [0.0] and one_hour[0] == sets
+    assert _columns(one_hour[0], days_of, 2, 1) <= full - 1
+    assert patterns.model_size(roads, 3, days_of, types_on, delays, 0.0) is None
+
+
+def test_one_road_closure_gives_the_corridors_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`road_times` closes the road matrix once (the return wave's closure is its transpose):
+    the same corridors as letting `corridors` close it again, and the same answer is kept for
+    the same season and provider."""
+    real = patterns.corridors
+    for direction in ("home", "return"):
+        scenario = _season(2, direction)
+        once = patterns.road_times(scenario, PROVIDER)
+        assert patterns.road_times(scenario, PROVIDER) is once
+        with monkeypatch.context() as patch:
+            patch.setattr(patterns, "corridors", lambda *a, closure=None, **k: real(*a, **k))
+            twice = patterns._road_times(scenario, PROVIDER)
+        for field in ("reach", "allowed", "between"):
+            assert np.array_equal(getattr(once.corridor, field), getattr(twice.corridor, field))
+        assert np.array_equal(once.between, twice.between)
+
+
+@pytest.mark.parametrize("direction", ["home", "return"])
+def test_a_smaller_model_still_keeps_the_fleet(
+    direction: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the budget of one partner and one departure hour (the model a wide season gets),
+    the spread runs on the smaller model and the plans pass the independent checker, drive no
+    more coaches of a type than the fleet has, and give every fleet_exhausted worker a detail."""
+    scenario = _season(4, direction, workers=120)
+    monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", True)
+    monkeypatch.setattr(patterns, "LEAST_PARTNERS", 1)
+    real_size = patterns.model_size
+    targets: list[int] = []
+
+    def small(
+        roads: patterns.Roads,
+        stop_limit: int,
+        days_of: dict[int, set[dt.date]],
+        types_on: dict[dt.date, int],
+        delays: list[float],
+        budget: float,
+    ) -> tuple[set[tuple[int, ...]], list[float]] | None:
+        sets = patterns.candidate_sets(roads, stop_limit, 1, sorted(days_of))
+        target = sum(
+            types_on.get(d, 0) for s in sets for d in set.intersection(*(days_of[c] for c in s))
+        )
+        targets.append(target)
+        found = real_size(roads, stop_limit, days_of, types_on, delays, target)
+        assert found == (sets, delays[:1])
+        return found
+
+    real = patterns.pattern_spread
+    found: list[patterns.PatternSpread | None] = []
+
+    def spy(*args: Any, **kwargs: Any) -> patterns.PatternSpread | None:
+        found.append(real(*args, **kwargs))
+        return found[-1]
+
+    monkeypatch.setattr(patterns, "model_size", small)
+    monkeypatch.setattr(patterns, "pattern_spread", spy)
+    plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
+    ran = [f for f in found if f is not None]
+    assert ran and targets
+    assert all(f.columns <= max(targets) for f in ran)
+    assert check_plan(scenario, plan, provider=PROVIDER) == []
+    for vehicle in scenario.fleet:
+        assert duties.kpis.coaches_by_type.get(vehicle.vehicle_type, 0) <= vehicle.count
+    for unserved in plan.unserved:
+        if unserved.reason is UnservedReason.FLEET_EXHAUSTED:
+            assert unserved.detail
+
+
+def test_the_pattern_spread_seats_the_sparse_season_at_least_as_the_old_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """test_sparse's one-coach six-day season of three counties' few workers: planned with the
+    route-pattern spread it seats at least what the seat-pricing spread seats (28 against 25
+    when written), passes the independent checker and drives one coach."""
+    from tests.optimizer.test_sparse import _linquan_season
+
+    seated = {}
+    for switch in (False, True):
+        monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", switch)
+        scenario = _linquan_season()
+        plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
+        assert check_plan(scenario, plan, provider=PROVIDER) == []
+        assert duties.kpis.coaches <= 1
+        seated[switch] = plan.kpis.seated
+        assert switch == any("route-pattern" in note for note in plan.notes)
+    assert seated[True] >= seated[False]

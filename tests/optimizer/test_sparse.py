@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from optimizer import season
+from optimizer import patterns, season
 from optimizer.duties import DutyResult
 from optimizer.groups import Unit, consolidate_dates
 from optimizer.model import Plan, Scenario, UnservedReason, VehicleType
@@ -107,10 +107,12 @@ def test_a_short_fleet_seats_a_countys_shared_date_on_one_stop(
 ) -> None:
     """One coach over six days, three counties' few workers: Linquan's 9 workers whose windows
     hold day 4 (and 3 more free on day 1 only) are gathered on day 4 with Weining's instead of
-    spread over days 3 and 4. With the spread alone (no plan with the dates of planning
-    without a fleet) the plan passes the checker, keeps the fleet, carries Linquan on one trip
-    and seats 16 (before: 12 on 3 trips, Linquan on 2 of them)."""
+    spread over days 3 and 4 (the seat-pricing spread: the route-pattern spread switched off,
+    tests/optimizer/test_patterns.py plans this season with it). With the spread alone (no
+    plan with the dates of planning without a fleet) the plan passes the checker, keeps the
+    fleet, carries Linquan on one trip and seats 16 (before: 12 on 3 trips, Linquan on 2)."""
     monkeypatch.setattr(season, "UNSPREAD_PASS_SHARE", 0.0)
+    monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", False)  # the seat-pricing spread's
     scenario = _linquan_season()
     plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
     _check(scenario, plan, duties)
@@ -127,8 +129,10 @@ def test_the_dates_of_planning_without_a_fleet_are_tried_when_trips_are_cancelle
     """The same season: planned once more with the dates of planning without a fleet (each
     county on its fewest dates), the exact chaining keeping the trips that seat the most,
     the plan seats more than the spread's 16 (23 when written) and says which plan it kept
-    (the pass is off by default: on the family's large seasons it was never kept)."""
+    (the pass is off by default: on the family's large seasons it was never kept). The
+    seat-pricing spread's (the route-pattern spread seats 28 and the pass is not kept)."""
     monkeypatch.setattr(season, "UNSPREAD_PASS_SHARE", 0.5)
+    monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", False)  # the seat-pricing spread's
     scenario = _linquan_season()
     plan, duties = solve_within_fleet(scenario, distances=PROVIDER)
     _check(scenario, plan, duties)
