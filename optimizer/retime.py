@@ -163,6 +163,7 @@ def retime_into_gaps(
     keep: Iterable[str] = (),
     retype: Callable[[Trip, VehicleType], Trip],
     allows: Callable[[Trip, str], bool] | None = None,
+    relay_budget_s: float | None = None,
 ) -> tuple[list[Trip], int]:
     """`trips` with those beyond the fleet re-timed into a coach's free time on their date:
     (trips, how many were re-timed).
@@ -184,7 +185,9 @@ def retime_into_gaps(
     A trip that finds no gap may still take one whose next trip blocks it (`_relay`, while
     `RETIME_RELAY`): that next trip of `trips` is handed, later on its own date, to another
     chain of the type whose coach is back by then. The count includes the trips handed on.
+    With `relay_budget_s`, no relay is tried once that many wall seconds have passed.
     """
+    deadline = None if relay_budget_s is None else time.monotonic() + relay_budget_s
     kept = set(keep)
     chains = fleet_chains(
         [*held, *trips], fleet, depot=depot, timer=timer, policy=policy, keep=kept
@@ -266,6 +269,7 @@ def retime_into_gaps(
                     provider=provider,
                     kept=kept,
                     mine=wave,
+                    deadline=deadline,
                 )
                 if relay is None:
                     continue
@@ -296,6 +300,7 @@ def _relay(
     provider: DistanceProvider,
     kept: Set[str],
     mine: Set[str],
+    deadline: float | None = None,
 ) -> tuple[int, list[Trip], int, list[Trip], Trip] | None:
     """`trip` re-timed into a chain whose coach is back in time but whose next trip (`after`)
     it cannot then reach, that next trip handed, later on its own date, to another chain of the
@@ -303,8 +308,11 @@ def _relay(
     trips, the handed trip), or None. The coach back from a far trip of one peak day takes a
     second, evening trip the next day; the trip of the day after it was chained to goes to a
     coach back from that next day's early trip (each trip keeps its date, riders and stops).
-    Only trips of `mine` (this wave's) not in `kept` nor locked are handed on."""
+    Only trips of `mine` (this wave's) not in `kept` nor locked are handed on; None once the
+    clock passes `deadline` (`time.monotonic`)."""
     for number, chain in enumerate(chains):
+        if deadline is not None and time.monotonic() > deadline:
+            return None
         for index, after in enumerate(chain):
             if index == 0 or after.departure <= trip.departure:
                 continue
