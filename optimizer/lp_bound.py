@@ -488,6 +488,26 @@ def lp_lower_bound(
         for row, cost in enumerate((around + width * box_scale).tolist()):
             lp.set_cost(row, cost)
 
+    def price_at(
+        vector: npt.NDArray[np.float64],
+        worth_completing: Callable[[float, float], bool] | None = None,
+    ) -> tuple[float, list[Column], int, bool] | None:
+        """Pricing at the dual point `vector` (group and visit rows, then the per-coach row)."""
+        return _price(
+            vector[:total_row],
+            sizes,
+            visit_row,
+            corridor,
+            days,
+            capacity_by_date,
+            eligible,
+            deadline,
+            per_coach=float(vector[total_row]) if totals else 0.0,
+            limits=limits,
+            stop_early=with_hubs,
+            worth_completing=worth_completing,
+        )
+
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -522,19 +542,8 @@ def lp_lower_bound(
             )
             objective = float(point @ rhs)
             clock = time.monotonic()
-            priced = _price(
-                point[:total_row],
-                sizes,
-                visit_row,
-                corridor,
-                days,
-                capacity_by_date,
-                eligible,
-                deadline,
-                per_coach=float(point[total_row]) if totals else 0.0,
-                limits=limits,
-                stop_early=with_hubs,
-                worth_completing=functools.partial(_worth_completing, objective, best),
+            priced = price_at(
+                point, worth_completing=functools.partial(_worth_completing, objective, best)
             )
             pricing_seconds += time.monotonic() - clock
             if priced is None:
@@ -562,19 +571,7 @@ def lp_lower_bound(
                 # Price the master's own duals too (cheap without pickup rows): near the end
                 # of the run their Farley value can beat the mixture's, whose centre lags.
                 clock = time.monotonic()
-                raw = _price(
-                    duals[:total_row],
-                    sizes,
-                    visit_row,
-                    corridor,
-                    days,
-                    capacity_by_date,
-                    eligible,
-                    deadline,
-                    per_coach=float(duals[total_row]) if totals else 0.0,
-                    limits=limits,
-                    stop_early=with_hubs,
-                )
+                raw = price_at(duals)
                 pricing_seconds += time.monotonic() - clock
                 if raw is not None:
                     own = max(1.0, raw[0])
