@@ -286,6 +286,17 @@ UNCERTAIN_SPREAD_NOTE = (
 MOVE_PENALTY = 0.01
 
 
+def seats_by_home(trip: Trip, home_of: Mapping[str, str | None]) -> dict[str, int]:
+    """The seats `trip`'s passengers take per home county (`home_of`: worker id -> county
+    adcode; a passenger whose worker is not there, or has no county, is left out)."""
+    taken: dict[str, int] = defaultdict(int)
+    for passenger in trip.passengers:
+        county = home_of.get(passenger.worker_id)
+        if county is not None:
+            taken[county] += passenger.seat_count
+    return taken
+
+
 def measured_costs(
     trips: Iterable[Trip], scenario: Scenario, depot: Location, timer: EmptyDriveTimer
 ) -> dict[str, dict[int, float]]:
@@ -300,11 +311,7 @@ def measured_costs(
     days: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     seats: dict[str, float] = defaultdict(float)
     for trip in trips:
-        taken: dict[str, int] = defaultdict(int)
-        for passenger in trip.passengers:
-            county = home_of.get(passenger.worker_id)
-            if county is not None:
-                taken[county] += passenger.seat_count
+        taken = seats_by_home(trip, home_of)
         total = sum(taken.values())
         if not total:
             continue

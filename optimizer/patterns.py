@@ -72,7 +72,7 @@ import numpy.typing as npt
 
 from optimizer.geography.distance import DistanceProvider
 from optimizer.groups import Unit, county_site, gate_site, hub_site
-from optimizer.ledger import Availability, Spread, at_most_stops
+from optimizer.ledger import Availability, Spread, at_most_stops, seats_by_home
 from optimizer.lp_bound import Corridors, corridors, metric_closure
 from optimizer.model import Policy, Scenario, Trip
 from optimizer.places import county_seats
@@ -354,11 +354,7 @@ def county_fill(trips: Iterable[Trip], scenario: Scenario) -> dict[str, float]:
     taken: dict[str, float] = defaultdict(float)
     offered: dict[str, float] = defaultdict(float)
     for trip in trips:
-        by_county: dict[str, int] = defaultdict(int)
-        for passenger in trip.passengers:
-            county = home_of.get(passenger.worker_id)
-            if county is not None:
-                by_county[county] += passenger.seat_count
+        by_county = seats_by_home(trip, home_of)
         total = sum(by_county.values())
         coach = seats_of.get(trip.vehicle_type, total)
         for county, n in by_county.items():
