@@ -74,7 +74,7 @@ def export(rev: str, into: Path, repo: Path = ROOT) -> Side:
     except subprocess.CalledProcessError:
         if Path(rev).is_dir():
             return Side(rev, "folder", Path(rev).resolve())
-        raise
+        raise ValueError(f"{rev!r} is neither a revision of {repo} nor a folder") from None
     into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.Popen(
         ["git", "-C", str(repo), "archive", "--format=tar", commit], stdout=subprocess.PIPE
@@ -450,17 +450,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         seasons = [s.strip() for s in args.seasons.split(",") if s.strip()]
         if not (args.before and args.after and seasons) or args.pairs < 1:
             parser.error("--before, --after, --seasons and --pairs >= 1 are needed")
-        record = run_pairs(
-            args.before,
-            args.after,
-            seasons,
-            args.pairs,
-            args.family,
-            seed=args.seed,
-            entry=args.entry,
-            time_limit_s=args.time_limit,
-            out=args.out,
-            timeout_s=args.timeout,
-            progress=lambda line: print(line, file=sys.stderr, flush=True),
-        )
+        try:
+            record = run_pairs(
+                args.before,
+                args.after,
+                seasons,
+                args.pairs,
+                args.family,
+                seed=args.seed,
+                entry=args.entry,
+                time_limit_s=args.time_limit,
+                out=args.out,
+                timeout_s=args.timeout,
+                progress=lambda line: print(line, file=sys.stderr, flush=True),
+            )
+        except (ValueError, FileNotFoundError) as error:
+            # A revision git does not know, a season with no folder: the user's input, not a crash.
+            parser.error(str(error))
     print("\n".join(render_pairs(record)))

@@ -206,6 +206,22 @@ def test_a_missing_season_is_refused_before_anything_runs(tmp_path: Path) -> Non
         pairs.run_pairs("HEAD", "HEAD", ["nowhere"], 1, tmp_path, progress=lambda _: None)
 
 
+def test_an_unknown_revision_is_a_usage_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name that is neither a revision nor a folder stops the command with its name, no
+    traceback, before any season runs."""
+    (tmp_path / "one-s11").mkdir()
+    (tmp_path / "one-s11" / "scenario.toml").write_text("")
+    with pytest.raises(SystemExit) as stopped:
+        robustness.main(
+            ["pairs", "--before", "no-such-rev-xyz", "--after", "HEAD", "--seasons", "one",
+             "--pairs", "1", "--family", str(tmp_path)]
+        )  # fmt: skip
+    assert stopped.value.code == 2
+    assert "'no-such-rev-xyz' is neither a revision" in capsys.readouterr().err
+
+
 def test_a_revision_is_exported_with_git_archive(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
