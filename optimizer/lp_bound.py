@@ -227,6 +227,7 @@ def lp_lower_bound(
     trace: Callable[[Mapping[str, float]], None] | None = None,
     purge_keep: int = 0,
     price_duals: bool | None = None,
+    incremental: bool = True,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -291,6 +292,9 @@ def lp_lower_bound(
         Also price the master's own duals each round when the smoothed point is priced, and
         keep their Farley value when it is higher (default: only without pickup rows, where
         pricing is cheap). Either way every value kept is a Farley bound, so proven.
+    incremental
+        Re-solve the master from its last basis (the default; `CoveringLp`), or from scratch
+        every round (False: the same LP, more simplex work).
     """
     if price_duals is None:
         price_duals = boarding_stop_limit is None
@@ -383,7 +387,7 @@ def lp_lower_bound(
         else None
     )
 
-    lp = CoveringLp(rhs.tolist(), presolve=presolve)
+    lp = CoveringLp(rhs.tolist(), presolve=presolve, incremental=incremental)
     # With the box: one artificial column per row but the known bound's (lp columns
     # 0..first_real-1), covering its row at a cost: the row's dual never exceeds that cost.
     for row in range(total_row if box else 0):
@@ -425,7 +429,7 @@ def lp_lower_bound(
         budget = max(0, purge_keep - int(keep.sum()))
         order = np.argsort(reduced, kind="stable")
         keep[order[~keep[order]][:budget]] = True
-        fresh = CoveringLp(rhs.tolist(), presolve=presolve)
+        fresh = CoveringLp(rhs.tolist(), presolve=presolve, incremental=incremental)
         kept = np.nonzero(keep)[0].tolist()
         column_day[:] = [column_day[i] for i in kept]
         column_sets[:] = [column_sets[i] for i in kept]

@@ -169,6 +169,7 @@ def lp_bound(
     pickup: int | None = None,
     purge_keep: int = 0,
     price_duals: bool | None = None,
+    incremental: bool = True,
 ) -> LpBound:
     demands = []
     for g in season.groups:
@@ -195,6 +196,7 @@ def lp_bound(
         boarding_stop_limit=pickup,
         purge_keep=purge_keep,
         price_duals=price_duals,
+        incremental=incremental,
     )
 
 
@@ -286,6 +288,25 @@ def test_glop_without_preprocessing_converges_to_the_same_lp(season: Season) -> 
     assert kept.trips == default.trips
 
 
+@settings(max_examples=25, deadline=None)
+@given(seasons())
+def test_incremental_master_gives_the_lp_of_a_master_solved_from_scratch(season: Season) -> None:
+    """The master re-solved from its last basis (the default) stays at or under the CP-SAT
+    optimum (also after one round, with pickup rows and with the counting bound as a row) and
+    converges to the same LP optimum, so the same bound, as a master solved from scratch every
+    round."""
+    counting = counting_bound(season)
+    check(season, lambda s: lp_bound(s, max_rounds=1))
+    check(season, lambda s: lp_bound(s, known=counting, max_rounds=1))
+    check(season, lambda s: lp_bound(s, pickup=s.pickup_stops, known=counting))
+    for pickup in (None, season.pickup_stops):
+        warm = lp_bound(season, pickup=pickup)
+        cold = lp_bound(season, pickup=pickup, incremental=False)
+        assert warm.converged and cold.converged
+        assert warm.value == pytest.approx(cold.value, abs=1e-6)
+        assert warm.trips == cold.trips
+
+
 @settings(max_examples=30, deadline=None)
 @given(seasons())
 def test_purged_master_and_priced_duals_stay_valid_and_converge(season: Season) -> None:
@@ -313,6 +334,10 @@ def test_purged_master_and_priced_duals_stay_valid_and_converge(season: Season) 
         pytest.param(
             lambda s: lp_bound(s, collapse_windows=True, purge_keep=1, price_duals=True),
             id="first-day-of-window-purged",
+        ),
+        pytest.param(
+            lambda s: lp_bound(s, collapse_windows=True, incremental=False),
+            id="first-day-of-window-from-scratch",
         ),
     ],
 )
