@@ -103,8 +103,13 @@ UNBOXED_COST = 1e6
 # (rebuilt at 1.5x, the tail of near-50-tight's LP no longer converged: docs/benchmarks.md).
 PURGE_FACTOR = 3
 # `plan_lp_bound`'s first LP (without pickup rows): its share of the box, the columns its master
-# keeps when purged, and the note when it gave the bound.
-PLAIN_SHARE = 2 / 3
+# keeps when purged, and the note when it gave the bound. The LP with pickup rows proved nothing
+# above it on any season measured (docs/benchmarks.md "lpconv", "lpinc"), so it gets most of the
+# box.
+PLAIN_SHARE = 0.85
+# The LP with pickup rows runs after it only with at least this much of the box left: building
+# it and its first round took 2.5-7.8 s on cixi-2019 at load 5-9 (docs/benchmarks.md "lpinc").
+PICKUP_LP_MIN_S = 3.0
 PURGE_KEEP = 4000
 PLAIN_NOTE = "proven by the LP without pickup rows"
 # Hub stops in the pickup rows for at most this many hubs in a season (pricing enumerates the
@@ -733,7 +738,8 @@ def plan_lp_bound(
     With `plain_first` (the default) and `pickup_rows`, the LP without pickup rows runs first,
     for at most `PLAIN_SHARE` of the box, its master purged to `PURGE_KEEP` columns and its own
     duals priced every round;
-    what it proves is the second LP's known bound, and the result is the better of the two (its
+    what it proves is the second LP's known bound (that LP runs only with `PICKUP_LP_MIN_S` of
+    the box left), and the result is the better of the two (its
     `plain` holds the first LP's own figures, its note says when the first LP gave the bound).
 
     With `pickup_rows` (the default) the gate-side stop limit (max_pickup_stops going home,
@@ -849,7 +855,9 @@ def plan_lp_bound(
         )
         known_bound = max(known_bound, plain_lp.trips)
         left = time_limit_s - (time.monotonic() - started)
-        if left <= 0:
+        if left < PICKUP_LP_MIN_S:
+            # Too little time for the LP with pickup rows to finish one round: it would only
+            # overrun the box.
             return dataclasses.replace(plain_lp, seconds=time.monotonic() - started, plain=plain_lp)
     bound = solve_lp(
         time_limit_s=left,

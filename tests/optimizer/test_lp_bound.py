@@ -484,6 +484,37 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
     assert skipped.kpis.lower_bound_seconds == 0 and skipped.kpis.lower_bound_source == "counting"
 
 
+def test_the_lp_bound_runs_when_the_stages_before_it_ran_late(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the stages before the LP bound have used up the whole time limit (a loaded machine),
+    the bound still runs, for part of its reserve (before: it was skipped, 0 s), and is
+    reported."""
+    import time
+    from pathlib import Path
+
+    import optimizer.solve
+    from optimizer.geography.distance import GreatCircleProvider
+    from optimizer.model import SolverParams
+    from optimizer.read import read_scenario
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "pooling"
+    scenario = read_scenario(folder).replace(
+        solver=SolverParams(time_limit_s=6.0, lower_bound_share=0.5)
+    )
+    bounds = optimizer.solve.plan_bounds
+
+    def late(ctx: Any, *args: Any) -> Any:
+        while ctx.elapsed() < ctx.scenario.solver.time_limit_s:
+            time.sleep(0.05)
+        return bounds(ctx, *args)
+
+    monkeypatch.setattr(optimizer.solve, "plan_bounds", late)
+    plan = optimizer.solve.solve(scenario, distances=GreatCircleProvider())
+    assert plan.kpis.lower_bound_seconds > 0
+    assert plan.kpis.trips >= plan.kpis.lower_bound_trips > 0
+
+
 @settings(max_examples=30, deadline=None)
 @given(seasons(), st.integers(0, 2**31 - 1))
 def test_label_pricing_finds_the_exact_maximum(season: Season, seed: int) -> None:
