@@ -424,10 +424,13 @@ def lp_lower_bound(
         column_keys.append(key)
         column_rows.append((rows, coefficients))
 
-    def purge(duals: npt.NDArray[np.float64], values: npt.NDArray[np.float64]) -> CoveringLp:
+    def purge(
+        duals: npt.NDArray[np.float64], values: npt.NDArray[np.float64]
+    ) -> tuple[CoveringLp, list[int]]:
         """A new master with the columns in use and the `purge_keep` of least reduced cost at
-        `duals` (the others may come back when they price out again): a smaller master solves
-        faster; its optimum over the kept columns is still a restricted master's."""
+        `duals` (the others may come back when they price out again), and the kept columns'
+        old indices: a smaller master solves faster; its optimum over the kept columns is still
+        a restricted master's."""
         reduced = np.array([1.0 - float(duals[r] @ np.asarray(a)) for r, a in column_rows])
         keep = np.zeros(len(column_rows), dtype=bool)
         keep[values > 1e-9] = True
@@ -444,7 +447,7 @@ def lp_lower_bound(
         seen.update(column_keys)
         for rows, coefficients in column_rows:
             fresh.add_column(rows, coefficients)
-        return fresh
+        return fresh, kept
 
     day_index = {d: i for i, d in enumerate(days)}
     for day, loading in warm_start:
@@ -635,7 +638,10 @@ def lp_lower_bound(
         ):
             # Only after the master fell since the last purge: the loop cannot cycle through
             # the same columns, dropped and priced again, at one master value.
-            lp = purge(duals, values)
+            lp, kept = purge(duals, values)
+            # The last solution, on the kept columns (all those in use): what is reported if
+            # the box runs out before the purged master is solved.
+            values = values[kept]
             purged_at = master_value
         for di, served, priced_loading in columns:
             add(di, served, priced_loading)

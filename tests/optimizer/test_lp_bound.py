@@ -325,6 +325,43 @@ def test_purged_master_and_priced_duals_stay_valid_and_converge(season: Season) 
     assert purged.trips == plain.trips
 
 
+def test_a_purged_master_out_of_time_reports_the_last_solution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the box runs out in the first solve of a purged master, the bound keeps the last
+    master's solution on the kept columns (before: an IndexError, its values were the unpurged
+    master's)."""
+    import optimizer.lp_bound
+    from optimizer.routing import CoveringLp
+
+    masters: list[CoveringLp] = []
+
+    class OutOfTimeAfterPurge(CoveringLp):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            masters.append(self)
+
+        def solve(self, time_limit_s: float) -> Any:
+            return None if len(masters) > 2 else super().solve(time_limit_s)
+
+    monkeypatch.setattr(optimizer.lp_bound, "CoveringLp", OutOfTimeAfterPurge)
+    season = Season(
+        1,
+        3,
+        ((0, 3600, 3600, 3600), (3600, 0, 600, 600), (3600, 600, 0, 600), (3600, 600, 600, 0)),
+        (8, 8),
+        tuple(Group(3, c % 3, 0, c % 2, 0) for c in range(6)),
+        3,
+        1,
+        1.3,
+        1800,
+    )
+    lp = lp_bound(season, purge_keep=1, price_duals=True)
+    assert len(masters) == 3 and "inside the LP solver" in lp.note
+    assert lp.patterns and lp.trips <= optimum(season)
+    assert sum(p.coaches for p in lp.patterns) == pytest.approx(lp.lp_value, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     "invalid",
     [
