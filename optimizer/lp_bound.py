@@ -233,6 +233,7 @@ def lp_lower_bound(
     purge_keep: int = 0,
     price_duals: bool | None = None,
     incremental: bool = True,
+    closure: npt.NDArray[np.float64] | None = None,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -300,6 +301,8 @@ def lp_lower_bound(
     incremental
         Re-solve the master from its last basis (the default; `CoveringLp`), or from scratch
         every round (False: the same LP, more simplex work).
+    closure
+        `metric_closure(leg_s)` when the caller has it (else computed here, within the box).
     """
     if price_duals is None:
         price_duals = boarding_stop_limit is None
@@ -331,6 +334,10 @@ def lp_lower_bound(
     missing = sorted((boards | set(counties)) - known)
     if missing:
         return _not_computed(f"sites without travel times: {', '.join(missing[:3])}", started)
+    try:
+        closure = metric_closure(leg_s, deadline) if closure is None else closure
+    except TimeoutError as stop:
+        return _not_computed(str(stop), started)
     corridor = corridors(
         counties,
         sites=sites,
@@ -340,6 +347,7 @@ def lp_lower_bound(
         county_stop_limit=county_stop_limit,
         detour_ratio=detour_ratio,
         detour_grace_s=detour_grace_s,
+        closure=closure,
     )
     groups = sorted(seats_of)
     group_row = {g: i for i, g in enumerate(groups)}
@@ -833,6 +841,12 @@ def plan_lp_bound(
     left = time_limit_s - (time.monotonic() - started)
     if left <= 0:
         return _not_computed("no time left after the travel matrix", started)
+    try:
+        # Both LPs close the same travel times: once, inside the box.
+        closure = metric_closure(leg, started + time_limit_s)
+    except TimeoutError as stop:
+        return _not_computed(str(stop), started)
+    left = time_limit_s - (time.monotonic() - started)
     solve_lp = functools.partial(
         lp_lower_bound,
         demands,
@@ -845,6 +859,7 @@ def plan_lp_bound(
         max_rounds=max_rounds,
         presolve=presolve,
         trace=trace,
+        closure=closure,
     )
     plain_lp: LpBound | None = None
     given = known_bound
