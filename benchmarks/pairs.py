@@ -21,7 +21,9 @@ cut short keeps what it measured; `--table` renders it.
 The table: per season and figure, the median over the pairs of each side with the range in
 brackets, and the after / before ratio of the medians. *unserved / bound* is (servable bound -
 seated) / servable bound, the share of what any plan could seat that this one left unseated;
-a side whose runner has no bound (an older revision) is read against the other side's.
+a side whose runner has no bound (an older revision) is read against the other side's. Under
+the table, every plan with checker errors is listed with the checker's first error texts (the
+progress line names the first one as the pair ends), so an error seen once is not lost.
 """
 
 from __future__ import annotations
@@ -239,9 +241,13 @@ def _progress_line(run: Mapping[str, Any]) -> str:
     def side(result: Mapping[str, Any]) -> str:
         if "error" in result:
             return f"error: {result['error']}"
-        return (
+        text = (
             f"seated {result.get('seated')}, trips {result.get('trips')}, {result.get('plan_s')} s"
         )
+        if result.get("checker_errors"):
+            first = result.get("checker_first_errors") or ["(no text kept)"]
+            text += f", {result['checker_errors']} checker error(s), first: {first[0]}"
+        return text
 
     return (
         f"{run['season']} pair {run['pair']} ({run['started_utc']} UTC, load "
@@ -411,6 +417,16 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
     ]
     if over:
         lines += ["", "Over the fleet (`within_fleet` false): " + "; ".join(over) + "."]
+    illegal = [(r, side) for r in runs for side in SIDES if r.get(side, {}).get("checker_errors")]
+    if illegal:
+        lines += ["", "Checker errors (tests/checker.py), the first of each plan that has any:", ""]
+        for r, side in illegal:
+            result = r[side]
+            first = result.get("checker_first_errors") or ["(no text kept)"]
+            lines.append(
+                f"- {r['season']} pair {r['pair']} {side}: {result['checker_errors']} error(s): "
+                + "; ".join(str(error) for error in first)
+            )
     lines.append("")
     return lines
 

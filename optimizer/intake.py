@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import pandas as pd
 
@@ -204,6 +204,41 @@ def _origin_county(
     return code
 
 
+class _Place(NamedTuple):
+    """A row of a table of places in the season's origin (companies, hubs) that passed the
+    checks they share."""
+
+    row: int
+    record: dict[str, Any]
+    place_id: str
+    lon: float
+    lat: float
+    county: str
+
+
+def _origin_places(
+    rows: _Rows, df: pd.DataFrame, id_column: str, origins: Sequence[str]
+) -> Iterator[_Place]:
+    """The rows of `df` with an id in `id_column` not seen on an earlier row, coordinates in
+    China and an origin county among `origins` (see `_origin_county`); every other row adds
+    its problem to `rows` and is skipped."""
+    seen: set[str] = set()
+    for row, record in _records(df):
+        place_id = _text(record, id_column)
+        if not place_id:
+            rows.add(row, id_column, "", "is required")
+            continue
+        if _duplicates(rows, seen, row, id_column, place_id):
+            continue
+        point = _coordinates(rows, row, record)
+        if point is None:
+            continue
+        county = _origin_county(rows, row, record, point, origins)
+        if county is None:
+            continue
+        yield _Place(row, record, place_id, point[0], point[1], county)
+
+
 def parse_companies(
     df: pd.DataFrame, origins: Sequence[str] = ()
 ) -> tuple[list[Company], list[InputProblem]]:
@@ -216,32 +251,18 @@ def parse_companies(
     rows = _Rows("companies")
     if _header_problems(rows, df, COMPANY_COLUMNS):
         return [], rows.problems
-    companies: list[Company] = []
-    seen: set[str] = set()
-    for row, record in _records(df):
-        company_id = _text(record, "company_id")
-        if not company_id:
-            rows.add(row, "company_id", "", "is required")
-            continue
-        if _duplicates(rows, seen, row, "company_id", company_id):
-            continue
-        point = _coordinates(rows, row, record)
-        if point is None:
-            continue
-        county = _origin_county(rows, row, record, point, origins)
-        if county is None:
-            continue
-        companies.append(
-            Company(
-                county=county,
-                company_id=company_id,
-                name=_text(record, "name") or company_id,
-                lon=point[0],
-                lat=point[1],
-                no_hub=_bool(rows, row, record, "no_hub"),
-                town=_text(record, "town"),
-            )
+    companies = [
+        Company(
+            county=place.county,
+            company_id=place.place_id,
+            name=_text(place.record, "name") or place.place_id,
+            lon=place.lon,
+            lat=place.lat,
+            no_hub=_bool(rows, place.row, place.record, "no_hub"),
+            town=_text(place.record, "town"),
         )
+        for place in _origin_places(rows, df, "company_id", origins)
+    ]
     return companies, rows.problems
 
 
@@ -253,22 +274,16 @@ def parse_hubs(
     rows = _Rows("hubs")
     if _header_problems(rows, df, HUB_COLUMNS):
         return [], rows.problems
-    hubs: list[Hub] = []
-    seen: set[str] = set()
-    for row, record in _records(df):
-        hub_id = _text(record, "hub_id")
-        if not hub_id:
-            rows.add(row, "hub_id", "", "is required")
-            continue
-        if _duplicates(rows, seen, row, "hub_id", hub_id):
-            continue
-        point = _coordinates(rows, row, record)
-        if point is None:
-            continue
-        county = _origin_county(rows, row, record, point, origins)
-        if county is None:
-            continue
-        hubs.append(Hub(hub_id, _text(record, "name") or hub_id, point[0], point[1], county))
+    hubs = [
+        Hub(
+            place.place_id,
+            _text(place.record, "name") or place.place_id,
+            place.lon,
+            place.lat,
+            place.county,
+        )
+        for place in _origin_places(rows, df, "hub_id", origins)
+    ]
     return hubs, rows.problems
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -64,6 +65,30 @@ def wait_for(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
     raise AssertionError(f"{what} did not happen within {timeout_s} s")
 
 
+# A worker process needs seconds to start on an idle machine (imports, migrations, its engine)
+# and took over 30 s under load 11-15, so what a test waits for from a worker is counted from
+# the worker's own start line. That line is waited for while the process lives; the bound is
+# there only so that a hung start ends the test before pytest's timeout (900 s) does.
+WORKER_START_S = 300.0
+
+
+def wait_started(process: subprocess.Popen[bytes], log_file: Path) -> None:
+    """Wait until the `chunyun worker` `process` has printed its start line to `log_file` (the
+    line names the worker as host:pid:tag) and so runs its claim loop; fail at once, with the
+    log, if the process ended first."""
+    name = f"{socket.gethostname()}:{process.pid}:"
+
+    def started() -> bool:
+        text = log_file.read_text(encoding="utf-8", errors="replace")
+        if process.poll() is not None:
+            raise AssertionError(
+                f"worker ended ({process.returncode}) before it started:\n" + text[-3000:]
+            )
+        return name in text
+
+    wait_for(started, WORKER_START_S, f"worker {process.pid} starting")
+
+
 def test_a_worker_killed_mid_job_leaves_no_partial_plan(database_url: str, tmp_path: Path) -> None:
     """SIGKILL a worker while it plans `small`: the job shows no trip; after the lease runs out
     the next worker re-queues and plans it (attempt 2), and the plan seats each worker once."""
@@ -95,14 +120,18 @@ def test_a_worker_killed_mid_job_leaves_no_partial_plan(database_url: str, tmp_p
 
     log = tmp_path / "workers.log"
     with chunyun(log, database_url, "worker", "--slots", "1") as doomed:
+        wait_started(doomed, log)
         wait_for(lambda: row().status == "running" and row().progress >= 0.2, 60, "the solve going")
         doomed.send_signal(signal.SIGKILL)
         assert doomed.wait(10) == -signal.SIGKILL
     killed = row()
     assert killed.status == "running" and killed.attempts == 1  # nobody has noticed yet
     assert visible() == (0, 0)
-    with chunyun(log, database_url, "worker", "--slots", "1"):
-        requeued = wait_for(lambda: row().attempts == 2 and row(), 30, "the re-queue")
+    with chunyun(log, database_url, "worker", "--slots", "1") as successor:
+        # Running, its first claim-loop pass re-queues the job (its lease of 2 s ran out while
+        # this worker started) and claims it: two small SQLite transactions, no solve.
+        wait_started(successor, log)
+        requeued = wait_for(lambda: row().attempts == 2 and row(), 60, "the re-queue")
         assert requeued.status in ("running", "succeeded")
         while row().status == "running":
             assert visible() == (0, 0)  # never a half-written plan

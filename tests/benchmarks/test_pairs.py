@@ -117,6 +117,26 @@ def test_a_plan_over_its_fleet_is_named() -> None:
     )
 
 
+def test_checker_errors_keep_their_text() -> None:
+    """A plan with checker errors is listed under the table with the checker's first texts, and
+    the pair's progress line names the first one: an error seen once is not lost."""
+    runs = _runs()
+    runs[1]["after"] |= {
+        "checker_errors": 2,
+        "checker_first_errors": ["trip T7: 54 seated on a 53-seat coach", "trip T9: late"],
+    }
+    runs[2]["before"]["checker_errors"] = 1  # an older runner that kept no text
+    text = "\n".join(pairs.render_pairs(_record(runs)))
+    assert (
+        "- near-50-tight pair 2 after: 2 error(s): trip T7: 54 seated on a 53-seat coach; "
+        "trip T9: late" in text
+    )
+    assert "- near-50-tight pair 3 before: 1 error(s): (no text kept)" in text
+    assert "pair 1 before" not in text
+    line = pairs._progress_line(runs[1])
+    assert line.endswith("2 checker error(s), first: trip T7: 54 seated on a 53-seat coach")
+
+
 # A stand-in for a revision's `benchmarks.robustness`: it says where it was imported from, which
 # folder it ran in and when, and sleeps so that two sides can be seen to overlap.
 FAKE_RUNNER = textwrap.dedent(

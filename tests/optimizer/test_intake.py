@@ -156,6 +156,18 @@ def test_companies_hubs_and_fleet_validate_their_rows() -> None:
         pd.DataFrame([{"hub_id": "H1", "name": "站", "lon": "121.2", "lat": "x"}], dtype=str)
     )
     assert hubs == [] and [(p.column, p.reason) for p in problems] == [("lat", "must be a number")]
+    hubs, problems = parse_hubs(
+        pd.DataFrame(
+            [
+                {"hub_id": "H1", "name": "", "lon": "121.2", "lat": "30.1"},
+                {"hub_id": "", "name": "站", "lon": "121.2", "lat": "30.1"},
+                {"hub_id": "H1", "name": "站", "lon": "121.3", "lat": "30.2"},
+            ],
+            dtype=str,
+        )
+    )
+    assert [(h.hub_id, h.name, h.lon, h.lat) for h in hubs] == [("H1", "H1", 121.2, 30.1)]
+    assert [(p.row, p.column) for p in problems] == [(3, "hub_id"), (4, "hub_id")]
 
     fleet, problems = parse_fleet(
         pd.DataFrame(
