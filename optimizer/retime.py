@@ -702,8 +702,12 @@ def reschedule_into_chains(
 
 # `evening_departures` offers the exact chaining each movable trip of a short type at evening
 # departures too (the first legal one from this clock hour, and the day's last legal one), so a
-# coach back from the day before's early trip takes it in the evening.
-RETIME_EVENINGS = True
+# coach back from the day before's early trip takes it in the evening. Off: on near-50-tight's
+# first plan (same input) its fit seated 6,986 -> 7,090, but side by side with main over three
+# pairs the whole plan seated 7,135 / 7,211 / 7,171 -> 7,060 / 7,199 / 7,135 (the later passes,
+# eliminate and the top-up, found less coach time after it) and took 1.22x the wall time;
+# burst-20k-80 +577 and -255 in two pairs (docs/benchmarks.md, "evening").
+RETIME_EVENINGS = False
 EVENING_FROM_HOUR = 18
 EVENING_ROUNDS = 8
 # Marks a trip's evening variant while the chaining compares them (never in a plan).

@@ -257,8 +257,11 @@ def test_the_chaining_chooses_evening_departures_so_two_coaches_drive_four_trips
     assert duties.kpis.coaches == 2 and not duties.kpis.shortages
 
 
-def test_kept_trips_never_move_to_the_evening(relay_days) -> None:  # type: ignore[no-untyped-def]
+def test_kept_trips_never_move_to_the_evening(relay_days, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Every trip kept (held, filed, a top-up's earlier trips): nothing moves."""
+    import optimizer.retime as retime
+
+    monkeypatch.setattr(retime, "RETIME_EVENINGS", True)
     scenario, trips = relay_days
     two = (VehicleType("c53", 53, 2, 9.0, 800.0),)
     assert _evenings(scenario, trips, two, {t.trip_id for t in trips}) == (trips, 0)
