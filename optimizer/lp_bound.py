@@ -112,6 +112,8 @@ PLAIN_SHARE = 0.85
 PICKUP_LP_MIN_S = 3.0
 PURGE_KEEP = 4000
 PLAIN_NOTE = "proven by the LP without pickup rows"
+# The note when the box ran out while closing the travel times (`metric_closure`).
+CLOSURE_NOTE = "time limit reached while closing the travel times"
 # Hub stops in the pickup rows for at most this many hubs in a season (pricing enumerates the
 # sets of at most `boarding_stop_limit` of them); beyond, hub seats fall back to unlimited rows.
 MAX_HUB_STOPS = 10
@@ -336,8 +338,8 @@ def lp_lower_bound(
         return _not_computed(f"sites without travel times: {', '.join(missing[:3])}", started)
     try:
         closure = metric_closure(leg_s, deadline) if closure is None else closure
-    except TimeoutError as stop:
-        return _not_computed(str(stop), started)
+    except TimeoutError:
+        return _not_computed(CLOSURE_NOTE, started)
     corridor = corridors(
         counties,
         sites=sites,
@@ -844,8 +846,8 @@ def plan_lp_bound(
     try:
         # Both LPs close the same travel times: once, inside the box.
         closure = metric_closure(leg, started + time_limit_s)
-    except TimeoutError as stop:
-        return _not_computed(str(stop), started)
+    except TimeoutError:
+        return _not_computed(CLOSURE_NOTE, started)
     left = time_limit_s - (time.monotonic() - started)
     solve_lp = functools.partial(
         lp_lower_bound,
