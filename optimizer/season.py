@@ -302,6 +302,10 @@ def _seated(plan: Plan) -> set[str]:
     return {p.worker_id for t in plan.trips for p in t.passengers}
 
 
+def _bounds(plan: Plan) -> tuple[int, float]:
+    return plan.kpis.lower_bound_trips, plan.kpis.lower_bound_coach_km
+
+
 def with_seated_bounds(plan: Plan, scenario: Scenario, provider: DistanceProvider) -> Plan:
     """`plan` with each lower bound the larger of its own (the planning pass's, less the trips
     cancelled since: `cancel_trips`, `signed`) and the counting bound over exactly the workers
@@ -585,9 +589,9 @@ def solve_within_fleet(
     passengers, never a locked or held trip), their passengers re-seated on free seats of other
     trips of their window (`reseat`), and the rest unserved as `fleet_exhausted`, naming the
     type and date that ran out. When the workers the plan seats are no longer those the first
-    planning pass seated, each lower bound is the larger of the pass's (less the trips
-    cancelled) and the counting bound over the workers now seated (`with_seated_bounds`).
-    `kpis.fleet_servable_bound` is the proven upper bound on the
+    planning pass seated (or cancelling lowered its bounds), each lower bound is the larger of
+    the pass's (less the trips cancelled) and the counting bound over the workers now seated
+    (`with_seated_bounds`). `kpis.fleet_servable_bound` is the proven upper bound on the
     workers any plan could seat with this fleet (`optimizer.servable.servable_bound`).
 
     `fit_dates=False` plans without the spread (only the cancelling and re-seating then keep
@@ -705,7 +709,8 @@ def solve_within_fleet(
             timer=timer,
             executor=executor,
         )
-    if _seated(plan) != _seated(planned):
+    if _seated(plan) != _seated(planned) or _bounds(plan) != _bounds(planned):
+        # The fleet passes changed whom the plan seats, or lowered its bounds (cancelling).
         plan = with_seated_bounds(plan, scenario, provider)
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
     if plan.kpis.seated >= len(scenario.workers) - len(unservable):
