@@ -545,6 +545,10 @@ PLAN_NOTES: tuple[str, ...] = (
         "back in time"
     ),
     N_(
+        "fleet: {evening} trip(s) moved to an evening departure on their date, for a coach "
+        "back from the day before"
+    ),
+    N_(
         "fleet: {placed} trip(s) put into a coach's free time on another date or hour of their "
         "riders' windows, {shifted} other trip(s) re-timed to make room"
     ),

@@ -13,7 +13,7 @@ import bisect
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -485,10 +485,12 @@ def fleet_chains(
     timer: EmptyDriveTimer,
     policy: Policy,
     keep: Iterable[str] = (),
+    weigh: Mapping[str, int] | None = None,
 ) -> dict[str, list[list[Trip]]]:
     """Per coach type of the fleet, the chains its coaches drive: for a type with more trips
     than coaches, the at most `count` chains `trips_beyond_fleet` keeps (trips in no chain are
-    beyond the fleet); for another, one chain per trip (each may have its own coach)."""
+    beyond the fleet); for another, one chain per trip (each may have its own coach). A trip
+    weighs its seats taken, or its `weigh` by trip id when given there."""
     prepare = getattr(timer, "prepare", None)
     if prepare is not None:
         prepare([depot, *(_start(t) for t in trips), *(_end(t) for t in trips)])
@@ -509,7 +511,8 @@ def fleet_chains(
         type_depot = depot
         if spec.depot_lon is not None and spec.depot_lat is not None:
             type_depot = Location(spec.depot_lon, spec.depot_lat)
-        seats = [max(1, t.seats_used) for t in group]
+        given = weigh or {}
+        seats = [max(1, given.get(t.trip_id, t.seats_used)) for t in group]
         heavy = sum(seats) + 1  # one kept trip outweighs all the others together
         weight = [heavy if t.trip_id in kept else s for t, s in zip(group, seats, strict=True)]
         chains[vehicle_type] = _cover_within(group, spec.count, weight, type_depot, timer, policy)

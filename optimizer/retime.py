@@ -27,7 +27,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
@@ -696,3 +696,214 @@ def reschedule_into_chains(
         if t.trip_id in replaced and replaced[t.trip_id] != t and t.trip_id in covered
     }
     return [replaced.get(t.trip_id, t) for t in trips], placed, len(changed)
+
+
+# -- Evening departures before the chaining ------------------------------------------------------
+
+# `evening_departures` offers the exact chaining each movable trip of a short type at evening
+# departures too (the first legal one from this clock hour, and the day's last legal one), so a
+# coach back from the day before's early trip takes it in the evening. Off: on near-50-tight's
+# first plan (same input) its fit seated 6,986 -> 7,090, but side by side with main over three
+# pairs the whole plan seated 7,135 / 7,211 / 7,171 -> 7,060 / 7,199 / 7,135 (the later passes,
+# eliminate and the top-up, found less coach time after it) and took 1.22x the wall time;
+# burst-20k-80 +577 and -255 in two pairs (docs/benchmarks.md, "evening").
+RETIME_EVENINGS = False
+EVENING_FROM_HOUR = 18
+EVENING_ROUNDS = 8
+# Marks a trip's evening variant while the chaining compares them (never in a plan).
+_VARIANT = "~evening"
+
+
+def _evening_tables(trip: Trip, provider: DistanceProvider, policy: Policy) -> list[Timetable]:
+    """`trip`'s legal timetables at evening departures of its date (no more extra rest than
+    planned, later than planned): the first from `EVENING_FROM_HOUR` and the last of the day."""
+    shape = trip_shape(trip, provider, policy)
+    if shape is None:
+        return []
+    table_at = _Timetables(shape, policy, trip.departure)
+    evening = [
+        at
+        for at in departure_candidates(trip.departure_date, policy, RETIME_STEP_MINUTES)
+        if at > trip.departure and at.hour >= EVENING_FROM_HOUR
+    ]
+    first = next((t for t in (table_at(at) for at in evening) if t is not None), None)
+    last = next((t for t in (table_at(at) for at in reversed(evening)) if t is not None), None)
+    tables = [t for t in (first, last) if t is not None]
+    return list({t.departure: t for t in tables}.values())
+
+
+def evening_departures(
+    trips: Sequence[Trip],
+    held: Sequence[Trip],
+    fleet: Sequence[VehicleType],
+    *,
+    depot: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    provider: DistanceProvider,
+    keep: Iterable[str] = (),
+) -> tuple[list[Trip], int]:
+    """`trips` with some moved to an evening departure of their date so that the coaches of a
+    short type carry more seats: (trips, how many moved).
+
+    The first plan times every trip at its date's best departure (mostly the earliest hour), so
+    the exact chaining sees the second peak day's trips leave at 06:00, when the first peak
+    day's coaches are still away, although many are back for that day's evening. Here the
+    chaining (`fleet_chains`, exact) is offered, for each trip of a type short of coaches (not
+    kept, held or locked), its evening timetables too (`_evening_tables`: the engine's, no more
+    extra rest than planned) as variants weighing the same seats. A trip whose variant is in a
+    chain and whose planned timing is not moves to that variant (the earliest such); the chains
+    of the moved trips are then compared with the plan's (the seats they carry, the same exact
+    cover) and the moves kept only when more seats fit and no type then has more trips on one
+    date than its count (the checker's rule). Dates, stops, riders and seats stay."""
+    if not RETIME_EVENINGS:
+        return list(trips), 0
+    kept = set(keep)
+    everything = [*held, *trips]
+
+    def carried(chains: Mapping[str, list[list[Trip]]]) -> int:
+        return sum(t.seats_used for by_type in chains.values() for c in by_type for t in c)
+
+    count = {v.vehicle_type: v.count for v in fleet}
+
+    def within_day_counts(chains: Mapping[str, list[list[Trip]]]) -> bool:
+        # The independent checker holds a type to its count of trips on any one date: a coach
+        # may now drive a morning and an evening trip of one date.
+        per_day = Counter(
+            (t.vehicle_type, t.departure_date)
+            for by_type in chains.values()
+            for c in by_type
+            for t in c
+        )
+        return all(n <= count.get(vehicle_type, 0) for (vehicle_type, _), n in per_day.items())
+
+    chains = fleet_chains(everything, fleet, depot=depot, timer=timer, policy=policy, keep=kept)
+    counts = Counter(t.vehicle_type for t in everything)
+    short = {v.vehicle_type for v in fleet if counts[v.vehicle_type] > v.count}
+    variants: list[Trip] = []
+    for trip in trips:
+        if trip.trip_id in kept or trip.locked or trip.vehicle_type not in short:
+            continue
+        for number, table in enumerate(_evening_tables(trip, provider, policy)):
+            variant = retimed(trip, table)
+            variants.append(
+                dataclasses.replace(variant, trip_id=f"{trip.trip_id}{_VARIANT}{number}")
+            )
+    if not variants:
+        return list(trips), 0
+    # A trip and its variants may be in several chains at once (the cover knows no "one of
+    # them"): a trip in more than one chain weighs less, in all its timings, in the next round
+    # (a Lagrangian price on "at most once"), one left out weighs more again. Each round
+    # proposes the timings its chains use (the planned one where it is in a chain, else the
+    # earliest variant in one); the proposal whose exact cover carries the most seats wins.
+    movable = {t.trip_id: t for t in trips}
+    of_trip: dict[str, list[Trip]] = defaultdict(list)
+    for variant in variants:
+        of_trip[variant.trip_id.split(_VARIANT)[0]].append(variant)
+    price: dict[str, int] = dict.fromkeys(of_trip, 0)
+    step = max(1, round(sum(movable[p].seats_used for p in of_trip) / len(of_trip) / 4))
+    best: tuple[int, list[Trip], int] = (carried(chains), list(trips), 0)
+    best_chains = chains
+    tried: set[frozenset[tuple[str, str]]] = set()
+    for _ in range(EVENING_ROUNDS):
+        weight = {
+            t.trip_id: max(1, t.seats_used - price[planned])
+            for planned, found in of_trip.items()
+            for t in (movable[planned], *found)
+        }
+        offered = fleet_chains(
+            [*everything, *variants],
+            fleet,
+            depot=depot,
+            timer=timer,
+            policy=policy,
+            keep=kept,
+            weigh=weight,
+        )
+        in_chain = {t.trip_id for by_type in offered.values() for c in by_type for t in c}
+        chosen: dict[str, Trip] = {}
+        doubled: list[Trip] = []
+        for planned, found in of_trip.items():
+            inside = [v for v in sorted(found, key=lambda t: t.departure) if v.trip_id in in_chain]
+            if inside and planned not in in_chain:
+                chosen[planned] = dataclasses.replace(inside[0], trip_id=planned)
+            elif inside:
+                doubled.append(inside[0])
+            times = len(inside) + (planned in in_chain)
+            price[planned] = max(0, price[planned] + step * (times - 1))
+        # A trip in a chain at its planned time and at an evening one: the evening place goes
+        # to a trip of the same type and date in no chain, at its own evening timing.
+        left = [
+            t
+            for t in trips
+            if t.trip_id in of_trip and t.trip_id not in in_chain and t.trip_id not in chosen
+        ]
+        for variant in doubled:
+            other = next(
+                (
+                    t
+                    for t in left
+                    if t.vehicle_type == variant.vehicle_type
+                    and t.departure_date == variant.departure_date
+                    and t.trip_id not in chosen
+                ),
+                None,
+            )
+            if other is None:
+                continue
+            timing = min(
+                of_trip[other.trip_id],
+                key=lambda t: (abs((t.departure - variant.departure).total_seconds()), t.departure),
+            )
+            chosen[other.trip_id] = dataclasses.replace(timing, trip_id=other.trip_id)
+        key = frozenset((planned, str(t.departure)) for planned, t in chosen.items())
+        if chosen and key not in tried:
+            tried.add(key)
+            moved = [chosen.get(t.trip_id, t) for t in trips]
+            after = fleet_chains(
+                [*held, *moved], fleet, depot=depot, timer=timer, policy=policy, keep=kept
+            )
+            if carried(after) > best[0] and within_day_counts(after):
+                best = (carried(after), moved, len(chosen))
+                best_chains = after
+    if not best[2]:
+        return list(trips), 0
+    return _earliest_in_gaps(best[1], trips, best_chains, timer, policy, provider), best[2]
+
+
+def _earliest_in_gaps(
+    moved: Sequence[Trip],
+    planned: Sequence[Trip],
+    chains: Mapping[str, list[list[Trip]]],
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    provider: DistanceProvider,
+) -> list[Trip]:
+    """`moved` with each trip moved to the evening brought forward to the earliest legal
+    departure (after its planned one) at which its chain's coach is ready and still reaches the
+    chain's next trip (`_best_in_chain`): a coach back at 16:28 takes it at 16:30, not 18:00."""
+    before = {t.trip_id: t for t in planned}
+    out = list(moved)
+    for by_type in chains.values():
+        for chain in by_type:
+            for index, trip in enumerate(chain):
+                old = before.get(trip.trip_id)
+                if old is None or old.departure == trip.departure or index == 0:
+                    continue
+                shape = trip_shape(old, provider, policy)
+                if shape is None:
+                    continue
+                candidates = [
+                    at
+                    for at in departure_candidates(old.departure_date, policy, RETIME_STEP_MINUTES)
+                    if old.departure < at < trip.departure
+                ]
+                without = [*chain[:index], *chain[index + 1 :]]
+                table_at = _Timetables(shape, policy, old.departure)
+                slot = _best_in_chain(old, without, candidates, table_at, timer, policy)
+                if slot is None or slot[0] != index:
+                    continue
+                earlier = retimed(old, slot[1])
+                chain[index] = earlier
+                out = [earlier if t.trip_id == trip.trip_id else t for t in out]
+    return out

@@ -49,7 +49,7 @@ from optimizer.origins import with_origin_kpis
 from optimizer.patterns import county_fill
 from optimizer.places import county_seats
 from optimizer.planning.kpis import seated_bounds, with_bounds
-from optimizer.retime import reschedule_into_chains, retime_into_gaps
+from optimizer.retime import evening_departures, reschedule_into_chains, retime_into_gaps
 from optimizer.servable import servable_bound
 from optimizer.solve import default_distance_provider, solve
 
@@ -427,6 +427,25 @@ def fit_to_fleet(
         )
         if moved:
             plan, duties = revised(trips, f"fleet: {moved} trip(s) moved to a larger coach type")
+    if duties.kpis.shortages:
+        # Before re-timing one trip at a time: the exact chaining chooses which trips leave in
+        # the evening of their date, where a coach of the day before's early trip is back.
+        trips, evening = evening_departures(
+            plan.trips,
+            held,
+            scenario.fleet,
+            depot=depot,
+            timer=timer,
+            policy=scenario.policy,
+            provider=provider,
+            keep=keep_all,
+        )
+        if evening:
+            plan, duties = revised(
+                trips,
+                f"fleet: {evening} trip(s) moved to an evening departure on their date, for a "
+                "coach back from the day before",
+            )
     if duties.kpis.shortages:
         # Before cancelling: a trip no coach drives at its planned departure may be driven
         # later the same day by a coach back in the meantime.

@@ -198,6 +198,7 @@ def test_the_product_keeps_the_evening_trip_with_two_coaches(relay_days, monkeyp
 
     scenario, _ = relay_days
     short = scenario.replace(fleet=(VehicleType("c53", 53, 2, 9.0, 800.0),))
+    monkeypatch.setattr(retime, "RETIME_EVENINGS", False)  # the relay alone
     seated = {}
     for relay in (False, True):
         monkeypatch.setattr(retime, "RETIME_RELAY", relay)
@@ -206,4 +207,85 @@ def test_the_product_keeps_the_evening_trip_with_two_coaches(relay_days, monkeyp
         cancelled = [u for u in plan.unserved if u.detail.startswith("no c53 coach free")]
         assert bool(cancelled) is not relay
         seated[relay] = plan.kpis.seated
+    assert seated[True] > seated[False]
+
+
+def _evenings(
+    scenario: Scenario, trips: list[Trip], fleet: tuple[VehicleType, ...], keep: set[str]
+):  # type: ignore[no-untyped-def]
+    from optimizer.retime import evening_departures
+
+    return evening_departures(
+        trips,
+        (),
+        fleet,
+        depot=depot_of(scenario),
+        timer=TimetableEmptyDriveTimer(PROVIDER, scenario.policy),
+        policy=scenario.policy,
+        provider=PROVIDER,
+        keep=keep,
+    )
+
+
+def test_the_chaining_chooses_evening_departures_so_two_coaches_drive_four_trips(
+    relay_days, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Two coaches, four far trips all at 06:00: the exact chaining fits three. Offered each
+    trip's evening departures too (relay off), it gives one day-1 trip to the day-0 coach and the
+    day-2 trip to the day-1 coach, each brought forward to the first legal departure after its
+    coach is back; the moved trips keep date and riders and obey the rules, and two coaches
+    drive all four."""
+    import optimizer.retime as retime
+
+    scenario, trips = relay_days
+    two = (VehicleType("c53", 53, 2, 9.0, 800.0),)
+    monkeypatch.setattr(retime, "RETIME_RELAY", False)
+    monkeypatch.setattr(retime, "RETIME_EVENINGS", False)
+    assert _evenings(scenario, trips, two, set()) == (trips, 0)
+    monkeypatch.setattr(retime, "RETIME_EVENINGS", True)
+    moved, count = _evenings(scenario, trips, two, set())
+    changed = [(b, a) for b, a in zip(trips, moved, strict=True) if a != b]
+    assert count == len(changed) == 2
+    for before, after in changed:
+        assert after.departure_date == before.departure_date
+        assert after.departure > before.departure and after.departure.hour >= 12
+        assert {p.worker_id for p in after.passengers} == {p.worker_id for p in before.passengers}
+        assert check_trip_timetable(after, scenario.policy) == []
+        assert check_trip_geometry(after, scenario.policy) == []
+    timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
+    duties = build_duties(moved, two, depot=depot_of(scenario), timer=timer, policy=scenario.policy)
+    assert duties.kpis.coaches == 2 and not duties.kpis.shortages
+
+
+def test_kept_trips_never_move_to_the_evening(relay_days, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every trip kept (held, filed, a top-up's earlier trips): nothing moves."""
+    import optimizer.retime as retime
+
+    monkeypatch.setattr(retime, "RETIME_EVENINGS", True)
+    scenario, trips = relay_days
+    two = (VehicleType("c53", 53, 2, 9.0, 800.0),)
+    assert _evenings(scenario, trips, two, {t.trip_id for t in trips}) == (trips, 0)
+
+
+def test_the_product_with_evening_departures_alone_keeps_every_trip(
+    relay_days, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The whole product with two coaches and the relay off: with the evening departures no
+    trip is cancelled for want of a coach and more are seated than without; both plans obey
+    every rule of the independent checker."""
+    import optimizer.retime as retime
+    from optimizer.season import solve_within_fleet
+    from tests.checker import assert_valid_plan
+
+    scenario, _ = relay_days
+    short = scenario.replace(fleet=(VehicleType("c53", 53, 2, 9.0, 800.0),))
+    monkeypatch.setattr(retime, "RETIME_RELAY", False)
+    seated = {}
+    for evenings in (False, True):
+        monkeypatch.setattr(retime, "RETIME_EVENINGS", evenings)
+        plan, _ = solve_within_fleet(short, distances=PROVIDER)
+        assert_valid_plan(short, plan, provider=PROVIDER)
+        cancelled = [u for u in plan.unserved if u.detail.startswith("no c53 coach free")]
+        assert bool(cancelled) is not evenings
+        seated[evenings] = plan.kpis.seated
     assert seated[True] > seated[False]

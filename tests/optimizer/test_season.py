@@ -437,12 +437,20 @@ def test_a_top_up_adds_nothing_when_no_coach_is_free() -> None:
     assert topped_duties.kpis.coaches == 1
 
 
-def test_a_trip_no_coach_drives_at_dawn_is_retimed_for_a_coach_back_that_afternoon() -> None:
+@pytest.mark.parametrize("evenings", [False, True])
+def test_a_trip_no_coach_drives_at_dawn_is_retimed_for_a_coach_back_that_afternoon(
+    evenings: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One coach: Jianhu on day 0 (back at the gate the next afternoon), Yixing on day 1 only.
     Both trips are timetabled at 06:00, when the coach is still away; instead of cancelling the
     Yixing trip, it is re-timed to a departure of day 1 after the coach is back, and the one
-    coach drives both (checked by the independent checker, coach availability included)."""
+    coach drives both (checked by the independent checker, coach availability included). The
+    same with the evening departures chosen by the chaining (`evening_departures`), which
+    bring the trip forward to the coach's return, not to the evening."""
+    import optimizer.retime as retime
     from optimizer.duties import TimetableEmptyDriveTimer, link_earliest
+
+    monkeypatch.setattr(retime, "RETIME_EVENINGS", evenings)
     from optimizer.model import Company, VehicleType
     from optimizer.season import solve_within_fleet
 
@@ -476,5 +484,6 @@ def test_a_trip_no_coach_drives_at_dawn_is_retimed_for_a_coach_back_that_afterno
     timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
     ready = link_earliest(first, Location(gate.lon, gate.lat), timer, scenario.policy)
     assert ready <= second.departure < ready + dt.timedelta(minutes=30)
-    assert any("re-timed" in note for note in plan.notes), plan.notes
+    said = "moved to an evening departure" if evenings else "re-timed"
+    assert any(said in note for note in plan.notes), plan.notes
     assert not any("cancelled" in note for note in plan.notes), plan.notes
