@@ -583,6 +583,11 @@ PLAN_NOTES: tuple[str, ...] = (
         "seated"
     ),
     N_(
+        "fleet: lower bounds over the {seated} worker(s) the plan seats: {trips} trip(s), {km} "
+        "coach-km by counting; the planning pass's less the trips cancelled: {less} trip(s), "
+        "{less_km} coach-km; the larger of each kept"
+    ),
+    N_(
         "charter sign: {moved} trip(s) moved to an operator registered at one end, {refused} "
         "trip(s) no operator may drive, {left} worker(s) unserved"
     ),

@@ -299,6 +299,7 @@ def _count(value: float) -> str:
 FIGURES: tuple[Figure, ...] = (
     Figure("seated", _number("seated"), _count),
     Figure("trips", _number("trips"), _count),
+    Figure("lower bound (trips)", _number("lower_bound_trips"), _count),
     Figure("unserved / bound", unserved_share, lambda v: f"{v:.2%}"),
     Figure("plan s", _number("plan_s"), lambda v: f"{v:.1f}"),
     Figure("checker errors", _number("checker_errors"), _count),

@@ -29,9 +29,11 @@ out empty to the farthest pickup), the same turn the servable diagnostic
   `Availability.fill` by the second planning pass and the top-up), else `PATTERN_FILL`: the
   planner's coaches are not full, and a model that fills every seat promises dates whose
   trips do not chain. On each (county, date) the groups' seats are at most
-  what the patterns visiting it carry. The fill applies to the remainder of a county's load
-  only: while no fill is measured, the whole coaches its seats of that date fill count at full
-  seats (`_whole_coach_seats`; a lone full coach seats all its seats).
+  what the patterns visiting it carry. A coach that carries a load alone counts the riders
+  it really takes (`coach_share`): a pattern whose counties' seats of the date fit one coach,
+  and, while no fill is measured, a lone county's coaches (its whole coaches fill, its last,
+  partial one takes the remainder), so the fill applies to pooled coaches and measured
+  counties only.
   A county served on a date takes a whole stop:
   f[c, d] in [0, 1], y[g, d] <= |g| f[c, d] and f[c, d] <= the coaches of the patterns
   visiting c on d (a small county cannot ride a twentieth of a coach); and a county whose
@@ -86,10 +88,10 @@ from optimizer.servable import Hold, Turn, _closure, boarding_sites, hold_of
 # -28 and +167 (on 26 more trips in the second), ample-15k-99 unchanged (not called), and on
 # wide-6k-610, far-mountain, return-far-half and return-3k-711 the spread declines in under a
 # second (noise only). But main's refill (merged after that table) replans a freed coach with
-# it: a lone coach for 50 + 8 waiting workers is counted at `PATTERN_FILL` (45 of 53 seats,
-# the whole-coach rows apply from 53), so tests/optimizer/test_refill.py's thin-trip season
-# seats 90 with it against 96 without. Switch on once a county's last, partial coach is not
-# capped at the fill where it rides alone, and the refill seasons are measured.
+# it: a lone coach for 50 + 8 waiting workers was counted at `PATTERN_FILL` (45 of 53 seats),
+# so tests/optimizer/test_refill.py's thin-trip season seated 90 with it against 96 without;
+# a coach carrying a load alone now counts its riders (`coach_share`: 95 and more seated).
+# Measured with refill and the relay: docs/benchmarks.md, "spread2".
 ROUTE_PATTERN_SPREAD = False
 # Partners per county in the candidate patterns (pairs with each, threes among them).
 NEAREST_PARTNERS = 4
@@ -348,18 +350,30 @@ def model_size(
 def county_fill(trips: Iterable[Trip], scenario: Scenario) -> dict[str, float]:
     """Per home county, the share of the seats of the coaches carrying its workers that they
     fill: its seats taken over the coach seats apportioned to it (each trip's seats shared
-    among its counties by the seats they take), on built `trips`."""
+    among its counties by the seats they take), on built `trips`. A county's partial last
+    coach of a date (the trip taking the fewest of its riders that date) is counted at the
+    riders it takes: its empty seats are the county's load not dividing into whole coaches,
+    not seats the planner failed to fill (8 workers alone on a 53-seat coach fill it at 1,
+    not 0.15)."""
     home_of = {w.worker_id: w.home_adcode for w in scenario.workers}
     seats_of = {v.vehicle_type: v.seats for v in scenario.fleet}
     taken: dict[str, float] = defaultdict(float)
     offered: dict[str, float] = defaultdict(float)
+    # Per (county, date): the riders and apportioned seats of its thinnest trip.
+    thinnest: dict[tuple[str, dt.date], tuple[int, float]] = {}
     for trip in trips:
         by_county = seats_by_home(trip, home_of)
         total = sum(by_county.values())
         coach = seats_of.get(trip.vehicle_type, total)
         for county, n in by_county.items():
+            share = coach * n / total
             taken[county] += n
-            offered[county] += coach * n / total
+            offered[county] += share
+            key = (county, trip.departure_date)
+            if key not in thinnest or n < thinnest[key][0]:
+                thinnest[key] = (n, share)
+    for (county, _), (n, share) in thinnest.items():
+        offered[county] -= share - n
     return {c: taken[c] / offered[c] for c in taken if offered[c] > 0}
 
 
@@ -378,13 +392,20 @@ class PatternSpread:
     departures: Mapping[tuple[dt.date, str], int] = field(default_factory=dict)
 
 
-def _whole_coach_seats(load: float, seats: int) -> float:
-    """The seats of the whole coaches a county's `load` fills (coaches of `seats`): these count
-    at full seats, the fill applies to the remainder only. In the LP, the seats of a (county,
-    date) are at most both fill x (seats carried) + (1 - fill) x whole and the seats carried at
-    full seats: the least of the two is `whole` seats on the first whole coaches, then fill on
-    each further seat (a concave bound, so two rows)."""
-    return float(seats * math.floor(load / seats + 1e-9))
+def coach_share(load: float, seats: int, fill: float, *, alone: bool, measured: bool) -> float:
+    """The share of its `seats` a coach is counted to carry for a pattern (`alone`: of one
+    county) whose counties can put `load` seats on its date, their `fill` (`measured`, or
+    `PATTERN_FILL`).
+
+    A load that one coach carries alone (`load` <= `seats`: a county's, or a pattern's,
+    remainder) counts the riders it really takes: the whole share (the load's own row caps
+    the seats at the load). A lone county whose fill is not measured counts the whole share
+    too: its whole coaches fill, and its last, partial coach takes the remainder alone (the
+    fill's 85 % of a 53-seat coach for 50 waiting workers left 5 of them out). Else `fill`:
+    a pooled coach, or a county whose coaches were measured to run part empty."""
+    if load <= seats + 1e-9 or (alone and not measured):
+        return 1.0
+    return fill
 
 
 def _flow_rows(
@@ -474,6 +495,13 @@ def pattern_spread(
     for county, start, end in keys:
         days_of[county].update(d for d in allowed if start <= d <= end and d in allowed_set)
     counties = sorted(days_of)
+    # The seats that may depart on a (county, date): its groups' whose window holds the date.
+    reachable: dict[tuple[int, dt.date], float] = defaultdict(float)
+    for county, start, end in keys:
+        total = float(sum(units[i].seats for i in groups[(county, start, end)]))
+        for day in days_of[county]:
+            if start <= day <= end:
+                reachable[(county, day)] += total
     low, high = FILL_RANGE
     measured = availability.fill or {}
     fill = {c: min(high, max(low, measured.get(roads.codes[c], PATTERN_FILL))) for c in counties}
@@ -507,8 +535,6 @@ def pattern_spread(
     spans: list[tuple[int, int, int, int]] = []
     departures: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
     carried: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
-    # The same at full seats (fill 1), for the whole-coach rows (`_whole_coach_seats`).
-    full: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
     visits: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
     coach_vars: list[int] = []
     for members, hold in holds.items():
@@ -537,31 +563,41 @@ def pattern_spread(
                 for x, _ in columns:
                     visits[(county, day)][x] = 1.0
             if len(members) == 1:
+                county = members[0]
                 for x, seats in columns:
-                    carried[(members[0], day)][x] = seats * fill[members[0]]
-                    full[(members[0], day)][x] = seats
+                    carried[(county, day)][x] = seats * coach_share(
+                        reachable[(county, day)],
+                        int(seats),
+                        fill[county],
+                        alone=True,
+                        measured=roads.codes[county] in measured,
+                    )
                 continue
-            # z seats of each county, each taking 1 / fill of a coach seat.
+            # z seats of each county, each taking 1 / share of a coach seat (the share is the
+            # whole seat when the pattern's counties all fit one coach of the date's largest).
+            together = sum(reachable[(c, day)] for c in members)
+            largest = int(max(seats for _, seats in columns))
             split: dict[int, float] = {x: -seats for x, seats in columns}
             for county in members:
                 z = variable(0.0, MOST_COACHES_PER_COLUMN)
-                split[z] = 1.0 / fill[county]
+                share = coach_share(
+                    together,
+                    largest,
+                    fill[county],
+                    alone=False,
+                    measured=roads.codes[county] in measured,
+                )
+                split[z] = 1.0 / share
                 carried[(county, day)][z] = 1.0
-                full[(county, day)][z] = 1.0
             rows.append((split, 0.0))
 
     seat_vars: dict[tuple[int, dt.date], int] = {}
     flags: dict[tuple[int, dt.date], int] = {}
     demand: dict[tuple[int, dt.date], dict[int, float]] = defaultdict(dict)
-    # The seats that may depart on a (county, date): its groups' whose window holds the date.
-    reachable: dict[tuple[int, dt.date], float] = defaultdict(float)
     for g, key in enumerate(keys):
         county, start, end = key
         members_g = groups[key]
         total = float(sum(units[i].seats for i in members_g))
-        for day in days_of[county]:
-            if start <= day <= end:
-                reachable[(county, day)] += total
         chosen = {dates[i] for i in members_g}
         row: dict[int, float] = {}
         for day in sorted(days_of[county]):
@@ -587,16 +623,9 @@ def pattern_spread(
                 points[key[0]].add(boarding(units[i]))
                 load[key[0]] += units[i].seats
         needed = {c: float(math.ceil(len(p) / boarding_limit)) for c, p in points.items()}
-    biggest = max(v.seats for v in fleet)
     for stop_day, seats_terms in demand.items():
         county = stop_day[0]
-        whole = 0.0
-        if roads.codes[county] not in measured:
-            whole = _whole_coach_seats(reachable[stop_day], biggest)
-        slack = (1.0 - fill[county]) * whole
-        rows.append(({**seats_terms, **{v: -c for v, c in carried[stop_day].items()}}, slack))
-        if slack > 0:
-            rows.append(({**seats_terms, **{v: -c for v, c in full[stop_day].items()}}, 0.0))
+        rows.append(({**seats_terms, **{v: -c for v, c in carried[stop_day].items()}}, 0.0))
         rows.append(({flags[stop_day]: 1.0, **{v: -1.0 for v in visits[stop_day]}}, 0.0))
         county = stop_day[0]
         if needed.get(county, 0.0) > 1.0:

@@ -48,6 +48,7 @@ from optimizer.model import (
 from optimizer.origins import with_origin_kpis
 from optimizer.patterns import county_fill
 from optimizer.places import county_seats
+from optimizer.planning.kpis import seated_bounds, with_bounds
 from optimizer.retime import evening_departures, reschedule_into_chains, retime_into_gaps
 from optimizer.servable import servable_bound
 from optimizer.solve import default_distance_provider, solve
@@ -295,6 +296,33 @@ def _bounds_without(plan: Plan, gone: Sequence[Trip]) -> Plan:
             ),
         )
     )
+
+
+def _seated(plan: Plan) -> set[str]:
+    return {p.worker_id for t in plan.trips for p in t.passengers}
+
+
+def _bounds(plan: Plan) -> tuple[int, float]:
+    return plan.kpis.lower_bound_trips, plan.kpis.lower_bound_coach_km
+
+
+def with_seated_bounds(plan: Plan, scenario: Scenario, provider: DistanceProvider) -> Plan:
+    """`plan` with each lower bound the larger of its own (the planning pass's, less the trips
+    cancelled since: `cancel_trips`, `signed`) and the counting bound over exactly the workers
+    it seats (`optimizer.planning.kpis.seated_bounds`), with a note giving both.
+
+    Both hold for `plan`: the counting bound for any legal plan seating its workers, which it
+    is; the other by the subtraction argument of `cancel_trips` (a top-up or a re-seating since
+    only seated more of the same workers)."""
+    bounds = seated_bounds(scenario, provider, plan.trips)
+    kpis = plan.kpis
+    note = (
+        f"fleet: lower bounds over the {kpis.seated} worker(s) the plan seats: {bounds.trips} "
+        f"trip(s), {bounds.coach_km:.0f} coach-km by counting; the planning pass's less the "
+        f"trips cancelled: {kpis.lower_bound_trips} trip(s), {kpis.lower_bound_coach_km:.0f} "
+        "coach-km; the larger of each kept"
+    )
+    return plan.replace(kpis=with_bounds(kpis, bounds), notes=(*plan.notes, note))
 
 
 def _retyped(trip: Trip, vehicle: VehicleType) -> Trip:
@@ -579,7 +607,10 @@ def solve_within_fleet(
     no `count` coaches can drive are cancelled (`trips_beyond_fleet`: keeping the most
     passengers, never a locked or held trip), their passengers re-seated on free seats of other
     trips of their window (`reseat`), and the rest unserved as `fleet_exhausted`, naming the
-    type and date that ran out. `kpis.fleet_servable_bound` is the proven upper bound on the
+    type and date that ran out. When the workers the plan seats are no longer those the first
+    planning pass seated (or cancelling lowered its bounds), each lower bound is the larger of
+    the pass's (less the trips cancelled) and the counting bound over the workers now seated
+    (`with_seated_bounds`). `kpis.fleet_servable_bound` is the proven upper bound on the
     workers any plan could seat with this fleet (`optimizer.servable.servable_bound`).
 
     `fit_dates=False` plans without the spread (only the cancelling and re-seating then keep
@@ -697,6 +728,9 @@ def solve_within_fleet(
             timer=timer,
             executor=executor,
         )
+    if _seated(plan) != _seated(planned) or _bounds(plan) != _bounds(planned):
+        # The fleet passes changed whom the plan seats, or lowered its bounds (cancelling).
+        plan = with_seated_bounds(plan, scenario, provider)
     unservable = [u.worker_id for u in plan.unserved if u.reason in INPUT_REASONS]
     if plan.kpis.seated >= len(scenario.workers) - len(unservable):
         # Every worker the input allows is seated: no bound can be lower (nor higher).

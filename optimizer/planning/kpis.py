@@ -10,17 +10,20 @@ from collections.abc import Mapping, Sequence
 
 from optimizer.bounds import Bounds, SeatedDemand, lower_bounds
 from optimizer.geography.distance import (
+    DistanceProvider,
     great_circle_km,
 )
 from optimizer.lp_bound import LpBound
 from optimizer.model import (
     Kpis,
+    Scenario,
     Trip,
     Unserved,
     Worker,
 )
 from optimizer.places import county_seats
-from optimizer.planning.context import Context, Places
+from optimizer.planning.context import Context, Places, Work
+from optimizer.planning.demand import locate, prepare
 
 
 def plan_bounds(
@@ -95,6 +98,29 @@ def plan_bounds(
         county_stop_limit=ctx.far_limit,
         boarding_stop_limit=ctx.near_limit,
         county_stops_fixed=radius <= 0,
+    )
+
+
+def seated_bounds(scenario: Scenario, provider: DistanceProvider, trips: Sequence[Trip]) -> Bounds:
+    """`plan_bounds` over the workers `trips` seat, for trips made outside one planning run (a
+    plan the fleet passes changed, `optimizer.season.solve_within_fleet`): the context and the
+    sites in play (every worker's gate, hub and county, their travel matrix) built as `solve`
+    builds them."""
+    ctx = Context.of(scenario, provider)
+    units, seats, origin = prepare(ctx, Work.of(scenario))
+    places = locate(ctx, units, seats, origin)
+    return plan_bounds(ctx, places, trips, {w.worker_id: w for w in scenario.workers})
+
+
+def with_bounds(kpis: Kpis, bounds: Bounds) -> Kpis:
+    """`kpis` with each lower bound the larger of its own and `bounds`' (a counting bound proven
+    for the same workers); `lower_bound_source` is "counting" when `bounds` gave the trips."""
+    better = bounds.trips > kpis.lower_bound_trips
+    return dataclasses.replace(
+        kpis,
+        lower_bound_trips=max(kpis.lower_bound_trips, bounds.trips),
+        lower_bound_coach_km=max(kpis.lower_bound_coach_km, bounds.coach_km),
+        lower_bound_source="counting" if better else kpis.lower_bound_source,
     )
 
 

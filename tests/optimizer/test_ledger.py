@@ -32,6 +32,7 @@ from optimizer.model import (
     VehicleType,
     Worker,
 )
+from optimizer.planning.kpis import seated_bounds
 from optimizer.season import depot_of, solve_within_fleet
 from optimizer.servable import servable_bound
 from optimizer.solve import solve
@@ -144,6 +145,10 @@ def _check_availability(scenario: Scenario) -> None:
         assert duties.kpis.coaches_by_type.get(vehicle.vehicle_type, 0) <= vehicle.count
     assert plan.kpis.fleet_servable_bound is not None
     assert plan.kpis.seated <= plan.kpis.fleet_servable_bound <= len(scenario.workers)
+    # Proven bounds for the plan: at least the counting bound over the workers it seats.
+    counting = seated_bounds(scenario, PROVIDER, plan.trips)
+    assert plan.kpis.trips >= plan.kpis.lower_bound_trips >= counting.trips
+    assert plan.kpis.coach_km >= plan.kpis.lower_bound_coach_km >= counting.coach_km
     for unserved in plan.unserved:
         if unserved.reason is UnservedReason.FLEET_EXHAUSTED:
             assert unserved.detail, unserved

@@ -16,7 +16,7 @@ from optimizer.details import detail_parts
 from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.groups import Unit
 from optimizer.ledger import Availability, Ledger, Spread, origin_places, spread_dates
-from optimizer.model import Scenario, UnservedReason, VehicleType
+from optimizer.model import Passenger, Scenario, Trip, UnservedReason, VehicleType
 from optimizer.places import county_seats
 from optimizer.planning.context import Fleet
 from optimizer.season import depot_of, solve_within_fleet
@@ -218,10 +218,45 @@ def test_a_county_filling_a_whole_coach_counts_it_at_full_seats(
     assert plan.kpis.seated == 53
 
 
-def test_whole_coach_seats_are_the_full_coaches_of_a_load() -> None:
-    assert patterns._whole_coach_seats(52.0, 53) == 0.0
-    assert patterns._whole_coach_seats(53.0, 53) == 53.0
-    assert patterns._whole_coach_seats(120.0, 53) == 106.0
+def test_a_coach_carrying_a_load_alone_counts_the_riders_it_takes() -> None:
+    """A load one coach carries alone (a county's or a pattern's) counts the whole share of the
+    coach (its own row caps the seats at the load: 50 of 53, not 85 %); a lone county's
+    coaches count whole while its fill is not measured; pooled coaches over one coach's load,
+    and a measured county's, count the fill."""
+    fill = patterns.PATTERN_FILL
+    assert patterns.coach_share(50.0, 53, fill, alone=True, measured=False) == 1.0
+    assert patterns.coach_share(50.0, 53, fill, alone=False, measured=False) == 1.0
+    assert patterns.coach_share(53.0, 53, 0.6, alone=True, measured=True) == 1.0
+    assert patterns.coach_share(120.0, 53, fill, alone=True, measured=False) == 1.0
+    assert patterns.coach_share(58.0, 53, fill, alone=False, measured=False) == fill
+    assert patterns.coach_share(120.0, 53, 0.6, alone=True, measured=True) == 0.6
+
+
+def test_a_countys_partial_last_coach_is_measured_at_its_riders() -> None:
+    """`county_fill`: 8 workers alone on a 53-seat coach fill it (1, not 0.15); a county on a
+    full coach and a partial one the same date fills the full one (1); a county on two coaches
+    of 30 riders on one date is measured on the fuller one's 53 seats (60 / 83)."""
+    c53 = VehicleType("c53", 53, 4, 9.0, 800.0)
+    lone = [_worker(n, "520526", 0, 0) for n in range(8)]
+    big = [_worker(n, "341225", 0, 0) for n in range(8, 68)]
+    half = [_worker(n, "341221", 0, 0) for n in range(68, 128)]
+    scenario = _scenario([*lone, *big, *half], (c53,), days=1, limit=2.0)
+
+    def trip(trip_id: str, workers: list[Any]) -> Trip:
+        riders = tuple(Passenger(w.worker_id, "C1", n + 1, 0, 1) for n, w in enumerate(workers))
+        return Trip(trip_id, "c53", 53, 1, DAY0, (), riders)
+
+    trips = [
+        trip("a", lone),
+        trip("b", big[:53]),
+        trip("c", big[53:]),
+        trip("d", half[:30]),
+        trip("e", half[30:]),
+    ]
+    fill = patterns.county_fill(trips, scenario)
+    assert fill["520526"] == pytest.approx(1.0)
+    assert fill["341225"] == pytest.approx(1.0)
+    assert fill["341221"] == pytest.approx(60 / 83)
 
 
 def _columns(

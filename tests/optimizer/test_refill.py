@@ -10,6 +10,7 @@ import random
 
 import pytest
 
+from optimizer import patterns
 from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.model import (
     Plan,
@@ -78,6 +79,19 @@ def test_a_thin_trip_gives_its_coach_to_a_fuller_one() -> None:
     assert after.kpis.seated >= 45 + len(left)
     assert plan.trips[0] in after.trips
     assert any("thin trip(s) given up" in note for note in after.notes)
+
+
+@pytest.mark.parametrize("switch", [False, True])
+def test_a_freed_coach_is_counted_at_the_riders_it_takes_with_the_pattern_spread(
+    switch: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the route-pattern spread on or off, the freed coach carries the 50 waiting Funan
+    workers (one coach takes the county's load alone, so the spread counts it at 50, not at
+    `PATTERN_FILL` of its 53 seats)."""
+    monkeypatch.setattr(patterns, "ROUTE_PATTERN_SPREAD", switch)
+    scenario, plan, left = _short_season()
+    after = _refill(scenario, plan)
+    assert after.kpis.seated >= 45 + len(left)
 
 
 def test_locked_thin_trips_are_never_given_up() -> None:

@@ -12,8 +12,9 @@ import pytest
 from optimizer.duties import layover_minutes
 from optimizer.geography.distance import GreatCircleProvider, Location
 from optimizer.model import Policy, Scenario, SolverParams
+from optimizer.planning.kpis import seated_bounds
 from optimizer.read import read_scenario
-from optimizer.season import cancel_trips, plan_season
+from optimizer.season import _refigured, cancel_trips, plan_season, with_seated_bounds
 from scenarios.generate import generate_season, write_scenario
 from tests.checker import check_plan
 
@@ -306,6 +307,11 @@ def test_trips_no_coach_can_drive_are_cancelled_as_fleet_exhausted() -> None:
     assert seated | {u.worker_id for u in plan.unserved} == {w.worker_id for w in back.workers}
     assert any("cancelled" in note for note in plan.notes)
     assert plan.kpis.unserved == len(plan.unserved) and plan.kpis.trips == len(plan.trips)
+    # The bounds are at least the counting bound over the workers the final plan seats.
+    counting = seated_bounds(back, PROVIDER, plan.trips)
+    assert plan.kpis.trips >= plan.kpis.lower_bound_trips >= counting.trips >= 1
+    assert plan.kpis.coach_km >= plan.kpis.lower_bound_coach_km >= counting.coach_km > 0
+    assert any(note.startswith("fleet: lower bounds over the") for note in plan.notes)
 
 
 def test_cancelled_trips_lower_the_bounds_by_what_they_carried(season) -> None:  # type: ignore[no-untyped-def]
@@ -325,6 +331,47 @@ def test_cancelled_trips_lower_the_bounds_by_what_they_carried(season) -> None: 
     assert cut.kpis.trips >= cut.kpis.lower_bound_trips
     # Nothing cancelled: nothing changes.
     assert cancel_trips(plan, set(), "test").kpis == plan.kpis
+
+
+def test_a_plan_seating_its_unseated_again_gets_the_counting_bound_back(season) -> None:  # type: ignore[no-untyped-def]
+    """The fleet passes' sequence (`refill`): trips cancelled, their riders unseated, so the
+    bounds drop by those trips; then the same riders seated again (a top-up keeps the dropped
+    bounds). The counting bound over the workers the plan seats is the bound again, named as
+    the source, below the plan's trips and km; the note gives both figures."""
+    scenarios, result = season
+    scenario, plan = scenarios[0], result.waves[0]
+    gone = plan.trips[:2]
+    cut = cancel_trips(plan, {t.trip_id for t in gone}, "test")
+    again = _refigured(cut, plan.trips, plan.unserved)
+    counting = seated_bounds(scenario, PROVIDER, again.trips)
+    assert again.kpis.lower_bound_trips < counting.trips, "the premise: the bound dropped"
+    bounded = with_seated_bounds(again, scenario, PROVIDER)
+    assert bounded.kpis.lower_bound_trips == counting.trips
+    assert bounded.kpis.lower_bound_coach_km == max(
+        counting.coach_km, again.kpis.lower_bound_coach_km
+    )
+    assert bounded.kpis.lower_bound_source == "counting"
+    assert bounded.kpis.trips >= bounded.kpis.lower_bound_trips
+    assert bounded.kpis.coach_km >= bounded.kpis.lower_bound_coach_km
+    assert bounded.notes[-1].startswith(f"fleet: lower bounds over the {plan.kpis.seated} ")
+
+
+def test_the_subtracted_bound_is_kept_when_it_is_the_larger() -> None:
+    """An LP bound proven for the planned workers, less the trips cancelled since, stays (with
+    its source) when it proves more than the counting bound over the workers seated."""
+    from optimizer.model import Plan
+
+    scenario = _one_coach_season(1)[0]
+    plan: Plan = plan_season([scenario], distances=PROVIDER).waves[0]
+    counting = seated_bounds(scenario, PROVIDER, plan.trips)
+    lp = plan.replace(
+        kpis=dataclasses.replace(
+            plan.kpis, lower_bound_trips=counting.trips + 1, lower_bound_source="lp"
+        )
+    )
+    kept = with_seated_bounds(lp, scenario, PROVIDER)
+    assert kept.kpis.lower_bound_trips == counting.trips + 1
+    assert kept.kpis.lower_bound_source == "lp"
 
 
 def _linquan_season(workers: int, days: int, coaches: int) -> Scenario:
