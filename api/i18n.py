@@ -470,6 +470,7 @@ LP_NOTES: tuple[str, ...] = (
     N_("time limit reached before the LP converged"),
     N_("time limit reached inside the LP solver"),
     N_("time limit reached while pricing"),
+    N_("time limit reached while closing the travel times"),
     N_("bound equals the master's value rounded up"),
     N_("stopped after {rounds} round(s)"),
     N_("proven by the LP without pickup rows"),

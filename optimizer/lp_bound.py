@@ -103,10 +103,17 @@ UNBOXED_COST = 1e6
 # (rebuilt at 1.5x, the tail of near-50-tight's LP no longer converged: docs/benchmarks.md).
 PURGE_FACTOR = 3
 # `plan_lp_bound`'s first LP (without pickup rows): its share of the box, the columns its master
-# keeps when purged, and the note when it gave the bound.
-PLAIN_SHARE = 2 / 3
+# keeps when purged, and the note when it gave the bound. The LP with pickup rows proved nothing
+# above it on any season measured (docs/benchmarks.md "lpconv", "lpinc"), so it gets most of the
+# box.
+PLAIN_SHARE = 0.85
+# The LP with pickup rows runs after it only with at least this much of the box left: building
+# it and its first round took 2.5-7.8 s on cixi-2019 at load 5-9 (docs/benchmarks.md "lpinc").
+PICKUP_LP_MIN_S = 3.0
 PURGE_KEEP = 4000
 PLAIN_NOTE = "proven by the LP without pickup rows"
+# The note when the box ran out while closing the travel times (`metric_closure`).
+CLOSURE_NOTE = "time limit reached while closing the travel times"
 # Hub stops in the pickup rows for at most this many hubs in a season (pricing enumerates the
 # sets of at most `boarding_stop_limit` of them); beyond, hub seats fall back to unlimited rows.
 MAX_HUB_STOPS = 10
@@ -227,6 +234,8 @@ def lp_lower_bound(
     trace: Callable[[Mapping[str, float]], None] | None = None,
     purge_keep: int = 0,
     price_duals: bool | None = None,
+    incremental: bool = True,
+    closure: npt.NDArray[np.float64] | None = None,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -291,6 +300,11 @@ def lp_lower_bound(
         Also price the master's own duals each round when the smoothed point is priced, and
         keep their Farley value when it is higher (default: only without pickup rows, where
         pricing is cheap). Either way every value kept is a Farley bound, so proven.
+    incremental
+        Re-solve the master from its last basis (the default; `CoveringLp`), or from scratch
+        every round (False: the same LP, more simplex work).
+    closure
+        `metric_closure(leg_s)` when the caller has it (else computed here, within the box).
     """
     if price_duals is None:
         price_duals = boarding_stop_limit is None
@@ -322,6 +336,10 @@ def lp_lower_bound(
     missing = sorted((boards | set(counties)) - known)
     if missing:
         return _not_computed(f"sites without travel times: {', '.join(missing[:3])}", started)
+    try:
+        closure = metric_closure(leg_s, deadline) if closure is None else closure
+    except TimeoutError:
+        return _not_computed(CLOSURE_NOTE, started)
     corridor = corridors(
         counties,
         sites=sites,
@@ -331,6 +349,7 @@ def lp_lower_bound(
         county_stop_limit=county_stop_limit,
         detour_ratio=detour_ratio,
         detour_grace_s=detour_grace_s,
+        closure=closure,
     )
     groups = sorted(seats_of)
     group_row = {g: i for i, g in enumerate(groups)}
@@ -383,7 +402,7 @@ def lp_lower_bound(
         else None
     )
 
-    lp = CoveringLp(rhs.tolist(), presolve=presolve)
+    lp = CoveringLp(rhs.tolist(), presolve=presolve, incremental=incremental)
     # With the box: one artificial column per row but the known bound's (lp columns
     # 0..first_real-1), covering its row at a cost: the row's dual never exceeds that cost.
     for row in range(total_row if box else 0):
@@ -415,17 +434,20 @@ def lp_lower_bound(
         column_keys.append(key)
         column_rows.append((rows, coefficients))
 
-    def purge(duals: npt.NDArray[np.float64], values: npt.NDArray[np.float64]) -> CoveringLp:
+    def purge(
+        duals: npt.NDArray[np.float64], values: npt.NDArray[np.float64]
+    ) -> tuple[CoveringLp, list[int]]:
         """A new master with the columns in use and the `purge_keep` of least reduced cost at
-        `duals` (the others may come back when they price out again): a smaller master solves
-        faster; its optimum over the kept columns is still a restricted master's."""
+        `duals` (the others may come back when they price out again), and the kept columns'
+        old indices: a smaller master solves faster; its optimum over the kept columns is still
+        a restricted master's."""
         reduced = np.array([1.0 - float(duals[r] @ np.asarray(a)) for r, a in column_rows])
         keep = np.zeros(len(column_rows), dtype=bool)
         keep[values > 1e-9] = True
         budget = max(0, purge_keep - int(keep.sum()))
         order = np.argsort(reduced, kind="stable")
         keep[order[~keep[order]][:budget]] = True
-        fresh = CoveringLp(rhs.tolist(), presolve=presolve)
+        fresh = CoveringLp(rhs.tolist(), presolve=presolve, incremental=incremental)
         kept = np.nonzero(keep)[0].tolist()
         column_day[:] = [column_day[i] for i in kept]
         column_sets[:] = [column_sets[i] for i in kept]
@@ -435,7 +457,7 @@ def lp_lower_bound(
         seen.update(column_keys)
         for rows, coefficients in column_rows:
             fresh.add_column(rows, coefficients)
-        return fresh
+        return fresh, kept
 
     day_index = {d: i for i, d in enumerate(days)}
     for day, loading in warm_start:
@@ -626,7 +648,10 @@ def lp_lower_bound(
         ):
             # Only after the master fell since the last purge: the loop cannot cycle through
             # the same columns, dropped and priced again, at one master value.
-            lp = purge(duals, values)
+            lp, kept = purge(duals, values)
+            # The last solution, on the kept columns (all those in use): what is reported if
+            # the box runs out before the purged master is solved.
+            values = values[kept]
             purged_at = master_value
         for di, served, priced_loading in columns:
             add(di, served, priced_loading)
@@ -729,7 +754,8 @@ def plan_lp_bound(
     With `plain_first` (the default) and `pickup_rows`, the LP without pickup rows runs first,
     for at most `PLAIN_SHARE` of the box, its master purged to `PURGE_KEEP` columns and its own
     duals priced every round;
-    what it proves is the second LP's known bound, and the result is the better of the two (its
+    what it proves is the second LP's known bound (that LP runs only with `PICKUP_LP_MIN_S` of
+    the box left), and the result is the better of the two (its
     `plain` holds the first LP's own figures, its note says when the first LP gave the bound).
 
     With `pickup_rows` (the default) the gate-side stop limit (max_pickup_stops going home,
@@ -817,6 +843,12 @@ def plan_lp_bound(
     left = time_limit_s - (time.monotonic() - started)
     if left <= 0:
         return _not_computed("no time left after the travel matrix", started)
+    try:
+        # Both LPs close the same travel times: once, inside the box.
+        closure = metric_closure(leg, started + time_limit_s)
+    except TimeoutError:
+        return _not_computed(CLOSURE_NOTE, started)
+    left = time_limit_s - (time.monotonic() - started)
     solve_lp = functools.partial(
         lp_lower_bound,
         demands,
@@ -829,6 +861,7 @@ def plan_lp_bound(
         max_rounds=max_rounds,
         presolve=presolve,
         trace=trace,
+        closure=closure,
     )
     plain_lp: LpBound | None = None
     given = known_bound
@@ -845,7 +878,9 @@ def plan_lp_bound(
         )
         known_bound = max(known_bound, plain_lp.trips)
         left = time_limit_s - (time.monotonic() - started)
-        if left <= 0:
+        if left < PICKUP_LP_MIN_S:
+            # Too little time for the LP with pickup rows to finish one round: it would only
+            # overrun the box.
             return dataclasses.replace(plain_lp, seconds=time.monotonic() - started, plain=plain_lp)
     bound = solve_lp(
         time_limit_s=left,

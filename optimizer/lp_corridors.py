@@ -21,12 +21,18 @@ MAX_COUNTY_SETS = 400_000
 RIDE_ALLOWANCE_S = 1.0
 
 
-def metric_closure(seconds: npt.ArrayLike) -> npt.NDArray[np.float64]:
+def metric_closure(
+    seconds: npt.ArrayLike, deadline: float | None = None
+) -> npt.NDArray[np.float64]:
     """Shortest-path closure of a travel-time matrix (Floyd-Warshall): never above the matrix,
     and it obeys the triangle inequality even where the matrix does not (road times along
-    km-shortest paths)."""
+    km-shortest paths). With `deadline` (a `time.monotonic()` instant), `TimeoutError` once it
+    has passed: on return waves of ~1,000 sites it took 20 s at load 12 (docs/benchmarks.md
+    "lpinc")."""
     closure = np.array(seconds, dtype=np.float64)
     for k in range(closure.shape[0]):
+        if deadline is not None and k % 32 == 0 and time.monotonic() > deadline:
+            raise TimeoutError("time limit reached while closing the travel times")
         np.minimum(closure, closure[:, k : k + 1] + closure[k : k + 1, :], out=closure)
     return closure
 

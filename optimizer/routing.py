@@ -19,6 +19,7 @@ depot location and one shared "open end" that costs nothing to reach.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
 import logging
 import math
@@ -31,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.graph.python import min_cost_flow as min_cost_flow_solver
-from ortools.linear_solver import pywraplp
+from ortools.math_opt.python import mathopt
 from ortools.util import optional_boolean_pb2
 
 from optimizer.errors import InvalidInput
@@ -854,27 +855,30 @@ def solve_lp(
 # --------------------------------------------------------------------------- covering LP
 class CoveringLp:
     """min Σ x_p subject to Σ_p a_rp x_p >= b_r for every row r, x >= 0, grown column by column
-    and solved with GLOP (the linear-programming core of `optimizer.lp_bound`).
+    and solved with GLOP through MathOpt (the linear-programming core of `optimizer.lp_bound`).
 
-    Columns are added between solves; GLOP restarts from its last basis, so the re-solves of
-    column generation are cheap.
+    With `incremental` (the default) the model stays inside one MathOpt solver between solves
+    (only the new columns are sent) and each re-solve starts from the last optimal basis, the new
+    columns at zero: still primal feasible, so GLOP's primal simplex goes on from there instead
+    of solving from scratch (docs/benchmarks.md "lpinc": on cixi-2019's LP about a third of the
+    simplex time). Without it every solve starts from scratch (what column generation did
+    before; the tests compare the two).
     """
 
-    def __init__(self, rhs: Sequence[float], *, presolve: bool = True) -> None:
-        """`presolve` False turns GLOP's preprocessing off, which lets it keep its basis between
-        solves (measured against the default in docs/benchmarks.md)."""
-        solver = pywraplp.Solver.CreateSolver("GLOP")
-        if solver is None:  # pragma: no cover - GLOP ships with every OR-Tools wheel
-            raise RuntimeError("OR-Tools GLOP is not available")
-        if not presolve and not solver.SetSolverSpecificParametersAsString(
-            "use_preprocessing: false"
-        ):  # pragma: no cover - a GLOP parameter since OR-Tools 6
-            raise RuntimeError("GLOP refused use_preprocessing: false")
-        self._solver = solver
-        self._rows = [solver.Constraint(float(b), solver.infinity()) for b in rhs]
-        self._objective = solver.Objective()
-        self._objective.SetMinimization()
+    def __init__(
+        self, rhs: Sequence[float], *, presolve: bool = True, incremental: bool = True
+    ) -> None:
+        """`presolve` False turns GLOP's preprocessing off for a solve without a basis (a warm
+        start does without it anyway)."""
+        self._model = mathopt.Model(name="covering")
+        self._rows = [self._model.add_linear_constraint(lb=float(b)) for b in rhs]
         self._columns: list[Any] = []
+        self._presolve = presolve
+        self._incremental = incremental
+        self._solver: Any = None
+        self._basis: Any = None
+        # Columns the kept basis already lists (the later ones enter it at zero).
+        self._in_basis = 0
 
     @property
     def column_count(self) -> int:
@@ -885,26 +889,54 @@ class CoveringLp:
         self, rows: Sequence[int], coefficients: Sequence[float], cost: float = 1.0
     ) -> int:
         """A new column x_p (cost 1, or `cost`) with `coefficients` in `rows`; returns its index."""
-        variable = self._solver.NumVar(0.0, self._solver.infinity(), f"x{len(self._columns)}")
+        variable = self._model.add_variable(lb=0.0)
         for row, coefficient in zip(rows, coefficients, strict=True):
-            self._rows[row].SetCoefficient(variable, float(coefficient))
-        self._objective.SetCoefficient(variable, float(cost))
+            self._rows[row].set_coefficient(variable, float(coefficient))
+        self._model.objective.set_linear_coefficient(variable, float(cost))
         self._columns.append(variable)
         return len(self._columns) - 1
 
     def set_cost(self, column: int, cost: float) -> None:
         """Change a column's cost (e.g. the artificial columns that box the duals in)."""
-        self._objective.SetCoefficient(self._columns[column], float(cost))
+        self._model.objective.set_linear_coefficient(self._columns[column], float(cost))
 
     def solve(
         self, time_limit_s: float
     ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]] | None:
         """(objective, row duals, column values) at the optimum, or None when GLOP did not reach
         it within `time_limit_s` seconds (or the rows cannot be covered by the columns)."""
-        self._solver.SetTimeLimit(max(1, int(time_limit_s * 1000)))
-        status = self._solver.Solve()
-        if status != pywraplp.Solver.OPTIMAL:
+        params = mathopt.SolveParameters(
+            time_limit=dt.timedelta(seconds=max(0.001, time_limit_s)),
+            presolve=None if self._presolve else mathopt.Emphasis.OFF,
+        )
+        if not self._incremental:
+            result = mathopt.solve(self._model, mathopt.SolverType.GLOP, params=params)
+        else:
+            if self._solver is None:
+                self._solver = mathopt.IncrementalSolver(self._model, mathopt.SolverType.GLOP)
+            if self._basis is not None:
+                at_zero = mathopt.BasisStatus.AT_LOWER_BOUND
+                for variable in self._columns[self._in_basis :]:
+                    self._basis.variable_status[variable] = at_zero
+            # Only the non-zero values come back, and no reduced costs: on masters of 10,000
+            # columns reading the whole result is a tenth of a second a round.
+            wanted = mathopt.ModelSolveParameters(
+                variable_values_filter=mathopt.SparseVectorFilter(skip_zero_values=True),
+                reduced_costs_filter=mathopt.SparseVectorFilter(filtered_items=()),
+                initial_basis=self._basis,
+            )
+            result = self._solver.solve(params=params, model_params=wanted)
+        if result.termination.reason != mathopt.TerminationReason.OPTIMAL or not result.solutions:
+            self._basis = None  # a stopped solve's basis is no warm start
             return None
-        duals = np.array([row.dual_value() for row in self._rows], dtype=np.float64)
-        values = np.array([v.solution_value() for v in self._columns], dtype=np.float64)
-        return float(self._objective.Value()), duals, values
+        solution = result.solutions[0]
+        if self._incremental and solution.basis is not None:
+            self._basis = solution.basis
+            self._in_basis = len(self._columns)
+        duals = np.array(result.dual_values(self._rows), dtype=np.float64)
+        values = np.zeros(len(self._columns), dtype=np.float64)
+        if solution.primal_solution is not None:
+            # Variables are numbered 0, 1, ... in the order added: the column index.
+            for variable, value in solution.primal_solution.variable_values.items():
+                values[variable.id] = value
+        return float(result.objective_value()), duals, values

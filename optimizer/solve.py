@@ -39,6 +39,7 @@ from optimizer.origins import with_origin_kpis
 from optimizer.planning.absorb import Absorb
 from optimizer.planning.context import (
     ABSORB_RESERVE_S,
+    LP_BOUND_LATE_SHARE,
     LP_BOUND_MIN_S,
     ROUTING_SHARE,
     SPILL_ROUNDS,
@@ -114,7 +115,11 @@ def solve(
     ctx.report(0.2, "full coaches")
     direct = Direct(ctx, work, places)
     coaches, remainders = direct.direct(placed) if placed else ([], [])
-    left = scenario.solver.time_limit_s - ctx.elapsed()
+    # The LP bound's reserve (`lower_bound_share` of the time limit) is set aside first: routing
+    # and absorbing share what is left, so the bound is not left without time at the end.
+    lp_reserve = scenario.solver.lower_bound_share * scenario.solver.time_limit_s
+    lp_reserve = lp_reserve if lp_reserve >= LP_BOUND_MIN_S else 0.0
+    left = scenario.solver.time_limit_s - ctx.elapsed() - lp_reserve
     ctx.report(0.3, "pooling remainders")
     budget = max(0.5, left * ROUTING_SHARE) / max(1, scenario.solver.workers)
     work.spilled = []
@@ -128,7 +133,7 @@ def solve(
             break
         more, rest = direct.direct(moved)
         coaches.extend(more)
-        left = scenario.solver.time_limit_s - ctx.elapsed()
+        left = scenario.solver.time_limit_s - ctx.elapsed() - lp_reserve
         spill_budget = max(0.5, left * ROUTING_SHARE / SPILL_ROUNDS) / max(
             1, scenario.solver.workers
         )
@@ -137,8 +142,6 @@ def solve(
     for unit, _, detail in spilled:
         work.drop([unit], UnservedReason.FLEET_EXHAUSTED, detail)
     # Absorbing uses what is left of the time limit, less a reserve for timetables and seats.
-    lp_reserve = scenario.solver.lower_bound_share * scenario.solver.time_limit_s
-    lp_reserve = lp_reserve if lp_reserve >= LP_BOUND_MIN_S else 0.0
     deadline = (
         ctx.started
         + scenario.solver.time_limit_s
@@ -152,8 +155,14 @@ def solve(
     all_trips = tuple(sorted([*locked, *trips], key=lambda t: (t.departure_date, t.trip_id)))
     unserved = tuple(sorted(work.unserved, key=lambda u: u.worker_id))
     bounds = plan_bounds(ctx, places, all_trips, workers)
-    # The LP bound gets its reserve, never more than what is left of the time limit.
-    lp_box = min(lp_reserve, scenario.solver.time_limit_s - ctx.elapsed())
+    # The LP bound gets its reserve, never more than what is left of the time limit, but when
+    # the stages before ran late (a loaded machine: timetables alone took twice their estimate,
+    # docs/benchmarks.md "lpinc") still LP_BOUND_LATE_SHARE of it: the plan then ends at most
+    # that much after its time limit, and the bound runs instead of being skipped.
+    lp_box = min(
+        lp_reserve,
+        max(scenario.solver.time_limit_s - ctx.elapsed(), LP_BOUND_LATE_SHARE * lp_reserve),
+    )
     lp = LpBound(0, 0.0, 0.0, False, 0, 0, 0, 0.0, "not run: no time reserved")
     if lp_box >= LP_BOUND_MIN_S and all_trips:
         lp = plan_lp_bound(

@@ -80,6 +80,8 @@ TIMETABLE_S_PER_COACH = 0.02
 ROUTING_SHARE = 0.5
 # The LP lower bound runs only when its share of the time limit is at least this long (seconds).
 LP_BOUND_MIN_S = 1.0
+# Of its reserve, what the LP bound still gets when the stages before used up the time limit.
+LP_BOUND_LATE_SHARE = 0.5
 
 
 @dataclass

@@ -169,6 +169,7 @@ def lp_bound(
     pickup: int | None = None,
     purge_keep: int = 0,
     price_duals: bool | None = None,
+    incremental: bool = True,
 ) -> LpBound:
     demands = []
     for g in season.groups:
@@ -195,6 +196,7 @@ def lp_bound(
         boarding_stop_limit=pickup,
         purge_keep=purge_keep,
         price_duals=price_duals,
+        incremental=incremental,
     )
 
 
@@ -286,6 +288,25 @@ def test_glop_without_preprocessing_converges_to_the_same_lp(season: Season) -> 
     assert kept.trips == default.trips
 
 
+@settings(max_examples=25, deadline=None)
+@given(seasons())
+def test_incremental_master_gives_the_lp_of_a_master_solved_from_scratch(season: Season) -> None:
+    """The master re-solved from its last basis (the default) stays at or under the CP-SAT
+    optimum (also after one round, with pickup rows and with the counting bound as a row) and
+    converges to the same LP optimum, so the same bound, as a master solved from scratch every
+    round."""
+    counting = counting_bound(season)
+    check(season, lambda s: lp_bound(s, max_rounds=1))
+    check(season, lambda s: lp_bound(s, known=counting, max_rounds=1))
+    check(season, lambda s: lp_bound(s, pickup=s.pickup_stops, known=counting))
+    for pickup in (None, season.pickup_stops):
+        warm = lp_bound(season, pickup=pickup)
+        cold = lp_bound(season, pickup=pickup, incremental=False)
+        assert warm.converged and cold.converged
+        assert warm.value == pytest.approx(cold.value, abs=1e-6)
+        assert warm.trips == cold.trips
+
+
 @settings(max_examples=30, deadline=None)
 @given(seasons())
 def test_purged_master_and_priced_duals_stay_valid_and_converge(season: Season) -> None:
@@ -304,6 +325,43 @@ def test_purged_master_and_priced_duals_stay_valid_and_converge(season: Season) 
     assert purged.trips == plain.trips
 
 
+def test_a_purged_master_out_of_time_reports_the_last_solution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the box runs out in the first solve of a purged master, the bound keeps the last
+    master's solution on the kept columns (before: an IndexError, its values were the unpurged
+    master's)."""
+    import optimizer.lp_bound
+    from optimizer.routing import CoveringLp
+
+    masters: list[CoveringLp] = []
+
+    class OutOfTimeAfterPurge(CoveringLp):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            masters.append(self)
+
+        def solve(self, time_limit_s: float) -> Any:
+            return None if len(masters) > 2 else super().solve(time_limit_s)
+
+    monkeypatch.setattr(optimizer.lp_bound, "CoveringLp", OutOfTimeAfterPurge)
+    season = Season(
+        1,
+        3,
+        ((0, 3600, 3600, 3600), (3600, 0, 600, 600), (3600, 600, 0, 600), (3600, 600, 600, 0)),
+        (8, 8),
+        tuple(Group(3, c % 3, 0, c % 2, 0) for c in range(6)),
+        3,
+        1,
+        1.3,
+        1800,
+    )
+    lp = lp_bound(season, purge_keep=1, price_duals=True)
+    assert len(masters) == 3 and "inside the LP solver" in lp.note
+    assert lp.patterns and lp.trips <= optimum(season)
+    assert sum(p.coaches for p in lp.patterns) == pytest.approx(lp.lp_value, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     "invalid",
     [
@@ -313,6 +371,10 @@ def test_purged_master_and_priced_duals_stay_valid_and_converge(season: Season) 
         pytest.param(
             lambda s: lp_bound(s, collapse_windows=True, purge_keep=1, price_duals=True),
             id="first-day-of-window-purged",
+        ),
+        pytest.param(
+            lambda s: lp_bound(s, collapse_windows=True, incremental=False),
+            id="first-day-of-window-from-scratch",
         ),
     ],
 )
@@ -335,6 +397,18 @@ def test_metric_closure_obeys_the_triangle_inequality() -> None:
     closure = metric_closure([[0, 100, 10], [100, 0, 10], [10, 10, 0]])
     assert closure[0, 1] == 20
     assert (closure <= np.array([[0, 100, 10], [100, 0, 10], [10, 10, 0]])).all()
+
+
+def test_metric_closure_past_its_deadline_stops() -> None:
+    """Past its deadline the closure stops with TimeoutError (the LP bound then reports why
+    instead of running past its box); before it, the same closure as without one."""
+    import time
+
+    seconds = [[0, 100, 10], [100, 0, 10], [10, 10, 0]]
+    with pytest.raises(TimeoutError, match="closing the travel times"):
+        metric_closure(seconds, deadline=time.monotonic() - 1.0)
+    later = metric_closure(seconds, deadline=time.monotonic() + 60.0)
+    assert (later == metric_closure(seconds)).all()
 
 
 def test_counties_in_opposite_directions_never_share_a_coach() -> None:
@@ -457,6 +531,37 @@ def test_solve_reports_the_best_bound_and_its_source() -> None:
         distances=provider,
     )
     assert skipped.kpis.lower_bound_seconds == 0 and skipped.kpis.lower_bound_source == "counting"
+
+
+def test_the_lp_bound_runs_when_the_stages_before_it_ran_late(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the stages before the LP bound have used up the whole time limit (a loaded machine),
+    the bound still runs, for part of its reserve (before: it was skipped, 0 s), and is
+    reported."""
+    import time
+    from pathlib import Path
+
+    import optimizer.solve
+    from optimizer.geography.distance import GreatCircleProvider
+    from optimizer.model import SolverParams
+    from optimizer.read import read_scenario
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "pooling"
+    scenario = read_scenario(folder).replace(
+        solver=SolverParams(time_limit_s=6.0, lower_bound_share=0.5)
+    )
+    bounds = optimizer.solve.plan_bounds
+
+    def late(ctx: Any, *args: Any) -> Any:
+        while ctx.elapsed() < ctx.scenario.solver.time_limit_s:
+            time.sleep(0.05)
+        return bounds(ctx, *args)
+
+    monkeypatch.setattr(optimizer.solve, "plan_bounds", late)
+    plan = optimizer.solve.solve(scenario, distances=GreatCircleProvider())
+    assert plan.kpis.lower_bound_seconds > 0
+    assert plan.kpis.trips >= plan.kpis.lower_bound_trips > 0
 
 
 @settings(max_examples=30, deadline=None)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from optimizer.errors import InvalidInput
 from optimizer.routing import (
+    CoveringLp,
     PickupDeliveryProblem,
     PickupDeliverySolution,
     Request,
@@ -559,3 +560,42 @@ def test_service_per_stop_spends_the_boarding_time_once_per_gate() -> None:
     arrivals = solution.routes[0].arrival_s
     assert arrivals[:3] == (arrivals[0],) * 3  # all board at once
     assert solution.routes[0].arrival_s[-1] - arrivals[0] == 1200 + 100 * 60
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_covering_lp_from_its_last_basis_matches_a_solve_from_scratch(seed: int) -> None:
+    """A covering LP grown by batches of columns and re-solved from its last basis (the default)
+    has, after every batch, the optimum of the same LP solved from scratch, and its duals are a
+    feasible dual solution (non-negative, no column's cost exceeded) of that value."""
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(3, 12))
+    rhs = rng.integers(1, 20, size=rows).astype(float).tolist()
+    warm, cold = CoveringLp(rhs), CoveringLp(rhs, incremental=False)
+    columns: list[tuple[list[int], list[float], float]] = []
+    for row in range(rows):  # every row coverable from the start
+        columns.append(([row], [float(rng.integers(1, 5))], 1.0))
+    for batch in range(5):
+        if batch:
+            for _ in range(int(rng.integers(1, 8))):
+                size = int(rng.integers(1, rows + 1))
+                members = sorted(rng.choice(rows, size=size, replace=False).tolist())
+                weights = rng.integers(1, 6, size=size).astype(float).tolist()
+                columns.append((members, weights, float(rng.choice([1.0, 1.0, 2.5]))))
+        for members, weights, cost in columns[warm.column_count :]:
+            warm.add_column(members, weights, cost)
+            cold.add_column(members, weights, cost)
+        solved, reference = warm.solve(10.0), cold.solve(10.0)
+        assert solved is not None and reference is not None
+        value, duals, values = solved
+        assert value == pytest.approx(reference[0], abs=1e-6)
+        assert duals.min() >= -1e-9
+        assert float(duals @ np.array(rhs)) == pytest.approx(value, abs=1e-6)
+        costs = np.array([cost for _, _, cost in columns])
+        assert float(costs @ values) == pytest.approx(value, abs=1e-6)
+        for (members, weights, cost), x in zip(columns, values, strict=True):
+            assert sum(duals[r] * w for r, w in zip(members, weights, strict=True)) <= cost + 1e-6
+            assert x >= -1e-9
+        covered = np.zeros(rows)
+        for (members, weights, _), x in zip(columns, values, strict=True):
+            covered[members] += np.array(weights) * x
+        assert (covered >= np.array(rhs) - 1e-6).all()
