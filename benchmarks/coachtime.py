@@ -208,8 +208,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     window = None
     if args.window:
-        start, end = (dt.datetime.fromisoformat(x.strip()) for x in args.window.split(","))
+        parts = args.window.split(",")
+        try:
+            if len(parts) != 2:
+                raise ValueError("two date-times are needed")
+            start, end = (dt.datetime.fromisoformat(x.strip()) for x in parts)
+        except ValueError as error:
+            parser.error(f"--window {args.window!r}: START,END as ISO date-times ({error})")
+        if end <= start:
+            parser.error(f"--window {args.window!r}: END must be after START")
         window = (start, end)
+    for folder in args.folders:
+        if not folder.is_dir():
+            parser.error(f"{folder}: no such scenario folder")
     for folder in args.folders:
         print(json.dumps(measure(folder, window), ensure_ascii=False), flush=True)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
+from benchmarks import coachtime
 from benchmarks.coachtime import coach_hours, stop_use, unseated_causes
 from optimizer.model import (
     Duty,
@@ -119,3 +121,20 @@ def test_an_unseated_worker_gets_the_first_cause_that_holds() -> None:
     assert figures["trips_at_origin_stop_limit"] == 1
     assert figures["riders_a_county_stop"] == 1
     assert figures["trips_at_earliest_hour"] == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["{folder}", "--window", "abc"], "START,END as ISO date-times"),
+        (["{folder}", "--window", "2026-02-02T00:00,2026-02-01T00:00"], "END must be after START"),
+        (["{folder}/nope"], "no such scenario folder"),
+    ],
+)
+def test_bad_arguments_are_a_usage_error_that_names_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        coachtime.main([a.format(folder=tmp_path) for a in argv])
+    assert stop.value.code == 2
+    assert says in capsys.readouterr().err
