@@ -51,7 +51,7 @@ LONG_MARGINS = (24.0, 48.0, 72.0)
 # the end) is the bound.
 TIGHTENED_LP_SECONDS = 60.0
 # Whole-cycle rows (a coach's departures within a few days, `_cycle_rows`) and the return
-# wave's split cover (`_split_cover`); both on, switches kept for `benchmarks.servable` to
+# wave's split cover (`split_cover`); both on, switches kept for `benchmarks.servable` to
 # measure against (docs/benchmarks.md, "servint").
 CYCLE_ROWS = True
 RETURN_COVER = True
@@ -499,11 +499,11 @@ def _overlap(
         reach = b - latest if home else min(b - latest, earliest - a)
         sure = max(sure, min(hold.length, reach))
         if not home and RETURN_COVER and hold.least_after > 0:
-            sure = max(sure, min(_split_cover(hold, s, a, b) for s in (earliest, latest)))
+            sure = max(sure, min(split_cover(hold, s, a, b) for s in (earliest, latest)))
     return sure
 
 
-def _split_cover(hold: Hold, s: float, a: float, b: float) -> float:
+def split_cover(hold: Hold, s: float, a: float, b: float) -> float:
     """The least |[s - B, s + A) ∩ [a, b)| over B >= before, A >= least_after, A + B >= length,
     for a <= s <= b (a return trip departing at s). The overlap, min(A, b - s) + min(B, s - a),
     never decreases in A or B, so the least is on A + B = max(length, before + least_after), and
