@@ -57,8 +57,8 @@ CYCLE_ROWS = True
 RETURN_COVER = True
 # Departure spans (days after the first) of the cycle rows, and how many trips a coach makes
 # at most in a row's days (q: trips whose cycle is above the span's hours / q).
-CYCLE_SPANS = (1, 2, 3, 4, 6, 9)
-CYCLE_TRIPS = (1, 2, 3)
+CYCLE_SPANS = (1, 2, 3)
+CYCLE_TRIPS = (1, 2)
 
 
 @dataclass(frozen=True)
