@@ -407,7 +407,7 @@ def hold_of(
         )
         after = earliest_back(earliest, drive, policy) + end_rest
         if not tightened:
-            return Hold(0.0, after, drive + end_rest, drive + end_rest)
+            return Hold(0.0, after, drive + end_rest)
         # The busy interval starts at the departure (within [E, L]): the driving with the far
         # layover's least progress lasts at least its least clock span from such a start; or,
         # the coach drives, stands at the far end and at the origin side, never at once.
@@ -441,7 +441,8 @@ def hold_of(
         # From any departure s in [E, L] the loaded drive back lasts its least clock span.
         window = (earliest, float(policy.latest_departure_hour))
         return Hold(before, after, length, least_span(turn.back_h, policy, window) + loaded_rest)
-    return Hold(before, after, length, turn.back_h + loaded_rest)
+    # The first version stays as it was (no split cover: `least_after` unknown).
+    return Hold(before, after, length)
 
 
 def homeward_ends(
