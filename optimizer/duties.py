@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import numpy as np
 
 from optimizer.charter import SignRefusal, SignRule, assign_types
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
-from optimizer.model import Duty, DutyLeg, FleetKpis, Policy, Trip, VehicleType
+from optimizer.model import Duty, DutyLeg, FleetKpis, Plan, Policy, Stop, Trip, VehicleType
 from optimizer.routing import min_cost_flow
 
 
@@ -134,8 +135,20 @@ def _end(trip: Trip) -> Location:
     return Location(last.lon, last.lat, last.adcode)
 
 
-def layover_minutes(driving_minutes: int, policy: Policy) -> int:
-    """Minutes a coach stands after a drive before it may move again (crew rest or turnaround)."""
+def origin_side(stop: Stop) -> bool:
+    """Whether `stop` is on the origin side: a company gate or a hub (where homeward trips start
+    and return trips end); a county stop is the far end."""
+    return bool(stop.company_id or stop.hub_id)
+
+
+def layover_minutes(driving_minutes: int, policy: Policy, at_origin: bool = False) -> int:
+    """Minutes a coach stands after a drive before it may move again (crew rest or turnaround).
+
+    `at_origin`: the drive ends on the origin side (a return trip, an empty drive to a homeward
+    trip's start or to the depot); with `policy.fresh_crew_at_origin` a fresh crew takes the
+    coach there, so only the turnaround is stood. At the far end the crew stays and rests."""
+    if at_origin and policy.fresh_crew_at_origin:
+        return policy.turnaround_minutes
     if driving_minutes > policy.crew_rest_after_driving_minutes:
         return max(policy.crew_rest_minutes, policy.turnaround_minutes)
     return policy.turnaround_minutes
@@ -163,6 +176,9 @@ class DutyResult:
     kpis: FleetKpis
     # Trips the charter-sign rule left without a coach (build_duties' `sign`).
     refused: tuple[SignRefusal, ...] = ()
+    # Coaches whose chain links only because a fresh crew takes them on the origin side
+    # (`Policy.fresh_crew_at_origin`): the dispatcher must book their spare drivers.
+    fresh_crews: frozenset[str] = frozenset()
 
 
 def build_duties(
@@ -212,6 +228,7 @@ def build_duties(
     types = {v.vehicle_type: v for v in fleet}
 
     duties: list[Duty] = []
+    fresh_crews: set[str] = set()
     shortages: list[str] = []
     bounds: dict[str, int] = {}
     for vehicle_type in sorted(by_type):
@@ -223,6 +240,8 @@ def build_duties(
         chains = _chain(group, type_depot, timer, policy)
         bounds[vehicle_type] = overlap_bound(group)
         for number, chain in enumerate(chains, start=1):
+            if policy.fresh_crew_at_origin and _needs_fresh_crew(chain, timer, policy):
+                fresh_crews.add(f"{vehicle_type}-{number:03d}")
             duties.append(
                 _duty(
                     f"{vehicle_type}-{number:03d}",
@@ -245,7 +264,35 @@ def build_duties(
     kpis = _kpis(duties, bounds, shortages)
     if refused:
         kpis = dataclasses.replace(kpis, sign_refused=tuple(r.trip_id for r in refused))
-    return DutyResult(tuple(duties), kpis, tuple(refused))
+    return DutyResult(tuple(duties), kpis, tuple(refused), frozenset(fresh_crews))
+
+
+def _needs_fresh_crew(chain: Sequence[Trip], timer: EmptyDriveTimer, policy: Policy) -> bool:
+    """Whether some link of `chain` holds only with a fresh crew on the origin side: under the
+    same policy without the setting, the coach would not be ready for the next trip."""
+    plain = dataclasses.replace(policy, fresh_crew_at_origin=False)
+    return any(
+        link_earliest(before, _start(after), timer, plain) > after.departure
+        for before, after in itertools.pairwise(chain)
+    )
+
+
+# The plan note of `with_crew_note`, one per plan (a plan given new duties drops its old one).
+CREW_NOTE = (
+    "crews: {coaches} coach(es) changed crews on the origin side (fresh_crew_at_origin): "
+    "book their spare drivers"
+)
+
+
+def with_crew_note(plan: Plan, result: DutyResult) -> Plan:
+    """`plan` (carrying its coaches from `result`) with the note of how many of them relied on
+    a fresh crew on the origin side, so the dispatcher books those drivers; none when none."""
+    head = CREW_NOTE.split("{", 1)[0]
+    notes = [n for n in plan.notes if not n.startswith(head)]
+    count = sum(1 for d in plan.coaches if d.coach_id in result.fresh_crews)
+    if count:
+        notes.append(CREW_NOTE.format(coaches=count))
+    return plan.replace(notes=tuple(notes))
 
 
 @dataclass(frozen=True)
@@ -287,15 +334,15 @@ def _links(trips: list[Trip], depot: Location, timer: EmptyDriveTimer, policy: P
         dtype=np.int64,
     )
     place_key = getattr(timer, "place_key", None)
-    starts: dict[object, tuple[Location, list[int]]] = {}
+    starts: dict[tuple[object, bool], tuple[Location, list[int]]] = {}
     for j, trip in enumerate(trips):
         start = _start(trip)
         key = place_key(start) if callable(place_key) else start
-        starts.setdefault(key, (start, []))[1].append(j)
+        starts.setdefault((key, origin_side(trip.stops[0])), (start, []))[1].append(j)
     # Trips are sorted by departure, so each place's list is too.
     places = [
-        (location, np.array(js, dtype=np.int64), [trips[j].departure for j in js])
-        for location, js in starts.values()
+        (location, side, np.array(js, dtype=np.int64), [trips[j].departure for j in js])
+        for (_, side), (location, js) in starts.items()
     ]
     tails: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     heads: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
@@ -303,10 +350,10 @@ def _links(trips: list[Trip], depot: Location, timer: EmptyDriveTimer, policy: P
     for i in range(count):
         before = trips[i]
         ready = before.arrival + dt.timedelta(
-            minutes=layover_minutes(before.driving_minutes, policy)
+            minutes=layover_minutes(before.driving_minutes, policy, origin_side(before.stops[-1]))
         )
         end = _end(before)
-        for location, js, departures in places:
+        for location, side, js, departures in places:
             if departures[-1] < ready:
                 continue  # no trip leaves this place after the coach is ready: no drive to time
             drive = timer(end, location, ready)
@@ -315,7 +362,7 @@ def _links(trips: list[Trip], depot: Location, timer: EmptyDriveTimer, policy: P
                 earliest = max(
                     ready,
                     drive.arrive
-                    + dt.timedelta(minutes=layover_minutes(drive.driving_minutes, policy)),
+                    + dt.timedelta(minutes=layover_minutes(drive.driving_minutes, policy, side)),
                 )
             after = js[bisect.bisect_left(departures, earliest) :]
             after = after[after != i]
@@ -524,14 +571,18 @@ def link_earliest(
 ) -> dt.datetime:
     """The earliest departure from `start` of a trip the coach of `before` may drive next:
     after `before`, its layover, the empty drive to `start` and that drive's layover (the link
-    rule of the duties, `_links`, to the minute)."""
-    ready = before.arrival + dt.timedelta(minutes=layover_minutes(before.driving_minutes, policy))
+    rule of the duties, `_links`, to the minute). `start` is on the origin side when it has no
+    county code (gates and hubs carry none, a county stop its own: `_start`)."""
+    start_at_origin = not start.adcode
+    at_end = origin_side(before.stops[-1])
+    ready = before.arrival + dt.timedelta(
+        minutes=layover_minutes(before.driving_minutes, policy, at_end)
+    )
     drive = timer(_end(before), start, ready)
     if not drive.distance_km:
         return ready
-    return max(
-        ready, drive.arrive + dt.timedelta(minutes=layover_minutes(drive.driving_minutes, policy))
-    )
+    rest = layover_minutes(drive.driving_minutes, policy, start_at_origin)
+    return max(ready, drive.arrive + dt.timedelta(minutes=rest))
 
 
 def _duty(
@@ -590,7 +641,8 @@ def _duty(
                 drivers=trip.drivers,
             )
         )
-        ready = trip.arrival + dt.timedelta(minutes=layover_minutes(trip.driving_minutes, policy))
+        rest = layover_minutes(trip.driving_minutes, policy, origin_side(trip.stops[-1]))
+        ready = trip.arrival + dt.timedelta(minutes=rest)
         if index + 1 < len(chain):
             empty(end, _start(chain[index + 1]), ready, None)
         else:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from optimizer.duties import EmptyDriveTimer, layover_minutes
+from optimizer.duties import EmptyDriveTimer, layover_minutes, origin_side
 from optimizer.geography.distance import Location
 from optimizer.groups import Unit, consolidate_dates
 from optimizer.model import Policy, Scenario, Trip, UnservedReason, VehicleType
@@ -30,9 +30,10 @@ from optimizer.routing import LinearProgram, solve_lp
 ROAD_OVER_LINE = 0.95
 
 
-def layover(driving_minutes: int, policy: Policy) -> dt.timedelta:
-    """Rest between two legs of a coach (the duties' rule)."""
-    return dt.timedelta(minutes=layover_minutes(driving_minutes, policy))
+def layover(driving_minutes: int, policy: Policy, at_origin: bool = False) -> dt.timedelta:
+    """Rest between two legs of a coach (the duties' rule; `at_origin`: the leg ends on the
+    origin side, where `Policy.fresh_crew_at_origin` leaves only the turnaround)."""
+    return dt.timedelta(minutes=layover_minutes(driving_minutes, policy, at_origin))
 
 
 def origin_places(scenario: Scenario) -> tuple[Location, ...]:
@@ -69,14 +70,16 @@ def busy_interval(
     for place in homes:
         out = timer(place, start, trip.departure)
         if out.distance_km:
-            lead = out.arrive - out.depart + layover(out.driving_minutes, policy)
+            lead = (
+                out.arrive - out.depart + layover(out.driving_minutes, policy, origin_side(first))
+            )
             leave = min(leave, trip.departure - lead)
-    ready = trip.arrival + layover(trip.driving_minutes, policy)
+    ready = trip.arrival + layover(trip.driving_minutes, policy, origin_side(last))
     back = ready
     for place in homes:
         drive = timer(end, place, ready)
         if drive.distance_km:
-            back = max(back, drive.arrive + layover(drive.driving_minutes, policy))
+            back = max(back, drive.arrive + layover(drive.driving_minutes, policy, True))
     return leave, back
 
 
@@ -166,12 +169,15 @@ def estimated_span(
     legal drives (rests, night rules) both ways, each followed by its layover."""
     depart = dt.datetime.combine(day, dt.time(policy.earliest_departure_hour))
     out = timer(origin if home else county, county if home else origin, depart)
-    loaded = out.arrive - out.depart + layover(out.driving_minutes, policy)
-    hours = loaded.total_seconds() / 3600
+    drive = out.arrive - out.depart
+    # The far end's layover (the crew rests there) and the origin side's (the turnaround, with a
+    # fresh crew at the origin: `Policy.fresh_crew_at_origin`).
+    far = (drive + layover(out.driving_minutes, policy)).total_seconds() / 3600
+    near = (drive + layover(out.driving_minutes, policy, True)).total_seconds() / 3600
     # The empty leg takes about as long as the loaded one (same road, other way).
     if home:
-        return Span(0.0, 2 * hours)
-    return Span(hours, hours)
+        return Span(0.0, far + near)
+    return Span(far, near)
 
 
 def day_weights(span: Span, policy: Policy) -> dict[int, float]:

@@ -73,6 +73,10 @@ class Policy:
     turnaround_minutes: int = 60
     crew_rest_minutes: int = 480
     crew_rest_after_driving_minutes: int = 240
+    # The operator's promise of spare drivers at its base: a layover that ends on the origin side
+    # (gates, hubs, the depot: where homeward trips start and return trips end) is the turnaround
+    # only, a fresh crew taking the coach; at the far end the crew rest stays. Off by default.
+    fresh_crew_at_origin: bool = False
 
     def __post_init__(self) -> None:
         if self.max_pickup_stops < 1 or self.max_dropoff_stops < 1:

@@ -24,6 +24,7 @@ from optimizer.duties import (
     TimetableEmptyDriveTimer,
     build_duties,
     trips_beyond_fleet,
+    with_crew_note,
 )
 from optimizer.eliminate import eliminate_thin_trips
 from optimizer.errors import InvalidInput
@@ -118,7 +119,7 @@ def with_duties(plan: Plan, duties: DutyResult, trip_ids: set[str] | None = None
     coaches = tuple(
         d for d in duties.duties if trip_ids is None or any(t in trip_ids for t in d.trip_ids)
     )
-    return plan.replace(coaches=coaches, fleet_kpis=duties.kpis)
+    return with_crew_note(plan.replace(coaches=coaches, fleet_kpis=duties.kpis), duties)
 
 
 def _passenger_km(trip: Trip) -> float:

@@ -403,7 +403,9 @@ def hold_of(
         far_rest = layover_minutes(math.floor(turn.out_h * 60), policy) / 60
         drive = turn.out_h + turn.back_h + least_progress(far_rest, policy)
         end_rest = (
-            layover_minutes(math.floor(mate_back * 60), policy) / 60 if turn.empty_layover else 0.0
+            layover_minutes(math.floor(mate_back * 60), policy, True) / 60
+            if turn.empty_layover
+            else 0.0
         )
         after = earliest_back(earliest, drive, policy) + end_rest
         if not tightened:
@@ -416,7 +418,11 @@ def hold_of(
         afters: list[float] = []
         lengths: list[float] = []
         for extra, empty in cases:
-            rest = layover_minutes(math.floor(empty * 60), policy) / 60 if turn.empty_layover else 0
+            rest = (
+                layover_minutes(math.floor(empty * 60), policy, True) / 60
+                if turn.empty_layover
+                else 0
+            )
             afters.append(earliest_back(earliest, drive + extra, policy) + rest)
             lengths.append(
                 max(
@@ -426,7 +432,7 @@ def hold_of(
             )
         # Homeward the interval starts at the departure: it ends at least `length` after it.
         return Hold(0.0, min(afters), min(lengths), min(lengths))
-    loaded_rest = layover_minutes(math.floor(turn.back_h * 60), policy) / 60
+    loaded_rest = layover_minutes(math.floor(turn.back_h * 60), policy, True) / 60
     after = earliest_back(earliest, turn.back_h, policy) + loaded_rest
     empty_rest = (
         layover_minutes(math.floor(mate_out * 60), policy) / 60 if turn.empty_layover else 0.0
@@ -467,7 +473,7 @@ def homeward_ends(
 
     def keep(extra: float, empty: float) -> None:
         # Cases with the same layover differ only by the driving they add: keep the least.
-        rest = layover_minutes(math.floor(empty * 60), policy)
+        rest = layover_minutes(math.floor(empty * 60), policy, True)
         known = least_of.get(rest)
         if known is None or extra < known[0]:
             least_of[rest] = (extra, empty)

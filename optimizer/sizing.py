@@ -29,6 +29,7 @@ from optimizer.duties import (
     TimetableEmptyDriveTimer,
     build_duties,
     layover_minutes,
+    origin_side,
 )
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import DistanceProvider, Location
@@ -214,7 +215,8 @@ def _leaves_depot(
     out = timer(depot, Location(first.lon, first.lat, first.adcode), trip.departure)
     if not out.distance_km:
         return trip.departure
-    rest = dt.timedelta(minutes=layover_minutes(out.driving_minutes, scenario.policy))
+    at_origin = origin_side(first)  # a homeward trip's gate or hub: a fresh crew may take it
+    rest = dt.timedelta(minutes=layover_minutes(out.driving_minutes, scenario.policy, at_origin))
     return trip.departure - (out.arrive - out.depart) - rest
 
 
@@ -347,5 +349,5 @@ def season_with_advice(season: SeasonPlan, advice: Sequence[FleetAdvice]) -> Sea
     return dataclasses.replace(
         season,
         waves=tuple(with_advice(w, advice) for w in season.waves),
-        duties=DutyResult(season.duties.duties, kpis),
+        duties=dataclasses.replace(season.duties, kpis=kpis),
     )

@@ -639,9 +639,10 @@ class _PlanChecker:
     def check_coaches(self) -> None:
         """Coach availability, from the plan's duties (when it has them): every trip on exactly
         one physical coach of its own type, a coach never on two things at once and standing
-        its turnaround (or crew rest after a long drive) between trips, and no type with more
-        coaches in use than the fleet has. Since a duty is one coach, the coaches away at any
-        instant never exceed the fleet. Without duties, the charter sign still holds for each
+        its turnaround (or crew rest after a long drive, unless a fresh crew takes it at a gate
+        or hub: `fresh_crew_at_origin`) between trips, and no type with more coaches in use than
+        the fleet has. Since a duty is one coach, the coaches away at any instant never exceed
+        the fleet. Without duties, the charter sign still holds for each
         trip's own coach type."""
         trips = {t.trip_id: t for t in self.plan.trips}
         if not self.plan.coaches:
@@ -665,7 +666,11 @@ class _PlanChecker:
                     )
             for first, second in itertools.pairwise(mine):
                 rest = self.policy.turnaround_minutes
-                if first.driving_minutes > self.policy.crew_rest_after_driving_minutes:
+                fresh = self.policy.fresh_crew_at_origin and self.at_origin(first.stops[-1])
+                if (
+                    first.driving_minutes > self.policy.crew_rest_after_driving_minutes
+                    and not fresh
+                ):
                     rest = max(rest, self.policy.crew_rest_minutes)
                 if second.departure < first.arrival + dt.timedelta(minutes=rest):
                     self.fail(
@@ -685,6 +690,14 @@ class _PlanChecker:
             fleet = self.fleet.get(vehicle_type)
             if fleet is not None and count > fleet.count:
                 self.fail(f"{count} {vehicle_type} coaches in use, the fleet has {fleet.count}")
+
+    def at_origin(self, stop: Stop) -> bool:
+        """Whether `stop` lies at a company gate or hub of the scenario (by its coordinates, not
+        by the ids the plan gives it): where a fresh crew may take a coach
+        (`Policy.fresh_crew_at_origin`); anywhere else the crew stays and rests."""
+        places = [(c.lon, c.lat) for c in self.companies.values()]
+        places += [(h.lon, h.lat) for h in self.hubs.values()]
+        return any(haversine_km(stop.lon, stop.lat, *p) <= PLACE_SLACK_KM for p in places)
 
     def _registration(self, vehicle_type: str) -> set[str] | None:
         """The counties where the coach type's operator is registered (docs/timetable-rules.md,
