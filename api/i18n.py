@@ -542,6 +542,10 @@ PLAN_NOTES: tuple[str, ...] = (
     ),
     N_("fleet: {moved} trip(s) moved to a larger coach type"),
     N_(
+        "crews: {coaches} coach(es) changed crews on the origin side (fresh_crew_at_origin): "
+        "book their spare drivers"
+    ),
+    N_(
         "fleet: {retimed} trip(s) re-timed to a later departure on their date, for a coach "
         "back in time"
     ),

@@ -272,27 +272,29 @@ def _needs_fresh_crew(chain: Sequence[Trip], timer: EmptyDriveTimer, policy: Pol
     same policy without the setting, the coach would not be ready for the next trip."""
     plain = dataclasses.replace(policy, fresh_crew_at_origin=False)
     return any(
-        link_earliest(before, _start(after), timer, plain) > after.departure
+        link_earliest(before, _start(after), timer, plain, origin_side(after.stops[0]))
+        > after.departure
         for before, after in itertools.pairwise(chain)
     )
 
 
-# The plan note of `with_crew_note`, one per plan (a plan given new duties drops its old one).
-CREW_NOTE = (
-    "crews: {coaches} coach(es) changed crews on the origin side (fresh_crew_at_origin): "
-    "book their spare drivers"
-)
-
-
 def with_crew_note(plan: Plan, result: DutyResult) -> Plan:
     """`plan` (carrying its coaches from `result`) with the note of how many of them relied on
-    a fresh crew on the origin side, so the dispatcher books those drivers; none when none."""
-    head = CREW_NOTE.split("{", 1)[0]
-    notes = [n for n in plan.notes if not n.startswith(head)]
+    a fresh crew on the origin side, so the dispatcher books those drivers; none when none. A
+    plan given new duties keeps one such note, the latest."""
+    kept = [n for n in plan.notes if not n.startswith(CREW_NOTE_HEAD)]
     count = sum(1 for d in plan.coaches if d.coach_id in result.fresh_crews)
-    if count:
-        notes.append(CREW_NOTE.format(coaches=count))
-    return plan.replace(notes=tuple(notes))
+    if not count:
+        return plan.replace(notes=(*kept,))
+    note = (
+        f"crews: {count} coach(es) changed crews on the origin side "
+        "(fresh_crew_at_origin): book their spare drivers"
+    )
+    return plan.replace(notes=(*kept, note))
+
+
+# How the note of `with_crew_note` begins (a plan given new duties drops its old one by it).
+CREW_NOTE_HEAD = "crews: "
 
 
 @dataclass(frozen=True)
@@ -567,13 +569,18 @@ def fleet_chains(
 
 
 def link_earliest(
-    before: Trip, start: Location, timer: EmptyDriveTimer, policy: Policy
+    before: Trip,
+    start: Location,
+    timer: EmptyDriveTimer,
+    policy: Policy,
+    at_origin: bool | None = None,
 ) -> dt.datetime:
     """The earliest departure from `start` of a trip the coach of `before` may drive next:
     after `before`, its layover, the empty drive to `start` and that drive's layover (the link
-    rule of the duties, `_links`, to the minute). `start` is on the origin side when it has no
-    county code (gates and hubs carry none, a county stop its own: `_start`)."""
-    start_at_origin = not start.adcode
+    rule of the duties, `_links`, to the minute). `at_origin`: whether `start` is on the origin
+    side (`origin_side` of the next trip's first stop); None: when it has no county code (the
+    planner's gates and hubs carry none, a county stop its own)."""
+    start_at_origin = not start.adcode if at_origin is None else at_origin
     at_end = origin_side(before.stops[-1])
     ready = before.arrival + dt.timedelta(
         minutes=layover_minutes(before.driving_minutes, policy, at_end)
