@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
+from optimizer.adjust import PlaceKey, place_key
 from optimizer.charter import SignRule, route_ends
 from optimizer.duties import EmptyDriveTimer, fleet_chains, link_earliest
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
@@ -44,7 +45,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.places import county_name, county_seats
-from optimizer.retime import Shape, trip_shape
+from optimizer.retime import Shape, on_new_stops, trip_shape
 from optimizer.timetable import Leg, ServiceStop, build_timetable, fill_service
 
 # Insertions tried per party, cheapest added great-circle km first: each costs a timetable and a
@@ -53,20 +54,6 @@ MAX_INSERTIONS_TRIED = 50
 # Share of the pass's budget the emptying of trips may use; the seating of the fleet-exhausted
 # gets the rest (and whatever the emptying left).
 EMPTYING_SHARE = 0.6
-
-PlaceKey = tuple[str, str | None, str | None, str | None, float, float]
-
-
-def place_key(stop: Stop | ServiceStop) -> PlaceKey:
-    """What makes two stops the same place for a passenger (as `optimizer.adjust` moves)."""
-    return (
-        stop.kind,
-        stop.company_id,
-        stop.hub_id,
-        stop.adcode,
-        round(stop.lon, 5),
-        round(stop.lat, 5),
-    )
 
 
 @dataclass(frozen=True)
@@ -487,24 +474,10 @@ class _Pass:
             old: new_service_index[k + (1 if k >= position else 0)]
             for k, old in enumerate(service_index)
         }
-        passengers = tuple(
-            dataclasses.replace(
-                p, board_stop=old_to_new[p.board_stop], alight_stop=old_to_new[p.alight_stop]
-            )
-            for p in trip.passengers
-        )
         vehicle = self.types.get(trip.vehicle_type)
         if vehicle is None:
             return None
-        moved = dataclasses.replace(
-            trip,
-            stops=timed,
-            passengers=passengers,
-            drivers=table.drivers,
-            driving_minutes=table.driving_minutes,
-            distance_km=table.distance_km,
-            cost=round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2),
-        )
+        moved = on_new_stops(trip, timed, old_to_new, table, vehicle)
         new_at, other_at = new_service_index[position], new_service_index[other]
         board, alight = (new_at, other_at) if stop.kind == "pickup" else (other_at, new_at)
         seated = _seated(moved, group.riders, board, alight)
