@@ -31,8 +31,14 @@ from enum import StrEnum
 from optimizer.charter import SignRule, sign_breach
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Passenger, Plan, Policy, Stop, Trip, VehicleType, Worker
-from optimizer.retime import on_new_stops, road_legs, service_stops
-from optimizer.timetable import ServiceStop, build_timetable, fill_service
+from optimizer.retime import road_legs, service_stops
+from optimizer.timetable import (
+    ServiceStop,
+    Timetable,
+    build_timetable,
+    fill_service,
+    on_timetable,
+)
 
 
 class MoveReason(StrEnum):
@@ -88,6 +94,25 @@ def place_key(stop: Stop | ServiceStop) -> PlaceKey:
         round(stop.lon, 5),
         round(stop.lat, 5),
     )
+
+
+def on_new_stops(
+    trip: Trip,
+    stops: tuple[Stop, ...],
+    moved_to: Mapping[int, int],
+    table: Timetable,
+    vehicle: VehicleType | None,
+) -> Trip:
+    """`trip` over other `stops` (`optimizer.timetable.on_timetable`) with the table's km, and
+    the coach type's cost for them (fixed plus per km; kept as it was when `vehicle` is
+    unknown)."""
+    cost = (
+        trip.cost
+        if vehicle is None
+        else round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2)
+    )
+    moved = on_timetable(trip, stops, moved_to, table)
+    return dataclasses.replace(moved, distance_km=table.distance_km, cost=cost)
 
 
 def _find(trip: Trip, stop: Stop, *, after: int = -1) -> int | None:

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from optimizer.adjust import PlaceKey, place_key
+from optimizer.adjust import PlaceKey, on_new_stops, place_key
 from optimizer.charter import SignRule, route_ends
 from optimizer.duties import EmptyDriveTimer, fleet_chains, link_earliest
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
@@ -45,7 +45,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.places import county_name, county_seats
-from optimizer.retime import Shape, on_new_stops, trip_shape
+from optimizer.retime import Shape, trip_shape
 from optimizer.timetable import Leg, ServiceStop, build_timetable, fill_service
 
 # Insertions tried per party, cheapest added great-circle km first: each costs a timetable and a

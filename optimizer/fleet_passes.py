@@ -445,6 +445,21 @@ def _fits_as_well(after: DutyResult, before: DutyResult, fleet: Sequence[Vehicle
     return True
 
 
+def timer_for(
+    scenario: Scenario, provider: DistanceProvider, timer: EmptyDriveTimer | None
+) -> EmptyDriveTimer:
+    """`timer`, or when None a new one timing empty drives under `scenario`'s rules."""
+    return timer if timer is not None else TimetableEmptyDriveTimer(provider, scenario.policy)
+
+
+def _noted(plan: Plan, scenario: Scenario, notes: tuple[str, ...], note: str) -> Plan:
+    """`plan` with `note` after `notes` and its origin figures recomputed for its trips (a
+    pass that seated more changed them)."""
+    return plan.replace(
+        kpis=with_origin_kpis(plan.kpis, scenario, plan.trips), notes=(*notes, note)
+    )
+
+
 @dataclass(frozen=True)
 class FleetContext:
     """What the fleet passes of one wave share.
@@ -461,27 +476,6 @@ class FleetContext:
     held: tuple[Trip, ...] = ()
     keep: frozenset[str] = frozenset()
     executor: concurrent.futures.Executor | None = None
-
-    @classmethod
-    def of(
-        cls,
-        scenario: Scenario,
-        provider: DistanceProvider,
-        *,
-        held: Sequence[Trip] = (),
-        keep: Set[str] = frozenset(),
-        timer: EmptyDriveTimer | None = None,
-        executor: concurrent.futures.Executor | None = None,
-    ) -> FleetContext:
-        """The context of these parts, with a new timer when none is given."""
-        return cls(
-            scenario,
-            provider,
-            timer if timer is not None else TimetableEmptyDriveTimer(provider, scenario.policy),
-            tuple(held),
-            frozenset(keep),
-            executor,
-        )
 
     @functools.cached_property
     def depot(self) -> Location:
@@ -661,11 +655,7 @@ class FleetContext:
             f"fleet: {result.emptied} thin trip(s) emptied onto other trips of their riders' "
             f"windows, {result.seated} fleet_exhausted worker(s) seated on the seats left free"
         )
-        changed = changed.replace(
-            kpis=with_origin_kpis(changed.kpis, scenario, changed.trips),
-            notes=(*changed.notes, note),
-        )
-        return changed, after
+        return _noted(changed, scenario, changed.notes, note), after
 
     def top_up(
         self, plan: Plan, duties: DutyResult, budget_s: float | None = None
@@ -722,13 +712,12 @@ class FleetContext:
             plan, duties = fitted, fitted_duties
             rounds += 1
         if rounds:
-            plan = plan.replace(
-                kpis=with_origin_kpis(plan.kpis, scenario, plan.trips),
-                notes=(
-                    *plan.notes,
-                    f"fleet: top-up of the unseated workers on the coach time left free "
-                    f"({rounds} round(s)): {plan.kpis.seated - seated_before} more seated",
-                ),
+            plan = _noted(
+                plan,
+                scenario,
+                plan.notes,
+                f"fleet: top-up of the unseated workers on the coach time left free "
+                f"({rounds} round(s)): {plan.kpis.seated - seated_before} more seated",
             )
         return plan, duties
 
@@ -776,14 +765,13 @@ class FleetContext:
             given_up += len(thin)
             rounds += 1
         if rounds:
-            plan = plan.replace(
-                kpis=with_origin_kpis(plan.kpis, scenario, plan.trips),
-                notes=(
-                    *notes,
-                    f"fleet: {given_up} thin trip(s) given up and their riders planned again "
-                    f"with the fleet_exhausted workers on the coach time they held ({rounds} "
-                    f"round(s)): {plan.kpis.seated - seated_before} more seated",
-                ),
+            plan = _noted(
+                plan,
+                scenario,
+                notes,
+                f"fleet: {given_up} thin trip(s) given up and their riders planned again with "
+                f"the fleet_exhausted workers on the coach time they held ({rounds} round(s)): "
+                f"{plan.kpis.seated - seated_before} more seated",
             )
         return plan, duties
 
@@ -798,7 +786,7 @@ def fit_to_fleet(
     timer: EmptyDriveTimer,
 ) -> tuple[Plan, DutyResult]:
     """`FleetContext.fit` of `plan`, the context given by its parts."""
-    return FleetContext.of(scenario, provider, held=held, keep=keep, timer=timer).fit(plan)
+    return FleetContext(scenario, provider, timer, tuple(held), frozenset(keep)).fit(plan)
 
 
 def eliminate_and_seat(
@@ -812,7 +800,7 @@ def eliminate_and_seat(
     timer: EmptyDriveTimer,
 ) -> tuple[Plan, DutyResult]:
     """`FleetContext.eliminate_and_seat` of `plan`, the context given by its parts."""
-    context = FleetContext.of(scenario, provider, held=held, keep=keep, timer=timer)
+    context = FleetContext(scenario, provider, timer, tuple(held), frozenset(keep))
     return context.eliminate_and_seat(plan, duties)
 
 
@@ -828,7 +816,8 @@ def top_up(
     budget_s: float | None = None,
 ) -> tuple[Plan, DutyResult]:
     """`FleetContext.top_up` of `plan`, the context given by its parts."""
-    context = FleetContext.of(scenario, distances, held=held, timer=timer, executor=executor)
+    timer = timer_for(scenario, distances, timer)
+    context = FleetContext(scenario, distances, timer, tuple(held), executor=executor)
     return context.top_up(plan, duties, budget_s)
 
 
@@ -844,7 +833,6 @@ def refill(
     executor: concurrent.futures.Executor | None = None,
 ) -> tuple[Plan, DutyResult]:
     """`FleetContext.refill` of `plan`, the context given by its parts."""
-    context = FleetContext.of(
-        scenario, distances, held=held, keep=keep, timer=timer, executor=executor
-    )
+    timer = timer_for(scenario, distances, timer)
+    context = FleetContext(scenario, distances, timer, tuple(held), frozenset(keep), executor)
     return context.refill(plan, duties)

@@ -41,6 +41,7 @@ from optimizer.timetable import (
     build_timetable,
     departure_candidates,
     fill_service,
+    on_timetable,
 )
 
 # Departures tried on a trip's date, minutes apart from the earliest departure hour (the
@@ -123,50 +124,7 @@ def retimed(trip: Trip, table: Timetable) -> Trip:
     # Riders board and alight at the same service stops, whose indices move with the rests.
     index = dict(zip(old_index, new_index, strict=True))
     stops = fill_service(table.stops, (s for s in trip.stops if s.kind != "rest"))
-    passengers = tuple(
-        dataclasses.replace(p, board_stop=index[p.board_stop], alight_stop=index[p.alight_stop])
-        for p in trip.passengers
-    )
-    return dataclasses.replace(
-        trip,
-        stops=stops,
-        passengers=passengers,
-        drivers=table.drivers,
-        driving_minutes=table.driving_minutes,
-    )
-
-
-def on_new_stops(
-    trip: Trip,
-    stops: tuple[Stop, ...],
-    moved_to: Mapping[int, int],
-    table: Timetable,
-    vehicle: VehicleType | None,
-) -> Trip:
-    """`trip` over other `stops` (the timetable `table`'s, its service stops filled in), each
-    rider boarding and alighting at the index `moved_to` gives their old one: crew, driving
-    minutes and km are the table's, the cost the coach type's (fixed plus per km; kept as it
-    was when `vehicle` is unknown)."""
-    passengers = tuple(
-        dataclasses.replace(
-            p, board_stop=moved_to[p.board_stop], alight_stop=moved_to[p.alight_stop]
-        )
-        for p in trip.passengers
-    )
-    cost = (
-        trip.cost
-        if vehicle is None
-        else round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2)
-    )
-    return dataclasses.replace(
-        trip,
-        stops=stops,
-        passengers=passengers,
-        drivers=table.drivers,
-        driving_minutes=table.driving_minutes,
-        distance_km=table.distance_km,
-        cost=cost,
-    )
+    return on_timetable(trip, stops, index, table)
 
 
 def _start(trip: Trip) -> Location:

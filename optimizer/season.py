@@ -26,6 +26,7 @@ from optimizer.fleet_passes import (
     fit_to_fleet,
     refill,
     rider_windows,
+    timer_for,
     top_up,
     within_budget,
 )
@@ -175,12 +176,12 @@ def solve_within_fleet(
     duties) and the duties of `held` and the plan.
     """
     provider = distances or default_distance_provider()
-    passes = FleetContext.of(
+    passes = FleetContext(
         scenario,
         provider,
-        held=held,
-        keep={t.trip_id for t in (*held, *locked)},
-        timer=timer,
+        timer_for(scenario, provider, timer),
+        held=tuple(held),
+        keep=frozenset(t.trip_id for t in (*held, *locked)),
         executor=executor,
     )
     depot, timer = passes.depot, passes.timer
