@@ -712,13 +712,11 @@ class FleetContext:
             plan, duties = fitted, fitted_duties
             rounds += 1
         if rounds:
-            plan = _noted(
-                plan,
-                scenario,
-                plan.notes,
+            note = (
                 f"fleet: top-up of the unseated workers on the coach time left free "
-                f"({rounds} round(s)): {plan.kpis.seated - seated_before} more seated",
+                f"({rounds} round(s)): {plan.kpis.seated - seated_before} more seated"
             )
+            plan = _noted(plan, scenario, plan.notes, note)
         return plan, duties
 
     def refill(self, plan: Plan, duties: DutyResult) -> tuple[Plan, DutyResult]:
@@ -765,14 +763,12 @@ class FleetContext:
             given_up += len(thin)
             rounds += 1
         if rounds:
-            plan = _noted(
-                plan,
-                scenario,
-                notes,
+            note = (
                 f"fleet: {given_up} thin trip(s) given up and their riders planned again with "
                 f"the fleet_exhausted workers on the coach time they held ({rounds} round(s)): "
-                f"{plan.kpis.seated - seated_before} more seated",
+                f"{plan.kpis.seated - seated_before} more seated"
             )
+            plan = _noted(plan, scenario, notes, note)
         return plan, duties
 
 
