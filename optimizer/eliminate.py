@@ -2,7 +2,7 @@
 
 When the fleet is short, every trip costs a coach for one to four days, and a plan with many
 thin trips leaves workers `fleet_exhausted` while seats ride empty. `eliminate_thin_trips` works
-on a plan already fitted to the fleet (`optimizer.season.fit_to_fleet`):
+on a plan already fitted to the fleet (`optimizer.fleet_passes.fit_to_fleet`):
 
 1. Thinnest trip first (never a locked or kept one), each party of its riders moves to another
    trip departing on a date of every member's window: onto stops that trip already makes where
