@@ -12,7 +12,9 @@ reads one plan.
   categories add up to coaches x window. The rest after a leg is the duties' layover rule
   (`optimizer.duties.layover_minutes`) on the leg's driving: a trip's own driving minutes, an
   empty drive's clock minutes (its driving is not kept in the duty; clock minutes are at least
-  the driving, so a short empty drive with its rests may count a crew rest it did not need).
+  the driving, so a short empty drive with its rests may count a crew rest it did not need);
+  on the origin side, a trip's last stop or an empty drive's next trip's first stop, as the
+  duties read it for `fresh_crew_at_origin`).
 - `unseated_causes`: for each fleet_exhausted worker, the first that holds of: no trip stops
   at their home county on a date of their window; such trips, none with a free seat; such
   trips with a seat, all at the gate-stop limit without their company's gate (return wave:
@@ -33,7 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from optimizer.duties import layover_minutes
+from optimizer.duties import layover_minutes, origin_side
 from optimizer.model import Duty, Plan, Policy, Scenario, Trip, UnservedReason
 
 CATEGORIES = (
@@ -78,11 +80,13 @@ def coach_hours(
         for leg, following in itertools.pairwise(legs):
             if leg.kind == "trip" and leg.trip_id in trips:
                 driving = trips[leg.trip_id].driving_minutes
+                at_origin = origin_side(trips[leg.trip_id].stops[-1])
             else:
                 driving = int((leg.end - leg.start).total_seconds() // 60)
-            rest_end = min(
-                following.start, leg.end + dt.timedelta(minutes=layover_minutes(driving, policy))
-            )
+                after = trips.get(following.trip_id) if following.kind == "trip" else None
+                at_origin = after is not None and origin_side(after.stops[0])
+            rest = layover_minutes(driving, policy, at_origin)
+            rest_end = min(following.start, leg.end + dt.timedelta(minutes=rest))
             kind = "rest after loaded" if leg.kind == "trip" else "rest after empty"
             found[kind] += _hours(leg.end, rest_end, window)
             found["wait"] += _hours(rest_end, following.start, window)
