@@ -474,7 +474,6 @@ LP_NOTES: tuple[str, ...] = (
     N_("bound equals the master's value rounded up"),
     N_("stopped after {rounds} round(s)"),
     N_("proven by the LP without pickup rows"),
-    N_("summed over {blocks} blocks of counties and dates that no coach joins"),
 )
 
 # The departure-date strategies the demand stage compares (optimizer/planning/demand.py).

@@ -35,7 +35,6 @@ import numpy.typing as npt
 
 from optimizer.dates import Window, disjoint_interval_best, min_stabbing_count
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
-from optimizer.lp_blocks import by_blocks, split_blocks
 from optimizer.lp_corridors import (
     MAX_COUNTY_SETS,
     RIDE_ALLOWANCE_S,
@@ -190,10 +189,6 @@ class LpBound:
     hub_seats: int = 0
     # With `plan_lp_bound(..., plain_first=True)`: the first LP's own result (no pickup rows).
     plain: LpBound | None = None
-    # With blocks (`optimizer.lp_blocks`): how many, and the sum of their counting bounds (a
-    # proven bound of its own, never below the whole's counting bound's seat and stop parts).
-    blocks: int = 0
-    block_counting: int = 0
 
 
 def rounded_patterns(
@@ -751,7 +746,6 @@ def plan_lp_bound(
     trace: Callable[[Mapping[str, float]], None] | None = None,
     purge_keep: int = 0,
     plain_first: bool = True,
-    decompose: bool = True,
 ) -> LpBound:
     """The LP bound over the workers `trips` seat (as `optimizer.bounds` counts them);
     `known_bound` is a proven bound on those workers' coaches (the counting bound) it starts from;
@@ -855,12 +849,11 @@ def plan_lp_bound(
     except TimeoutError:
         return _not_computed(CLOSURE_NOTE, started)
     left = time_limit_s - (time.monotonic() - started)
-    county_stop_limit = policy.max_dropoff_stops if home else policy.max_pickup_stops
-    gate_limit = _gate_side_limit(scenario, trips)
     solve_lp = functools.partial(
         lp_lower_bound,
+        demands,
         capacity_by_date=capacity,
-        county_stop_limit=county_stop_limit,
+        county_stop_limit=policy.max_dropoff_stops if home else policy.max_pickup_stops,
         sites=keys,
         leg_s=leg,
         detour_ratio=policy.detour_ratio,
@@ -870,72 +863,13 @@ def plan_lp_bound(
         trace=trace,
         closure=closure,
     )
-    two_lps = functools.partial(
-        _two_lps,
-        solve_lp,
-        pickup_limit=gate_limit if pickup_rows else None,
-        plain_first=plain_first,
-        hub_stops=hub_stops,
-        stabilisation=stabilisation,
-        purge_keep=purge_keep,
-    )
-    if decompose:
-        split = split_blocks(
-            demands,
-            warm,
-            capacity=capacity,
-            corridor=corridors(
-                sorted({d.county for d in demands}),
-                sites=keys,
-                leg_s=leg,
-                boarding_sites={b for d in demands for b in d.boarding},
-                boarding_of=_boarding_of(demands),
-                county_stop_limit=county_stop_limit,
-                detour_ratio=policy.detour_ratio,
-                detour_grace_s=policy.detour_grace_minutes * 60.0,
-                closure=closure,
-            ),
-            county_stop_limit=county_stop_limit,
-            boarding_stop_limit=gate_limit,
-        )
-        if len(split) > 1:
-            return by_blocks(split, two_lps, known_bound, started, time_limit_s)
-    bound = two_lps(demands, warm, known_bound, left)
-    return dataclasses.replace(bound, seconds=time.monotonic() - started)
-
-
-def _boarding_of(demands: Sequence[LpDemand]) -> dict[str, set[str]]:
-    boarding_of: dict[str, set[str]] = defaultdict(set)
-    for demand in demands:
-        boarding_of[demand.county].update(demand.boarding)
-    return boarding_of
-
-
-def _two_lps(
-    solve_lp: Callable[..., LpBound],
-    demands: Sequence[LpDemand],
-    warm: Sequence[tuple[dt.date, Mapping[GroupKey, int]]],
-    known_bound: int,
-    time_limit_s: float,
-    *,
-    pickup_limit: int | None,
-    plain_first: bool,
-    hub_stops: bool,
-    stabilisation: str,
-    purge_keep: int,
-) -> LpBound:
-    """`plan_lp_bound`'s LPs over `demands` within `time_limit_s`: the LP without pickup rows
-    first (with `plain_first` and a `pickup_limit`), then the LP with the pickup rows."""
-    started = time.monotonic()
-    left = time_limit_s
     plain_lp: LpBound | None = None
     given = known_bound
-    if plain_first and pickup_limit is not None:
+    if plain_first and pickup_rows:
         # The LP without pickup rows, its columns purged and its own duals priced: cheap
         # rounds, so it often converges inside the box; its proven value is a bound and the
         # next LP's known bound.
         plain_lp = solve_lp(
-            demands,
             time_limit_s=left * PLAIN_SHARE,
             warm_start=warm,
             known_bound=known_bound,
@@ -949,11 +883,10 @@ def _two_lps(
             # overrun the box.
             return dataclasses.replace(plain_lp, seconds=time.monotonic() - started, plain=plain_lp)
     bound = solve_lp(
-        demands,
         time_limit_s=left,
         warm_start=warm,
         known_bound=known_bound,
-        boarding_stop_limit=pickup_limit,
+        boarding_stop_limit=_gate_side_limit(scenario, trips) if pickup_rows else None,
         hub_stops=hub_stops,
         stabilisation=stabilisation,
         purge_keep=purge_keep,
