@@ -1,6 +1,7 @@
-"""The seat LP of the fleet spread prices a county's stop on a date as a whole
-(`optimizer.ledger.STOP_PRICED_SPREAD`): when the fleet binds it gives up the thin stops before
-the riders of a full one, and every unit is either dated inside its window or left out."""
+"""The seat LP of the fleet spread can price a county's stop on a date as a whole
+(`optimizer.ledger.STOP_PRICED_SPREAD`, off by default): switched on, a binding fleet gives up
+the thin stops before the riders of a full one; either way every unit is either dated inside
+its window or left out."""
 
 from __future__ import annotations
 
@@ -56,10 +57,13 @@ def _full_stop_and_two_thin_ones() -> list[Worker]:
     ]
 
 
-def test_a_binding_fleet_gives_up_a_thin_stop_before_a_full_stops_riders() -> None:
-    """Priced by the stop, the spread keeps the six who share the first date together and
-    leaves out a lone worker's stop; priced by the seat alike on every date (switch off), it
+def test_a_binding_fleet_gives_up_a_thin_stop_before_a_full_stops_riders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Priced by the stop (switch on), the spread keeps the six who share the first date
+    together and leaves out a lone worker's stop; priced by the seat alike on every date, it
     splits the full stop and keeps both thin ones."""
+    monkeypatch.setattr(ledger, "STOP_PRICED_SPREAD", True)
     _, units, spread = _spread(_full_stop_and_two_thin_ones(), 3)
     assert spread.binding
     kept = {units[i].worker_ids[0] for i in spread.dates}
@@ -67,12 +71,10 @@ def test_a_binding_fleet_gives_up_a_thin_stop_before_a_full_stops_riders() -> No
     assert len([i for i in spread.dropped if units[i].window[0] > DAY0]) >= 1
 
 
-def test_switched_off_the_seat_lp_prices_a_countys_seats_alike(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """STOP_PRICED_SPREAD off: the former LP, whose per-seat price leaves out riders of the
-    full stop on this season (the behaviour the switch changes)."""
-    monkeypatch.setattr(ledger, "STOP_PRICED_SPREAD", False)
+def test_switched_off_the_seat_lp_prices_a_countys_seats_alike() -> None:
+    """STOP_PRICED_SPREAD off (the default): the seat LP as it was, whose per-seat price leaves
+    out riders of the full stop on this season (the behaviour the switch changes)."""
+    assert not ledger.STOP_PRICED_SPREAD
     _, units, spread = _spread(_full_stop_and_two_thin_ones(), 3)
     assert spread.binding
     assert any(units[i].window == (DAY0, DAY0) for i in spread.dropped)
