@@ -287,10 +287,10 @@ MOVE_PENALTY = 0.01
 # The seat LP prices a county's stop on a date as a whole (`_stop_priced`): a stop takes
 # POOLED_SHORTFALL / stop_limit of a coach however few board there, and its seats at least
 # their share of the fleet's mean coach. Off (the default): the county's seats priced alike
-# on every date by its mean load (`fill`). Off because it did not win: one run each
-# (2026-12-08, load 9-14) return-far-half 3,737 against 3,714 but return-3k-711 2,291 against
-# 2,341, and the one-coach season of tests/optimizer/test_sparse.py 15 against 16; the side
-# by side pairs are in docs/benchmarks.md, "retgates".
+# on every date by its mean load (`fill`). Off because it did not win across the family: side
+# by side, 2 pairs (2026-12-08, load 8.6-12.7), return-far-half 3,662 -> 3,723.5 seated, but
+# return-3k-711 2,230 -> 2,228.5 and near-50-tight 7,201 -> 7,136.5, and the one-coach season
+# of tests/optimizer/test_sparse.py seats 15 against 16 (docs/benchmarks.md, "retgates").
 STOP_PRICED_SPREAD = False
 # The stop and coach variables' small costs: keep them at what the seats placed need.
 STOP_COST = 1e-5
