@@ -18,16 +18,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from optimizer.geography.distance import Location
-from optimizer.ledger import ESTIMATE_SLACK, Availability, estimated_span
+from optimizer.ledger import Availability, estimated_span
 from optimizer.model import Policy
 from optimizer.planning.context import Chunk
 
 # Switch: pool a tight date's eve in two groups (turners, the others).
 TURN_POOLING = True
-# A lone coach's estimated span is counted this much longer when telling turners (the ledger's
-# measured ratio of planned busy intervals to the estimate, `ledger.ESTIMATE_SLACK`): pooled
-# turners' trips make detours and stops the lone estimate does not.
-TURN_SLACK = ESTIMATE_SLACK
 
 
 def turners(
@@ -45,7 +41,7 @@ def turners(
         span = estimated_span(
             availability.depot, seats[county], True, day, availability.timer, policy
         )
-        if span.after * TURN_SLACK <= back_by_h:
+        if span.after <= back_by_h:
             found.add(county)
     return found
 
