@@ -114,6 +114,12 @@ class Pooling(Stage):
             self.ctx.home,
         )
         self.work.turners.update(split)
+        if split:
+            self.work.notes.append(
+                f"fleet: {len(split)} date(s) before a date whose coaches are all needed pooled "
+                f"in two groups, the {len(set().union(*split.values()))} county(ies) whose "
+                "coach is back by that date's evening apart from the others"
+            )
         for day, chunks in groups:
             day_seeds = seeds.get(day, ()) if day not in split else ()
             # A date split by `turn_groups` keeps its direct coaches as they are.
