@@ -5,7 +5,9 @@ of their pinned need (`benchmarks/family_need.json`) without planning anything (
 the drawn demand no longer matches the pinned hash: the fleet is then the pinned one for a
 slightly different season); `python -m benchmarks.servable bound DIR...` prints, per season
 folder, one JSON line: workers, the first bound (`tightened=False`), the tightened bound, the
-time of the road turns and of each LP, the load, and a diagnostic that is *not* a bound: the
+time of the road turns and of each LP, the tightened bound without its whole-cycle rows and
+the return wave's split cover (`without_cycles`, the LP before session 11), the load, and a
+diagnostic that is *not* a bound: the
 tightened LP with no two counties on one coach (`Turn.partners` empty), which shows whether
 the pooling relation is what lets the bound say "everyone". `python -m benchmarks.servable
 routes DIR...` prints the route-pattern LP's restricted master (`benchmarks.servable_routes`, a
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import family
+from optimizer import servable
 from optimizer.read import read_scenario
 from optimizer.servable import county_turns, servable_bound_of_turns
 
@@ -55,6 +58,14 @@ def measure(folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     tightened = servable_bound_of_turns(scenario, turns)
     tightened_s = time.perf_counter() - started
+    # Without the whole-cycle rows and the return wave's split cover (the session-10 LP).
+    servable.CYCLE_ROWS = servable.RETURN_COVER = False
+    try:
+        started = time.perf_counter()
+        without = servable_bound_of_turns(scenario, turns)
+        without_s = time.perf_counter() - started
+    finally:
+        servable.CYCLE_ROWS = servable.RETURN_COVER = True
     alone = {c: dataclasses.replace(t, partners=frozenset()) for c, t in turns.items()}
     return {
         "scenario": scenario.name,
@@ -64,6 +75,8 @@ def measure(folder: Path) -> dict[str, Any]:
         "fleet": {v.vehicle_type: v.count for v in scenario.fleet},
         "first_bound": first,
         "tightened_bound": tightened,
+        "without_cycles": without,
+        "without_cycles_lp_s": round(without_s, 2),
         "turns_s": round(turns_s, 2),
         "first_lp_s": round(first_s, 2),
         "tightened_lp_s": round(tightened_s, 2),

@@ -32,7 +32,13 @@ from optimizer.charter import SignRule, sign_breach
 from optimizer.geography.distance import DistanceProvider
 from optimizer.model import Passenger, Plan, Policy, Stop, Trip, VehicleType, Worker
 from optimizer.retime import road_legs, service_stops
-from optimizer.timetable import build_timetable, fill_service
+from optimizer.timetable import (
+    ServiceStop,
+    Timetable,
+    build_timetable,
+    fill_service,
+    on_timetable,
+)
 
 
 class MoveReason(StrEnum):
@@ -74,8 +80,12 @@ class Moved:
     removed_stops: tuple[str, ...] = ()
 
 
-def _place(stop: Stop) -> tuple[str, str | None, str | None, str | None, float, float]:
-    """What makes two stops the same place for a passenger."""
+PlaceKey = tuple[str, str | None, str | None, str | None, float, float]
+
+
+def place_key(stop: Stop | ServiceStop) -> PlaceKey:
+    """What makes two stops the same place for a passenger (a move keeps a rider's places;
+    `optimizer.eliminate` moves riders likewise)."""
     return (
         stop.kind,
         stop.company_id,
@@ -86,9 +96,28 @@ def _place(stop: Stop) -> tuple[str, str | None, str | None, str | None, float, 
     )
 
 
+def on_new_stops(
+    trip: Trip,
+    stops: tuple[Stop, ...],
+    moved_to: Mapping[int, int],
+    table: Timetable,
+    vehicle: VehicleType | None,
+) -> Trip:
+    """`trip` over other `stops` (`optimizer.timetable.on_timetable`) with the table's km, and
+    the coach type's cost for them (fixed plus per km; kept as it was when `vehicle` is
+    unknown)."""
+    cost = (
+        trip.cost
+        if vehicle is None
+        else round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2)
+    )
+    moved = on_timetable(trip, stops, moved_to, table)
+    return dataclasses.replace(moved, distance_km=table.distance_km, cost=cost)
+
+
 def _find(trip: Trip, stop: Stop, *, after: int = -1) -> int | None:
     for index, candidate in enumerate(trip.stops):
-        if index > after and _place(candidate) == _place(stop):
+        if index > after and place_key(candidate) == place_key(stop):
             return index
     return None
 
@@ -166,26 +195,9 @@ def without_empty_stops(
     stops = fill_service(table.stops, kept_stops)
     new_index = [index for index, stop in enumerate(stops) if stop.kind != "rest"]
     index = {old: new for (old, _), new in zip(kept, new_index, strict=True)}
-    passengers = tuple(
-        dataclasses.replace(p, board_stop=index[p.board_stop], alight_stop=index[p.alight_stop])
-        for p in trip.passengers
-    )
     vehicle = next((v for v in fleet if v.vehicle_type == trip.vehicle_type), None)
-    cost = (
-        trip.cost
-        if vehicle is None
-        else round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2)
-    )
-    shorter = dataclasses.replace(
-        trip,
-        stops=stops,
-        passengers=passengers,
-        drivers=table.drivers,
-        driving_minutes=table.driving_minutes,
-        distance_km=table.distance_km,
-        cost=cost,
-    )
-    for before, after in zip(trip.passengers, passengers, strict=True):
+    shorter = on_new_stops(trip, stops, index, table, vehicle)
+    for before, after in zip(trip.passengers, shorter.passengers, strict=True):
         ride = _ride_minutes(shorter, after)
         if ride <= _ride_minutes(trip, before):
             continue

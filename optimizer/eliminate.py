@@ -2,7 +2,7 @@
 
 When the fleet is short, every trip costs a coach for one to four days, and a plan with many
 thin trips leaves workers `fleet_exhausted` while seats ride empty. `eliminate_thin_trips` works
-on a plan already fitted to the fleet (`optimizer.season.fit_to_fleet`):
+on a plan already fitted to the fleet (`optimizer.fleet_passes.fit_to_fleet`):
 
 1. Thinnest trip first (never a locked or kept one), each party of its riders moves to another
    trip departing on a date of every member's window: onto stops that trip already makes where
@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
+from optimizer.adjust import PlaceKey, on_new_stops, place_key
 from optimizer.charter import SignRule, route_ends
 from optimizer.duties import EmptyDriveTimer, fleet_chains, link_earliest
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
@@ -53,20 +54,6 @@ MAX_INSERTIONS_TRIED = 50
 # Share of the pass's budget the emptying of trips may use; the seating of the fleet-exhausted
 # gets the rest (and whatever the emptying left).
 EMPTYING_SHARE = 0.6
-
-PlaceKey = tuple[str, str | None, str | None, str | None, float, float]
-
-
-def place_key(stop: Stop | ServiceStop) -> PlaceKey:
-    """What makes two stops the same place for a passenger (as `optimizer.adjust` moves)."""
-    return (
-        stop.kind,
-        stop.company_id,
-        stop.hub_id,
-        stop.adcode,
-        round(stop.lon, 5),
-        round(stop.lat, 5),
-    )
 
 
 @dataclass(frozen=True)
@@ -487,24 +474,10 @@ class _Pass:
             old: new_service_index[k + (1 if k >= position else 0)]
             for k, old in enumerate(service_index)
         }
-        passengers = tuple(
-            dataclasses.replace(
-                p, board_stop=old_to_new[p.board_stop], alight_stop=old_to_new[p.alight_stop]
-            )
-            for p in trip.passengers
-        )
         vehicle = self.types.get(trip.vehicle_type)
         if vehicle is None:
             return None
-        moved = dataclasses.replace(
-            trip,
-            stops=timed,
-            passengers=passengers,
-            drivers=table.drivers,
-            driving_minutes=table.driving_minutes,
-            distance_km=table.distance_km,
-            cost=round(vehicle.fixed_cost + vehicle.cost_per_km * table.distance_km, 2),
-        )
+        moved = on_new_stops(trip, timed, old_to_new, table, vehicle)
         new_at, other_at = new_service_index[position], new_service_index[other]
         board, alight = (new_at, other_at) if stop.kind == "pickup" else (other_at, new_at)
         seated = _seated(moved, group.riders, board, alight)

@@ -41,6 +41,7 @@ from optimizer.timetable import (
     build_timetable,
     departure_candidates,
     fill_service,
+    on_timetable,
 )
 
 # Departures tried on a trip's date, minutes apart from the earliest departure hour (the
@@ -123,17 +124,7 @@ def retimed(trip: Trip, table: Timetable) -> Trip:
     # Riders board and alight at the same service stops, whose indices move with the rests.
     index = dict(zip(old_index, new_index, strict=True))
     stops = fill_service(table.stops, (s for s in trip.stops if s.kind != "rest"))
-    passengers = tuple(
-        dataclasses.replace(p, board_stop=index[p.board_stop], alight_stop=index[p.alight_stop])
-        for p in trip.passengers
-    )
-    return dataclasses.replace(
-        trip,
-        stops=stops,
-        passengers=passengers,
-        drivers=table.drivers,
-        driving_minutes=table.driving_minutes,
-    )
+    return on_timetable(trip, stops, index, table)
 
 
 def _start(trip: Trip) -> Location:

@@ -35,7 +35,7 @@ from optimizer.errors import ChunyunError
 from optimizer.geography.distance import DistanceProvider, Location, great_circle_km
 from optimizer.groups import county_site, gate_site, hub_site
 from optimizer.ledger import at_most_stops, min_span_hours
-from optimizer.model import Policy, Scenario
+from optimizer.model import Policy, Scenario, VehicleType
 from optimizer.places import county_seats
 from optimizer.routing import LinearProgram, LpNotSolved, solve_lp
 
@@ -50,6 +50,15 @@ LONG_MARGINS = (24.0, 48.0, 72.0)
 # GLOP's seconds for the tightened LP; past them the first version (smaller, always solved to
 # the end) is the bound.
 TIGHTENED_LP_SECONDS = 60.0
+# Whole-cycle rows (a coach's departures within a few days, `_cycle_rows`) and the return
+# wave's split cover (`split_cover`); both on, switches kept for `benchmarks.servable` to
+# measure against (docs/benchmarks.md, "servint").
+CYCLE_ROWS = True
+RETURN_COVER = True
+# Departure spans (days after the first) of the cycle rows, and how many trips a coach makes
+# at most in a row's days (q: trips whose cycle is above the span's hours / q).
+CYCLE_SPANS = (1, 2, 3)
+CYCLE_TRIPS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -356,6 +365,9 @@ class Hold:
     before: float
     after_earliest: float
     length: float
+    # The least time from a departure s in [E, L] to the end of the interval (after(s) - s), 0:
+    # unknown (nothing is derived from it).
+    least_after: float = 0.0
 
 
 def hold_of(
@@ -412,7 +424,8 @@ def hold_of(
                     turn.out_h + turn.back_h + extra + far_rest + rest,
                 )
             )
-        return Hold(0.0, min(afters), min(lengths))
+        # Homeward the interval starts at the departure: it ends at least `length` after it.
+        return Hold(0.0, min(afters), min(lengths), min(lengths))
     loaded_rest = layover_minutes(math.floor(turn.back_h * 60), policy) / 60
     after = earliest_back(earliest, turn.back_h, policy) + loaded_rest
     empty_rest = (
@@ -425,6 +438,10 @@ def hold_of(
         # empty drive's layover between them, last at least their least clock span.
         drive = turn.out_h + turn.back_h + least_progress(empty_rest, policy)
         length = max(length, least_span(drive, policy) + loaded_rest)
+        # From any departure s in [E, L] the loaded drive back lasts its least clock span.
+        window = (earliest, float(policy.latest_departure_hour))
+        return Hold(before, after, length, least_span(turn.back_h, policy, window) + loaded_rest)
+    # The first version stays as it was (no split cover: `least_after` unknown).
     return Hold(before, after, length)
 
 
@@ -482,7 +499,23 @@ def _overlap(
         # The busy interval contains s and is at least `length` long (homeward it starts at s).
         reach = b - latest if home else min(b - latest, earliest - a)
         sure = max(sure, min(hold.length, reach))
+        if not home and RETURN_COVER and hold.least_after > 0:
+            sure = max(sure, min(split_cover(hold, s, a, b) for s in (earliest, latest)))
     return sure
+
+
+def split_cover(hold: Hold, s: float, a: float, b: float) -> float:
+    """The least |[s - B, s + A) ∩ [a, b)| over B >= before, A >= least_after, A + B >= length,
+    for a <= s <= b (a return trip departing at s). The overlap, min(A, b - s) + min(B, s - a),
+    never decreases in A or B, so the least is on A + B = max(length, before + least_after), and
+    along that segment it is concave: at one of its two ends (all the spare length after s, or
+    all before it). Over s in [E, L] the overlap of each (A, B) is concave in s, so its least is
+    at s = E or s = L (the caller takes both)."""
+    alpha, beta = hold.least_after, hold.before
+    spare = max(0.0, hold.length - alpha - beta)
+    late = min(alpha + spare, b - s) + min(beta, s - a)
+    early = min(alpha, b - s) + min(beta + spare, s - a)
+    return min(late, early)
 
 
 def _stops_with(
@@ -675,6 +708,18 @@ def servable_bound_of_turns(
     for key, seat_terms in carried.items():
         _, count_var = stop_of[key]
         rows.append(({**seat_terms, count_var: -float(largest)}, 0.0))
+    if tightened and stops is not None and CYCLE_ROWS:
+        least_before = min(h.before for h in holds.values())
+        cycles = {c: coach_cycle(h, least_before, home) for c, h in holds.items()}
+        trips_of = {
+            (county, index(day)): {count_var: 1.0 / stops_with[(county, day)]}
+            for (county, day), (_, count_var) in stop_of.items()
+        }
+        rows.extend(_cycle_rows(trips_of, cycles, season, first, fleet, policy))
+        seats_of = {
+            (county, index(day)): terms for (county, day), terms in carried.items() if terms
+        }
+        rows.extend(_cycle_rows(seats_of, cycles, season, first, fleet, policy, seats=True))
     for w, (a, b) in enumerate(windows):
         if not seat_rows[w]:
             continue
@@ -696,6 +741,62 @@ def servable_bound_of_turns(
     except LpNotSolved:
         return servable_bound_of_turns(scenario, turns, unservable, tightened=False)
     return math.floor(value + 1e-6)
+
+
+def _cycle_rows(
+    trips_of: Mapping[tuple[str, int], Mapping[int, float]],
+    cycles: Mapping[str, float],
+    season: Sequence[dt.date],
+    first: dt.date,
+    fleet: Sequence[VehicleType],
+    policy: Policy,
+    *,
+    seats: bool = False,
+) -> list[tuple[dict[int, float], float]]:
+    """Whole coach cycles: a coach's departures on days t..t+j lie within H = 24 j + L - E
+    hours, and after a trip carrying c its next departure is at least `cycles[c]` later, so of
+    its trips in those days at most q carry a county whose cycle is above H / q. With
+    `trips_of[(c, d)]` = {n[c, d]: 1 / k[c, d]} each row reads Σ n[c, d] / k[c, d] over those
+    counties and days <= q x the coaches available then; with `seats`, `trips_of[(c, d)]` =
+    {x[g, d]: q_g} and the right side is q x their seats (docs/plan-format.md, "Whole
+    cycles")."""
+    found: list[tuple[dict[int, float], float]] = []
+    days = sorted((day - first).days for day in season)
+    by_day: dict[int, list[tuple[str, int, float]]] = defaultdict(list)
+    for (county, day), terms in trips_of.items():
+        by_day[day].extend((county, var, share) for var, share in terms.items())
+    for t in days:
+        for span in CYCLE_SPANS:
+            if t + span > days[-1]:
+                continue
+            inside = [d for d in days if t <= d <= t + span]
+            hours = 24.0 * span + policy.latest_departure_hour - policy.earliest_departure_hour
+            coaches = sum(
+                v.count * (v.seats if seats else 1)
+                for v in fleet
+                if any(v.available_on(first + dt.timedelta(days=d)) for d in inside)
+            )
+            for most in CYCLE_TRIPS:
+                above = hours / most
+                terms = {
+                    var: share
+                    for d in inside
+                    for county, var, share in by_day.get(d, ())
+                    if cycles[county] > above + 1e-9
+                }
+                if terms:
+                    found.append((terms, float(most * coaches)))
+    return found
+
+
+def coach_cycle(hold: Hold, least_before: float, home: bool) -> float:
+    """Hours from a trip's departure to its coach's next departure, at least (the cycle rows'
+    `cycles`). Homeward the busy interval starts at the departure and the next trip's at the
+    next one: `length`. Return wave the interval runs `least_after` past the departure, then
+    the next trip's own part before its departure, its empty drive out and that layover, at
+    least `least_before`, the least `before` of any county. Its own function so that tests can
+    substitute an unsound cycle (three times as long) and see the soundness check catch it."""
+    return hold.least_after + (0.0 if home else least_before)
 
 
 def workers_per_stop(group_size: int) -> float:

@@ -27,13 +27,13 @@ import datetime as dt
 import functools
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from optimizer.errors import InvalidInput
 from optimizer.geography.distance import great_circle_km
-from optimizer.model import Policy, Stop
+from optimizer.model import Policy, Stop, Trip
 
 DAY_S = 86_400
 WEEK_S = 7 * DAY_S
@@ -658,4 +658,25 @@ def _shift(table: Timetable, delta: dt.timedelta) -> Timetable:
     )
     return dataclasses.replace(
         table, stops=stops, departure=table.departure + delta, arrival=table.arrival + delta
+    )
+
+
+def on_timetable(
+    trip: Trip, stops: tuple[Stop, ...], moved_to: Mapping[int, int], table: Timetable
+) -> Trip:
+    """`trip` over `stops` (the timetable `table`'s, its service stops filled in), each rider
+    boarding and alighting at the index `moved_to` gives their old one, with the table's crew
+    and driving minutes."""
+    passengers = tuple(
+        dataclasses.replace(
+            p, board_stop=moved_to[p.board_stop], alight_stop=moved_to[p.alight_stop]
+        )
+        for p in trip.passengers
+    )
+    return dataclasses.replace(
+        trip,
+        stops=stops,
+        passengers=passengers,
+        drivers=table.drivers,
+        driving_minutes=table.driving_minutes,
     )

@@ -182,7 +182,37 @@ def network_nearest(network: RoadNetwork) -> Callable[[float, float], str]:
     return nearest
 
 
-class RoadGraphProvider:
+class _CountySites:
+    """What the providers that snap sites to county seats share: their network and snapper,
+    the local road speed, and the site matrix built from a county-to-county one."""
+
+    network: RoadNetwork
+    snapper: CountySnapper
+    local_speed_kmh: float
+
+    def _site_matrix(
+        self,
+        locations: Sequence[Location],
+        snapped: Sequence[Snapped],
+        counties: Sequence[str],
+        county_km: npt.NDArray[np.float64],
+        county_hours: npt.NDArray[np.float64],
+    ) -> TravelMatrix:
+        """`_combine` of the county matrix over `counties`, the direct local road allowed
+        between land neighbours of this network."""
+        return _combine(
+            locations,
+            snapped,
+            counties,
+            county_km,
+            county_hours,
+            _land_neighbours(self.network, counties),
+            self.snapper.local_detour_factor,
+            self.local_speed_kmh,
+        )
+
+
+class RoadGraphProvider(_CountySites):
     """Road km and coach hours over the shipped county road network (the default provider).
 
     Parameters: `network` (default: the shipped one), `local_detour_factor` and
@@ -220,16 +250,7 @@ class RoadGraphProvider:
         snapped = [self.snapper.snap(p) for p in locations]
         counties = sorted({s.adcode for s in snapped})
         km, hours = county_matrix(self.network, counties, self.cache)
-        return _combine(
-            locations,
-            snapped,
-            counties,
-            km,
-            hours,
-            _land_neighbours(self.network, counties),
-            self.snapper.local_detour_factor,
-            self.local_speed_kmh,
-        )
+        return self._site_matrix(locations, snapped, counties, km, hours)
 
     def route_line(self, origin: Location, destination: Location) -> list[tuple[float, float]]:
         """The road line as (lon, lat): origin, the county seats along the path, destination.
@@ -257,7 +278,7 @@ class RoadGraphProvider:
         return deduplicated
 
 
-class MatrixFileProvider:
+class MatrixFileProvider(_CountySites):
     """Road km and hours from the user's own county-to-county table (CSV or Parquet).
 
     Columns: `from_adcode`, `to_adcode`, and either `distance_km` + `duration_h` or
@@ -300,16 +321,7 @@ class MatrixFileProvider:
                     raise InvalidInput(f"{self.path.name} has no distance from {a} to {b}")
                 km[i, j] = self._km[pair]
                 hours[i, j] = self._hours[pair]
-        return _combine(
-            locations,
-            snapped,
-            counties,
-            km,
-            hours,
-            _land_neighbours(self.network, counties),
-            self.snapper.local_detour_factor,
-            self.local_speed_kmh,
-        )
+        return self._site_matrix(locations, snapped, counties, km, hours)
 
     def route_line(self, origin: Location, destination: Location) -> list[tuple[float, float]]:
         """A straight line: a distance table carries no geometry."""

@@ -161,13 +161,16 @@ def test_two_servers_and_one_worker_on_postgresql_plan_a_season(
     ports = [free_port(), free_port()]
     log = tmp_path / "processes.log"
     with (
-        chunyun(log, database_url, "serve", "--no-worker", "--port", str(ports[0])),
-        chunyun(log, database_url, "serve", "--no-worker", "--port", str(ports[1])),
-        chunyun(log, database_url, "worker"),
+        chunyun(log, database_url, "serve", "--no-worker", "--port", str(ports[0])) as one,
+        chunyun(log, database_url, "serve", "--no-worker", "--port", str(ports[1])) as two,
+        chunyun(log, database_url, "worker") as worker,
     ):
         bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for base in bases:
-            wait_for(lambda b=base: _healthy(b), 60, f"{base} answering")
+        for server, base in zip((one, two), bases, strict=True):
+            wait_serving(server, base, log)
+        # The 60 s below are the job's (a 6 s solve), counted once the worker runs its claim
+        # loop: under load a worker's start alone took over 30 s.
+        wait_started(worker, log)
         headers = token(bases[0], "dispatcher", "correct-horse-battery")
         with (
             httpx.Client(headers=headers, timeout=30) as first,
@@ -208,6 +211,21 @@ def test_two_servers_and_one_worker_on_postgresql_plan_a_season(
             assert trips[0] == trips[1] and trips[0]
             seated = [p["worker"] for t in trips[0] for p in t["passengers"]]
             assert len(seated) == len(set(seated)) == 40
+
+
+def wait_serving(process: subprocess.Popen[bytes], base: str, log_file: Path) -> None:
+    """Wait until the `chunyun serve` `process` answers its health check at `base`, while it
+    lives (bounded like a worker's start); fail at once, with the log, if it ended first."""
+
+    def serving() -> bool:
+        if process.poll() is not None:
+            text = log_file.read_text(encoding="utf-8", errors="replace")
+            raise AssertionError(
+                f"server ended ({process.returncode}) before it answered:\n" + text[-3000:]
+            )
+        return _healthy(base)
+
+    wait_for(serving, WORKER_START_S, f"{base} answering")
 
 
 def _healthy(base: str) -> bool:

@@ -157,7 +157,8 @@ def test_the_fitted_plan_seats_everyone_and_passes_the_checker(one_coach_two_day
     assert plan.kpis.seated == 95 and not duties.kpis.shortages
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            "optimizer.season.reschedule_into_chains", lambda trips, *a, **k: (list(trips), 0, 0)
+            "optimizer.fleet_passes.reschedule_into_chains",
+            lambda trips, *a, **k: (list(trips), 0, 0),
         )
         before, _ = fit_to_fleet(
             planned, scenario, provider=PROVIDER, held=(), keep=set(), timer=_timer(scenario)
@@ -222,7 +223,8 @@ def test_random_tight_seasons_keep_the_fleet_and_never_seat_fewer(seed: int) -> 
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            "optimizer.season.reschedule_into_chains", lambda trips, *a, **k: (list(trips), 0, 0)
+            "optimizer.fleet_passes.reschedule_into_chains",
+            lambda trips, *a, **k: (list(trips), 0, 0),
         )
         without, _ = fitted()
     seated, _ = fitted()

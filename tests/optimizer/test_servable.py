@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import random
 
 import pytest
@@ -16,7 +17,9 @@ from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.model import Policy, Scenario, VehicleType, Worker
 from optimizer.routing import LinearProgram, LpNotSolved
 from optimizer.servable import (
+    Hold,
     Turn,
+    coach_cycle,
     county_turns,
     earliest_back,
     hold_of,
@@ -25,6 +28,7 @@ from optimizer.servable import (
     least_span,
     servable_bound,
     servable_bound_of_turns,
+    split_cover,
 )
 from optimizer.solve import solve
 from tests.optimizer.test_ledger import COUNTIES, PROVIDER, _scenario, _worker, day_spans
@@ -96,12 +100,14 @@ def test_the_bound_is_never_below_small_seasons_solved_exhaustively(
 ) -> None:
     """Twelve random tight seasons (one home county near, mid or far; 1-2 coaches of 20 seats;
     3-4 days; home and return waves): the bound is at least the exhaustive optimum and at most
-    the first version's (tightened=False), and strictly below it on some season. Two unsound
+    the first version's (tightened=False), and strictly below it on some season; the whole-cycle
+    rows and the return wave's split cover only lower it, strictly on some season. Three unsound
     variants fall below what the coaches can seat on some season, and the check catches each:
-    turns three times as long as the roads allow, and a county's stop of a day counted once per
-    worker instead of once for all its workers of that day."""
+    turns three times as long as the roads allow, a county's stop of a day counted once per
+    worker instead of once for all its workers of that day, and coach cycles three times as long
+    as the holds prove."""
     rng = random.Random(11)
-    caught_turns = caught_stops = tighter = 0
+    caught_turns = caught_stops = caught_cycles = tighter = cut_by_cycles = 0
     for _ in range(12):
         scenario, coaches = _random_season(rng)
         exact = _exact(scenario, 20, coaches)
@@ -122,9 +128,39 @@ def test_the_bound_is_never_below_small_seasons_solved_exhaustively(
             patch.setattr(optimizer.servable, "workers_per_stop", lambda size: 1.0)
             if servable_bound_of_turns(scenario, turns) < exact:
                 caught_stops += 1
+        with monkeypatch.context() as patch:
+            patch.setattr(optimizer.servable, "CYCLE_ROWS", False)
+            patch.setattr(optimizer.servable, "RETURN_COVER", False)
+            without = servable_bound_of_turns(scenario, turns)
+        assert bound <= without
+        cut_by_cycles += bound < without
+        with monkeypatch.context() as patch:
+            patch.setattr(optimizer.servable, "coach_cycle", lambda *args: 3 * coach_cycle(*args))
+            if servable_bound_of_turns(scenario, turns) < exact:
+                caught_cycles += 1
     assert caught_turns > 0
     assert caught_stops > 0
+    assert caught_cycles > 0
     assert tighter > 0
+    assert cut_by_cycles > 0
+
+
+def test_the_split_cover_is_the_least_overlap_over_every_interval_the_hold_allows() -> None:
+    """A return trip departing at s in [E, L] holds [s - B, s + A) with B >= before,
+    A >= least_after, A + B >= length: the split cover at s = E and s = L is the least overlap
+    with the window over a fine grid of such B, A and s (and never more)."""
+    hold = Hold(3.5, 0.0, 50.0, 26.0)
+    for a, b in ((-18.0, 46.0), (-18.0, 70.0), (0.0, 200.0), (5.0, 30.0), (-60.0, 120.0)):
+        split = min(split_cover(hold, s, a, b) for s in (6.0, 22.0))
+        least = math.inf
+        for s in (6.0 + 0.5 * i for i in range(33)):
+            for b_extra in (0.5 * i for i in range(101)):
+                back = hold.before + b_extra
+                ahead = max(hold.least_after, hold.length - back)
+                for after in (ahead, ahead + 7.0):
+                    overlap = min(s + after, b) - max(s - back, a)
+                    least = min(least, max(0.0, overlap))
+        assert split == pytest.approx(least, abs=1e-9), (a, b)
 
 
 def test_a_county_stop_of_a_day_is_whole_where_the_first_bound_counted_a_fraction() -> None:
