@@ -288,6 +288,16 @@ UNCERTAIN_SPREAD_NOTE = (
 # A seat moved off its first-choice date costs this share of a seated worker: seat the most,
 # then keep the dates that promise the fewest coaches.
 MOVE_PENALTY = 0.01
+# The seat LP prices a county's stop on a date as a whole (`_stop_priced`): a stop takes
+# POOLED_SHORTFALL / stop_limit of a coach however few board there, and its seats at least
+# their share of the fleet's mean coach. Off (the default): the county's seats priced alike
+# on every date by its mean load (`fill`). Off because it did not win across the family: side
+# by side, 2 pairs (2026-12-08, load 8.6-12.7), return-far-half 3,662 -> 3,723.5 seated, but
+# return-3k-711 2,230 -> 2,228.5 and near-50-tight 7,201 -> 7,136.5, and the one-coach season
+# of tests/optimizer/test_sparse.py seats 15 against 16 (docs/benchmarks.md, "retgates").
+STOP_PRICED_SPREAD = False
+# The stop and coach variables' small costs: keep them at what the seats placed need.
+STOP_COST = 1e-5
 
 
 def seats_by_home(trip: Trip, home_of: Mapping[str, str | None]) -> dict[str, int]:
@@ -460,8 +470,14 @@ def spread_dates(
     on_day: dict[dt.date, dict[int, float]] = defaultdict(dict)
     y_index: dict[tuple[int, dt.date], int] = {}
     keys = list(groups)
+    # (stop county, date) -> the seat variables of its groups and their groups' seats, when
+    # the stop is priced as a whole (counties with measured costs keep theirs per seat).
+    priced: dict[tuple[str, dt.date], list[tuple[int, float]]] = defaultdict(list)
     for g, key in enumerate(keys):
         stop, start, end = key
+        by_stop = (
+            STOP_PRICED_SPREAD and stop_limit > 0 and stop not in (availability.measured or {})
+        )
         members = groups[key]
         total = float(sum(units[i].seats for i in members))
         chosen: dict[dt.date, float] = defaultdict(float)
@@ -475,6 +491,9 @@ def spread_dates(
             upper.append(total)
             y_index[(g, day)] = var
             row[var] = 1.0
+            if by_stop:
+                priced[(stop, day)].append((var, total))
+                continue
             for k, w in weights[stop].items():
                 t = day + dt.timedelta(days=k)
                 if w > 0:
@@ -487,6 +506,8 @@ def spread_dates(
             objective.append(-MOVE_PENALTY)
             upper.append(seats)
             rows.append(({y_index[(g, day)]: -1.0, moved: -1.0}, -seats))
+    if priced:
+        _stop_priced(priced, weights, mean_seats, stop_limit, objective, upper, rows, on_day)
     for t, row in on_day.items():
         rows.append((row, capacity.get(t, 0.0)))
     _, x = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
@@ -536,6 +557,45 @@ def spread_dates(
     )
     moved_seats = sum(units[i].seats for i, day in result.items() if day != dates[i])
     return Spread(result, dropped, moved_seats, True, merged=merged, full=frozenset(full))
+
+
+def _stop_priced(
+    priced: Mapping[tuple[str, dt.date], Sequence[tuple[int, float]]],
+    weights: Mapping[str, Mapping[int, float]],
+    mean_seats: float,
+    stop_limit: int,
+    objective: list[float],
+    upper: list[float],
+    rows: list[tuple[dict[int, float], float]],
+    on_day: dict[dt.date, dict[int, float]],
+) -> None:
+    """Add the whole-stop pricing of the seat LP (in place): per (county, date) a stop share
+    f in [0, 1] at least each group's placed share (y[g, d] <= |g| f: groups of one county
+    share its stop on a date) and the coaches u it keeps busy, at least f's share of a coach
+    (POOLED_SHORTFALL / stop_limit: a pooled coach serves about stop_limit / POOLED_SHORTFALL
+    stops) and the seats' share of the fleet's mean coach; u is charged on the days of the
+    county's busy span. Why: on sparse seasons (a county's 4 workers on 1-4 day windows) a
+    stop is what a coach spends, not a seat, so the LP should gather a county's workers onto
+    one date and give up the thin stops of the far counties first; pricing a county's seats
+    alike by its mean load (`fill`) sees neither."""
+    per_stop = POOLED_SHORTFALL / stop_limit
+    for (stop, day), variables in priced.items():
+        share = len(objective)
+        objective.append(-STOP_COST)
+        upper.append(1.0)
+        coaches = len(objective)
+        objective.append(-STOP_COST)
+        upper.append(math.inf)
+        for var, total in variables:
+            rows.append(({var: 1.0 / max(total, 1.0), share: -1.0}, 0.0))
+        seats_row = {var: 1.0 / max(mean_seats, 1.0) for var, _ in variables}
+        seats_row[coaches] = -1.0
+        rows.append((seats_row, 0.0))
+        rows.append(({share: per_stop, coaches: -1.0}, 0.0))
+        for k, w in weights[stop].items():
+            if w > 0:
+                t = day + dt.timedelta(days=k)
+                on_day[t][coaches] = on_day[t].get(coaches, 0.0) + w
 
 
 # Reasons that hold for every plan: they come from the input alone (rows, homes, companies,

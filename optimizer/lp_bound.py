@@ -110,6 +110,9 @@ PLAIN_SHARE = 0.85
 # The LP with pickup rows runs after it only with at least this much of the box left: building
 # it and its first round took 2.5-7.8 s on cixi-2019 at load 5-9 (docs/benchmarks.md "lpinc").
 PICKUP_LP_MIN_S = 3.0
+# Let the first LP's pricing rounds stop early (`lp_lower_bound(stop_early=True)`): off, one
+# pair measured on cixi-2019 and near-50-tight only (docs/benchmarks.md, "lpdecomp").
+PLAIN_STOP_EARLY = False
 PURGE_KEEP = 4000
 PLAIN_NOTE = "proven by the LP without pickup rows"
 # The note when the box ran out while closing the travel times (`metric_closure`).
@@ -236,6 +239,7 @@ def lp_lower_bound(
     price_duals: bool | None = None,
     incremental: bool = True,
     closure: npt.NDArray[np.float64] | None = None,
+    stop_early: bool | None = None,
 ) -> LpBound:
     """A lower bound on the coaches needed to carry `demands` (see the module docstring).
 
@@ -305,6 +309,11 @@ def lp_lower_bound(
         every round (False: the same LP, more simplex work).
     closure
         `metric_closure(leg_s)` when the caller has it (else computed here, within the box).
+    stop_early
+        Let a pricing round stop once it has `COLUMNS_PER_ROUND` improving columns and its exact
+        maximum could not raise the proven integer bound (`_worth_completing`); its Farley value
+        then divides by the pricing over-estimate, still proven. None (the default): only with
+        hub stops, as before; True without pickup rows is `PLAIN_STOP_EARLY`'s experiment.
     """
     if price_duals is None:
         price_duals = boarding_stop_limit is None
@@ -526,7 +535,7 @@ def lp_lower_bound(
             deadline,
             per_coach=float(vector[total_row]) if totals else 0.0,
             limits=limits,
-            stop_early=with_hubs,
+            stop_early=with_hubs if stop_early is None else stop_early,
             worth_completing=worth_completing,
         )
 
@@ -875,6 +884,7 @@ def plan_lp_bound(
             known_bound=known_bound,
             purge_keep=PURGE_KEEP,
             price_duals=True,
+            stop_early=PLAIN_STOP_EARLY or None,
         )
         known_bound = max(known_bound, plain_lp.trips)
         left = time_limit_s - (time.monotonic() - started)

@@ -325,6 +325,18 @@ def _price(
                     if limits is None:
                         most = max(most, float(values.max()))
                         found.add(di, members, values)
+                        if (
+                            stop_early
+                            and found.size >= COLUMNS_PER_ROUND
+                            and evaluated >= EXACT_SETS_PER_ROUND
+                            and (
+                                worth_completing is None
+                                or not worth_completing(
+                                    most + per_coach, max(ceiling, most) + per_coach
+                                )
+                            )
+                        ):
+                            raise _Enough
                     elif not settle(di, capacity, members, values, visit):
                         return None
                 pending = np.where(fits, -np.inf, bound)
@@ -356,6 +368,18 @@ def _price(
                     if limits is None:
                         most = max(most, float(values.max()))
                         found.add(di, members, values)
+                        if (
+                            stop_early
+                            and found.size >= COLUMNS_PER_ROUND
+                            and evaluated >= EXACT_SETS_PER_ROUND
+                            and (
+                                worth_completing is None
+                                or not worth_completing(
+                                    most + per_coach, max(ceiling, most) + per_coach
+                                )
+                            )
+                        ):
+                            raise _Enough
                     elif not settle(di, capacity, members, values, visit):
                         return None
                 grown.value = np.minimum(grown.value, exact[inverse])

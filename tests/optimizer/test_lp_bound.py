@@ -170,6 +170,7 @@ def lp_bound(
     purge_keep: int = 0,
     price_duals: bool | None = None,
     incremental: bool = True,
+    stop_early: bool | None = None,
 ) -> LpBound:
     demands = []
     for g in season.groups:
@@ -197,6 +198,7 @@ def lp_bound(
         purge_keep=purge_keep,
         price_duals=price_duals,
         incremental=incremental,
+        stop_early=stop_early,
     )
 
 
@@ -1171,3 +1173,33 @@ def test_bounds_from_partial_rounds_stay_valid(season: HubSeason) -> None:
         hub_check(season, lambda s: hub_lp_bound(s, max_rounds=20))
         hub_check(season, lambda s: hub_lp_bound(s, known=counting, max_rounds=20))
         assert hub_lp_bound(season, known=counting, max_rounds=1).trips >= counting
+
+
+@settings(max_examples=30, deadline=None)
+@given(seasons())
+def test_first_lp_rounds_stopped_early_stay_valid(season: Season) -> None:
+    """Without pickup rows and every round stopped at its first improving set of counties
+    (`stop_early`, the `PLAIN_STOP_EARLY` experiment: Farley values from the over-estimate),
+    the bound stays at or under the CP-SAT optimum, and run to convergence it reaches the LP
+    value of exact rounds."""
+    counting = counting_bound(season)
+    with stopping_early():
+        check(season, lambda s: lp_bound(s, max_rounds=1, stop_early=True))
+        check(season, lambda s: lp_bound(s, known=counting, stop_early=True))
+        early = lp_bound(season, stop_early=True)
+    exact = lp_bound(season)
+    assert early.converged and exact.converged
+    assert early.value == pytest.approx(exact.value, abs=1e-6)
+
+
+def test_an_invalid_variant_stopped_early_is_caught() -> None:
+    """The same check fails for the collapsed-window variant with rounds stopped early."""
+
+    @settings(max_examples=400, deadline=None, database=None, phases=[Phase.generate])
+    @given(seasons())
+    def property_of_invalid(season: Season) -> None:
+        with stopping_early():
+            check(season, lambda s: lp_bound(s, collapse_windows=True, stop_early=True))
+
+    with pytest.raises(AssertionError):
+        property_of_invalid()
