@@ -532,6 +532,11 @@ PLAN_NOTES: tuple[str, ...] = (
     N_("LP seeds: {coaches} coach(es) on {days} of {tried} date(s) whose LP converged"),
     N_("routing saved {coaches} coach(es) over the greedy pooling"),
     N_(
+        "fleet: {dates} date(s) before a date whose coaches are all needed pooled in two "
+        "groups, the {counties} county(ies) whose coach is back by that date's evening apart "
+        "from the others"
+    ),
+    N_(
         "routing improved the greedy's coaches on {parts} part(s) where it found no solution "
         "of its own in time"
     ),

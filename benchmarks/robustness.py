@@ -15,6 +15,11 @@ them into the report.
 runs `one` for two revisions side by side, both at the same time, and prints medians over the
 pairs (benchmarks/pairs.py).
 
+    python -m benchmarks.robustness same --before REV --after REV --scenario DIR [--scenario DIR]
+
+plans each scenario with both revisions made deterministic (solutions, not seconds, stop every
+search) and says whether the plans are the same; exit 1 when not (benchmarks/same_plans.py).
+
 **The one place to plug in.** `ENTRIES` are the planning entry points the benchmark runs on every
 season (today: the product's `optimizer.season.solve_within_fleet`, and `optimizer.solve.solve`
 with every coach count raised so the fleet never binds). `COLUMNS` are the extra figures read
@@ -40,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks import pairs
+from benchmarks import pairs, same_plans
 from benchmarks.children import peak_mb, plan_figures
 from optimizer.duties import DutyResult
 from optimizer.geography.distance import DistanceProvider
@@ -377,7 +382,8 @@ def run_in_child(
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m benchmarks.robustness one|need ...`: print one JSON line; `pairs ...`: the
-    side-by-side table (benchmarks/pairs.py)."""
+    side-by-side table (benchmarks/pairs.py); `same ...`: the same plans or not, exit 1 when
+    not (benchmarks/same_plans.py)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("one", help="plan a folder with one entry point")
@@ -394,10 +400,19 @@ def main(argv: list[str] | None = None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     pairs.add_arguments(pairs_parser)
+    same_parser = sub.add_parser(
+        "same",
+        help="two revisions made deterministic: the same plans or not (exit 1)",
+        description=same_plans.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    same_plans.add_arguments(same_parser)
     args = parser.parse_args(argv)
     if args.command == "pairs":
         pairs.run(args, pairs_parser)
         return
+    if args.command == "same":
+        raise SystemExit(same_plans.run(args, same_parser))
     if args.command == "one":
         result = run_one(args.scenario, args.entry, args.time_limit)
     else:

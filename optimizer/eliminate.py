@@ -2,7 +2,7 @@
 
 When the fleet is short, every trip costs a coach for one to four days, and a plan with many
 thin trips leaves workers `fleet_exhausted` while seats ride empty. `eliminate_thin_trips` works
-on a plan already fitted to the fleet (`optimizer.fleet_passes.fit_to_fleet`):
+on a plan already fitted to the fleet (`optimizer.fleet_passes.FleetContext.fit`):
 
 1. Thinnest trip first (never a locked or kept one), each party of its riders moves to another
    trip departing on a date of every member's window: onto stops that trip already makes where
@@ -701,7 +701,7 @@ def eliminate_thin_trips(
     """Empty thin trips onto others of their riders' windows, then seat fleet-exhausted workers
     on the free seats (module docstring); within `budget_s` wall seconds.
 
-    `trips` must fit the fleet with `held` (a plan after `fit_to_fleet`); trips in `keep` and
+    `trips` must fit the fleet with `held` (a plan after `FleetContext.fit`); trips in `keep` and
     locked trips neither lose nor gain riders. `rule` is the season's charter-sign rule (None:
     not checked). The result's trips keep their order; the caller re-chains them (exact)."""
     started = time.monotonic()

@@ -12,8 +12,7 @@ order `optimizer.season.solve_within_fleet` runs them once a plan had trips canc
 - `refill`: thin trips given up and their riders planned again with the fleet-exhausted.
 
 Each takes a plan (and its duties) and returns a plan with its duties; none writes to shared
-state. The functions of the same names take the context's parts as arguments, for callers that
-hold no context (tests, one pass on its own).
+state. A caller that runs one pass on its own (the tests) builds a `FleetContext` for it.
 """
 
 from __future__ import annotations
@@ -397,13 +396,13 @@ REFILL_THIN = 0.5
 # (`eliminate_and_seat`) gets this share of the time limit. Measured on near-50-tight's plan
 # (8,000 workers, 195 trips; 16:05 UTC, load ~6): the whole pass took 2.5 s of its 6 s.
 ELIMINATE_SHARE = 0.1
-# `reschedule_into_chains` gets this share of the time limit in each `fit_to_fleet` (it was
+# `reschedule_into_chains` gets this share of the time limit in each `FleetContext.fit` (it was
 # unbounded: it made short-fleet plans 1.35-1.63x slower). Not less: at 0.1 (6 s, load ~8.4) it
 # put 1 trip into the chains of wide-6k-610's first plan instead of 61, and the plan seated 376
 # fewer before the top-up.
 RESCHEDULE_SHARE = 1.0
 # `retime_into_gaps`'s relay (a blocking chained trip handed to another coach later on its date)
-# gets this share of the time limit in each `fit_to_fleet`. Measured on near-50-tight's first
+# gets this share of the time limit in each `FleetContext.fit`. Measured on near-50-tight's first
 # plan (266 trips, 20:20 UTC, load ~4): the whole re-timing took 5.6 CPU s with the relay, 1.0
 # without; the box only guards larger seasons.
 RELAY_SHARE = 0.25
@@ -770,65 +769,3 @@ class FleetContext:
             )
             plan = _noted(plan, scenario, notes, note)
         return plan, duties
-
-
-def fit_to_fleet(
-    plan: Plan,
-    scenario: Scenario,
-    *,
-    provider: DistanceProvider,
-    held: Sequence[Trip],
-    keep: Set[str],
-    timer: EmptyDriveTimer,
-) -> tuple[Plan, DutyResult]:
-    """`FleetContext.fit` of `plan`, the context given by its parts."""
-    return FleetContext(scenario, provider, timer, tuple(held), frozenset(keep)).fit(plan)
-
-
-def eliminate_and_seat(
-    scenario: Scenario,
-    plan: Plan,
-    duties: DutyResult,
-    *,
-    provider: DistanceProvider,
-    held: Sequence[Trip],
-    keep: Set[str],
-    timer: EmptyDriveTimer,
-) -> tuple[Plan, DutyResult]:
-    """`FleetContext.eliminate_and_seat` of `plan`, the context given by its parts."""
-    context = FleetContext(scenario, provider, timer, tuple(held), frozenset(keep))
-    return context.eliminate_and_seat(plan, duties)
-
-
-def top_up(
-    scenario: Scenario,
-    plan: Plan,
-    duties: DutyResult,
-    *,
-    distances: DistanceProvider,
-    held: Sequence[Trip] = (),
-    timer: EmptyDriveTimer | None = None,
-    executor: concurrent.futures.Executor | None = None,
-    budget_s: float | None = None,
-) -> tuple[Plan, DutyResult]:
-    """`FleetContext.top_up` of `plan`, the context given by its parts."""
-    timer = timer_for(scenario, distances, timer)
-    context = FleetContext(scenario, distances, timer, tuple(held), executor=executor)
-    return context.top_up(plan, duties, budget_s)
-
-
-def refill(
-    scenario: Scenario,
-    plan: Plan,
-    duties: DutyResult,
-    *,
-    distances: DistanceProvider,
-    held: Sequence[Trip] = (),
-    keep: Set[str] = frozenset(),
-    timer: EmptyDriveTimer | None = None,
-    executor: concurrent.futures.Executor | None = None,
-) -> tuple[Plan, DutyResult]:
-    """`FleetContext.refill` of `plan`, the context given by its parts."""
-    timer = timer_for(scenario, distances, timer)
-    context = FleetContext(scenario, distances, timer, tuple(held), frozenset(keep), executor)
-    return context.refill(plan, duties)

@@ -271,6 +271,10 @@ class Spread:
     uncertain: bool = False
     # County dates saved by gathering a county's units onto fewer dates (`consolidate_dates`).
     merged: int = 0
+    # Dates whose coaches the LP's placement fills (busy coach-days at the coaches free): the
+    # fleet binds there, so a coach back on such a date is worth another trip
+    # (`optimizer.planning.turns`).
+    full: frozenset[dt.date] = frozenset()
 
 
 # Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
@@ -558,7 +562,7 @@ def spread_dates(
         units, result, stop_of, allowed, cost, placed, capacity, largest
     )
     moved_seats = sum(units[i].seats for i, day in result.items() if day != dates[i])
-    return Spread(result, dropped, moved_seats, True, merged=merged)
+    return Spread(result, dropped, moved_seats, True, merged=merged, full=frozenset(full))
 
 
 def _stop_priced(

@@ -22,12 +22,8 @@ from optimizer.fleet_passes import (
     cancel_trips,
     coach_duties,
     depot_of,
-    eliminate_and_seat,
-    fit_to_fleet,
-    refill,
     rider_windows,
     timer_for,
-    top_up,
     within_budget,
 )
 from optimizer.geography.distance import DistanceProvider
@@ -51,14 +47,10 @@ __all__ = [
     "cancel_trips",
     "coach_duties",
     "depot_of",
-    "eliminate_and_seat",
-    "fit_to_fleet",
     "merged_fleet",
     "plan_season",
-    "refill",
     "rider_windows",
     "solve_within_fleet",
-    "top_up",
     "with_duties",
     "with_seated_bounds",
 ]

@@ -9,6 +9,8 @@ Pipeline (each step keeps every worker either on a coach or in the unserved list
    to `max_pickup_stops` boarding points, each to one county;
 5. pooling: the remainders of each date, split by corridor (bearing from the origin) into small
    pickup-and-delivery models solved with OR-Tools (`routing.py`), several counties per coach;
+   on the eve of a date the fleet spread fills, the counties whose coach is back by that date's
+   evening are pooled apart from the others (`planning/turns.py`);
 6. absorbing: a part-full coach whose passengers all fit on other coaches of their windows (within
    their stop limits and detours) is given up, its passengers spread over them;
 7. trips: each coach gets the cheapest coach type its load fits (coaches are built on the

@@ -24,6 +24,7 @@ from optimizer.planning.context import (
     dedupe,
 )
 from optimizer.planning.stage import Stage
+from optimizer.planning.turns import same_side
 
 
 class Absorb(Stage):
@@ -62,12 +63,15 @@ class Absorb(Stage):
                     continue
                 first = min(u.window[0] for u, _, _ in victim.loads)
                 last = max(u.window[1] for u, _, _ in victim.loads)
+                mine = {far for _, _, far in victim.loads}
                 others = [
                     c
                     for day, on_day in by_day.items()
                     if first <= day <= last
                     for c in on_day
-                    if c is not victim and id(c) not in gone
+                    if c is not victim
+                    and id(c) not in gone
+                    and same_side(self.work.turners.get(day), mine, {far for _, _, far in c.loads})
                 ]
                 moves = self._rehome(victim, others, seats)
                 if moves is None:

@@ -349,6 +349,11 @@ class Work:
     tried: dict[int, set[dt.date]] = field(default_factory=lambda: defaultdict(set))
     # Units the fleet spread left out (already unserved with their reason).
     spread_out: set[int] = field(default_factory=set)
+    # Dates the fleet spread fills (`optimizer.ledger.Spread.full`): pooling keeps the day
+    # before's coaches that can turn in time apart from the others (`optimizer.planning.turns`),
+    # and records each date so split with its turners' stop site keys.
+    tight: frozenset[dt.date] = frozenset()
+    turners: dict[dt.date, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario) -> Work:

@@ -298,6 +298,7 @@ class Demand(Stage):
                 "another date of their county and window, so they share its stop"
             )
         self.work.spread_out = set(spread.dropped)
+        self.work.tight = spread.full
         for index, detail in sorted(spread.dropped.items()):
             self.work.drop([units[index]], UnservedReason.FLEET_EXHAUSTED, detail)
         return spread.dates

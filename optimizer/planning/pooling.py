@@ -45,6 +45,7 @@ from optimizer.planning.context import (
     pack,
 )
 from optimizer.planning.stage import Stage
+from optimizer.planning.turns import turn_groups
 from optimizer.routing import (
     PickupDeliveryProblem,
     PickupDeliverySolution,
@@ -104,10 +105,27 @@ class Pooling(Stage):
         # Per whole-date part: the units its greedy baseline could not seat (set aside for
         # other dates or dropped), withdrawn when the router seats the whole date.
         whole: dict[int, list[tuple[Unit, dt.date, str]]] = {}
-        for day, chunks in sorted(chunks_by_day.items()):
-            full = direct_by_day.get(day, [])
+        groups, split = turn_groups(
+            chunks_by_day,
+            self.work.tight,
+            self.ctx.availability,
+            self.places.seats,
+            self.ctx.policy,
+            self.ctx.home,
+        )
+        self.work.turners.update(split)
+        if split:
+            self.work.notes.append(
+                f"fleet: {len(split)} date(s) before a date whose coaches are all needed pooled "
+                f"in two groups, the {len(set().union(*split.values()))} county(ies) whose "
+                "coach is back by that date's evening apart from the others"
+            )
+        for day, chunks in groups:
+            day_seeds = seeds.get(day, ()) if day not in split else ()
+            # A date split by `turn_groups` keeps its direct coaches as they are.
+            full = [] if day in split else direct_by_day.get(day, [])
             full_chunks = self._chunks_of(full) if full else []
-            if len(chunks) + len(full_chunks) <= WHOLE_DATE_WITH_DIRECT:
+            if day not in split and len(chunks) + len(full_chunks) <= WHOLE_DATE_WITH_DIRECT:
                 direct_by_day.pop(day, None)
             else:
                 full, full_chunks = [], []
@@ -115,7 +133,7 @@ class Pooling(Stage):
                 # One model for the whole date's remainders: bigger pools than any corridor
                 # split. The complete greedy (covers, then one county per coach) is the
                 # baseline the router must beat, with at most the coaches the greedy took.
-                covered, left = self._cover_seeded(day, chunks, seeds.get(day, ()), seeded_days)
+                covered, left = self._cover_seeded(day, chunks, day_seeds, seeded_days)
                 chunks = chunks + full_chunks
                 mark = len(self.work.spilled) if self.work.spilled is not None else 0
                 unseated_before = len(self.work.unserved)
@@ -131,7 +149,7 @@ class Pooling(Stage):
                 parts.append(Part(day, tuple(chunks)))
                 baselines.append(baseline)
                 continue
-            covered, left = self._cover_seeded(day, chunks, seeds.get(day, ()), seeded_days)
+            covered, left = self._cover_seeded(day, chunks, day_seeds, seeded_days)
             weak = []
             for coach in covered:
                 assert coach.vehicle is not None

@@ -1,6 +1,7 @@
 """Emptying thin trips and seating the fleet-exhausted on the seats left (optimizer/eliminate.py,
-`optimizer.season.eliminate_and_seat`): riders move only where every rule still holds, locked
-trips never change, nobody loses a seat and the plan keeps within the fleet."""
+`optimizer.fleet_passes.FleetContext.eliminate_and_seat`): riders move only where every rule
+still holds, locked trips never change, nobody loses a seat and the plan keeps within the
+fleet."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.eliminate import eliminate_thin_trips
+from optimizer.fleet_passes import FleetContext
 from optimizer.geography.distance import GreatCircleProvider
 from optimizer.model import (
     Company,
@@ -28,8 +30,6 @@ from optimizer.season import (
     _refigured,
     coach_duties,
     depot_of,
-    eliminate_and_seat,
-    fit_to_fleet,
     with_duties,
 )
 from optimizer.solve import solve
@@ -76,9 +76,8 @@ def _two_trips(scenario: Scenario, full: list[Worker], thin: list[Worker]) -> Pl
 def _pass(scenario: Scenario, plan: Plan, keep: frozenset[str] = frozenset()) -> Plan:
     timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
     duties = coach_duties(plan.trips, scenario, PROVIDER, timer=timer)
-    after, after_duties = eliminate_and_seat(
-        scenario, plan, duties, provider=PROVIDER, held=(), keep=keep, timer=timer
-    )
+    passes = FleetContext(scenario, PROVIDER, timer, keep=keep)
+    after, after_duties = passes.eliminate_and_seat(plan, duties)
     assert after.kpis.seated >= plan.kpis.seated and after.kpis.trips <= plan.kpis.trips
     for vehicle in scenario.fleet:
         assert after_duties.kpis.coaches_by_type.get(vehicle.vehicle_type, 0) <= vehicle.count
@@ -147,9 +146,7 @@ def test_a_stop_insertion_that_breaks_the_charter_sign_is_refused() -> None:
     plan = _two_trips(taihe, full, thin)
     timer = TimetableEmptyDriveTimer(PROVIDER, policy)
     duties = coach_duties(plan.trips, taihe, PROVIDER, timer=timer)
-    kept, _ = eliminate_and_seat(
-        taihe, plan, duties, provider=PROVIDER, held=(), keep=frozenset(), timer=timer
-    )
+    kept, _ = FleetContext(taihe, PROVIDER, timer).eliminate_and_seat(plan, duties)
     assert kept.trips == plan.trips
     fuyang = _scenario(
         full + thin, policy, fleet=(dataclasses.replace(FLEET[0], registered="阜阳市"),)
@@ -223,14 +220,7 @@ def test_random_tight_seasons_never_seat_fewer_and_keep_the_fleet(seed: int) -> 
     scenario = _scenario(workers, first_departure=days[0], last_departure=days[-1], fleet=fleet)
     unlimited = scenario.replace(fleet=tuple(dataclasses.replace(v, count=20) for v in fleet))
     timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
-    plan, _ = fit_to_fleet(
-        solve(unlimited, distances=PROVIDER),
-        scenario,
-        provider=PROVIDER,
-        held=(),
-        keep=set(),
-        timer=timer,
-    )
+    plan, _ = FleetContext(scenario, PROVIDER, timer).fit(solve(unlimited, distances=PROVIDER))
     after = _pass(scenario, plan)
     exhausted = [u for u in after.unserved if u.reason is UnservedReason.FLEET_EXHAUSTED]
     assert after.kpis.seated + len(exhausted) <= len(workers)

@@ -905,7 +905,11 @@ def test_an_invalid_hub_variant_is_caught() -> None:
     bound on some random season: the hub property check has teeth on the seasons the generator
     draws, not only on a hand-made one."""
 
-    @settings(max_examples=300, deadline=None, database=None, phases=[Phase.generate])
+    # A fixed draw: unseeded, one run in many drew 300 seasons with no counterexample (the test
+    # failed on main at 01:56 UTC, 2026-12-08, and passed on the next two runs).
+    @settings(
+        max_examples=300, deadline=None, database=None, phases=[Phase.generate], derandomize=True
+    )
     @given(hub_seasons())
     def property_of_invalid(season: HubSeason) -> None:
         hub_check(season, lambda s: hub_lp_bound(s, gates_only=True))

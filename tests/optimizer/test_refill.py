@@ -1,6 +1,7 @@
-"""Giving up thin trips when the fleet binds (`optimizer.season.refill`): their riders are planned
-again with the fleet-exhausted on the coach time they held, and the result is kept only when it
-seats more; every rule still holds, the duties keep within the fleet, locked trips stay."""
+"""Giving up thin trips when the fleet binds (`optimizer.fleet_passes.FleetContext.refill`): their
+riders are planned again with the fleet-exhausted on the coach time they held, and the result is
+kept only when it seats more; every rule still holds, the duties keep within the fleet, locked
+trips stay."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from optimizer import patterns
 from optimizer.duties import TimetableEmptyDriveTimer
+from optimizer.fleet_passes import FleetContext
 from optimizer.model import (
     Plan,
     Scenario,
@@ -21,7 +23,7 @@ from optimizer.model import (
     VehicleType,
     Worker,
 )
-from optimizer.season import _refigured, coach_duties, refill, with_duties
+from optimizer.season import _refigured, coach_duties, with_duties
 from optimizer.solve import solve
 from tests.checker import assert_valid_plan
 from tests.optimizer.test_eliminate import COUNTIES, DAY0, LINQUAN, PROVIDER, TAIHE, _scenario
@@ -35,7 +37,7 @@ def _refill(scenario: Scenario, plan: Plan) -> Plan:
     nobody both seated and unserved, every worker accounted for."""
     timer = TimetableEmptyDriveTimer(PROVIDER, scenario.policy)
     duties = coach_duties(plan.trips, scenario, PROVIDER, timer=timer)
-    after, after_duties = refill(scenario, plan, duties, distances=PROVIDER, timer=timer)
+    after, after_duties = FleetContext(scenario, PROVIDER, timer).refill(plan, duties)
     assert after.kpis.seated >= plan.kpis.seated
     for vehicle in scenario.fleet:
         assert after_duties.kpis.coaches_by_type.get(vehicle.vehicle_type, 0) <= vehicle.count

@@ -11,6 +11,7 @@ import random
 import pytest
 
 from optimizer.duties import TimetableEmptyDriveTimer, build_duties
+from optimizer.fleet_passes import FleetContext
 from optimizer.geography.distance import GreatCircleProvider
 from optimizer.model import (
     Company,
@@ -22,7 +23,7 @@ from optimizer.model import (
     VehicleType,
 )
 from optimizer.retime import reschedule_into_chains, retime_into_gaps
-from optimizer.season import _retyped, depot_of, fit_to_fleet, rider_windows
+from optimizer.season import _retyped, depot_of, rider_windows
 from optimizer.solve import solve
 from tests.checker import assert_valid_plan, check_trip_geometry, check_trip_timetable
 from tests.optimizer.test_season import _workers
@@ -146,23 +147,19 @@ def test_the_budget_stops_the_rescheduling(one_coach_two_days) -> None:  # type:
 
 
 def test_the_fitted_plan_seats_everyone_and_passes_the_checker(one_coach_two_days) -> None:  # type: ignore[no-untyped-def]
-    """`fit_to_fleet` on the plan made without a fleet limit: nobody is cancelled, the plan
+    """`FleetContext.fit` on the plan made without a fleet limit: nobody is cancelled, the plan
     carries the note and the checker finds nothing; without the pass a trip is cancelled."""
     scenario, _ = one_coach_two_days
     unlimited = scenario.replace(fleet=(dataclasses.replace(ONE_COACH[0], count=10),))
     planned = solve(unlimited, distances=PROVIDER)
-    plan, duties = fit_to_fleet(
-        planned, scenario, provider=PROVIDER, held=(), keep=set(), timer=_timer(scenario)
-    )
+    plan, duties = FleetContext(scenario, PROVIDER, _timer(scenario)).fit(planned)
     assert plan.kpis.seated == 95 and not duties.kpis.shortages
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             "optimizer.fleet_passes.reschedule_into_chains",
             lambda trips, *a, **k: (list(trips), 0, 0),
         )
-        before, _ = fit_to_fleet(
-            planned, scenario, provider=PROVIDER, held=(), keep=set(), timer=_timer(scenario)
-        )
+        before, _ = FleetContext(scenario, PROVIDER, _timer(scenario)).fit(planned)
     assert before.kpis.seated < 95, "main's rule (re-timing on the trip's own date) cancels one"
     assert any("another date or hour" in note for note in plan.notes)
     from optimizer.season import with_duties
@@ -209,9 +206,7 @@ def test_random_tight_seasons_keep_the_fleet_and_never_seat_fewer(seed: int) -> 
     planned = solve(unlimited, distances=PROVIDER)
 
     def fitted() -> tuple[int, object]:
-        plan, duties = fit_to_fleet(
-            planned, scenario, provider=PROVIDER, held=(), keep=set(), timer=_timer(scenario)
-        )
+        plan, duties = FleetContext(scenario, PROVIDER, _timer(scenario)).fit(planned)
         for vehicle in fleet:
             assert duties.kpis.coaches_by_type.get(vehicle.vehicle_type, 0) <= vehicle.count
         from optimizer.season import with_duties

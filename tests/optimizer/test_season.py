@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.duties import layover_minutes
+from optimizer.duties import TimetableEmptyDriveTimer, layover_minutes
+from optimizer.fleet_passes import FleetContext
 from optimizer.geography.distance import GreatCircleProvider, Location
 from optimizer.model import Policy, Scenario, SolverParams
 from optimizer.planning.kpis import seated_bounds
@@ -395,12 +396,17 @@ def _linquan_season(workers: int, days: int, coaches: int) -> Scenario:
     )
 
 
+def _passes(scenario: Scenario) -> FleetContext:
+    """The fleet passes of a one-wave season: nothing held or kept, a fresh empty-drive timer."""
+    return FleetContext(scenario, PROVIDER, TimetableEmptyDriveTimer(PROVIDER, scenario.policy))
+
+
 def test_a_top_up_seats_workers_on_coach_time_left_idle() -> None:
     """Workers whose trip was cancelled while the coach stands idle later in their window are
     seated by the top-up on new trips; every trip kept before stays as it was, and the plan
     passes the independent checker, coach availability included."""
     from optimizer.model import UnservedReason
-    from optimizer.season import coach_duties, solve_within_fleet, top_up
+    from optimizer.season import coach_duties, solve_within_fleet
 
     scenario = _linquan_season(workers=150, days=8, coaches=1)
     plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
@@ -411,7 +417,7 @@ def test_a_top_up_seats_workers_on_coach_time_left_idle() -> None:
     waiting = {p.worker_id for p in last.passengers}
     assert {u.worker_id for u in cut.unserved} == waiting
     duties = coach_duties(cut.trips, scenario, PROVIDER)
-    topped, topped_duties = top_up(scenario, cut, duties, distances=PROVIDER)
+    topped, topped_duties = _passes(scenario).top_up(cut, duties)
     assert topped.kpis.seated == 150, "the idle coach should carry the waiting workers"
     assert {t.trip_id: t for t in cut.trips}.items() <= {t.trip_id: t for t in topped.trips}.items()
     assert topped_duties.kpis.coaches == 1 and topped_duties.kpis.shortages == ()
@@ -425,14 +431,13 @@ def test_a_top_up_seats_workers_on_coach_time_left_idle() -> None:
 def test_a_top_up_adds_nothing_when_no_coach_is_free() -> None:
     """One coach and one departure day: the workers of the trip no coach can drive stay
     fleet_exhausted, the top-up adds no trip and the plan keeps its duties."""
-    from optimizer.season import coach_duties, solve_within_fleet, top_up
+    from optimizer.season import coach_duties, solve_within_fleet
 
     scenario = _linquan_season(workers=100, days=1, coaches=1)
     plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
     assert len(plan.trips) == 1 and plan.kpis.unserved > 0, "the premise: one trip fits"
-    topped, topped_duties = top_up(
-        scenario, plan, coach_duties(plan.trips, scenario, PROVIDER), distances=PROVIDER
-    )
+    duties = coach_duties(plan.trips, scenario, PROVIDER)
+    topped, topped_duties = _passes(scenario).top_up(plan, duties)
     assert topped.trips == plan.trips and topped.unserved == plan.unserved
     assert topped_duties.kpis.coaches == 1
 
