@@ -22,15 +22,48 @@ Direction = Literal["home", "return"]
 StopKind = Literal["pickup", "dropoff", "rest"]
 
 
+# The TOML value a field's annotation asks for, and how a refusal says it (api/cli/text.py
+# recognises these templates for the catalogue).
+_MUST_BE = {
+    "bool": "must be true or false",
+    "int": "must be a whole number",
+    "float": "must be a number",
+    "str": "must be text",
+}
+
+
+def _fits(value: Any, annotation: str) -> bool:
+    """Whether a TOML value fits a field annotated `annotation` (e.g. `float | None`)."""
+    kinds = {part.strip() for part in annotation.split("|")}
+    if isinstance(value, bool):  # a bool is an int in Python, never a number in a policy
+        return "bool" in kinds
+    if isinstance(value, int):
+        return bool(kinds & {"int", "float"})
+    if isinstance(value, float):
+        return "float" in kinds
+    if isinstance(value, str):
+        return "str" in kinds
+    return False
+
+
 def _from_mapping(cls: Any, values: Mapping[str, Any], table: str) -> Any:
-    """Build dataclass `cls` from a TOML table, refusing unknown keys by name."""
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    """Build dataclass `cls` from a TOML table, refusing unknown keys and values of the wrong
+    kind by name (a string where a number belongs would otherwise fail deep inside)."""
+    fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
     if unknown:
         raise InvalidInput(
-            f"[{table}] has unknown key(s) {', '.join(unknown)}; "
-            f"known keys: {', '.join(sorted(known))}"
+            f"[{table}] has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(fields))}"
         )
+    for key, value in values.items():
+        annotation = fields[key]
+        if not _fits(value, annotation):
+            first = next(
+                (k for k in ("bool", "int", "float", "str") if k in annotation.split(" | ")), None
+            )
+            if first is not None:
+                shown = repr(value) if isinstance(value, str) else str(value)
+                raise InvalidInput(f"[{table}] {key} = {shown} {_MUST_BE[first]}")
     return cls(**values)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.text import _, error_text
@@ -135,7 +136,7 @@ def register(app: typer.Typer) -> None:
                 **options,
             )
         except InvalidInput as error:
-            console.print(f"[red]{error_text(error)}[/red]")
+            console.print(f"[red]{escape(error_text(error))}[/red]")
             raise typer.Exit(code=2) from None
         folder = write_scenario(season, out)
         console.print(_summary(season, folder))

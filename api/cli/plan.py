@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -299,7 +300,7 @@ def plan_command(
         scenarios = [_read(folder, changes) for folder in (waves or [scenario_dir])]
     except InvalidInput as error:
         failed = _("cannot plan {folder}:", folder=scenario_dir)
-        console.print(f"[red]{failed}[/red] {error_text(error)}")
+        console.print(f"[red]{failed}[/red] {escape(error_text(error))}")
         raise typer.Exit(code=2) from None
     distances = _provider(provider)
     for scenario in scenarios:
@@ -309,7 +310,7 @@ def plan_command(
             engine = stack.enter_context(solve_engine(scheduler=scheduler, workers=workers))
         except InvalidInput as error:
             failed = _("cannot plan {folder}:", folder=scenario_dir)
-            console.print(f"[red]{failed}[/red] {error_text(error)}")
+            console.print(f"[red]{failed}[/red] {escape(error_text(error))}")
             raise typer.Exit(code=2) from None
         console.print(service_message("engine_started", engine=detail_text(engine.description)))
         if engine.executor is not None:
@@ -380,7 +381,7 @@ def _plan_season(
             return season_with_advice(season, advice)
         except InvalidInput as error:
             failed = _("cannot plan {folder}:", folder=scenario_dir)
-            console.print(f"[red]{failed}[/red] {error_text(error)}")
+            console.print(f"[red]{failed}[/red] {escape(error_text(error))}")
             raise typer.Exit(code=2) from None
 
 
@@ -400,7 +401,7 @@ def _plan_one(
             return with_advice(plan, fleet_advice(scenarios, [plan], distances=distances))
         except InvalidInput as error:
             failed = _("cannot plan {folder}:", folder=scenario_dir)
-            console.print(f"[red]{failed}[/red] {error_text(error)}")
+            console.print(f"[red]{failed}[/red] {escape(error_text(error))}")
             raise typer.Exit(code=2) from None
 
 

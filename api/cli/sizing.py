@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.plan import _provider, _read, progress_bar, season_waves
@@ -81,7 +82,7 @@ def fleet_size_command(
         scenarios = [_read(folder, changes) for folder in (waves or [scenario_dir])]
     except InvalidInput as error:
         failed = service_message("fleet_size_failed", folder=scenario_dir)
-        console.print(f"[red]{failed}[/red] {error_text(error)}")
+        console.print(f"[red]{failed}[/red] {escape(error_text(error))}")
         raise typer.Exit(code=2) from None
     distances = _provider(provider)
     with progress_bar(console) as progress:
@@ -89,7 +90,7 @@ def fleet_size_command(
             size = size_fleet(scenarios, distances=distances, progress=progress)
         except InvalidInput as error:
             failed = service_message("fleet_size_failed", folder=scenario_dir)
-            console.print(f"[red]{failed}[/red] {error_text(error)}")
+            console.print(f"[red]{failed}[/red] {escape(error_text(error))}")
             raise typer.Exit(code=2) from None
     if as_json:
         typer.echo(json.dumps(size.to_json(), ensure_ascii=False))

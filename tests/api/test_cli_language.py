@@ -4,6 +4,7 @@ or an English LC_ALL/LC_MESSAGES/LANG."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,22 @@ def test_the_worker_says_what_is_wrong_in_the_runs_language(
         assert "error: --scheduler needs dask.distributed" in english.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_bad_policy_value_is_refused_by_name_in_chinese(tmp_path: Path) -> None:
+    """A string where the policy wants true/false: the refusal names the table and key (the
+    `[policy]` brackets survive the console's markup) in Chinese, and in English with --lang en."""
+    folder = tmp_path / "season"
+    shutil.copytree(Path(__file__).parents[2] / "scenarios" / "tiny", folder)
+    with (folder / "scenario.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[policy]\nfresh_crew_at_origin = "yes please"\n')
+    args = ["plan", str(folder), "--out", str(tmp_path / "p")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    text = "".join(result.output.split())
+    assert "[policy]fresh_crew_at_origin='yesplease'：须为true或false" in text
+    english = CliRunner().invoke(app, ["--lang", "en", *args])
+    assert english.exit_code == 2
+    assert "fresh_crew_at_origin = 'yes please' must be true or false" in " ".join(
+        english.output.split()
+    )

@@ -64,6 +64,19 @@ def test_hubs_are_optional(folder: Path) -> None:
         ('colour = "red"\n', r"unknown key\(s\) colour"),
         ("[policy]\nmax_pickup_stops = 0\n", r"max_pickup_stops .* at least 1"),
         ("[policy]\nspeed = 3\n", r"\[policy\] has unknown key\(s\) speed"),
+        (
+            '[policy]\nmax_pickup_stops = "3"\n',
+            r"\[policy\] max_pickup_stops = '3' must be a whole",
+        ),
+        (
+            '[policy]\nfresh_crew_at_origin = "yes"\n',
+            r"fresh_crew_at_origin = 'yes' must be true or",
+        ),
+        (
+            "[policy]\nturnaround_minutes = 60.5\n",
+            r"turnaround_minutes = 60.5 must be a whole number",
+        ),
+        ("[policy]\ndetour_ratio = true\n", r"detour_ratio = True must be a number"),
         ('direction = "away"\n', r"direction must be 'home' or 'return'"),
         ("first_departure = 2019-03-01\n", r"first_departure must not be after"),
         ('festival_date = "soon"\n', r"festival_date = 'soon' is not a date"),
