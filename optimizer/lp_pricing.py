@@ -132,6 +132,19 @@ def _price(
     # Sets priced exactly only for a column (they cannot raise the maximum), per round at most.
     spare = SPARE_SETS
 
+    def enough(priced: int) -> bool:
+        """Whether a round may stop here (`stop_early`): `priced` sets priced exactly, enough
+        improving columns found, and completing it could not raise the proven bound."""
+        return (
+            stop_early
+            and priced >= EXACT_SETS_PER_ROUND
+            and found.size >= COLUMNS_PER_ROUND
+            and (
+                worth_completing is None
+                or not worth_completing(most + per_coach, max(ceiling, most) + per_coach)
+            )
+        )
+
     def settle(
         di: int,
         capacity: int,
@@ -175,15 +188,7 @@ def _price(
                 coach_curve[(di, tuple(served.tolist()))] = whole
             most = max(most, value)
             found.add(di, served[None, :], np.array([value]))
-            if (
-                stop_early
-                and coach_sets >= EXACT_SETS_PER_ROUND
-                and found.size >= COLUMNS_PER_ROUND
-                and (
-                    worth_completing is None
-                    or not worth_completing(most + per_coach, max(ceiling, most) + per_coach)
-                )
-            ):
+            if enough(coach_sets):
                 raise _Enough
         return True
 
@@ -325,17 +330,7 @@ def _price(
                     if limits is None:
                         most = max(most, float(values.max()))
                         found.add(di, members, values)
-                        if (
-                            stop_early
-                            and found.size >= COLUMNS_PER_ROUND
-                            and evaluated >= EXACT_SETS_PER_ROUND
-                            and (
-                                worth_completing is None
-                                or not worth_completing(
-                                    most + per_coach, max(ceiling, most) + per_coach
-                                )
-                            )
-                        ):
+                        if enough(evaluated):
                             raise _Enough
                     elif not settle(di, capacity, members, values, visit):
                         return None
@@ -368,17 +363,7 @@ def _price(
                     if limits is None:
                         most = max(most, float(values.max()))
                         found.add(di, members, values)
-                        if (
-                            stop_early
-                            and found.size >= COLUMNS_PER_ROUND
-                            and evaluated >= EXACT_SETS_PER_ROUND
-                            and (
-                                worth_completing is None
-                                or not worth_completing(
-                                    most + per_coach, max(ceiling, most) + per_coach
-                                )
-                            )
-                        ):
+                        if enough(evaluated):
                             raise _Enough
                     elif not settle(di, capacity, members, values, visit):
                         return None
