@@ -136,6 +136,33 @@ def _result(done: int | None, out: Path, err: Path, timeout_s: float) -> dict[st
     return result
 
 
+def run_sides(
+    commands: Mapping[str, tuple[Side, list[str]]], logs: Path, timeout_s: float = 3600.0
+) -> dict[str, dict[str, Any]]:
+    """Each side's command at the same time, a child process run from its side's folder with
+    that folder first on PYTHONPATH; per side its JSON line or {"error": ...} (`_result`)."""
+    logs.mkdir(parents=True, exist_ok=True)
+    children = {}
+    for name, (side, command) in commands.items():
+        out, err = logs / f"{name}.out", logs / f"{name}.err"
+        env = dict(os.environ, PYTHONPATH=str(side.folder))
+        with out.open("w") as stdout, err.open("w") as stderr:
+            child = subprocess.Popen(
+                command, cwd=side.folder, env=env, stdout=stdout, stderr=stderr
+            )
+        children[name] = (child, out, err)
+    results = {}
+    for name, (child, out, err) in children.items():
+        try:
+            code: int | None = child.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            code = None
+        results[name] = _result(code, out, err, timeout_s)
+    return results
+
+
 def run_pair(
     sides: Mapping[str, Side],
     scenario: Path,
@@ -147,27 +174,8 @@ def run_pair(
     """Both sides on `scenario` at the same time, each a child process from its own folder."""
     logs.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"started_utc": _now(), "load_start": _load()}
-    children = {}
-    for name, side in sides.items():
-        out, err = logs / f"{name}.out", logs / f"{name}.err"
-        env = dict(os.environ, PYTHONPATH=str(side.folder))
-        with out.open("w") as stdout, err.open("w") as stderr:
-            child = subprocess.Popen(
-                one_command(scenario, entry, time_limit_s),
-                cwd=side.folder,
-                env=env,
-                stdout=stdout,
-                stderr=stderr,
-            )
-        children[name] = (child, out, err)
-    for name, (child, out, err) in children.items():
-        try:
-            code: int | None = child.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-            code = None
-        record[name] = _result(code, out, err, timeout_s)
+    command = one_command(scenario, entry, time_limit_s)
+    record |= run_sides({name: (side, command) for name, side in sides.items()}, logs, timeout_s)
     record["ended_utc"] = _now()
     record["load_end"] = _load()
     return record

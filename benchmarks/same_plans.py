@@ -41,8 +41,6 @@ import dataclasses
 import hashlib
 import importlib
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -197,7 +195,7 @@ def same_plans(
 ) -> list[dict[str, Any]]:
     """Per scenario, both sides' fingerprints and whether they are equal (`equal`: False also
     when a side failed). Both sides of a scenario run at the same time, from their own exports."""
-    from benchmarks.pairs import _result, export
+    from benchmarks.pairs import export, run_sides
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="chunyun-same-") as work:
@@ -205,27 +203,13 @@ def same_plans(
         sides["after"] = export(after, Path(work) / "after")
         settings = {"before": {}, "after": dict(after_settings or {})}
         for scenario in scenarios:
-            children = {}
-            for name, side in sides.items():
-                out, err = Path(work) / f"{name}.out", Path(work) / f"{name}.err"
-                with out.open("w") as stdout, err.open("w") as stderr:
-                    child = subprocess.Popen(
-                        one_command(scenario.resolve(), solutions, settings[name]),
-                        cwd=side.folder,
-                        env=dict(os.environ, PYTHONPATH=str(side.folder)),
-                        stdout=stdout,
-                        stderr=stderr,
-                    )
-                children[name] = (child, out, err)
+            commands = {
+                name: (side, one_command(scenario.resolve(), solutions, settings[name]))
+                for name, side in sides.items()
+            }
             row: dict[str, Any] = {"scenario": str(scenario)}
-            for name, (child, out, err) in children.items():
-                try:
-                    code: int | None = child.wait(timeout=timeout_s)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
-                    code = None
-                row[name] = _result(code, out, err, timeout_s) | {"commit": sides[name].commit}
+            for name, result in run_sides(commands, Path(work), timeout_s).items():
+                row[name] = result | {"commit": sides[name].commit}
             keys = ("seated", "trips", "digest")
             row["equal"] = all("error" not in row[s] for s in sides) and all(
                 row["before"].get(k) == row["after"].get(k) for k in keys
