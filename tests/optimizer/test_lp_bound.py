@@ -347,17 +347,7 @@ def test_a_purged_master_out_of_time_reports_the_last_solution(
             return None if len(masters) > 2 else super().solve(time_limit_s)
 
     monkeypatch.setattr(optimizer.lp_bound, "CoveringLp", OutOfTimeAfterPurge)
-    season = Season(
-        1,
-        3,
-        ((0, 3600, 3600, 3600), (3600, 0, 600, 600), (3600, 600, 0, 600), (3600, 600, 600, 0)),
-        (8, 8),
-        tuple(Group(3, c % 3, 0, c % 2, 0) for c in range(6)),
-        3,
-        1,
-        1.3,
-        1800,
-    )
+    season = three_counties()
     lp = lp_bound(season, purge_keep=1, price_duals=True)
     assert len(masters) == 3 and "inside the LP solver" in lp.note
     assert lp.patterns and lp.trips <= optimum(season)
@@ -440,10 +430,9 @@ def test_counties_in_opposite_directions_never_share_a_coach() -> None:
     assert (0, 1) not in sets and (1, 2) not in sets
 
 
-def test_time_boxed_bound_is_still_proven() -> None:
-    """Stopped after one pricing round, or out of time at once, the bound is a weaker but valid
-    one and says why it stopped."""
-    season = Season(
+def three_counties() -> Season:
+    """One gate an hour from three counties ten minutes apart, six groups of 3 over two days."""
+    return Season(
         1,
         3,
         ((0, 3600, 3600, 3600), (3600, 0, 600, 600), (3600, 600, 0, 600), (3600, 600, 600, 0)),
@@ -454,6 +443,12 @@ def test_time_boxed_bound_is_still_proven() -> None:
         1.3,
         1800,
     )
+
+
+def test_time_boxed_bound_is_still_proven() -> None:
+    """Stopped after one pricing round, or out of time at once, the bound is a weaker but valid
+    one and says why it stopped."""
+    season = three_counties()
     full = lp_bound(season)
     early = lp_bound(season, max_rounds=1)
     assert full.converged and not early.converged and "round" in early.note
