@@ -441,3 +441,128 @@ def consolidate_dates(
                 if merged:
                     break
     return result, saved
+
+
+# Far counties' partners: the nearest this many other far counties one coach may visit on the
+# same trip (`far_partners`), as the route-pattern spread's candidate sets count them.
+FAR_PARTNERS = 4
+# Rounds of `gather_partners` over the far county dates (each round moves a county date at most
+# once; a move only ever raises its partners' seats on its date, so few rounds settle it).
+GATHER_ROUNDS = 3
+
+
+def far_partners(
+    far: Iterable[str],
+    location: Mapping[str, Location],
+    origin: Location,
+    detour_ratio: float,
+    nearest: int = FAR_PARTNERS,
+) -> dict[str, list[str]]:
+    """For each far county, the `nearest` other far counties (great-circle km between county
+    seats) one coach could drop at on the same trip: going out to the nearer first, the
+    farther one's riders ride at most `detour_ratio` times their direct distance."""
+    codes = sorted(far)
+    out = {
+        c: great_circle_km(origin.lon, origin.lat, location[c].lon, location[c].lat) for c in codes
+    }
+
+    def between(a: str, b: str) -> float:
+        return great_circle_km(location[a].lon, location[a].lat, location[b].lon, location[b].lat)
+
+    partners: dict[str, list[str]] = {}
+    for c in codes:
+        options = []
+        for p in codes:
+            if p == c:
+                continue
+            gap = between(c, p)
+            near, farther = (c, p) if out[c] <= out[p] else (p, c)
+            if out[near] + gap <= detour_ratio * out[farther]:
+                options.append((gap, p))
+        partners[c] = [p for _, p in sorted(options)[:nearest]]
+    return partners
+
+
+def gather_partners(
+    units: Sequence[Unit],
+    dates: Mapping[int, dt.date],
+    stop_of: Mapping[str, str],
+    allowed: Iterable[dt.date],
+    partners: Mapping[str, Sequence[str]],
+    cost: Mapping[str, Mapping[int, float]],
+    load: Mapping[dt.date, float],
+    capacity: Mapping[dt.date, float],
+) -> tuple[dict[int, dt.date], int]:
+    """`dates` with far counties' dates gathered where their partners go: (dates, county dates
+    moved).
+
+    A far county's stop holds a coach for days and carries a few riders; a coach stops at a
+    few counties, so its load is what its partners (`partners`: county -> the far counties one
+    coach may visit with it) send on the same date. Per far county date (fewest seats first),
+    its units move, all together, to another date every one of their windows holds where the
+    county's partners send more seats than on its own date (the county's own stop there
+    first), when the estimated coach-days of every day stay within `capacity` (`cost`, `load`
+    as in `consolidate_dates`). Units keep their windows; nobody is added or dropped; only
+    counties in `partners` move."""
+    allowed_set = set(allowed)
+    result = dict(dates)
+    busy = defaultdict(float, load)
+    seats_on: dict[tuple[str, dt.date], int] = defaultdict(int)
+    by_stop_day: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
+    for index, day in result.items():
+        stop = stop_of[units[index].home]
+        if stop in partners:
+            seats_on[(stop, day)] += units[index].seats
+            by_stop_day[(stop, day)].append(index)
+
+    def together(stop: str, day: dt.date) -> int:
+        return sum(seats_on.get((p, day), 0) for p in partners[stop])
+
+    def fits(stop: str, indices: Sequence[int], day: dt.date) -> bool:
+        delta: dict[dt.date, float] = defaultdict(float)
+        for index in indices:
+            seats = units[index].seats
+            for k, w in cost.get(stop, {}).items():
+                delta[result[index] + dt.timedelta(days=k)] -= seats * w
+                delta[day + dt.timedelta(days=k)] += seats * w
+        return all(
+            busy[t] + change <= capacity.get(t, 0.0) + 1e-9
+            for t, change in delta.items()
+            if change > 1e-9
+        )
+
+    moved = 0
+    for _ in range(GATHER_ROUNDS):
+        changed = False
+        for stop, day in sorted(list(by_stop_day), key=lambda key: (seats_on[key], key)):
+            indices = by_stop_day.get((stop, day))
+            if not indices:
+                continue
+            start = max(units[i].window[0] for i in indices)
+            end = min(units[i].window[1] for i in indices)
+            here = together(stop, day)
+            options = [
+                d
+                for d in sorted(allowed_set)
+                if start <= d <= end
+                and d != day
+                and (seats_on.get((stop, d), 0) > 0 or together(stop, d) > here)
+            ]
+            options.sort(key=lambda d: (-(seats_on.get((stop, d), 0) > 0), -together(stop, d), d))
+            choice = next((d for d in options if fits(stop, indices, d)), None)
+            if choice is None:
+                continue
+            for index in indices:
+                seats = units[index].seats
+                for k, w in cost.get(stop, {}).items():
+                    busy[result[index] + dt.timedelta(days=k)] -= seats * w
+                    busy[choice + dt.timedelta(days=k)] += seats * w
+                result[index] = choice
+            seats = seats_on.pop((stop, day))
+            seats_on[(stop, choice)] += seats
+            by_stop_day[(stop, choice)].extend(by_stop_day.pop((stop, day)))
+            moved += 1
+            changed = True
+        if not changed:
+            break
+    return result, moved
