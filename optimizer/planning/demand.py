@@ -297,6 +297,11 @@ class Demand(Stage):
                 f"fleet: {spread.merged} county date(s) given up, their workers gathered onto "
                 "another date of their county and window, so they share its stop"
             )
+        if spread.gathered:
+            self.work.notes.append(
+                f"fleet: {spread.gathered} far county date(s) moved to the date their partner "
+                "counties (one coach may visit them together) go, so their stops share a coach"
+            )
         self.work.spread_out = set(spread.dropped)
         self.work.tight = spread.full
         for index, detail in sorted(spread.dropped.items()):
