@@ -444,8 +444,10 @@ def consolidate_dates(
 
 
 # Far counties' partners: the nearest this many other far counties one coach may visit on the
-# same trip (`far_partners`), as the route-pattern spread's candidate sets count them.
-FAR_PARTNERS = 4
+# same trip (`far_partners`). The detour rule admits most far counties of a direction (a 1.3
+# ratio on a 20 h drive is 6 h); what one coach takes is decided by its boarding points, so
+# `gather_partners` scores partners by the seats they board at the same points.
+FAR_PARTNERS = 12
 # Rounds of `gather_partners` over the far county dates (each round moves a county date at most
 # once; a move only ever raises its partners' seats on its date, so few rounds settle it).
 GATHER_ROUNDS = 3
@@ -492,31 +494,36 @@ def gather_partners(
     cost: Mapping[str, Mapping[int, float]],
     load: Mapping[dt.date, float],
     capacity: Mapping[dt.date, float],
+    point_of: Callable[[Unit], str] | None = None,
 ) -> tuple[dict[int, dt.date], int]:
     """`dates` with far counties' dates gathered where their partners go: (dates, county dates
     moved).
 
     A far county's stop holds a coach for days and carries a few riders; a coach stops at a
-    few counties, so its load is what its partners (`partners`: county -> the far counties one
-    coach may visit with it) send on the same date. Per far county date (fewest seats first),
-    its units move, all together, to another date every one of their windows holds where the
-    county's partners send more seats than on its own date (the county's own stop there
-    first), when the estimated coach-days of every day stay within `capacity` (`cost`, `load`
-    as in `consolidate_dates`). Units keep their windows; nobody is added or dropped; only
-    counties in `partners` move."""
+    few counties and a few boarding points, so its load is what its partner counties
+    (`partners`: county -> the far counties one coach may visit with it) send on the same date
+    from the same boarding points (`point_of`: unit -> its boarding point; None: one point).
+    Per far county date (fewest seats first), its units move, all together, to another date
+    every one of their windows holds where partners board more seats at their points than on
+    its own date (the county's own stop there first), when the estimated coach-days of every
+    day stay within `capacity` (`cost`, `load` as in `consolidate_dates`). Units keep their
+    windows; nobody is added or dropped; only counties in `partners` move."""
     allowed_set = set(allowed)
     result = dict(dates)
     busy = defaultdict(float, load)
     seats_on: dict[tuple[str, dt.date], int] = defaultdict(int)
+    at_point: dict[tuple[str, dt.date, str], int] = defaultdict(int)
     by_stop_day: dict[tuple[str, dt.date], list[int]] = defaultdict(list)
+    point = {i: point_of(units[i]) if point_of is not None else "" for i in result}
     for index, day in result.items():
         stop = stop_of[units[index].home]
         if stop in partners:
             seats_on[(stop, day)] += units[index].seats
+            at_point[(stop, day, point[index])] += units[index].seats
             by_stop_day[(stop, day)].append(index)
 
-    def together(stop: str, day: dt.date) -> int:
-        return sum(seats_on.get((p, day), 0) for p in partners[stop])
+    def together(stop: str, day: dt.date, points: set[str]) -> int:
+        return sum(at_point.get((p, day, b), 0) for p in partners[stop] for b in points)
 
     def fits(stop: str, indices: Sequence[int], day: dt.date) -> bool:
         delta: dict[dt.date, float] = defaultdict(float)
@@ -540,15 +547,13 @@ def gather_partners(
                 continue
             start = max(units[i].window[0] for i in indices)
             end = min(units[i].window[1] for i in indices)
-            here = together(stop, day)
+            points = {point[i] for i in indices}
+            score = {d: together(stop, d, points) for d in sorted(allowed_set) if start <= d <= end}
+            here = score.get(day, 0)
             options = [
-                d
-                for d in sorted(allowed_set)
-                if start <= d <= end
-                and d != day
-                and (seats_on.get((stop, d), 0) > 0 or together(stop, d) > here)
+                d for d in score if d != day and (seats_on.get((stop, d), 0) > 0 or score[d] > here)
             ]
-            options.sort(key=lambda d: (-(seats_on.get((stop, d), 0) > 0), -together(stop, d), d))
+            options.sort(key=lambda d: (-(seats_on.get((stop, d), 0) > 0), -score[d], d))
             choice = next((d for d in options if fits(stop, indices, d)), None)
             if choice is None:
                 continue
@@ -558,8 +563,9 @@ def gather_partners(
                     busy[result[index] + dt.timedelta(days=k)] -= seats * w
                     busy[choice + dt.timedelta(days=k)] += seats * w
                 result[index] = choice
-            seats = seats_on.pop((stop, day))
-            seats_on[(stop, choice)] += seats
+                at_point[(stop, day, point[index])] -= seats
+                at_point[(stop, choice, point[index])] += seats
+            seats_on[(stop, choice)] += seats_on.pop((stop, day))
             by_stop_day[(stop, choice)].extend(by_stop_day.pop((stop, day)))
             moved += 1
             changed = True

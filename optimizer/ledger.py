@@ -375,6 +375,7 @@ def spread_dates(
     home: bool,
     stop_limit: int,
     binding: Callable[[], Spread | None] | None = None,
+    point_of: Callable[[Unit], str] | None = None,
 ) -> Spread:
     """Move units to other dates of their windows so that, day by day, the coaches their trips
     keep busy (estimated) fit the coaches free; units that fit no date are left out.
@@ -390,6 +391,8 @@ def spread_dates(
 
     `binding`, when given, is asked for the dates once the fleet binds (the route-pattern
     spread, `optimizer.patterns.pattern_spread`); its None falls back to the LP above.
+    `point_of` (unit -> boarding point) lets far counties gather where partners board at the
+    same points (`FAR_GATHERING`).
     """
     ledger = availability.ledger
     if not dates:
@@ -584,7 +587,7 @@ def spread_dates(
                 far, {s: county_location[s] for s in far}, availability.depot, policy.detour_ratio
             )
             result, gathered = gather_partners(
-                units, result, stop_of, allowed, partners, cost, placed, capacity
+                units, result, stop_of, allowed, partners, cost, placed, capacity, point_of
             )
     moved_seats = sum(units[i].seats for i, day in result.items() if day != dates[i])
     return Spread(

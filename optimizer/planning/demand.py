@@ -270,6 +270,7 @@ class Demand(Stage):
             self.ctx.home,
             self.ctx.far_limit,
             binding=self._pattern_spread(units, best[2], allowed, found),
+            point_of=BoardingPoint(dict(self.places.hub_of)),
         )
         if found and patterns.DEPARTURE_CAPS:
             # On top of the locked trips' coaches (already counted as used on their dates).

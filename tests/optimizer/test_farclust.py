@@ -71,3 +71,27 @@ def test_a_move_that_would_overfill_a_day_is_not_made() -> None:
     capacity = {d: 0.5 for d in [*ALLOWED, _day(5)]}
     result, moved = gather_partners(units, dates, STOP_OF, ALLOWED, partners, COST, load, capacity)
     assert moved == 0 and result == dates
+
+
+def test_a_far_county_goes_where_its_partners_board_at_its_own_point() -> None:
+    """Weining's workers board at a hub on day 1 and at a gate on day 3; Hezhang's two (gate,
+    windows 0-3) go to day 3, where they board with Weining's at the gate, although day 1 has
+    more of Weining's seats."""
+    units = [
+        *(_unit(i, "520526", 1, 1) for i in range(6)),
+        Unit(("W6",), 2, "C2", "company:C2", "520526", (_day(3), _day(3))),
+        Unit(("W7",), 2, "C2", "company:C2", "520527", (_day(0), _day(3))),
+    ]
+    dates = {i: _day(1) for i in range(6)} | {6: _day(3), 7: _day(0)}
+
+    def point_of(unit: Unit) -> str:
+        return "hub:H1" if unit.company_id == "C1" else unit.gate
+
+    partners = far_partners(SEATS, SEATS, ORIGIN, 1.3)
+    roomy = {d: 10.0 for d in [*ALLOWED, _day(5), _day(6)]}
+    result, moved = gather_partners(
+        units, dates, STOP_OF, ALLOWED, partners, COST, {}, roomy, point_of
+    )
+    assert moved == 1 and result[7] == _day(3)
+    result, moved = gather_partners(units, dates, STOP_OF, ALLOWED, partners, COST, {}, roomy)
+    assert moved == 1 and result[7] == _day(1)  # one boarding point for all: the most seats
