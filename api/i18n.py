@@ -521,10 +521,6 @@ PLAN_NOTES: tuple[str, ...] = (
         "their county and window, so they share its stop"
     ),
     N_(
-        "fleet: {gathered} far county date(s) moved to the date their partner counties (one "
-        "coach may visit them together) go, so their stops share a coach"
-    ),
-    N_(
         "fleet: route-pattern spread, {placed} seat(s) placed by its LP over {columns} coach "
         "column(s), {kept} kept on whole units, {seconds} s"
     ),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from optimizer.duties import EmptyDriveTimer, layover_minutes, origin_side
 from optimizer.geography.distance import Location
-from optimizer.groups import Unit, consolidate_dates, far_partners, gather_partners
+from optimizer.groups import Unit, consolidate_dates
 from optimizer.model import Policy, Scenario, Trip, UnservedReason, VehicleType
 from optimizer.routing import LinearProgram, solve_lp
 
@@ -275,8 +275,6 @@ class Spread:
     # fleet binds there, so a coach back on such a date is worth another trip
     # (`optimizer.planning.turns`).
     full: frozenset[dt.date] = frozenset()
-    # Far county dates moved to where their partner counties go (`gather_partners`).
-    gathered: int = 0
 
 
 # Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
@@ -306,11 +304,6 @@ MOVE_PENALTY = 0.01
 STOP_PRICED_SPREAD = False
 # The stop and coach variables' small costs: keep them at what the seats placed need.
 STOP_COST = 1e-5
-# Far counties' dates gathered where their partners go (`optimizer.groups.gather_partners`):
-# a county is far when its lone coach is still away FAR_DAYS days after it left (the estimated
-# or measured coach-days of its seats). On when the fleet binds.
-FAR_GATHERING = True
-FAR_DAYS = 2
 
 
 def seats_by_home(trip: Trip, home_of: Mapping[str, str | None]) -> dict[str, int]:
@@ -375,7 +368,6 @@ def spread_dates(
     home: bool,
     stop_limit: int,
     binding: Callable[[], Spread | None] | None = None,
-    point_of: Callable[[Unit], str] | None = None,
 ) -> Spread:
     """Move units to other dates of their windows so that, day by day, the coaches their trips
     keep busy (estimated) fit the coaches free; units that fit no date are left out.
@@ -391,8 +383,6 @@ def spread_dates(
 
     `binding`, when given, is asked for the dates once the fleet binds (the route-pattern
     spread, `optimizer.patterns.pattern_spread`); its None falls back to the LP above.
-    `point_of` (unit -> boarding point) lets far counties gather where partners board at the
-    same points (`FAR_GATHERING`).
     """
     ledger = availability.ledger
     if not dates:
@@ -571,34 +561,8 @@ def spread_dates(
     result, merged = consolidate_dates(
         units, result, stop_of, allowed, cost, placed, capacity, largest
     )
-    gathered = 0
-    if FAR_GATHERING and stop_limit > 1:
-        far = {
-            s
-            for s, by_day in weights.items()
-            if any(k >= FAR_DAYS and w > 0 for k, w in by_day.items())
-        }
-        if len(far) > 1:
-            placed = defaultdict(float)
-            for index, day in result.items():
-                for k, c in cost[stop_of[units[index].home]].items():
-                    placed[day + dt.timedelta(days=k)] += units[index].seats * c
-            partners = far_partners(
-                far, {s: county_location[s] for s in far}, availability.depot, policy.detour_ratio
-            )
-            result, gathered = gather_partners(
-                units, result, stop_of, allowed, partners, cost, placed, capacity, point_of
-            )
     moved_seats = sum(units[i].seats for i, day in result.items() if day != dates[i])
-    return Spread(
-        result,
-        dropped,
-        moved_seats,
-        True,
-        merged=merged,
-        full=frozenset(full),
-        gathered=gathered,
-    )
+    return Spread(result, dropped, moved_seats, True, merged=merged, full=frozenset(full))
 
 
 def _stop_priced(

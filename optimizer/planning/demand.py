@@ -270,7 +270,6 @@ class Demand(Stage):
             self.ctx.home,
             self.ctx.far_limit,
             binding=self._pattern_spread(units, best[2], allowed, found),
-            point_of=BoardingPoint(dict(self.places.hub_of)),
         )
         if found and patterns.DEPARTURE_CAPS:
             # On top of the locked trips' coaches (already counted as used on their dates).
@@ -297,11 +296,6 @@ class Demand(Stage):
             self.work.notes.append(
                 f"fleet: {spread.merged} county date(s) given up, their workers gathered onto "
                 "another date of their county and window, so they share its stop"
-            )
-        if spread.gathered:
-            self.work.notes.append(
-                f"fleet: {spread.gathered} far county date(s) moved to the date their partner "
-                "counties (one coach may visit them together) go, so their stops share a coach"
             )
         self.work.spread_out = set(spread.dropped)
         self.work.tight = spread.full
