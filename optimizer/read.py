@@ -27,7 +27,7 @@ from optimizer.intake import (
 )
 from optimizer.model import Hub, InputProblem, Policy, Scenario, SolverParams, SubsidyRule
 from optimizer.origins import with_operator_depots
-from optimizer.region import expand_region
+from optimizer.region import expand_region, origin_county
 
 SCENARIO_FILE = "scenario.toml"
 REQUIRED_KEYS = (
@@ -103,7 +103,12 @@ def read_origins(settings: Mapping[str, Any]) -> tuple[str, ...]:
     region = settings.get("region")
     origin = str(settings["origin"]).strip() if "origin" in settings else ""
     if region is None:
-        return (origin,)
+        # Written as a name ("慈溪", "浙江省宁波市慈溪市") or a code, read as the county's code:
+        # the planner looks the origin up by code.
+        try:
+            return (origin_county(origin),)
+        except InvalidInput as error:
+            raise InvalidInput(f"{SCENARIO_FILE}: {error}") from None
     if not isinstance(region, str | list) or (
         isinstance(region, list) and not all(isinstance(r, str | int) for r in region)
     ):
