@@ -573,6 +573,16 @@ def check(folder: Path, time_limit_s: float | None = None) -> dict[str, Any]:
         "trips": plan.kpis.trips,
         "reasons": sorted({str(u.reason) for u in plan.unserved}),
     }
+    result["servable_bound"] = plan.kpis.fleet_servable_bound
+    # Not broken rules, but worth a look: nobody seated where the bound says some could be,
+    # or a plan far over its time budget.
+    suspects = []
+    if plan.kpis.seated == 0 and (plan.kpis.fleet_servable_bound or 0) > 0:
+        suspects.append(f"nobody seated, servable bound {plan.kpis.fleet_servable_bound}")
+    budget = scenario.solver.time_limit_s
+    if result["plan_s"] > 3 * budget + 60:
+        suspects.append(f"planning took {result['plan_s']} s on a {budget:.0f} s budget")
+    result["suspects"] = suspects
     result["checker"] = check_plan(scenario, plan, provider=provider)[:10]
     result["invariants"] = invariants(folder, scenario, plan)
     with tempfile.TemporaryDirectory() as out:
@@ -654,7 +664,7 @@ def sweep(
             f"{' '.join(f'{k}={v}' for k, v in result['knobs'].items() if k != 'seed')}",
             flush=True,
         )
-        for line in result["findings"][:4]:
+        for line in result["findings"][:4] + result.get("suspects", []):
             print(f"    {line[:300]}", flush=True)
         if "refused" in result:
             print(f"    refused: {result['refused'][:300]}", flush=True)
