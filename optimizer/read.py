@@ -147,6 +147,16 @@ def read_scenario(folder: str | Path) -> Scenario:
         raise InvalidInput(f"{SCENARIO_FILE}: {error}") from None
     first = _toml_date(settings, "first_departure")
     last = _toml_date(settings, "last_departure")
+    # Refused here, naming the file, rather than by the Scenario's own check in English only.
+    if settings["direction"] not in ("home", "return"):
+        raise InvalidInput(
+            f"{SCENARIO_FILE}: direction = {settings['direction']!r} must be home or return"
+        )
+    if first > last:
+        raise InvalidInput(
+            f"{SCENARIO_FILE}: first_departure {first.isoformat()} is after last_departure "
+            f"{last.isoformat()}"
+        )
 
     origins = read_origins(settings)
     # A one-origin folder keeps its companies' county blank (the origin) unless it names one.

@@ -42,6 +42,8 @@ recognise(
     N_("scenario folder {folder} does not exist"),
     N_("{file}: region: {place} is not a county, prefecture or province"),
     N_("{file}: region: {place} is ambiguous ({candidates}); write it in full"),
+    N_("{file}: direction = {value} must be home or return"),
+    N_("{file}: first_departure {first} is after last_departure {last}"),
     N_("{file}: origin {origin} is not one county of the region"),
     N_("{file}: origin: {place} is not a county, prefecture or province"),
     N_("{file}: origin: {place} is ambiguous ({candidates}); write it in full"),
