@@ -41,6 +41,9 @@ recognise(
     N_("region: {place} is not a county, prefecture or province"),
     N_("region: {place} is ambiguous ({candidates}); write it in full"),
     N_("the region names no county, prefecture or province"),
+    # The Scenario's own checks (optimizer/model.py), met by a season opened with them.
+    N_("first_departure must not be after last_departure"),
+    N_("direction must be 'home' or 'return', not {direction}"),
     N_("origin: {place} is not a county, prefecture or province"),
     N_("origin: {place} is ambiguous ({candidates}); write it in full"),
     N_(

@@ -98,3 +98,23 @@ def test_stranger_season_through_the_service(service: Service, seed: int, tmp_pa
     for trip in trips.json()[:2]:
         url = f"/api/plans/{plan_id}/trips/{trip['trip_id']}/manifest.json"
         assert service.call("GET", url, "dispatcher").status_code == 200, url
+
+
+def test_a_reversed_season_is_refused_in_chinese(service: Service) -> None:
+    """Opening a season whose first departure is after its last is refused (422) in Chinese
+    when Chinese is asked for (the detail was the Scenario's English text in every language)."""
+    body = {
+        "name": "reversed-2026",
+        "direction": "home",
+        "origin": "慈溪",
+        "festival_date": "2026-02-17",
+        "first_departure": "2026-02-15",
+        "last_departure": "2026-02-14",
+    }
+    answer = service.client.post(
+        "/api/seasons",
+        json=body,
+        headers=service.headers("dispatcher") | {"Accept-Language": "zh-CN"},
+    )
+    assert answer.status_code == 422
+    assert "首个出发日 first_departure 不能晚于最后出发日 last_departure" in answer.json()["detail"]

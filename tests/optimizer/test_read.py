@@ -77,8 +77,8 @@ def test_hubs_are_optional(folder: Path) -> None:
             r"turnaround_minutes = 60.5 must be a whole number",
         ),
         ("[policy]\ndetour_ratio = true\n", r"detour_ratio = True must be a number"),
-        ('direction = "away"\n', r"direction must be 'home' or 'return'"),
-        ("first_departure = 2019-03-01\n", r"first_departure must not be after"),
+        ('direction = "away"\n', r"scenario.toml: direction = 'away' must be home or return"),
+        ("first_departure = 2019-03-01\n", r"scenario.toml: first_departure 2019-03-01 is after"),
         ('festival_date = "soon"\n', r"festival_date = 'soon' is not a date"),
     ],
 )
