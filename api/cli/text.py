@@ -32,17 +32,20 @@ recognise(
     N_("{file} is not valid TOML: {error}"),
     N_("{file} lacks required key(s): {keys}"),
     N_("{file} has unknown key(s) {keys}; known: {known}"),
-    # A [policy] or [solver] value (optimizer/model.py `_from_mapping`).
-    N_("[{table}] has unknown key(s) {keys}; known: {known}"),
-    N_("[{table}] {key} = {value} must be true or false"),
-    N_("[{table}] {key} = {value} must be a whole number"),
-    N_("[{table}] {key} = {value} must be a number"),
-    N_("[{table}] {key} = {value} must be text"),
+    # A bad [policy] or [solver] value: api.i18n SETTING_TEXTS.
     N_("{file}: [{table}] must be a table"),
     N_("scenario folder {folder} does not exist"),
     N_("{file}: region: {place} is not a county, prefecture or province"),
     N_("{file}: region: {place} is ambiguous ({candidates}); write it in full"),
+    N_("{file}: direction = {value} must be home or return"),
+    N_("{file}: first_departure {first} is after last_departure {last}"),
     N_("{file}: origin {origin} is not one county of the region"),
+    N_("{file}: origin: {place} is not a county, prefecture or province"),
+    N_("{file}: origin: {place} is ambiguous ({candidates}); write it in full"),
+    N_(
+        "{file}: origin {origin} names {count} counties, not one; name one county, or give "
+        "them as the region"
+    ),
     N_("{file}: region must be a name or a list of names"),
     # The same region refusals without a file: `chunyun generate --origins ...`.
     N_("region: {place} is not a county, prefecture or province"),
