@@ -315,6 +315,9 @@ STOP_COST = 1e-5
 # and a trip holds its coach over one interval, so coaches away at each departure instant
 # within the count is exactly what chaining the placed trips needs (`busy_instants`).
 HALF_DAY_SPREAD = True
+# The busy spans of `busy_instants` are lengthened by this factor (1.0: the estimated span, as
+# `optimizer.planning.turns` counts a county a turner).
+INSTANT_SLACK = 1.0
 # A seat placed at a date's evening departure costs this share of a seated worker: the
 # morning, where the coaches allow it.
 EVENING_PENALTY = 0.001
@@ -323,9 +326,9 @@ EVENING_PENALTY = 0.001
 def busy_instants(span: Span, hour: int, policy: Policy) -> list[tuple[int, int]]:
     """The departure instants at which a coach leaving at `hour` of day 0 is away: (day offset,
     0 for the earliest departure hour, 1 for the latest), its `span` lengthened by
-    `ESTIMATE_SLACK` (the planned trips' busy intervals against their estimated spans)."""
-    start = hour - span.before * ESTIMATE_SLACK
-    end = hour + span.after * ESTIMATE_SLACK
+    `INSTANT_SLACK`."""
+    start = hour - span.before * INSTANT_SLACK
+    end = hour + span.after * INSTANT_SLACK
     hours = (policy.earliest_departure_hour, policy.latest_departure_hour)
     return [
         (k, half)
