@@ -278,6 +278,9 @@ class Spread:
     # fleet binds there, so a coach back on such a date is worth another trip
     # (`optimizer.planning.turns`).
     full: frozenset[dt.date] = frozenset()
+    # (stop county, date) pairs whose seats the LP placed mostly at the date's evening
+    # departure (`HALF_DAY_SPREAD`): their coaches are timed from the evening.
+    evening: frozenset[tuple[str, dt.date]] = frozenset()
 
 
 # Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
@@ -317,7 +320,12 @@ STOP_COST = 1e-5
 HALF_DAY_SPREAD = True
 # The busy spans of `busy_instants` are lengthened by this factor (1.0: the estimated span, as
 # `optimizer.planning.turns` counts a county a turner).
-INSTANT_SLACK = 1.0
+INSTANT_SLACK = ESTIMATE_SLACK
+# Coaches whose loads the LP placed mostly at the evening departure are timed from
+# `EVENING_FROM_HOUR` (`optimizer.planning.trips`), so the exact chaining sees them when the
+# coaches are back; off: every coach at its date's best departure, re-timed by the fit only.
+EVENING_TRIPS = True
+EVENING_FROM_HOUR = 18
 # A seat placed at a date's evening departure costs this share of a seated worker: the
 # morning, where the coaches allow it.
 EVENING_PENALTY = 0.001
@@ -616,6 +624,16 @@ def spread_dates(
         rows.append((row, free_at(t)))
     _, x = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
     used = {t: sum(x[v] * c for v, c in row.items()) for t, row in on_day.items()}
+    late_seats: dict[tuple[str, dt.date], float] = defaultdict(float)
+    all_seats: dict[tuple[str, dt.date], float] = defaultdict(float)
+    for (g, day), var in y_index.items():
+        all_seats[(keys[g][0], day)] += x[var]
+        if (g, day) in evening_index:
+            late_seats[(keys[g][0], day)] += x[evening_index[(g, day)]]
+            all_seats[(keys[g][0], day)] += x[evening_index[(g, day)]]
+    evening = frozenset(
+        key for key, seats in late_seats.items() if seats > 0.5 and seats >= all_seats[key] / 2
+    )
     full = sorted({t[0] for t in on_day if used[t] >= free_at(t) - 0.01})
     types = ", ".join(v.vehicle_type for v in ledger.fleet if v.count > 0)
 
@@ -664,7 +682,15 @@ def spread_dates(
         units, result, stop_of, allowed, cost, placed, capacity, largest
     )
     moved_seats = sum(units[i].seats for i, day in result.items() if day != dates[i])
-    return Spread(result, dropped, moved_seats, True, merged=merged, full=frozenset(full))
+    return Spread(
+        result,
+        dropped,
+        moved_seats,
+        True,
+        merged=merged,
+        full=frozenset(full),
+        evening=evening if EVENING_TRIPS else frozenset(),
+    )
 
 
 def _stop_priced(
