@@ -311,20 +311,19 @@ STOP_PRICED_SPREAD = False
 # The stop and coach variables' small costs: keep them at what the seats placed need.
 STOP_COST = 1e-5
 # The seat LP's capacity at two instants of each date, its earliest departure hour (morning)
-# and its latest (evening), with a date's seats leaving at either: a coach whose morning trip
-# is back before the next date's evening takes that evening's departure, where one row per
-# date (the share of its coach-day a span covers) charges the trip a share of the next date's
-# coach and cannot tell its free evening from its busy morning. Coaches are interchangeable
-# and a trip holds its coach over one interval, so coaches away at each departure instant
-# within the count is exactly what chaining the placed trips needs (`busy_instants`).
-HALF_DAY_SPREAD = True
-# The busy spans of `busy_instants` are lengthened by this factor (1.0: the estimated span, as
-# `optimizer.planning.turns` counts a county a turner).
-INSTANT_SLACK = ESTIMATE_SLACK
-# Coaches whose loads the LP placed mostly at the evening departure are timed from
-# `EVENING_FROM_HOUR` (`optimizer.planning.trips`), so the exact chaining sees them when the
-# coaches are back; off: every coach at its date's best departure, re-timed by the fit only.
-EVENING_TRIPS = True
+# and its latest (evening), with a date's seats leaving at either, and coaches whose loads it
+# placed mostly at the evening timed from `EVENING_FROM_HOUR` (`Spread.evening`,
+# `optimizer.planning.trips`). Why: one row per date charges a coach whose morning trip is back
+# before the next date's evening a share of the next date's coach (near-50-tight: 0.44 of it,
+# seat-weighted, for the counties a lone coach turns) and cannot tell its free evening from its
+# busy morning; with coaches interchangeable and a trip holding its coach over one interval,
+# coaches away at each departure instant within the count is what chaining the placed trips
+# needs (`busy_instants`). Off: it lost side by side on near-50-tight, the season it was built
+# for (3 pairs each, 2026-12-08, load 8-16): the LP alone 7,374 -> 7,180 seated (medians),
+# with the evening timing 7,320 -> 7,228 and lower in every pair; the LP then places ~2,600 of
+# the 8,027 seats at evenings that the coaches, back later than the estimate, mostly cannot
+# take (docs/benchmarks.md, "evening: the fleet spread's morning and evening rows").
+HALF_DAY_SPREAD = False
 EVENING_FROM_HOUR = 18
 # A seat placed at a date's evening departure costs this share of a seated worker: the
 # morning, where the coaches allow it.
@@ -334,9 +333,9 @@ EVENING_PENALTY = 0.001
 def busy_instants(span: Span, hour: int, policy: Policy) -> list[tuple[int, int]]:
     """The departure instants at which a coach leaving at `hour` of day 0 is away: (day offset,
     0 for the earliest departure hour, 1 for the latest), its `span` lengthened by
-    `INSTANT_SLACK`."""
-    start = hour - span.before * INSTANT_SLACK
-    end = hour + span.after * INSTANT_SLACK
+    `ESTIMATE_SLACK` (the planned trips' busy intervals against their estimated spans)."""
+    start = hour - span.before * ESTIMATE_SLACK
+    end = hour + span.after * ESTIMATE_SLACK
     hours = (policy.earliest_departure_hour, policy.latest_departure_hour)
     return [
         (k, half)
@@ -689,7 +688,7 @@ def spread_dates(
         True,
         merged=merged,
         full=frozenset(full),
-        evening=evening if EVENING_TRIPS else frozenset(),
+        evening=evening,
     )
 
 

@@ -1,7 +1,8 @@
 """The fleet spread's capacity at a date's morning and evening departure instants
-(`optimizer.ledger.HALF_DAY_SPREAD`): a coach whose morning trip is back before the next date's
-evening takes that evening's load, which one capacity row per date charges as a share of the
-next date's whole coach."""
+(`optimizer.ledger.HALF_DAY_SPREAD`, off by default: it lost side by side): switched on, a
+coach whose morning trip is back before the next date's evening takes that evening's load,
+which one capacity row per date charges as a share of the next date's whole coach, and the
+coach of that load is timed from the evening."""
 
 from __future__ import annotations
 
@@ -75,22 +76,24 @@ def _two_full_days() -> list[Worker]:
     ]
 
 
-def test_the_next_dates_evening_takes_the_second_load() -> None:
-    """Both loads are kept: the coach of the first morning is back before the second evening."""
+def test_the_next_dates_evening_takes_the_second_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switched on, both loads are kept, the second at its date's evening: the coach of the
+    first morning is back before the second evening."""
+    monkeypatch.setattr(ledger, "HALF_DAY_SPREAD", True)
     units, spread = _spread(_two_full_days(), 2)
     assert spread.binding
     assert spread.dropped == {} and len(spread.dates) == len(units)
     for index, day in spread.dates.items():
         assert day == units[index].window[0]
+    assert spread.evening == {(JIANHU, DAY0 + dt.timedelta(1))}
 
 
-def test_switched_off_one_row_per_date_charges_the_turn_on_the_next_date(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """One row per date (switch off): the first trip's share of the second date leaves that
+def test_one_row_per_date_charges_the_turn_on_the_next_date() -> None:
+    """One row per date (the default): the first trip's share of the second date leaves that
     date's load part of a coach, and the rest of its workers out."""
-    monkeypatch.setattr(ledger, "HALF_DAY_SPREAD", False)
+    assert not ledger.HALF_DAY_SPREAD
     units, spread = _spread(_two_full_days(), 2)
+    assert not spread.evening
     assert spread.binding and spread.dropped
     assert all(units[i].window[0] == DAY0 + dt.timedelta(1) for i in spread.dropped)
     assert all("c53" in reason for reason in spread.dropped.values())
@@ -101,9 +104,9 @@ def test_switched_off_one_row_per_date_charges_the_turn_on_the_next_date(
 def test_one_coach_drives_both_loads_within_the_fleet(
     monkeypatch: pytest.MonkeyPatch, halves: bool
 ) -> None:
-    """Planned within the fleet, one coach seats both dates' loads (its second trip leaves in
-    the afternoon, when the coach is back); with one row per date the spread leaves part of
-    the second load out. Either plan passes the checker."""
+    """Planned within the fleet with the switch on, one coach seats both dates' loads, the
+    second trip timed from the evening; with one row per date the spread leaves part of the
+    second load out. Either plan passes the checker."""
     monkeypatch.setattr(ledger, "HALF_DAY_SPREAD", halves)
     scenario = _scenario(
         _two_full_days(), (VehicleType("c53", 53, 1, 9.0, 800.0),), days=2, limit=2.0
@@ -112,3 +115,5 @@ def test_one_coach_drives_both_loads_within_the_fleet(
     assert check_plan(scenario, plan, provider=PROVIDER) == []
     assert duties.kpis.coaches == 1
     assert (plan.kpis.seated == 106) is halves
+    second = max(plan.trips, key=lambda t: t.departure)
+    assert (second.departure.hour >= ledger.EVENING_FROM_HOUR) is halves
