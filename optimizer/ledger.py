@@ -319,10 +319,11 @@ STOP_COST = 1e-5
 # busy morning; with coaches interchangeable and a trip holding its coach over one interval,
 # coaches away at each departure instant within the count is what chaining the placed trips
 # needs (`busy_instants`). Off: it lost side by side on near-50-tight, the season it was built
-# for (3 pairs each, 2026-12-08, load 8-16): the LP alone 7,374 -> 7,180 seated (medians),
-# with the evening timing 7,320 -> 7,228 and lower in every pair; the LP then places ~2,600 of
-# the 8,027 seats at evenings that the coaches, back later than the estimate, mostly cannot
-# take (docs/benchmarks.md, "evening: the fleet spread's morning and evening rows").
+# for (3 pairs each, 2026-12-08, load 8-16): the LP alone 7,374 -> 7,180 seated (medians,
+# lower in every pair), with the evening timing 7,320 -> 7,228 (-117, -92, +19). The LP puts
+# 2,570 of the 8,027 seats at evening departures; trips timed there take the first peak day's
+# coaches but hold them over the next date's morning (docs/benchmarks.md, "evening: the fleet
+# spread's morning and evening rows").
 HALF_DAY_SPREAD = False
 EVENING_FROM_HOUR = 18
 # A seat placed at a date's evening departure costs this share of a seated worker: the
