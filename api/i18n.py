@@ -146,6 +146,24 @@ ROW_REASONS: tuple[str, ...] = (
     N_("the same ID number is on row {row}; one row per person"),
 )
 
+# A bad scenario.toml `[policy]`, `[solver]` or `[subsidy]` value (optimizer.errors.SettingError
+# and the unknown keys of optimizer/model.py `_from_mapping`), for the season routes and the
+# command line alike. The longer templates win over the row reason "must not be negative".
+SETTING_TEXTS: tuple[str, ...] = (
+    N_("[{table}] has unknown key(s) {keys}; known: {known}"),
+    N_("[{table}] {key} = {value} must be true or false"),
+    N_("[{table}] {key} = {value} must be a whole number"),
+    N_("[{table}] {key} = {value} must be a number"),
+    N_("[{table}] {key} = {value} must be text"),
+    N_("[{table}] {key} = {value} must be at least {minimum}"),
+    N_("[{table}] {key} = {value} must not be negative"),
+    N_("[{table}] {key} = {value} must be positive"),
+    N_("[{table}] {key} = {value} must be a clock hour from 0 to 23"),
+    N_("[{table}] {key} = {value} must not be after {other} = {limit}"),
+    N_("[{table}] {key} = {value} must be from {low} to {high}"),
+    N_("[{table}] {key} = {value} must be more than 0 and at most 1"),
+)
+
 # Further fixed English texts of the service, registered by the modules that raise them
 # (`recognise`), so an answer made in English is shown in the user's language.
 _RECOGNISED: list[str] = []
@@ -155,6 +173,9 @@ def recognise(*templates: str) -> None:
     """Register fixed English texts (with `{name}` placeholders) that `translate_detail` and
     `translate_reason` show in the user's language."""
     _RECOGNISED.extend(t for t in templates if t not in _RECOGNISED)
+
+
+recognise(*SETTING_TEXTS)
 
 
 # The service's other fixed answers (api/crud.py, api/intake.py, api/routes/, api/jobs.py).

@@ -3,6 +3,7 @@
     python -m benchmarks.robustness pairs --before REV --after REV --seasons a,b,c [--pairs 3]
                                           [--family DIR] [--seed N] [--entry fleet]
                                           [--time-limit S] [--out FILE.json]
+                                          [--policy KEY=VALUE ...] [--after-policy KEY=VALUE ...]
     python -m benchmarks.robustness pairs --table FILE.json      # the table of a finished run
 
 Each revision is exported with `git archive REV` into a folder of its own (a REV that is no
@@ -13,6 +14,13 @@ DIR/NAME-sSEED --entry fleet`, each from its own folder with PYTHONPATH there an
 interpreter (so the venv's packages, the revision's code). The 1-min load average is read when
 a pair starts and when both have ended. A season that is not a folder of the family is read as
 `NAME-sSEED`.
+
+`--policy KEY=VALUE` (repeatable) changes a `[policy]` value of every season on both sides,
+`--after-policy KEY=VALUE` on the after side only (after `--policy`): the same commit twice with
+`--after-policy fresh_crew_at_origin=true` measures a switch. A value is read as scenario.toml
+reads it (`true`, `3`, `1.5`, `"text"`; a bare word is text) and checked by the same type check
+before anything runs; each child gets it as `one --policy KEY=VALUE`, so both revisions must
+know that option.
 
 Rounds, not seasons, on the outer loop: when the load changes over the hour, each season's pairs
 still meet the same spread of it. The JSON (`--out`) is written again after every pair, so a run
@@ -37,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,13 +113,38 @@ def season_name(season: str, seed: int) -> str:
     return season[: -len(suffix)] if season.endswith(suffix) else season
 
 
-def one_command(scenario: Path, entry: str, time_limit_s: float | None) -> list[str]:
-    """The child's command: `benchmarks.robustness one` under this interpreter."""
+def one_command(
+    scenario: Path, entry: str, time_limit_s: float | None, policy: Sequence[str] = ()
+) -> list[str]:
+    """The child's command: `benchmarks.robustness one` under this interpreter, with each
+    `KEY=VALUE` of `policy` as a `--policy` option."""
     command = [sys.executable, "-m", "benchmarks.robustness", "one"]
     command += ["--scenario", str(scenario), "--entry", entry]
     if time_limit_s is not None:
         command += ["--time-limit", str(time_limit_s)]
+    for setting in policy:
+        command += ["--policy", setting]
     return command
+
+
+def setting_value(text: str) -> Any:
+    """A `--policy` value as scenario.toml would hold it: a TOML value (`true`, `3`, `1.5`,
+    `"text"`), or the text itself when it is none (a bare word)."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def policy_values(settings: Sequence[str]) -> dict[str, Any]:
+    """`KEY=VALUE` texts as a `[policy]` table (a later key wins); ValueError without `=`."""
+    table: dict[str, Any] = {}
+    for text in settings:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--policy expects KEY=VALUE, not {text!r}")
+        table[key.strip()] = setting_value(value.strip())
+    return table
 
 
 def _load() -> float:
@@ -170,12 +204,17 @@ def run_pair(
     time_limit_s: float | None,
     logs: Path,
     timeout_s: float = 3600.0,
+    policies: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
-    """Both sides on `scenario` at the same time, each a child process from its own folder."""
+    """Both sides on `scenario` at the same time, each a child process from its own folder,
+    each with its side's `KEY=VALUE` policy settings (`policies`, none when absent)."""
     logs.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"started_utc": _now(), "load_start": _load()}
-    command = one_command(scenario, entry, time_limit_s)
-    record |= run_sides({name: (side, command) for name, side in sides.items()}, logs, timeout_s)
+    commands = {
+        name: (side, one_command(scenario, entry, time_limit_s, (policies or {}).get(name, ())))
+        for name, side in sides.items()
+    }
+    record |= run_sides(commands, logs, timeout_s)
     record["ended_utc"] = _now()
     record["load_end"] = _load()
     return record
@@ -195,9 +234,15 @@ def run_pairs(
     work: Path | None = None,
     timeout_s: float = 3600.0,
     progress: Callable[[str], None] = print,
+    policy: Sequence[str] = (),
+    after_policy: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Run every season `pairs` times with both sides at once (see the module's text) and
-    return the record: the two sides, and every pair's runs with its loads."""
+    return the record: the two sides (with the `[policy]` values each was given), and every
+    pair's runs with its loads. `policy` is `KEY=VALUE` settings for both sides,
+    `after_policy` for the after side only (after `policy`)."""
+    policies = {"before": list(policy), "after": [*policy, *after_policy]}
+    tables = {side: policy_values(settings) for side, settings in policies.items()}
     folders = {s: season_folder(family, s, seed) for s in seasons}
     missing = [str(f) for f in folders.values() if not (f / "scenario.toml").exists()]
     if missing:
@@ -212,6 +257,7 @@ def run_pairs(
         record: dict[str, Any] = {
             "before": {"rev": before, "commit": sides["before"].commit},
             "after": {"rev": after, "commit": sides["after"].commit},
+            "policy": tables,
             "family": str(family),
             "seed": seed,
             "entry": entry,
@@ -225,7 +271,9 @@ def run_pairs(
             for season in seasons:
                 name = season_name(season, seed)
                 logs = work / "logs" / f"{name}-{round_}"
-                run = run_pair(sides, folders[season], entry, time_limit_s, logs, timeout_s)
+                run = run_pair(
+                    sides, folders[season], entry, time_limit_s, logs, timeout_s, policies
+                )
                 run = {"season": name, "pair": round_} | run
                 record["runs"].append(run)
                 progress(_progress_line(run))
@@ -375,6 +423,7 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
         f"({after['commit'][:10]}); entry `{record.get('entry', 'fleet')}`, family "
         f"{record.get('family', '?')}. Median over the pairs (range); after / before of the "
         "medians.",
+        *_policy_lines(record.get("policy") or {}),
         "",
         "| season | pairs | figure | before | after | after / before |",
         "|---|---|---|---|---|---|",
@@ -440,6 +489,22 @@ def render_pairs(record: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _policy_lines(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The `[policy]` values each side was given, when any side was given one."""
+    if not any(tables.get(side) for side in SIDES):
+        return []
+
+    def shown(table: Mapping[str, Any]) -> str:
+        values = [f"{key} = {json.dumps(value)}" for key, value in table.items()]
+        return ", ".join(values) or "the seasons' own"
+
+    return [
+        "",
+        f"Policy: before {shown(tables.get('before', {}))}; "
+        f"after {shown(tables.get('after', {}))}.",
+    ]
+
+
 def _run_cell(result: Mapping[str, Any]) -> str:
     if "error" in result:
         return f"error: {result['error']}"
@@ -465,6 +530,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="per run, s")
     parser.add_argument("--out", type=Path, default=None, help="JSON of every run")
     parser.add_argument("--table", type=Path, default=None, help="render a finished run's JSON")
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a [policy] value for both sides (repeatable)",
+    )
+    parser.add_argument(
+        "--after-policy",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a [policy] value for the after side only (repeatable)",
+    )
+
+
+def check_policy(settings: Sequence[str]) -> None:
+    """Raise ValueError (InvalidInput is one) for a `KEY=VALUE` setting that is no `[policy]`
+    key or not of its TOML kind, before any season runs; ranges are the children's to check
+    against each season's own policy."""
+    from optimizer.model import Policy, check_table_types
+
+    check_table_types(Policy, policy_values(settings), "policy")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -476,6 +564,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         if not (args.before and args.after and seasons) or args.pairs < 1:
             parser.error("--before, --after, --seasons and --pairs >= 1 are needed")
         try:
+            check_policy([*args.policy, *args.after_policy])
             record = run_pairs(
                 args.before,
                 args.after,
@@ -488,6 +577,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
                 out=args.out,
                 timeout_s=args.timeout,
                 progress=lambda line: print(line, file=sys.stderr, flush=True),
+                policy=args.policy,
+                after_policy=args.after_policy,
             )
         except (ValueError, FileNotFoundError) as error:
             # A revision git does not know, a season with no folder: the user's input, not a crash.

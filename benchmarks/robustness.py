@@ -230,8 +230,13 @@ def _entry(name: str) -> Entry:
     raise KeyError(f"no planning entry point {name!r}; known: {[e.name for e in ENTRIES]}")
 
 
-def _read(folder: Path, time_limit_s: float | None) -> Scenario:
+def _read(
+    folder: Path, time_limit_s: float | None, policy: Mapping[str, Any] | None = None
+) -> Scenario:
+    """The folder's scenario, with the time limit and the `[policy]` values `policy` changed."""
     scenario = read_scenario(folder)
+    if policy:
+        scenario = scenario.replace(policy=scenario.policy.updated(policy))
     if time_limit_s is not None:
         solver = dataclasses.replace(scenario.solver, time_limit_s=time_limit_s)
         scenario = scenario.replace(solver=solver)
@@ -243,8 +248,14 @@ def fleet_by_type(fleet: Sequence[VehicleType]) -> dict[str, int]:
     return {v.vehicle_type: v.count for v in fleet}
 
 
-def run_one(folder: Path, entry_name: str, time_limit_s: float | None) -> dict[str, Any]:
-    """Plan one folder with one entry point in this process and measure it.
+def run_one(
+    folder: Path,
+    entry_name: str,
+    time_limit_s: float | None,
+    policy: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Plan one folder with one entry point in this process and measure it; `policy` changes
+    `[policy]` values of the folder's scenario.toml (`one --policy KEY=VALUE`).
 
     `plan_s` is the entry point alone; duties of a plan that did not chain its own (the
     unlimited plan) are chained afterwards, outside that time, against its own raised fleet."""
@@ -253,7 +264,7 @@ def run_one(folder: Path, entry_name: str, time_limit_s: float | None) -> dict[s
 
     entry = _entry(entry_name)
     started = time.perf_counter()
-    scenario = _read(folder, time_limit_s)
+    scenario = _read(folder, time_limit_s, policy)
     read_s = time.perf_counter() - started
     provider = default_distance_provider()
     started = time.perf_counter()
@@ -264,6 +275,7 @@ def run_one(folder: Path, entry_name: str, time_limit_s: float | None) -> dict[s
         "entry": entry.name,
         "time_limit_s": scenario.solver.time_limit_s,
         "fleet_by_type": fleet_by_type(scenario.fleet),
+        "policy": dict(policy or {}),
         "read_s": round(read_s, 2),
         "plan_s": round(plan_s, 2),
     }
@@ -390,6 +402,13 @@ def main(argv: list[str] | None = None) -> None:
     one.add_argument("--scenario", type=Path, required=True)
     one.add_argument("--entry", required=True, choices=[e.name for e in ENTRIES])
     one.add_argument("--time-limit", type=float, default=None)
+    one.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a [policy] value, typed as scenario.toml types it (repeatable)",
+    )
     need = sub.add_parser("need", help="coaches per type an unlimited-fleet plan's duties use")
     need.add_argument("--scenario", type=Path, required=True)
     need.add_argument("--time-limit", type=float, default=None)
@@ -414,7 +433,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "same":
         raise SystemExit(same_plans.run(args, same_parser))
     if args.command == "one":
-        result = run_one(args.scenario, args.entry, args.time_limit)
+        try:
+            policy = pairs.policy_values(args.policy)
+            result = run_one(args.scenario, args.entry, args.time_limit, policy)
+        except ValueError as error:  # InvalidInput: a bad folder or --policy value, no crash
+            one.error(str(error))
     else:
         result = measure_need(args.scenario, args.time_limit)
     print(json.dumps(result, ensure_ascii=False))

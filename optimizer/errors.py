@@ -27,6 +27,20 @@ class RowError(InvalidInput):
         super().__init__(f"{table} row {row}, column {column!r} = {value!r}: {reason}")
 
 
+class SettingError(InvalidInput):
+    """One bad value of a scenario.toml table (`[policy]`, `[solver]`, `[subsidy]`): names the
+    table, key, value and reason. The reason is a fixed English text (optimizer/model.py) that
+    the api layer recognises with the rest of the message and shows in the user's language."""
+
+    def __init__(self, table: str, key: str, value: object, reason: str) -> None:
+        self.table = table
+        self.key = key
+        self.value = value
+        self.reason = reason
+        shown = repr(value) if isinstance(value, str) else str(value)
+        super().__init__(f"[{table}] {key} = {shown} {reason}")
+
+
 class PlaceError(LookupError, ChunyunError):
     """A place name or code that does not lead to exactly one county."""
 

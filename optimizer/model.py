@@ -16,25 +16,46 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 from optimizer.details import DetailPart, detail_parts
-from optimizer.errors import InvalidInput
+from optimizer.errors import InvalidInput, SettingError
 
 Direction = Literal["home", "return"]
 StopKind = Literal["pickup", "dropoff", "rest"]
 
 
-# The TOML value a field's annotation asks for, and how a refusal says it (api/cli/text.py
-# recognises these templates for the catalogue).
+# The TOML value a field's annotation asks for, and how a refusal says it; with the range
+# reasons below, the api layer recognises each `[table] key = value reason` (api/i18n.py
+# SETTING_TEXTS) and shows it in the user's language.
 _MUST_BE = {
     "bool": "must be true or false",
     "int": "must be a whole number",
     "float": "must be a number",
     "str": "must be text",
 }
+# The range reasons of `[policy]`, `[solver]` and `[subsidy]` values (fixed English texts).
+_NOT_NEGATIVE = "must not be negative"
+_POSITIVE = "must be positive"
+_CLOCK_HOUR = "must be a clock hour from 0 to 23"
+
+
+def _at_least(minimum: object) -> str:
+    return f"must be at least {minimum}"
+
+
+def _from_to(low: object, high: object) -> str:
+    return f"must be from {low} to {high}"
+
+
+def _check(table: str, key: str, value: Any, ok: bool, reason: str) -> None:
+    """Refuse `value` of `[table] key` for `reason` unless `ok`."""
+    if not ok:
+        raise SettingError(table, key, value, reason)
 
 
 def _fits(value: Any, annotation: str) -> bool:
     """Whether a TOML value fits a field annotated `annotation` (e.g. `float | None`)."""
     kinds = {part.strip() for part in annotation.split("|")}
+    if value is None:  # no TOML value, but a JSON null for an optional value (the API)
+        return "None" in kinds
     if isinstance(value, bool):  # a bool is an int in Python, never a number in a policy
         return "bool" in kinds
     if isinstance(value, int):
@@ -49,6 +70,13 @@ def _fits(value: Any, annotation: str) -> bool:
 def _from_mapping(cls: Any, values: Mapping[str, Any], table: str) -> Any:
     """Build dataclass `cls` from a TOML table, refusing unknown keys and values of the wrong
     kind by name (a string where a number belongs would otherwise fail deep inside)."""
+    check_table_types(cls, values, table)
+    return cls(**values)
+
+
+def check_table_types(cls: Any, values: Mapping[str, Any], table: str) -> None:
+    """Raise InvalidInput for a key of `values` that dataclass `cls` lacks, SettingError for a
+    value of the wrong TOML kind (`[table] key = value must be ...`); ranges are `cls`'s own."""
     fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
@@ -62,9 +90,7 @@ def _from_mapping(cls: Any, values: Mapping[str, Any], table: str) -> Any:
                 (k for k in ("bool", "int", "float", "str") if k in annotation.split(" | ")), None
             )
             if first is not None:
-                shown = repr(value) if isinstance(value, str) else str(value)
-                raise InvalidInput(f"[{table}] {key} = {shown} {_MUST_BE[first]}")
-    return cls(**values)
+                raise SettingError(table, key, value, _MUST_BE[first])
 
 
 @dataclass(frozen=True)
@@ -112,12 +138,9 @@ class Policy:
     fresh_crew_at_origin: bool = False
 
     def __post_init__(self) -> None:
-        if self.max_pickup_stops < 1 or self.max_dropoff_stops < 1:
-            raise InvalidInput("max_pickup_stops and max_dropoff_stops must be at least 1")
-        if self.detour_ratio < 1.0:
-            raise InvalidInput("detour_ratio must be at least 1.0")
-        if self.detour_grace_minutes < 0:
-            raise InvalidInput("detour_grace_minutes must not be negative")
+        for name in ("max_pickup_stops", "max_dropoff_stops", "max_drivers"):
+            self._check(name, getattr(self, name) >= 1, _at_least(1))
+        self._check("detour_ratio", self.detour_ratio >= 1.0, _at_least(1.0))
         for name in (
             "earliest_departure_hour",
             "latest_departure_hour",
@@ -126,45 +149,56 @@ class Policy:
             "park_start_hour",
             "park_end_hour",
         ):
-            if not 0 <= getattr(self, name) <= 23:
-                raise InvalidInput(f"{name} must be a clock hour from 0 to 23")
-        if self.earliest_departure_hour > self.latest_departure_hour:
-            raise InvalidInput("earliest_departure_hour must not be after latest_departure_hour")
+            self._check(name, 0 <= getattr(self, name) <= 23, _CLOCK_HOUR)
+        self._check(
+            "earliest_departure_hour",
+            self.earliest_departure_hour <= self.latest_departure_hour,
+            f"must not be after latest_departure_hour = {self.latest_departure_hour}",
+        )
         for name in (
+            "detour_grace_minutes",
             "boarding_minutes",
             "alighting_minutes",
             "min_load",
             "turnaround_minutes",
             "crew_rest_minutes",
             "crew_rest_after_driving_minutes",
+            "drop_radius_km",
+            "hub_radius_km",
         ):
-            if getattr(self, name) < 0:
-                raise InvalidInput(f"{name} must not be negative")
-        if self.drop_radius_km < 0 or self.hub_radius_km < 0:
-            raise InvalidInput("drop_radius_km and hub_radius_km must not be negative")
+            self._check(name, getattr(self, name) >= 0, _NOT_NEGATIVE)
         for name in (
             "day_max_continuous_driving_minutes",
             "night_max_continuous_driving_minutes",
             "min_rest_minutes",
             "max_driving_per_driver_24h_minutes",
             "max_driving_per_driver_7d_minutes",
+            "max_speed_kmh",
+            "two_driver_km",
         ):
-            if getattr(self, name) <= 0:
-                raise InvalidInput(f"{name} must be positive")
-        if not 0 < self.night_speed_factor <= 1:
-            raise InvalidInput("night_speed_factor must be in (0, 1]")
-        if self.max_speed_kmh <= 0 or self.two_driver_km <= 0:
-            raise InvalidInput("max_speed_kmh and two_driver_km must be positive")
-        if self.max_drivers < 1:
-            raise InvalidInput("max_drivers must be at least 1")
-        if self.max_trip_km is not None and self.max_trip_km <= 0:
-            raise InvalidInput("max_trip_km must be positive when set")
+            self._check(name, getattr(self, name) > 0, _POSITIVE)
+        self._check(
+            "night_speed_factor",
+            0 < self.night_speed_factor <= 1,
+            "must be more than 0 and at most 1",
+        )
+        if self.max_trip_km is not None:
+            self._check("max_trip_km", self.max_trip_km > 0, _POSITIVE)
+
+    def _check(self, key: str, ok: bool, reason: str) -> None:
+        _check("policy", key, getattr(self, key), ok, reason)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Policy:
         """Policy from a `[policy]` TOML table; unknown keys are an error."""
         policy: Policy = _from_mapping(cls, values, "policy")
         return policy
+
+    def updated(self, values: Mapping[str, Any]) -> Policy:
+        """This policy with the `[policy]` keys of `values` changed, checked as a scenario.toml
+        table is (unknown keys, kinds, ranges)."""
+        check_table_types(Policy, values, "policy")
+        return dataclasses.replace(self, **values)
 
 
 @dataclass(frozen=True)
@@ -185,16 +219,15 @@ class SolverParams:
     lp_seeds: bool = False
 
     def __post_init__(self) -> None:
-        if self.time_limit_s <= 0:
-            raise InvalidInput("time_limit_s must be positive")
-        if not 0 <= self.lower_bound_share <= 0.5:
-            raise InvalidInput("lower_bound_share must be from 0 to 0.5")
-        if self.workers < 1:
-            raise InvalidInput("workers must be at least 1")
-        if self.part_solution_limit is not None and self.part_solution_limit < 1:
-            raise InvalidInput("part_solution_limit must be at least 1")
-        if not isinstance(self.lp_seeds, bool):
-            raise InvalidInput("lp_seeds must be true or false")
+        _check("solver", "time_limit_s", self.time_limit_s, self.time_limit_s > 0, _POSITIVE)
+        share = self.lower_bound_share
+        _check("solver", "lower_bound_share", share, 0 <= share <= 0.5, _from_to(0, 0.5))
+        _check("solver", "workers", self.workers, self.workers >= 1, _at_least(1))
+        if self.part_solution_limit is not None:
+            limit = self.part_solution_limit
+            _check("solver", "part_solution_limit", limit, limit >= 1, _at_least(1))
+        seeds = self.lp_seeds
+        _check("solver", "lp_seeds", seeds, isinstance(seeds, bool), _MUST_BE["bool"])
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SolverParams:
@@ -217,20 +250,16 @@ class SubsidyRule:
     CIXI_2023: ClassVar[SubsidyRule]
 
     def __post_init__(self) -> None:
-        if not 0 <= self.share <= 1:
-            raise InvalidInput("subsidy share must be between 0 and 1")
-        if self.cap_per_company is not None and self.cap_per_company < 0:
-            raise InvalidInput("subsidy cap_per_company must not be negative")
+        _check("subsidy", "share", self.share, 0 <= self.share <= 1, _from_to(0, 1))
+        if self.cap_per_company is not None:
+            cap = self.cap_per_company
+            _check("subsidy", "cap_per_company", cap, cap >= 0, _NOT_NEGATIVE)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SubsidyRule:
         """A rule from a `[subsidy]` table: `share`, `cap_per_company` (unknown keys refused)."""
-        unknown = sorted(set(values) - {"share", "cap_per_company"})
-        if unknown:
-            raise InvalidInput(
-                f"[subsidy] has unknown key(s) {', '.join(unknown)}; known: cap_per_company, share"
-            )
-        return cls(**values)
+        rule: SubsidyRule = _from_mapping(cls, values, "subsidy")
+        return rule
 
     def subsidy_fen(self, cost_fen: int) -> int:
         """The subsidy, in fen, on a company's charter cost of `cost_fen` (half up, capped)."""

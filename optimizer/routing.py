@@ -852,6 +852,52 @@ def solve_lp(
     return goal.Value(), tuple(x.solution_value() for x in xs)
 
 
+@dataclass(frozen=True)
+class IntegerProgramResult:
+    """What SCIP proved about an integer program within its time: `bound` is at least the
+    optimum (a proven dual bound, the one figure a relaxation may use); `value` the best
+    solution found, None when none was."""
+
+    bound: float
+    value: float | None
+    optimal: bool
+
+
+def solve_integer_program(
+    program: LinearProgram, integer: Sequence[int], time_limit_s: float
+) -> IntegerProgramResult:
+    """`program` with the variables at indices `integer` whole, by SCIP (one thread) for at
+    most `time_limit_s` seconds. `LpNotSolved` when SCIP proved no bound by then (its root LP
+    unfinished)."""
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    if solver is None:  # pragma: no cover - SCIP ships with every OR-Tools wheel
+        raise RuntimeError("OR-Tools SCIP is not available")
+    whole = set(integer)
+    xs = [
+        solver.IntVar(0.0, ub, f"x{i}") if i in whole else solver.NumVar(0.0, ub, f"x{i}")
+        for i, ub in enumerate(program.upper)
+    ]
+    for coefficients, bound in program.rows:
+        row = solver.Constraint(-solver.infinity(), bound)
+        for index, coefficient in coefficients.items():
+            row.SetCoefficient(xs[index], coefficient)
+    goal = solver.Objective()
+    for x, weight in zip(xs, program.objective, strict=True):
+        goal.SetCoefficient(x, weight)
+    goal.SetMaximization()
+    solver.SetNumThreads(1)
+    solver.SetTimeLimit(max(1, math.ceil(time_limit_s * 1000)))
+    status = solver.Solve()
+    if status == pywraplp.Solver.OPTIMAL:
+        return IntegerProgramResult(goal.Value(), goal.Value(), True)
+    proven = goal.BestBound()
+    if status != pywraplp.Solver.FEASIBLE or not math.isfinite(proven):
+        raise LpNotSolved(f"SCIP ended with status {status} within {time_limit_s} s")
+    return IntegerProgramResult(proven, goal.Value(), False)
+
+
 # --------------------------------------------------------------------------- covering LP
 class CoveringLp:
     """min Σ x_p subject to Σ_p a_rp x_p >= b_r for every row r, x >= 0, grown column by column

@@ -32,12 +32,7 @@ recognise(
     N_("{file} is not valid TOML: {error}"),
     N_("{file} lacks required key(s): {keys}"),
     N_("{file} has unknown key(s) {keys}; known: {known}"),
-    # A [policy] or [solver] value (optimizer/model.py `_from_mapping`).
-    N_("[{table}] has unknown key(s) {keys}; known: {known}"),
-    N_("[{table}] {key} = {value} must be true or false"),
-    N_("[{table}] {key} = {value} must be a whole number"),
-    N_("[{table}] {key} = {value} must be a number"),
-    N_("[{table}] {key} = {value} must be text"),
+    # A bad [policy] or [solver] value: api.i18n SETTING_TEXTS.
     N_("{file}: [{table}] must be a table"),
     N_("scenario folder {folder} does not exist"),
     N_("{file}: region: {place} is not a county, prefecture or province"),

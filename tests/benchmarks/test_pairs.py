@@ -304,3 +304,78 @@ def test_end_to_end_on_the_quick_family(tmp_path: Path) -> None:
     bound = run["after"].get("fleet_servable_bound")
     name = QUICK_FAMILY[0].name + ("" if bound is None else f" (servable bound {bound:,})")
     assert f"| {name} | 1 | seated |" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("true", True),
+        ("3", 3),
+        ("1.5", 1.5),
+        ('"gate"', "gate"),
+        ("yes", "yes"),  # no TOML value: the text, for the type check to refuse by name
+    ],
+)
+def test_a_policy_value_is_typed_as_scenario_toml_types_it(text: str, value: Any) -> None:
+    table = pairs.policy_values([f"key={text}"])
+    assert table == {"key": value} and type(table["key"]) is type(value)
+
+
+def test_a_policy_setting_without_a_value_is_refused() -> None:
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        pairs.policy_values(["fresh_crew_at_origin"])
+
+
+def test_policy_goes_to_both_sides_and_after_policy_to_the_after_side(tmp_path: Path) -> None:
+    """Each child gets `--policy` options: the shared ones, and the after side's own after
+    them; the record keeps each side's table and the table names them."""
+    family = tmp_path / "fam"
+    (family / "one").mkdir(parents=True)
+    (family / "one" / "scenario.toml").write_text("")
+    record = pairs.run_pairs(
+        str(_fake_side(tmp_path / "before", 60)),
+        str(_fake_side(tmp_path / "after", 70)),
+        ["one"],
+        1,
+        family,
+        progress=lambda _: None,
+        policy=["min_load=5"],
+        after_policy=["fresh_crew_at_origin=true"],
+    )
+    run = record["runs"][0]
+    base = ["one", "--scenario", str(family / "one"), "--entry", "fleet"]
+    assert run["before"]["args"] == [*base, "--policy", "min_load=5"]
+    assert run["after"]["args"] == [
+        *base,
+        "--policy",
+        "min_load=5",
+        "--policy",
+        "fresh_crew_at_origin=true",
+    ]
+    assert record["policy"] == {
+        "before": {"min_load": 5},
+        "after": {"min_load": 5, "fresh_crew_at_origin": True},
+    }
+    assert (
+        "Policy: before min_load = 5; after min_load = 5, fresh_crew_at_origin = true."
+        in pairs.render_pairs(record)
+    )
+    assert not any(line.startswith("Policy:") for line in pairs.render_pairs(_record(_runs())))
+
+
+def test_a_bad_policy_value_stops_pairs_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A value of the wrong kind or an unknown key: a usage error naming it, no season run
+    (the season folder here does not even exist)."""
+    for setting, message in [
+        ("fresh_crew_at_origin=yes", "[policy] fresh_crew_at_origin = 'yes' must be true or"),
+        ("speed=3", "[policy] has unknown key(s) speed"),
+    ]:
+        with pytest.raises(SystemExit) as stopped:
+            robustness.main(
+                ["pairs", "--before", "HEAD", "--after", "HEAD", "--seasons", "nowhere",
+                 "--pairs", "1", "--family", str(tmp_path), "--after-policy", setting]
+            )  # fmt: skip
+        assert stopped.value.code == 2
+        assert message in capsys.readouterr().err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,3 +103,33 @@ def test_every_run_is_checked_by_the_independent_checker() -> None:
     tampered = plan.replace(trips=tuple(clash if t is trip else t for t in plan.trips))
     verdict = robustness._checked(tampered, duties, scenario, provider)
     assert verdict["checker_errors"] >= 1
+
+
+def test_one_reads_the_folder_with_the_policy_values_given() -> None:
+    """`one --policy` changes the named `[policy]` values of the folder's scenario, no other."""
+    tiny = Path(__file__).parents[2] / "scenarios" / "tiny"
+    plain = robustness._read(tiny, None)
+    changed = robustness._read(tiny, 7.0, {"fresh_crew_at_origin": True, "min_load": 4})
+    assert changed.policy == dataclasses.replace(
+        plain.policy, fresh_crew_at_origin=True, min_load=4
+    )
+    assert changed.solver.time_limit_s == 7.0 and changed.workers == plain.workers
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("min_load=-1", "[policy] min_load = -1 must not be negative"),
+        ("min_load=lots", "[policy] min_load = 'lots' must be a whole number"),
+        ("min_load", "--policy expects KEY=VALUE"),
+    ],
+)
+def test_one_refuses_a_bad_policy_value_by_name(
+    setting: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad `--policy` is a usage error (exit 2) naming it, before any planning."""
+    tiny = Path(__file__).parents[2] / "scenarios" / "tiny"
+    with pytest.raises(SystemExit) as stopped:
+        robustness.main(["one", "--scenario", str(tiny), "--entry", "fleet", "--policy", setting])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err

@@ -445,6 +445,11 @@ def test_refused_forms_say_which_field_in_chinese(world: dict[str, Any]) -> None
     )
     assert bad_key.status_code == 422 and "JSON 对象" not in bad_key.text
     assert "no_such_key" in bad_key.text
+    out_of_range = dispatcher.post(
+        "/d/seasons", {**season, "festival_date": "2026-02-17", "policy": '{"min_load": -2}'}
+    )
+    assert out_of_range.status_code == 422
+    assert "[policy] min_load = -2：不能为负数" in out_of_range.text
 
 
 def test_plan_figures_show_the_servable_bound_and_the_coaches_to_add() -> None:
