@@ -25,7 +25,7 @@ from optimizer.crews import UNASSIGNED, normalize_crew, sign_data
 from optimizer.errors import InvalidInput
 from optimizer.identity import mask_id_number, mask_phone
 from optimizer.origins import with_operator_depots
-from optimizer.region import county_of, expand_region, locate_county
+from optimizer.region import county_of, expand_region, locate_county, origin_county
 from optimizer.write import trip_from_json, trip_to_json
 
 # --- seasons ---------------------------------------------------------------------------------
@@ -41,6 +41,15 @@ recognise(
     N_("region: {place} is not a county, prefecture or province"),
     N_("region: {place} is ambiguous ({candidates}); write it in full"),
     N_("the region names no county, prefecture or province"),
+    # The Scenario's own checks (optimizer/model.py), met by a season opened with them.
+    N_("first_departure must not be after last_departure"),
+    N_("direction must be 'home' or 'return', not {direction}"),
+    N_("origin: {place} is not a county, prefecture or province"),
+    N_("origin: {place} is ambiguous ({candidates}); write it in full"),
+    N_(
+        "origin {origin} names {count} counties, not one; name one county, or give them as "
+        "the region"
+    ),
 )
 NO_ORIGIN = N_("a season needs its origin county, or a region of origin counties")
 ORIGIN_OUTSIDE_REGION = N_("origin {origin} is not one county of the region")
@@ -51,14 +60,15 @@ recognise(NO_ORIGIN, ORIGIN_OUTSIDE_REGION)
 def season_origins(origin: str, region: Sequence[str] | None) -> tuple[str, ...]:
     """The origin counties of a season being opened, main origin first: `region` expanded (a
     prefecture, a province, county names or codes) with `origin` (name or code, default the
-    region's first county) first; without a region, `origin` alone, as given.
+    region's first county) first; without a region, the one county `origin` names (by name or
+    code; optimizer.region.origin_county), as its code.
 
     Raises InvalidInput naming an unknown or ambiguous place, or an origin outside the region."""
     origin = origin.strip()
     if region is None:
         if not origin:
             raise InvalidInput(NO_ORIGIN)
-        return (origin,)
+        return (origin_county(origin),)
     counties = expand_region(list(region))
     main = expand_region(origin) if origin else counties[:1]
     if len(main) != 1 or main[0] not in counties:

@@ -31,6 +31,7 @@ DETAIL_TEMPLATES: dict[str, str] = {
     "ambiguous_home": "{home} could be {codes}",
     "home_problem": "{home}: {problem}",
     "no_county_seat": "no county seat for {adcode}",
+    "no_road_to_home": "no road or ferry reaches {adcode} from the origin",
     "window_misses_season": "window {earliest}..{latest} misses the season {first}..{last}",
     "seats_over_largest_coach": "needs {seats} seats, the largest coach has {largest}",
     "party_homes_differ": "party {party} members go to different counties {homes}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from optimizer.dates import Window, choose_dates, clip_window
@@ -77,11 +77,14 @@ def build_units(
     workers: Sequence[Worker],
     seats_known: Mapping[str, Location],
     largest_coach: int,
+    unreachable: Collection[str] = (),
 ) -> tuple[list[Unit], list[Unserved]]:
     """Group `workers` into atomic units, and say why the others cannot be planned.
 
-    `seats_known` holds the county seats the planner can reach; `largest_coach` is the seat count
-    of the largest coach type (a party larger than that cannot ride together).
+    `seats_known` holds the county seats the planner can reach; `unreachable` the counties
+    whose seats are known but that no road or ferry links with the origin (`UNREACHABLE`);
+    `largest_coach` is the seat count of the largest coach type (a party larger than that
+    cannot ride together).
     """
     companies = {c.company_id: c for c in scenario.companies}
     unserved: list[Unserved] = []
@@ -99,6 +102,9 @@ def build_units(
             else:
                 reason = UnservedReason.UNKNOWN_HOME
                 detail = f"{worker.home!r}: {worker.home_problem or 'matches no county'}"
+        elif worker.home_adcode in unreachable:
+            reason = UnservedReason.UNREACHABLE
+            detail = f"no road or ferry reaches {worker.home_adcode} from the origin"
         elif worker.home_adcode not in seats_known:
             reason, detail = UnservedReason.UNKNOWN_HOME, f"no county seat for {worker.home_adcode}"
         elif (

@@ -183,6 +183,15 @@ def estimated_span(
     return Span(far, near)
 
 
+def busy_limit(vehicle: VehicleType, day: dt.date) -> int:
+    """Coaches of `vehicle`'s type that may be busy on `day`: those that may depart then
+    (`count_on`) or, on a day outside the type's availability dates, every one of them: a
+    coach that departs on its last available date still drives on the days after it (and a
+    return-wave coach drives out empty on the days before its first), so the dates limit its
+    departures, not its coach-days."""
+    return vehicle.count_on(day) if vehicle.available_on(day) else vehicle.count
+
+
 def day_weights(span: Span, policy: Policy) -> dict[int, float]:
     """Coach-days a trip departing at the earliest hour of day 0 keeps its coach busy, per day
     offset: the share of each departure day [earliest hour, +24 h) its busy span covers."""
@@ -452,7 +461,7 @@ def spread_dates(
     for day in horizon:
         at = dt.datetime.combine(day, dt.time(ready_hour))
         capacity[day] = sum(
-            max(0, min(v.count_on(day), v.count - ledger.away(v.vehicle_type, at)))
+            max(0, min(busy_limit(v, day), v.count - ledger.away(v.vehicle_type, at)))
             for v in ledger.fleet
         )
     coaches = sum(v.count for v in ledger.fleet)

@@ -27,7 +27,7 @@ from optimizer.intake import (
 )
 from optimizer.model import Hub, InputProblem, Policy, Scenario, SolverParams, SubsidyRule
 from optimizer.origins import with_operator_depots
-from optimizer.region import expand_region
+from optimizer.region import expand_region, origin_county
 
 SCENARIO_FILE = "scenario.toml"
 REQUIRED_KEYS = (
@@ -103,7 +103,12 @@ def read_origins(settings: Mapping[str, Any]) -> tuple[str, ...]:
     region = settings.get("region")
     origin = str(settings["origin"]).strip() if "origin" in settings else ""
     if region is None:
-        return (origin,)
+        # Written as a name ("慈溪", "浙江省宁波市慈溪市") or a code, read as the county's code:
+        # the planner looks the origin up by code.
+        try:
+            return (origin_county(origin),)
+        except InvalidInput as error:
+            raise InvalidInput(f"{SCENARIO_FILE}: {error}") from None
     if not isinstance(region, str | list) or (
         isinstance(region, list) and not all(isinstance(r, str | int) for r in region)
     ):
@@ -142,6 +147,16 @@ def read_scenario(folder: str | Path) -> Scenario:
         raise InvalidInput(f"{SCENARIO_FILE}: {error}") from None
     first = _toml_date(settings, "first_departure")
     last = _toml_date(settings, "last_departure")
+    # Refused here, naming the file, rather than by the Scenario's own check in English only.
+    if settings["direction"] not in ("home", "return"):
+        raise InvalidInput(
+            f"{SCENARIO_FILE}: direction = {settings['direction']!r} must be home or return"
+        )
+    if first > last:
+        raise InvalidInput(
+            f"{SCENARIO_FILE}: first_departure {first.isoformat()} is after last_departure "
+            f"{last.isoformat()}"
+        )
 
     origins = read_origins(settings)
     # A one-origin folder keeps its companies' county blank (the origin) unless it names one.

@@ -49,7 +49,7 @@ def _names(gazetteer: Gazetteer) -> dict[str, list[tuple[str, list[str]]]]:
             add(name, label, codes)
     for county in gazetteer:
         label = f"{county.full_name} ({county.adcode})"
-        for name in (county.name, county.short_name, county.adcode):
+        for name in (county.name, county.short_name, county.adcode, county.full_name):
             add(name, label, [county.adcode])
     return table
 
@@ -59,12 +59,14 @@ def _name_table() -> dict[str, list[tuple[str, list[str]]]]:
     return _names(load_gazetteer())
 
 
-def expand_region(names: str | Sequence[str]) -> tuple[str, ...]:
+def expand_region(names: str | Sequence[str], label: str = "region") -> tuple[str, ...]:
     """The origin counties (adcodes, in the order given, each once) of a region.
 
     Args:
-        names: county names or codes, prefecture or province names or codes, as one string
-            (commas allowed: "余姚,慈溪") or a sequence of them.
+        names: county names (also written in full, 浙江省宁波市慈溪市) or codes, prefecture or
+            province names or codes, as one string (commas allowed: "余姚,慈溪") or a sequence
+            of them.
+        label: the setting the names come from, for the messages ("region", "origin").
 
     Raises InvalidInput naming the place when it is unknown, or ambiguous (with its candidates).
     """
@@ -78,12 +80,25 @@ def expand_region(names: str | Sequence[str]) -> tuple[str, ...]:
     for part in parts:
         meanings = table.get(part)
         if not meanings:
-            raise InvalidInput(f"region: {part!r} is not a county, prefecture or province")
+            raise InvalidInput(f"{label}: {part!r} is not a county, prefecture or province")
         if len(meanings) > 1:
             labels = ", ".join(label for label, _ in meanings)
-            raise InvalidInput(f"region: {part!r} is ambiguous ({labels}); write it in full")
+            raise InvalidInput(f"{label}: {part!r} is ambiguous ({labels}); write it in full")
         result.update(dict.fromkeys(meanings[0][1]))
     return tuple(result)
+
+
+def origin_county(text: str) -> str:
+    """The adcode of the one county a season's `origin` names (a name, short name, full name
+    or code). Raises InvalidInput when it names no place, an ambiguous one, or several
+    counties (a prefecture or province: those belong in the region)."""
+    counties = expand_region(text, "origin")
+    if len(counties) != 1:
+        raise InvalidInput(
+            f"origin {text.strip()!r} names {len(counties)} counties, not one; "
+            "name one county, or give them as the region"
+        )
+    return counties[0]
 
 
 @functools.cache

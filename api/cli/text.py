@@ -37,7 +37,15 @@ recognise(
     N_("scenario folder {folder} does not exist"),
     N_("{file}: region: {place} is not a county, prefecture or province"),
     N_("{file}: region: {place} is ambiguous ({candidates}); write it in full"),
+    N_("{file}: direction = {value} must be home or return"),
+    N_("{file}: first_departure {first} is after last_departure {last}"),
     N_("{file}: origin {origin} is not one county of the region"),
+    N_("{file}: origin: {place} is not a county, prefecture or province"),
+    N_("{file}: origin: {place} is ambiguous ({candidates}); write it in full"),
+    N_(
+        "{file}: origin {origin} names {count} counties, not one; name one county, or give "
+        "them as the region"
+    ),
     N_("{file}: region must be a name or a list of names"),
     # The same region refusals without a file: `chunyun generate --origins ...`.
     N_("region: {place} is not a county, prefecture or province"),

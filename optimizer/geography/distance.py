@@ -8,12 +8,14 @@ day speed (the timetable engine applies night speed and rests). Implementations:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+
+from optimizer.errors import Unreachable
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -51,6 +53,26 @@ class DistanceProvider(Protocol):
     def route_line(self, origin: Location, destination: Location) -> list[tuple[float, float]]:
         """The road line from `origin` to `destination` as (lon, lat) pairs, ends included."""
         ...
+
+
+def reachable_places(
+    provider: DistanceProvider, origin: Location, places: Mapping[str, Location]
+) -> set[str]:
+    """The keys of `places` that `provider` links with `origin` by road (or ferry); the others
+    (an island county no ferry serves, a county off the road network) it refuses with
+    `Unreachable`. One matrix over all of them when they all are linked, else one per place.
+    """
+
+    def linked(group: Sequence[Location]) -> bool:
+        try:
+            provider.matrix([origin, *group])
+        except Unreachable:
+            return False
+        return True
+
+    if not places or linked(list(places.values())):
+        return set(places)
+    return {key for key, place in places.items() if linked([place])}
 
 
 def great_circle_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from optimizer import patterns
 from optimizer.geography.distance import (
     Location,
+    reachable_places,
 )
 from optimizer.groups import (
     Site,
@@ -75,8 +76,15 @@ def prepare(
             sum(p.lon for p in region) / len(region), sum(p.lat for p in region) / len(region)
         )
     seats = county_seats(homes)
+    # A home no road or ferry links with the origin (Sansha's islands) is unserved as such
+    # rather than stopping the plan when the travel matrix is built.
+    main_seat = county_seats([scenario.origin]).get(scenario.origin)
+    unreachable: set[str] = set()
+    if main_seat is not None:
+        unreachable = set(seats) - reachable_places(ctx.provider, main_seat, seats)
+    seats = {code: seat for code, seat in seats.items() if code not in unreachable}
     largest = max((v.seats for v in work.fleet.types), default=0)
-    units, unserved = build_units(scenario, open_workers, seats, max(largest, 1))
+    units, unserved = build_units(scenario, open_workers, seats, max(largest, 1), unreachable)
     work.unserved.extend(unserved)
     if origin_seat is None:
         companies = scenario.companies

@@ -148,3 +148,43 @@ def test_a_bad_policy_value_is_refused_by_name_in_chinese(tmp_path: Path) -> Non
     assert "fresh_crew_at_origin = 'yes please' must be true or false" in " ".join(
         english.output.split()
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "chinese", "english"),
+    [
+        (
+            ("first_departure = ", "first_departure = 2099-01-01\n# "),
+            "首个出发日first_departure2099-01-01晚于最后出发日",
+            "first_departure 2099-01-01 is after last_departure",
+        ),
+        (
+            ('direction = "home"', 'direction = "both"'),
+            "direction='both'只能是home（返乡）或return（返岗）",
+            "direction = 'both' must be home or return",
+        ),
+        (
+            ('origin = "330282"', 'origin = "鼓楼区"'),
+            "始发地'鼓楼区'有歧义",
+            "origin: '鼓楼区' is ambiguous",
+        ),
+    ],
+)
+def test_a_season_the_reader_refuses_is_refused_in_chinese(
+    tmp_path: Path, change: tuple[str, str], chinese: str, english: str
+) -> None:
+    """A reversed season, an unknown direction and an ambiguous origin stop `chunyun plan`
+    with the file named, in Chinese by default and in English with --lang en (they were
+    English-only, or, for the origin, a failure midway through planning)."""
+    folder = tmp_path / "season"
+    shutil.copytree(Path(__file__).parents[2] / "scenarios" / "tiny", folder)
+    toml = (folder / "scenario.toml").read_text(encoding="utf-8")
+    assert change[0] in toml
+    (folder / "scenario.toml").write_text(toml.replace(change[0], change[1], 1), encoding="utf-8")
+    args = ["plan", str(folder), "--out", str(tmp_path / "p")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "scenario.toml：" + chinese in "".join(result.output.split())
+    english_run = CliRunner().invoke(app, ["--lang", "en", *args])
+    assert english_run.exit_code == 2
+    assert english in " ".join(english_run.output.split())

@@ -33,7 +33,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.planning.kpis import seated_bounds
-from optimizer.season import depot_of, solve_within_fleet
+from optimizer.season import depot_of, solve_within_fleet, with_duties
 from optimizer.servable import servable_bound
 from optimizer.solve import solve
 from optimizer.write import plan_from_json, plan_to_json
@@ -406,3 +406,31 @@ def test_a_coach_the_ledger_has_free_can_be_linked_by_the_duties() -> None:
     early = _shifted(second, -dt.timedelta(minutes=30))
     duties = build_duties([first, early], fleet, depot=depot, timer=timer, policy=policy)
     assert duties.kpis.coaches == 2
+
+
+def test_availability_dates_limit_departures_not_coach_days() -> None:
+    """A return wave of one departure date whose coaches may be used on that date only: each
+    coach drives out empty before it and home loaded after it, and the workers ride (the
+    spread counted no coach of the type on the days around that date and seated nobody)."""
+    from tests.optimizer.test_solve import season, worker
+
+    day = dt.date(2019, 2, 10)
+    fleet = (VehicleType("c53", 53, 3, 9.0, 800.0, available_from=day, available_to=day),)
+    # 渠县 (Sichuan), some 1,700 road km from Cixi: the coach is away for days either side.
+    workers = [
+        dataclasses.replace(worker(n, "511725"), earliest=day, latest=day) for n in range(90)
+    ]
+    scenario = season(
+        workers,
+        direction="return",
+        festival_date=dt.date(2019, 2, 5),
+        first_departure=day,
+        last_departure=day,
+        fleet=fleet,
+        solver=SolverParams(time_limit_s=5.0, part_solution_limit=5),
+    )
+    provider = GreatCircleProvider()
+    plan, duties = solve_within_fleet(scenario, distances=provider)
+    assert plan.kpis.seated == 90 and plan.kpis.trips == 2
+    assert duties.kpis.coaches_by_type == {"c53": 2}
+    assert check_plan(scenario, with_duties(plan, duties), provider=provider) == []

@@ -77,8 +77,8 @@ def test_hubs_are_optional(folder: Path) -> None:
             r"turnaround_minutes = 60.5 must be a whole number",
         ),
         ("[policy]\ndetour_ratio = true\n", r"detour_ratio = True must be a number"),
-        ('direction = "away"\n', r"direction must be 'home' or 'return'"),
-        ("first_departure = 2019-03-01\n", r"first_departure must not be after"),
+        ('direction = "away"\n', r"scenario.toml: direction = 'away' must be home or return"),
+        ("first_departure = 2019-03-01\n", r"scenario.toml: first_departure 2019-03-01 is after"),
         ('festival_date = "soon"\n', r"festival_date = 'soon' is not a date"),
     ],
 )
@@ -107,4 +107,35 @@ def test_an_old_solver_seed_is_ignored(folder: Path) -> None:
     assert not hasattr(scenario.solver, "seed") and scenario.solver.time_limit_s == 10
     (folder / "scenario.toml").write_text(text.replace("\nseed = ", "\nshuffle = "), "utf-8")
     with pytest.raises(InvalidInput, match=r"\[solver\] has unknown key\(s\) shuffle"):
+        read_scenario(folder)
+
+
+@pytest.mark.parametrize("origin", ["慈溪", "慈溪市", "浙江省宁波市慈溪市", "330282"])
+def test_origin_by_name_reads_as_its_code(folder: Path, origin: str) -> None:
+    """A one-origin season's origin written as a name, short name or full name is read as the
+    county's code (the planner looks it up by code; a name used to stop planning midway)."""
+    toml = (folder / "scenario.toml").read_text(encoding="utf-8")
+    (folder / "scenario.toml").write_text(
+        toml.replace('origin = "330282"', f'origin = "{origin}"'), encoding="utf-8"
+    )
+    scenario = read_scenario(folder)
+    assert scenario.origin == "330282" and scenario.origins == ("330282",)
+
+
+@pytest.mark.parametrize(
+    ("origin", "message"),
+    [
+        ("鼓楼区", r"origin: '鼓楼区' is ambiguous \(.*福建省福州市鼓楼区 \(350102\)"),
+        ("火星县", r"origin: '火星县' is not a county, prefecture or province"),
+        ("宁波市", r"origin '宁波市' names 10 counties, not one"),
+    ],
+)
+def test_origin_that_is_not_one_county_is_refused(folder: Path, origin: str, message: str) -> None:
+    """An origin naming no county, an ambiguous one or a whole prefecture is refused when the
+    folder is read, naming scenario.toml and the candidates."""
+    toml = (folder / "scenario.toml").read_text(encoding="utf-8")
+    (folder / "scenario.toml").write_text(
+        toml.replace('origin = "330282"', f'origin = "{origin}"'), encoding="utf-8"
+    )
+    with pytest.raises(InvalidInput, match="scenario.toml: " + message):
         read_scenario(folder)

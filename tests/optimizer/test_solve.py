@@ -494,3 +494,23 @@ def test_absorb_checks_the_ride_of_a_new_pair_of_existing_stops() -> None:
     assert sum(len(c.loads) for c in kept) == len(units)
     for coach in kept:
         assert planner.ride_ok(coach.stops(True), [(PROBE, n, x) for _, n, x in coach.loads])
+
+
+def test_home_no_road_reaches_is_unserved_as_unreachable() -> None:
+    """Workers whose home county no road or ferry links with the origin (西沙区, Sansha's
+    islands) are unserved as `unreachable`, the others planned; such a home used to stop the
+    whole plan with an Unreachable error when the road matrix was built."""
+    from optimizer.details import detail_parts
+    from optimizer.solve import default_distance_provider
+
+    provider = default_distance_provider()
+    workers = [worker(n, "341221") for n in range(6)] + [worker(n, "460302") for n in (6, 7)]
+    scenario = season(workers, solver=SolverParams(time_limit_s=2.0, part_solution_limit=5))
+    plan = solve(scenario, distances=provider)
+    assert check_plan(scenario, plan, provider=provider) == []
+    assert {u.worker_id: str(u.reason) for u in plan.unserved} == {
+        "W00006": "unreachable",
+        "W00007": "unreachable",
+    }
+    assert [p.id for p in detail_parts(plan.unserved[0].detail)] == ["no_road_to_home"]
+    assert plan.kpis.seated == 6
