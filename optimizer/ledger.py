@@ -621,7 +621,7 @@ def spread_dates(
         if (evening_capacity if half else capacity).get(day) is None and halves:
             at = dt.datetime.combine(day, dt.time(hour))
             (evening_capacity if half else capacity)[day] = sum(
-                max(0, min(v.count_on(day), v.count - ledger.away(v.vehicle_type, at)))
+                max(0, min(busy_limit(v, day), v.count - ledger.away(v.vehicle_type, at)))
                 for v in ledger.fleet
             )
 
