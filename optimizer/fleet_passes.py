@@ -415,7 +415,7 @@ TOP_UP_MIN_S = 1.0
 # wide-6k-610-s11 a 60 s plan took 909-1,218 s). The deadline is this many time limits after
 # the fleet planning starts: the first plan (1), the measured pass (0.5), the emptying (0.1),
 # the top-up (0.25) and the refill (0.25), the envelope the shares were documented to keep.
-FLEET_DEADLINE_SPAN: float | None = 2.1
+FLEET_DEADLINE_SPAN: float | None = None
 # A top-up counts a coach free on a day when it is back this many hours before the latest
 # departure hour (20:00 by default): a coach back in the afternoon takes an evening trip. One
 # value, not tuned per season: on near-50-tight's plan (13:05 UTC, one run each) the top-up
