@@ -164,10 +164,13 @@ def estimated_span(
     day: dt.date,
     timer: EmptyDriveTimer,
     policy: Policy,
+    hour: int | None = None,
 ) -> Span:
-    """The busy span of a coach driving one load between the origin and `county` on `day`:
-    legal drives (rests, night rules) both ways, each followed by its layover."""
-    depart = dt.datetime.combine(day, dt.time(policy.earliest_departure_hour))
+    """The busy span of a coach driving one load between the origin and `county` on `day`,
+    leaving at `hour` (None: the earliest departure hour): legal drives (rests, night rules)
+    both ways, each followed by its layover."""
+    start = policy.earliest_departure_hour if hour is None else hour
+    depart = dt.datetime.combine(day, dt.time(start))
     out = timer(origin if home else county, county if home else origin, depart)
     drive = out.arrive - out.depart
     # The far end's layover (the crew rests there) and the origin side's (the turnaround, with a
@@ -284,6 +287,9 @@ class Spread:
     # fleet binds there, so a coach back on such a date is worth another trip
     # (`optimizer.planning.turns`).
     full: frozenset[dt.date] = frozenset()
+    # (stop county, date) pairs whose seats the LP placed mostly at the date's evening
+    # departure (`HALF_DAY_SPREAD`): their coaches are timed from the evening.
+    evening: frozenset[tuple[str, dt.date]] = frozenset()
 
 
 # Coaches are busy longer than the estimated drives (detours to several stops, waiting for a
@@ -313,6 +319,40 @@ MOVE_PENALTY = 0.01
 STOP_PRICED_SPREAD = False
 # The stop and coach variables' small costs: keep them at what the seats placed need.
 STOP_COST = 1e-5
+# The seat LP's capacity at two instants of each date, its earliest departure hour (morning)
+# and its latest (evening), with a date's seats leaving at either, and coaches whose loads it
+# placed mostly at the evening timed from `EVENING_FROM_HOUR` (`Spread.evening`,
+# `optimizer.planning.trips`). Why: one row per date charges a coach whose morning trip is back
+# before the next date's evening a share of the next date's coach (near-50-tight: 0.44 of it,
+# seat-weighted, for the counties a lone coach turns) and cannot tell its free evening from its
+# busy morning; with coaches interchangeable and a trip holding its coach over one interval,
+# coaches away at each departure instant within the count is what chaining the placed trips
+# needs (`busy_instants`). Off: it lost side by side on near-50-tight, the season it was built
+# for (3 pairs each, 2026-12-08, load 8-16): the LP alone 7,374 -> 7,180 seated (medians,
+# lower in every pair), with the evening timing 7,320 -> 7,228 (-117, -92, +19). The LP puts
+# 2,570 of the 8,027 seats at evening departures; trips timed there take the first peak day's
+# coaches but hold them over the next date's morning (docs/benchmarks.md, "evening: the fleet
+# spread's morning and evening rows").
+HALF_DAY_SPREAD = False
+EVENING_FROM_HOUR = 18
+# A seat placed at a date's evening departure costs this share of a seated worker: the
+# morning, where the coaches allow it.
+EVENING_PENALTY = 0.001
+
+
+def busy_instants(span: Span, hour: int, policy: Policy) -> list[tuple[int, int]]:
+    """The departure instants at which a coach leaving at `hour` of day 0 is away: (day offset,
+    0 for the earliest departure hour, 1 for the latest), its `span` lengthened by
+    `ESTIMATE_SLACK` (the planned trips' busy intervals against their estimated spans)."""
+    start = hour - span.before * ESTIMATE_SLACK
+    end = hour + span.after * ESTIMATE_SLACK
+    hours = (policy.earliest_departure_hour, policy.latest_departure_hour)
+    return [
+        (k, half)
+        for k in range(math.floor(start / 24) - 1, math.ceil(end / 24) + 1)
+        for half, h in enumerate(hours)
+        if start <= 24 * k + h < end
+    ]
 
 
 def seats_by_home(trip: Trip, home_of: Mapping[str, str | None]) -> dict[str, int]:
@@ -478,12 +518,52 @@ def spread_dates(
         if decided is not None:
             return decided
 
-    # The LP: y[g, d] seats of group g on date d; m[g, d] seats moved off first choice d.
+    # The LP: y[g, d] seats of group g on date d (and e[g, d] at its evening departure, with
+    # `HALF_DAY_SPREAD`); m[g, d] seats moved off first choice d. Capacity rows per date, or
+    # per (date, half) with `HALF_DAY_SPREAD`: keys (date, 0) and (date, 1).
+    # (Not when coaches count free by a later hour, `Availability.ready_by_hour`: its rows are
+    # the top-up's, whose trips the fit re-times anyway.)
+    halves = (
+        HALF_DAY_SPREAD
+        and availability.ready_by_hour is None
+        and policy.latest_departure_hour > policy.earliest_departure_hour
+    )
     objective: list[float] = []
     upper: list[float] = []
     rows: list[tuple[dict[int, float], float]] = []
-    on_day: dict[dt.date, dict[int, float]] = defaultdict(dict)
+    on_day: dict[tuple[dt.date, int], dict[int, float]] = defaultdict(dict)
     y_index: dict[tuple[int, dt.date], int] = {}
+    evening_index: dict[tuple[int, dt.date], int] = {}
+    instants: dict[tuple[str, int], list[tuple[int, int]]] = {}
+
+    def busy_at(stop: str, hour: int) -> list[tuple[int, int]]:
+        if (stop, hour) not in instants:
+            span = estimated_span(
+                availability.depot,
+                county_location[stop],
+                home,
+                first,
+                availability.timer,
+                policy,
+                hour,
+            )
+            instants[(stop, hour)] = busy_instants(span, hour, policy)
+        return instants[(stop, hour)]
+
+    def charge(var: int, stop: str, day: dt.date, hour: int) -> None:
+        """Charge seat variable `var` (county `stop`, leaving on `day` at `hour`) on the rows."""
+        measured = stop in (availability.measured or {})
+        if halves and not measured:
+            for k, half in busy_at(stop, hour):
+                t = (day + dt.timedelta(days=k), half)
+                on_day[t][var] = on_day[t].get(var, 0.0) + 1.0 / fill[stop]
+            return
+        for k, w in weights[stop].items():
+            for half in (0, 1) if halves else (0,):
+                t = (day + dt.timedelta(days=k), half)
+                if w > 0:
+                    on_day[t][var] = on_day[t].get(var, 0.0) + w / fill[stop]
+
     keys = list(groups)
     # (stop county, date) -> the seat variables of its groups and their groups' seats, when
     # the stop is priced as a whole (counties with measured costs keep theirs per seat).
@@ -500,6 +580,7 @@ def spread_dates(
             chosen[dates[i]] += units[i].seats
         days = [d for d in allowed if start <= d <= end and d in allowed_set]
         row: dict[int, float] = {}
+        evenings = halves and not by_stop and stop not in (availability.measured or {})
         for day in days:
             var = len(objective)
             objective.append(1.0)
@@ -509,10 +590,14 @@ def spread_dates(
             if by_stop:
                 priced[(stop, day)].append((var, total))
                 continue
-            for k, w in weights[stop].items():
-                t = day + dt.timedelta(days=k)
-                if w > 0:
-                    on_day[t][var] = on_day[t].get(var, 0.0) + w / fill[stop]
+            charge(var, stop, day, policy.earliest_departure_hour)
+            if evenings:
+                late = len(objective)
+                objective.append(1.0 - EVENING_PENALTY)
+                upper.append(total)
+                evening_index[(g, day)] = late
+                row[late] = 1.0
+                charge(late, stop, day, policy.latest_departure_hour)
         rows.append((row, total))
         for day, seats in chosen.items():
             if (g, day) not in y_index:
@@ -520,14 +605,45 @@ def spread_dates(
             moved = len(objective)
             objective.append(-MOVE_PENALTY)
             upper.append(seats)
-            rows.append(({y_index[(g, day)]: -1.0, moved: -1.0}, -seats))
+            placed_row = {y_index[(g, day)]: -1.0, moved: -1.0}
+            if (g, day) in evening_index:
+                placed_row[evening_index[(g, day)]] = -1.0
+            rows.append((placed_row, -seats))
     if priced:
-        _stop_priced(priced, weights, mean_seats, stop_limit, objective, upper, rows, on_day)
+        _stop_priced(
+            priced, weights, mean_seats, stop_limit, objective, upper, rows, on_day, halves
+        )
+    evening_capacity: dict[dt.date, float] = {}
+    for day, half in on_day:
+        # Instants past the horizon (an evening trip's span reaches a day later than a
+        # morning trip's) count the coaches free there as well.
+        hour = policy.latest_departure_hour if half else ready_hour
+        if (evening_capacity if half else capacity).get(day) is None and halves:
+            at = dt.datetime.combine(day, dt.time(hour))
+            (evening_capacity if half else capacity)[day] = sum(
+                max(0, min(busy_limit(v, day), v.count - ledger.away(v.vehicle_type, at)))
+                for v in ledger.fleet
+            )
+
+    def free_at(key: tuple[dt.date, int]) -> float:
+        day, half = key
+        return evening_capacity[day] if half else capacity.get(day, 0.0)
+
     for t, row in on_day.items():
-        rows.append((row, capacity.get(t, 0.0)))
+        rows.append((row, free_at(t)))
     _, x = solve_lp(LinearProgram(tuple(objective), tuple(upper), tuple(rows)))
     used = {t: sum(x[v] * c for v, c in row.items()) for t, row in on_day.items()}
-    full = sorted(t for t in on_day if used[t] >= capacity.get(t, 0.0) - 0.01)
+    late_seats: dict[tuple[str, dt.date], float] = defaultdict(float)
+    all_seats: dict[tuple[str, dt.date], float] = defaultdict(float)
+    for (g, day), var in y_index.items():
+        all_seats[(keys[g][0], day)] += x[var]
+        if (g, day) in evening_index:
+            late_seats[(keys[g][0], day)] += x[evening_index[(g, day)]]
+            all_seats[(keys[g][0], day)] += x[evening_index[(g, day)]]
+    evening = frozenset(
+        key for key, seats in late_seats.items() if seats > 0.5 and seats >= all_seats[key] / 2
+    )
+    full = sorted({t[0] for t in on_day if used[t] >= free_at(t) - 0.01})
     types = ", ".join(v.vehicle_type for v in ledger.fleet if v.count > 0)
 
     result: dict[int, dt.date] = {}
@@ -535,7 +651,11 @@ def spread_dates(
     moved_seats = 0
     for g, key in enumerate(keys):
         members = groups[key]
-        left = {d: x[v] for (gg, d), v in y_index.items() if gg == g}
+        left = {
+            d: x[v] + (x[evening_index[(gg, d)]] if (gg, d) in evening_index else 0.0)
+            for (gg, d), v in y_index.items()
+            if gg == g
+        }
         pending: list[int] = []
         for i in sorted(members, key=lambda i: (-units[i].seats, units[i].worker_ids)):
             day = dates[i]
@@ -571,7 +691,15 @@ def spread_dates(
         units, result, stop_of, allowed, cost, placed, capacity, largest
     )
     moved_seats = sum(units[i].seats for i, day in result.items() if day != dates[i])
-    return Spread(result, dropped, moved_seats, True, merged=merged, full=frozenset(full))
+    return Spread(
+        result,
+        dropped,
+        moved_seats,
+        True,
+        merged=merged,
+        full=frozenset(full),
+        evening=evening,
+    )
 
 
 def _stop_priced(
@@ -582,9 +710,11 @@ def _stop_priced(
     objective: list[float],
     upper: list[float],
     rows: list[tuple[dict[int, float], float]],
-    on_day: dict[dt.date, dict[int, float]],
+    on_day: dict[tuple[dt.date, int], dict[int, float]],
+    halves: bool = False,
 ) -> None:
-    """Add the whole-stop pricing of the seat LP (in place): per (county, date) a stop share
+    """Add the whole-stop pricing of the seat LP (in place; `halves`: rows at both departure
+    instants of a date, the coaches charged on each): per (county, date) a stop share
     f in [0, 1] at least each group's placed share (y[g, d] <= |g| f: groups of one county
     share its stop on a date) and the coaches u it keeps busy, at least f's share of a coach
     (POOLED_SHORTFALL / stop_limit: a pooled coach serves about stop_limit / POOLED_SHORTFALL
@@ -608,9 +738,10 @@ def _stop_priced(
         rows.append((seats_row, 0.0))
         rows.append(({share: per_stop, coaches: -1.0}, 0.0))
         for k, w in weights[stop].items():
-            if w > 0:
-                t = day + dt.timedelta(days=k)
-                on_day[t][coaches] = on_day[t].get(coaches, 0.0) + w
+            for half in (0, 1) if halves else (0,):
+                t = (day + dt.timedelta(days=k), half)
+                if w > 0:
+                    on_day[t][coaches] = on_day[t].get(coaches, 0.0) + w
 
 
 # Reasons that hold for every plan: they come from the input alone (rows, homes, companies,

@@ -354,6 +354,10 @@ class Work:
     # and records each date so split with its turners' stop site keys.
     tight: frozenset[dt.date] = frozenset()
     turners: dict[dt.date, frozenset[str]] = field(default_factory=dict)
+    # (stop county, date) pairs the fleet spread placed mostly at the date's evening departure
+    # (`optimizer.ledger.Spread.evening`): a coach carrying only such loads is timed from the
+    # evening (`optimizer.planning.trips`).
+    evening: frozenset[tuple[str, dt.date]] = frozenset()
 
     @classmethod
     def of(cls, scenario: Scenario) -> Work:

@@ -307,6 +307,7 @@ class Demand(Stage):
             )
         self.work.spread_out = set(spread.dropped)
         self.work.tight = spread.full
+        self.work.evening = spread.evening
         for index, detail in sorted(spread.dropped.items()):
             self.work.drop([units[index]], UnservedReason.FLEET_EXHAUSTED, detail)
         return spread.dates

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from optimizer.groups import (
     Unit,
 )
+from optimizer.ledger import EVENING_FROM_HOUR
 from optimizer.model import (
     Passenger,
     Policy,
@@ -213,6 +214,9 @@ class Trips(Stage):
         riders = tuple(
             (w, workers[w].company_id, workers[w].seats) for u in units for w in u.worker_ids
         )
+        late = self.work.evening and all(
+            (self.places.stop_of.get(u.home, u.home), coach.day) in self.work.evening for u in units
+        )
         return TripJob(
             trip_id=trip_id,
             day=coach.day,
@@ -222,6 +226,7 @@ class Trips(Stage):
             legs=tuple(legs),
             parties=tuple((w, u.party) for u in units for w in u.worker_ids if u.party),
             riders=riders,
+            from_hour=EVENING_FROM_HOUR if late else None,
         )
 
 
@@ -238,6 +243,9 @@ class TripJob:
     legs: tuple[Leg, ...]
     parties: tuple[tuple[str, str], ...]  # worker_id, party
     riders: tuple[tuple[str, str, int], ...]  # worker_id, company_id, seats
+    # Time the coach from this clock hour (the fleet spread placed its loads at the evening
+    # departure, `optimizer.ledger.Spread.evening`); None: the date's best departure.
+    from_hour: int | None = None
 
 
 @dataclass(frozen=True)
@@ -251,14 +259,14 @@ class TripRefused:
 def time_trips(jobs: Sequence[TripJob], policy: Policy) -> list[Trip | TripRefused]:
     """Each coach's legal timetable, trip and seats, in the order of `jobs` (a part: top-level
     and deterministic, so it runs the same in any process)."""
-    timetables: dict[tuple[tuple[str, ...], dt.date], Timetable] = {}
+    timetables: dict[tuple[tuple[str, ...], dt.date, int | None], Timetable] = {}
     return [_time_trip(job, policy, timetables) for job in jobs]
 
 
 def _time_trip(
     job: TripJob,
     policy: Policy,
-    timetables: dict[tuple[tuple[str, ...], dt.date], Timetable],
+    timetables: dict[tuple[tuple[str, ...], dt.date, int | None], Timetable],
 ) -> Trip | TripRefused:
     table = _timetable(job, policy, timetables)
     if not table.legal:
@@ -287,16 +295,26 @@ def _time_trip(
 def _timetable(
     job: TripJob,
     policy: Policy,
-    timetables: dict[tuple[tuple[str, ...], dt.date], Timetable],
+    timetables: dict[tuple[tuple[str, ...], dt.date, int | None], Timetable],
 ) -> Timetable:
-    """The legal timetable of the job's stop sequence on its day; coaches driving the same stops
-    on the same day share it (only who boards and alights differs)."""
-    cached = timetables.get((job.sequence, job.day))
+    """The legal timetable of the job's stop sequence on its day (from its `from_hour`, or the
+    earliest hour when none is legal from then); coaches driving the same stops on the same
+    day share it (only who boards and alights differs)."""
+    key = (job.sequence, job.day, job.from_hour)
+    cached = timetables.get(key)
     if cached is None:
-        cached = plan_timetable(
-            job.service, job.legs, job.day, policy, step_minutes=TIMETABLE_STEP_MINUTES
-        )
-        timetables[(job.sequence, job.day)] = cached
+        if job.from_hour is not None and job.from_hour <= policy.latest_departure_hour:
+            late = dataclasses.replace(
+                policy, earliest_departure_hour=max(policy.earliest_departure_hour, job.from_hour)
+            )
+            cached = plan_timetable(
+                job.service, job.legs, job.day, late, step_minutes=TIMETABLE_STEP_MINUTES
+            )
+        if cached is None or not cached.legal:
+            cached = plan_timetable(
+                job.service, job.legs, job.day, policy, step_minutes=TIMETABLE_STEP_MINUTES
+            )
+        timetables[key] = cached
     served = iter(job.service)
     stops = tuple(
         stop
