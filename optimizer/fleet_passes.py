@@ -408,6 +408,14 @@ RESCHEDULE_SHARE = 1.0
 RELAY_SHARE = 0.25
 # A top-up round is not started with less than this many seconds of its budget left.
 TOP_UP_MIN_S = 1.0
+# With a deadline (`FleetContext.deadline`, issue 11), every boxed fleet pass (the re-timing
+# relay, the rescheduling, the emptying of thin trips, the top-up, the refill and the measured
+# second plan) takes the smaller of its own share and the time left before it; None: off, each
+# pass keeps its own share of the time limit whatever the passes before it took (on
+# wide-6k-610-s11 a 60 s plan took 909-1,218 s). The deadline is this many time limits after
+# the fleet planning starts: the first plan (1), the measured pass (0.5), the emptying (0.1),
+# the top-up (0.25) and the refill (0.25), the envelope the shares were documented to keep.
+FLEET_DEADLINE_SPAN: float | None = None
 # A top-up counts a coach free on a day when it is back this many hours before the latest
 # departure hour (20:00 by default): a coach back in the afternoon takes an evening trip. One
 # value, not tuned per season: on near-50-tight's plan (13:05 UTC, one run each) the top-up
@@ -475,6 +483,19 @@ class FleetContext:
     held: tuple[Trip, ...] = ()
     keep: frozenset[str] = frozenset()
     executor: concurrent.futures.Executor | None = None
+    deadline: float | None = None
+
+    def box(self, share: float) -> float:
+        """`share` of the time limit, in seconds, never past `deadline` (`time.monotonic`;
+        none: the share alone)."""
+        own = share * self.scenario.solver.time_limit_s
+        if self.deadline is None:
+            return own
+        return max(0.0, min(own, self.deadline - time.monotonic()))
+
+    def late(self) -> bool:
+        """Whether less than `TOP_UP_MIN_S` is left before `deadline` (never without one)."""
+        return self.deadline is not None and self.deadline - time.monotonic() < TOP_UP_MIN_S
 
     @functools.cached_property
     def depot(self) -> Location:
@@ -586,7 +607,7 @@ class FleetContext:
         if duties.kpis.shortages:
             # Before cancelling: a trip no coach drives at its planned departure may be driven
             # later the same day by a coach back in the meantime.
-            relay_s = RELAY_SHARE * scenario.solver.time_limit_s
+            relay_s = self.box(RELAY_SHARE)
             trips, retimed = self._rearranged(
                 retime_into_gaps, plan.trips, rule, relay_budget_s=relay_s
             )
@@ -601,7 +622,7 @@ class FleetContext:
             # any departure hour, into a coach chain whose trips move (earlier, or later within
             # their windows) to make room.
             windows = rider_windows(plan.trips, scenario)
-            budget_s = RESCHEDULE_SHARE * scenario.solver.time_limit_s
+            budget_s = self.box(RESCHEDULE_SHARE)
             trips, placed, shifted = self._rearranged(
                 reschedule_into_chains, plan.trips, rule, windows=windows, budget_s=budget_s
             )
@@ -639,7 +660,7 @@ class FleetContext:
             provider=self.provider,
             timer=self.timer,
             depot=self.depot,
-            budget_s=ELIMINATE_SHARE * scenario.solver.time_limit_s,
+            budget_s=self.box(ELIMINATE_SHARE),
             rule=sign_rule(scenario, plan.trips),
         )
         if not result.emptied and not result.seated:
@@ -673,13 +694,13 @@ class FleetContext:
         scenario = self.scenario
         held_ids = frozenset(t.trip_id for t in self.held)
         started = time.monotonic()
-        budget = TOP_UP_SHARE * scenario.solver.time_limit_s if budget_s is None else budget_s
+        budget = self.box(TOP_UP_SHARE) if budget_s is None else budget_s
         seated_before = plan.kpis.seated
         rounds = 0
         while True:
             left = budget - (time.monotonic() - started)
             waiting = [u for u in plan.unserved if u.reason is UnservedReason.FLEET_EXHAUSTED]
-            if (rounds and left < TOP_UP_MIN_S) or not waiting:
+            if (rounds and left < TOP_UP_MIN_S) or not waiting or self.late():
                 break
             sub = within_budget(scenario, left / scenario.solver.time_limit_s, lp_bound=False)
             again = solve(
@@ -733,8 +754,8 @@ class FleetContext:
         bounds drop by the cancelled trips (`cancel_trips`): they were proven for workers of
         whom some may stay unseated."""
         scenario = self.scenario
-        budget = REFILL_SHARE * scenario.solver.time_limit_s
-        if budget <= 0:
+        budget = self.box(REFILL_SHARE)
+        if REFILL_SHARE <= 0:
             return plan, duties
         fixed = {t.trip_id for t in self.held} | set(self.keep)
         workers = {w.worker_id: w for w in scenario.workers}

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from optimizer import fleet_passes
 from optimizer.duties import DutyResult, EmptyDriveTimer, TimetableEmptyDriveTimer, with_crew_note
 from optimizer.errors import InvalidInput
 from optimizer.fleet_passes import (
@@ -168,6 +170,7 @@ def solve_within_fleet(
     duties) and the duties of `held` and the plan.
     """
     provider = distances or default_distance_provider()
+    span = fleet_passes.FLEET_DEADLINE_SPAN
     passes = FleetContext(
         scenario,
         provider,
@@ -175,6 +178,7 @@ def solve_within_fleet(
         held=tuple(held),
         keep=frozenset(t.trip_id for t in (*held, *locked)),
         executor=executor,
+        deadline=None if span is None else time.monotonic() + span * scenario.solver.time_limit_s,
     )
     depot, timer = passes.depot, passes.timer
     ledger = passes.ledger(locked)
@@ -198,7 +202,7 @@ def solve_within_fleet(
         # coach-days the trips just built really cost per county, and keep the better plan.
         costs = measured_costs(planned.trips, scenario, depot, timer)
         again = solve(
-            within_budget(scenario, MEASURED_PASS_SHARE),
+            within_budget(scenario, passes.box(MEASURED_PASS_SHARE) / scenario.solver.time_limit_s),
             distances=provider,
             locked=locked,
             progress=progress,

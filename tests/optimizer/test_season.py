@@ -442,6 +442,29 @@ def test_a_top_up_adds_nothing_when_no_coach_is_free() -> None:
     assert topped_duties.kpis.coaches == 1
 
 
+def test_fleet_passes_past_their_deadline_take_no_time_and_change_nothing() -> None:
+    """Issue 11: with the fleet passes' deadline passed, every boxed pass gets 0 s (none the
+    full share of the time limit it would get alone) and the top-up starts no round: the
+    waiting workers stay fleet_exhausted and the plan and its duties come back as they were.
+    Without a deadline a pass gets its share of the time limit."""
+    import time
+
+    from optimizer.fleet_passes import TOP_UP_SHARE
+    from optimizer.season import coach_duties, solve_within_fleet
+
+    scenario = _linquan_season(workers=150, days=8, coaches=1)
+    plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
+    last = max(plan.trips, key=lambda t: (t.departure, t.trip_id))
+    cut = cancel_trips(plan, {last.trip_id}, "test")
+    duties = coach_duties(cut.trips, scenario, PROVIDER)
+    assert _passes(scenario).box(TOP_UP_SHARE) == TOP_UP_SHARE * scenario.solver.time_limit_s
+    late = dataclasses.replace(_passes(scenario), deadline=time.monotonic() - 1.0)
+    assert late.box(TOP_UP_SHARE) == 0.0 and late.late()
+    topped, topped_duties = late.top_up(cut, duties)
+    assert topped.trips == cut.trips and topped.unserved == cut.unserved
+    assert topped_duties is duties and topped.kpis.seated == 150 - len(last.passengers)
+
+
 @pytest.mark.parametrize("evenings", [False, True])
 def test_a_trip_no_coach_drives_at_dawn_is_retimed_for_a_coach_back_that_afternoon(
     evenings: bool, monkeypatch: pytest.MonkeyPatch
