@@ -600,6 +600,9 @@ PLAN_NOTES: tuple[str, ...] = (
         "chaining choosing the trips: {seated} seated, not kept"
     ),
     N_(
+        "fleet: servable bound by its first version, the tightened LP not solved within {seconds} s"
+    ),
+    N_(
         "fleet: top-up of the unseated workers on the coach time left free ({rounds} "
         "round(s)): {seated} more seated"
     ),

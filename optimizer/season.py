@@ -33,7 +33,7 @@ from optimizer.ledger import INPUT_REASONS, Availability, measured_costs
 from optimizer.model import Plan, Scenario, Trip, UnservedReason, VehicleType
 from optimizer.patterns import county_fill
 from optimizer.planning.kpis import seated_bounds, with_bounds
-from optimizer.servable import servable_bound
+from optimizer.servable import TIGHTENED_LP_SECONDS, boxed_servable_bound
 from optimizer.solve import default_distance_provider, solve
 
 # The fleet passes (optimizer/fleet_passes.py) lived here; the names callers import from here,
@@ -262,9 +262,28 @@ def solve_within_fleet(
         # Every worker the input allows is seated: no bound can be lower (nor higher).
         bound = plan.kpis.seated
     else:
-        bound = servable_bound(scenario, unservable, distances=provider)
+        box = min(TIGHTENED_LP_SECONDS, SERVABLE_SHARE * scenario.solver.time_limit_s)
+        bound, cut = boxed_servable_bound(
+            scenario, unservable, distances=provider, time_limit_s=box
+        )
+        if cut:
+            plan = plan.replace(
+                notes=(
+                    *plan.notes,
+                    f"fleet: servable bound by its first version, the tightened LP not solved "
+                    f"within {box:g} s",
+                )
+            )
     plan = plan.replace(kpis=dataclasses.replace(plan.kpis, fleet_servable_bound=bound))
     return with_duties(plan, duties, {t.trip_id for t in plan.trips}), duties
+
+
+# GLOP's share of the time limit for the servable bound's tightened LP (at most
+# `TIGHTENED_LP_SECONDS`); past it the bound is the first version's, proven and looser, and a
+# note says so. The family's tightened LPs take at most 3.7 s on their 60 s budgets (15 s
+# here); a 30-day season of hundreds of one-worker counties took 11 s on a 10 s budget
+# (docs/benchmarks.md, "budget").
+SERVABLE_SHARE = 0.25
 
 
 # When trips had to be cancelled, the plan with measured date costs gets this share of the time

@@ -550,9 +550,57 @@ def _covers(
     home: bool,
     policy: Policy,
     longest: float,
+    *,
+    spans: npt.NDArray[np.float64] | None = None,
 ) -> list[tuple[int, float]]:
     """(window, hours held) of a trip departing on day `day`, for the windows it surely holds
-    (a zero-length window is an instant: 1 when held)."""
+    (a zero-length window is an instant: 1 when held). `spans`: `windows` as an (n, 2) array
+    (the caller's, built once). The same figures as `_overlap` window by window
+    (`_covers_one_by_one`), computed for all windows at once: the same IEEE operations in the
+    same order, so the same floats."""
+    edges = np.asarray(windows, dtype=np.float64).reshape(-1, 2) if spans is None else spans
+    a, b = edges[:, 0], edges[:, 1]
+    start = 24.0 * day
+    earliest = start + policy.earliest_departure_hour
+    latest = start + policy.latest_departure_hour
+    near = ~((b < start - longest - 24) | (a > start + longest + 48))
+    instant = a == b
+    held_until = start + hold.after_earliest
+    # [L - before, after(E)) is inside [s - before, after(s)) for every departure s in [E, L].
+    sure = np.maximum(0.0, np.minimum(held_until, b) - np.maximum(latest - hold.before, a))
+    inside = (earliest >= a) & (latest <= b)
+    # The busy interval contains s and is at least `length` long (homeward it starts at s).
+    reach = b - latest if home else np.minimum(b - latest, earliest - a)
+    sure = np.where(inside, np.maximum(sure, np.minimum(hold.length, reach)), sure)
+    if not home and RETURN_COVER and hold.least_after > 0:
+        split = np.minimum(_split_covers(hold, earliest, a, b), _split_covers(hold, latest, a, b))
+        sure = np.where(inside, np.maximum(sure, split), sure)
+    cover = np.where(instant, np.where((latest <= a) & (a < held_until), 1.0, 0.0), sure)
+    keep = np.flatnonzero(near & (cover > 1e-9))
+    return [(int(w), float(cover[w])) for w in keep]
+
+
+def _split_covers(
+    hold: Hold, s: float, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """`split_cover` for every window [a, b) at once."""
+    alpha, beta = hold.least_after, hold.before
+    spare = max(0.0, hold.length - alpha - beta)
+    late = np.minimum(alpha + spare, b - s) + np.minimum(beta, s - a)
+    early = np.minimum(alpha, b - s) + np.minimum(beta + spare, s - a)
+    least: npt.NDArray[np.float64] = np.minimum(late, early)
+    return least
+
+
+def _covers_one_by_one(
+    hold: Hold,
+    day: int,
+    windows: Sequence[tuple[float, float]],
+    home: bool,
+    policy: Policy,
+    longest: float,
+) -> list[tuple[int, float]]:
+    """`_covers` window by window with `_overlap` (its first form, kept for the tests)."""
     found: list[tuple[int, float]] = []
     latest = 24 * day + policy.latest_departure_hour
     for w, (a, b) in enumerate(windows):
@@ -571,14 +619,31 @@ def servable_bound(
     scenario: Scenario,
     unservable: Iterable[str] = (),
     distances: DistanceProvider | None = None,
+    *,
+    time_limit_s: float = TIGHTENED_LP_SECONDS,
 ) -> int:
     """A proven upper bound on the workers any plan can seat with the scenario's fleet.
 
     `unservable` are workers no plan can seat for reasons of the input alone; `distances` is the
-    provider the plan is made with (without it, straight lines at top speed: valid, weaker)."""
+    provider the plan is made with (without it, straight lines at top speed: valid, weaker);
+    `time_limit_s` GLOP's seconds for the tightened LP (`servable_bound_of_turns`)."""
+    return boxed_servable_bound(scenario, unservable, distances, time_limit_s=time_limit_s)[0]
+
+
+def boxed_servable_bound(
+    scenario: Scenario,
+    unservable: Iterable[str] = (),
+    distances: DistanceProvider | None = None,
+    *,
+    time_limit_s: float = TIGHTENED_LP_SECONDS,
+) -> tuple[int, bool]:
+    """`servable_bound` and whether the tightened LP ran out of its `time_limit_s` (then the
+    figure is the first version's, proven and looser)."""
     homes = {w.home_adcode for w in scenario.workers if w.home_adcode}
     turns = county_turns(scenario, distances, homes)
-    return servable_bound_of_turns(scenario, turns, unservable)
+    cut: list[bool] = []
+    value = servable_bound_of_turns(scenario, turns, unservable, time_limit_s=time_limit_s, cut=cut)
+    return value, bool(cut)
 
 
 def servable_bound_of_turns(
@@ -588,6 +653,7 @@ def servable_bound_of_turns(
     *,
     tightened: bool = True,
     time_limit_s: float = TIGHTENED_LP_SECONDS,
+    cut: list[bool] | None = None,
 ) -> int:
     """The LP bound for given county turns (`county_turns`; tests pass others to check that an
     unsound turn is caught). docs/plan-format.md gives the model and its proof.
@@ -596,7 +662,7 @@ def servable_bound_of_turns(
     three days), kept to measure what the tightening buys: with the same turns the tightened
     bound is never above it (its LP has every row of the old one's in a stronger form). When
     GLOP has not proved the tightened LP's optimum within `time_limit_s`, the first version is
-    returned (a value of an unfinished LP proves nothing)."""
+    returned (a value of an unfinished LP proves nothing) and `True` appended to `cut`."""
     policy = scenario.policy
     home = scenario.direction == "home"
     fleet = [v for v in scenario.fleet if v.count > 0]
@@ -649,6 +715,7 @@ def servable_bound_of_turns(
         return (day - first).days
 
     windows = _windows(season, first, policy, tightened)
+    spans = np.asarray(windows, dtype=np.float64).reshape(-1, 2)
     objective: list[float] = []
     upper: list[float] = []
     rows: list[tuple[dict[int, float], float]] = []
@@ -696,7 +763,7 @@ def servable_bound_of_turns(
             members[var] = 1.0
             d = index(day)
             if (county, d) not in covers:
-                covers[(county, d)] = _covers(hold, d, windows, home, policy, longest)
+                covers[(county, d)] = _covers(hold, d, windows, home, policy, longest, spans=spans)
             for w, cover in covers[(county, d)]:
                 seat_rows[w][var] = seats * cover
                 row_days[w].add(d)
@@ -745,6 +812,8 @@ def servable_bound_of_turns(
     try:
         value, _ = solve_lp(program, time_limit_s=time_limit_s)
     except LpNotSolved:
+        if cut is not None:
+            cut.append(True)
         return servable_bound_of_turns(scenario, turns, unservable, tightened=False)
     return math.floor(value + 1e-6)
 

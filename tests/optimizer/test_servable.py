@@ -5,6 +5,7 @@ the same check; its time model follows the rules it relies on."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import itertools
 import math
@@ -16,9 +17,13 @@ import optimizer.servable
 from optimizer.duties import TimetableEmptyDriveTimer
 from optimizer.model import Policy, Scenario, VehicleType, Worker
 from optimizer.routing import LinearProgram, LpNotSolved
+from optimizer.season import solve_within_fleet
 from optimizer.servable import (
     Hold,
     Turn,
+    _covers,
+    _covers_one_by_one,
+    _windows,
     coach_cycle,
     county_turns,
     earliest_back,
@@ -294,3 +299,63 @@ def test_the_last_stop_cases_only_lower_the_bound_and_never_below_the_planners_p
     assert with_cases <= servable_bound_of_turns(scenario, unreached)
     seated = sum(len(t.passengers) for t in solve(scenario, distances=PROVIDER).trips)
     assert seated <= with_cases
+
+
+@pytest.mark.parametrize("home", [True, False])
+def test_the_covers_of_all_windows_at_once_are_those_of_each_window_alone(home: bool) -> None:
+    """`_covers` works on every window of a day at once (numpy): the same (window, hours) list,
+    float for float, as the window-by-window form, over random holds, days and the windows of
+    a 30-day season (instants, short and long windows, the whole season)."""
+    policy = Policy()
+    first = dt.date(2027, 2, 1)
+    season = [first + dt.timedelta(days=i) for i in range(30)]
+    windows = _windows(season, first, policy, True)
+    rng = random.Random(11)
+    for _ in range(60):
+        before = rng.choice([0.0, rng.uniform(0.0, 40.0)])
+        length = rng.uniform(0.5, 120.0)
+        hold = Hold(before, rng.uniform(0.0, 80.0), length, rng.choice([0.0, length / 2]))
+        longest = max(hold.after_earliest, hold.length)
+        for day in rng.sample(range(30), 5):
+            assert _covers(hold, day, windows, home, policy, longest) == _covers_one_by_one(
+                hold, day, windows, home, policy, longest
+            )
+
+
+def test_a_plan_whose_servable_lp_runs_out_of_its_box_gets_the_first_bound_and_a_note(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tightened LP gets `SERVABLE_SHARE` of the plan's time limit (a tiny box here: GLOP
+    is told so, and treated as not having proved its optimum within it); the plan then carries
+    the first version's bound, still >= seated, and a note naming the fallback."""
+    import optimizer.season
+
+    workers = [_worker(n, COUNTIES[n % 2], 0, 2) for n in range(60)]
+    scenario = _scenario(workers, (VehicleType("c20", 20, 1, 5.0, 400.0),), 3, "return")
+    turns = county_turns(scenario, PROVIDER, set(COUNTIES[:2]))
+    first = servable_bound_of_turns(scenario, turns, tightened=False)
+    real = optimizer.servable.solve_lp
+    boxes: list[float] = []
+
+    def tiny_box(
+        program: LinearProgram, time_limit_s: float | None = None
+    ) -> tuple[float, tuple[float, ...]]:
+        if time_limit_s is not None:
+            boxes.append(time_limit_s)
+            if time_limit_s < 0.01:
+                raise LpNotSolved("time limit")
+        return real(program, time_limit_s)
+
+    monkeypatch.setattr(optimizer.servable, "solve_lp", tiny_box)
+    monkeypatch.setattr(optimizer.season, "SERVABLE_SHARE", 1e-4)
+    plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
+    assert plan.kpis.seated < len(workers)
+    assert boxes == [pytest.approx(1e-4 * scenario.solver.time_limit_s)]
+    assert plan.kpis.fleet_servable_bound == first
+    assert first >= plan.kpis.seated
+    assert any("servable bound by its first version" in note for note in plan.notes)
+    # With the whole box the tightened LP gives the bound and no note.
+    monkeypatch.setattr(optimizer.season, "SERVABLE_SHARE", 0.25)
+    plan, _ = solve_within_fleet(scenario, distances=PROVIDER)
+    assert plan.kpis.fleet_servable_bound == servable_bound_of_turns(scenario, turns)
+    assert not any("servable bound" in note for note in plan.notes)
