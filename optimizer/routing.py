@@ -823,6 +823,20 @@ class LpNotSolved(RuntimeError):
     """GLOP stopped before it proved an optimum (its time limit)."""
 
 
+def _load_program(solver: Any, program: LinearProgram, xs: Sequence[Any]) -> Any:
+    """Load `program`'s rows (each at most its bound) and its objective, maximised, over the
+    variables `xs` into a pywraplp `solver`; the objective."""
+    for coefficients, bound in program.rows:
+        row = solver.Constraint(-solver.infinity(), bound)
+        for index, coefficient in coefficients.items():
+            row.SetCoefficient(xs[index], coefficient)
+    goal = solver.Objective()
+    for x, weight in zip(xs, program.objective, strict=True):
+        goal.SetCoefficient(x, weight)
+    goal.SetMaximization()
+    return goal
+
+
 def solve_lp(
     program: LinearProgram, time_limit_s: float | None = None
 ) -> tuple[float, tuple[float, ...]]:
@@ -834,14 +848,7 @@ def solve_lp(
     if solver is None:  # pragma: no cover - GLOP ships with every OR-Tools wheel
         raise RuntimeError("OR-Tools GLOP is not available")
     xs = [solver.NumVar(0.0, ub, f"x{i}") for i, ub in enumerate(program.upper)]
-    for coefficients, bound in program.rows:
-        row = solver.Constraint(-solver.infinity(), bound)
-        for index, coefficient in coefficients.items():
-            row.SetCoefficient(xs[index], coefficient)
-    goal = solver.Objective()
-    for x, weight in zip(xs, program.objective, strict=True):
-        goal.SetCoefficient(x, weight)
-    goal.SetMaximization()
+    goal = _load_program(solver, program, xs)
     if time_limit_s is not None:
         solver.SetTimeLimit(max(1, math.ceil(time_limit_s * 1000)))
     status = solver.Solve()
@@ -879,14 +886,7 @@ def solve_integer_program(
         solver.IntVar(0.0, ub, f"x{i}") if i in whole else solver.NumVar(0.0, ub, f"x{i}")
         for i, ub in enumerate(program.upper)
     ]
-    for coefficients, bound in program.rows:
-        row = solver.Constraint(-solver.infinity(), bound)
-        for index, coefficient in coefficients.items():
-            row.SetCoefficient(xs[index], coefficient)
-    goal = solver.Objective()
-    for x, weight in zip(xs, program.objective, strict=True):
-        goal.SetCoefficient(x, weight)
-    goal.SetMaximization()
+    goal = _load_program(solver, program, xs)
     solver.SetNumThreads(1)
     solver.SetTimeLimit(max(1, math.ceil(time_limit_s * 1000)))
     status = solver.Solve()
